@@ -1,0 +1,128 @@
+#include "contracts/executor.hpp"
+
+#include <limits>
+
+#include "contracts/amounts.hpp"
+#include "contracts/encoding.hpp"
+#include "contracts/ledger/ledger.hpp"
+#include "contracts/overlay.hpp"
+
+namespace sharechain::contracts {
+
+namespace {
+
+const Hooks& default_hooks() {
+  static const Hooks hooks{};
+  return hooks;
+}
+
+Outcome dispatch(TxContext& ctx, const TransactionBody& body) {
+  switch (body.call_case()) {
+    case TransactionBody::kLedger: return ledger::execute(ctx, body.ledger());
+    case TransactionBody::kAssets:
+    case TransactionBody::kUsage:
+    case TransactionBody::kRevenue:
+    case TransactionBody::kFinancing:
+    case TransactionBody::kVehicles:
+      return Refusal::invalid("this contract is not available on this chain yet");
+    case TransactionBody::CALL_NOT_SET: break;
+  }
+  return Refusal::invalid("the transaction calls no contract");
+}
+
+}  // namespace
+
+BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
+                          const std::vector<tx::VerifiedTransaction>& txs) {
+  return execute_block(state, ctx, txs, default_hooks());
+}
+
+BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
+                          const std::vector<tx::VerifiedTransaction>& txs, const Hooks& hooks) {
+  BlockResult result;
+  Overlay block(state);
+  result.receipts.reserve(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    const tx::VerifiedTransaction& tx = txs[i];
+    const TransactionBody& body = tx.body;
+    Receipt& r = result.receipts.emplace_back();
+    r.set_tx_hash(crypto::hash_bytes(tx.hash));
+    r.set_height(ctx.height);
+    r.set_index(static_cast<std::uint32_t>(i));
+
+    if (body.chain_id() != ctx.chain_id) {
+      r.set_status(RECEIPT_INVALID_ARGUMENT);
+      r.set_error("the transaction is for chain \"" + body.chain_id() + "\", this chain is \"" +
+                  ctx.chain_id + "\"");
+      continue;
+    }
+    if (body.expires_at_height() != 0 && body.expires_at_height() < ctx.height) {
+      r.set_status(RECEIPT_EXPIRED);
+      r.set_error("the transaction expired at height " +
+                  std::to_string(body.expires_at_height()) + "; this block is height " +
+                  std::to_string(ctx.height));
+      continue;
+    }
+    std::uint64_t expected = ledger::next_nonce(block, tx.sender);
+    if (body.nonce() != expected) {
+      r.set_status(RECEIPT_BAD_NONCE);
+      r.set_error("nonce " + std::to_string(body.nonce()) + " is not the next nonce of " +
+                  show_address(tx.sender) + ": expected " + std::to_string(expected) +
+                  ", got " + std::to_string(body.nonce()));
+      continue;
+    }
+    if (expected == std::numeric_limits<std::uint64_t>::max()) {
+      r.set_status(RECEIPT_BAD_NONCE);
+      r.set_error("the account " + show_address(tx.sender) + " has used every nonce");
+      continue;
+    }
+    // The nonce is consumed whatever the call does; the call's own writes live in `scope`.
+    ledger::consume_nonce(block, tx.sender);
+    Overlay scope(static_cast<const StateReader&>(block));
+    TxContext tctx(ctx, tx, static_cast<std::uint32_t>(i), scope, hooks);
+    Outcome outcome = dispatch(tctx, body);
+    r.set_state_reads(scope.reads());
+    if (outcome.is_ok()) {
+      r.set_status(RECEIPT_OK);
+      r.set_state_writes(scope.writes().size() + 1);
+      for (auto& e : tctx.take_events()) *r.add_events() = std::move(e);
+      block.merge_from(scope);
+    } else {
+      r.set_status(outcome.refusal().status);
+      r.set_error(outcome.refusal().message);
+      r.set_state_writes(1);
+      scope.discard();
+    }
+  }
+  result.writes = block.take_writes();
+  return result;
+}
+
+Result<::sharechain::ledger::Account> get_account(const StateReader& state,
+                                                  std::string_view address20) {
+  if (!is_address(address20)) return Status::invalid_argument("an account address is 20 bytes");
+  auto a = ledger::find_account(state, address20);
+  if (!a) {
+    return Status::not_found("no account " + show_address(address20) +
+                             ": it has never held funds or sent a transaction");
+  }
+  return *a;
+}
+
+std::uint64_t next_nonce(const StateReader& state, std::string_view address20) {
+  return ledger::next_nonce(state, address20);
+}
+
+std::uint64_t total_supply(const StateReader& state) {
+  auto s = ledger::supply(state);
+  auto total = checked_add(s.balances(), s.escrow());
+  if (!total) halt("balances plus escrow exceed the largest possible supply");
+  return *total;
+}
+
+ChainParams chain_params(const StateReader& state) {
+  auto p = load<ChainParams>(state, "chain/params");
+  return p ? *p : ChainParams{};
+}
+
+}  // namespace sharechain::contracts

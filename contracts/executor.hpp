@@ -1,0 +1,60 @@
+// Block execution, genesis and queries: the contracts' whole surface towards the node.
+//
+// Everything here is pure and deterministic: the same state, block context and transactions
+// give the same receipts and the same WriteSet on every node. No clock (time is
+// BlockContext::timestamp_ms), no threads, no I/O, no randomness, integer arithmetic only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "contracts/context.hpp"
+#include "contracts/state.hpp"
+#include "proto/status.hpp"
+#include "proto/transaction.hpp"
+#include "sharechain/api.pb.h"
+#include "sharechain/ledger.pb.h"
+#include "sharechain/types.pb.h"
+
+namespace sharechain::contracts {
+
+struct BlockResult {
+  std::vector<Receipt> receipts;  // one per transaction, in order
+  WriteSet writes;                // every state change of the block
+};
+
+// Per transaction, in order:
+//  - body.chain_id differs from ctx.chain_id -> RECEIPT_INVALID_ARGUMENT, nothing applied;
+//  - expires_at_height != 0 and < ctx.height -> RECEIPT_EXPIRED, nothing applied, nonce kept;
+//  - nonce != sender's next nonce -> RECEIPT_BAD_NONCE ("expected 4, got 6"), nothing applied;
+//  - otherwise the nonce is consumed and the call runs against an overlay: success applies all
+//    of its writes and events, failure applies none (only the nonce) and the receipt says why.
+// `state` is the state after the previous block; it is only read.
+BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
+                          const std::vector<tx::VerifiedTransaction>& txs);
+// The same with explicit hooks (tests and future modules that observe distributions).
+BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
+                          const std::vector<tx::VerifiedTransaction>& txs, const Hooks& hooks);
+
+// Validates a genesis (chain id set, addresses parse, roles known, no duplicate accounts,
+// total supply does not overflow, at least one validator, public keys valid) and returns the
+// initial state. INVALID_ARGUMENT names the first problem found.
+Result<WriteSet> genesis_state(const Genesis& genesis);
+
+// Read-only queries for the client API. NOT_FOUND / INVALID_ARGUMENT with a clear message.
+// QueryResponse.height is left 0: the caller knows which height `state` belongs to.
+Result<api::QueryResponse> query(const StateReader& state, const api::QueryRequest& request);
+
+// NOT_FOUND "no account scXXXX: it has never held funds or sent a transaction" for unknown ones.
+Result<::sharechain::ledger::Account> get_account(const StateReader& state,
+                                                  std::string_view address20);
+std::uint64_t next_nonce(const StateReader& state, std::string_view address20);  // 0 if unknown
+// Sum of all balances plus all escrow. Equals the issued counter in every reachable state.
+std::uint64_t total_supply(const StateReader& state);
+
+// The chain parameters and chain id recorded by genesis_state().
+ChainParams chain_params(const StateReader& state);
+
+}  // namespace sharechain::contracts

@@ -1,0 +1,71 @@
+// How a contract action says no.
+//
+// A refusal carries the receipt status and a sentence a user can act on ("insufficient funds:
+// sc12.. holds 500 units, the transfer needs 800"). Refusals are values, never exceptions; the
+// executor turns them into the receipt and drops the transaction's writes.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "sharechain/types.pb.h"
+
+namespace sharechain::contracts {
+
+struct Refusal {
+  ReceiptStatus status = RECEIPT_INVALID_ARGUMENT;
+  std::string message;
+
+  static Refusal invalid(std::string m) { return {RECEIPT_INVALID_ARGUMENT, std::move(m)}; }
+  static Refusal precondition(std::string m) { return {RECEIPT_FAILED_PRECONDITION, std::move(m)}; }
+  static Refusal not_found(std::string m) { return {RECEIPT_NOT_FOUND, std::move(m)}; }
+  static Refusal denied(std::string m) { return {RECEIPT_PERMISSION_DENIED, std::move(m)}; }
+  static Refusal exists(std::string m) { return {RECEIPT_ALREADY_EXISTS, std::move(m)}; }
+  static Refusal funds(std::string m) { return {RECEIPT_INSUFFICIENT_FUNDS, std::move(m)}; }
+  static Refusal range(std::string m) { return {RECEIPT_OUT_OF_RANGE, std::move(m)}; }
+};
+
+// Success, or the refusal that explains why not.
+class [[nodiscard]] Outcome {
+ public:
+  Outcome() = default;
+  Outcome(Refusal r) : refusal_(std::move(r)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+
+  static Outcome ok() { return {}; }
+  bool is_ok() const { return ok_; }
+  const Refusal& refusal() const { return refusal_; }
+
+ private:
+  Refusal refusal_;
+  bool ok_ = true;
+};
+
+// A value, or the refusal that explains why there is none.
+template <typename T>
+class [[nodiscard]] Checked {
+ public:
+  Checked(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Checked(Refusal r) : v_(std::move(r)) {}        // NOLINT(google-explicit-constructor)
+
+  bool is_ok() const { return std::holds_alternative<T>(v_); }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const Refusal& refusal() const { return std::get<Refusal>(v_); }
+
+ private:
+  std::variant<T, Refusal> v_;
+};
+
+}  // namespace sharechain::contracts
+
+// Returns the refusal of an Outcome-returning expression from the enclosing function.
+#define SC_TRY(expr)                                              \
+  do {                                                            \
+    auto sc_try_outcome_ = (expr);                                \
+    if (!sc_try_outcome_.is_ok()) return sc_try_outcome_.refusal(); \
+  } while (false)

@@ -1,0 +1,27 @@
+// Routes a client query to the contract that answers it.
+#include "contracts/executor.hpp"
+#include "contracts/ledger/ledger.hpp"
+
+namespace sharechain::contracts {
+
+Result<api::QueryResponse> query(const StateReader& state, const api::QueryRequest& request) {
+  api::QueryResponse response;
+  switch (request.query_case()) {
+    case api::QueryRequest::kLedger: {
+      auto r = ledger::query(state, request.ledger());
+      if (!r.is_ok()) return r.status();
+      *response.mutable_ledger() = std::move(r).value();
+      return response;
+    }
+    case api::QueryRequest::kAssets:
+    case api::QueryRequest::kUsage:
+    case api::QueryRequest::kRevenue:
+    case api::QueryRequest::kFinancing:
+    case api::QueryRequest::kVehicles:
+      return Status::invalid_argument("this contract is not available on this chain yet");
+    case api::QueryRequest::QUERY_NOT_SET: break;
+  }
+  return Status::invalid_argument("the query names no contract");
+}
+
+}  // namespace sharechain::contracts

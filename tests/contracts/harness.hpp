@@ -1,0 +1,71 @@
+// A chain in memory for contract tests: deterministic keys, a genesis, and blocks of signed
+// transactions executed through the real executor and applied to a MemoryState.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "contracts/executor.hpp"
+#include "contracts/memory_state.hpp"
+#include "proto/crypto.hpp"
+#include "proto/transaction.hpp"
+
+namespace sharechain::contracts::testing {
+
+inline constexpr const char* kChainId = "sharechain-test";
+inline constexpr std::uint64_t kStartMs = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+
+// The same name always gives the same key.
+crypto::PrivateKey key_for(const std::string& name);
+std::string address_for(const std::string& name);
+
+struct Actor {
+  std::string name;
+  std::uint64_t balance = 0;
+  std::vector<std::string> roles;
+  std::string organisation;
+};
+
+Genesis make_genesis(const std::vector<Actor>& actors);
+
+class Chain {
+ public:
+  explicit Chain(const std::vector<Actor>& actors);
+
+  // Signs `body` (chain id, sender and nonce filled in unless `raw`) as `who`.
+  tx::VerifiedTransaction make_tx(const std::string& who, TransactionBody body,
+                                  std::uint64_t nonce_offset = 0) const;
+  // Runs one block holding the given transactions; advances height and time.
+  std::vector<Receipt> run_block(const std::vector<tx::VerifiedTransaction>& txs);
+  // One transaction in its own block.
+  Receipt run(const std::string& who, const TransactionBody& body);
+  Receipt ledger(const std::string& who, const ::sharechain::ledger::Call& call);
+
+  // Moves the next block's timestamp (milliseconds since the epoch).
+  void set_time(std::uint64_t ms) { time_ms_ = ms; }
+  void advance(std::uint64_t ms) { time_ms_ += ms; }
+  std::uint64_t time_ms() const { return time_ms_; }
+  std::uint64_t height() const { return height_; }
+
+  const MemoryState& state() const { return state_; }
+  std::uint64_t balance(const std::string& who) const;
+  std::uint64_t escrow(const std::string& who) const;
+  std::uint64_t balance_of_address(const std::string& address) const;
+  std::uint64_t supply() const { return total_supply(state_); }
+  Hooks& hooks() { return hooks_; }
+
+ private:
+  MemoryState state_;
+  std::uint64_t height_ = 0;
+  std::uint64_t time_ms_ = kStartMs;
+  Hooks hooks_;
+};
+
+// The first event named `name` in a receipt, or nullptr.
+const Event* find_event(const Receipt& r, const std::string& name);
+// The value of attribute `key` of an event ("" when absent).
+std::string attr(const Event& e, const std::string& key);
+
+}  // namespace sharechain::contracts::testing
