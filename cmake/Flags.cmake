@@ -2,7 +2,7 @@
 add_library(sc_warnings INTERFACE)
 target_compile_options(sc_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
-  -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  -Wunused -Woverloaded-virtual -Wimplicit-fallthrough)
 
 add_library(sc_sanitize INTERFACE)
 if(SC_SANITIZE)

@@ -1,0 +1,245 @@
+#include "node/api_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "contracts/executor.hpp"
+#include "node/node.hpp"
+
+namespace sharechain::node {
+
+grpc::Status to_grpc(const Status& status) {
+  using grpc::StatusCode;
+  StatusCode code = StatusCode::UNKNOWN;
+  switch (status.code()) {
+    case Code::kOk: return grpc::Status::OK;
+    case Code::kInvalidArgument: code = StatusCode::INVALID_ARGUMENT; break;
+    case Code::kFailedPrecondition: code = StatusCode::FAILED_PRECONDITION; break;
+    case Code::kNotFound: code = StatusCode::NOT_FOUND; break;
+    case Code::kPermissionDenied: code = StatusCode::PERMISSION_DENIED; break;
+    case Code::kAlreadyExists: code = StatusCode::ALREADY_EXISTS; break;
+    case Code::kResourceExhausted: code = StatusCode::RESOURCE_EXHAUSTED; break;
+    case Code::kUnavailable: code = StatusCode::UNAVAILABLE; break;
+    case Code::kDeadlineExceeded: code = StatusCode::DEADLINE_EXCEEDED; break;
+    case Code::kInternal: code = StatusCode::INTERNAL; break;
+  }
+  return {code, status.message()};
+}
+
+namespace {
+grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, const Status& status) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(to_grpc(status));
+  return reactor;
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerContext* ctx,
+                                                           const api::SubmitRequest* request,
+                                                           api::SubmitResponse* response) {
+  if (!request->has_transaction()) {
+    return finish(ctx, Status::invalid_argument("SubmitRequest.transaction is missing"));
+  }
+  auto admitted = node_.submit(request->transaction());
+  if (!admitted) return finish(ctx, admitted.status());
+  response->set_tx_hash(crypto::hash_bytes(*admitted));
+  response->set_status(api::TX_PENDING);
+  if (!request->wait_for_commit()) return finish(ctx, Status::ok());
+
+  auto* reactor = ctx->DefaultReactor();
+  const std::uint32_t wait_ms =
+      request->wait_timeout_ms() != 0 ? request->wait_timeout_ms() : node_.config().api_wait_timeout_ms;
+  node_.chain().wait_for(
+      *admitted, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms),
+      [reactor, response](Result<Receipt> receipt) {
+        if (!receipt) {
+          reactor->Finish(to_grpc(receipt.status()));
+          return;
+        }
+        response->set_status(api::TX_COMMITTED);
+        response->set_height(receipt->height());
+        *response->mutable_receipt() = std::move(receipt).value();
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClientService::GetTransaction(grpc::CallbackServerContext* ctx,
+                                                        const api::GetTransactionRequest* request,
+                                                        api::TransactionInfo* response) {
+  auto hash = crypto::hash_from_bytes(request->tx_hash());
+  if (!hash) return finish(ctx, Status::invalid_argument("tx_hash must be 32 bytes"));
+  response->set_tx_hash(request->tx_hash());
+  const auto& store = node_.chain().store();
+  if (auto loc = store.find_tx(*hash)) {
+    auto block = store.block_at(loc->height);
+    if (!block || loc->index >= static_cast<std::uint32_t>(block->transactions_size())) {
+      return finish(ctx, Status::internal("transaction index points at a missing block"));
+    }
+    response->set_status(api::TX_COMMITTED);
+    response->set_height(loc->height);
+    response->set_block_hash(crypto::hash_bytes(crypto::sha256(block->header())));
+    response->mutable_transaction()->ParseFromString(block->transactions(static_cast<int>(loc->index)));
+    response->mutable_body()->ParseFromString(response->transaction().body());
+    BlockHeader header;
+    header.ParseFromString(block->header());
+    response->set_timestamp_ms(header.timestamp_ms());
+    if (auto receipt = store.receipt_at(loc->height, loc->index)) *response->mutable_receipt() = *receipt;
+    return finish(ctx, Status::ok());
+  }
+  if (node_.mempool().contains(*hash)) {
+    response->set_status(api::TX_PENDING);
+    return finish(ctx, Status::ok());
+  }
+  return finish(ctx, Status::not_found("no transaction " + crypto::to_hex(*hash) +
+                                       " is pending or committed on this node"));
+}
+
+grpc::ServerUnaryReactor* ClientService::GetBlock(grpc::CallbackServerContext* ctx,
+                                                  const api::GetBlockRequest* request,
+                                                  api::BlockInfo* response) {
+  const auto& store = node_.chain().store();
+  std::uint64_t height = 0;
+  if (request->latest() || request->by_case() == api::GetBlockRequest::BY_NOT_SET) {
+    height = store.height();
+    if (height == 0) return finish(ctx, Status::not_found("no block has been committed yet"));
+  } else if (request->by_case() == api::GetBlockRequest::kHeight) {
+    height = request->height();
+    if (height == 0) return finish(ctx, Status::invalid_argument("block heights start at 1 (0 is genesis state)"));
+  } else {
+    auto hash = crypto::hash_from_bytes(request->hash());
+    if (!hash) return finish(ctx, Status::invalid_argument("block hash must be 32 bytes"));
+    auto h = store.height_of(*hash);
+    if (!h) return finish(ctx, Status::not_found("no block with hash " + crypto::to_hex(*hash)));
+    height = *h;
+  }
+  auto info = node_.chain().block_info(height);
+  if (!info) {
+    return finish(ctx, Status::not_found("no block at height " + std::to_string(height) +
+                                         "; the chain is at height " + std::to_string(store.height())));
+  }
+  *response = std::move(*info);
+  return finish(ctx, Status::ok());
+}
+
+grpc::ServerUnaryReactor* ClientService::GetAccount(grpc::CallbackServerContext* ctx,
+                                                    const api::GetAccountRequest* request,
+                                                    ledger::Account* response) {
+  if (request->address().size() != crypto::kAddressSize) {
+    return finish(ctx, Status::invalid_argument("address must be 20 bytes"));
+  }
+  auto account = contracts::get_account(node_.chain().store(), request->address());
+  if (!account) return finish(ctx, account.status());
+  *response = std::move(account).value();
+  return finish(ctx, Status::ok());
+}
+
+grpc::ServerUnaryReactor* ClientService::GetStatus(grpc::CallbackServerContext* ctx,
+                                                   const api::GetStatusRequest*,
+                                                   api::NodeStatus* response) {
+  *response = node_.status();
+  return finish(ctx, Status::ok());
+}
+
+grpc::ServerUnaryReactor* ClientService::Query(grpc::CallbackServerContext* ctx,
+                                               const api::QueryRequest* request,
+                                               api::QueryResponse* response) {
+  const auto& store = node_.chain().store();
+  const std::uint64_t height = store.height();
+  auto result = contracts::query(store, *request);
+  if (!result) return finish(ctx, result.status());
+  *response = std::move(result).value();
+  response->set_height(height);
+  return finish(ctx, Status::ok());
+}
+
+// Streams committed blocks from `next_` on. It reads each block from the store when the client
+// is ready for it, so a slow subscriber only falls behind; it never makes the node buffer.
+class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::BlockInfo> {
+ public:
+  BlockStream(ClientService& service, std::uint64_t from) : service_(service), next_(from) {}
+
+  void pump() {
+    {
+      std::lock_guard lock(mu_);
+      if (writing_ || finished_) return;
+      auto info = service_.node_.chain().block_info(next_);
+      if (!info) return;
+      current_ = std::move(*info);
+      writing_ = true;
+    }
+    // Outside the lock: a reaction may run before StartWrite returns.
+    StartWrite(&current_);
+  }
+
+  void close() {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the node is shutting down"));
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      if (!ok) {
+        if (!finished_) {
+          finished_ = true;
+          Finish(grpc::Status::CANCELLED);
+        }
+        return;
+      }
+      ++next_;
+    }
+    pump();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    if (!finished_ && !writing_) {
+      finished_ = true;
+      Finish(grpc::Status::CANCELLED);
+    }
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard lock(service_.subscribers_mu_);
+      service_.subscribers_.erase(this);
+    }
+    delete this;
+  }
+
+ private:
+  ClientService& service_;
+  std::mutex mu_;
+  std::uint64_t next_;
+  bool writing_ = false;
+  bool finished_ = false;
+  api::BlockInfo current_;
+};
+
+grpc::ServerWriteReactor<api::BlockInfo>* ClientService::SubscribeBlocks(
+    grpc::CallbackServerContext*, const api::SubscribeRequest* request) {
+  const std::uint64_t top = node_.chain().store().height();
+  const std::uint64_t from = request->from_height() == 0 ? top + 1 : request->from_height();
+  auto* stream = new BlockStream(*this, from);
+  {
+    std::lock_guard lock(subscribers_mu_);
+    subscribers_.insert(stream);
+  }
+  stream->pump();
+  return stream;
+}
+
+void ClientService::notify_subscribers() {
+  std::lock_guard lock(subscribers_mu_);
+  for (BlockStream* s : subscribers_) s->pump();
+}
+
+void ClientService::close_subscribers() {
+  std::lock_guard lock(subscribers_mu_);
+  for (BlockStream* s : subscribers_) s->close();
+}
+
+}  // namespace sharechain::node

@@ -1,0 +1,58 @@
+// The client gRPC API (proto/sharechain/api.proto), on the callback API so that clients waiting
+// for a commit or streaming blocks hold no server thread.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "proto/status.hpp"
+#include "sharechain/api.grpc.pb.h"
+
+namespace sharechain::node {
+
+class Node;
+
+grpc::Status to_grpc(const Status& status);
+
+class ClientService final : public api::Client::CallbackService {
+ public:
+  explicit ClientService(Node& node) : node_(node) {}
+
+  grpc::ServerUnaryReactor* SubmitTransaction(grpc::CallbackServerContext* ctx,
+                                              const api::SubmitRequest* request,
+                                              api::SubmitResponse* response) override;
+  grpc::ServerUnaryReactor* GetTransaction(grpc::CallbackServerContext* ctx,
+                                           const api::GetTransactionRequest* request,
+                                           api::TransactionInfo* response) override;
+  grpc::ServerUnaryReactor* GetBlock(grpc::CallbackServerContext* ctx,
+                                     const api::GetBlockRequest* request,
+                                     api::BlockInfo* response) override;
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* ctx,
+                                       const api::GetAccountRequest* request,
+                                       ledger::Account* response) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
+                                      const api::GetStatusRequest* request,
+                                      api::NodeStatus* response) override;
+  grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* ctx, const api::QueryRequest* request,
+                                  api::QueryResponse* response) override;
+  grpc::ServerWriteReactor<api::BlockInfo>* SubscribeBlocks(
+      grpc::CallbackServerContext* ctx, const api::SubscribeRequest* request) override;
+
+  // Wakes every block subscriber (called after each commit).
+  void notify_subscribers();
+  // Ends every subscription (shutdown).
+  void close_subscribers();
+
+  class BlockStream;
+
+ private:
+  friend class BlockStream;
+  Node& node_;
+  std::mutex subscribers_mu_;
+  std::set<BlockStream*> subscribers_;
+};
+
+}  // namespace sharechain::node

@@ -1,0 +1,77 @@
+// The chain as the daemon sees it: the store, block execution, and commit notifications.
+//
+// execute() runs on the consensus thread only; every read method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "node/mempool.hpp"
+#include "proto/status.hpp"
+#include "sharechain/api.pb.h"
+#include "storage/store.hpp"
+
+namespace sharechain::node {
+
+struct ExecutedBlock {
+  std::uint64_t height = 0;
+  crypto::Hash hash{};
+  crypto::Hash state_root{};
+  std::uint64_t timestamp_ms = 0;
+  std::vector<crypto::Hash> tx_hashes;
+  std::vector<std::string> senders;
+  std::vector<Receipt> receipts;
+};
+
+class Chain {
+ public:
+  Chain(std::string chain_id, std::unique_ptr<storage::Store> store);
+
+  // Executes a committed block through the contracts and commits it atomically. INTERNAL if the
+  // block does not chain onto the store or a transaction cannot be decoded: both mean a broken
+  // invariant (the block was certified by a quorum), and the caller halts.
+  Result<ExecutedBlock> execute(const Block& block, const crypto::Hash& hash, std::uint64_t height);
+
+  storage::Store& store() { return *store_; }
+  const storage::Store& store() const { return *store_; }
+  const std::string& chain_id() const { return chain_id_; }
+
+  // Builds the API view of a committed block (header decoded, receipts attached).
+  std::optional<api::BlockInfo> block_info(std::uint64_t height) const;
+
+  // Commit waiters: `done` runs once, on the consensus thread, with the receipt when the
+  // transaction commits, or with DEADLINE_EXCEEDED when `deadline` passes first.
+  using WaitCallback = std::function<void(Result<Receipt>)>;
+  void wait_for(const crypto::Hash& tx_hash, std::chrono::steady_clock::time_point deadline,
+                WaitCallback done);
+  void expire_waiters(std::chrono::steady_clock::time_point now);
+  void fail_all_waiters(const Status& why);
+
+  // Called after every commit (on the consensus thread), e.g. to wake block subscribers.
+  void on_commit(std::function<void(const ExecutedBlock&)> listener);
+
+ private:
+  void notify(const ExecutedBlock& block);
+
+  const std::string chain_id_;
+  std::unique_ptr<storage::Store> store_;
+  std::mutex waiters_mu_;
+  struct Waiter {
+    std::chrono::steady_clock::time_point deadline;
+    WaitCallback done;
+  };
+  std::unordered_map<crypto::Hash, std::vector<Waiter>, HashHasher> waiters_;
+  std::vector<std::function<void(const ExecutedBlock&)>> listeners_;
+};
+
+// Decodes a transaction from a certified block without re-checking its signature: a block
+// reaches execution only after a quorum (with at least f+1 honest validators) validated it.
+Result<tx::VerifiedTransaction> decode_certified(const std::string& bytes);
+
+}  // namespace sharechain::node

@@ -1,0 +1,167 @@
+#include "node/config.hpp"
+
+#include <charconv>
+#include <toml.hpp>
+
+namespace sharechain::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Fetches an optional key of a table with a type check that names the key on failure.
+template <typename T>
+Status read(const toml::value& root, const std::string& table, const std::string& key, T& out,
+            const std::string& file) {
+  if (!root.contains(table)) return Status::ok();
+  const auto& t = root.at(table);
+  if (!t.is_table()) return Status::invalid_argument(file + ": [" + table + "] must be a table");
+  if (!t.contains(key)) return Status::ok();
+  try {
+    out = toml::get<T>(t.at(key));
+  } catch (const std::exception&) {
+    return Status::invalid_argument(file + ": [" + table + "] " + key + " has the wrong type");
+  }
+  return Status::ok();
+}
+
+fs::path resolve(const fs::path& base, const std::string& p) {
+  if (p.empty()) return {};
+  fs::path path(p);
+  return path.is_absolute() ? path : (base / path).lexically_normal();
+}
+
+}  // namespace
+
+bool valid_host_port(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  unsigned port = 0;
+  const char* begin = address.data() + colon + 1;
+  const char* end = address.data() + address.size();
+  auto [ptr, ec] = std::from_chars(begin, end, port);
+  return ec == std::errc() && ptr == end && port >= 1 && port <= 65535;
+}
+
+Result<Config> load_config(const fs::path& file) {
+  const std::string name = file.string();
+  if (!fs::exists(file)) {
+    return Status::not_found("config file " + name + " does not exist (create one with `sharechain-net init`)");
+  }
+  toml::value root;
+  try {
+    root = toml::parse(file.string());
+  } catch (const std::exception& e) {
+    return Status::invalid_argument("cannot parse " + name + ": " + e.what());
+  }
+  Config c;
+  c.config_file = fs::absolute(file);
+  const fs::path base = c.config_file.parent_path();
+  std::string key_file = "node_key.json", genesis_file = "genesis.json", data_dir = "data";
+  std::vector<std::string> peers;
+  std::string tls_ca, tls_cert, tls_key;
+  std::int64_t max_block_txs = c.max_block_txs, max_block_bytes = c.max_block_bytes,
+               batch_delay = c.batch_delay_ms, checkpoint = c.checkpoint_interval,
+               window = c.window, view_timeout = c.view_timeout_ms,
+               mp_txs = c.mempool_max_txs, mp_bytes = c.mempool_max_bytes,
+               mp_gap = c.mempool_max_nonce_gap, wait_ms = c.api_wait_timeout_ms,
+               max_msg = c.max_message_bytes, queue = c.peer_queue_messages;
+
+  for (Status s : {
+           read(root, "node", "name", c.name, name), read(root, "node", "key_file", key_file, name),
+           read(root, "node", "genesis_file", genesis_file, name),
+           read(root, "node", "data_dir", data_dir, name),
+           read(root, "api", "listen", c.api_listen, name),
+           read(root, "api", "wait_timeout_ms", wait_ms, name),
+           read(root, "p2p", "listen", c.p2p_listen, name), read(root, "p2p", "peers", peers, name),
+           read(root, "p2p", "tls", c.tls, name), read(root, "p2p", "tls_ca", tls_ca, name),
+           read(root, "p2p", "tls_cert", tls_cert, name), read(root, "p2p", "tls_key", tls_key, name),
+           read(root, "p2p", "max_message_bytes", max_msg, name),
+           read(root, "p2p", "send_queue_messages", queue, name),
+           read(root, "metrics", "listen", c.metrics_listen, name),
+           read(root, "consensus", "max_block_txs", max_block_txs, name),
+           read(root, "consensus", "max_block_bytes", max_block_bytes, name),
+           read(root, "consensus", "batch_delay_ms", batch_delay, name),
+           read(root, "consensus", "checkpoint_interval", checkpoint, name),
+           read(root, "consensus", "window", window, name),
+           read(root, "consensus", "view_timeout_ms", view_timeout, name),
+           read(root, "mempool", "max_txs", mp_txs, name),
+           read(root, "mempool", "max_bytes", mp_bytes, name),
+           read(root, "mempool", "max_nonce_gap", mp_gap, name),
+           read(root, "log", "level", c.log_level, name)}) {
+    if (!s.is_ok()) return s;
+  }
+
+  auto positive = [&](std::int64_t v, const char* what) -> Status {
+    if (v <= 0) return Status::invalid_argument(name + ": " + what + " must be greater than 0");
+    return Status::ok();
+  };
+  for (Status s : {positive(max_block_txs, "[consensus] max_block_txs"),
+                   positive(max_block_bytes, "[consensus] max_block_bytes"),
+                   positive(batch_delay, "[consensus] batch_delay_ms"),
+                   positive(checkpoint, "[consensus] checkpoint_interval"),
+                   positive(window, "[consensus] window"),
+                   positive(view_timeout, "[consensus] view_timeout_ms"),
+                   positive(mp_txs, "[mempool] max_txs"), positive(mp_bytes, "[mempool] max_bytes"),
+                   positive(wait_ms, "[api] wait_timeout_ms"),
+                   positive(max_msg, "[p2p] max_message_bytes"),
+                   positive(queue, "[p2p] send_queue_messages")}) {
+    if (!s.is_ok()) return s;
+  }
+  if (mp_gap < 0) return Status::invalid_argument(name + ": [mempool] max_nonce_gap must be >= 0");
+  if (window < 2 * checkpoint) {
+    return Status::invalid_argument(name + ": [consensus] window (" + std::to_string(window) +
+                                    ") must be at least twice checkpoint_interval (" +
+                                    std::to_string(checkpoint) + ")");
+  }
+  c.max_block_txs = static_cast<std::uint32_t>(max_block_txs);
+  c.max_block_bytes = static_cast<std::uint64_t>(max_block_bytes);
+  c.batch_delay_ms = static_cast<std::uint64_t>(batch_delay);
+  c.checkpoint_interval = static_cast<std::uint64_t>(checkpoint);
+  c.window = static_cast<std::uint64_t>(window);
+  c.view_timeout_ms = static_cast<std::uint64_t>(view_timeout);
+  c.mempool_max_txs = static_cast<std::uint64_t>(mp_txs);
+  c.mempool_max_bytes = static_cast<std::uint64_t>(mp_bytes);
+  c.mempool_max_nonce_gap = static_cast<std::uint64_t>(mp_gap);
+  c.api_wait_timeout_ms = static_cast<std::uint32_t>(wait_ms);
+  c.max_message_bytes = static_cast<std::uint32_t>(max_msg);
+  c.peer_queue_messages = static_cast<std::uint32_t>(queue);
+
+  for (const auto& [what, addr] : {std::pair{"[api] listen", c.api_listen},
+                                   std::pair{"[p2p] listen", c.p2p_listen},
+                                   std::pair{"[metrics] listen", c.metrics_listen}}) {
+    if (!valid_host_port(addr)) {
+      return Status::invalid_argument(name + ": " + what + " '" + addr + "' is not host:port");
+    }
+  }
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const std::string& p = peers[i];
+    const auto at = p.find('@');
+    PeerAddress peer;
+    const char* end = p.data() + (at == std::string::npos ? 0 : at);
+    auto [ptr, ec] = std::from_chars(p.data(), end, peer.validator);
+    if (at == std::string::npos || ec != std::errc() || ptr != end ||
+        !valid_host_port(p.substr(at + 1))) {
+      return Status::invalid_argument(name + ": [p2p] peers[" + std::to_string(i) + "] '" + p +
+                                      "' is not <validator index>@host:port");
+    }
+    peer.address = p.substr(at + 1);
+    c.peers.push_back(peer);
+  }
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), c.log_level) == kLevels.end()) {
+    return Status::invalid_argument(name + ": [log] level '" + c.log_level +
+                                    "' is not one of trace, debug, info, warn, error, critical, off");
+  }
+  c.key_file = resolve(base, key_file);
+  c.genesis_file = resolve(base, genesis_file);
+  c.data_dir = resolve(base, data_dir);
+  c.tls_ca = resolve(base, tls_ca);
+  c.tls_cert = resolve(base, tls_cert);
+  c.tls_key = resolve(base, tls_key);
+  if (c.tls && (c.tls_ca.empty() || c.tls_cert.empty() || c.tls_key.empty())) {
+    return Status::invalid_argument(name + ": [p2p] tls = true needs tls_ca, tls_cert and tls_key");
+  }
+  return c;
+}
+
+}  // namespace sharechain::node

@@ -1,0 +1,59 @@
+// sharechaind's configuration: one TOML file, paths relative to the folder that holds it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "proto/status.hpp"
+
+namespace sharechain::node {
+
+struct PeerAddress {
+  std::uint32_t validator = 0;
+  std::string address;  // host:port
+};
+
+struct Config {
+  std::filesystem::path config_file;
+  // [node]
+  std::string name = "node";
+  std::filesystem::path key_file;
+  std::filesystem::path genesis_file;
+  std::filesystem::path data_dir;
+  // [api]
+  std::string api_listen = "127.0.0.1:26600";
+  std::uint32_t api_wait_timeout_ms = 30000;   // default for SubmitTransaction wait_for_commit
+  // [p2p]
+  std::string p2p_listen = "127.0.0.1:26601";
+  std::vector<PeerAddress> peers;
+  bool tls = false;
+  std::filesystem::path tls_ca, tls_cert, tls_key;
+  std::uint32_t max_message_bytes = 16 << 20;
+  std::uint32_t peer_queue_messages = 10000;
+  // [metrics]
+  std::string metrics_listen = "127.0.0.1:26602";
+  // [consensus]
+  std::uint32_t max_block_txs = 2000;
+  std::uint64_t max_block_bytes = 4 << 20;
+  std::uint64_t batch_delay_ms = 20;
+  std::uint64_t checkpoint_interval = 64;
+  std::uint64_t window = 256;
+  std::uint64_t view_timeout_ms = 2000;
+  // [mempool]
+  std::uint64_t mempool_max_txs = 50000;
+  std::uint64_t mempool_max_bytes = 64 << 20;
+  std::uint64_t mempool_max_nonce_gap = 0;   // pending txs per account beyond the next nonce
+  // [log]
+  std::string log_level = "info";
+};
+
+// Reads and validates the file. Every problem is reported with the file, the key and what is
+// expected, e.g. "config.toml: [p2p] peers[1] '3@127.0.0.1' is not <validator>@host:port".
+Result<Config> load_config(const std::filesystem::path& file);
+
+// Splits "host:port"; false if the port is missing or not a number in 1..65535.
+bool valid_host_port(const std::string& address);
+
+}  // namespace sharechain::node

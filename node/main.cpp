@@ -1,0 +1,72 @@
+// sharechaind: the ShareChain validator daemon.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "node/config.hpp"
+#include "node/node.hpp"
+
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "sharechaind: " << message << '\n';
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sharechaind — ShareChain validator node"};
+  std::string config_path, home;
+  app.add_option("--config", config_path, "path to the node's config.toml");
+  app.add_option("--home", home, "node folder holding config.toml (same as --config HOME/config.toml)");
+  app.set_version_flag("--version", SHARECHAIN_VERSION);
+  CLI11_PARSE(app, argc, argv);
+  if (config_path.empty() && home.empty()) {
+    return fail("give --config DIR/config.toml or --home DIR (see `sharechain-net init`)");
+  }
+  if (config_path.empty()) config_path = (std::filesystem::path(home) / "config.toml").string();
+
+  auto config = sharechain::node::load_config(config_path);
+  if (!config) return fail(config.status().message());
+
+  auto logger = spdlog::stdout_color_mt("sharechaind");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [" + config->name + "] %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::flush_every(std::chrono::seconds(1));
+
+  // Block termination signals in every thread; one thread waits for them synchronously.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto node = sharechain::node::Node::create(*config);
+  if (!node) return fail(node.status().message());
+  if (auto s = (*node)->start(); !s) {
+    spdlog::critical("{}", s.message());
+    (*node)->stop();
+    return fail(s.message());
+  }
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    (*node)->stop();
+  });
+  signal_thread.detach();
+
+  const sharechain::Status result = (*node)->wait();
+  (*node)->stop();
+  spdlog::default_logger()->flush();
+  if (!result.is_ok()) return fail("halted: " + result.message());
+  return 0;
+}

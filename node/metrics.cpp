@@ -1,0 +1,163 @@
+#include "node/metrics.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdio>
+#include <sstream>
+
+namespace sharechain::node {
+
+namespace {
+constexpr double kBucketsMs[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+constexpr std::size_t kBucketCount = sizeof kBucketsMs / sizeof kBucketsMs[0];
+}  // namespace
+
+std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& help) {
+  std::lock_guard lock(mu_);
+  auto& slot = counters_[name];
+  if (!slot.second) slot = {help, std::make_unique<std::atomic<std::uint64_t>>(0)};
+  return *slot.second;
+}
+
+std::atomic<std::int64_t>& Metrics::gauge(const std::string& name, const std::string& help) {
+  std::lock_guard lock(mu_);
+  auto& slot = gauges_[name];
+  if (!slot.second) slot = {help, std::make_unique<std::atomic<std::int64_t>>(0)};
+  return *slot.second;
+}
+
+void Metrics::observe_ms(const std::string& name, const std::string& help, double ms) {
+  std::lock_guard lock(mu_);
+  Histogram& h = histograms_[name];
+  if (h.buckets.empty()) {
+    h.help = help;
+    h.buckets.assign(kBucketCount, 0);
+  }
+  for (std::size_t i = 0; i < kBucketCount; ++i) {
+    if (ms <= kBucketsMs[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += ms;
+}
+
+void Metrics::sampled(const std::string& name, const std::string& help, std::function<double()> fn) {
+  std::lock_guard lock(mu_);
+  sampled_[name] = {help, std::move(fn)};
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lock(mu_);
+  std::ostringstream out;
+  for (const auto& [name, c] : counters_) {
+    out << "# HELP " << name << ' ' << c.first << "\n# TYPE " << name << " counter\n"
+        << name << ' ' << c.second->load(std::memory_order_relaxed) << '\n';
+  }
+  for (const auto& [name, g] : gauges_) {
+    out << "# HELP " << name << ' ' << g.first << "\n# TYPE " << name << " gauge\n"
+        << name << ' ' << g.second->load(std::memory_order_relaxed) << '\n';
+  }
+  for (const auto& [name, s] : sampled_) {
+    out << "# HELP " << name << ' ' << s.first << "\n# TYPE " << name << " gauge\n"
+        << name << ' ' << s.second() << '\n';
+  }
+  for (const auto& [name, h] : histograms_) {
+    out << "# HELP " << name << ' ' << h.help << "\n# TYPE " << name << " histogram\n";
+    for (std::size_t i = 0; i < kBucketCount; ++i) {
+      out << name << "_bucket{le=\"" << kBucketsMs[i] << "\"} " << h.buckets[i] << '\n';
+    }
+    out << name << "_bucket{le=\"+Inf\"} " << h.count << '\n'
+        << name << "_sum " << h.sum << '\n'
+        << name << "_count " << h.count << '\n';
+  }
+  return out.str();
+}
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+struct OpsServer::Impl {
+  Metrics& metrics;
+  std::function<Status()> health;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+
+  Impl(Metrics& m, std::function<Status()> h) : metrics(m), health(std::move(h)) {}
+
+  void accept() {
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec) return;  // acceptor closed
+      serve(std::move(socket));
+      accept();
+    });
+  }
+
+  // Scrapes are tiny and rare; one request per connection, answered synchronously on the
+  // server's own thread, keeps this out of every hot path.
+  void serve(tcp::socket socket) {
+    boost::beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    http::read(socket, buffer, req, ec);
+    if (ec) return;
+    http::response<http::string_body> res;
+    res.version(req.version());
+    res.keep_alive(false);
+    res.set(http::field::server, "sharechaind");
+    if (req.method() != http::verb::get) {
+      res.result(http::status::method_not_allowed);
+      res.body() = "only GET is served\n";
+    } else if (req.target() == "/metrics") {
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "text/plain; version=0.0.4");
+      res.body() = metrics.render();
+    } else if (req.target() == "/health") {
+      const Status s = health();
+      res.result(s.is_ok() ? http::status::ok : http::status::service_unavailable);
+      res.set(http::field::content_type, "text/plain");
+      res.body() = s.is_ok() ? "ok\n" : s.message() + "\n";
+    } else {
+      res.result(http::status::not_found);
+      res.body() = "try /metrics or /health\n";
+    }
+    res.prepare_payload();
+    http::write(socket, res, ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
+};
+
+OpsServer::OpsServer(Metrics& metrics, std::function<Status()> health)
+    : impl_(std::make_unique<Impl>(metrics, std::move(health))) {}
+
+OpsServer::~OpsServer() { stop(); }
+
+Status OpsServer::start(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(listen.substr(0, colon) == "localhost" ? "127.0.0.1" : listen.substr(0, colon), ec);
+  if (ec) return Status::invalid_argument("metrics listen address '" + listen + "': " + ec.message());
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(std::stoi(listen.substr(colon + 1))));
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::unavailable("cannot serve metrics on " + listen + ": " + ec.message());
+  impl_->accept();
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+  return Status::ok();
+}
+
+void OpsServer::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->io.stop();
+  });
+  impl_->thread.join();
+}
+
+}  // namespace sharechain::node

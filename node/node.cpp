@@ -1,0 +1,569 @@
+#include "node/node.hpp"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+#include "contracts/executor.hpp"
+
+namespace sharechain::node {
+
+namespace asio = boost::asio;
+
+// ---------------------------------------------------------------------------------------------
+// Engine hooks.
+
+// Judges a proposal's payload: every transaction must verify on its own (signature, chain id,
+// size). Transactions this node already admitted to its mempool were verified then; the rest
+// are verified here, once.
+class Node::App final : public consensus::Application {
+ public:
+  App(Node& node) : node_(node) {}
+  Status validate_proposal(const BlockHeader& header, const Block& block) override {
+    if (static_cast<std::uint64_t>(block.transactions_size()) > node_.config_.max_block_txs) {
+      return Status::invalid_argument("block " + std::to_string(header.height()) + " holds " +
+                                      std::to_string(block.transactions_size()) +
+                                      " transactions; the limit is " +
+                                      std::to_string(node_.config_.max_block_txs));
+    }
+    for (int i = 0; i < block.transactions_size(); ++i) {
+      const std::string& bytes = block.transactions(i);
+      SignedTransaction tx;
+      if (!tx.ParseFromString(bytes)) {
+        return Status::invalid_argument("transaction " + std::to_string(i) + " does not decode");
+      }
+      if (node_.mempool_->contains(tx::hash_of(tx))) continue;
+      auto verified = tx::verify(tx, node_.chain_->chain_id());
+      if (!verified) {
+        return Status::invalid_argument("transaction " + std::to_string(i) + ": " +
+                                        verified.status().message());
+      }
+    }
+    return Status::ok();
+  }
+
+ private:
+  Node& node_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Node::Node(const Config& config)
+    : config_(config),
+      m_committed_txs_(metrics_.counter("sharechain_committed_transactions_total",
+                                        "Transactions in committed blocks")),
+      m_blocks_(metrics_.counter("sharechain_committed_blocks_total", "Blocks committed by this node")),
+      m_rejected_txs_(metrics_.counter("sharechain_rejected_transactions_total",
+                                       "Transactions refused at admission")),
+      m_admitted_txs_(metrics_.counter("sharechain_admitted_transactions_total",
+                                       "Transactions admitted to the mempool")),
+      m_height_(metrics_.gauge("sharechain_height", "Last committed height")),
+      m_view_(metrics_.gauge("sharechain_view", "Current consensus view")) {}
+
+Node::~Node() {
+  stop();
+  if (core_thread_.joinable()) core_thread_.join();
+  if (fetch_thread_.joinable()) fetch_thread_.join();
+}
+
+Result<std::unique_ptr<Node>> Node::create(const Config& config) {
+  std::unique_ptr<Node> node(new Node(config));
+  auto key = load_node_key(config.key_file);
+  if (!key) return key.status();
+  node->key_ = std::make_unique<crypto::PrivateKey>(*key);
+  auto genesis = load_genesis(config.genesis_file);
+  if (!genesis) return genesis.status();
+  node->genesis_ = std::move(genesis).value();
+  const auto& keys = node->genesis_.validator_keys;
+  auto self = std::find(keys.begin(), keys.end(), key->public_key());
+  if (self == keys.end()) {
+    std::string names;
+    for (const auto& v : node->genesis_.genesis.validators()) names += (names.empty() ? "" : ", ") + v.name();
+    return Status::permission_denied(
+        "this node's key (" + config.key_file.string() + ", public key " + crypto::to_hex(key->public_key()) +
+        ") is not a validator in " + config.genesis_file.string() + " (validators: " + names + ")");
+  }
+  node->self_ = static_cast<std::uint32_t>(self - keys.begin());
+
+  auto state = contracts::genesis_state(node->genesis_.genesis);
+  if (!state) {
+    return Status::invalid_argument("genesis " + config.genesis_file.string() + ": " + state.status().message());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  storage::Options options;
+  auto store = storage::Store::open(config.data_dir, options);
+  if (!store) return Status(store.status().code(), "data directory " + config.data_dir.string() + ": " + store.status().message());
+  if (Status s = (*store)->init_genesis(node->genesis_.hash, *state, node->genesis_.genesis.genesis_time_ms()); !s) {
+    return Status(s.code(), "data directory " + config.data_dir.string() +
+                                " was created from a different genesis: " + s.message() +
+                                " (remove the data directory or use the matching genesis.json)");
+  }
+  const std::string chain_id = node->genesis_.genesis.chain_id();
+  node->chain_ = std::make_unique<Chain>(chain_id, std::move(store).value());
+  Chain* chain = node->chain_.get();
+  node->mempool_ = std::make_unique<Mempool>(
+      Mempool::Limits{config.mempool_max_txs, config.mempool_max_bytes, config.mempool_max_nonce_gap},
+      chain_id, [chain](std::string_view address) { return contracts::next_nonce(chain->store(), address); });
+
+  consensus::Config cc;
+  cc.chain_id = chain_id;
+  for (const auto& k : keys) cc.validators.push_back(consensus::ValidatorInfo{k});
+  cc.self = node->self_;
+  cc.max_block_txs = config.max_block_txs;
+  cc.max_block_bytes = config.max_block_bytes;
+  cc.batch_delay_ms = config.batch_delay_ms;
+  cc.checkpoint_interval = config.checkpoint_interval;
+  cc.window = config.window;
+  cc.view_timeout_ms = config.view_timeout_ms;
+  node->signer_ = std::make_unique<consensus::KeySigner>(*node->key_);
+  node->verifier_ = std::make_unique<consensus::KeyVerifier>(cc.validators);
+  if (Status s = consensus::validate_config(cc); !s) {
+    return Status::invalid_argument(config.config_file.string() + ": " + s.message());
+  }
+  node->consensus_config_ = cc;
+  node->app_ = std::make_unique<App>(*node);
+  const auto& st = chain->store();
+  node->engine_ = std::make_unique<consensus::Engine>(
+      cc, *node->signer_, *node->verifier_, *node->app_, st.load_consensus(), st.height(),
+      st.last_block_hash(), st.state_root(), st.last_timestamp_ms());
+  return node;
+}
+
+std::uint64_t Node::now_ms() const {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+Status Node::start() {
+  const auto& st = chain_->store();
+  spdlog::info("node {} (validator {} of {}) chain '{}' at height {} state root {}", config_.name,
+               self_, genesis_.validator_keys.size(), chain_->chain_id(), st.height(),
+               crypto::to_hex(st.state_root()).substr(0, 16));
+
+  ops_ = std::make_unique<OpsServer>(metrics_, [this]() -> Status {
+    std::lock_guard lock(stop_mu_);
+    if (!halt_status_.is_ok()) return halt_status_;
+    return Status::ok();
+  });
+  if (Status s = ops_->start(config_.metrics_listen); !s) return s;
+  metrics_.sampled("sharechain_mempool_transactions", "Transactions waiting in the mempool",
+                   [this] { return static_cast<double>(mempool_->size()); });
+  metrics_.sampled("sharechain_mempool_bytes", "Bytes held by the mempool",
+                   [this] { return static_cast<double>(mempool_->bytes()); });
+
+  PeerIdentity identity{chain_->chain_id(), genesis_.hash, genesis_.validator_keys, self_};
+  PeerHandlers handlers;
+  handlers.on_consensus = [this](std::uint32_t, consensus::Envelope env) {
+    post([this, env = std::move(env)] { perform(engine_->on_message(env, now_ms())); });
+  };
+  handlers.on_transactions = [this](std::uint32_t, std::vector<SignedTransaction> txs) {
+    admit_gossip(std::move(txs));
+  };
+  handlers.block_at = [this](std::uint64_t h) { return chain_->store().block_at(h); };
+  handlers.height = [this] { return chain_->store().height(); };
+  network_ = std::make_unique<PeerNetwork>(config_, identity, *key_, metrics_, std::move(handlers));
+  if (Status s = network_->start(); !s) return s;
+
+  client_service_ = std::make_unique<ClientService>(*this);
+  chain_->on_commit([this](const ExecutedBlock&) { client_service_->notify_subscribers(); });
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config_.api_listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(client_service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(tx::kMaxTransactionBytes * 4));
+  api_server_ = builder.BuildAndStart();
+  if (!api_server_ || port == 0) {
+    return Status::unavailable("cannot serve the client API on " + config_.api_listen +
+                               " (address in use? another sharechaind running?)");
+  }
+
+  work_.emplace(asio::make_work_guard(io_));
+  core_thread_ = std::thread([this] { io_.run(); });
+  post([this] {
+    perform(engine_->start(now_ms()));
+    tick();
+  });
+  spdlog::info("serving client API on {}, peers on {}, metrics on {}", config_.api_listen,
+               config_.p2p_listen, config_.metrics_listen);
+  return Status::ok();
+}
+
+Status Node::wait() {
+  std::unique_lock lock(stop_mu_);
+  stop_cv_.wait(lock, [this] { return stop_requested_; });
+  return halt_status_;
+}
+
+void Node::stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stop_requested_ = true;
+  }
+  stop_cv_.notify_all();
+  spdlog::info("shutting down");
+  // Stop taking new work first, then let the consensus thread finish what it is doing.
+  if (client_service_) client_service_->close_subscribers();
+  if (api_server_) api_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (network_) network_->stop();
+  if (chain_) {
+    post([this] { chain_->fail_all_waiters(Status::unavailable("the node is shutting down")); });
+  }
+  work_.reset();
+  post([this] {
+    tick_timer_.cancel();
+    for (auto& [id, slot] : timers_) slot.timer->cancel();
+    io_.stop();
+  });
+  if (core_thread_.joinable() && core_thread_.get_id() != std::this_thread::get_id()) core_thread_.join();
+  if (fetch_thread_.joinable()) fetch_thread_.join();
+  if (ops_) ops_->stop();
+  spdlog::info("stopped at height {}", chain_ ? chain_->store().height() : 0);
+}
+
+void Node::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+
+// ---------------------------------------------------------------------------------------------
+// Transactions in.
+
+Result<crypto::Hash> Node::submit(const SignedTransaction& tx) {
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stop_requested_) return Status::unavailable("the node is shutting down");
+  }
+  auto verified = tx::verify(tx, chain_->chain_id());
+  if (!verified) {
+    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
+    return verified.status();
+  }
+  if (Status s = dry_run(*verified); !s) {
+    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  auto admitted = mempool_->add_verified(std::move(verified).value());
+  if (!admitted) {
+    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("refused transaction: {}", admitted.status().to_string());
+    return admitted;
+  }
+  m_admitted_txs_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(gossip_mu_);
+    gossip_buffer_.push_back(tx);
+  }
+  schedule_drain();
+  return admitted;
+}
+
+// A transaction whose nonce is the sender's next committed one is executed alone against the
+// committed state before admission. If it would fail there (more than the balance, a missing
+// role, an unknown asset, ...), the submitter hears why at once with a gRPC status, and nothing
+// enters the mempool. Later transactions of a sender with pending ones skip this: their outcome
+// depends on the pending ones, so they are judged when they execute, in their receipts.
+Status Node::dry_run(const tx::VerifiedTransaction& vtx) {
+  const auto& store = chain_->store();
+  if (vtx.body.nonce() != contracts::next_nonce(store, vtx.sender)) return Status::ok();
+  contracts::BlockContext ctx{chain_->chain_id(), store.height() + 1, now_ms(), primary_.load()};
+  const auto result = contracts::execute_block(store, ctx, {vtx});
+  if (result.receipts.empty()) return Status::ok();
+  const Receipt& r = result.receipts.front();
+  switch (r.status()) {
+    case RECEIPT_OK:
+    case RECEIPT_BAD_NONCE:  // a race with a commit; the mempool judges nonces
+      return Status::ok();
+    case RECEIPT_INVALID_ARGUMENT:
+    case RECEIPT_OUT_OF_RANGE:
+      return Status::invalid_argument(r.error());
+    case RECEIPT_NOT_FOUND:
+      return Status::not_found(r.error());
+    case RECEIPT_PERMISSION_DENIED:
+      return Status::permission_denied(r.error());
+    case RECEIPT_ALREADY_EXISTS:
+      return Status::already_exists(r.error());
+    default:
+      return Status::failed_precondition(r.error());
+  }
+}
+
+void Node::admit_gossip(std::vector<SignedTransaction> txs) {
+  bool any = false;
+  for (const auto& tx : txs) {
+    if (mempool_->add(tx)) {
+      any = true;
+      m_admitted_txs_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (any) schedule_drain();
+}
+
+void Node::flush_gossip() {
+  std::vector<SignedTransaction> batch;
+  {
+    std::lock_guard lock(gossip_mu_);
+    batch.swap(gossip_buffer_);
+  }
+  if (!batch.empty()) network_->gossip(batch);
+}
+
+void Node::schedule_drain() {
+  if (drain_scheduled_.exchange(true)) return;
+  post([this] { drain_requests(); });
+}
+
+void Node::drain_requests() {
+  drain_scheduled_ = false;
+  // Gossip before proposing, so backups hold the transactions when the proposal arrives.
+  flush_gossip();
+  auto ready = mempool_->take_ready();
+  if (ready.empty()) return;
+  std::vector<consensus::Tx> txs;
+  txs.reserve(ready.size());
+  for (auto& p : ready) txs.push_back(consensus::Tx{p.hash, std::move(p.bytes)});
+  perform(engine_->on_request(std::move(txs), now_ms()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine actions.
+
+void Node::perform(consensus::Actions actions) {
+  while (!actions.empty()) {
+    consensus::Actions follow_up;
+    for (auto& action : actions) {
+      {
+        std::lock_guard lock(stop_mu_);
+        if (!halt_status_.is_ok()) return;
+      }
+      perform_one(action, follow_up);
+    }
+    actions = std::move(follow_up);
+  }
+  view_ = engine_->view();
+  primary_ = engine_->primary();
+  stable_checkpoint_ = engine_->stable_checkpoint();
+  m_view_.store(static_cast<std::int64_t>(engine_->view()), std::memory_order_relaxed);
+}
+
+void Node::perform_one(consensus::Action& action, consensus::Actions& follow_up) {
+  std::visit(
+      [&](auto& a) {
+        using A = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<A, consensus::Send>) {
+          network_->send(a.to, a.envelope);
+        } else if constexpr (std::is_same_v<A, consensus::Broadcast>) {
+          network_->broadcast(a.envelope);
+        } else if constexpr (std::is_same_v<A, consensus::SetTimer>) {
+          set_timer(a);
+        } else if constexpr (std::is_same_v<A, consensus::CancelTimer>) {
+          auto it = timers_.find(a.id);
+          if (it != timers_.end()) {
+            ++it->second.generation;
+            it->second.timer->cancel();
+          }
+        } else if constexpr (std::is_same_v<A, consensus::Persist>) {
+          // Durable before anything that depends on it leaves this node.
+          if (Status s = chain_->store().write_consensus(a.puts, a.deletes); !s) {
+            halt("cannot persist consensus state: " + s.to_string());
+          }
+        } else if constexpr (std::is_same_v<A, consensus::Deliver>) {
+          deliver(a, follow_up);
+        } else if constexpr (std::is_same_v<A, consensus::FetchBlocks>) {
+          start_fetch(a);
+        } else if constexpr (std::is_same_v<A, consensus::Evidence>) {
+          spdlog::warn("equivocation by validator {}: two {} messages for view {} height {}", a.validator, a.kind, a.view, a.height);
+          metrics_.counter("sharechain_equivocation_evidence_total", "Equivocations detected").fetch_add(1);
+        } else if constexpr (std::is_same_v<A, consensus::Halt>) {
+          halt(a.reason);
+        }
+      },
+      action);
+}
+
+void Node::set_timer(const consensus::SetTimer& t) {
+  TimerSlot& slot = timers_[t.id];
+  if (!slot.timer) slot.timer = std::make_unique<asio::steady_timer>(io_);
+  const std::uint64_t generation = ++slot.generation;
+  slot.timer->expires_after(std::chrono::milliseconds(t.delay_ms));
+  const consensus::TimerId id = t.id;
+  slot.timer->async_wait([this, id, generation](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto it = timers_.find(id);
+    if (it == timers_.end() || it->second.generation != generation) return;
+    perform(engine_->on_timer(id, now_ms()));
+  });
+}
+
+void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
+  auto& store = chain_->store();
+  if (d.height <= store.height()) {
+    // Already have it (state transfer got there first): it must be the same block.
+    auto ours = store.block_at(d.height);
+    if (!ours || crypto::sha256(ours->header()) != d.hash) {
+      halt("consensus delivered block " + std::to_string(d.height) + " " + crypto::to_hex(d.hash) +
+           " but this node committed a different block at that height");
+    }
+    return;
+  }
+  if (d.height != store.height() + 1) {
+    halt("consensus delivered block " + std::to_string(d.height) + " but the store is at " +
+         std::to_string(store.height()));
+    return;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto executed = chain_->execute(d.block, d.hash, d.height);
+  if (!executed) {
+    halt(executed.status().message());
+    return;
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  metrics_.observe_ms("sharechain_block_execution_ms", "Execute and commit time per block", ms);
+  m_blocks_.fetch_add(1, std::memory_order_relaxed);
+  m_committed_txs_.fetch_add(executed->tx_hashes.size(), std::memory_order_relaxed);
+  m_height_.store(static_cast<std::int64_t>(d.height), std::memory_order_relaxed);
+  spdlog::log(executed->tx_hashes.empty() ? spdlog::level::debug : spdlog::level::info,
+              "committed block {} {} txs={} root={} ({:.1f} ms)", d.height,
+              crypto::to_hex(d.hash).substr(0, 16), executed->tx_hashes.size(),
+              crypto::to_hex(executed->state_root).substr(0, 16), ms);
+  auto dropped = mempool_->on_committed(executed->tx_hashes, executed->senders);
+  if (!dropped.empty()) {
+    auto more = engine_->on_transactions_committed(dropped, now_ms());
+    follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  auto more = engine_->on_executed(d.height, executed->state_root, now_ms());
+  follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  schedule_drain();
+}
+
+// State transfer runs on its own thread (network waits must not stall consensus); each fetched
+// block is verified there and executed on the consensus thread.
+void Node::start_fetch(const consensus::FetchBlocks& f) {
+  if (fetching_.exchange(true)) return;
+  if (fetch_thread_.joinable()) fetch_thread_.join();
+  spdlog::info("behind: fetching blocks {}..{} from peers", f.from_height, f.to_height);
+  fetch_thread_ = std::thread([this, f] {
+    std::uint64_t next = std::max<std::uint64_t>(f.from_height, chain_->store().height() + 1);
+    const auto started = std::chrono::steady_clock::now();
+    std::uint64_t fetched = 0;
+    std::vector<std::uint32_t> sources = f.sources;
+    if (sources.empty()) {
+      for (const auto& l : network_->status()) sources.push_back(l.validator);
+    }
+    for (std::size_t attempt = 0; attempt < sources.size() * 2 && next <= f.to_height; ++attempt) {
+      {
+        std::lock_guard lock(stop_mu_);
+        if (stop_requested_) break;
+      }
+      const std::uint32_t source = sources[attempt % sources.size()];
+      auto blocks = network_->fetch_blocks(source, next, f.to_height);
+      if (!blocks) {
+        spdlog::warn("state transfer from validator {}: {}", source, blocks.status().message());
+        continue;
+      }
+      for (Block& block : *blocks) {
+        const crypto::Hash hash = crypto::sha256(block.header());
+        BlockHeader header;
+        if (!header.ParseFromString(block.header()) || header.height() != next) break;
+        if (Status s = consensus::verify_commit_certificate(consensus_config_, block, *verifier_); !s) {
+          spdlog::warn("state transfer: block {} from validator {} has a bad certificate: {}", next,
+                       source, s.message());
+          break;
+        }
+        auto done = std::make_shared<std::promise<bool>>();
+        auto ok = done->get_future();
+        const std::uint64_t height = next;
+        post([this, block = std::move(block), hash, height, done]() mutable {
+          auto& store = chain_->store();
+          if (height != store.height() + 1) {
+            done->set_value(height <= store.height());
+            return;
+          }
+          auto executed = chain_->execute(block, hash, height);
+          if (!executed) {
+            halt(executed.status().message());
+            done->set_value(false);
+            return;
+          }
+          m_blocks_.fetch_add(1, std::memory_order_relaxed);
+          m_committed_txs_.fetch_add(executed->tx_hashes.size(), std::memory_order_relaxed);
+          m_height_.store(static_cast<std::int64_t>(height), std::memory_order_relaxed);
+          auto dropped = mempool_->on_committed(executed->tx_hashes, executed->senders);
+          dropped.insert(dropped.end(), executed->tx_hashes.begin(), executed->tx_hashes.end());
+          perform(engine_->on_transactions_committed(dropped, now_ms()));
+          done->set_value(true);
+        });
+        // The consensus thread may stop before it runs the task; never wait past a stop.
+        bool stopping = false;
+        while (ok.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+          std::lock_guard lock(stop_mu_);
+          if ((stopping = stop_requested_)) break;
+        }
+        if (stopping || !ok.get()) break;
+        ++next;
+        ++fetched;
+      }
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("state transfer: {} blocks in {:.2f} s ({:.0f} blocks/s), now at height {}", fetched,
+                 secs, secs > 0 ? fetched / secs : 0.0, chain_->store().height());
+    post([this] {
+      const auto& st = chain_->store();
+      fetching_ = false;
+      perform(engine_->on_state_transferred(st.height(), st.last_block_hash(), st.state_root(),
+                                            st.last_timestamp_ms(), now_ms()));
+    });
+  });
+}
+
+void Node::halt(const std::string& reason) {
+  spdlog::critical("HALTING: {}", reason);
+  {
+    std::lock_guard lock(stop_mu_);
+    if (!halt_status_.is_ok()) return;
+    halt_status_ = Status::internal(reason);
+    stop_requested_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
+void Node::tick() {
+  chain_->expire_waiters(std::chrono::steady_clock::now());
+  flush_gossip();
+  tick_timer_.expires_after(std::chrono::milliseconds(50));
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+api::NodeStatus Node::status() {
+  api::NodeStatus s;
+  const auto& st = chain_->store();
+  s.set_chain_id(chain_->chain_id());
+  s.set_height(st.height());
+  s.set_view(view_.load());
+  s.set_validators(static_cast<std::uint32_t>(genesis_.validator_keys.size()));
+  s.set_node_id(self_);
+  s.set_node_name(config_.name);
+  s.set_last_block_hash(crypto::hash_bytes(st.last_block_hash()));
+  s.set_state_root(crypto::hash_bytes(st.state_root()));
+  s.set_primary(primary_.load());
+  s.set_mempool_size(mempool_->size());
+  s.set_version(SHARECHAIN_VERSION);
+  s.set_stable_checkpoint(stable_checkpoint_.load());
+  if (network_) {
+    for (const auto& l : network_->status()) {
+      auto* p = s.add_peers();
+      p->set_validator(l.validator);
+      p->set_address(l.address);
+      p->set_connected(l.connected);
+    }
+  }
+  return s;
+}
+
+}  // namespace sharechain::node

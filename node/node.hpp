@@ -1,0 +1,117 @@
+// The daemon's wiring: storage, chain execution, mempool, consensus driver, peer network,
+// client API and operations endpoint.
+//
+// Threads: one consensus thread (an Asio io_context) owns the engine, its timers and block
+// execution; gRPC threads verify transactions and read the store; the peer links each have a
+// sender thread; the ops server has one. The engine is only ever touched on the consensus thread.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "consensus/engine.hpp"
+#include "consensus/signing.hpp"
+#include "node/api_service.hpp"
+#include "node/chain.hpp"
+#include "node/config.hpp"
+#include "node/genesis.hpp"
+#include "node/mempool.hpp"
+#include "node/metrics.hpp"
+#include "node/peer_network.hpp"
+
+namespace sharechain::node {
+
+class Node {
+ public:
+  // Loads key and genesis, opens the store (initialising genesis on first start) and builds the
+  // engine from its persisted state. Errors name the file and the fix.
+  static Result<std::unique_ptr<Node>> create(const Config& config);
+  ~Node();
+
+  Status start();
+  // Blocks until stop() or a halt; returns OK after a clean stop, the halt reason otherwise.
+  Status wait();
+  void stop();  // idempotent; safe from a signal-watching thread
+
+  // For the API services.
+  Result<crypto::Hash> submit(const SignedTransaction& tx);
+  api::NodeStatus status();
+  Chain& chain() { return *chain_; }
+  Mempool& mempool() { return *mempool_; }
+  const Config& config() const { return config_; }
+
+ private:
+  class App;
+  explicit Node(const Config& config);
+
+  std::uint64_t now_ms() const;
+  void post(std::function<void()> fn);
+  void perform(consensus::Actions actions);
+  void perform_one(consensus::Action& action, consensus::Actions& follow_up);
+  void set_timer(const consensus::SetTimer& t);
+  void schedule_drain();
+  void drain_requests();
+  void deliver(const consensus::Deliver& d, consensus::Actions& follow_up);
+  void start_fetch(const consensus::FetchBlocks& f);
+  void halt(const std::string& reason);
+  void tick();
+  Status dry_run(const tx::VerifiedTransaction& vtx);
+  void admit_gossip(std::vector<SignedTransaction> txs);
+  void flush_gossip();
+
+  Config config_;
+  LoadedGenesis genesis_;
+  std::unique_ptr<crypto::PrivateKey> key_;
+  std::uint32_t self_ = 0;
+  Metrics metrics_;
+  std::unique_ptr<Chain> chain_;
+  std::unique_ptr<Mempool> mempool_;
+  consensus::Config consensus_config_;
+  std::unique_ptr<consensus::KeySigner> signer_;
+  std::unique_ptr<consensus::KeyVerifier> verifier_;
+  std::unique_ptr<App> app_;
+  std::unique_ptr<consensus::Engine> engine_;
+  std::unique_ptr<PeerNetwork> network_;
+  std::unique_ptr<ClientService> client_service_;
+  std::unique_ptr<grpc::Server> api_server_;
+  std::unique_ptr<OpsServer> ops_;
+
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread core_thread_;
+  boost::asio::steady_timer tick_timer_{io_};
+  struct TimerSlot {
+    std::unique_ptr<boost::asio::steady_timer> timer;
+    std::uint64_t generation = 0;
+  };
+  std::map<consensus::TimerId, TimerSlot> timers_;
+  std::atomic<bool> drain_scheduled_{false};
+  std::atomic<bool> fetching_{false};
+  std::thread fetch_thread_;
+
+  std::mutex gossip_mu_;
+  std::vector<SignedTransaction> gossip_buffer_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_requested_ = false;
+  bool stopped_ = false;
+  Status halt_status_;
+
+  // Status snapshot written by the consensus thread, read by API threads.
+  std::atomic<std::uint64_t> view_{0};
+  std::atomic<std::uint32_t> primary_{0};
+  std::atomic<std::uint64_t> stable_checkpoint_{0};
+
+  std::atomic<std::uint64_t>& m_committed_txs_;
+  std::atomic<std::uint64_t>& m_blocks_;
+  std::atomic<std::uint64_t>& m_rejected_txs_;
+  std::atomic<std::uint64_t>& m_admitted_txs_;
+  std::atomic<std::int64_t>& m_height_;
+  std::atomic<std::int64_t>& m_view_;
+};
+
+}  // namespace sharechain::node

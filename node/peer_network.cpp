@@ -1,0 +1,428 @@
+#include "node/peer_network.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace sharechain::node {
+namespace {
+
+std::string hello_signing_bytes(const std::string& chain_id, const std::string& genesis,
+                                std::uint32_t validator, std::uint64_t nonce) {
+  // Length-prefixed fields written by hand: signed bytes never come from a re-serialisation.
+  std::string out;
+  auto put_u64 = [&out](std::uint64_t v) {
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  put_u64(chain_id.size());
+  out += chain_id;
+  put_u64(genesis.size());
+  out += genesis;
+  put_u64(validator);
+  put_u64(nonce);
+  return out;
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+grpc::ChannelArguments channel_args(const Config& config) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  // A separate TCP connection per link keeps one peer's backlog off the others' sockets.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return args;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Outbound link: one thread, one stream, one bounded queue.
+class PeerNetwork::Link {
+ public:
+  Link(PeerNetwork& net, PeerAddress peer)
+      : net_(net), peer_(std::move(peer)),
+        dropped_(net.metrics_.counter("sharechain_peer_dropped_messages_total",
+                                      "Outbound peer messages dropped because a send queue was full")),
+        sent_(net.metrics_.counter("sharechain_peer_sent_messages_total", "Messages sent to peers")) {}
+
+  void start() { thread_ = std::thread([this] { run(); }); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      if (context_) context_->TryCancel();
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void enqueue(PeerMessage msg) {
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.size() >= net_.config_.peer_queue_messages) {
+        queue_.pop_front();
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+      }
+      queue_.push_back(std::move(msg));
+    }
+    cv_.notify_one();
+  }
+
+  std::uint32_t validator() const { return peer_.validator; }
+  const std::string& address() const { return peer_.address; }
+  bool connected() const { return connected_.load(); }
+
+  std::shared_ptr<grpc::Channel> channel() {
+    std::lock_guard lock(mu_);
+    if (!channel_) {
+      channel_ = grpc::CreateCustomChannel(peer_.address, net_.channel_credentials(),
+                                           channel_args(net_.config_));
+    }
+    return channel_;
+  }
+
+ private:
+  void run() {
+    std::uint64_t backoff_ms = 100;
+    while (true) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+      }
+      const bool had_session = session();
+      connected_ = false;
+      if (had_session) backoff_ms = 100;
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return stopping_; })) return;
+      backoff_ms = std::min<std::uint64_t>(backoff_ms * 2, 5000);
+    }
+  }
+
+  // One connection attempt and, if it succeeds, the sending loop. True if the stream was up.
+  bool session() {
+    auto stub = Peer::NewStub(channel());
+    auto context = std::make_shared<grpc::ClientContext>();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return false;
+      context_ = context;
+    }
+    Ack ack;
+    auto writer = stub->Connect(context.get(), &ack);
+    bool up = writer->Write(net_.make_hello());
+    if (up) {
+      if (!connected_.exchange(true)) {
+        spdlog::info("peer {} at {}: connected", peer_.validator, peer_.address);
+      }
+    }
+    while (up) {
+      PeerMessage msg;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) break;
+        msg = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      up = writer->Write(msg);
+      if (up) sent_.fetch_add(1, std::memory_order_relaxed);
+    }
+    writer->WritesDone();
+    const grpc::Status status = writer->Finish();
+    {
+      std::lock_guard lock(mu_);
+      context_.reset();
+      if (stopping_) return up;
+    }
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      spdlog::error("peer {} at {} refused this node: {}", peer_.validator, peer_.address,
+                    status.error_message());
+    } else if (connected_) {
+      spdlog::warn("peer {} at {}: stream closed ({}), reconnecting", peer_.validator,
+                   peer_.address, status.error_message());
+    } else {
+      spdlog::debug("peer {} at {}: not reachable ({})", peer_.validator, peer_.address,
+                    status.error_message());
+    }
+    return up || connected_;
+  }
+
+  PeerNetwork& net_;
+  const PeerAddress peer_;
+  std::atomic<std::uint64_t>& dropped_;
+  std::atomic<std::uint64_t>& sent_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<PeerMessage> queue_;
+  bool stopping_ = false;
+  std::shared_ptr<grpc::ClientContext> context_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::atomic<bool> connected_{false};
+  std::thread thread_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Inbound side.
+class PeerNetwork::Service final : public Peer::Service {
+ public:
+  explicit Service(PeerNetwork& net)
+      : net_(net),
+        rejected_(net.metrics_.counter("sharechain_peer_rejected_streams_total",
+                                       "Inbound peer streams refused (bad hello, wrong chain or genesis)")),
+        received_(net.metrics_.counter("sharechain_peer_received_messages_total",
+                                       "Messages received from peers")) {}
+
+  grpc::Status Connect(grpc::ServerContext* context, grpc::ServerReader<PeerMessage>* reader,
+                       Ack*) override {
+    PeerMessage msg;
+    if (!reader->Read(&msg)) return grpc::Status::OK;
+    if (msg.kind_case() != PeerMessage::kHello) {
+      rejected_++;
+      return {grpc::StatusCode::INVALID_ARGUMENT, "the first message on a peer stream must be Hello"};
+    }
+    const Hello& hello = msg.hello();
+    const PeerIdentity& id = net_.identity_;
+    if (hello.chain_id() != id.chain_id) {
+      rejected_++;
+      spdlog::warn("refused a peer from {}: chain '{}' is not ours ('{}')", context->peer(),
+                   hello.chain_id(), id.chain_id);
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "chain id mismatch: this node serves '" + id.chain_id + "', you sent '" + hello.chain_id() + "'"};
+    }
+    if (hello.genesis_hash() != id.genesis_hash) {
+      rejected_++;
+      spdlog::warn("refused validator {} from {}: genesis {} is not ours ({})", hello.validator(),
+                   context->peer(), crypto::to_hex(hello.genesis_hash()), crypto::to_hex(id.genesis_hash));
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "genesis mismatch: this node's genesis hash is " + crypto::to_hex(id.genesis_hash) +
+                  ", yours is " + crypto::to_hex(hello.genesis_hash()) +
+                  "; every validator must start from the same genesis.json"};
+    }
+    const std::uint32_t from = hello.validator();
+    if (from >= id.validator_keys.size() || from == id.self) {
+      rejected_++;
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              "validator index " + std::to_string(from) + " is not another validator of this chain"};
+    }
+    const auto digest = crypto::tagged_hash(
+        crypto::kHelloTag, hello_signing_bytes(hello.chain_id(), hello.genesis_hash(), from, hello.nonce()));
+    if (!crypto::verify(id.validator_keys[from], digest, hello.signature())) {
+      rejected_++;
+      spdlog::warn("refused a peer from {} claiming to be validator {}: bad hello signature",
+                   context->peer(), from);
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              "hello is not signed by validator " + std::to_string(from) +
+                  "'s key: this node's key is not that validator's key in genesis"};
+    }
+    spdlog::debug("validator {} connected from {}", from, context->peer());
+    while (reader->Read(&msg)) {
+      received_.fetch_add(1, std::memory_order_relaxed);
+      switch (msg.kind_case()) {
+        case PeerMessage::kConsensus:
+          if (msg.consensus().validator() != from) {
+            rejected_++;
+            return {grpc::StatusCode::PERMISSION_DENIED,
+                    "a consensus message names validator " + std::to_string(msg.consensus().validator()) +
+                        " on validator " + std::to_string(from) + "'s stream"};
+          }
+          net_.handlers_.on_consensus(from, std::move(*msg.mutable_consensus()));
+          break;
+        case PeerMessage::kTxs: {
+          std::vector<SignedTransaction> txs(msg.txs().transactions().begin(), msg.txs().transactions().end());
+          net_.handlers_.on_transactions(from, std::move(txs));
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetBlocks(grpc::ServerContext* context, const GetBlocksRequest* request,
+                         grpc::ServerWriter<Block>* writer) override {
+    constexpr std::uint64_t kMaxPerCall = 1000;
+    const std::uint64_t top = net_.handlers_.height();
+    std::uint64_t to = request->to_height() == 0 ? top : std::min(request->to_height(), top);
+    if (request->from_height() == 0) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "from_height starts at 1"};
+    }
+    to = std::min(to, request->from_height() + kMaxPerCall - 1);
+    for (std::uint64_t h = request->from_height(); h <= to && !context->IsCancelled(); ++h) {
+      auto block = net_.handlers_.block_at(h);
+      if (!block) break;
+      if (!writer->Write(*block)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetSnapshot(grpc::ServerContext*, const GetSnapshotRequest*,
+                           grpc::ServerWriter<SnapshotChunk>*) override {
+    return {grpc::StatusCode::UNIMPLEMENTED,
+            "snapshot transfer is not served by this node version; fetch blocks with GetBlocks"};
+  }
+
+ private:
+  PeerNetwork& net_;
+  std::atomic<std::uint64_t>& rejected_;
+  std::atomic<std::uint64_t>& received_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+PeerNetwork::PeerNetwork(const Config& config, PeerIdentity identity, const crypto::PrivateKey& key,
+                         Metrics& metrics, PeerHandlers handlers)
+    : config_(config), identity_(std::move(identity)), key_(key), metrics_(metrics),
+      handlers_(std::move(handlers)) {}
+
+PeerNetwork::~PeerNetwork() { stop(); }
+
+std::shared_ptr<grpc::ChannelCredentials> PeerNetwork::channel_credentials() const {
+  if (!config_.tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = read_text(config_.tls_ca);
+  options.pem_cert_chain = read_text(config_.tls_cert);
+  options.pem_private_key = read_text(config_.tls_key);
+  return grpc::SslCredentials(options);
+}
+
+PeerMessage PeerNetwork::make_hello() {
+  PeerMessage msg;
+  Hello* hello = msg.mutable_hello();
+  hello->set_chain_id(identity_.chain_id);
+  hello->set_genesis_hash(identity_.genesis_hash);
+  hello->set_validator(identity_.self);
+  hello->set_nonce(++hello_nonce_);
+  hello->set_signature(key_.sign(crypto::tagged_hash(
+      crypto::kHelloTag,
+      hello_signing_bytes(identity_.chain_id, identity_.genesis_hash, identity_.self, hello->nonce()))));
+  return msg;
+}
+
+Status PeerNetwork::start() {
+  service_ = std::make_unique<Service>(*this);
+  grpc::ServerBuilder builder;
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (config_.tls) {
+    for (const auto& p : {config_.tls_ca, config_.tls_cert, config_.tls_key}) {
+      if (!std::filesystem::exists(p)) {
+        return Status::not_found("TLS file " + p.string() + " does not exist (see [p2p] in " +
+                                 config_.config_file.string() + ")");
+      }
+    }
+    grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    options.pem_root_certs = read_text(config_.tls_ca);
+    options.pem_key_cert_pairs.push_back({read_text(config_.tls_key), read_text(config_.tls_cert)});
+    creds = grpc::SslServerCredentials(options);
+  }
+  int port = 0;
+  builder.AddListeningPort(config_.p2p_listen, creds, &port);
+  builder.RegisterService(service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(config_.max_message_bytes));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) {
+    return Status::unavailable("cannot listen for peers on " + config_.p2p_listen +
+                               " (address in use or not local?)");
+  }
+  for (const PeerAddress& peer : config_.peers) {
+    if (peer.validator >= identity_.validator_keys.size() || peer.validator == identity_.self) {
+      return Status::invalid_argument("[p2p] peers names validator " + std::to_string(peer.validator) +
+                                      ", which is not another validator of this chain");
+    }
+    links_.push_back(std::make_unique<Link>(*this, peer));
+  }
+  for (auto& link : links_) link->start();
+  return Status::ok();
+}
+
+void PeerNetwork::stop() {
+  for (auto& link : links_) link->stop();
+  links_.clear();
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_.reset();
+  }
+}
+
+void PeerNetwork::send(std::uint32_t to, const consensus::Envelope& envelope) {
+  for (auto& link : links_) {
+    if (link->validator() == to) {
+      PeerMessage msg;
+      *msg.mutable_consensus() = envelope;
+      link->enqueue(std::move(msg));
+      return;
+    }
+  }
+}
+
+void PeerNetwork::broadcast(const consensus::Envelope& envelope) {
+  PeerMessage msg;
+  *msg.mutable_consensus() = envelope;
+  for (auto& link : links_) link->enqueue(msg);
+}
+
+void PeerNetwork::gossip(const std::vector<SignedTransaction>& txs) {
+  if (txs.empty() || links_.empty()) return;
+  PeerMessage msg;
+  for (const auto& tx : txs) *msg.mutable_txs()->add_transactions() = tx;
+  for (auto& link : links_) link->enqueue(msg);
+}
+
+std::vector<PeerNetwork::LinkStatus> PeerNetwork::status() const {
+  std::vector<LinkStatus> out;
+  for (const auto& link : links_) out.push_back({link->validator(), link->address(), link->connected()});
+  return out;
+}
+
+std::size_t PeerNetwork::connected_peers() const {
+  std::size_t n = 0;
+  for (const auto& link : links_) n += link->connected() ? 1 : 0;
+  return n;
+}
+
+Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t validator, std::uint64_t from,
+                                                     std::uint64_t to) {
+  Link* link = nullptr;
+  for (auto& l : links_) {
+    if (l->validator() == validator) link = l.get();
+  }
+  if (link == nullptr) return Status::not_found("no link to validator " + std::to_string(validator));
+  auto stub = Peer::NewStub(link->channel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  GetBlocksRequest request;
+  request.set_from_height(from);
+  request.set_to_height(to);
+  auto reader = stub->GetBlocks(&context, request);
+  std::vector<Block> out;
+  Block block;
+  while (reader->Read(&block)) out.push_back(std::move(block));
+  const grpc::Status status = reader->Finish();
+  if (!status.ok() && out.empty()) {
+    return Status::unavailable("fetching blocks from validator " + std::to_string(validator) +
+                               " failed: " + status.error_message());
+  }
+  return out;
+}
+
+}  // namespace sharechain::node

@@ -1,0 +1,104 @@
+// Validator-to-validator networking over gRPC.
+//
+// Each node dials every other validator and keeps one long-lived client stream to it
+// (Peer.Connect), so every ordered pair of validators has exactly one stream carrying messages
+// from the dialer to the listener. Each side owns its outbound stream: its bounded send queue,
+// its reconnects with back-off and its keepalive; nobody has to agree who dials whom. A slow or
+// dead peer fills only its own queue (oldest messages dropped first; consensus tolerates loss
+// and retransmits through its timers), so it never blocks the others.
+//
+// The first message on a stream is a signed Hello naming the dialer's validator index, chain id
+// and genesis hash; the listener refuses the stream (FAILED_PRECONDITION / PERMISSION_DENIED)
+// on any mismatch. Every consensus envelope that follows must name the same validator; its
+// signature is then checked by the consensus engine.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "node/config.hpp"
+#include "node/metrics.hpp"
+#include "proto/crypto.hpp"
+#include "proto/status.hpp"
+#include "sharechain/peer.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+
+namespace sharechain::node {
+
+using peer::Ack;
+using peer::GetBlocksRequest;
+using peer::GetSnapshotRequest;
+using peer::Hello;
+using peer::Peer;
+using peer::PeerMessage;
+using peer::SnapshotChunk;
+
+struct PeerHandlers {
+  // Called on gRPC threads.
+  std::function<void(std::uint32_t from, consensus::Envelope envelope)> on_consensus;
+  std::function<void(std::uint32_t from, std::vector<SignedTransaction> txs)> on_transactions;
+  // Serves GetBlocks: the committed block at `height` with its certificate, if any.
+  std::function<std::optional<Block>(std::uint64_t height)> block_at;
+  std::function<std::uint64_t()> height;
+};
+
+struct PeerIdentity {
+  std::string chain_id;
+  std::string genesis_hash;                    // 32 raw bytes
+  std::vector<std::string> validator_keys;     // x-only keys by index
+  std::uint32_t self = 0;
+};
+
+class PeerNetwork {
+ public:
+  PeerNetwork(const Config& config, PeerIdentity identity, const crypto::PrivateKey& key,
+              Metrics& metrics, PeerHandlers handlers);
+  ~PeerNetwork();
+
+  Status start();   // listens on [p2p] listen and starts one link per configured peer
+  void stop();
+
+  void send(std::uint32_t to, const consensus::Envelope& envelope);
+  void broadcast(const consensus::Envelope& envelope);
+  void gossip(const std::vector<SignedTransaction>& txs);
+
+  struct LinkStatus {
+    std::uint32_t validator;
+    std::string address;
+    bool connected;
+  };
+  std::vector<LinkStatus> status() const;
+  std::size_t connected_peers() const;
+
+  // Fetches committed blocks [from, to] from one peer, in order, stopping at the first gap or
+  // error. The caller verifies certificates.
+  Result<std::vector<Block>> fetch_blocks(std::uint32_t validator, std::uint64_t from,
+                                          std::uint64_t to);
+
+ private:
+  class Link;
+  class Service;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const;
+  PeerMessage make_hello();
+
+  const Config& config_;
+  const PeerIdentity identity_;
+  const crypto::PrivateKey key_;
+  Metrics& metrics_;
+  PeerHandlers handlers_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::atomic<std::uint64_t> hello_nonce_{0};
+};
+
+}  // namespace sharechain::node

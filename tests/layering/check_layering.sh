@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Fails if an #include crosses the module dependency graph of docs/architecture.md:
+#   proto <- consensus, contracts <- storage <- node <- tools
+# and if the pure modules (consensus, contracts) reach for I/O, clocks, threads or randomness.
+set -euo pipefail
+root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$root"
+fail=0
+check() {  # check DIR REGEX WHY
+  local hits
+  hits=$(grep -rnE "$2" "$1" --include='*.hpp' --include='*.cpp' --include='*.h' 2>/dev/null || true)
+  if [ -n "$hits" ]; then
+    echo "layering violation in $1/ ($3):"
+    echo "$hits" | sed 's/^/  /'
+    fail=1
+  fi
+}
+pure_forbidden='#include *[<"](grpc|grpcpp|rocksdb|boost/asio|boost/beast|thread|chrono|random|mutex|future|condition_variable|filesystem|fstream|sys/|unistd|spdlog)'
+check consensus "$pure_forbidden" "consensus is a pure state machine: no I/O, clocks, threads or randomness"
+check contracts "$pure_forbidden" "contracts are pure and deterministic: no I/O, clocks, threads or randomness"
+check consensus '#include *"(storage|node|tools|contracts)/' "consensus may depend only on proto"
+check contracts '#include *"(storage|node|tools|consensus)/' "contracts may depend only on proto"
+check storage '#include *"(node|tools|consensus)/' "storage may depend on proto and contracts only"
+check proto '#include *"(storage|node|tools|consensus|contracts)/' "proto is the bottom layer"
+check node '#include *"tools/' "node must not depend on tools"
+decl='(^|[(,<[:space:]])(float|double)[[:space:]]+[A-Za-z_][A-Za-z_0-9]*[[:space:]]*[=;,)({]'
+check contracts "$decl" "contracts use integer arithmetic only"
+check consensus "$decl" "consensus uses integer arithmetic only"
+if [ "$fail" -eq 0 ]; then echo "layering: ok"; fi
+exit "$fail"

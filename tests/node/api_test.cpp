@@ -1,0 +1,247 @@
+// The client API of one in-process validator, end to end over gRPC on loopback.
+//   a transfer commits and both balances move by the amount; status, block, tx, account answer
+//   bad input, each refused with its gRPC status and a readable message, changing nothing:
+//     malformed body bytes, signature by another key, non-canonical signature (s >= n),
+//     wrong chain id, replayed nonce, gapped nonce, more than the balance, zero amount,
+//     overflowing amount, issue without the role, unknown role, oversized transaction,
+//     unknown account, full mempool
+#include <catch2/catch.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include <thread>
+
+#include "node/config.hpp"
+#include "node/node.hpp"
+#include "sharechain/api.grpc.pb.h"
+#include "tests/node/test_home.hpp"
+
+using namespace sharechain;
+
+namespace {
+
+struct Running {
+  std::unique_ptr<testing::TestHome> home;
+  std::unique_ptr<node::Node> node;
+  std::unique_ptr<api::Client::Stub> stub;
+
+  explicit Running(int port, const std::string& extra = "") : home(testing::TestHome::create(port, extra)) {
+    auto config = node::load_config(home->config);
+    REQUIRE(config.is_ok());
+    auto created = node::Node::create(*config);
+    INFO(created.status().to_string());
+    REQUIRE(created.is_ok());
+    node = std::move(created).value();
+    REQUIRE(node->start().is_ok());
+    stub = api::Client::NewStub(grpc::CreateChannel(home->api_address, grpc::InsecureChannelCredentials()));
+  }
+  ~Running() {
+    if (node) node->stop();
+  }
+
+  std::uint64_t nonce_of(const std::string& name) {
+    grpc::ClientContext ctx;
+    api::GetAccountRequest req;
+    req.set_address(home->keys.at(name).address());
+    ledger::Account acct;
+    auto s = stub->GetAccount(&ctx, req, &acct);
+    return s.ok() ? acct.nonce() : 0;
+  }
+  std::uint64_t balance_of(const std::string& address) {
+    grpc::ClientContext ctx;
+    api::GetAccountRequest req;
+    req.set_address(address);
+    ledger::Account acct;
+    auto s = stub->GetAccount(&ctx, req, &acct);
+    return s.ok() ? acct.balance() : 0;
+  }
+  TransactionBody transfer_body(const std::string& from, const std::string& to_address, std::uint64_t amount,
+                                std::optional<std::uint64_t> nonce = std::nullopt) {
+    TransactionBody body;
+    body.set_chain_id(home->chain_id);
+    body.set_sender(home->keys.at(from).address());
+    body.set_nonce(nonce ? *nonce : nonce_of(from));
+    auto* t = body.mutable_ledger()->mutable_transfer();
+    t->set_to(to_address);
+    t->set_amount(amount);
+    return body;
+  }
+  grpc::Status submit(const SignedTransaction& tx, bool wait, api::SubmitResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    api::SubmitRequest req;
+    *req.mutable_transaction() = tx;
+    req.set_wait_for_commit(wait);
+    api::SubmitResponse resp;
+    auto s = stub->SubmitTransaction(&ctx, req, &resp);
+    if (out) *out = resp;
+    return s;
+  }
+};
+
+void expect_refused(Running& r, const SignedTransaction& tx, grpc::StatusCode code, const std::string& words) {
+  const std::uint64_t h_before = r.node->chain().store().height();
+  const auto root_before = r.node->chain().store().state_root();
+  auto s = r.submit(tx, false);
+  INFO("message: " << s.error_message());
+  CHECK(s.error_code() == code);
+  CHECK_THAT(s.error_message(), Catch::Contains(words, Catch::CaseSensitive::No));
+  CHECK(r.node->mempool().size() == 0);
+  // Nothing changed: no new block carried it and the state is the same.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (r.node->chain().store().height() == h_before) CHECK(r.node->chain().store().state_root() == root_before);
+}
+
+}  // namespace
+
+TEST_CASE("a transfer commits through the API and moves balances exactly") {
+  Running r(27100);
+  const std::string u2 = r.home->keys.at("user2").address();
+  const std::string u1 = r.home->keys.at("user1").address();
+  api::SubmitResponse resp;
+  auto s = r.submit(tx::sign(r.transfer_body("user1", u2, 2500), r.home->keys.at("user1")), true, &resp);
+  REQUIRE(s.ok());
+  CHECK(resp.status() == api::TX_COMMITTED);
+  CHECK(resp.receipt().status() == RECEIPT_OK);
+  CHECK(resp.height() >= 1);
+  CHECK(r.balance_of(u2) == r.home->user_balance + 2500);
+  CHECK(r.balance_of(u1) == r.home->user_balance - 2500);
+  CHECK(r.nonce_of("user1") == 1);
+
+  grpc::ClientContext c1;
+  api::GetTransactionRequest treq;
+  treq.set_tx_hash(resp.tx_hash());
+  api::TransactionInfo info;
+  REQUIRE(r.stub->GetTransaction(&c1, treq, &info).ok());
+  CHECK(info.status() == api::TX_COMMITTED);
+  CHECK(info.height() == resp.height());
+
+  grpc::ClientContext c2;
+  api::GetBlockRequest breq;
+  breq.set_height(resp.height());
+  api::BlockInfo block;
+  REQUIRE(r.stub->GetBlock(&c2, breq, &block).ok());
+  CHECK(block.block().transactions_size() >= 1);
+  CHECK(block.block().certificate().votes_size() == 1);
+  CHECK(block.state_root().size() == 32);
+
+  grpc::ClientContext c3;
+  api::NodeStatus status;
+  REQUIRE(r.stub->GetStatus(&c3, api::GetStatusRequest{}, &status).ok());
+  CHECK(status.chain_id() == "test-chain");
+  CHECK(status.validators() == 1);
+  CHECK(status.height() >= resp.height());
+}
+
+TEST_CASE("bad input is refused with a status and a reason, and changes nothing") {
+  Running r(27110);
+  const auto& user1 = r.home->keys.at("user1");
+  const auto& user2 = r.home->keys.at("user2");
+  const std::string u2 = user2.address();
+
+  SECTION("malformed body bytes") {
+    SignedTransaction t = tx::sign(r.transfer_body("user1", u2, 1), user1);
+    t.set_body("\x0a\xff\xff");
+    t.set_signature(user1.sign(tx::signing_hash(t.body())));
+    expect_refused(r, t, grpc::StatusCode::INVALID_ARGUMENT, "not a valid TransactionBody");
+  }
+  SECTION("signature by another key") {
+    SignedTransaction t = tx::sign(r.transfer_body("user1", u2, 1), user1);
+    t.set_signature(user2.sign(tx::signing_hash(t.body())));
+    expect_refused(r, t, grpc::StatusCode::INVALID_ARGUMENT, "signature does not verify");
+  }
+  SECTION("non-canonical signature: s equal to the group order") {
+    SignedTransaction t = tx::sign(r.transfer_body("user1", u2, 1), user1);
+    std::string sig = t.signature();
+    sig.replace(32, 32, *crypto::from_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141"));
+    t.set_signature(sig);
+    expect_refused(r, t, grpc::StatusCode::INVALID_ARGUMENT, "signature does not verify");
+  }
+  SECTION("wrong chain id") {
+    TransactionBody b = r.transfer_body("user1", u2, 1);
+    b.set_chain_id("someone-elses-chain");
+    expect_refused(r, tx::sign(b, user1), grpc::StatusCode::INVALID_ARGUMENT, "someone-elses-chain");
+  }
+  SECTION("replayed nonce") {
+    SignedTransaction first = tx::sign(r.transfer_body("user1", u2, 7), user1);
+    REQUIRE(r.submit(first, true).ok());
+    auto s = r.submit(first, false);
+    CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK_THAT(s.error_message(), Catch::Contains("already used"));
+    CHECK(r.balance_of(u2) == r.home->user_balance + 7);
+  }
+  SECTION("gapped nonce") {
+    expect_refused(r, tx::sign(r.transfer_body("user1", u2, 1, 5), user1),
+                   grpc::StatusCode::FAILED_PRECONDITION, "gap");
+  }
+  SECTION("more than the balance") {
+    expect_refused(r, tx::sign(r.transfer_body("user1", u2, r.home->user_balance + 1), user1),
+                   grpc::StatusCode::FAILED_PRECONDITION, "balance");
+  }
+  SECTION("zero amount") {
+    expect_refused(r, tx::sign(r.transfer_body("user1", u2, 0), user1), grpc::StatusCode::INVALID_ARGUMENT,
+                   "amount");
+  }
+  SECTION("overflowing amount") {
+    // user2 already holds a balance; a huge issue to it would overflow the supply.
+    TransactionBody b;
+    b.set_chain_id(r.home->chain_id);
+    b.set_sender(r.home->keys.at("dataserver").address());
+    b.set_nonce(0);
+    auto* issue = b.mutable_ledger()->mutable_issue();
+    issue->set_to(u2);
+    issue->set_amount(std::numeric_limits<std::uint64_t>::max());
+    issue->set_reference("payment-overflow");
+    auto s = r.submit(tx::sign(b, r.home->keys.at("dataserver")), false);
+    CHECK_FALSE(s.ok());
+    CHECK_THAT(s.error_message(), Catch::Contains("overflow", Catch::CaseSensitive::No));
+    CHECK(r.balance_of(u2) == r.home->user_balance);
+  }
+  SECTION("issue without the role") {
+    TransactionBody b;
+    b.set_chain_id(r.home->chain_id);
+    b.set_sender(user1.address());
+    b.set_nonce(0);
+    auto* issue = b.mutable_ledger()->mutable_issue();
+    issue->set_to(u2);
+    issue->set_amount(100);
+    issue->set_reference("payment-1");
+    expect_refused(r, tx::sign(b, user1), grpc::StatusCode::PERMISSION_DENIED, "data_server");
+  }
+  SECTION("unknown role") {
+    TransactionBody b;
+    b.set_chain_id(r.home->chain_id);
+    b.set_sender(r.home->keys.at("operator").address());
+    b.set_nonce(0);
+    auto* grant = b.mutable_ledger()->mutable_grant_role();
+    grant->set_account(u2);
+    grant->set_role("emperor");
+    expect_refused(r, tx::sign(b, r.home->keys.at("operator")), grpc::StatusCode::INVALID_ARGUMENT, "emperor");
+  }
+  SECTION("oversized transaction") {
+    TransactionBody b = r.transfer_body("user1", u2, 1);
+    b.mutable_ledger()->mutable_transfer()->set_memo(std::string(70 * 1024, 'x'));
+    expect_refused(r, tx::sign(b, user1), grpc::StatusCode::RESOURCE_EXHAUSTED, "limit");
+  }
+  SECTION("unknown account") {
+    grpc::ClientContext ctx;
+    api::GetAccountRequest req;
+    req.set_address(crypto::PrivateKey::generate().address());
+    ledger::Account acct;
+    auto s = r.stub->GetAccount(&ctx, req, &acct);
+    CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(s.error_message(), Catch::Contains("never"));
+  }
+}
+
+TEST_CASE("a full mempool refuses with RESOURCE_EXHAUSTED") {
+  // Nonces 1..3 wait for nonce 0, so they stay in the mempool and fill it deterministically.
+  Running r(27120, "[mempool]\nmax_txs = 3\nmax_nonce_gap = 8\n");
+  const auto& user1 = r.home->keys.at("user1");
+  const std::string u2 = r.home->keys.at("user2").address();
+  for (std::uint64_t n = 1; n <= 3; ++n) {
+    REQUIRE(r.submit(tx::sign(r.transfer_body("user1", u2, 1, n), user1), false).ok());
+  }
+  auto s = r.submit(tx::sign(r.transfer_body("user1", u2, 1, 4), user1), false);
+  CHECK(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(s.error_message(), Catch::Contains("full"));
+}

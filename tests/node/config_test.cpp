@@ -1,0 +1,74 @@
+// Config loading.
+//   a full config parses, paths resolve against the config file's folder
+//   a missing file, a bad peer entry, a bad listen address, a bad log level and a window
+//   smaller than two checkpoint intervals are each refused with a message naming the key
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "node/config.hpp"
+
+using namespace sharechain;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path write_config(const std::string& text) {
+  fs::path dir = fs::temp_directory_path() / ("sc-config-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path file = dir / "config.toml";
+  std::ofstream(file) << text;
+  return file;
+}
+const char* kGood = R"(
+[node]
+name = "node1"
+key_file = "node_key.json"
+genesis_file = "../genesis.json"
+data_dir = "data"
+[api]
+listen = "127.0.0.1:26610"
+[p2p]
+listen = "127.0.0.1:26611"
+peers = ["0@127.0.0.1:26601", "2@127.0.0.1:26621"]
+[metrics]
+listen = "127.0.0.1:26612"
+[consensus]
+max_block_txs = 500
+checkpoint_interval = 10
+window = 40
+[log]
+level = "debug"
+)";
+}  // namespace
+
+TEST_CASE("a full config parses") {
+  const fs::path file = write_config(kGood);
+  auto c = node::load_config(file);
+  REQUIRE(c.is_ok());
+  CHECK(c->name == "node1");
+  CHECK(c->api_listen == "127.0.0.1:26610");
+  REQUIRE(c->peers.size() == 2);
+  CHECK(c->peers[1].validator == 2);
+  CHECK(c->peers[1].address == "127.0.0.1:26621");
+  CHECK(c->max_block_txs == 500);
+  CHECK(c->genesis_file == (file.parent_path().parent_path() / "genesis.json"));
+  CHECK(c->data_dir == file.parent_path() / "data");
+}
+
+TEST_CASE("bad configs are refused with the key named") {
+  CHECK(node::load_config("/nonexistent/config.toml").status().code() == Code::kNotFound);
+  auto replace = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return text;
+  };
+  auto r = node::load_config(write_config(replace(kGood, "\"2@127.0.0.1:26621\"", "\"x@127.0.0.1\"")));
+  CHECK_THAT(r.status().message(), Catch::Contains("peers[1]"));
+  r = node::load_config(write_config(replace(kGood, "127.0.0.1:26610", "localhost")));
+  CHECK_THAT(r.status().message(), Catch::Contains("[api] listen"));
+  r = node::load_config(write_config(replace(kGood, "\"debug\"", "\"loud\"")));
+  CHECK_THAT(r.status().message(), Catch::Contains("[log] level"));
+  r = node::load_config(write_config(replace(kGood, "window = 40", "window = 15")));
+  CHECK_THAT(r.status().message(), Catch::Contains("window"));
+  r = node::load_config(write_config(replace(kGood, "max_block_txs = 500", "max_block_txs = \"many\"")));
+  CHECK_THAT(r.status().message(), Catch::Contains("max_block_txs"));
+}
