@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <utility>  // Boost 1.74 awaitable.hpp uses std::exchange without including it
 #include <boost/asio.hpp>
 #include <map>
 #include <memory>

@@ -175,7 +175,7 @@ TEST_CASE("bad input is refused with a status and a reason, and changes nothing"
   }
   SECTION("more than the balance") {
     expect_refused(r, tx::sign(r.transfer_body("user1", u2, r.home->user_balance + 1), user1),
-                   grpc::StatusCode::FAILED_PRECONDITION, "balance");
+                   grpc::StatusCode::FAILED_PRECONDITION, "insufficient funds");
   }
   SECTION("zero amount") {
     expect_refused(r, tx::sign(r.transfer_body("user1", u2, 0), user1), grpc::StatusCode::INVALID_ARGUMENT,

@@ -1,0 +1,832 @@
+// The engine's inputs, the normal case (PRE-PREPARE, PREPARE, COMMIT, delivery), proposing and
+// timers. Message handlers are in engine_messages.cpp, checkpoints in engine_checkpoint.cpp, view
+// changes in engine_view_change.cpp and persistence in engine_persist.cpp.
+#include "consensus/engine.hpp"
+
+#include <algorithm>
+
+#include "consensus/messages.hpp"
+#include "consensus/quorum.hpp"
+
+namespace sharechain::consensus {
+namespace {
+
+// Heights above the committed one whose messages a replica re-sends on each resend tick.
+constexpr uint64_t kResendDepth = 4;
+
+}  // namespace
+
+const char* timer_name(TimerId id) {
+  switch (id) {
+    case TimerId::kBatch: return "batch";
+    case TimerId::kRequest: return "request";
+    case TimerId::kViewChange: return "view-change";
+    case TimerId::kResend: return "resend";
+  }
+  return "unknown";
+}
+
+std::string describe(const Action& action) {
+  struct Visitor {
+    std::string operator()(const Send& a) const {
+      auto m = decode(a.envelope);
+      return "Send(to=" + std::to_string(a.to) + " " + (m ? summarize(*m) : "?") + ")";
+    }
+    std::string operator()(const Broadcast& a) const {
+      auto m = decode(a.envelope);
+      return "Broadcast(" + (m ? summarize(*m) : "?") + ")";
+    }
+    std::string operator()(const SetTimer& a) const {
+      return std::string("SetTimer(") + timer_name(a.id) + " " + std::to_string(a.delay_ms) + "ms)";
+    }
+    std::string operator()(const CancelTimer& a) const {
+      return std::string("CancelTimer(") + timer_name(a.id) + ")";
+    }
+    std::string operator()(const Persist& a) const {
+      return "Persist(" + std::to_string(a.puts.size()) + " puts, " +
+             std::to_string(a.deletes.size()) + " deletes)";
+    }
+    std::string operator()(const Deliver& a) const {
+      return "Deliver(height=" + std::to_string(a.height) +
+             " txs=" + std::to_string(a.block.transactions_size()) + ")";
+    }
+    std::string operator()(const FetchBlocks& a) const {
+      return "FetchBlocks(" + std::to_string(a.from_height) + ".." + std::to_string(a.to_height) +
+             ")";
+    }
+    std::string operator()(const Evidence& a) const {
+      return "Evidence(" + a.kind + " validator=" + std::to_string(a.validator) +
+             " view=" + std::to_string(a.view) + " height=" + std::to_string(a.height) + ")";
+    }
+    std::string operator()(const Halt& a) const { return "Halt(" + a.reason + ")"; }
+  };
+  return std::visit(Visitor{}, action);
+}
+
+Status validate_config(const Config& c) {
+  if (c.chain_id.empty()) return Status::invalid_argument("config: chain_id is empty");
+  if (c.validators.empty()) return Status::invalid_argument("config: no validators");
+  for (size_t i = 0; i < c.validators.size(); ++i) {
+    if (c.validators[i].public_key.size() != crypto::kPublicKeySize) {
+      return Status::invalid_argument("config: validator " + std::to_string(i) +
+                                      " public key is not 32 bytes");
+    }
+  }
+  if (c.self >= c.validators.size()) {
+    return Status::invalid_argument("config: self " + std::to_string(c.self) +
+                                    " is not a validator index");
+  }
+  if (c.max_block_txs == 0 || c.max_block_bytes == 0) {
+    return Status::invalid_argument("config: block limits must be positive");
+  }
+  if (c.checkpoint_interval == 0 || c.window < c.checkpoint_interval) {
+    return Status::invalid_argument(
+        "config: checkpoint_interval must be positive and no larger than window");
+  }
+  // An hour bounds the back-off shift far below overflow.
+  if (c.view_timeout_ms == 0 || c.view_timeout_ms > 3'600'000 || c.resend_interval_ms == 0) {
+    return Status::invalid_argument(
+        "config: view_timeout_ms must be in [1, 3600000] and resend_interval_ms positive");
+  }
+  return Status::ok();
+}
+
+Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& app,
+               const std::map<std::string, std::string>& persisted, uint64_t last_height,
+               const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
+               uint64_t last_timestamp_ms)
+    : cfg_(std::move(config)), signer_(signer), verifier_(verifier), app_(app) {
+  n_ = static_cast<uint32_t>(cfg_.validators.size());
+  quorum_ = quorum_size(n_);
+  weak_ = weak_quorum_size(n_);
+  committed_ = last_height;
+  committed_hash_ = last_block_hash;
+  committed_ts_ = last_timestamp_ms;
+  committed_hashes_[last_height] = last_block_hash;
+  executed_ = last_height;
+  executed_roots_[last_height] = last_state_root;
+  committed_at_last_tick_ = last_height;
+  init_status_ = validate_config(cfg_);
+  if (init_status_) init_status_ = restore(persisted);
+}
+
+uint32_t Engine::primary() const { return primary_of(view_, n_); }
+
+Actions Engine::start(uint64_t now) {
+  Actions out;
+  if (started_ || halted_) return out;
+  started_ = true;
+  if (!init_status_) {
+    halt(init_status_.message(), out);
+    return out;
+  }
+  // Blocks this replica committed (and persisted) before a restart but the node never executed.
+  for (auto it = redeliver_.find(committed_ + 1); it != redeliver_.end();
+       it = redeliver_.find(committed_ + 1)) {
+    const uint64_t h = it->first;
+    auto checked = check_proposal(cfg_, ProposalKind::kReproposal, UINT64_MAX, h, it->second, now);
+    if (!checked ||
+        !check_extends(checked->header, Parent{committed_, committed_hash_, committed_ts_, {}})) {
+      halt("persisted block at height " + std::to_string(h) +
+               " does not extend the committed chain",
+           out);
+      return out;
+    }
+    const Block block = it->second;
+    out.push_back(Deliver{block, checked->hash, h});
+    if (!my_cert_ || my_cert_->height() < h) my_cert_ = block.certificate();
+    committed_ = h;
+    committed_hash_ = checked->hash;
+    committed_ts_ = checked->header.timestamp_ms();
+    committed_state_height_ = checked->header.state_height();
+    committed_hashes_[h] = checked->hash;
+    const uint64_t sh = checked->header.state_height();
+    if (sh > executed_) certified_roots_[sh] = *crypto::hash_from_bytes(checked->header.state_root());
+    recent_txs_[h] = checked->tx_hashes;
+    recent_tx_set_.insert(checked->tx_hashes.begin(), checked->tx_hashes.end());
+    slots_.erase(h);
+  }
+  redeliver_.clear();
+  if (my_cert_ && my_cert_->height() > committed_) {
+    std::vector<uint32_t> voters;
+    for (const CommitVote& v : my_cert_->votes()) voters.push_back(v.validator());
+    note_behind(my_cert_->height(), voters);
+    request_fetch(out);
+  }
+  if (!active_) {
+    my_view_change_ = make_view_change(view_);
+    if (auto s = verify_view_change(cfg_.chain_id, n_, cfg_.self,
+                                    decode(*my_view_change_)->view_change(), verifier_)) {
+      view_changes_[cfg_.self] = StoredViewChange{view_, *my_view_change_, *s};
+    }
+    out.push_back(Broadcast{*my_view_change_});
+  } else if (primary() == cfg_.self) {
+    for (auto& [h, slot] : slots_) {
+      if (h > committed_ && slot.proposal && slot.proposal->envelope.validator() == cfg_.self) {
+        out.push_back(Broadcast{slot.proposal->envelope});
+      }
+    }
+  }
+  finish(now, out);
+  return out;
+}
+
+Actions Engine::on_timer(TimerId id, uint64_t now) {
+  Actions out;
+  if (halted_ || !started_) return out;
+  switch (id) {
+    case TimerId::kBatch:
+      batch_armed_ = false;  // finish() proposes what is due
+      break;
+    case TimerId::kRequest:
+      request_armed_ = false;
+      if (active_ && has_outstanding_work()) start_view_change(view_ + 1, out);
+      break;
+    case TimerId::kViewChange:
+      view_change_armed_ = false;
+      if (!active_) start_view_change(view_ + 1, out);
+      break;
+    case TimerId::kResend:
+      resend_armed_ = false;
+      resend(now, out);
+      break;
+  }
+  finish(now, out);
+  return out;
+}
+
+Actions Engine::on_request(std::vector<Tx> txs, uint64_t now) {
+  Actions out;
+  if (halted_ || !started_) return out;
+  for (Tx& tx : txs) {
+    if (queue_index_.count(tx.hash) != 0 || recent_tx_set_.count(tx.hash) != 0) continue;
+    if (tx.bytes.size() > cfg_.max_block_bytes) {
+      reject("oversized_request", "a " + std::to_string(tx.bytes.size()) +
+                                      "-byte transaction can never fit in a block");
+      continue;
+    }
+    const uint64_t seq = next_seq_++;
+    const bool in_block = in_block_.count(tx.hash) != 0;
+    if (!in_block) {
+      eligible_count_ += 1;
+      eligible_bytes_ += tx.bytes.size();
+    }
+    queue_index_[tx.hash] = seq;
+    queue_.emplace(seq, Pending{std::move(tx), now, in_block});
+  }
+  finish(now, out);
+  return out;
+}
+
+Actions Engine::on_executed(uint64_t height, const crypto::Hash& state_root, uint64_t now) {
+  Actions out;
+  if (halted_ || !started_) return out;
+  if (height <= executed_) {
+    reject("stale", "height " + std::to_string(height) + " was already executed");
+    return out;
+  }
+  if (height > committed_) {
+    reject("not_committed", "executed height " + std::to_string(height) +
+                                " is above the committed height " + std::to_string(committed_));
+    return out;
+  }
+  if (auto it = certified_roots_.find(height);
+      it != certified_roots_.end() && it->second != state_root) {
+    halt("state root disagreement at height " + std::to_string(height) + ": a committed block " +
+             "certifies " + crypto::to_hex(it->second) + ", this replica computed " +
+             crypto::to_hex(state_root),
+         out);
+    return out;
+  }
+  record_executed(height, state_root, out);
+  finish(now, out);
+  return out;
+}
+
+Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
+                                     const crypto::Hash& state_root, uint64_t timestamp_ms,
+                                     uint64_t now) {
+  Actions out;
+  if (halted_ || !started_) return out;
+  if (height <= committed_) {
+    reject("stale", "state transfer to height " + std::to_string(height) +
+                        " is not above the committed height " + std::to_string(committed_));
+    return out;
+  }
+  committed_ = height;
+  committed_hash_ = hash;
+  committed_ts_ = timestamp_ms;
+  committed_state_height_.reset();
+  committed_hashes_[height] = hash;
+  progressed_ = true;
+  slots_.erase(slots_.begin(), slots_.upper_bound(height));
+  certified_roots_.erase(certified_roots_.begin(), certified_roots_.upper_bound(height));
+  my_prepare_votes_.erase(my_prepare_votes_.begin(), my_prepare_votes_.upper_bound(height));
+  my_commit_votes_.erase(my_commit_votes_.begin(), my_commit_votes_.upper_bound(height));
+  fetch_requested_to_ = 0;
+  record_executed(height, state_root, out);
+  finish(now, out);
+  return out;
+}
+
+Actions Engine::on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now) {
+  Actions out;
+  if (halted_ || !started_) return out;
+  drop_requests(hashes);
+  recent_txs_[committed_].insert(recent_txs_[committed_].end(), hashes.begin(), hashes.end());
+  recent_tx_set_.insert(hashes.begin(), hashes.end());
+  finish(now, out);
+  return out;
+}
+
+void Engine::record_executed(uint64_t height, const crypto::Hash& root, Actions& out) {
+  executed_ = height;
+  executed_roots_[height] = root;
+  // Proposals may certify a root up to a window behind; older roots are of no further use.
+  if (height > cfg_.window + cfg_.checkpoint_interval) {
+    executed_roots_.erase(executed_roots_.begin(),
+                          executed_roots_.lower_bound(height - cfg_.window - cfg_.checkpoint_interval));
+  }
+  certified_roots_.erase(certified_roots_.begin(), certified_roots_.upper_bound(height));
+  Persist p;
+  erase_below(p, height);
+  if (!p.deletes.empty()) out.push_back(std::move(p));
+  maybe_send_checkpoint(height, out);
+  std::vector<uint64_t> waiting;
+  for (const auto& [h, votes] : checkpoint_votes_) {
+    if (h <= height) waiting.push_back(h);
+  }
+  for (uint64_t h : waiting) {
+    if (halted_) return;
+    check_checkpoint(h, out);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The normal case.
+
+void Engine::finish(uint64_t now, Actions& out) {
+  if (halted_) return;
+  advance(now, out);
+  if (halted_) return;
+  maybe_propose(now, out);
+  if (halted_) return;
+  update_timers(now, out);
+}
+
+void Engine::advance(uint64_t now, Actions& out) {
+  (void)now;
+  while (!halted_) {
+    const uint64_t h = committed_ + 1;
+    auto it = slots_.find(h);
+    if (it == slots_.end()) return;
+    Slot& slot = it->second;
+    if (active_) {
+      maybe_prepare(h, slot, out);
+      if (halted_) return;
+      maybe_commit_vote(h, slot, out);
+    }
+    if (!try_deliver(h, slot, out)) return;
+  }
+}
+
+void Engine::maybe_prepare(uint64_t h, Slot& slot, Actions& out) {
+  if (!slot.proposal || slot.prepare_sent || !slot.rejected.empty()) return;
+  const Proposal& p = *slot.proposal;
+  const BlockHeader& header = p.checked.header;
+  // The pipelining rule: PREPARE for h only on top of the committed block h-1.
+  const Parent parent{committed_, committed_hash_, committed_ts_, committed_state_height_};
+  if (Status st = check_extends(header, parent); !st) {
+    slot.rejected = st.message();
+    reject("invalid_proposal", st.message());
+    return;
+  }
+  const uint64_t sh = header.state_height();
+  if (sh > executed_) return;  // wait until this replica has executed that height
+  if (auto it = executed_roots_.find(sh);
+      it != executed_roots_.end() && crypto::hash_bytes(it->second) != header.state_root()) {
+    slot.rejected = "proposal at height " + std::to_string(h) + " certifies state root " +
+                    crypto::to_hex(header.state_root()) + " for height " + std::to_string(sh) +
+                    ", this replica computed " + crypto::to_hex(it->second);
+    reject("invalid_proposal", slot.rejected);
+    return;
+  }
+  if (Status st = app_.validate_proposal(header, p.block); !st) {
+    slot.rejected = "application refused proposal at height " + std::to_string(h) + ": " +
+                    st.message();
+    reject("invalid_proposal", slot.rejected);
+    return;
+  }
+  const crypto::Hash& hash = p.checked.hash;
+  if (auto mine = my_prepare_votes_.find(h);
+      mine != my_prepare_votes_.end() && mine->second.first == view_ && mine->second.second != hash) {
+    slot.rejected = "this replica already prepared another block at this height and view";
+    reject("conflicting_vote", slot.rejected);
+    return;
+  }
+  Message m;
+  Prepare* pr = m.mutable_prepare();
+  pr->set_view(view_);
+  pr->set_height(h);
+  pr->set_block_hash(crypto::hash_bytes(hash));
+  pr->set_signature(sign_vote(VoteKind::kPrepare, view_, h, hash));
+  Envelope env = sign_message(m);
+
+  Persist persist;
+  PersistedVote record;
+  record.set_view(view_);
+  record.set_block_hash(crypto::hash_bytes(hash));
+  put(persist, height_key("pv/", h), record);
+  out.push_back(std::move(persist));
+  out.push_back(Broadcast{env});
+
+  my_prepare_votes_[h] = {view_, hash};
+  slot.prepares[cfg_.self] = Vote{view_, hash, pr->signature(), env};
+  slot.prepare_sent = true;
+  slot.my_prepare = std::move(env);
+}
+
+void Engine::maybe_commit_vote(uint64_t h, Slot& slot, Actions& out) {
+  if (!slot.proposal || !slot.prepare_sent || slot.commit_sent) return;
+  const Proposal& p = *slot.proposal;
+  const crypto::Hash& hash = p.checked.hash;
+  std::vector<uint32_t> voters;
+  for (const auto& [v, vote] : slot.prepares) {
+    if (vote.view == view_ && vote.hash == hash) voters.push_back(v);
+  }
+  if (voters.size() < quorum_) return;
+  if (auto mine = my_commit_votes_.find(h);
+      mine != my_commit_votes_.end() && mine->second.first == view_ && mine->second.second != hash) {
+    return;  // never contradict a COMMIT sent before a restart
+  }
+  PreparedCertificate pc;
+  pc.set_view(view_);
+  pc.set_height(h);
+  pc.mutable_block()->set_header(p.block.header());
+  *pc.mutable_block()->mutable_transactions() = p.block.transactions();
+  for (uint32_t v : voters) {
+    auto* vote = pc.add_votes();
+    vote->set_validator(v);
+    vote->set_signature(slot.prepares.at(v).signature);
+  }
+  Message m;
+  Commit* c = m.mutable_commit();
+  c->set_view(view_);
+  c->set_height(h);
+  c->set_block_hash(crypto::hash_bytes(hash));
+  c->set_signature(sign_vote(VoteKind::kCommit, view_, h, hash));
+  Envelope env = sign_message(m);
+
+  // The prepared certificate must survive a crash before the COMMIT leaves: a later
+  // VIEW-CHANGE has to report it (see view_change.hpp for why).
+  Persist persist;
+  put(persist, "prepared", pc);
+  PersistedVote record;
+  record.set_view(view_);
+  record.set_block_hash(crypto::hash_bytes(hash));
+  put(persist, height_key("cv/", h), record);
+  out.push_back(std::move(persist));
+  out.push_back(Broadcast{env});
+
+  prepared_ = std::move(pc);
+  my_commit_votes_[h] = {view_, hash};
+  slot.commit_sent = true;
+  slot.commits[cfg_.self] = Vote{view_, hash, c->signature(), env};
+  my_commits_[h] = std::move(env);
+}
+
+std::optional<Engine::Certificate> Engine::find_certificate(const Slot& slot) const {
+  std::map<std::pair<uint64_t, crypto::Hash>, std::vector<uint32_t>> groups;
+  for (const auto& [v, vote] : slot.commits) groups[{vote.view, vote.hash}].push_back(v);
+  for (auto& [key, voters] : groups) {
+    if (voters.size() >= quorum_) return Certificate{key.first, key.second, std::move(voters)};
+  }
+  return std::nullopt;
+}
+
+const Engine::Proposal* Engine::find_block(const Slot& slot, uint64_t h, const crypto::Hash& hash) {
+  if (slot.proposal && slot.proposal->checked.hash == hash) return &*slot.proposal;
+  if (auto it = slot.earlier.find(hash); it != slot.earlier.end()) return &it->second;
+  if (prepared_ && prepared_->height() == h && block_hash(prepared_->block()) == hash) {
+    auto checked = check_proposal(cfg_, ProposalKind::kReproposal, UINT64_MAX, h,
+                                  prepared_->block(), 0);
+    if (!checked) return nullptr;
+    Slot& mutable_slot = slots_[h];
+    Proposal p{prepared_->view(), prepared_->block(), std::move(checked).value(), Envelope{}};
+    return &mutable_slot.earlier.emplace(hash, std::move(p)).first->second;
+  }
+  return nullptr;
+}
+
+bool Engine::try_deliver(uint64_t h, Slot& slot, Actions& out) {
+  const auto cert = find_certificate(slot);
+  if (!cert) return false;
+  const Proposal* p = find_block(slot, h, cert->hash);
+  if (p == nullptr) {
+    note_behind(h, cert->voters);  // a quorum committed a block this replica never saw
+    return false;
+  }
+  const Proposal proposal = *p;
+  deliver(h, proposal, *cert, slot, out);
+  if (halted_) return false;
+  slots_.erase(h);
+  return true;
+}
+
+void Engine::deliver(uint64_t h, const Proposal& p, const Certificate& cert, Slot& slot,
+                     Actions& out) {
+  const BlockHeader& header = p.checked.header;
+  // A certificate for a block off our chain means more than f validators are faulty.
+  if (Status st = check_extends(header, Parent{committed_, committed_hash_, committed_ts_, {}});
+      !st) {
+    halt("a quorum committed a block that does not extend this replica's chain: " + st.message(),
+         out);
+    return;
+  }
+  Block block;
+  block.set_header(p.block.header());
+  *block.mutable_transactions() = p.block.transactions();
+  CommitCertificate* c = block.mutable_certificate();
+  c->set_height(h);
+  c->set_view(cert.view);
+  c->set_block_hash(crypto::hash_bytes(cert.hash));
+  for (uint32_t v : cert.voters) {
+    CommitVote* vote = c->add_votes();
+    vote->set_validator(v);
+    vote->set_signature(slot.commits.at(v).signature);
+  }
+  // Persisted so that a crash before the node executes it still lets us re-deliver it.
+  Persist persist;
+  put(persist, height_key("blk/", h), block);
+  put(persist, "cert", *c);
+  out.push_back(std::move(persist));
+  my_cert_ = *c;
+  out.push_back(Deliver{std::move(block), cert.hash, h});
+
+  committed_ = h;
+  committed_hash_ = cert.hash;
+  committed_ts_ = header.timestamp_ms();
+  committed_state_height_ = header.state_height();
+  committed_hashes_[h] = cert.hash;
+  progressed_ = true;
+  if (active_) failed_views_ = 0;
+  const uint64_t sh = header.state_height();
+  const crypto::Hash claimed = *crypto::hash_from_bytes(header.state_root());
+  if (auto it = executed_roots_.find(sh); it != executed_roots_.end()) {
+    if (it->second != claimed) {
+      halt("state root disagreement at height " + std::to_string(sh) + ": committed block " +
+               std::to_string(h) + " certifies " + crypto::to_hex(claimed) +
+               ", this replica computed " + crypto::to_hex(it->second),
+           out);
+      return;
+    }
+  } else if (sh > executed_) {
+    certified_roots_[sh] = claimed;
+  }
+  drop_requests(p.checked.tx_hashes);
+  recent_txs_[h] = p.checked.tx_hashes;
+  recent_tx_set_.insert(p.checked.tx_hashes.begin(), p.checked.tx_hashes.end());
+  while (!recent_txs_.empty() && recent_txs_.begin()->first + cfg_.window < h) {
+    for (const crypto::Hash& t : recent_txs_.begin()->second) recent_tx_set_.erase(t);
+    recent_txs_.erase(recent_txs_.begin());
+  }
+  my_prepare_votes_.erase(my_prepare_votes_.begin(), my_prepare_votes_.upper_bound(h));
+  my_commit_votes_.erase(my_commit_votes_.begin(), my_commit_votes_.upper_bound(h));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proposing.
+
+std::optional<Parent> Engine::next_parent() const {
+  Parent parent{committed_, committed_hash_, committed_ts_, committed_state_height_};
+  for (auto it = slots_.upper_bound(committed_); it != slots_.end(); ++it) {
+    if (it->first != parent.height + 1 || !it->second.proposal) break;
+    const Proposal& p = *it->second.proposal;
+    parent = Parent{it->first, p.checked.hash, p.checked.header.timestamp_ms(),
+                    p.checked.header.state_height()};
+  }
+  // After a NEW-VIEW this replica may not yet hold the blocks the new view builds on.
+  if (parent.height + 1 < first_fresh_) return std::nullopt;
+  return parent;
+}
+
+void Engine::maybe_propose(uint64_t now, Actions& out) {
+  if (!active_ || primary() != cfg_.self) return;
+  while (eligible_count_ > 0 && !halted_) {
+    const auto parent = next_parent();
+    if (!parent || !in_window(parent->height + 1, stable_, cfg_.window)) return;
+    // A proposal certifies the proposer's latest executed state, which may not go backwards.
+    if (parent->state_height && *parent->state_height > executed_) return;
+    const bool full = eligible_count_ >= cfg_.max_block_txs || eligible_bytes_ >= cfg_.max_block_bytes;
+    uint64_t oldest = UINT64_MAX;
+    for (const auto& [seq, pending] : queue_) {
+      if (!pending.in_block) {
+        oldest = pending.arrival_ms;
+        break;
+      }
+    }
+    const bool due = oldest != UINT64_MAX && oldest + cfg_.batch_delay_ms <= now;
+    if (!full && !due) return;
+    propose(*parent, now, out);
+  }
+}
+
+void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
+  const uint64_t h = parent.height + 1;
+  Block block;
+  std::vector<crypto::Hash> hashes;
+  uint64_t bytes = 0;
+  for (auto& [seq, pending] : queue_) {
+    if (pending.in_block) continue;
+    if (hashes.size() >= cfg_.max_block_txs) break;
+    if (bytes + pending.tx.bytes.size() > cfg_.max_block_bytes) break;
+    bytes += pending.tx.bytes.size();
+    hashes.push_back(pending.tx.hash);
+    block.add_transactions(pending.tx.bytes);
+  }
+  BlockHeader header;
+  header.set_chain_id(cfg_.chain_id);
+  header.set_height(h);
+  header.set_view(view_);
+  header.set_prev_hash(crypto::hash_bytes(parent.hash));
+  header.set_timestamp_ms(std::max(now, parent.timestamp_ms + 1));
+  header.set_tx_root(crypto::hash_bytes(crypto::merkle_root(hashes)));
+  header.set_state_height(executed_);
+  header.set_state_root(crypto::hash_bytes(executed_roots_.at(executed_)));
+  header.set_proposer(cfg_.self);
+  header.SerializeToString(block.mutable_header());  // serialized once: these bytes are hashed
+
+  const crypto::Hash hash = block_hash(block);
+  const std::string vote = sign_vote(VoteKind::kPrepare, view_, h, hash);
+  Message m;
+  PrePrepare* pp = m.mutable_pre_prepare();
+  pp->set_view(view_);
+  pp->set_height(h);
+  *pp->mutable_block() = block;
+  pp->set_prepare_signature(vote);
+  Envelope env = sign_message(m);
+
+  // Persisted first, so a restarted primary re-sends this block rather than proposing another
+  // one for the same view and height (which would be equivocation).
+  Persist persist;
+  PersistedProposal record;
+  record.set_view(view_);
+  *record.mutable_block() = block;
+  record.set_prepare_signature(vote);
+  put(persist, height_key("pp/", h), record);
+  out.push_back(std::move(persist));
+  out.push_back(Broadcast{env});
+
+  mark_in_block(hashes);
+  Slot& slot = slots_[h];
+  CheckedBlock checked{header, hash, hashes};
+  slot.proposal = Proposal{view_, std::move(block), std::move(checked), env};
+  slot.prepares[cfg_.self] = Vote{view_, hash, vote, env};
+  slot.prepare_sent = true;
+  my_prepare_votes_[h] = {view_, hash};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pending requests.
+
+void Engine::drop_requests(const std::vector<crypto::Hash>& hashes) {
+  for (const crypto::Hash& h : hashes) {
+    in_block_.erase(h);
+    auto idx = queue_index_.find(h);
+    if (idx == queue_index_.end()) continue;
+    auto it = queue_.find(idx->second);
+    if (!it->second.in_block) {
+      eligible_count_ -= 1;
+      eligible_bytes_ -= it->second.tx.bytes.size();
+    }
+    queue_.erase(it);
+    queue_index_.erase(idx);
+  }
+}
+
+void Engine::mark_in_block(const std::vector<crypto::Hash>& hashes) {
+  for (const crypto::Hash& h : hashes) {
+    in_block_.insert(h);
+    auto idx = queue_index_.find(h);
+    if (idx == queue_index_.end()) continue;
+    Pending& p = queue_.at(idx->second);
+    if (p.in_block) continue;
+    p.in_block = true;
+    eligible_count_ -= 1;
+    eligible_bytes_ -= p.tx.bytes.size();
+  }
+}
+
+void Engine::reset_in_block() {
+  in_block_.clear();
+  eligible_count_ = 0;
+  eligible_bytes_ = 0;
+  for (auto& [seq, p] : queue_) {
+    p.in_block = false;
+    eligible_count_ += 1;
+    eligible_bytes_ += p.tx.bytes.size();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers, re-sending and catching up.
+
+bool Engine::has_outstanding_work() const {
+  if (!queue_.empty()) return true;
+  for (auto it = slots_.upper_bound(committed_); it != slots_.end(); ++it) {
+    if (it->second.proposal) return true;
+  }
+  return false;
+}
+
+void Engine::update_timers(uint64_t now, Actions& out) {
+  // Batch: the primary waits for the oldest unproposed request's delay to run out.
+  bool want_batch = false;
+  uint64_t batch_delay = 0;
+  if (active_ && primary() == cfg_.self && eligible_count_ > 0) {
+    const auto parent = next_parent();
+    if (parent && in_window(parent->height + 1, stable_, cfg_.window)) {
+      for (const auto& [seq, pending] : queue_) {
+        if (pending.in_block) continue;
+        const uint64_t due = pending.arrival_ms + cfg_.batch_delay_ms;
+        if (due > now) {
+          want_batch = true;
+          batch_delay = due - now;
+        }
+        break;
+      }
+    }
+  }
+  if (want_batch && !batch_armed_) {
+    out.push_back(SetTimer{TimerId::kBatch, batch_delay});
+    batch_armed_ = true;
+  } else if (!want_batch && batch_armed_) {
+    out.push_back(CancelTimer{TimerId::kBatch});
+    batch_armed_ = false;
+  }
+
+  // Request watchdog: restarted on every commit, so it measures time without progress.
+  const bool want_request = active_ && has_outstanding_work();
+  if (want_request && (!request_armed_ || progressed_)) {
+    out.push_back(SetTimer{TimerId::kRequest, backoff_timeout(cfg_.view_timeout_ms, failed_views_)});
+    request_armed_ = true;
+  } else if (!want_request && request_armed_) {
+    out.push_back(CancelTimer{TimerId::kRequest});
+    request_armed_ = false;
+  }
+  progressed_ = false;
+
+  // View change: armed once a quorum is changing to this view, as in PBFT, so a replica alone
+  // in a view change cannot race ahead through views nobody else will join.
+  const bool want_vc = !active_ && view_changes_for(view_) >= quorum_;
+  if (want_vc && !view_change_armed_) {
+    out.push_back(
+        SetTimer{TimerId::kViewChange, backoff_timeout(cfg_.view_timeout_ms, failed_views_)});
+    view_change_armed_ = true;
+  } else if (!want_vc && view_change_armed_) {
+    out.push_back(CancelTimer{TimerId::kViewChange});
+    view_change_armed_ = false;
+  }
+
+  const bool want_resend = !active_ || want_request || catchup_target_ > committed_ ||
+                           my_checkpoint_height_ > stable_;
+  if (want_resend && !resend_armed_) {
+    out.push_back(SetTimer{TimerId::kResend, cfg_.resend_interval_ms});
+    resend_armed_ = true;
+  } else if (!want_resend && resend_armed_) {
+    out.push_back(CancelTimer{TimerId::kResend});
+    resend_armed_ = false;
+  }
+}
+
+void Engine::resend(uint64_t now, Actions& out) {
+  (void)now;
+  if (!active_) {
+    if (my_view_change_) out.push_back(Broadcast{*my_view_change_});
+  } else {
+    for (auto it = slots_.upper_bound(committed_);
+         it != slots_.end() && it->first <= committed_ + kResendDepth; ++it) {
+      const Slot& s = it->second;
+      if (s.proposal && s.proposal->envelope.validator() == cfg_.self &&
+          primary() == cfg_.self) {
+        out.push_back(Broadcast{s.proposal->envelope});
+      }
+      if (s.my_prepare) out.push_back(Broadcast{*s.my_prepare});
+      if (auto c = s.commits.find(cfg_.self); c != s.commits.end() && c->second.view == view_) {
+        out.push_back(Broadcast{c->second.envelope});
+      }
+    }
+  }
+  if (my_checkpoint_ && my_checkpoint_height_ > stable_) out.push_back(Broadcast{*my_checkpoint_});
+  // A fetch that made no progress over a whole interval is asked for again.
+  if (catchup_target_ > committed_ && committed_ == committed_at_last_tick_) request_fetch(out);
+  committed_at_last_tick_ = committed_;
+}
+
+void Engine::note_behind(uint64_t target, const std::vector<uint32_t>& sources) {
+  if (target <= committed_) return;
+  if (target > catchup_target_) {
+    catchup_target_ = target;
+    catchup_sources_.clear();
+  }
+  for (uint32_t s : sources) {
+    if (s != cfg_.self &&
+        std::find(catchup_sources_.begin(), catchup_sources_.end(), s) == catchup_sources_.end()) {
+      catchup_sources_.push_back(s);
+    }
+  }
+  std::sort(catchup_sources_.begin(), catchup_sources_.end());
+}
+
+void Engine::request_fetch(Actions& out) {
+  if (catchup_target_ <= committed_) return;
+  out.push_back(FetchBlocks{committed_ + 1, catchup_target_, catchup_sources_});
+  fetch_requested_to_ = catchup_target_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+void Engine::halt(std::string reason, Actions& out) {
+  if (halted_) return;
+  halted_ = true;
+  halt_reason_ = reason;
+  out.push_back(Halt{std::move(reason)});
+}
+
+void Engine::reject(const std::string& reason, const std::string& detail) {
+  rejections_[reason] += 1;
+  last_rejection_ = Status::invalid_argument(reason + ": " + detail);
+}
+
+void Engine::send_evidence(uint32_t validator, const char* kind, uint64_t view, uint64_t height,
+                           const Envelope& first, const Envelope& second, Actions& out) {
+  reject("equivocation", std::string(kind) + " from validator " + std::to_string(validator) +
+                             " at view " + std::to_string(view) + " height " +
+                             std::to_string(height));
+  if (!evidence_sent_.emplace(validator, kind, view, height).second) return;
+  out.push_back(Evidence{validator, kind, view, height, first, second});
+}
+
+bool Engine::may_help(uint32_t peer, uint64_t now) {
+  auto it = last_help_ms_.find(peer);
+  if (it != last_help_ms_.end() && now < it->second + cfg_.resend_interval_ms) return false;
+  last_help_ms_[peer] = now;
+  return true;
+}
+
+Envelope Engine::sign_message(const Message& m) {
+  return seal(m, cfg_.self, cfg_.chain_id, signer_);
+}
+
+std::string Engine::sign_vote(VoteKind kind, uint64_t view, uint64_t height,
+                              const crypto::Hash& hash) {
+  return signer_.sign(vote_digest(kind, cfg_.chain_id, view, height, hash));
+}
+
+bool Engine::check_vote(uint32_t validator, VoteKind kind, uint64_t view, uint64_t height,
+                        const crypto::Hash& hash, const std::string& sig) {
+  return verifier_.verify(validator, vote_digest(kind, cfg_.chain_id, view, height, hash), sig);
+}
+
+}  // namespace sharechain::consensus

@@ -1,0 +1,265 @@
+// The PBFT replica as a pure state machine (Castro and Liskov, with blocks as requests and
+// heights as sequence numbers). See consensus/README.md for the protocol, what it persists and
+// why, and the argument that its pipelining and view-change rules are safe.
+//
+// Every input returns the actions it causes, in the order the driver must perform them. A
+// Persist always precedes the Send or Broadcast whose safety depends on it. Inputs are never
+// rejected by exception: a message that fails a check is dropped, counted in rejections() under
+// a short reason, and described in last_rejection().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "consensus/block_rules.hpp"
+#include "consensus/signing.hpp"
+#include "consensus/types.hpp"
+#include "consensus/view_change.hpp"
+
+namespace sharechain::consensus {
+
+class Engine {
+ public:
+  // `persisted` holds every key/value this engine (in an earlier life) asked to persist and did
+  // not delete. last_* describe what the node's store has committed and executed: height 0 is
+  // genesis, with 32 zero bytes as its hash and the genesis state root. A configuration or
+  // persisted state the engine cannot use makes start() return Halt.
+  Engine(Config config, Signer& signer, Verifier& verifier, Application& app,
+         const std::map<std::string, std::string>& persisted, uint64_t last_height,
+         const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
+         uint64_t last_timestamp_ms);
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Call once, before any other input: re-delivers committed blocks the node has not yet
+  // executed, re-sends what a restarted replica owes its peers, and arms its timers.
+  Actions start(uint64_t now_ms);
+  // A consensus envelope from a peer: checks sender and signature, decodes, validates, acts.
+  Actions on_message(const Envelope& envelope, uint64_t now_ms);
+  // A timer armed by SetTimer has expired.
+  Actions on_timer(TimerId id, uint64_t now_ms);
+  // New pending transactions. Already queued or recently committed ones are ignored.
+  Actions on_request(std::vector<Tx> txs, uint64_t now_ms);
+  // The node executed the delivered block at `height`; `state_root` is the state after it.
+  Actions on_executed(uint64_t height, const crypto::Hash& state_root, uint64_t now_ms);
+  // The node fetched, verified and executed certified blocks up to `height` (after FetchBlocks).
+  Actions on_state_transferred(uint64_t height, const crypto::Hash& block_hash,
+                               const crypto::Hash& state_root, uint64_t timestamp_ms,
+                               uint64_t now_ms);
+  // Transactions the node committed without a Deliver (through state transfer): they leave the
+  // pending queue so no primary proposes them again.
+  Actions on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now_ms);
+
+  // Read-only status for metrics and the API.
+  uint64_t view() const { return view_; }
+  bool view_active() const { return active_; }  // false while changing to view()
+  uint32_t primary() const;
+  uint64_t committed_height() const { return committed_; }
+  const crypto::Hash& committed_hash() const { return committed_hash_; }
+  uint64_t executed_height() const { return executed_; }
+  uint64_t stable_checkpoint() const { return stable_; }
+  size_t pending_requests() const { return queue_.size(); }
+  bool halted() const { return halted_; }
+  const std::string& halt_reason() const { return halt_reason_; }
+  // Dropped inputs by reason ("bad_signature", "not_validator", "wrong_view", "outside_window",
+  // "malformed", "invalid_proposal", "not_primary", "bad_view_change", "bad_new_view", "stale",
+  // "duplicate", ...), and the most recent one in words.
+  const std::map<std::string, uint64_t>& rejections() const { return rejections_; }
+  const Status& last_rejection() const { return last_rejection_; }
+  uint64_t view_changes_started() const { return view_changes_started_; }
+  const Config& config() const { return cfg_; }
+
+ private:
+  struct Proposal {
+    uint64_t view = 0;
+    Block block;
+    CheckedBlock checked;
+    Envelope envelope;  // the PRE-PREPARE, or the NEW-VIEW that re-proposed it
+  };
+  struct Vote {
+    uint64_t view = 0;
+    crypto::Hash hash{};
+    std::string signature;
+    Envelope envelope;
+  };
+  struct Slot {
+    std::optional<Proposal> proposal;          // accepted in the current view
+    std::map<crypto::Hash, Proposal> earlier;  // proposals seen in earlier views, by hash
+    std::map<uint32_t, Vote> prepares;         // current view only
+    std::map<uint32_t, Vote> commits;          // each validator's highest-view commit
+    bool prepare_sent = false;                 // in the current view
+    bool commit_sent = false;
+    std::string rejected;  // why the current view's proposal will not get our PREPARE
+    std::optional<Envelope> my_prepare;
+  };
+  struct StoredViewChange {
+    uint64_t view = 0;
+    Envelope envelope;
+    ViewChangeSummary summary;
+  };
+  struct CheckpointVote {
+    crypto::Hash hash{};
+    crypto::Hash root{};
+    std::string signature;
+    Envelope envelope;
+  };
+  struct Pending {
+    Tx tx;
+    uint64_t arrival_ms = 0;
+    bool in_block = false;  // in one of this primary's uncommitted proposals
+  };
+  struct Certificate {
+    uint64_t view = 0;
+    crypto::Hash hash{};
+    std::vector<uint32_t> voters;
+  };
+
+  // engine.cpp: inputs, normal case, delivery, proposing, timers
+  void finish(uint64_t now, Actions& out);
+  void advance(uint64_t now, Actions& out);
+  void maybe_prepare(uint64_t height, Slot& slot, Actions& out);
+  void maybe_commit_vote(uint64_t height, Slot& slot, Actions& out);
+  bool try_deliver(uint64_t height, Slot& slot, Actions& out);
+  void deliver(uint64_t height, const Proposal& proposal, const Certificate& cert, Slot& slot,
+               Actions& out);
+  std::optional<Certificate> find_certificate(const Slot& slot) const;
+  const Proposal* find_block(const Slot& slot, uint64_t height, const crypto::Hash& hash);
+  void maybe_propose(uint64_t now, Actions& out);
+  std::optional<Parent> next_parent() const;
+  void propose(const Parent& parent, uint64_t now, Actions& out);
+  void update_timers(uint64_t now, Actions& out);
+  bool has_outstanding_work() const;
+  void resend(uint64_t now, Actions& out);
+  void note_behind(uint64_t target, const std::vector<uint32_t>& sources);
+  void request_fetch(Actions& out);
+  void drop_requests(const std::vector<crypto::Hash>& hashes);
+  void mark_in_block(const std::vector<crypto::Hash>& hashes);
+  void reset_in_block();
+  void record_executed(uint64_t height, const crypto::Hash& root, Actions& out);
+  void halt(std::string reason, Actions& out);
+  void reject(const std::string& reason, const std::string& detail);
+  void send_evidence(uint32_t validator, const char* kind, uint64_t view, uint64_t height,
+                     const Envelope& first, const Envelope& second, Actions& out);
+  bool may_help(uint32_t peer, uint64_t now);
+  Envelope sign_message(const Message& m);
+  std::string sign_vote(VoteKind kind, uint64_t view, uint64_t height, const crypto::Hash& hash);
+  bool check_vote(uint32_t validator, VoteKind kind, uint64_t view, uint64_t height,
+                  const crypto::Hash& hash, const std::string& sig);
+
+  // engine_messages.cpp: one handler per message kind
+  void on_pre_prepare(const Envelope& env, const PrePrepare& m, uint64_t now, Actions& out);
+  void on_prepare(const Envelope& env, const Prepare& m, uint64_t now, Actions& out);
+  void on_commit(const Envelope& env, const Commit& m, uint64_t now, Actions& out);
+  void on_checkpoint(const Envelope& env, const Checkpoint& m, uint64_t now, Actions& out);
+  void help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_t now, Actions& out);
+
+  // engine_checkpoint.cpp
+  void maybe_send_checkpoint(uint64_t height, Actions& out);
+  void check_checkpoint(uint64_t height, Actions& out);
+  void make_stable(uint64_t height, const crypto::Hash& hash, const crypto::Hash& root,
+                   const std::vector<uint32_t>& voters, Actions& out);
+
+  // engine_view_change.cpp
+  void start_view_change(uint64_t new_view, Actions& out);
+  void leave_current_view();
+  Envelope make_view_change(uint64_t new_view);
+  void on_view_change(const Envelope& env, const ViewChange& m, uint64_t now, Actions& out);
+  void on_new_view(const Envelope& env, const NewView& m, uint64_t now, Actions& out);
+  Result<NewViewDecision> check_new_view(const NewView& m);
+  void check_view_change_quorum(Actions& out);
+  void send_new_view(Actions& out);
+  void enter_new_view(const NewViewDecision& d, const Envelope& env,
+                      const std::string& reproposal_signature, Actions& out);
+  size_t view_changes_for(uint64_t view) const;
+
+  // engine_persist.cpp
+  static std::string height_key(const char* prefix, uint64_t height);
+  void put(Persist& p, std::string key, const google::protobuf::MessageLite& value);
+  void erase_below(Persist& p, uint64_t height);  // height-keyed records at or below `height`
+  Persist view_record() const;
+  Status restore(const std::map<std::string, std::string>& persisted);
+
+  Config cfg_;
+  uint32_t n_ = 0;
+  uint32_t quorum_ = 0;
+  uint32_t weak_ = 0;
+  Signer& signer_;
+  Verifier& verifier_;
+  Application& app_;
+  Status init_status_;
+  bool started_ = false;
+  bool halted_ = false;
+  std::string halt_reason_;
+
+  // The committed chain and its execution.
+  uint64_t committed_ = 0;
+  crypto::Hash committed_hash_{};
+  uint64_t committed_ts_ = 0;
+  std::optional<uint64_t> committed_state_height_;
+  std::map<uint64_t, crypto::Hash> committed_hashes_;  // above the stable checkpoint
+  uint64_t executed_ = 0;
+  std::map<uint64_t, crypto::Hash> executed_roots_;
+  std::map<uint64_t, crypto::Hash> certified_roots_;  // claimed by committed headers, unexecuted
+  std::optional<CommitCertificate> my_cert_;          // highest certificate this replica formed
+  std::map<uint64_t, Block> redeliver_;               // persisted committed blocks, after restart
+  std::map<uint64_t, std::vector<crypto::Hash>> recent_txs_;  // committed, by height
+  std::set<crypto::Hash> recent_tx_set_;
+
+  // View state.
+  uint64_t view_ = 0;
+  bool active_ = true;
+  uint64_t failed_views_ = 0;
+  uint64_t first_fresh_ = 1;
+  std::optional<Envelope> new_view_env_;
+  std::optional<Envelope> my_view_change_;
+  std::map<uint32_t, StoredViewChange> view_changes_;  // each validator's highest
+  uint64_t view_changes_started_ = 0;
+
+  // The message log inside the watermark window.
+  std::map<uint64_t, Slot> slots_;
+  std::map<uint64_t, Envelope> my_commits_;  // own COMMITs for committed heights, to help laggards
+  std::map<uint64_t, std::pair<uint64_t, crypto::Hash>> my_prepare_votes_;  // height -> view, hash
+  std::map<uint64_t, std::pair<uint64_t, crypto::Hash>> my_commit_votes_;
+  std::optional<PreparedCertificate> prepared_;  // highest prepared block, kept across views
+
+  // Checkpoints.
+  uint64_t stable_ = 0;
+  CheckpointProof stable_proof_;
+  std::map<uint64_t, std::map<uint32_t, CheckpointVote>> checkpoint_votes_;
+  std::optional<Envelope> my_checkpoint_;
+  uint64_t my_checkpoint_height_ = 0;
+
+  // Pending requests, in arrival order.
+  std::map<uint64_t, Pending> queue_;
+  std::map<crypto::Hash, uint64_t> queue_index_;
+  uint64_t next_seq_ = 0;
+  size_t eligible_count_ = 0;
+  uint64_t eligible_bytes_ = 0;
+  std::set<crypto::Hash> in_block_;  // in this primary's uncommitted proposals of this view
+
+  // Timers and catch-up.
+  bool batch_armed_ = false;
+  bool request_armed_ = false;
+  bool view_change_armed_ = false;
+  bool resend_armed_ = false;
+  bool progressed_ = false;  // a commit or a new view since the request timer was armed
+  uint64_t catchup_target_ = 0;
+  std::vector<uint32_t> catchup_sources_;
+  uint64_t fetch_requested_to_ = 0;
+  uint64_t committed_at_last_tick_ = 0;
+  std::map<uint32_t, uint64_t> last_help_ms_;
+
+  // Accounting.
+  std::map<std::string, uint64_t> rejections_;
+  Status last_rejection_;
+  std::set<std::tuple<uint32_t, std::string, uint64_t, uint64_t>> evidence_sent_;
+  std::set<std::string> persisted_keys_;
+};
+
+}  // namespace sharechain::consensus

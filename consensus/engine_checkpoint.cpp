@@ -1,0 +1,132 @@
+// Checkpoints: every K heights each replica signs (height, block hash, state root) after
+// executing it; a quorum of matching votes makes the checkpoint stable, which moves the
+// watermark window and lets the log below it go.
+#include "consensus/engine.hpp"
+#include "consensus/messages.hpp"
+#include "consensus/quorum.hpp"
+
+namespace sharechain::consensus {
+namespace {
+
+// Checkpoint votes a validator may have pending above our stable checkpoint. Far-ahead votes
+// are how a lagging replica learns it is behind, so they are kept, but never more than this.
+constexpr size_t kMaxPendingCheckpointsPerValidator = 4;
+
+}  // namespace
+
+void Engine::maybe_send_checkpoint(uint64_t h, Actions& out) {
+  if (h % cfg_.checkpoint_interval != 0 || h <= stable_ || h <= my_checkpoint_height_) return;
+  const auto hash = committed_hashes_.find(h);
+  const auto root = executed_roots_.find(h);
+  if (hash == committed_hashes_.end() || root == executed_roots_.end()) return;
+  Message m;
+  Checkpoint* c = m.mutable_checkpoint();
+  c->set_height(h);
+  c->set_block_hash(crypto::hash_bytes(hash->second));
+  c->set_state_root(crypto::hash_bytes(root->second));
+  c->set_signature(signer_.sign(checkpoint_digest(cfg_.chain_id, h, hash->second, root->second)));
+  Envelope env = sign_message(m);
+  checkpoint_votes_[h][cfg_.self] = CheckpointVote{hash->second, root->second, c->signature(), env};
+  my_checkpoint_ = env;
+  my_checkpoint_height_ = h;
+  out.push_back(Broadcast{std::move(env)});
+  check_checkpoint(h, out);
+}
+
+void Engine::on_checkpoint(const Envelope& env, const Checkpoint& m, uint64_t now, Actions& out) {
+  const uint32_t from = env.validator();
+  const uint64_t h = m.height();
+  if (h <= stable_) {
+    // The sender has not seen our later checkpoint yet.
+    if (my_checkpoint_ && my_checkpoint_height_ > h && may_help(from, now)) {
+      out.push_back(Send{from, *my_checkpoint_});
+    }
+    reject("stale", "checkpoint at height " + std::to_string(h) + ", stable is " +
+                        std::to_string(stable_));
+    return;
+  }
+  const auto hash = crypto::hash_from_bytes(m.block_hash());
+  const auto root = crypto::hash_from_bytes(m.state_root());
+  if (h % cfg_.checkpoint_interval != 0 || !hash || !root) {
+    reject("malformed", "checkpoint at height " + std::to_string(h));
+    return;
+  }
+  if (!verifier_.verify(from, checkpoint_digest(cfg_.chain_id, h, *hash, *root), m.signature())) {
+    reject("bad_signature", "checkpoint vote from validator " + std::to_string(from));
+    return;
+  }
+  auto& votes = checkpoint_votes_[h];
+  if (auto it = votes.find(from); it != votes.end()) {
+    if (it->second.hash == *hash && it->second.root == *root) {
+      reject("duplicate", "checkpoint at height " + std::to_string(h));
+    } else {
+      send_evidence(from, "checkpoint", 0, h, it->second.envelope, env, out);
+    }
+    return;
+  }
+  // Bound what one validator can make us hold: drop its lowest pending vote.
+  std::vector<uint64_t> held;
+  for (const auto& [height, vs] : checkpoint_votes_) {
+    if (height != h && vs.count(from) != 0) held.push_back(height);
+  }
+  if (held.size() >= kMaxPendingCheckpointsPerValidator) checkpoint_votes_[held.front()].erase(from);
+  votes[from] = CheckpointVote{*hash, *root, m.signature(), env};
+  check_checkpoint(h, out);
+}
+
+void Engine::check_checkpoint(uint64_t h, Actions& out) {
+  auto it = checkpoint_votes_.find(h);
+  if (it == checkpoint_votes_.end() || h <= stable_) return;
+  std::map<std::pair<crypto::Hash, crypto::Hash>, std::vector<uint32_t>> groups;
+  for (const auto& [v, vote] : it->second) groups[{vote.hash, vote.root}].push_back(v);
+  for (const auto& [key, voters] : groups) {
+    if (voters.size() < quorum_) continue;
+    const auto& [hash, root] = key;
+    if (auto c = committed_hashes_.find(h); c != committed_hashes_.end() && c->second != hash) {
+      halt("a quorum checkpointed block " + crypto::to_hex(hash) + " at height " +
+               std::to_string(h) + ", this replica committed " + crypto::to_hex(c->second),
+           out);
+      return;
+    }
+    if (auto e = executed_roots_.find(h); e != executed_roots_.end() && e->second != root) {
+      halt("state root disagreement at height " + std::to_string(h) + ": a quorum certifies " +
+               crypto::to_hex(root) + ", this replica computed " + crypto::to_hex(e->second),
+           out);
+      return;
+    }
+    if (executed_ >= h) {
+      make_stable(h, hash, root, voters, out);
+    } else if (committed_ < h) {
+      note_behind(h, voters);
+      if (fetch_requested_to_ < catchup_target_) request_fetch(out);
+    }
+    return;
+  }
+}
+
+void Engine::make_stable(uint64_t h, const crypto::Hash& hash, const crypto::Hash& root,
+                         const std::vector<uint32_t>& voters, Actions& out) {
+  CheckpointProof proof;
+  proof.set_height(h);
+  proof.set_block_hash(crypto::hash_bytes(hash));
+  proof.set_state_root(crypto::hash_bytes(root));
+  const auto& votes = checkpoint_votes_.at(h);
+  for (uint32_t v : voters) {
+    auto* vote = proof.add_votes();
+    vote->set_validator(v);
+    vote->set_signature(votes.at(v).signature);
+  }
+  Persist persist;
+  put(persist, "ckpt", proof);
+  out.push_back(std::move(persist));
+  stable_ = h;
+  stable_proof_ = std::move(proof);
+
+  // Everything at or below the stable checkpoint is final and provable from the proof.
+  slots_.erase(slots_.begin(), slots_.upper_bound(h));
+  checkpoint_votes_.erase(checkpoint_votes_.begin(), checkpoint_votes_.upper_bound(h));
+  my_commits_.erase(my_commits_.begin(), my_commits_.upper_bound(h));
+  committed_hashes_.erase(committed_hashes_.begin(), committed_hashes_.lower_bound(h));
+}
+
+}  // namespace sharechain::consensus

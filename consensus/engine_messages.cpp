@@ -1,0 +1,213 @@
+// Receiving consensus messages: the checks every envelope passes, then one handler per kind.
+#include <algorithm>
+
+#include "consensus/engine.hpp"
+#include "consensus/messages.hpp"
+#include "consensus/quorum.hpp"
+
+namespace sharechain::consensus {
+namespace {
+
+std::string from_text(uint32_t v) { return "from validator " + std::to_string(v); }
+
+}  // namespace
+
+Actions Engine::on_message(const Envelope& env, uint64_t now) {
+  Actions out;
+  if (halted_ || !started_) return out;
+  const uint32_t from = env.validator();
+  if (from >= n_) {
+    reject("not_validator", "envelope claims validator " + std::to_string(from) + " of " +
+                                std::to_string(n_));
+    return out;
+  }
+  if (from == cfg_.self) {
+    reject("own_message", "envelope carries this replica's own index");
+    return out;
+  }
+  if (!verifier_.verify(from, envelope_digest(cfg_.chain_id, env.payload()), env.signature())) {
+    reject("bad_signature", "envelope " + from_text(from));
+    return out;
+  }
+  const auto msg = decode(env);
+  if (!msg) {
+    reject("malformed", "payload " + from_text(from) + " does not decode");
+    return out;
+  }
+  switch (msg->kind_case()) {
+    case Message::kPrePrepare: on_pre_prepare(env, msg->pre_prepare(), now, out); break;
+    case Message::kPrepare: on_prepare(env, msg->prepare(), now, out); break;
+    case Message::kCommit: on_commit(env, msg->commit(), now, out); break;
+    case Message::kCheckpoint: on_checkpoint(env, msg->checkpoint(), now, out); break;
+    case Message::kViewChange: on_view_change(env, msg->view_change(), now, out); break;
+    case Message::kNewView: on_new_view(env, msg->new_view(), now, out); break;
+    case Message::KIND_NOT_SET: break;
+  }
+  finish(now, out);
+  return out;
+}
+
+void Engine::help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_t now,
+                          Actions& out) {
+  // Answers come only from this replica's own messages: peers accept envelopes only from the
+  // validator that signed them.
+  const bool old_commit = height > 0 && height <= committed_;
+  const bool old_view = view < view_ && active_ && primary() == cfg_.self && new_view_env_;
+  if (!old_commit && !old_view) return;
+  if (!may_help(peer, now)) return;
+  if (old_view) out.push_back(Send{peer, *new_view_env_});
+  if (old_commit) {
+    if (auto it = my_commits_.find(height); it != my_commits_.end()) {
+      out.push_back(Send{peer, it->second});
+    } else if (my_checkpoint_ && height <= my_checkpoint_height_) {
+      out.push_back(Send{peer, *my_checkpoint_});
+    }
+  }
+}
+
+void Engine::on_pre_prepare(const Envelope& env, const PrePrepare& m, uint64_t now,
+                            Actions& out) {
+  const uint32_t from = env.validator();
+  const uint64_t h = m.height();
+  if (m.view() != view_ || !active_) {
+    help_laggard(from, 0, m.view(), now, out);
+    reject("wrong_view", "pre-prepare for view " + std::to_string(m.view()) + " in view " +
+                             std::to_string(view_) + (active_ ? "" : " (changing)"));
+    return;
+  }
+  if (from != primary_of(view_, n_)) {
+    reject("not_primary", "pre-prepare " + from_text(from) + " in view " + std::to_string(view_));
+    return;
+  }
+  if (h <= committed_) {
+    reject("stale", "pre-prepare for committed height " + std::to_string(h));
+    return;
+  }
+  if (!in_window(h, stable_, cfg_.window)) {
+    reject("outside_window", "pre-prepare for height " + std::to_string(h) + ", window is (" +
+                                 std::to_string(stable_) + ", " +
+                                 std::to_string(stable_ + cfg_.window) + "]");
+    return;
+  }
+  if (h < first_fresh_) {
+    reject("below_new_view", "pre-prepare for height " + std::to_string(h) +
+                                 "; this view's NEW-VIEW starts fresh blocks at " +
+                                 std::to_string(first_fresh_));
+    return;
+  }
+  if (auto it = slots_.find(h); it != slots_.end() && it->second.proposal) {
+    if (it->second.proposal->checked.hash == block_hash(m.block())) {
+      reject("duplicate", "pre-prepare for height " + std::to_string(h));
+    } else {
+      send_evidence(from, "pre-prepare", view_, h, it->second.proposal->envelope, env, out);
+    }
+    return;
+  }
+  auto checked = check_proposal(cfg_, ProposalKind::kFresh, view_, h, m.block(), now);
+  if (!checked) {
+    reject("invalid_proposal", checked.status().message());
+    return;
+  }
+  if (!check_vote(from, VoteKind::kPrepare, view_, h, checked->hash, m.prepare_signature())) {
+    reject("bad_signature", "pre-prepare's own prepare vote " + from_text(from));
+    return;
+  }
+  Slot& slot = slots_[h];
+  if (auto it = slot.prepares.find(from); it != slot.prepares.end() &&
+                                          it->second.hash != checked->hash) {
+    send_evidence(from, "prepare", view_, h, it->second.envelope, env, out);
+    return;
+  }
+  Block block;
+  block.set_header(m.block().header());
+  *block.mutable_transactions() = m.block().transactions();
+  const crypto::Hash hash = checked->hash;
+  slot.proposal = Proposal{view_, std::move(block), std::move(checked).value(), env};
+  slot.prepares[from] = Vote{view_, hash, m.prepare_signature(), env};
+}
+
+void Engine::on_prepare(const Envelope& env, const Prepare& m, uint64_t now, Actions& out) {
+  const uint32_t from = env.validator();
+  const uint64_t h = m.height();
+  if (h <= committed_) {
+    help_laggard(from, h, m.view(), now, out);
+    reject("stale", "prepare for committed height " + std::to_string(h));
+    return;
+  }
+  if (m.view() != view_ || !active_) {
+    help_laggard(from, 0, m.view(), now, out);
+    reject("wrong_view", "prepare for view " + std::to_string(m.view()) + " in view " +
+                             std::to_string(view_));
+    return;
+  }
+  if (!in_window(h, stable_, cfg_.window)) {
+    reject("outside_window", "prepare for height " + std::to_string(h));
+    return;
+  }
+  const auto hash = crypto::hash_from_bytes(m.block_hash());
+  if (!hash) {
+    reject("malformed", "prepare block hash is not 32 bytes");
+    return;
+  }
+  if (!check_vote(from, VoteKind::kPrepare, view_, h, *hash, m.signature())) {
+    reject("bad_signature", "prepare vote " + from_text(from));
+    return;
+  }
+  Slot& slot = slots_[h];
+  if (auto it = slot.prepares.find(from); it != slot.prepares.end()) {
+    if (it->second.hash == *hash) {
+      reject("duplicate", "prepare " + from_text(from));
+    } else {
+      send_evidence(from, "prepare", view_, h, it->second.envelope, env, out);
+    }
+    return;
+  }
+  slot.prepares[from] = Vote{view_, *hash, m.signature(), env};
+}
+
+void Engine::on_commit(const Envelope& env, const Commit& m, uint64_t now, Actions& out) {
+  const uint32_t from = env.validator();
+  const uint64_t h = m.height();
+  if (h <= committed_) {
+    help_laggard(from, h, m.view(), now, out);
+    reject("stale", "commit for committed height " + std::to_string(h));
+    return;
+  }
+  // A commit certificate proves finality in whatever view it formed, so COMMITs are collected
+  // from any view: a replica that missed a view change can still learn what was decided.
+  if (!in_window(h, stable_, cfg_.window)) {
+    reject("outside_window", "commit for height " + std::to_string(h));
+    return;
+  }
+  const auto hash = crypto::hash_from_bytes(m.block_hash());
+  if (!hash) {
+    reject("malformed", "commit block hash is not 32 bytes");
+    return;
+  }
+  if (!check_vote(from, VoteKind::kCommit, m.view(), h, *hash, m.signature())) {
+    reject("bad_signature", "commit vote " + from_text(from));
+    return;
+  }
+  Slot& slot = slots_[h];
+  if (auto it = slot.commits.find(from); it != slot.commits.end()) {
+    if (it->second.view == m.view()) {
+      if (it->second.hash == *hash) {
+        reject("duplicate", "commit " + from_text(from));
+      } else {
+        send_evidence(from, "commit", m.view(), h, it->second.envelope, env, out);
+      }
+      return;
+    }
+    if (it->second.view > m.view()) {
+      reject("stale", "commit from an earlier view " + from_text(from));
+      return;
+    }
+  }
+  slot.commits[from] = Vote{m.view(), *hash, m.signature(), env};
+  if (h > committed_ + 1) {
+    // Others are already deciding later heights: if this one is decided, we may be behind.
+    if (auto cert = find_certificate(slot)) note_behind(h - 1, cert->voters);
+  }
+}
+
+}  // namespace sharechain::consensus

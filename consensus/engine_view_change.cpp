@@ -1,0 +1,271 @@
+// View changes: leaving a view on timeout, VIEW-CHANGE and NEW-VIEW, entering the new view.
+// The decision itself is the pure function decide_new_view() in view_change.cpp.
+#include <algorithm>
+
+#include "consensus/engine.hpp"
+#include "consensus/messages.hpp"
+#include "consensus/quorum.hpp"
+
+namespace sharechain::consensus {
+
+size_t Engine::view_changes_for(uint64_t view) const {
+  size_t count = 0;
+  for (const auto& [v, stored] : view_changes_) {
+    if (stored.view == view) ++count;
+  }
+  return count;
+}
+
+void Engine::leave_current_view() {
+  // Proposals of the view being left stay available for delivery (a commit certificate from
+  // that view may still complete), but they no longer get votes.
+  for (auto& [h, slot] : slots_) {
+    if (slot.proposal) {
+      const crypto::Hash hash = slot.proposal->checked.hash;
+      slot.earlier.insert_or_assign(hash, std::move(*slot.proposal));
+      slot.proposal.reset();
+    }
+    slot.prepares.clear();
+    slot.prepare_sent = false;
+    slot.commit_sent = false;
+    slot.rejected.clear();
+    slot.my_prepare.reset();
+  }
+  new_view_env_.reset();
+  reset_in_block();
+}
+
+Envelope Engine::make_view_change(uint64_t new_view) {
+  Message m;
+  ViewChange* vc = m.mutable_view_change();
+  vc->set_new_view(new_view);
+  uint64_t cert_height = 0;
+  if (my_cert_) {
+    *vc->mutable_committed() = *my_cert_;
+    cert_height = my_cert_->height();
+  }
+  if (stable_ > 0) *vc->mutable_checkpoint() = stable_proof_;
+  if (prepared_ && prepared_->height() > cert_height) *vc->mutable_prepared() = *prepared_;
+  return sign_message(m);
+}
+
+void Engine::start_view_change(uint64_t new_view, Actions& out) {
+  if (new_view <= view_) return;
+  leave_current_view();
+  view_ = new_view;
+  active_ = false;
+  failed_views_ += 1;
+  view_changes_started_ += 1;
+  Envelope env = make_view_change(new_view);
+  auto summary = verify_view_change(cfg_.chain_id, n_, cfg_.self, decode(env)->view_change(),
+                                    verifier_);
+  if (!summary) {
+    halt("this replica's own view change does not verify: " + summary.status().message(), out);
+    return;
+  }
+  for (auto it = view_changes_.begin(); it != view_changes_.end();) {
+    it = it->second.view < new_view ? view_changes_.erase(it) : std::next(it);
+  }
+  view_changes_[cfg_.self] = StoredViewChange{new_view, env, *summary};
+  my_view_change_ = env;
+
+  // The new view is persisted before the VIEW-CHANGE leaves: after a crash this replica must
+  // not vote in the view it abandoned.
+  Persist persist = view_record();
+  if (persisted_keys_.erase("nv") != 0) persist.deletes.push_back("nv");
+  out.push_back(std::move(persist));
+  out.push_back(Broadcast{std::move(env)});
+  if (view_change_armed_) {
+    out.push_back(CancelTimer{TimerId::kViewChange});
+    view_change_armed_ = false;
+  }
+  check_view_change_quorum(out);
+}
+
+void Engine::on_view_change(const Envelope& env, const ViewChange& m, uint64_t now,
+                            Actions& out) {
+  const uint32_t from = env.validator();
+  const uint64_t w = m.new_view();
+  if (w < view_ || (w == view_ && active_)) {
+    help_laggard(from, 0, w, now, out);
+    reject("stale", "view change to view " + std::to_string(w) + " in view " +
+                        std::to_string(view_));
+    return;
+  }
+  if (auto it = view_changes_.find(from); it != view_changes_.end() && it->second.view >= w) {
+    reject("duplicate", "view change to view " + std::to_string(w));
+    return;
+  }
+  auto summary = verify_view_change(cfg_.chain_id, n_, from, m, verifier_);
+  if (!summary) {
+    reject("bad_view_change", summary.status().message());
+    return;
+  }
+  view_changes_[from] = StoredViewChange{w, env, *summary};
+
+  // f+1 validators want a later view, so at least one honest one timed out: join the smallest.
+  std::vector<uint64_t> later;
+  for (const auto& [v, stored] : view_changes_) {
+    if (v != cfg_.self && stored.view > view_) later.push_back(stored.view);
+  }
+  if (later.size() >= weak_) {
+    start_view_change(*std::min_element(later.begin(), later.end()), out);
+    return;
+  }
+  check_view_change_quorum(out);
+}
+
+void Engine::check_view_change_quorum(Actions& out) {
+  if (halted_ || active_ || primary() != cfg_.self) return;
+  if (view_changes_for(view_) < quorum_) return;
+  send_new_view(out);
+}
+
+void Engine::send_new_view(Actions& out) {
+  std::vector<ViewChangeSummary> summaries;
+  Message m;
+  NewView* nv = m.mutable_new_view();
+  nv->set_view(view_);
+  for (const auto& [v, stored] : view_changes_) {
+    if (stored.view != view_) continue;
+    summaries.push_back(stored.summary);
+    *nv->add_view_changes() = stored.envelope;
+  }
+  auto decision = decide_new_view(view_, n_, summaries);
+  if (!decision) {
+    reject("bad_new_view", decision.status().message());
+    return;
+  }
+  std::string signature;
+  if (decision->reproposal) {
+    const auto& r = *decision->reproposal;
+    auto checked = check_proposal(cfg_, ProposalKind::kReproposal, view_, r.height, r.block, 0);
+    if (!checked) {
+      reject("invalid_proposal", "cannot re-propose: " + checked.status().message());
+      return;
+    }
+    signature = sign_vote(VoteKind::kPrepare, view_, r.height, r.hash);
+    nv->set_reproposal_signature(signature);
+  }
+  Envelope env = sign_message(m);
+  Persist persist;
+  PersistedView record;
+  record.set_view(view_);
+  record.set_active(true);
+  record.set_failed_views(failed_views_);
+  put(persist, "view", record);
+  put(persist, "nv", env);
+  out.push_back(std::move(persist));
+  out.push_back(Broadcast{env});
+  enter_new_view(*decision, env, signature, out);
+}
+
+Result<NewViewDecision> Engine::check_new_view(const NewView& m) {
+  std::vector<ViewChangeSummary> summaries;
+  for (const Envelope& e : m.view_changes()) {
+    if (e.validator() >= n_ ||
+        !verifier_.verify(e.validator(), envelope_digest(cfg_.chain_id, e.payload()),
+                          e.signature())) {
+      return Status::invalid_argument("new view " + std::to_string(m.view()) +
+                                      ": a view change envelope is not validly signed");
+    }
+    const auto inner = decode(e);
+    if (!inner || !inner->has_view_change()) {
+      return Status::invalid_argument("new view " + std::to_string(m.view()) +
+                                      ": a proof is not a view change");
+    }
+    auto s = verify_view_change(cfg_.chain_id, n_, e.validator(), inner->view_change(), verifier_);
+    if (!s) return s.status();
+    summaries.push_back(std::move(s).value());
+  }
+  auto decision = decide_new_view(m.view(), n_, summaries);
+  if (!decision) return decision.status();
+  if (decision->reproposal) {
+    const auto& r = *decision->reproposal;
+    auto checked = check_proposal(cfg_, ProposalKind::kReproposal, m.view(), r.height, r.block, 0);
+    if (!checked) return checked.status();
+    if (!check_vote(primary_of(m.view(), n_), VoteKind::kPrepare, m.view(), r.height, r.hash,
+                    m.reproposal_signature())) {
+      return Status::invalid_argument("new view " + std::to_string(m.view()) +
+                                      ": bad prepare signature on the re-proposal");
+    }
+  }
+  return decision;
+}
+
+void Engine::on_new_view(const Envelope& env, const NewView& m, uint64_t now, Actions& out) {
+  (void)now;
+  const uint32_t from = env.validator();
+  const uint64_t w = m.view();
+  if (from != primary_of(w, n_)) {
+    reject("not_primary", "new view " + std::to_string(w) + " from validator " +
+                              std::to_string(from));
+    return;
+  }
+  if (w < view_ || (w == view_ && active_)) {
+    reject("stale", "new view " + std::to_string(w) + " in view " + std::to_string(view_));
+    return;
+  }
+  auto decision = check_new_view(m);
+  if (!decision) {
+    reject("bad_new_view", decision.status().message());
+    return;
+  }
+  if (auto it = committed_hashes_.find(decision->base_height);
+      decision->base_height > 0 && it != committed_hashes_.end() &&
+      it->second != decision->base_hash) {
+    halt("new view " + std::to_string(w) + " proves a different block final at height " +
+             std::to_string(decision->base_height) + " than this replica committed",
+         out);
+    return;
+  }
+  Persist persist;
+  PersistedView record;
+  record.set_view(w);
+  record.set_active(true);
+  record.set_failed_views(failed_views_);
+  put(persist, "view", record);
+  put(persist, "nv", env);
+  out.push_back(std::move(persist));
+  enter_new_view(*decision, env, m.reproposal_signature(), out);
+}
+
+void Engine::enter_new_view(const NewViewDecision& d, const Envelope& env,
+                            const std::string& reproposal_signature, Actions& out) {
+  leave_current_view();
+  view_ = d.view;
+  active_ = true;
+  new_view_env_ = env;
+  first_fresh_ = d.first_fresh_height;
+  progressed_ = true;
+  my_view_change_.reset();
+  for (auto it = view_changes_.begin(); it != view_changes_.end();) {
+    it = it->second.view <= view_ ? view_changes_.erase(it) : std::next(it);
+  }
+  if (view_change_armed_) {
+    out.push_back(CancelTimer{TimerId::kViewChange});
+    view_change_armed_ = false;
+  }
+  if (d.reproposal && d.reproposal->height > committed_ &&
+      in_window(d.reproposal->height, stable_, cfg_.window)) {
+    const auto& r = *d.reproposal;
+    auto checked = check_proposal(cfg_, ProposalKind::kReproposal, view_, r.height, r.block, 0);
+    if (checked) {
+      const uint32_t p = primary_of(view_, n_);
+      Slot& slot = slots_[r.height];
+      slot.proposal = Proposal{view_, r.block, std::move(checked).value(), env};
+      slot.prepares[p] = Vote{view_, r.hash, reproposal_signature, env};
+      if (p == cfg_.self) {
+        slot.prepare_sent = true;
+        my_prepare_votes_[r.height] = {view_, r.hash};
+        mark_in_block(slot.proposal->checked.tx_hashes);
+      }
+    }
+  }
+  if (d.committed_floor > committed_) {
+    note_behind(d.committed_floor, d.sources);
+    if (fetch_requested_to_ < catchup_target_) request_fetch(out);
+  }
+}
+
+}  // namespace sharechain::consensus

@@ -1,0 +1,90 @@
+// What consensus signatures cover, and the checks that make certificates verifiable by anyone
+// holding the validator set.
+//
+// Two kinds of signature exist:
+//  - the envelope signature authenticates a whole message as sent:
+//      tagged_hash("sharechain/consensus", be32(len(chain_id)) || chain_id || payload)
+//  - a vote signature (PREPARE, COMMIT, CHECKPOINT) covers a canonical encoding written here by
+//    hand, never a protobuf re-serialisation, so a vote lifted out of its envelope into a
+//    certificate still verifies:
+//      tagged_hash("sharechain/consensus/vote",
+//                  kind(1 byte) || be32(len(chain_id)) || chain_id || body)
+//    where body is be64(view) || be64(height) || block_hash(32) for PREPARE and COMMIT, and
+//    be64(height) || block_hash(32) || state_root(32) for CHECKPOINT.
+// The chain id is length-prefixed so no two (chain_id, rest) pairs share an encoding; the kind
+// byte keeps a PREPARE from ever standing in for a COMMIT; the tag keeps consensus signatures
+// apart from transaction and handshake signatures made with the same key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consensus/types.hpp"
+
+namespace sharechain::consensus {
+
+inline constexpr std::string_view kVoteTag = "sharechain/consensus/vote";
+
+enum class VoteKind : uint8_t { kPrepare = 1, kCommit = 2, kCheckpoint = 3 };
+
+crypto::Hash envelope_digest(std::string_view chain_id, std::string_view payload);
+crypto::Hash vote_digest(VoteKind kind, std::string_view chain_id, uint64_t view, uint64_t height,
+                         const crypto::Hash& block_hash);
+crypto::Hash checkpoint_digest(std::string_view chain_id, uint64_t height,
+                               const crypto::Hash& block_hash, const crypto::Hash& state_root);
+
+// SHA-256 of the header bytes exactly as the proposer serialized them.
+crypto::Hash block_hash(const Block& block);
+
+// Signs with a validator key. `deterministic` derives BIP340's auxiliary randomness from the
+// digest instead of the OS (still a valid BIP340 signature); the simulator uses it so that a run
+// replays byte for byte. Nodes leave it off.
+class KeySigner final : public Signer {
+ public:
+  explicit KeySigner(crypto::PrivateKey key, bool deterministic = false);
+  std::string sign(const crypto::Hash& digest) override;
+
+ private:
+  crypto::PrivateKey key_;
+  bool deterministic_;
+};
+
+// Verifies BIP340 signatures against the validator set's x-only keys.
+class KeyVerifier final : public Verifier {
+ public:
+  explicit KeyVerifier(std::vector<ValidatorInfo> validators);
+  bool verify(uint32_t validator, const crypto::Hash& digest, std::string_view sig) override;
+
+ private:
+  std::vector<ValidatorInfo> validators_;
+};
+
+// OK when `certificate` holds at least a quorum of valid COMMIT votes, from distinct validators
+// of a set of `n`, for (chain_id, certificate.view, height, block_hash). Any vote that is
+// invalid, repeated or from outside the set makes the whole certificate invalid: a certificate
+// is either clean or rejected.
+Status verify_commit_certificate(std::string_view chain_id, uint32_t n,
+                                 const CommitCertificate& certificate, uint64_t height,
+                                 const crypto::Hash& block_hash, Verifier& verifier);
+
+// The same for a block: its header must name `config.chain_id`, its certificate must be for the
+// header's height and for block_hash(block).
+Status verify_commit_certificate(const Config& config, const Block& block, Verifier& verifier);
+
+// A quorum of valid PREPARE votes for the certificate's block at (view, height); the block's
+// header must decode, carry that height, and its transactions must match its tx_root.
+Status verify_prepared_certificate(std::string_view chain_id, uint32_t n,
+                                   const PreparedCertificate& certificate, Verifier& verifier);
+
+// A quorum of valid CHECKPOINT votes for (height, block_hash, state_root).
+Status verify_checkpoint_proof(std::string_view chain_id, uint32_t n, const CheckpointProof& proof,
+                               Verifier& verifier);
+
+// Hashes of a block's transactions (SHA-256 of each SignedTransaction body), or INVALID_ARGUMENT
+// if one does not decode.
+Result<std::vector<crypto::Hash>> transaction_hashes(const Block& block);
+
+}  // namespace sharechain::consensus

@@ -1,0 +1,51 @@
+#include "storage/db.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace sharechain::storage {
+
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+
+std::optional<std::string> Db::get(Cf c, std::string_view key,
+                                   const rocksdb::Snapshot* snap) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::string value;
+  const auto s = db->Get(ro, cf[c], slice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) halt(std::string("read from ") + kCfNames[c], s);
+  return value;
+}
+
+void put_meta(const Db& db, rocksdb::WriteBatch& batch, std::uint64_t height,
+              const crypto::Hash& block_hash, std::uint64_t timestamp_ms, const LtHash& acc,
+              const crypto::Hash& root) {
+  auto* meta = db.h(kMetaCf);
+  batch.Put(meta, slice(keys::kMetaHeight), keys::u64(height));
+  batch.Put(meta, slice(keys::kMetaLastBlockHash), crypto::hash_bytes(block_hash));
+  batch.Put(meta, slice(keys::kMetaLastTimestamp), keys::u64(timestamp_ms));
+  batch.Put(meta, slice(keys::kMetaStateRoot), crypto::hash_bytes(root));
+  batch.Put(meta, slice(keys::kMetaAccumulator), acc.bytes());
+  batch.Put(meta, keys::root_key(height), crypto::hash_bytes(root));
+}
+
+Status from_rocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::not_found(std::move(msg));
+  if (s.IsInvalidArgument()) return Status::invalid_argument(std::move(msg));
+  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIncomplete() ||
+      s.IsShutdownInProgress()) {
+    return Status::unavailable(std::move(msg));
+  }
+  return Status::internal(std::move(msg));
+}
+
+void halt(std::string_view what, const rocksdb::Status& s) {
+  std::fprintf(stderr, "sharechain storage: %.*s failed: %s; halting\n",
+               static_cast<int>(what.size()), what.data(), s.ToString().c_str());
+  std::abort();
+}
+
+}  // namespace sharechain::storage

@@ -1,0 +1,70 @@
+// Internal to storage/: the RocksDB handles and the helpers every storage file shares. Nothing
+// outside storage/ includes this, so RocksDB stays an implementation detail of the module.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/status.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <cstdint>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proto/status.hpp"
+#include "storage/keys.hpp"
+#include "storage/lthash.hpp"
+
+namespace sharechain::storage {
+
+enum Cf : std::size_t { kBlocksCf, kIndexCf, kReceiptsCf, kStateCf, kConsensusCf, kMetaCf, kCfCount };
+inline constexpr std::array<const char*, kCfCount> kCfNames = {
+    keys::kBlocks, keys::kIndex, keys::kReceipts, keys::kState, keys::kConsensus, keys::kMeta};
+
+struct Db {
+  std::unique_ptr<rocksdb::DB> db;
+  std::array<rocksdb::ColumnFamilyHandle*, kCfCount> cf{};
+  rocksdb::ColumnFamilyHandle* default_cf = nullptr;
+  rocksdb::WriteOptions write_options;
+
+  Db() = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  // Handles must be destroyed before the DB they belong to.
+  ~Db() {
+    if (!db) return;
+    for (auto* h : cf) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+    }
+    if (default_cf != nullptr) db->DestroyColumnFamilyHandle(default_cf);
+    db->Close().PermitUncheckedError();
+  }
+
+  rocksdb::ColumnFamilyHandle* h(Cf c) const { return cf[c]; }
+
+  // Point read; nullopt when absent. A read error is not an expected condition for a local
+  // database (it means a failing disk or corrupted files), and a reader that treated it as
+  // "absent" would make wrong decisions, so it halts.
+  std::optional<std::string> get(Cf c, std::string_view key,
+                                 const rocksdb::Snapshot* snap = nullptr) const;
+};
+
+rocksdb::Slice slice(std::string_view s);
+inline std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+// Maps a RocksDB failure to a Status with the operation named: IO errors and a held lock are
+// UNAVAILABLE (retry or operator action), corruption is INTERNAL.
+Status from_rocks(const rocksdb::Status& s, std::string_view what);
+
+// Adds to `batch` the meta of a store whose last block is `height`: head fields, accumulator,
+// root and the per-height root record.
+void put_meta(const Db& db, rocksdb::WriteBatch& batch, std::uint64_t height,
+              const crypto::Hash& block_hash, std::uint64_t timestamp_ms, const LtHash& acc,
+              const crypto::Hash& root);
+
+[[noreturn]] void halt(std::string_view what, const rocksdb::Status& s);
+
+}  // namespace sharechain::storage

@@ -1,0 +1,559 @@
+#include "storage/store.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
+#include <rocksdb/write_batch.h>
+
+#include <system_error>
+
+#include "proto/transaction.hpp"
+#include "storage/db.hpp"
+
+namespace sharechain::storage {
+namespace {
+
+std::string hex(const crypto::Hash& h) { return crypto::to_hex(h); }
+
+rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  // Point reads dominate (state keys, index lookups); a Bloom filter spares most disk reads for
+  // absent keys, which every new account or asset is.
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.level_compaction_dynamic_level_bytes = true;
+  return o;
+}
+
+// Adds the state writes of one block to `batch` and moves the accumulator along. The old value
+// of each key is read from the database, never trusted from the caller: LtHash cannot detect
+// the removal of a pair that is not there (see lthash.hpp), so knowing the old pair exactly is
+// what keeps the accumulator equal to the hash of the real state. Callers hold the writer lock,
+// so nothing changes the state between these reads and the batch being written.
+Status stage_state_writes(const Db& db, const contracts::WriteSet& writes, LtHash& acc,
+                          rocksdb::WriteBatch& batch) {
+  if (writes.empty()) return Status::ok();
+  std::vector<rocksdb::Slice> ks;
+  ks.reserve(writes.size());
+  for (const auto& [key, value] : writes) ks.push_back(slice(key));
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(ks.size(), db.h(kStateCf));
+  std::vector<std::string> olds;
+  const auto statuses = db.db->MultiGet(rocksdb::ReadOptions(), cfs, ks, &olds);
+
+  std::size_t i = 0;
+  for (const auto& [key, value] : writes) {
+    const auto& s = statuses[i];
+    const std::string& old = olds[i];
+    ++i;
+    if (!s.ok() && !s.IsNotFound()) return from_rocks(s, "read state before commit");
+    const bool had_old = s.ok();
+    if (had_old && value && old == *value) continue;  // unchanged: nothing to hash or write
+    if (had_old) acc.remove(key, old);
+    if (value) {
+      acc.add(key, *value);
+      batch.Put(db.h(kStateCf), slice(key), slice(*value));
+    } else if (had_old) {
+      batch.Delete(db.h(kStateCf), slice(key));
+    }
+  }
+  return Status::ok();
+}
+
+
+}  // namespace
+
+Store::Store(std::shared_ptr<Db> db, Options options, Head head)
+    : db_(std::move(db)), options_(std::move(options)), head_(std::move(head)) {}
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
+                                           const Options& options) {
+  if (options.create_if_missing) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::unavailable("cannot create " + dir.string() + ": " + ec.message());
+  }
+
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = options.create_if_missing;
+  dbo.create_missing_column_families = true;
+  // The consensus and meta families take few writes and rarely fill a memtable; without a cap
+  // their unflushed data would pin every WAL file written since. Past this size RocksDB flushes
+  // them so old WAL files can be deleted.
+  dbo.max_total_wal_size = 64 << 20;
+  dbo.keep_log_file_num = 4;
+  dbo.max_log_file_size = 8 << 20;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  descs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options(cache));
+  for (std::size_t c = 0; c < kCfCount; ++c) {
+    auto o = cf_options(cache);
+    if (c == kConsensusCf) {
+      // The consensus log is written, then garbage collected below each stable checkpoint, so
+      // it is mostly deletions. Files dense with tombstones get compacted without waiting for
+      // size triggers, which keeps its disk use proportional to what is live.
+      o.write_buffer_size = 4 << 20;
+      o.table_properties_collector_factories.push_back(
+          rocksdb::NewCompactOnDeletionCollectorFactory(128, 32));
+    }
+    descs.emplace_back(kCfNames[c], o);
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(dbo, dir.string(), descs, &handles, &raw);
+  if (!s.ok()) return from_rocks(s, "open store at " + dir.string());
+
+  auto db = std::make_shared<Db>();
+  db->db.reset(raw);
+  db->default_cf = handles[0];
+  for (std::size_t c = 0; c < kCfCount; ++c) db->cf[c] = handles[c + 1];
+  db->write_options.sync = options.sync;
+
+  auto format = db->get(kMetaCf, keys::kMetaFormat);
+  if (!format) {
+    s = db->db->Put(db->write_options, db->h(kMetaCf), slice(keys::kMetaFormat),
+                    keys::u64(keys::kFormatVersion));
+    if (!s.ok()) return from_rocks(s, "write storage format version");
+  } else if (keys::parse_u64(*format) != keys::kFormatVersion) {
+    return Status::failed_precondition(
+        "store at " + dir.string() + " has storage format " +
+        (keys::parse_u64(*format) ? std::to_string(*keys::parse_u64(*format)) : "(unreadable)") +
+        "; this build reads format " + std::to_string(keys::kFormatVersion));
+  }
+
+  auto loaded = load_head(*db);
+  if (!loaded) {
+    return Status(loaded.status().code(),
+                  "store at " + dir.string() + ": " + loaded.status().message());
+  }
+  Head head = loaded->value_or(Head{});
+  return std::unique_ptr<Store>(new Store(std::move(db), options, std::move(head)));
+}
+
+Result<std::optional<Store::Head>> Store::load_head(const Db& db) {
+  auto genesis = db.get(kMetaCf, keys::kMetaGenesisHash);
+  if (!genesis) return std::optional<Store::Head>();
+
+  auto height = db.get(kMetaCf, keys::kMetaHeight);
+  auto last_hash = db.get(kMetaCf, keys::kMetaLastBlockHash);
+  auto ts = db.get(kMetaCf, keys::kMetaLastTimestamp);
+  auto root = db.get(kMetaCf, keys::kMetaStateRoot);
+  auto acc_raw = db.get(kMetaCf, keys::kMetaAccumulator);
+  if (!height || !keys::parse_u64(*height) || !last_hash || !crypto::hash_from_bytes(*last_hash) ||
+      !ts || !keys::parse_u64(*ts) || !root || !crypto::hash_from_bytes(*root) || !acc_raw ||
+      genesis->size() != crypto::kHashSize) {
+    return Status::internal("meta is incomplete or malformed; the store files are damaged");
+  }
+  auto acc = LtHash::from_bytes(*acc_raw);
+  if (!acc) return Status::internal("the state accumulator in meta has the wrong size");
+
+  Store::Head h;
+  h.genesis_hash = *genesis;
+  h.height = *keys::parse_u64(*height);
+  h.last_block_hash = *crypto::hash_from_bytes(*last_hash);
+  h.last_timestamp_ms = *keys::parse_u64(*ts);
+  h.accumulator = *acc;
+  h.state_root = acc->root();
+  if (h.state_root != *crypto::hash_from_bytes(*root)) {
+    return Status::internal("the state accumulator hashes to " + hex(h.state_root) +
+                            " but meta records state root " +
+                            hex(*crypto::hash_from_bytes(*root)));
+  }
+  return std::optional<Store::Head>(std::move(h));
+}
+
+Store::Head Store::head() const {
+  std::lock_guard lock(head_mu_);
+  return head_;
+}
+
+void Store::set_head(Head head) {
+  std::lock_guard lock(head_mu_);
+  head_ = std::move(head);
+}
+
+std::optional<std::string> Store::genesis_hash() const {
+  std::lock_guard lock(head_mu_);
+  return head_.genesis_hash;
+}
+
+std::uint64_t Store::height() const {
+  std::lock_guard lock(head_mu_);
+  return head_.height;
+}
+
+crypto::Hash Store::last_block_hash() const {
+  std::lock_guard lock(head_mu_);
+  return head_.last_block_hash;
+}
+
+std::uint64_t Store::last_timestamp_ms() const {
+  std::lock_guard lock(head_mu_);
+  return head_.last_timestamp_ms;
+}
+
+crypto::Hash Store::state_root() const {
+  std::lock_guard lock(head_mu_);
+  return head_.state_root;
+}
+
+std::optional<crypto::Hash> Store::state_root_at(std::uint64_t height) const {
+  if (height > this->height()) return std::nullopt;
+  auto raw = db_->get(kMetaCf, keys::root_key(height));
+  if (!raw) return std::nullopt;
+  return crypto::hash_from_bytes(*raw);
+}
+
+Status Store::init_genesis(const std::string& genesis_hash, const contracts::WriteSet& state,
+                           std::uint64_t genesis_time_ms) {
+  if (genesis_hash.size() != crypto::kHashSize) {
+    return Status::invalid_argument("genesis hash must be 32 bytes, got " +
+                                    std::to_string(genesis_hash.size()));
+  }
+  LtHash acc;
+  for (const auto& [key, value] : state) {
+    if (value) acc.add(key, *value);
+  }
+  const crypto::Hash root = acc.root();
+
+  std::lock_guard writer(write_mu_);
+  Head h = head();
+  if (h.genesis_hash) {
+    if (*h.genesis_hash != genesis_hash) {
+      return Status::failed_precondition(
+          "genesis mismatch: this store was initialised with genesis " +
+          crypto::to_hex(*h.genesis_hash) + " but genesis " + crypto::to_hex(genesis_hash) +
+          " was given; use the data directory of this chain or an empty one");
+    }
+    auto recorded = db_->get(kMetaCf, keys::root_key(0));
+    if (recorded && *recorded != crypto::hash_bytes(root)) {
+      return Status::failed_precondition(
+          "genesis state mismatch: the store's genesis state root is " +
+          crypto::to_hex(*recorded) + " but the given genesis state hashes to " + hex(root));
+    }
+    return Status::ok();
+  }
+
+  // Nothing writes state before genesis, so the state family is empty and `acc` describes it
+  // exactly once these puts land.
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : state) {
+    if (value) batch.Put(db_->h(kStateCf), slice(key), slice(*value));
+  }
+  batch.Put(db_->h(kMetaCf), slice(keys::kMetaGenesisHash), genesis_hash);
+  put_meta(*db_, batch, 0, crypto::Hash{}, genesis_time_ms, acc, root);
+  auto s = db_->db->Write(db_->write_options, &batch);
+  if (!s.ok()) return from_rocks(s, "write genesis");
+
+  Head next;
+  next.genesis_hash = genesis_hash;
+  next.last_timestamp_ms = genesis_time_ms;
+  next.accumulator = acc;
+  next.state_root = root;
+  set_head(std::move(next));
+  return Status::ok();
+}
+
+Status Store::check_block(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
+                          BlockHeader* header) const {
+  if (crypto::sha256(block.header()) != block_hash) {
+    return Status::invalid_argument("block hash " + hex(block_hash) +
+                                    " is not the hash of the block's header (" +
+                                    hex(crypto::sha256(block.header())) + ")");
+  }
+  if (!header->ParseFromString(block.header())) {
+    return Status::invalid_argument("block " + hex(block_hash) + " has a malformed header");
+  }
+  if (header->height() != height) {
+    return Status::invalid_argument("block " + hex(block_hash) + " is for height " +
+                                    std::to_string(header->height()) + ", not " +
+                                    std::to_string(height));
+  }
+  return Status::ok();
+}
+
+Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Hash& block_hash,
+                                         const Block& block, std::uint64_t timestamp_ms,
+                                         const std::vector<Receipt>& receipts,
+                                         const contracts::WriteSet& writes) {
+  std::lock_guard writer(write_mu_);
+  Head h = head();
+  if (!h.genesis_hash) {
+    return Status::failed_precondition("cannot commit block " + std::to_string(height) +
+                                       ": genesis is not initialised");
+  }
+  if (height != h.height + 1) {
+    return Status::failed_precondition(
+        "cannot commit block " + std::to_string(height) + ": the store is at height " +
+        std::to_string(h.height) + ", so the next block is " + std::to_string(h.height + 1));
+  }
+  BlockHeader header;
+  if (auto st = check_block(height, block_hash, block, &header); !st) return st;
+  if (header.prev_hash() != crypto::hash_bytes(h.last_block_hash)) {
+    return Status::failed_precondition(
+        "block " + std::to_string(height) + " builds on " + crypto::to_hex(header.prev_hash()) +
+        " but the last committed block is " + hex(h.last_block_hash));
+  }
+  if (receipts.size() != static_cast<std::size_t>(block.transactions_size())) {
+    return Status::invalid_argument("block " + std::to_string(height) + " has " +
+                                    std::to_string(block.transactions_size()) +
+                                    " transactions but " + std::to_string(receipts.size()) +
+                                    " receipts");
+  }
+
+  rocksdb::WriteBatch batch;
+  std::string buf;
+  for (int i = 0; i < block.transactions_size(); ++i) {
+    SignedTransaction stx;
+    if (!stx.ParseFromString(block.transactions(i))) {
+      return Status::invalid_argument("transaction " + std::to_string(i) + " of block " +
+                                      std::to_string(height) + " does not parse");
+    }
+    const auto index = static_cast<std::uint32_t>(i);
+    batch.Put(db_->h(kIndexCf), keys::tx_hash_key(tx::hash_of(stx)),
+              keys::tx_location(height, index));
+    // The stored receipt always says where it is, whatever the executor filled in.
+    Receipt r = receipts[static_cast<std::size_t>(i)];
+    r.set_height(height);
+    r.set_index(index);
+    r.SerializeToString(&buf);
+    batch.Put(db_->h(kReceiptsCf), keys::receipt_key(height, index), buf);
+  }
+
+  LtHash acc = h.accumulator;
+  if (auto st = stage_state_writes(*db_, writes, acc, batch); !st) return st;
+  const crypto::Hash root = acc.root();
+
+  block.SerializeToString(&buf);
+  batch.Put(db_->h(kBlocksCf), keys::height_key(height), buf);
+  batch.Put(db_->h(kIndexCf), keys::block_hash_key(block_hash), keys::u64(height));
+  put_meta(*db_, batch, height, block_hash, timestamp_ms, acc, root);
+
+  if (options_.fault_hook) options_.fault_hook(FaultPoint::kBeforeWrite, height);
+  // If this fails the block may or may not be durable (a failed fsync says nothing about what
+  // reached the disk). The in-memory head stays at h-1 and RocksDB refuses further writes; the
+  // node must stop, and on reopen meta says which side of the block it is on.
+  auto s = db_->db->Write(db_->write_options, &batch);
+  if (!s.ok()) return from_rocks(s, "commit block " + std::to_string(height));
+  if (options_.fault_hook) options_.fault_hook(FaultPoint::kAfterWrite, height);
+
+  h.height = height;
+  h.last_block_hash = block_hash;
+  h.last_timestamp_ms = timestamp_ms;
+  h.accumulator = acc;
+  h.state_root = root;
+  set_head(std::move(h));
+  return root;
+}
+
+std::optional<Block> Store::block_at(std::uint64_t height) const {
+  auto raw = db_->get(kBlocksCf, keys::height_key(height));
+  if (!raw) return std::nullopt;
+  Block b;
+  if (!b.ParseFromString(*raw)) {
+    halt("decode stored block " + std::to_string(height), rocksdb::Status::Corruption());
+  }
+  return b;
+}
+
+std::optional<std::uint64_t> Store::height_of(const crypto::Hash& block_hash) const {
+  auto raw = db_->get(kIndexCf, keys::block_hash_key(block_hash));
+  if (!raw) return std::nullopt;
+  return keys::parse_u64(*raw);
+}
+
+std::optional<Store::TxLocation> Store::find_tx(const crypto::Hash& tx_hash) const {
+  auto raw = db_->get(kIndexCf, keys::tx_hash_key(tx_hash));
+  if (!raw) return std::nullopt;
+  TxLocation loc{};
+  if (!keys::parse_tx_location(*raw, &loc.height, &loc.index)) return std::nullopt;
+  return loc;
+}
+
+std::optional<Receipt> Store::receipt_at(std::uint64_t height, std::uint32_t index) const {
+  auto raw = db_->get(kReceiptsCf, keys::receipt_key(height, index));
+  if (!raw) return std::nullopt;
+  Receipt r;
+  if (!r.ParseFromString(*raw)) {
+    halt("decode stored receipt " + std::to_string(height) + "/" + std::to_string(index),
+         rocksdb::Status::Corruption());
+  }
+  return r;
+}
+
+std::vector<Receipt> Store::receipts_at(std::uint64_t height) const {
+  std::vector<Receipt> out;
+  const std::string prefix = keys::height_key(height);
+  const auto end = keys::prefix_end(prefix);  // nullopt only for height 2^64-1
+  rocksdb::Slice upper;
+  rocksdb::ReadOptions ro;
+  if (end) {
+    upper = slice(*end);
+    ro.iterate_upper_bound = &upper;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->h(kReceiptsCf)));
+  for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
+    Receipt r;
+    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      halt("decode stored receipts of " + std::to_string(height), rocksdb::Status::Corruption());
+    }
+    out.push_back(std::move(r));
+  }
+  if (!it->status().ok()) halt("iterate receipts", it->status());
+  return out;
+}
+
+std::optional<std::string> Store::get(std::string_view key) const {
+  return db_->get(kStateCf, key);
+}
+
+void Store::scan(std::string_view prefix,
+                 const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  const auto end = keys::prefix_end(prefix);
+  rocksdb::Slice upper;
+  rocksdb::ReadOptions ro;
+  if (end) {
+    upper = slice(*end);
+    ro.iterate_upper_bound = &upper;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->h(kStateCf)));
+  for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
+    if (!fn(view(it->key()), view(it->value()))) return;
+  }
+  if (!it->status().ok()) halt("scan state", it->status());
+}
+
+Status Store::write_consensus(const std::vector<std::pair<std::string, std::string>>& puts,
+                              const std::vector<std::string>& deletes) {
+  std::lock_guard lock(consensus_mu_);
+  rocksdb::WriteBatch batch;
+  for (const auto& [k, v] : puts) batch.Put(db_->h(kConsensusCf), slice(k), slice(v));
+  for (const auto& k : deletes) batch.Delete(db_->h(kConsensusCf), slice(k));
+  auto s = db_->db->Write(db_->write_options, &batch);
+  if (!s.ok()) return from_rocks(s, "write consensus state");
+
+  consensus_deletes_since_compaction_ += deletes.size();
+  if (options_.consensus_compact_after_deletes != 0 &&
+      consensus_deletes_since_compaction_ >= options_.consensus_compact_after_deletes) {
+    // The writes above are durable whatever happens here; a failed compaction is retried on the
+    // next call (the counter is only reset on success) and shows up in stats().
+    (void)compact_consensus_locked();
+  }
+  return Status::ok();
+}
+
+Status Store::compact_consensus() {
+  std::lock_guard lock(consensus_mu_);
+  return compact_consensus_locked();
+}
+
+Status Store::compact_consensus_locked() {
+  rocksdb::CompactRangeOptions o;
+  // Rewrite the bottom level too: that is where the values the tombstones shadow live.
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  auto s = db_->db->CompactRange(o, db_->h(kConsensusCf), nullptr, nullptr);
+  if (!s.ok()) {
+    ++consensus_compaction_failures_;
+    return from_rocks(s, "compact consensus state");
+  }
+  consensus_deletes_since_compaction_ = 0;
+  ++consensus_compactions_;
+  return Status::ok();
+}
+
+std::map<std::string, std::string> Store::load_consensus() const {
+  std::map<std::string, std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(rocksdb::ReadOptions(), db_->h(kConsensusCf)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace(std::string(view(it->key())), std::string(view(it->value())));
+  }
+  if (!it->status().ok()) halt("load consensus state", it->status());
+  return out;
+}
+
+Status Store::verify_state() const {
+  // One RocksDB snapshot for both the accumulator and the entries, so a commit running
+  // meanwhile cannot make a sound store look inconsistent.
+  const rocksdb::Snapshot* snap = db_->db->GetSnapshot();
+  struct Release {
+    const Db& db;
+    const rocksdb::Snapshot* s;
+    ~Release() { db.db->ReleaseSnapshot(s); }
+  } release{*db_, snap};
+
+  LtHash recorded;
+  if (auto raw = db_->get(kMetaCf, keys::kMetaAccumulator, snap)) {
+    auto acc = LtHash::from_bytes(*raw);
+    if (!acc) return Status::internal("the state accumulator in meta has the wrong size");
+    recorded = *acc;
+  }
+  LtHash actual;
+  std::uint64_t n = 0;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->h(kStateCf)));
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+    actual.add(view(it->key()), view(it->value()));
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "read state for verification");
+  if (!(actual == recorded)) {
+    return Status::internal("the " + std::to_string(n) + " state entries hash to " +
+                            hex(actual.root()) + " but the recorded state root is " +
+                            hex(recorded.root()));
+  }
+  return Status::ok();
+}
+
+Stats Store::collect_stats() const {
+  Stats st;
+  st.height = height();
+  st.consensus_compactions = consensus_compactions_.load();
+  st.consensus_compaction_failures = consensus_compaction_failures_.load();
+  for (std::size_t c = 0; c < kCfCount; ++c) {
+    CfStats cs;
+    cs.name = kCfNames[c];
+    auto* h = db_->cf[c];
+    auto prop = [&](const char* name) {
+      std::uint64_t v = 0;
+      return db_->db->GetIntProperty(h, name, &v) ? v : 0;
+    };
+    cs.keys_estimate = prop("rocksdb.estimate-num-keys");
+    cs.sst_bytes = prop("rocksdb.total-sst-files-size");
+    cs.live_data_bytes = prop("rocksdb.estimate-live-data-size");
+    cs.memtable_bytes = prop("rocksdb.cur-size-all-mem-tables");
+    cs.pending_compaction_bytes = prop("rocksdb.estimate-pending-compaction-bytes");
+    st.column_families.push_back(std::move(cs));
+  }
+  return st;
+}
+
+std::string Store::stats() const {
+  const Stats st = collect_stats();
+  std::string out;
+  auto line = [&out](const std::string& name, const std::string& cf, std::uint64_t v) {
+    out += "sharechain_storage_" + name;
+    if (!cf.empty()) out += "{cf=\"" + cf + "\"}";
+    out += " " + std::to_string(v) + "\n";
+  };
+  line("height", "", st.height);
+  for (const auto& cs : st.column_families) {
+    line("keys_estimate", cs.name, cs.keys_estimate);
+    line("sst_bytes", cs.name, cs.sst_bytes);
+    line("live_data_bytes", cs.name, cs.live_data_bytes);
+    line("memtable_bytes", cs.name, cs.memtable_bytes);
+    line("pending_compaction_bytes", cs.name, cs.pending_compaction_bytes);
+  }
+  line("consensus_compactions_total", "", st.consensus_compactions);
+  line("consensus_compaction_failures_total", "", st.consensus_compaction_failures);
+  return out;
+}
+
+}  // namespace sharechain::storage

@@ -1,0 +1,249 @@
+// Store: the node's durable state, on RocksDB.
+//
+// Column families:
+//   blocks     height -> serialized Block (with its commit certificate)
+//   index      block hash -> height; tx hash -> (height, position in block)
+//   receipts   (height, position) -> serialized Receipt
+//   state      contract key -> value (the key space of contracts/)
+//   consensus  key -> value persisted by the consensus engine
+//   meta       last height, last block hash, last timestamp, state root, the LtHash accumulator,
+//              genesis hash, the state root after every height
+//
+// Crash safety: everything a block changes (block, index entries, receipts, state writes, the
+// new accumulator and meta) goes into ONE RocksDB WriteBatch written with a synced WAL. After a
+// crash the store is therefore exactly before or exactly after a block. On open, meta is the
+// only truth: there is no recovery step, nothing to replay and nothing to repair.
+//
+// Threads: every method may be called from any thread. Writers (init_genesis, commit_block,
+// restore_snapshot) are serialised among themselves; readers never wait for them. Each read sees
+// either all of a concurrent commit or none of it, but two separate reads may straddle a commit
+// (height() may still say h while get() already sees h+1). A reader that needs several values
+// from one height takes a snapshot().
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "contracts/state.hpp"
+#include "proto/crypto.hpp"
+#include "proto/status.hpp"
+#include "sharechain/types.pb.h"
+#include "storage/lthash.hpp"
+
+namespace sharechain::storage {
+
+// Points inside commit_block where a test can stop the process (LevelDB's Env idea: the fault is
+// injected through a seam, not by patching code). The hook runs on the committing thread.
+enum class FaultPoint {
+  kBeforeWrite,  // the batch is built but not written: a crash here must leave height h-1
+  kAfterWrite,   // the batch is durable but the in-memory view is not yet updated: a crash here
+                 // must leave height h
+};
+using FaultHook = std::function<void(FaultPoint point, std::uint64_t height)>;
+
+struct Options {
+  // Sync the WAL on every write. Turning it off loses the last blocks on power failure (never
+  // on a process crash); it exists for throw-away test clusters and benchmarks.
+  bool sync = true;
+  bool create_if_missing = true;
+  std::size_t block_cache_bytes = 64 << 20;
+  // After this many consensus keys have been deleted since the last compaction, write_consensus
+  // compacts the consensus column family, so the garbage collected consensus log keeps using
+  // disk in proportion to what is live. 0 disables the automatic compaction.
+  std::uint64_t consensus_compact_after_deletes = 20000;
+  // Fault seam for tests; empty in production.
+  FaultHook fault_hook;
+};
+
+struct CfStats {
+  std::string name;
+  std::uint64_t keys_estimate = 0;
+  std::uint64_t sst_bytes = 0;
+  std::uint64_t live_data_bytes = 0;
+  std::uint64_t memtable_bytes = 0;
+  std::uint64_t pending_compaction_bytes = 0;
+};
+
+struct Stats {
+  std::uint64_t height = 0;
+  std::vector<CfStats> column_families;
+  std::uint64_t consensus_compactions = 0;  // automatic and explicit, since open
+  std::uint64_t consensus_compaction_failures = 0;
+};
+
+struct Db;  // the RocksDB handles; shared with snapshots so they stay valid
+
+class Store : public contracts::StateReader {
+ public:
+  // Opens (or, with create_if_missing, creates) the store in `dir`. UNAVAILABLE when another
+  // process holds the store open or the disk fails; INTERNAL when meta is inconsistent (the
+  // accumulator does not hash to the recorded root), which means the files were damaged.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& dir,
+                                             const Options& options);
+  ~Store() override;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Writes the genesis state at height 0 and records the 32-byte genesis hash. Calling it again
+  // with the same hash and the same state is a no-op (OK); FAILED_PRECONDITION naming both hashes
+  // if the recorded genesis hash differs, or naming both roots if the state differs.
+  // INVALID_ARGUMENT unless the hash is 32 bytes. nullopt values in `state` are ignored.
+  Status init_genesis(const std::string& genesis_hash, const contracts::WriteSet& state,
+                      std::uint64_t genesis_time_ms = 0);
+  std::optional<std::string> genesis_hash() const;  // nullopt before init_genesis
+
+  std::uint64_t height() const;              // last committed height (0 = genesis only)
+  crypto::Hash last_block_hash() const;      // 32 zero bytes at height 0
+  std::uint64_t last_timestamp_ms() const;   // genesis_time_ms at height 0
+  crypto::Hash state_root() const;           // after the last committed block
+  // The root after `height`; nullopt above height() or for heights skipped by a restore.
+  std::optional<crypto::Hash> state_root_at(std::uint64_t height) const;
+
+  // Commits block `height` and returns the new state root. Everything is written in one synced
+  // WriteBatch. Checks, with nothing written on failure:
+  //   FAILED_PRECONDITION  genesis not initialised; height != height()+1; the header's prev_hash
+  //                        is not last_block_hash()
+  //   INVALID_ARGUMENT     block_hash is not SHA-256 of block.header(); the header does not parse
+  //                        or names another height; receipts.size() differs from the number of
+  //                        transactions; a transaction does not parse
+  // Receipts are stored at positions 0..n-1 in the order given; each transaction's hash is
+  // indexed to (height, position).
+  Result<crypto::Hash> commit_block(std::uint64_t height, const crypto::Hash& block_hash,
+                                    const Block& block, std::uint64_t timestamp_ms,
+                                    const std::vector<Receipt>& receipts,
+                                    const contracts::WriteSet& writes);
+
+  std::optional<Block> block_at(std::uint64_t height) const;
+  std::optional<std::uint64_t> height_of(const crypto::Hash& block_hash) const;
+  struct TxLocation {
+    std::uint64_t height;
+    std::uint32_t index;
+  };
+  std::optional<TxLocation> find_tx(const crypto::Hash& tx_hash) const;
+  std::optional<Receipt> receipt_at(std::uint64_t height, std::uint32_t index) const;
+  std::vector<Receipt> receipts_at(std::uint64_t height) const;  // in block order
+
+  // StateReader over the latest committed state.
+  std::optional<std::string> get(std::string_view key) const override;
+  void scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+
+  // Recomputes the LtHash of the whole state and compares it with the recorded accumulator and
+  // root. INTERNAL (naming both roots) on a mismatch. Cost: one pass over the state.
+  Status verify_state() const;
+
+  // Consensus column family. One synced batch per call; deletes are applied after puts, so a key
+  // in both is deleted.
+  Status write_consensus(const std::vector<std::pair<std::string, std::string>>& puts,
+                         const std::vector<std::string>& deletes);
+  std::map<std::string, std::string> load_consensus() const;
+  // Compacts the consensus column family now, dropping deleted keys from disk.
+  Status compact_consensus();
+
+  // A consistent, read-only view of the state at one height (a RocksDB snapshot): later commits
+  // do not show through it. It may outlive the Store.
+  class Snapshot {
+   public:
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+    std::uint64_t height() const { return height_; }
+    const crypto::Hash& block_hash() const { return block_hash_; }
+    const crypto::Hash& state_root() const { return state_root_; }
+    std::uint64_t timestamp_ms() const { return timestamp_ms_; }
+    // The block at height(); nullopt at height 0.
+    std::optional<Block> block() const;
+
+    // Visits the state entries with key >= `from` in ascending key order until fn returns false.
+    void for_each(std::string_view from,
+                  const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+    // A page of entries for state transfer: entries from `from` on, stopping once their total
+    // size reaches max_bytes (at least one entry per page). `next` is where the next page starts,
+    // nullopt after the last entry.
+    struct Chunk {
+      std::vector<std::pair<std::string, std::string>> entries;
+      std::optional<std::string> next;
+    };
+    Chunk chunk(std::string_view from, std::size_t max_bytes) const;
+
+   private:
+    friend class Store;
+    Snapshot() = default;
+    std::shared_ptr<Db> db_;
+    const void* snap_ = nullptr;  // rocksdb::Snapshot*, kept opaque to keep RocksDB out of here
+    std::uint64_t height_ = 0;
+    crypto::Hash block_hash_{};
+    crypto::Hash state_root_{};
+    std::uint64_t timestamp_ms_ = 0;
+  };
+  // nullopt-free: before init_genesis the snapshot is of the empty state at height 0.
+  std::unique_ptr<Snapshot> snapshot() const;
+
+  // Pulls the next entry of a snapshot being restored into key/value; false when exhausted.
+  using EntrySource = std::function<bool(std::string& key, std::string& value)>;
+
+  // Replaces the whole state with the given entries and makes `height` the last committed
+  // height, with `block` (its hash checked as in commit_block) as its block. The entries are
+  // hashed first; INVALID_ARGUMENT naming both roots if they do not hash to `state_root`, or if
+  // keys are not strictly ascending. FAILED_PRECONDITION unless genesis is initialised and
+  // height > height(). All or nothing, in one synced batch (which holds the whole new state in
+  // memory). Blocks and receipts already stored are kept; heights between the old height and
+  // `height` have no block, no receipts and no recorded root.
+  Status restore_snapshot(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
+                          std::uint64_t timestamp_ms, const crypto::Hash& state_root,
+                          const EntrySource& entries);
+  Status restore_snapshot(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
+                          std::uint64_t timestamp_ms, const crypto::Hash& state_root,
+                          const std::vector<std::pair<std::string, std::string>>& entries);
+
+  Stats collect_stats() const;
+  // collect_stats() as Prometheus text lines, e.g. `sharechain_storage_sst_bytes{cf="state"} 4096`.
+  std::string stats() const;
+
+ private:
+  // The in-memory copy of meta. Written only after the batch that changed meta is durable.
+  struct Head {
+    std::optional<std::string> genesis_hash;
+    std::uint64_t height = 0;
+    crypto::Hash last_block_hash{};
+    std::uint64_t last_timestamp_ms = 0;
+    LtHash accumulator;
+    crypto::Hash state_root = LtHash().root();  // accumulator.root(), cached
+  };
+
+  // Rebuilds the head from meta, checking that meta is complete and self-consistent; nullopt
+  // before genesis.
+  static Result<std::optional<Head>> load_head(const Db& db);
+  Status compact_consensus_locked();
+  Store(std::shared_ptr<Db> db, Options options, Head head);
+  Head head() const;
+  void set_head(Head head);
+  // Checks shared by commit_block and restore_snapshot.
+  Status check_block(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
+                     BlockHeader* header) const;
+
+  std::shared_ptr<Db> db_;
+  Options options_;
+  mutable std::mutex head_mu_;  // guards head_
+  Head head_;
+  std::mutex write_mu_;      // serialises writers of blocks, state and meta
+  std::mutex consensus_mu_;  // serialises consensus writes and their compactions
+  std::uint64_t consensus_deletes_since_compaction_ = 0;  // guarded by consensus_mu_
+  std::atomic<std::uint64_t> consensus_compactions_{0};
+  std::atomic<std::uint64_t> consensus_compaction_failures_{0};
+};
+
+}  // namespace sharechain::storage

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# A node started with the wrong genesis, or with a key that is not a validator, is refused with a
+# clear message.
+source "$(dirname "$0")/lib.sh"
+
+init_cluster 4
+start_cluster
+
+# 1. A key that is not in genesis: sharechaind refuses to start and says why.
+cp -r "$DIR/node3" "$DIR/intruder"
+cat > "$DIR/intruder/node_key.json" <<KEY
+{"secret_key": "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"}
+KEY
+chmod 600 "$DIR/intruder/node_key.json"
+sed -i "s/$(( BASE_PORT + 30 ))/$(( BASE_PORT + 40 ))/; s/$(( BASE_PORT + 31 ))/$(( BASE_PORT + 41 ))/; s/$(( BASE_PORT + 32 ))/$(( BASE_PORT + 42 ))/" "$DIR/intruder/config.toml"
+rm -rf "$DIR/intruder/data"
+if out=$(timeout 20 "$DAEMON" --config "$DIR/intruder/config.toml" 2>&1); then die "a non-validator key started"; fi
+grep -q "is not a validator" <<<"$out" || die "unclear refusal for a non-validator key: $out"
+log "non-validator key refused: $(grep -o 'is not a validator.*' <<<"$out" | head -c 100)"
+
+# 2. A genesis that differs from the one in the data directory: refused at start.
+"$NET" stop --dir "$DIR" >/dev/null
+sed -i 's/"genesis_time_ms": "\([0-9]*\)"/"genesis_time_ms": "1"/; s/"genesis_time_ms": \([0-9]*\)/"genesis_time_ms": 1/' "$DIR/genesis.json"
+if out=$(timeout 20 "$DAEMON" --config "$DIR/node0/config.toml" 2>&1); then die "a changed genesis started"; fi
+grep -qi "different genesis" <<<"$out" || die "unclear refusal for a changed genesis: $out"
+log "changed genesis refused: $(grep -io 'different genesis.*' <<<"$out" | head -c 100)"
+
+# 3. Peers of another genesis are refused on the wire with both hashes named.
+rm -rf "$DIR"/node*/data
+mkdir -p "$DIR/node0/data" "$DIR/node1/data" "$DIR/node2/data" "$DIR/node3/data"
+cp "$DIR/genesis.json" "$DIR/genesis.other.json"
+sed -i 's/"genesis_time_ms": 1/"genesis_time_ms": 2/' "$DIR/genesis.other.json"
+sed -i 's#genesis_file = "../genesis.json"#genesis_file = "../genesis.other.json"#' "$DIR/node3/config.toml"
+start_cluster
+wait_for 20 "node 0 to log the refused peer" grep -q "genesis mismatch" "$DIR/node3/node.log"
+log "peer with another genesis refused on the wire"

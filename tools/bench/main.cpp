@@ -1,0 +1,337 @@
+// sharechain-bench: a load generator. Signs transfers between throw-away accounts, submits them
+// at a target rate (or as fast as the nodes accept) round-robin to the given nodes, watches
+// blocks commit, and prints committed tx/s and commit latency percentiles. It also measures this
+// machine's BIP340 verification rate on all cores, since every validator verifies every
+// transaction once: verifications per second / validators on this machine is the ceiling a
+// local cluster could reach, and the achieved fraction of it compares across machines.
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+#include <cstring>
+
+#include "proto/transaction.hpp"
+#include "sharechain/api.grpc.pb.h"
+#include "tools/common/keystore.hpp"
+#include "tools/common/passphrase.hpp"
+
+using namespace sharechain;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct HashHasher {
+  std::size_t operator()(const crypto::Hash& h) const noexcept {
+    std::size_t v;
+    std::memcpy(&v, h.data(), sizeof v);
+    return v;
+  }
+};
+
+[[noreturn]] void die(const std::string& message, int code = 1) {
+  std::cerr << "sharechain-bench: " << message << '\n';
+  std::exit(code);
+}
+
+std::unique_ptr<api::Client::Stub> stub_for(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return api::Client::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+// Verifications per second with every core busy, over about `seconds`.
+double measure_verify_rate(double seconds) {
+  const auto key = crypto::PrivateKey::generate();
+  std::vector<std::pair<crypto::Hash, std::string>> samples;
+  for (int i = 0; i < 64; ++i) {
+    const auto msg = crypto::sha256("bench-" + std::to_string(i));
+    samples.emplace_back(msg, key.sign(msg));
+  }
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::atomic<std::uint64_t> total{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      std::uint64_t n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        for (const auto& [msg, sig] : samples) {
+          if (!crypto::verify(key.public_key(), msg, sig)) die("verification self-test failed");
+          ++n;
+        }
+      }
+      total += n;
+    });
+  }
+  const auto start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : pool) t.join();
+  return static_cast<double>(total) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const std::size_t i = std::min(sorted.size() - 1, static_cast<std::size_t>(p * (sorted.size() - 1) + 0.5));
+  return sorted[i];
+}
+
+api::NodeStatus status_of(api::Client::Stub& stub, const std::string& address) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  api::NodeStatus st;
+  auto s = stub.GetStatus(&ctx, api::GetStatusRequest{}, &st);
+  if (!s.ok()) die("cannot reach the node at " + address + ": " + s.error_message(), 3);
+  return st;
+}
+
+std::uint64_t nonce_of(api::Client::Stub& stub, const std::string& address20) {
+  grpc::ClientContext ctx;
+  api::GetAccountRequest req;
+  req.set_address(address20);
+  ledger::Account acct;
+  auto s = stub.GetAccount(&ctx, req, &acct);
+  return s.ok() ? acct.nonce() : 0;
+}
+
+SignedTransaction transfer(const std::string& chain_id, const crypto::PrivateKey& from,
+                           std::uint64_t nonce, const std::string& to, std::uint64_t amount) {
+  TransactionBody body;
+  body.set_chain_id(chain_id);
+  body.set_nonce(nonce);
+  body.set_sender(from.address());
+  auto* t = body.mutable_ledger()->mutable_transfer();
+  t->set_to(to);
+  t->set_amount(amount);
+  return tx::sign(body, from);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sharechain-bench — submit signed transfers at a target rate and measure commits"};
+  std::vector<std::string> nodes{"127.0.0.1:26600"};
+  std::string keystore_dir, passphrase_file, funder = "user1";
+  std::size_t accounts = 64, workers = 4, inflight = 32;
+  double rate = 0, duration = 20, verify_seconds = 2;
+  std::uint32_t validators_on_host = 0;
+  bool json = false;
+  app.add_option("--node,--nodes", nodes, "client API addresses; load is spread round-robin")->delimiter(',');
+  app.add_option("--keystore", keystore_dir, "keystore holding the funding key")->required();
+  app.add_option("--passphrase-file", passphrase_file, "file with the keystore passphrase");
+  app.add_option("--funder", funder, "key that funds the throw-away accounts");
+  app.add_option("--accounts", accounts, "throw-away sending accounts")->check(CLI::Range(1, 100000));
+  app.add_option("--rate", rate, "target submissions per second (0 = as fast as accepted)");
+  app.add_option("--duration", duration, "seconds of load")->check(CLI::PositiveNumber);
+  app.add_option("--workers", workers, "submitting threads")->check(CLI::Range(1, 256));
+  app.add_option("--inflight", inflight, "uncommitted transactions per account at most")->check(CLI::Range(1, 1000));
+  app.add_option("--validators-on-host", validators_on_host,
+                 "validators sharing this machine's cores (default: the chain's validator count)");
+  app.add_option("--verify-seconds", verify_seconds, "length of the verification-rate measurement");
+  app.add_flag("--json", json, "print one JSON object");
+  CLI11_PARSE(app, argc, argv);
+
+  auto source = tools::passphrase_source_from_environment(passphrase_file);
+  auto passphrase = tools::read_passphrase(source, "passphrase: ", false, std::cerr);
+  if (!passphrase) die("no passphrase: give --passphrase-file or SHARECHAIN_PASSPHRASE", 2);
+  tools::Keystore keystore(keystore_dir);
+  auto funding = keystore.load(funder, *passphrase);
+  if (!funding) die(funding.status().message(), 2);
+
+  std::vector<std::unique_ptr<api::Client::Stub>> stubs;
+  for (const auto& n : nodes) stubs.push_back(stub_for(n));
+  const api::NodeStatus st = status_of(*stubs[0], nodes[0]);
+  const std::string chain_id = st.chain_id();
+  if (validators_on_host == 0) validators_on_host = st.validators();
+
+  if (!json) std::fprintf(stderr, "measuring BIP340 verification rate on %u cores...\n", std::thread::hardware_concurrency());
+  const double verify_rate = measure_verify_rate(verify_seconds);
+  const double ceiling = verify_rate / validators_on_host;
+
+  // Fund the throw-away accounts: one pipelined run of transfers from the funder.
+  std::vector<crypto::PrivateKey> keys;
+  for (std::size_t i = 0; i < accounts; ++i) keys.push_back(crypto::PrivateKey::generate());
+  std::uint64_t funder_nonce = nonce_of(*stubs[0], funding->address());
+  for (std::size_t i = 0; i < accounts; ++i) {
+    api::SubmitRequest req;
+    *req.mutable_transaction() = transfer(chain_id, *funding, funder_nonce++, keys[i].address(), 1'000'000);
+    req.set_wait_for_commit(i + 1 == accounts);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    api::SubmitResponse resp;
+    auto s = stubs[0]->SubmitTransaction(&ctx, req, &resp);
+    if (!s.ok()) die("funding account " + std::to_string(i) + " from '" + funder + "': " + s.error_message());
+  }
+  if (!json) std::fprintf(stderr, "funded %zu accounts; pre-signing transactions...\n", accounts);
+
+  // Pre-sign so that client-side signing does not compete with the nodes during the run.
+  const std::size_t per_account = static_cast<std::size_t>(
+      std::max(1.0, (rate > 0 ? rate * duration : 4000.0 * duration) / static_cast<double>(accounts)) + 1);
+  std::vector<std::vector<SignedTransaction>> signed_txs(accounts);
+  {
+    std::vector<std::thread> signers;
+    const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned t = 0; t < n; ++t) {
+      signers.emplace_back([&, t] {
+        for (std::size_t a = t; a < accounts; a += n) {
+          for (std::size_t k = 0; k < per_account; ++k) {
+            signed_txs[a].push_back(transfer(chain_id, keys[a], k, keys[(a + 1) % accounts].address(), 1));
+          }
+        }
+      });
+    }
+    for (auto& t : signers) t.join();
+  }
+
+  // Commit watcher: records when each transaction's block arrives.
+  std::mutex mu;
+  std::unordered_map<crypto::Hash, Clock::time_point, HashHasher> submitted_at;
+  std::vector<double> latencies_ms;
+  std::vector<std::atomic<std::uint64_t>> committed_per_account(accounts);
+  std::atomic<std::uint64_t> committed{0}, submitted{0}, refused{0};
+  Clock::time_point first_commit{}, last_commit{};
+  std::uint64_t blocks = 0;
+  std::unordered_map<std::string, std::size_t> account_index;
+  for (std::size_t i = 0; i < accounts; ++i) account_index[keys[i].address()] = i;
+
+  grpc::ClientContext watch_ctx;
+  api::SubscribeRequest sub;
+  auto watcher_stub = stub_for(nodes[0]);
+  auto reader = watcher_stub->SubscribeBlocks(&watch_ctx, sub);
+  std::thread watcher([&] {
+    api::BlockInfo info;
+    while (reader->Read(&info)) {
+      const auto now = Clock::now();
+      std::lock_guard lock(mu);
+      ++blocks;
+      for (int i = 0; i < info.receipts_size(); ++i) {
+        auto h = crypto::hash_from_bytes(info.receipts(i).tx_hash());
+        if (!h) continue;
+        auto it = submitted_at.find(*h);
+        if (it == submitted_at.end()) continue;
+        latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+        submitted_at.erase(it);
+        if (committed++ == 0) first_commit = now;
+        last_commit = now;
+        SignedTransaction t;
+        if (t.ParseFromString(info.block().transactions(i))) {
+          auto ai = account_index.find(crypto::address_of(t.public_key()));
+          if (ai != account_index.end()) committed_per_account[ai->second]++;
+        }
+      }
+    }
+  });
+
+  if (!json) std::fprintf(stderr, "submitting for %.0f s at %s to %zu node(s)...\n", duration,
+                          rate > 0 ? (std::to_string(static_cast<int>(rate)) + " tx/s").c_str() : "max rate",
+                          nodes.size());
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
+  std::atomic<std::uint64_t> tickets{0};
+  std::vector<std::thread> pool;
+  for (std::size_t w = 0; w < workers; ++w) {
+    pool.emplace_back([&, w] {
+      std::vector<std::size_t> next(accounts, 0);
+      std::size_t rr = w;
+      while (Clock::now() < end) {
+        bool progressed = false;
+        for (std::size_t a = w; a < accounts && Clock::now() < end; a += workers) {
+          if (next[a] >= signed_txs[a].size()) continue;
+          if (next[a] - committed_per_account[a].load() >= inflight) continue;
+          if (rate > 0) {
+            const std::uint64_t ticket = tickets++;
+            const auto due = start + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(static_cast<double>(ticket) / rate));
+            if (due > end) return;
+            std::this_thread::sleep_until(due);
+          }
+          const SignedTransaction& t = signed_txs[a][next[a]];
+          {
+            std::lock_guard lock(mu);
+            submitted_at[tx::hash_of(t)] = Clock::now();
+          }
+          api::SubmitRequest req;
+          *req.mutable_transaction() = t;
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+          api::SubmitResponse resp;
+          auto s = stubs[rr++ % stubs.size()]->SubmitTransaction(&ctx, req, &resp);
+          if (s.ok()) {
+            ++next[a];
+            ++submitted;
+            progressed = true;
+          } else {
+            ++refused;
+            std::lock_guard lock(mu);
+            submitted_at.erase(tx::hash_of(t));
+            if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+                s.error_message().find("already used") != std::string::npos) {
+              ++next[a];  // a retry of one that did get in
+            }
+          }
+        }
+        if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  // Let the tail commit.
+  const auto drain_deadline = Clock::now() + std::chrono::seconds(15);
+  while (Clock::now() < drain_deadline) {
+    {
+      std::lock_guard lock(mu);
+      if (submitted_at.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  watch_ctx.TryCancel();
+  watcher.join();
+
+  std::lock_guard lock(mu);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const double window = std::max(1e-3, std::chrono::duration<double>(last_commit - start).count());
+  const double tps = static_cast<double>(committed) / window;
+  nlohmann::json out = {
+      {"nodes", nodes},
+      {"validators_on_host", validators_on_host},
+      {"accounts", accounts},
+      {"target_rate", rate},
+      {"duration_s", duration},
+      {"submitted", submitted.load()},
+      {"refused", refused.load()},
+      {"committed", committed.load()},
+      {"uncommitted", submitted_at.size()},
+      {"blocks", blocks},
+      {"committed_tps", tps},
+      {"latency_ms",
+       {{"p50", percentile(latencies_ms, 0.50)},
+        {"p90", percentile(latencies_ms, 0.90)},
+        {"p99", percentile(latencies_ms, 0.99)},
+        {"max", latencies_ms.empty() ? 0.0 : latencies_ms.back()}}},
+      {"verify_per_s_all_cores", verify_rate},
+      {"ceiling_tps", ceiling},
+      {"fraction_of_ceiling", ceiling > 0 ? tps / ceiling : 0.0},
+  };
+  if (json) {
+    std::cout << out.dump() << '\n';
+  } else {
+    std::printf("submitted %llu (refused %llu), committed %llu in %llu blocks\n",
+                static_cast<unsigned long long>(submitted.load()), static_cast<unsigned long long>(refused.load()),
+                static_cast<unsigned long long>(committed.load()), static_cast<unsigned long long>(blocks));
+    std::printf("committed throughput: %.0f tx/s\n", tps);
+    std::printf("commit latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", percentile(latencies_ms, 0.5),
+                percentile(latencies_ms, 0.9), percentile(latencies_ms, 0.99),
+                latencies_ms.empty() ? 0.0 : latencies_ms.back());
+    std::printf("BIP340 verifications/s on %u cores: %.0f; ceiling for %u validators: %.0f tx/s; achieved %.1f%%\n",
+                std::thread::hardware_concurrency(), verify_rate, validators_on_host, ceiling, 100.0 * tps / ceiling);
+  }
+  return committed.load() > 0 ? 0 : 1;
+}

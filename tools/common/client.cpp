@@ -1,0 +1,153 @@
+#include "tools/common/client.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace sharechain::tools {
+
+std::string resolve_node_address(std::string_view flag) {
+  if (!flag.empty()) return std::string(flag);
+  if (const char* env = std::getenv(std::string(kNodeEnv).c_str()); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return std::string(kDefaultNodeAddress);
+}
+
+Outcome<std::string> check_node_address(std::string_view address) {
+  const auto colon = address.rfind(':');
+  auto bad = [&] {
+    return Failure::usage("node address '" + std::string(address) +
+                          "' is not HOST:PORT (for example 127.0.0.1:26600)");
+  };
+  if (colon == std::string_view::npos || colon == 0) return bad();
+  const std::string_view host = address.substr(0, colon);
+  const std::string_view port = address.substr(colon + 1);
+  if (host.front() == '[' && host.back() != ']') return bad();
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+    return bad();
+  }
+  return std::string(address);
+}
+
+Failure failure_from_grpc(const grpc::Status& status, std::string_view node_address,
+                          std::chrono::milliseconds timeout) {
+  const std::string addr(node_address);
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return Failure::unreachable("cannot reach the node at " + addr + ": " + status.error_message());
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Failure::unreachable("cannot reach the node at " + addr + ": no answer within " +
+                                  std::to_string(timeout.count()) + " ms");
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return Failure::refused("the node at " + addr + " does not support this call: " +
+                              status.error_message());
+    default:
+      break;
+  }
+  std::string message = status.error_message();
+  if (message.empty()) message = "the node refused the request";
+  return Failure::refused(message);
+}
+
+NodeClient::NodeClient(std::string address, std::chrono::milliseconds timeout)
+    : address_(std::move(address)), timeout_(timeout) {
+  grpc::ChannelArguments args;
+  // A wallet talks to one node directly; an http_proxy set for other programs must not apply.
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  // Blocks of up to 4 MiB travel with their receipts; leave generous room.
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  stub_ = api::Client::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> NodeClient::context(std::chrono::milliseconds timeout) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+  return ctx;
+}
+
+Failure NodeClient::failure(const grpc::Status& status) const {
+  return failure_from_grpc(status, address_, timeout_);
+}
+
+Outcome<api::NodeStatus> NodeClient::status() {
+  auto ctx = context(timeout_);
+  api::NodeStatus out;
+  const grpc::Status st = stub_->GetStatus(ctx.get(), api::GetStatusRequest(), &out);
+  if (!st.ok()) return failure(st);
+  return out;
+}
+
+Outcome<std::optional<ledger::Account>> NodeClient::account(std::string_view address20) {
+  auto ctx = context(timeout_);
+  api::GetAccountRequest req;
+  req.set_address(std::string(address20));
+  ledger::Account out;
+  const grpc::Status st = stub_->GetAccount(ctx.get(), req, &out);
+  if (st.error_code() == grpc::StatusCode::NOT_FOUND) return std::optional<ledger::Account>();
+  if (!st.ok()) return failure(st);
+  return std::optional<ledger::Account>(std::move(out));
+}
+
+namespace {
+Outcome<api::BlockInfo> get_block(NodeClient& c, const api::GetBlockRequest& req) {
+  auto ctx = c.context(c.timeout());
+  api::BlockInfo out;
+  const grpc::Status st = c.stub().GetBlock(ctx.get(), req, &out);
+  if (!st.ok()) return c.failure(st);
+  return out;
+}
+}  // namespace
+
+Outcome<api::BlockInfo> NodeClient::block_at(std::uint64_t height) {
+  api::GetBlockRequest req;
+  req.set_height(height);
+  return get_block(*this, req);
+}
+
+Outcome<api::BlockInfo> NodeClient::block_by_hash(std::string_view hash32) {
+  api::GetBlockRequest req;
+  req.set_hash(std::string(hash32));
+  return get_block(*this, req);
+}
+
+Outcome<api::BlockInfo> NodeClient::latest_block() {
+  api::GetBlockRequest req;
+  req.set_latest(true);
+  return get_block(*this, req);
+}
+
+Outcome<api::TransactionInfo> NodeClient::transaction(std::string_view hash32) {
+  auto ctx = context(timeout_);
+  api::GetTransactionRequest req;
+  req.set_tx_hash(std::string(hash32));
+  api::TransactionInfo out;
+  const grpc::Status st = stub_->GetTransaction(ctx.get(), req, &out);
+  if (!st.ok()) return failure(st);
+  return out;
+}
+
+Outcome<api::SubmitResponse> NodeClient::submit(const SignedTransaction& tx, bool wait,
+                                                std::chrono::milliseconds wait_timeout) {
+  auto ctx = context(wait ? wait_timeout + timeout_ : timeout_);
+  api::SubmitRequest req;
+  *req.mutable_transaction() = tx;
+  req.set_wait_for_commit(wait);
+  if (wait) req.set_wait_timeout_ms(static_cast<std::uint32_t>(wait_timeout.count()));
+  api::SubmitResponse out;
+  const grpc::Status st = stub_->SubmitTransaction(ctx.get(), req, &out);
+  if (!st.ok()) {
+    if (wait && st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      // The node accepted the call; it is the commit that did not come in time.
+      return Failure::refused("the transaction was not committed within " +
+                              std::to_string(wait_timeout.count()) +
+                              " ms; it may still commit: " + st.error_message());
+    }
+    return failure(st);
+  }
+  return out;
+}
+
+}  // namespace sharechain::tools

@@ -1,0 +1,16 @@
+#include "tools/common/outcome.hpp"
+
+namespace sharechain::tools {
+
+Failure Failure::from_local(const Status& status) {
+  switch (status.code()) {
+    case Code::kInvalidArgument:
+    case Code::kNotFound:
+    case Code::kAlreadyExists:
+      return usage(status.message());
+    default:
+      return refused(status.message());
+  }
+}
+
+}  // namespace sharechain::tools

@@ -1,0 +1,179 @@
+#include "tools/wallet/context.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "proto/transaction.hpp"
+#include "tools/common/cli.hpp"
+#include "tools/common/passphrase.hpp"
+
+namespace sharechain::wallet {
+namespace fs = std::filesystem;
+
+void add_tx_options(CLI::App* command, TxOptions& options) {
+  command->add_option("--from", options.from, "name of the signing key in the keystore")->required();
+  command->add_flag("--wait", options.wait, "wait until the transaction is committed and show its result");
+  command->add_option("--wait-timeout", options.wait_timeout_s, "seconds to wait with --wait")
+      ->capture_default_str()
+      ->check(tools::decimal(1, 3600));
+  command->add_option("--nonce", options.nonce,
+                      "use this nonce instead of the account's next one (to queue several "
+                      "transactions without waiting)")
+      ->check(tools::decimal());
+  command->add_option("--expires-at-height", options.expires_at_height,
+                      "refuse the transaction in any block above this height (0 = never)")
+      ->capture_default_str()
+      ->check(tools::decimal());
+}
+
+void on_run(CLI::App* command, Context& ctx, std::function<int()> body) {
+  command->callback([&ctx, body = std::move(body)] { ctx.exit_code = body(); });
+}
+
+int Context::fail(const Failure& failure) {
+  err_ << "error: " << failure.message << "\n";
+  return failure.exit_code;
+}
+
+void Context::print_json(const Json& value) { out_ << value.dump(2) << "\n"; }
+
+tools::Keystore Context::keystore() const {
+  if (!options.keystore.empty()) return tools::Keystore(options.keystore);
+  if (const char* env = std::getenv(std::string(kKeystoreEnv).c_str()); env && *env) {
+    return tools::Keystore(env);
+  }
+  const char* home = std::getenv("HOME");
+  std::string home_dir = home && *home ? home : "";
+  if (home_dir.empty()) {
+    if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) home_dir = pw->pw_dir;
+  }
+  return tools::Keystore(fs::path(home_dir) / ".sharechain" / "keystore");
+}
+
+Outcome<tools::NodeClient*> Context::client() {
+  if (!client_) {
+    Outcome<std::string> address = tools::check_node_address(tools::resolve_node_address(options.node));
+    if (!address) return address.failure();
+    client_ = std::make_unique<tools::NodeClient>(*address, std::chrono::seconds(options.timeout_s));
+  }
+  return client_.get();
+}
+
+Outcome<std::string> Context::passphrase(std::string_view prompt, bool confirm) {
+  if (passphrase_) return *passphrase_;
+  Outcome<std::string> p = tools::read_passphrase(
+      tools::passphrase_source_from_environment(options.passphrase_file), prompt, confirm, err_);
+  if (!p) return p;
+  passphrase_ = *p;
+  return p;
+}
+
+Outcome<crypto::PrivateKey> Context::load_key(std::string_view name) {
+  const tools::Keystore ks = keystore();
+  // Look the key up first, so a missing key is reported before anyone is asked for a passphrase.
+  if (Result<tools::KeyInfo> info = ks.info(name); !info) return Failure::from_local(info.status());
+  Outcome<std::string> pass = passphrase("Passphrase for key '" + std::string(name) + "': ", false);
+  if (!pass) return pass.failure();
+  return tools::from_local(ks.load(name, *pass));
+}
+
+Outcome<std::string> Context::resolve_address(std::string_view address_or_name) {
+  if (auto raw = crypto::parse_address(address_or_name)) return *raw;
+  if (!tools::Keystore::validate_name(address_or_name)) {
+    return Failure::usage("'" + std::string(address_or_name) +
+                          "' is neither an address (sc + 40 hex digits) nor a key name");
+  }
+  Result<tools::KeyInfo> info = keystore().info(address_or_name);
+  if (!info) {
+    if (info.status().code() == Code::kNotFound) {
+      return Failure::usage("'" + std::string(address_or_name) +
+                            "' is not an address (sc + 40 hex digits) and there is no key of that "
+                            "name in " + keystore().dir().string());
+    }
+    return Failure::from_local(info.status());
+  }
+  return info->address;
+}
+
+Outcome<std::string> Context::chain_id() {
+  if (!options.chain_id.empty()) return options.chain_id;
+  if (chain_id_) return *chain_id_;
+  Outcome<tools::NodeClient*> c = client();
+  if (!c) return c.failure();
+  Outcome<api::NodeStatus> status = (*c)->status();
+  if (!status) return status.failure();
+  chain_id_ = status->chain_id();
+  return *chain_id_;
+}
+
+int Context::submit(const TxOptions& tx, const std::function<void(TransactionBody&)>& set_call,
+                    std::string_view summary) {
+  Outcome<crypto::PrivateKey> key = load_key(tx.from);
+  if (!key) return fail(key.failure());
+  Outcome<tools::NodeClient*> c = client();
+  if (!c) return fail(c.failure());
+  tools::NodeClient& node = **c;
+  Outcome<std::string> chain = chain_id();
+  if (!chain) return fail(chain.failure());
+
+  TransactionBody body;
+  body.set_chain_id(*chain);
+  body.set_sender(key->address());
+  body.set_expires_at_height(tx.expires_at_height);
+  if (tx.nonce) {
+    body.set_nonce(*tx.nonce);
+  } else {
+    // An account the chain has never seen starts at nonce 0.
+    Outcome<std::optional<ledger::Account>> account = node.account(key->address());
+    if (!account) return fail(account.failure());
+    body.set_nonce(*account ? (*account)->nonce() : 0);
+  }
+  set_call(body);
+  const SignedTransaction signed_tx = tx::sign(body, *key);
+  const crypto::Hash hash = tx::hash_of(signed_tx);
+
+  Outcome<api::SubmitResponse> response =
+      node.submit(signed_tx, tx.wait, std::chrono::seconds(tx.wait_timeout_s));
+  if (!response) {
+    Failure f = response.failure();
+    f.message += " (transaction " + crypto::to_hex(hash) + ")";
+    return fail(f);
+  }
+  const Json result = tools::submit_json(hash, *response);
+  if (json()) {
+    print_json(result);
+  } else {
+    out_ << summary << "\n";
+    out_ << "tx_hash  " << crypto::to_hex(hash) << "\n";
+    out_ << "status   " << result["status"].get<std::string>();
+    if (response->status() == api::TX_COMMITTED) {
+      out_ << " at height " << response->height();
+      if (response->has_receipt()) out_ << ": " << result["result"].get<std::string>();
+    }
+    out_ << "\n";
+    if (response->has_receipt()) {
+      for (const Event& e : response->receipt().events()) {
+        out_ << "event    " << e.contract() << "." << e.name();
+        for (const Attribute& a : e.attributes()) out_ << " " << a.key() << "=" << a.value();
+        out_ << "\n";
+      }
+    }
+  }
+  if (tx.wait) {
+    if (response->status() != api::TX_COMMITTED) {
+      return fail(Failure::refused("the transaction was not committed within " +
+                                   std::to_string(tx.wait_timeout_s) + " s; it may still commit"));
+    }
+    if (response->has_receipt() && response->receipt().status() != RECEIPT_OK) {
+      const Receipt& r = response->receipt();
+      return fail(Failure::refused("the chain refused the transaction: " +
+                                   (r.error().empty() ? std::string("no reason given") : r.error()) +
+                                   " (" + tools::receipt_status_name(r.status()) + ")"));
+    }
+  }
+  return tools::kExitOk;
+}
+
+}  // namespace sharechain::wallet
