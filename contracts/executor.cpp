@@ -4,8 +4,11 @@
 
 #include "contracts/amounts.hpp"
 #include "contracts/encoding.hpp"
+#include "contracts/assets/assets.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/overlay.hpp"
+#include "contracts/revenue/revenue.hpp"
+#include "contracts/usage/usage.hpp"
 
 namespace sharechain::contracts {
 
@@ -19,9 +22,9 @@ const Hooks& default_hooks() {
 Outcome dispatch(TxContext& ctx, const TransactionBody& body) {
   switch (body.call_case()) {
     case TransactionBody::kLedger: return ledger::execute(ctx, body.ledger());
-    case TransactionBody::kAssets:
-    case TransactionBody::kUsage:
-    case TransactionBody::kRevenue:
+    case TransactionBody::kAssets: return assets::execute(ctx, body.assets());
+    case TransactionBody::kUsage: return usage::execute(ctx, body.usage());
+    case TransactionBody::kRevenue: return revenue::execute(ctx, body.revenue());
     case TransactionBody::kFinancing:
     case TransactionBody::kVehicles:
       return Refusal::invalid("this contract is not available on this chain yet");

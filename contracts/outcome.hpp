@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include "proto/status.hpp"
 #include "sharechain/types.pb.h"
 
 namespace sharechain::contracts {
@@ -60,6 +61,17 @@ class [[nodiscard]] Checked {
  private:
   std::variant<T, Refusal> v_;
 };
+
+// The Status a query returns for a refusal met while reading (NOT_FOUND stays NOT_FOUND;
+// anything else is the caller's argument).
+inline Status to_status(const Refusal& r) {
+  switch (r.status) {
+    case RECEIPT_NOT_FOUND: return Status::not_found(r.message);
+    case RECEIPT_PERMISSION_DENIED: return Status::permission_denied(r.message);
+    case RECEIPT_FAILED_PRECONDITION: return Status::failed_precondition(r.message);
+    default: return Status::invalid_argument(r.message);
+  }
+}
 
 }  // namespace sharechain::contracts
 

@@ -1,6 +1,9 @@
 // Routes a client query to the contract that answers it.
 #include "contracts/executor.hpp"
+#include "contracts/assets/assets.hpp"
 #include "contracts/ledger/ledger.hpp"
+#include "contracts/revenue/revenue.hpp"
+#include "contracts/usage/usage.hpp"
 
 namespace sharechain::contracts {
 
@@ -13,9 +16,24 @@ Result<api::QueryResponse> query(const StateReader& state, const api::QueryReque
       *response.mutable_ledger() = std::move(r).value();
       return response;
     }
-    case api::QueryRequest::kAssets:
-    case api::QueryRequest::kUsage:
-    case api::QueryRequest::kRevenue:
+    case api::QueryRequest::kAssets: {
+      auto r = assets::query(state, request.assets());
+      if (!r.is_ok()) return r.status();
+      *response.mutable_assets() = std::move(r).value();
+      return response;
+    }
+    case api::QueryRequest::kUsage: {
+      auto r = usage::query(state, request.usage());
+      if (!r.is_ok()) return r.status();
+      *response.mutable_usage() = std::move(r).value();
+      return response;
+    }
+    case api::QueryRequest::kRevenue: {
+      auto r = revenue::query(state, request.revenue());
+      if (!r.is_ok()) return r.status();
+      *response.mutable_revenue() = std::move(r).value();
+      return response;
+    }
     case api::QueryRequest::kFinancing:
     case api::QueryRequest::kVehicles:
       return Status::invalid_argument("this contract is not available on this chain yet");

@@ -299,6 +299,10 @@ Outcome add_investor_income(TxContext& ctx, std::string_view asset_id, std::uint
   auto total = checked_add(a->investor_income(), amount);
   if (!total) return Refusal::range("the asset's cumulative income would overflow");
   a->set_investor_income(*total);
+  // 128-bit intermediate: income x 10,000 cannot overflow it; the quotient saturates.
+  __extension__ using U128 = unsigned __int128;
+  U128 roi = static_cast<U128>(*total) * kBasisPoints / a->spec().investment_cost();
+  a->set_roi_bps(roi > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(roi));
   save_asset(ctx.state(), *a);
   return Outcome::ok();
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,7 @@ std::string slot_prefix(std::string_view asset_id);
 std::string session_key(std::string_view id);
 std::string user_session_key(std::string_view user, std::uint64_t start_ms,
                              std::string_view session_id);
+std::string user_session_prefix(std::string_view user);
 std::string unsettled_key(std::string_view user, std::string_view session_id);
 std::string unsettled_prefix(std::string_view user);
 std::string vehicle_key(std::string_view vin, std::uint64_t end_ms, std::string_view session_id);
@@ -72,16 +74,23 @@ Outcome validate_terms(const StateReader& state, std::string_view asset_id,
 
 // Income of an agreement, which `from` holds: a PERIODIC agreement accumulates it in its pot
 // (unless it is terminated, or the session was agreed under an earlier version); otherwise it
-// is split among `partners` at once.
-Outcome take_income(TxContext& ctx, pb::Agreement& agreement, std::string_view from,
-                    std::uint64_t amount, std::string_view session_id,
-                    const google::protobuf::RepeatedPtrField<pb::Partner>& partners,
-                    bool same_version);
+// is split among `partners` at once. Returns the payouts (empty when the pot kept it).
+Checked<std::vector<pb::Payout>> take_income(
+    TxContext& ctx, pb::Agreement& agreement, std::string_view from, std::uint64_t amount,
+    std::string_view session_id, const google::protobuf::RepeatedPtrField<pb::Partner>& partners,
+    bool same_version);
 // Splits whatever the agreement's pot holds among its current partners.
 Outcome settle_pot(TxContext& ctx, pb::Agreement& agreement);
 
 // Removes a live reservation from its asset's slot index.
 void free_slot(Overlay& state, const pb::Reservation& r);
+
+// Returns a session's whole deposit hold (if any) to the user.
+Outcome return_deposit(TxContext& ctx, pb::Session& session);
+// Marks a session PAID (or settled at zero): clears its unsettled mark and records the time.
+void mark_settled(TxContext& ctx, pb::Session& session);
+// The first unsettled open-amount session of `user`, if any.
+std::optional<pb::Session> first_unsettled(const StateReader& state, std::string_view user);
 
 Outcome propose(TxContext& ctx, const pb::ProposeAgreement& p);
 Outcome amend(TxContext& ctx, const pb::AmendAgreement& a);
