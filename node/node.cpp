@@ -165,6 +165,10 @@ Status Node::start() {
   };
   handlers.block_at = [this](std::uint64_t h) { return chain_->store().block_at(h); };
   handlers.height = [this] { return chain_->store().height(); };
+  handlers.snapshot = [this] {
+    std::lock_guard lock(snapshot_mu_);
+    return served_snapshot_;
+  };
   network_ = std::make_unique<PeerNetwork>(config_, identity, *key_, metrics_, std::move(handlers));
   if (Status s = network_->start(); !s) return s;
 
@@ -346,7 +350,10 @@ void Node::perform(consensus::Actions actions) {
   }
   view_ = engine_->view();
   primary_ = engine_->primary();
-  stable_checkpoint_ = engine_->stable_checkpoint();
+  if (engine_->stable_checkpoint() != stable_checkpoint_) {
+    stable_checkpoint_ = engine_->stable_checkpoint();
+    serve_stable_snapshot();
+  }
   m_view_.store(static_cast<std::int64_t>(engine_->view()), std::memory_order_relaxed);
 }
 
@@ -423,9 +430,7 @@ void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   metrics_.observe_ms("sharechain_block_execution_ms", "Execute and commit time per block", ms);
-  m_blocks_.fetch_add(1, std::memory_order_relaxed);
-  m_committed_txs_.fetch_add(executed->tx_hashes.size(), std::memory_order_relaxed);
-  m_height_.store(static_cast<std::int64_t>(d.height), std::memory_order_relaxed);
+  note_committed(*executed);
   spdlog::log(executed->tx_hashes.empty() ? spdlog::level::debug : spdlog::level::info,
               "committed block {} {} txs={} root={} ({:.1f} ms)", d.height,
               crypto::to_hex(d.hash).substr(0, 16), executed->tx_hashes.size(),
@@ -438,86 +443,6 @@ void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
   auto more = engine_->on_executed(d.height, executed->state_root, now_ms());
   follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   schedule_drain();
-}
-
-// State transfer runs on its own thread (network waits must not stall consensus); each fetched
-// block is verified there and executed on the consensus thread.
-void Node::start_fetch(const consensus::FetchBlocks& f) {
-  if (fetching_.exchange(true)) return;
-  if (fetch_thread_.joinable()) fetch_thread_.join();
-  spdlog::info("behind: fetching blocks {}..{} from peers", f.from_height, f.to_height);
-  fetch_thread_ = std::thread([this, f] {
-    std::uint64_t next = std::max<std::uint64_t>(f.from_height, chain_->store().height() + 1);
-    const auto started = std::chrono::steady_clock::now();
-    std::uint64_t fetched = 0;
-    std::vector<std::uint32_t> sources = f.sources;
-    if (sources.empty()) {
-      for (const auto& l : network_->status()) sources.push_back(l.validator);
-    }
-    for (std::size_t attempt = 0; attempt < sources.size() * 2 && next <= f.to_height; ++attempt) {
-      {
-        std::lock_guard lock(stop_mu_);
-        if (stop_requested_) break;
-      }
-      const std::uint32_t source = sources[attempt % sources.size()];
-      auto blocks = network_->fetch_blocks(source, next, f.to_height);
-      if (!blocks) {
-        spdlog::warn("state transfer from validator {}: {}", source, blocks.status().message());
-        continue;
-      }
-      for (Block& block : *blocks) {
-        const crypto::Hash hash = crypto::sha256(block.header());
-        BlockHeader header;
-        if (!header.ParseFromString(block.header()) || header.height() != next) break;
-        if (Status s = consensus::verify_commit_certificate(consensus_config_, block, *verifier_); !s) {
-          spdlog::warn("state transfer: block {} from validator {} has a bad certificate: {}", next,
-                       source, s.message());
-          break;
-        }
-        auto done = std::make_shared<std::promise<bool>>();
-        auto ok = done->get_future();
-        const std::uint64_t height = next;
-        post([this, block = std::move(block), hash, height, done]() mutable {
-          auto& store = chain_->store();
-          if (height != store.height() + 1) {
-            done->set_value(height <= store.height());
-            return;
-          }
-          auto executed = chain_->execute(block, hash, height);
-          if (!executed) {
-            halt(executed.status().message());
-            done->set_value(false);
-            return;
-          }
-          m_blocks_.fetch_add(1, std::memory_order_relaxed);
-          m_committed_txs_.fetch_add(executed->tx_hashes.size(), std::memory_order_relaxed);
-          m_height_.store(static_cast<std::int64_t>(height), std::memory_order_relaxed);
-          auto dropped = mempool_->on_committed(executed->tx_hashes, executed->senders);
-          dropped.insert(dropped.end(), executed->tx_hashes.begin(), executed->tx_hashes.end());
-          perform(engine_->on_transactions_committed(dropped, now_ms()));
-          done->set_value(true);
-        });
-        // The consensus thread may stop before it runs the task; never wait past a stop.
-        bool stopping = false;
-        while (ok.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-          std::lock_guard lock(stop_mu_);
-          if ((stopping = stop_requested_)) break;
-        }
-        if (stopping || !ok.get()) break;
-        ++next;
-        ++fetched;
-      }
-    }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("state transfer: {} blocks in {:.2f} s ({:.0f} blocks/s), now at height {}", fetched,
-                 secs, secs > 0 ? fetched / secs : 0.0, chain_->store().height());
-    post([this] {
-      const auto& st = chain_->store();
-      fetching_ = false;
-      perform(engine_->on_state_transferred(st.height(), st.last_block_hash(), st.state_root(),
-                                            st.last_timestamp_ms(), now_ms()));
-    });
-  });
 }
 
 void Node::halt(const std::string& reason) {

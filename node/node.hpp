@@ -57,6 +57,11 @@ class Node {
   void drain_requests();
   void deliver(const consensus::Deliver& d, consensus::Actions& follow_up);
   void start_fetch(const consensus::FetchBlocks& f);
+  // state_transfer.cpp
+  void note_committed(const ExecutedBlock& executed);
+  void serve_stable_snapshot();
+  std::uint64_t fetch_snapshot_from(const std::vector<std::uint32_t>& sources, std::uint64_t target);
+  bool execute_fetched(Block block, std::uint64_t height);
   void halt(const std::string& reason);
   void tick();
   Status dry_run(const tx::VerifiedTransaction& vtx);
@@ -92,6 +97,12 @@ class Node {
   std::atomic<bool> drain_scheduled_{false};
   std::atomic<bool> fetching_{false};
   std::thread fetch_thread_;
+
+  // State at executed checkpoint heights, kept until a later checkpoint is stable, so the
+  // stable one can be served to peers that are far behind.
+  std::mutex snapshot_mu_;
+  std::map<std::uint64_t, std::shared_ptr<const storage::Store::Snapshot>> checkpoint_snapshots_;
+  std::shared_ptr<const ServedSnapshot> served_snapshot_;
 
   std::mutex gossip_mu_;
   std::vector<SignedTransaction> gossip_buffer_;

@@ -272,10 +272,42 @@ class PeerNetwork::Service final : public Peer::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status GetSnapshot(grpc::ServerContext*, const GetSnapshotRequest*,
-                           grpc::ServerWriter<SnapshotChunk>*) override {
-    return {grpc::StatusCode::UNIMPLEMENTED,
-            "snapshot transfer is not served by this node version; fetch blocks with GetBlocks"};
+  grpc::Status GetSnapshot(grpc::ServerContext* context, const GetSnapshotRequest* request,
+                           grpc::ServerWriter<SnapshotChunk>* writer) override {
+    // Pages stay well under the peer message limit.
+    constexpr std::size_t kChunkBytes = 1 << 20;
+    auto served = net_.handlers_.snapshot ? net_.handlers_.snapshot() : nullptr;
+    if (!served) {
+      return {grpc::StatusCode::NOT_FOUND, "this node holds no stable-checkpoint snapshot yet"};
+    }
+    if (served->state->height() < request->min_height()) {
+      return {grpc::StatusCode::NOT_FOUND,
+              "this node's latest snapshot is at height " + std::to_string(served->state->height()) +
+                  ", below the requested " + std::to_string(request->min_height())};
+    }
+    SnapshotChunk first;
+    first.set_height(served->state->height());
+    first.set_state_root(crypto::hash_bytes(served->state->state_root()));
+    first.set_block(served->block.SerializeAsString());
+    first.set_checkpoint_proof(served->checkpoint_proof);
+    first.set_timestamp_ms(served->state->timestamp_ms());
+    std::optional<std::string> from = std::string();
+    bool wrote_first = false;
+    while (from && !context->IsCancelled()) {
+      auto page = served->state->chunk(*from, kChunkBytes);
+      SnapshotChunk chunk = wrote_first ? SnapshotChunk() : first;
+      chunk.set_height(served->state->height());
+      for (auto& [k, v] : page.entries) {
+        auto* e = chunk.add_entries();
+        e->set_key(std::move(k));
+        e->set_value(std::move(v));
+      }
+      from = std::move(page.next);
+      chunk.set_last(!from);
+      if (!writer->Write(chunk)) break;
+      wrote_first = true;
+    }
+    return grpc::Status::OK;
   }
 
  private:
@@ -400,12 +432,16 @@ std::size_t PeerNetwork::connected_peers() const {
   return n;
 }
 
+PeerNetwork::Link* PeerNetwork::link_to(std::uint32_t validator) {
+  for (auto& l : links_) {
+    if (l->validator() == validator) return l.get();
+  }
+  return nullptr;
+}
+
 Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t validator, std::uint64_t from,
                                                      std::uint64_t to) {
-  Link* link = nullptr;
-  for (auto& l : links_) {
-    if (l->validator() == validator) link = l.get();
-  }
+  Link* link = link_to(validator);
   if (link == nullptr) return Status::not_found("no link to validator " + std::to_string(validator));
   auto stub = Peer::NewStub(link->channel());
   grpc::ClientContext context;
@@ -421,6 +457,52 @@ Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t validator, st
   if (!status.ok() && out.empty()) {
     return Status::unavailable("fetching blocks from validator " + std::to_string(validator) +
                                " failed: " + status.error_message());
+  }
+  return out;
+}
+
+
+Result<FetchedSnapshot> PeerNetwork::fetch_snapshot(std::uint32_t validator, std::uint64_t min_height) {
+  Link* link = link_to(validator);
+  if (link == nullptr) return Status::not_found("no link to validator " + std::to_string(validator));
+  auto stub = Peer::NewStub(link->channel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  GetSnapshotRequest request;
+  request.set_min_height(min_height);
+  auto reader = stub->GetSnapshot(&context, request);
+  FetchedSnapshot out;
+  SnapshotChunk chunk;
+  bool first = true;
+  bool complete = false;
+  while (reader->Read(&chunk)) {
+    if (first) {
+      out.height = chunk.height();
+      out.timestamp_ms = chunk.timestamp_ms();
+      out.state_root = chunk.state_root();
+      if (!out.block.ParseFromString(chunk.block()) || !out.proof.ParseFromString(chunk.checkpoint_proof())) {
+        context.TryCancel();
+        return Status::invalid_argument("validator " + std::to_string(validator) +
+                                        " sent a snapshot whose block or checkpoint proof does not decode");
+      }
+      first = false;
+    } else if (chunk.height() != out.height) {
+      context.TryCancel();
+      return Status::invalid_argument("validator " + std::to_string(validator) +
+                                      " changed the snapshot height mid-stream");
+    }
+    for (auto& e : *chunk.mutable_entries()) {
+      out.entries.emplace_back(std::move(*e.mutable_key()), std::move(*e.mutable_value()));
+    }
+    complete = chunk.last();
+  }
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    return Status::unavailable("snapshot from validator " + std::to_string(validator) + ": " +
+                               status.error_message());
+  }
+  if (first || !complete) {
+    return Status::unavailable("snapshot from validator " + std::to_string(validator) + " ended early");
   }
   return out;
 }

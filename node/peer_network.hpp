@@ -28,6 +28,8 @@
 #include "node/metrics.hpp"
 #include "proto/crypto.hpp"
 #include "proto/status.hpp"
+#include "sharechain/consensus.pb.h"
+#include "storage/store.hpp"
 #include "sharechain/peer.grpc.pb.h"
 
 #include <grpcpp/grpcpp.h>
@@ -42,6 +44,25 @@ using peer::Peer;
 using peer::PeerMessage;
 using peer::SnapshotChunk;
 
+// A state snapshot at a stable checkpoint, with what a receiver needs to trust it without
+// trusting the sender: the checkpoint proof (a quorum of signed CHECKPOINT votes on height,
+// block hash and state root) and the certified block at that height.
+struct ServedSnapshot {
+  std::shared_ptr<const storage::Store::Snapshot> state;
+  std::string checkpoint_proof;   // serialized consensus::CheckpointProof
+  Block block;
+};
+
+// A snapshot as received; nothing in it is verified yet.
+struct FetchedSnapshot {
+  std::uint64_t height = 0;
+  std::uint64_t timestamp_ms = 0;
+  std::string state_root;
+  Block block;
+  consensus::CheckpointProof proof;
+  std::vector<std::pair<std::string, std::string>> entries;
+};
+
 struct PeerHandlers {
   // Called on gRPC threads.
   std::function<void(std::uint32_t from, consensus::Envelope envelope)> on_consensus;
@@ -49,6 +70,8 @@ struct PeerHandlers {
   // Serves GetBlocks: the committed block at `height` with its certificate, if any.
   std::function<std::optional<Block>(std::uint64_t height)> block_at;
   std::function<std::uint64_t()> height;
+  // Serves GetSnapshot: the state at the latest stable checkpoint this node kept, or null.
+  std::function<std::shared_ptr<const ServedSnapshot>()> snapshot;
 };
 
 struct PeerIdentity {
@@ -83,12 +106,16 @@ class PeerNetwork {
   // error. The caller verifies certificates.
   Result<std::vector<Block>> fetch_blocks(std::uint32_t validator, std::uint64_t from,
                                           std::uint64_t to);
+  // Fetches the peer's latest stable-checkpoint snapshot if it is at least `min_height`; the
+  // caller verifies the proof, the certificate and the state root.
+  Result<FetchedSnapshot> fetch_snapshot(std::uint32_t validator, std::uint64_t min_height);
 
  private:
   class Link;
   class Service;
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const;
   PeerMessage make_hello();
+  Link* link_to(std::uint32_t validator);
 
   const Config& config_;
   const PeerIdentity identity_;
