@@ -97,10 +97,7 @@ Outcome do_register(TxContext& ctx, const pb::RegisterAsset& r) {
       return Refusal::invalid("the owner's consent needs a 32-byte public key and a 64-byte "
                               "signature");
     }
-    std::string message = ctx.chain_id();
-    message.push_back('\0');
-    message += c.spec();
-    crypto::Hash digest = crypto::tagged_hash(kConsentTag, message);
+    crypto::Hash digest = consent_digest(ctx.chain_id(), c.spec());
     if (!crypto::verify(c.public_key(), digest, c.signature())) {
       return Refusal::denied("the owner's consent signature does not verify");
     }
@@ -228,6 +225,13 @@ Outcome do_retire(TxContext& ctx, const pb::RetireAsset& r) {
 }
 
 }  // namespace
+
+crypto::Hash consent_digest(std::string_view chain_id, std::string_view spec_bytes) {
+  std::string message(chain_id);
+  message.push_back('\0');
+  message += spec_bytes;
+  return crypto::tagged_hash(kConsentTag, message);
+}
 
 std::string asset_key(std::string_view asset_id) { return key(kAssetPrefix, asset_id); }
 

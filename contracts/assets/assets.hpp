@@ -15,6 +15,7 @@
 #include "contracts/context.hpp"
 #include "contracts/outcome.hpp"
 #include "contracts/state.hpp"
+#include "proto/crypto.hpp"
 #include "proto/status.hpp"
 #include "sharechain/assets.pb.h"
 
@@ -23,6 +24,11 @@ namespace sharechain::contracts::assets {
 namespace pb = ::sharechain::assets;
 
 inline constexpr std::string_view kContract = "assets";
+
+// What an owner signs to let the data server register an asset on its behalf:
+// tagged_hash("sharechain/asset-consent", chain_id || 0x00 || spec_bytes), where spec_bytes are
+// the exact serialized AssetSpec carried in the OwnerConsent.
+crypto::Hash consent_digest(std::string_view chain_id, std::string_view spec_bytes);
 
 std::string asset_key(std::string_view asset_id);
 std::optional<pb::Asset> find_asset(const StateReader& state, std::string_view asset_id);

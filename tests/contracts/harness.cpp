@@ -67,6 +67,28 @@ Receipt Chain::ledger(const std::string& who, const ::sharechain::ledger::Call& 
   return run(who, body);
 }
 
+Receipt Chain::assets(const std::string& who, const ::sharechain::assets::Call& call) {
+  TransactionBody body;
+  *body.mutable_assets() = call;
+  return run(who, body);
+}
+
+Receipt Chain::usage(const std::string& who, const ::sharechain::usage::Call& call) {
+  TransactionBody body;
+  *body.mutable_usage() = call;
+  return run(who, body);
+}
+
+Receipt Chain::revenue(const std::string& who, const ::sharechain::revenue::Call& call) {
+  TransactionBody body;
+  *body.mutable_revenue() = call;
+  return run(who, body);
+}
+
+Result<api::QueryResponse> Chain::query(const api::QueryRequest& request) const {
+  return contracts::query(state_, request);
+}
+
 std::uint64_t Chain::balance(const std::string& who) const {
   return balance_of_address(address_for(who));
 }
@@ -79,6 +101,13 @@ std::uint64_t Chain::balance_of_address(const std::string& address) const {
 std::uint64_t Chain::escrow(const std::string& who) const {
   auto a = get_account(state_, address_for(who));
   return a.is_ok() ? a->escrow() : 0;
+}
+
+std::string event_id(const Receipt& r, const std::string& name, const std::string& key) {
+  const Event* e = find_event(r, name);
+  if (e == nullptr) return "";
+  auto raw = crypto::from_hex(attr(*e, key));
+  return raw ? *raw : "";
 }
 
 const Event* find_event(const Receipt& r, const std::string& name) {

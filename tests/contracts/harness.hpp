@@ -42,6 +42,12 @@ class Chain {
   // One transaction in its own block.
   Receipt run(const std::string& who, const TransactionBody& body);
   Receipt ledger(const std::string& who, const ::sharechain::ledger::Call& call);
+  Receipt assets(const std::string& who, const ::sharechain::assets::Call& call);
+  Receipt usage(const std::string& who, const ::sharechain::usage::Call& call);
+  Receipt revenue(const std::string& who, const ::sharechain::revenue::Call& call);
+
+  // Runs a query against the current state.
+  Result<api::QueryResponse> query(const api::QueryRequest& request) const;
 
   // Moves the next block's timestamp (milliseconds since the epoch).
   void set_time(std::uint64_t ms) { time_ms_ = ms; }
@@ -62,6 +68,10 @@ class Chain {
   std::uint64_t time_ms_ = kStartMs;
   Hooks hooks_;
 };
+
+// The raw id carried (as hex) by attribute `key` of the first event `name` of a receipt; ""
+// when the receipt has no such event.
+std::string event_id(const Receipt& r, const std::string& name, const std::string& key);
 
 // The first event named `name` in a receipt, or nullptr.
 const Event* find_event(const Receipt& r, const std::string& name);
