@@ -1,6 +1,7 @@
 #include "contracts/executor.hpp"
 
 #include <limits>
+#include <map>
 
 #include "contracts/amounts.hpp"
 #include "contracts/encoding.hpp"
@@ -121,6 +122,48 @@ std::uint64_t total_supply(const StateReader& state) {
   auto total = checked_add(s.balances(), s.escrow());
   if (!total) halt("balances plus escrow exceed the largest possible supply");
   return *total;
+}
+
+Status verify_supply(const StateReader& state) {
+  auto s = ledger::supply(state);
+  auto total = checked_add(s.balances(), s.escrow());
+  if (!total || *total != s.issued()) {
+    return Status::internal("balances (" + std::to_string(s.balances()) + ") plus escrow (" +
+                            std::to_string(s.escrow()) + ") differ from the issued total (" +
+                            std::to_string(s.issued()) + ")");
+  }
+  std::map<std::string, std::uint64_t, std::less<>> held;
+  bool overflow = false;
+  state.scan("ledger/hold/", [&](std::string_view, std::string_view raw) {
+    ::sharechain::ledger::EscrowHold h;
+    if (!h.ParseFromString(std::string(raw))) halt("an escrow hold does not decode");
+    auto sum = checked_add(held[h.owner()], h.amount());
+    if (!sum) overflow = true;
+    held[h.owner()] = sum.value_or(0);
+    return !overflow;
+  });
+  if (overflow) return Status::internal("the escrow holds of one account overflow");
+  Status result = Status::ok();
+  state.scan(ledger::account_key(""), [&](std::string_view, std::string_view raw) {
+    ::sharechain::ledger::Account a;
+    if (!a.ParseFromString(std::string(raw))) halt("an account record does not decode");
+    auto it = held.find(a.address());
+    std::uint64_t h = it == held.end() ? 0 : it->second;
+    if (h != a.escrow()) {
+      result = Status::internal("account " + show_address(a.address()) + " shows escrow " +
+                                std::to_string(a.escrow()) + " but its holds sum to " +
+                                std::to_string(h));
+      return false;
+    }
+    if (it != held.end()) held.erase(it);
+    return true;
+  });
+  if (!result.is_ok()) return result;
+  if (!held.empty()) {
+    return Status::internal("escrow holds name " + show_address(held.begin()->first) +
+                            ", which has no account");
+  }
+  return Status::ok();
 }
 
 ChainParams chain_params(const StateReader& state) {

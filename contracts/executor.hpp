@@ -53,6 +53,10 @@ Result<::sharechain::ledger::Account> get_account(const StateReader& state,
 std::uint64_t next_nonce(const StateReader& state, std::string_view address20);  // 0 if unknown
 // Sum of all balances plus all escrow. Equals the issued counter in every reachable state.
 std::uint64_t total_supply(const StateReader& state);
+// The money invariants, for a node to check after recovery or state transfer and for tests:
+// balances + escrow == the issued counter, and every account's escrow equals the sum of its
+// escrow holds. INTERNAL naming the first difference found. Scans every account and hold.
+Status verify_supply(const StateReader& state);
 
 // The chain parameters and chain id recorded by genesis_state().
 ChainParams chain_params(const StateReader& state);

@@ -184,6 +184,14 @@ Outcome do_transfer(TxContext& ctx, const pb::TransferAsset& t) {
   if (t.new_owner() == a->owner()) {
     return Refusal::invalid("the asset already belongs to " + show_address(t.new_owner()));
   }
+  // A live agreement's sharing rule pays the current owner as the asset's investor; a new
+  // owner would be outside it, so the agreements end (and settle) first.
+  if (a->live_agreements() > 0) {
+    return Refusal::precondition("asset " + show_id(t.asset_id()) + " has " +
+                                 std::to_string(a->live_agreements()) +
+                                 " live usage agreement(s) naming its owner as investor; "
+                                 "terminate them before transferring");
+  }
   std::string from = a->owner();
   ctx.state().erase(key(kOwnerPrefix, from, t.asset_id()));
   ctx.state().put(key(kOwnerPrefix, t.new_owner(), t.asset_id()), "");

@@ -9,7 +9,8 @@
 //    offered in a usage agreement, a verified one can
 //  - transfer: owner only, not to itself; a parking space needs verification again; owner
 //    index follows
-//  - retire: owner or operator; refused while a usage agreement is live; retired assets
+//  - retire (and transfer): refused while a usage agreement is live; owner or operator retires;
+//    retired assets
 //    cannot be transferred or retired again
 //  - queries: asset, history (every entry in order), assets of an owner, NOT_FOUND and
 //    INVALID_ARGUMENT for unknown and malformed ids
@@ -235,7 +236,7 @@ TEST_CASE("assets are transferred by their owner", "[contracts][assets]") {
   CHECK(h[2].seq() == 2);
 }
 
-TEST_CASE("retiring waits for live agreements to end", "[contracts][assets]") {
+TEST_CASE("retiring and transferring wait for live agreements to end", "[contracts][assets]") {
   StationWorld w;
   auto denied = w.chain.assets("driver", retire_call(w.asset));
   CHECK(denied.status() == RECEIPT_PERMISSION_DENIED);
@@ -244,6 +245,10 @@ TEST_CASE("retiring waits for live agreements to end", "[contracts][assets]") {
   CHECK(live.status() == RECEIPT_FAILED_PRECONDITION);
   CHECK(contains(live.error(), "live usage agreement"));
   CHECK(asset_of(w.chain, w.asset).live_agreements() == 1);
+
+  auto sold = w.chain.assets("investor", transfer_asset_call(w.asset, "driver"));
+  CHECK(sold.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(sold.error(), "terminate them before transferring"));
 
   must(w.chain.usage("platform", terminate_call(w.agreement)));
   CHECK(asset_of(w.chain, w.asset).live_agreements() == 0);

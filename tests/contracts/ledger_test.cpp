@@ -8,6 +8,8 @@
 //  - qualifications: certify, expiry, decertify, permission
 //  - escrow: hold and release keep total supply constant and emit events
 //  - queries: role holders, issue record, supply, holds
+//  - verify_supply: holds on a consistent chain; names a balance, an escrow or a hold that
+//    breaks the invariant
 #include <catch2/catch.hpp>
 
 #include "contracts/ledger/ledger.hpp"
@@ -280,4 +282,30 @@ TEST_CASE("ledger queries", "[contracts][ledger]") {
   REQUIRE(r.is_ok());
   REQUIRE(r->ledger().validators().validators_size() == 1);
   CHECK(r->ledger().validators().validators(0).name() == "node0");
+}
+
+TEST_CASE("verify_supply notices a broken money invariant", "[contracts][ledger]") {
+  Chain chain(actors());
+  REQUIRE(verify_supply(chain.state()).is_ok());
+
+  auto alice = get_account(chain.state(), address_for("alice"));
+  REQUIRE(alice.is_ok());
+
+  MemoryState minted = chain.state();
+  lpb::Account richer = *alice;
+  richer.set_balance(richer.balance() + 1);
+  minted.apply({{cl::account_key(address_for("alice")), richer.SerializeAsString()}});
+  Status s = verify_supply(minted);
+  CHECK(s.code() == Code::kInternal);
+  CHECK(contains(s.message(), "differ from the issued total"));
+
+  // Escrow moved out of the balance without a hold behind it.
+  MemoryState unheld = chain.state();
+  lpb::Account escrowed = *alice;
+  escrowed.set_balance(escrowed.balance() - 100);
+  escrowed.set_escrow(100);
+  unheld.apply({{cl::account_key(address_for("alice")), escrowed.SerializeAsString()}});
+  s = verify_supply(unheld);
+  CHECK(s.code() == Code::kInternal);
+  CHECK(contains(s.message(), "its holds sum to 0"));
 }

@@ -282,6 +282,7 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
     auto s = contracts::ledger::supply(chain.state());
     REQUIRE(s.balances() + s.escrow() == s.issued());
     REQUIRE(s.escrow() == escrow_of_holds(chain.state()));
+    REQUIRE(verify_supply(chain.state()).is_ok());
   }
 }
 
