@@ -142,6 +142,15 @@ std::vector<Recipient> recipients_of(const pb::ModelTerms& t) {
   return out;
 }
 
+Outcome settle_pot(TxContext& ctx, pb::Model& m) {
+  std::uint64_t amount = ledger::balance_of(ctx.state(), m.pot());
+  if (amount == 0) return Outcome::ok();
+  auto parts = distribute(ctx, m.pot(), amount, recipients_of(m.terms()),
+                          {"model", m.id(), "", ""});
+  if (!parts.is_ok()) return parts.refusal();
+  return Outcome::ok();
+}
+
 Outcome do_propose(TxContext& ctx, const pb::ProposeModel& p) {
   SC_TRY(validate_terms(p.terms()));
   if (find_party(p.terms(), ctx.sender()) == nullptr) {
@@ -182,10 +191,14 @@ Outcome do_edit(TxContext& ctx, const pb::EditModel& e) {
   }
   SC_TRY(validate_terms(e.terms()));
   if (e.note().size() > 256) return Refusal::invalid("the note exceeds 256 bytes");
+  // Income received under the current version is split by it before the terms change (a
+  // refusal here would let anyone block edits by paying a unit into the pot).
   std::uint64_t waiting = ledger::balance_of(ctx.state(), m->pot());
   if (waiting > 0) {
-    return Refusal::precondition(format_units(waiting) +
-                                 " await settlement under the current version; settle first");
+    SC_TRY(settle_pot(ctx, *m));
+    m->set_last_settled_at_ms(ctx.now_ms());
+    ctx.emit(kContract, "ModelSettled",
+             {{"model", show_id(m->id())}, {"amount", std::to_string(waiting)}});
   }
   std::string changes = describe_changes(m->terms(), e.terms());
   *m->mutable_terms() = e.terms();
@@ -232,15 +245,6 @@ Outcome do_confirm(TxContext& ctx, const pb::ConfirmModel& c) {
             {"party", show_address(ctx.sender())}});
   maybe_activate(ctx, *m);
   save(ctx.state(), model_key(m->id()), *m);
-  return Outcome::ok();
-}
-
-Outcome settle_pot(TxContext& ctx, pb::Model& m) {
-  std::uint64_t amount = ledger::balance_of(ctx.state(), m.pot());
-  if (amount == 0) return Outcome::ok();
-  auto parts = distribute(ctx, m.pot(), amount, recipients_of(m.terms()),
-                          {"model", m.id(), "", ""});
-  if (!parts.is_ok()) return parts.refusal();
   return Outcome::ok();
 }
 

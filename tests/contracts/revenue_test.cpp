@@ -6,7 +6,8 @@
 //    every party confirmed the same version
 //  - routed income: refused before activation; split exactly (100 units at 1/3 each ->
 //    34/33/33) and paid to each party's payout account; per-party income history
-//  - periodic models: income waits in the pot, settles after the period, edits wait for it
+//  - periodic models: income waits in the pot and settles after the period; an edit first
+//    settles what waits under the old version (a gift to the pot cannot block edits)
 //  - credit score: the documented formula, its caps and its clamp to 0..1000
 //  - the investor-distribution hook: every distribution to an asset's investor passes through
 //    it (financing's seam), the passed-on part is recorded, the asset's income and return on
@@ -71,6 +72,13 @@ rpb::Call route(const std::string& id, std::uint64_t amount) {
 rpb::Call settle(const std::string& id) {
   rpb::Call c;
   c.mutable_settle()->set_model_id(id);
+  return c;
+}
+
+lpb::Call transfer_call_to(const std::string& address, std::uint64_t amount) {
+  lpb::Call c;
+  c.mutable_transfer()->set_to(address);
+  c.mutable_transfer()->set_amount(amount);
   return c;
 }
 
@@ -227,9 +235,6 @@ TEST_CASE("a periodic model settles its pot after each period", "[contracts][rev
   auto early = chain.revenue("ben", settle(id));
   CHECK(early.status() == RECEIPT_FAILED_PRECONDITION);
   CHECK(contains(early.error(), "has not passed"));
-  auto blocked = chain.revenue("ben", edit(id, 1, model_terms({"ann", "ben"}, {5'000, 5'000}, kDay)));
-  CHECK(blocked.status() == RECEIPT_FAILED_PRECONDITION);
-  CHECK(contains(blocked.error(), "await settlement"));
   CHECK(chain.revenue("payer", settle(id)).status() == RECEIPT_PERMISSION_DENIED);
 
   chain.advance(kDay);
@@ -239,8 +244,20 @@ TEST_CASE("a periodic model settles its pot after each period", "[contracts][rev
   CHECK(chain.balance("ben") == 1'500);
   CHECK(chain.balance_of_address(model_of(chain, id).pot()) == 0);
   CHECK(chain.revenue("ben", settle(id)).status() == RECEIPT_FAILED_PRECONDITION);
-  // Once settled the parties may edit again.
-  must(chain.revenue("ben", edit(id, 1, model_terms({"ann", "ben"}, {5'000, 5'000}, kDay))));
+
+  // An edit first settles what arrived under the version it replaces.
+  must(chain.revenue("payer", route(id, 400)));
+  auto edited = must(chain.revenue("ben", edit(id, 1, model_terms({"ann", "ben"},
+                                                                  {5'000, 5'000}, kDay))));
+  CHECK(attr(*find_event(edited, "ModelSettled"), "amount") == "400");
+  CHECK(chain.balance("ann") == 2'800);  // 75 % of 400
+  CHECK(chain.balance("ben") == 1'600);
+  CHECK(chain.balance_of_address(model_of(chain, id).pot()) == 0);
+  // A model that splits every payment at once cannot be blocked by a gift to its pot either.
+  std::string instant = active_model(chain, model_terms({"ann", "ben"}, {5'000, 5'000}));
+  must(chain.ledger("payer", transfer_call_to(model_of(chain, instant).pot(), 7)));
+  must(chain.revenue("ann", edit(instant, 1, model_terms({"ann", "ben"}, {6'000, 4'000}))));
+  CHECK(chain.balance_of_address(model_of(chain, instant).pot()) == 0);
 }
 
 TEST_CASE("the credit score follows the documented formula", "[contracts][revenue]") {
