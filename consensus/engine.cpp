@@ -79,9 +79,12 @@ Status validate_config(const Config& c) {
   if (c.max_block_txs == 0 || c.max_block_bytes == 0) {
     return Status::invalid_argument("config: block limits must be positive");
   }
-  if (c.checkpoint_interval == 0 || c.window < c.checkpoint_interval) {
+  // Two checkpoints fit in the window, so the primary can keep proposing while the next
+  // checkpoint gathers its quorum, and a replica that lost its vote for one checkpoint (a crash)
+  // still reaches the next one before the window closes.
+  if (c.checkpoint_interval == 0 || c.window < 2 * c.checkpoint_interval) {
     return Status::invalid_argument(
-        "config: checkpoint_interval must be positive and no larger than window");
+        "config: checkpoint_interval must be positive and window at least twice as large");
   }
   // An hour bounds the back-off shift far below overflow.
   if (c.view_timeout_ms == 0 || c.view_timeout_ms > 3'600'000 || c.resend_interval_ms == 0) {
@@ -147,6 +150,9 @@ Actions Engine::start(uint64_t now) {
     slots_.erase(h);
   }
   redeliver_.clear();
+  // The checkpoint vote for the last executed height may have been lost with the crash, and
+  // without it the checkpoint may never become stable.
+  maybe_send_checkpoint(executed_, out);
   if (my_cert_ && my_cert_->height() > committed_) {
     std::vector<uint32_t> voters;
     for (const CommitVote& v : my_cert_->votes()) voters.push_back(v.validator());
@@ -249,6 +255,30 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
   Actions out;
   if (halted_ || !started_) return out;
   if (height <= committed_) {
+    // The node fetched and executed blocks that this engine committed meanwhile: its Deliver
+    // found them already stored, so this report is the only news that they were executed.
+    if (height > executed_) {
+      auto known = committed_hashes_.find(height);
+      if (known != committed_hashes_.end() && known->second != hash) {
+        halt("state transfer executed block " + crypto::to_hex(hash) + " at height " +
+                 std::to_string(height) + ", this replica committed " +
+                 crypto::to_hex(known->second),
+             out);
+        return out;
+      }
+      if (auto it = certified_roots_.find(height);
+          it != certified_roots_.end() && it->second != state_root) {
+        halt("state root disagreement at height " + std::to_string(height) +
+                 ": a committed block certifies " + crypto::to_hex(it->second) +
+                 ", state transfer produced " + crypto::to_hex(state_root),
+             out);
+        return out;
+      }
+      fetch_requested_to_ = 0;
+      record_executed(height, state_root, out);
+      finish(now, out);
+      return out;
+    }
     reject("stale", "state transfer to height " + std::to_string(height) +
                         " is not above the committed height " + std::to_string(committed_));
     return out;
@@ -306,10 +336,15 @@ void Engine::record_executed(uint64_t height, const crypto::Hash& root, Actions&
 // The normal case.
 
 void Engine::finish(uint64_t now, Actions& out) {
-  if (halted_) return;
-  advance(now, out);
-  if (halted_) return;
-  maybe_propose(now, out);
+  // A new proposal may be decidable at once (n = 1: this replica's own votes are a quorum), and
+  // a decision may make the next proposal possible, so alternate until neither moves.
+  bool proposed = true;
+  while (proposed) {
+    if (halted_) return;
+    advance(now, out);
+    if (halted_) return;
+    proposed = maybe_propose(now, out);
+  }
   if (halted_) return;
   update_timers(now, out);
 }
@@ -550,13 +585,14 @@ std::optional<Parent> Engine::next_parent() const {
   return parent;
 }
 
-void Engine::maybe_propose(uint64_t now, Actions& out) {
-  if (!active_ || primary() != cfg_.self) return;
+bool Engine::maybe_propose(uint64_t now, Actions& out) {
+  if (!active_ || primary() != cfg_.self) return false;
+  bool proposed = false;
   while (eligible_count_ > 0 && !halted_) {
     const auto parent = next_parent();
-    if (!parent || !in_window(parent->height + 1, stable_, cfg_.window)) return;
+    if (!parent || !in_window(parent->height + 1, stable_, cfg_.window)) return proposed;
     // A proposal certifies the proposer's latest executed state, which may not go backwards.
-    if (parent->state_height && *parent->state_height > executed_) return;
+    if (parent->state_height && *parent->state_height > executed_) return proposed;
     const bool full = eligible_count_ >= cfg_.max_block_txs || eligible_bytes_ >= cfg_.max_block_bytes;
     uint64_t oldest = UINT64_MAX;
     for (const auto& [seq, pending] : queue_) {
@@ -566,9 +602,11 @@ void Engine::maybe_propose(uint64_t now, Actions& out) {
       }
     }
     const bool due = oldest != UINT64_MAX && oldest + cfg_.batch_delay_ms <= now;
-    if (!full && !due) return;
+    if (!full && !due) return proposed;
     propose(*parent, now, out);
+    proposed = true;
   }
+  return proposed;
 }
 
 void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
@@ -716,9 +754,11 @@ void Engine::update_timers(uint64_t now, Actions& out) {
   }
   progressed_ = false;
 
-  // View change: armed once a quorum is changing to this view, as in PBFT, so a replica alone
-  // in a view change cannot race ahead through views nobody else will join.
-  const bool want_vc = !active_ && view_changes_for(view_) >= quorum_;
+  // View change: armed once a quorum is changing to this view or beyond, so a replica alone in
+  // a view change cannot race ahead through views nobody else will join. Validators already
+  // past this view count: they left it too, and without them a quorum that split across two
+  // views (some timed out once more, or restarted and forgot) would wait for each other forever.
+  const bool want_vc = !active_ && view_changes_from(view_) >= quorum_;
   if (want_vc && !view_change_armed_) {
     out.push_back(
         SetTimer{TimerId::kViewChange, backoff_timeout(cfg_.view_timeout_ms, failed_views_)});

@@ -130,7 +130,7 @@ class Engine {
                Actions& out);
   std::optional<Certificate> find_certificate(const Slot& slot) const;
   const Proposal* find_block(const Slot& slot, uint64_t height, const crypto::Hash& hash);
-  void maybe_propose(uint64_t now, Actions& out);
+  bool maybe_propose(uint64_t now, Actions& out);  // true when it proposed a block
   std::optional<Parent> next_parent() const;
   void propose(const Parent& parent, uint64_t now, Actions& out);
   void update_timers(uint64_t now, Actions& out);
@@ -157,6 +157,9 @@ class Engine {
   void on_prepare(const Envelope& env, const Prepare& m, uint64_t now, Actions& out);
   void on_commit(const Envelope& env, const Commit& m, uint64_t now, Actions& out);
   void on_checkpoint(const Envelope& env, const Checkpoint& m, uint64_t now, Actions& out);
+  void on_committed(const Envelope& env, const Committed& m, uint64_t now, Actions& out);
+  // `peer` sent something showing it still works on `height` (0: unknown) in `view`: send it
+  // what it needs to catch up, at most once per resend interval.
   void help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_t now, Actions& out);
 
   // engine_checkpoint.cpp
@@ -176,7 +179,8 @@ class Engine {
   void send_new_view(Actions& out);
   void enter_new_view(const NewViewDecision& d, const Envelope& env,
                       const std::string& reproposal_signature, Actions& out);
-  size_t view_changes_for(uint64_t view) const;
+  size_t view_changes_for(uint64_t view) const;   // validators whose latest VIEW-CHANGE is for `view`
+  size_t view_changes_from(uint64_t view) const;  // ... is for `view` or a later one
 
   // engine_persist.cpp
   static std::string height_key(const char* prefix, uint64_t height);

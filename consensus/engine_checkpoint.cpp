@@ -37,8 +37,10 @@ void Engine::on_checkpoint(const Envelope& env, const Checkpoint& m, uint64_t no
   const uint32_t from = env.validator();
   const uint64_t h = m.height();
   if (h <= stable_) {
-    // The sender has not seen our later checkpoint yet.
-    if (my_checkpoint_ && my_checkpoint_height_ > h && may_help(from, now)) {
+    // A replica re-sends its checkpoint only until it becomes stable, so this one still lacks
+    // votes: ours for the same height may be the one it missed (we stopped re-sending it when
+    // it became stable here), and a later one shows it where the others are.
+    if (my_checkpoint_ && my_checkpoint_height_ >= h && may_help(from, now)) {
       out.push_back(Send{from, *my_checkpoint_});
     }
     reject("stale", "checkpoint at height " + std::to_string(h) + ", stable is " +

@@ -41,6 +41,7 @@ Actions Engine::on_message(const Envelope& env, uint64_t now) {
     case Message::kCheckpoint: on_checkpoint(env, msg->checkpoint(), now, out); break;
     case Message::kViewChange: on_view_change(env, msg->view_change(), now, out); break;
     case Message::kNewView: on_new_view(env, msg->new_view(), now, out); break;
+    case Message::kCommitted: on_committed(env, msg->committed(), now, out); break;
     case Message::KIND_NOT_SET: break;
   }
   finish(now, out);
@@ -52,17 +53,50 @@ void Engine::help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_
   // Answers come only from this replica's own messages: peers accept envelopes only from the
   // validator that signed them.
   const bool old_commit = height > 0 && height <= committed_;
-  const bool old_view = view < view_ && active_ && primary() == cfg_.self && new_view_env_;
+  // A peer still on an earlier view, or still changing to the view this replica already
+  // entered (its NEW-VIEW was lost), needs the NEW-VIEW that started this view.
+  const bool old_view = view <= view_ && active_ && primary() == cfg_.self && new_view_env_;
   if (!old_commit && !old_view) return;
   if (!may_help(peer, now)) return;
   if (old_view) out.push_back(Send{peer, *new_view_env_});
   if (old_commit) {
+    // Our COMMIT completes its certificate if it only missed votes; a commit certificate
+    // further ahead tells it to fetch blocks, which matters when nothing else is being sent.
     if (auto it = my_commits_.find(height); it != my_commits_.end()) {
       out.push_back(Send{peer, it->second});
     } else if (my_checkpoint_ && height <= my_checkpoint_height_) {
       out.push_back(Send{peer, *my_checkpoint_});
     }
+    if (my_cert_ && my_cert_->height() >= height) {
+      Message m;
+      *m.mutable_committed()->mutable_certificate() = *my_cert_;
+      out.push_back(Send{peer, sign_message(m)});
+    }
   }
+}
+
+void Engine::on_committed(const Envelope& env, const Committed& m, uint64_t now, Actions& out) {
+  (void)now;
+  const CommitCertificate& cert = m.certificate();
+  if (cert.height() <= committed_) {
+    reject("stale", "certificate for committed height " + std::to_string(cert.height()));
+    return;
+  }
+  const auto hash = crypto::hash_from_bytes(cert.block_hash());
+  if (!hash) {
+    reject("malformed", "certificate block hash is not 32 bytes");
+    return;
+  }
+  if (Status st = verify_commit_certificate(cfg_.chain_id, n_, cert, cert.height(), *hash,
+                                            verifier_);
+      !st) {
+    reject("bad_certificate", st.message() + " " + from_text(env.validator()));
+    return;
+  }
+  std::vector<uint32_t> sources{env.validator()};
+  for (const CommitVote& v : cert.votes()) sources.push_back(v.validator());
+  note_behind(cert.height(), sources);
+  if (fetch_requested_to_ < catchup_target_) request_fetch(out);
 }
 
 void Engine::on_pre_prepare(const Envelope& env, const PrePrepare& m, uint64_t now,

@@ -16,6 +16,14 @@ size_t Engine::view_changes_for(uint64_t view) const {
   return count;
 }
 
+size_t Engine::view_changes_from(uint64_t view) const {
+  size_t count = 0;
+  for (const auto& [v, stored] : view_changes_) {
+    if (stored.view >= view) ++count;
+  }
+  return count;
+}
+
 void Engine::leave_current_view() {
   // Proposals of the view being left stay available for delivery (a commit certificate from
   // that view may still complete), but they no longer get votes.
@@ -86,8 +94,14 @@ void Engine::on_view_change(const Envelope& env, const ViewChange& m, uint64_t n
                             Actions& out) {
   const uint32_t from = env.validator();
   const uint64_t w = m.new_view();
+  // The first height the sender may lack, as far as its (not yet verified) proofs tell; only
+  // used to decide whether to help it, which costs a message at most.
+  const uint64_t peer_height = 1 + std::max({m.committed().height(), m.checkpoint().height(),
+                                             m.prepared().height() > 0
+                                                 ? m.prepared().height() - 1
+                                                 : uint64_t{0}});
+  help_laggard(from, peer_height, w, now, out);
   if (w < view_ || (w == view_ && active_)) {
-    help_laggard(from, 0, w, now, out);
     reject("stale", "view change to view " + std::to_string(w) + " in view " +
                         std::to_string(view_));
     return;

@@ -29,6 +29,7 @@ const char* kind_name(const Message& message) {
     case Message::kCheckpoint: return "checkpoint";
     case Message::kViewChange: return "view-change";
     case Message::kNewView: return "new-view";
+    case Message::kCommitted: return "committed";
     case Message::KIND_NOT_SET: break;
   }
   return "empty";
@@ -59,6 +60,9 @@ std::string summarize(const Message& m) {
     case Message::kNewView:
       out += " view=" + std::to_string(m.new_view().view()) +
              " proofs=" + std::to_string(m.new_view().view_changes_size());
+      break;
+    case Message::kCommitted:
+      out += " height=" + std::to_string(m.committed().certificate().height());
       break;
     case Message::KIND_NOT_SET: break;
   }

@@ -17,7 +17,8 @@ Envelope seal(const Message& message, uint32_t validator, std::string_view chain
 // or sets no kind.
 std::optional<Message> decode(const Envelope& envelope);
 
-// "pre-prepare", "prepare", "commit", "checkpoint", "view-change", "new-view" or "empty".
+// "pre-prepare", "prepare", "commit", "checkpoint", "view-change", "new-view", "committed" or
+// "empty".
 const char* kind_name(const Message& message);
 
 // "commit view=3 height=17" for logs.

@@ -1,0 +1,112 @@
+#include "tools/sim/checker.hpp"
+
+#include "consensus/messages.hpp"
+#include "consensus/signing.hpp"
+
+namespace sharechain::sim {
+
+Checker::Checker(consensus::Config config, consensus::Verifier& verifier,
+                 std::set<uint32_t> byzantine)
+    : config_(std::move(config)), verifier_(verifier), byzantine_(std::move(byzantine)) {}
+
+void Checker::fail(std::string what) {
+  if (violation_.empty()) violation_ = std::move(what);
+}
+
+void Checker::on_wire(const consensus::Envelope& envelope) {
+  const auto m = consensus::decode(envelope);
+  if (!m) return;
+  if (m->has_pre_prepare()) proposed_.insert(consensus::block_hash(m->pre_prepare().block()));
+  if (!m->has_new_view() || !new_views_seen_.insert(crypto::sha256(envelope.payload())).second) {
+    return;
+  }
+  coverage_.new_views += 1;
+  std::set<crypto::Hash> prepared;
+  for (const consensus::Envelope& e : m->new_view().view_changes()) {
+    const auto vc = consensus::decode(e);
+    if (vc && vc->has_view_change() && vc->view_change().prepared().height() > 0) {
+      prepared.insert(consensus::block_hash(vc->view_change().prepared().block()));
+    }
+  }
+  if (!prepared.empty()) coverage_.reproposals += 1;
+  if (prepared.size() > 1) coverage_.contested += 1;
+}
+
+void Checker::on_honest_send(uint32_t validator, const consensus::Envelope& envelope) {
+  const auto m = consensus::decode(envelope);
+  if (!m) {
+    fail("honest validator " + std::to_string(validator) + " sent an undecodable envelope");
+    return;
+  }
+  auto say = [&](const char* kind, uint64_t view, uint64_t height, const crypto::Hash& hash) {
+    auto [it, fresh] = said_.emplace(std::make_tuple(validator, kind, view, height), hash);
+    if (!fresh && it->second != hash) {
+      fail("honest validator " + std::to_string(validator) + " contradicted itself: two " + kind +
+           " messages for view " + std::to_string(view) + " height " + std::to_string(height));
+    }
+  };
+  if (m->has_pre_prepare()) {
+    const auto& pp = m->pre_prepare();
+    const crypto::Hash h = consensus::block_hash(pp.block());
+    say("pre-prepare", pp.view(), pp.height(), h);
+    say("prepare", pp.view(), pp.height(), h);
+  } else if (m->has_prepare()) {
+    const auto h = crypto::hash_from_bytes(m->prepare().block_hash());
+    if (h) say("prepare", m->prepare().view(), m->prepare().height(), *h);
+  } else if (m->has_commit()) {
+    const auto h = crypto::hash_from_bytes(m->commit().block_hash());
+    if (h) say("commit", m->commit().view(), m->commit().height(), *h);
+  } else if (m->has_checkpoint()) {
+    const auto& c = m->checkpoint();
+    say("checkpoint", 0, c.height(), crypto::sha256(c.block_hash() + c.state_root()));
+  }
+}
+
+void Checker::on_stored(uint32_t replica, uint64_t height, const Block& block,
+                        const crypto::Hash& hash, const std::set<crypto::Hash>& chain_txs) {
+  const std::string at = "replica " + std::to_string(replica) + " height " +
+                         std::to_string(height) + ": ";
+  if (consensus::block_hash(block) != hash) return fail(at + "block hash does not match header");
+  BlockHeader header;
+  if (!header.ParseFromString(block.header()) || header.height() != height) {
+    return fail(at + "header does not decode or names another height");
+  }
+  if (Status s = consensus::verify_commit_certificate(config_, block, verifier_); !s) {
+    return fail(at + "certificate does not verify: " + s.message());
+  }
+  if (proposed_.count(hash) == 0) return fail(at + "block was never proposed");
+  auto [it, fresh] = chain_.emplace(height, hash);
+  if (!fresh && it->second != hash) {
+    return fail(at + "AGREEMENT violated: " + crypto::to_hex(hash) + " but another replica has " +
+                crypto::to_hex(it->second));
+  }
+  const auto parent = height == 1 ? std::optional<crypto::Hash>(crypto::Hash{})
+                                  : (chain_.count(height - 1) ? std::optional(chain_.at(height - 1))
+                                                              : std::nullopt);
+  if (parent && header.prev_hash() != crypto::hash_bytes(*parent)) {
+    return fail(at + "prev_hash does not name the agreed parent");
+  }
+  auto txs = consensus::transaction_hashes(block);
+  if (!txs) return fail(at + txs.status().message());
+  for (const crypto::Hash& tx : *txs) {
+    if (submitted_.count(tx) == 0) return fail(at + "holds a transaction no client submitted");
+    if (byzantine_.count(header.proposer()) == 0 && chain_txs.count(tx) != 0) {
+      return fail(at + "honest proposer " + std::to_string(header.proposer()) +
+                  " repeated a committed transaction " + crypto::to_hex(tx).substr(0, 16));
+    }
+  }
+}
+
+void Checker::on_evidence(uint32_t replica, const consensus::Evidence& e) {
+  if (byzantine_.count(e.validator) == 0) {
+    fail("replica " + std::to_string(replica) + " reported " + e.kind +
+         " equivocation by honest validator " + std::to_string(e.validator) + " at view " +
+         std::to_string(e.view) + " height " + std::to_string(e.height));
+  }
+}
+
+void Checker::on_halt(uint32_t replica, const std::string& reason) {
+  fail("replica " + std::to_string(replica) + " halted: " + reason);
+}
+
+}  // namespace sharechain::sim

@@ -1,0 +1,696 @@
+#include "tools/sim/simulator.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <queue>
+#include <set>
+#include <variant>
+
+#include "consensus/engine.hpp"
+#include "consensus/messages.hpp"
+#include "consensus/quorum.hpp"
+#include "consensus/signing.hpp"
+#include "tools/sim/checker.hpp"
+#include "tools/sim/fake_crypto.hpp"
+#include "tools/sim/scenario.hpp"
+
+namespace sharechain::sim {
+namespace {
+
+using consensus::Action;
+using consensus::Actions;
+using consensus::Envelope;
+
+// Simulated wall clocks start at a realistic epoch so timestamps look like the real thing.
+constexpr uint64_t kEpochMs = 1'700'000'000'000;
+constexpr std::string_view kChainId = "sharechain-sim";
+
+// Small limits so that short runs still cross many checkpoints, fill the watermark window and
+// cut several blocks per client batch.
+consensus::Config base_config(const std::vector<consensus::ValidatorInfo>& validators) {
+  consensus::Config c;
+  c.chain_id = std::string(kChainId);
+  c.validators = validators;
+  c.max_block_txs = 8;
+  c.max_block_bytes = 2048;
+  c.batch_delay_ms = 20;
+  c.checkpoint_interval = 8;
+  c.window = 32;
+  c.view_timeout_ms = 400;
+  c.resend_interval_ms = 150;
+  return c;
+}
+
+// The application hook: a proposal may hold only transactions that some client submitted
+// (standing in for the node's signature and nonce checks).
+class SimApp final : public consensus::Application {
+ public:
+  explicit SimApp(const std::set<crypto::Hash>& submitted) : submitted_(submitted) {}
+  Status validate_proposal(const BlockHeader& header, const Block& block) override {
+    auto hashes = consensus::transaction_hashes(block);
+    if (!hashes) return hashes.status();
+    for (const crypto::Hash& h : *hashes) {
+      if (submitted_.count(h) == 0) {
+        return Status::invalid_argument("block " + std::to_string(header.height()) +
+                                        " holds an unknown transaction");
+      }
+    }
+    return Status::ok();
+  }
+
+ private:
+  const std::set<crypto::Hash>& submitted_;
+};
+
+struct StoredBlock {
+  Block block;
+  crypto::Hash hash{};
+  crypto::Hash root{};
+  uint64_t timestamp_ms = 0;
+};
+
+struct Replica {
+  uint32_t index = 0;
+  std::optional<Behaviour> byzantine;
+  bool up = false;
+  uint64_t incarnation = 0;
+  int64_t clock_offset_ms = 0;
+  consensus::Config config;
+  std::unique_ptr<consensus::Signer> signer;
+  std::unique_ptr<consensus::Verifier> verifier;
+  std::unique_ptr<SimApp> app;
+  std::unique_ptr<consensus::Engine> engine;
+  // Durable state: what the engine persisted, and the executed chain (the node's store).
+  std::map<std::string, std::string> persisted;
+  std::vector<StoredBlock> chain;
+  std::set<crypto::Hash> chain_txs;
+  // Per incarnation.
+  std::map<consensus::TimerId, uint64_t> timer_generation;
+  bool fetching = false;
+  uint64_t last_delivered = 0;
+  std::optional<uint64_t> crash_after_actions;
+  std::unique_ptr<Rng> rng;
+  uint64_t traced_rejections = 0;
+};
+
+struct MessageEvent {
+  uint32_t from = 0;
+  uint32_t to = 0;
+  Envelope envelope;
+};
+struct TimerEvent {
+  uint32_t node = 0;
+  uint64_t incarnation = 0;
+  consensus::TimerId id{};
+  uint64_t generation = 0;
+};
+struct BatchEvent {
+  size_t index = 0;
+};
+struct CrashEvent {
+  size_t index = 0;
+};
+struct RestartEvent {
+  uint32_t node = 0;
+};
+struct PartitionEvent {
+  std::vector<uint32_t> group;
+};
+struct FetchEvent {
+  uint32_t node = 0;
+  uint64_t incarnation = 0;
+  consensus::FetchBlocks fetch;
+};
+struct HealEvent {};
+using EventKind = std::variant<MessageEvent, TimerEvent, BatchEvent, CrashEvent, RestartEvent,
+                               PartitionEvent, FetchEvent, HealEvent>;
+
+struct Event {
+  uint64_t at = 0;
+  uint64_t seq = 0;
+  EventKind what;
+};
+struct Later {
+  bool operator()(const Event& a, const Event& b) const {
+    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+  }
+};
+
+class Simulation {
+ public:
+  explicit Simulation(const Options& options);
+  Outcome run();
+
+ private:
+  void schedule(uint64_t at, EventKind what) {
+    queue_.push(Event{at, next_seq_++, std::move(what)});
+  }
+  uint64_t clock(const Replica& r) const {
+    return static_cast<uint64_t>(static_cast<int64_t>(kEpochMs + now_) + r.clock_offset_ms);
+  }
+  void trace(const std::string& line) {
+    if (opt_.trace != nullptr) *opt_.trace << "[" << now_ << "] " << line << "\n";
+  }
+
+  void dispatch(Event& e);
+  void on_batch(const BatchPlan& b);
+  void on_heal();
+  void start_replica(Replica& r);
+  void crash(Replica& r);
+  void input(Replica& r, Actions actions, const std::string& cause);
+  void perform(Replica& r, Action& action, Actions& follow);
+  void send(Replica& r, std::vector<uint32_t> destinations, const Envelope& env);
+  void deliver_block(Replica& r, const consensus::Deliver& d, Actions& follow);
+  void fetch(Replica& r, const consensus::FetchBlocks& f);
+  void store(Replica& r, const Block& block, const crypto::Hash& hash);
+  void submit(Replica& r, const std::vector<consensus::Tx>& txs);
+  bool reachable(uint32_t a, uint32_t b) const { return group_[a] == group_[b]; }
+  bool all_committed() const;
+  bool in_drought(const Wire& w);
+  void note_engine(const Replica& r);
+
+  Options opt_;
+  Rng net_rng_;
+  Scenario scenario_;
+  uint32_t n_ = 0;
+  std::vector<consensus::ValidatorInfo> validators_;
+  std::vector<uint64_t> fake_secrets_;
+  std::vector<std::optional<crypto::PrivateKey>> keys_;
+  std::unique_ptr<consensus::Verifier> check_verifier_;
+  std::unique_ptr<Checker> checker_;
+  std::vector<Replica> replicas_;
+  std::set<crypto::Hash> submitted_;
+  std::vector<consensus::Tx> all_txs_;
+  std::vector<uint32_t> group_;
+  uint32_t loss_per_mille_ = 0;
+  bool healed_ = false;
+  uint64_t last_batch_ms_ = 0;
+  uint64_t now_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t tx_counter_ = 0;
+  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  Stats stats_;
+};
+
+Simulation::Simulation(const Options& options) : opt_(options), net_rng_(options.seed) {
+  n_ = opt_.nodes;
+  Rng plan_rng = net_rng_.fork();
+  scenario_ = draw_scenario(ScenarioRequest{n_, opt_.byzantine, opt_.behaviour, opt_.fault_ms},
+                            plan_rng);
+  for (uint32_t i = 0; i < n_; ++i) {
+    const std::string name = "sharechain-sim/validator/" + std::to_string(i);
+    if (opt_.real_crypto) {
+      keys_.push_back(crypto::PrivateKey::from_bytes(crypto::hash_bytes(crypto::sha256(name))));
+      validators_.push_back(consensus::ValidatorInfo{keys_.back()->public_key()});
+    } else {
+      keys_.emplace_back(std::nullopt);
+      uint64_t s = opt_.seed * 1000003 + i;
+      fake_secrets_.push_back(splitmix64(s));
+      validators_.push_back(consensus::ValidatorInfo{crypto::hash_bytes(crypto::sha256(name))});
+    }
+  }
+  auto make_verifier = [&]() -> std::unique_ptr<consensus::Verifier> {
+    if (opt_.real_crypto) return std::make_unique<consensus::KeyVerifier>(validators_);
+    return std::make_unique<FakeVerifier>(fake_secrets_);
+  };
+  check_verifier_ = make_verifier();
+  std::set<uint32_t> byzantine;
+  for (const auto& [v, b] : scenario_.byzantine) byzantine.insert(v);
+  checker_ = std::make_unique<Checker>(base_config(validators_), *check_verifier_, byzantine);
+
+  replicas_.resize(n_);
+  for (uint32_t i = 0; i < n_; ++i) {
+    Replica& r = replicas_[i];
+    r.index = i;
+    if (auto it = scenario_.byzantine.find(i); it != scenario_.byzantine.end()) r.byzantine = it->second;
+    r.clock_offset_ms = scenario_.clock_offset_ms[i];
+    r.config = base_config(validators_);
+    r.config.self = i;
+    if (opt_.real_crypto) {
+      r.signer = std::make_unique<consensus::KeySigner>(*keys_[i], /*deterministic=*/true);
+    } else {
+      r.signer = std::make_unique<FakeSigner>(fake_secrets_[i]);
+    }
+    r.verifier = make_verifier();
+    r.app = std::make_unique<SimApp>(submitted_);
+    r.rng = std::make_unique<Rng>(net_rng_.fork());
+  }
+  group_.assign(n_, 0);
+  loss_per_mille_ = scenario_.loss_per_mille;
+}
+
+Outcome Simulation::run() {
+  Outcome out;
+  out.scenario = describe(scenario_);
+  for (size_t i = 0; i < scenario_.batches.size(); ++i) {
+    schedule(scenario_.batches[i].at_ms, BatchEvent{i});
+    last_batch_ms_ = std::max(last_batch_ms_, scenario_.batches[i].at_ms);
+  }
+  for (size_t i = 0; i < scenario_.crashes.size(); ++i) {
+    schedule(scenario_.crashes[i].at_ms, CrashEvent{i});
+    schedule(scenario_.crashes[i].restart_ms, RestartEvent{scenario_.crashes[i].node});
+  }
+  for (const PartitionPlan& p : scenario_.partitions) {
+    schedule(p.start_ms, PartitionEvent{p.group});
+    schedule(p.end_ms, PartitionEvent{std::vector<uint32_t>(n_, 0)});
+  }
+  schedule(scenario_.fault_ms, HealEvent{});
+  for (Replica& r : replicas_) start_replica(r);
+
+  const uint64_t deadline = scenario_.fault_ms + opt_.liveness_bound_ms;
+  bool done = false;
+  while (!queue_.empty() && !checker_->failed()) {
+    Event e = queue_.top();
+    queue_.pop();
+    if (e.at > deadline) break;
+    now_ = e.at;
+    ++stats_.events;
+    dispatch(e);
+    if (healed_ && now_ >= last_batch_ms_ && !checker_->failed() && all_committed()) {
+      done = true;
+      stats_.recovered_ms = now_ - scenario_.fault_ms;
+      break;
+    }
+  }
+  if (!checker_->failed() && !done) {
+    std::string who;
+    for (const Replica& r : replicas_) {
+      if (r.byzantine) continue;
+      who += " replica " + std::to_string(r.index) + " has " + std::to_string(r.chain_txs.size()) +
+             "/" + std::to_string(submitted_.size()) + " txs at height " +
+             std::to_string(r.chain.size()) +
+             (r.engine ? " view " + std::to_string(r.engine->view()) +
+                             (r.engine->view_active() ? "" : " (changing)")
+                       : std::string(" (down)")) +
+             ";";
+    }
+    checker_->fail("LIVENESS violated: " +
+                   std::string(queue_.empty() ? "no event left" : "bound passed") + " " +
+                   std::to_string(queue_.empty() ? now_ - scenario_.fault_ms
+                                                 : opt_.liveness_bound_ms) +
+                   " ms after the heal;" + who);
+  }
+  for (const Replica& r : replicas_) {
+    if (r.engine && !r.byzantine) stats_.view_changes += r.engine->view_changes_started();
+  }
+  stats_.blocks = checker_->highest_height();
+  stats_.new_views = checker_->coverage().new_views;
+  stats_.reproposals = checker_->coverage().reproposals;
+  stats_.contested = checker_->coverage().contested;
+  stats_.transactions = submitted_.size();
+  stats_.heal_ms = scenario_.fault_ms;
+  stats_.end_ms = now_;
+  out.ok = !checker_->failed();
+  out.violation = checker_->violation();
+  out.violation_ms = now_;
+  out.stats = stats_;
+  return out;
+}
+
+void Simulation::dispatch(Event& e) {
+  std::visit(
+      [&](auto& ev) {
+        using E = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<E, MessageEvent>) {
+          Replica& r = replicas_[ev.to];
+          if (!r.up || !reachable(ev.from, ev.to)) {
+            ++stats_.dropped;
+            return;
+          }
+          input(r, r.engine->on_message(ev.envelope, clock(r)),
+                opt_.trace ? "message from " + std::to_string(ev.from) : std::string());
+        } else if constexpr (std::is_same_v<E, TimerEvent>) {
+          Replica& r = replicas_[ev.node];
+          if (!r.up || r.incarnation != ev.incarnation ||
+              r.timer_generation[ev.id] != ev.generation) {
+            return;
+          }
+          input(r, r.engine->on_timer(ev.id, clock(r)),
+                opt_.trace ? std::string("timer ") + consensus::timer_name(ev.id) : std::string());
+        } else if constexpr (std::is_same_v<E, BatchEvent>) {
+          on_batch(scenario_.batches[ev.index]);
+        } else if constexpr (std::is_same_v<E, CrashEvent>) {
+          const CrashPlan& c = scenario_.crashes[ev.index];
+          Replica& r = replicas_[c.node];
+          if (!r.up || healed_) return;
+          if (c.mid_step) {
+            r.crash_after_actions = r.rng->below(4);
+          } else {
+            crash(r);
+          }
+        } else if constexpr (std::is_same_v<E, RestartEvent>) {
+          Replica& r = replicas_[ev.node];
+          r.crash_after_actions.reset();
+          if (!r.up) start_replica(r);
+        } else if constexpr (std::is_same_v<E, PartitionEvent>) {
+          if (!healed_) group_ = ev.group;
+          trace("partition groups changed");
+        } else if constexpr (std::is_same_v<E, FetchEvent>) {
+          Replica& r = replicas_[ev.node];
+          if (!r.up || r.incarnation != ev.incarnation) return;
+          fetch(r, ev.fetch);
+        } else if constexpr (std::is_same_v<E, HealEvent>) {
+          on_heal();
+        }
+      },
+      e.what);
+}
+
+void Simulation::on_batch(const BatchPlan& b) {
+  std::vector<consensus::Tx> txs;
+  for (uint32_t i = 0; i < b.count; ++i) {
+    SignedTransaction tx;
+    std::string body = "sim/" + std::to_string(opt_.seed) + "/tx/" + std::to_string(tx_counter_++);
+    body.append(net_rng_.below(120), 'x');
+    tx.set_body(body);
+    consensus::Tx t;
+    t.hash = crypto::sha256(body);
+    tx.SerializeToString(&t.bytes);
+    submitted_.insert(t.hash);
+    checker_->on_submitted(t.hash);
+    all_txs_.push_back(t);
+    txs.push_back(std::move(t));
+  }
+  for (Replica& r : replicas_) {
+    if (!b.receivers.empty() &&
+        std::find(b.receivers.begin(), b.receivers.end(), r.index) == b.receivers.end()) {
+      continue;
+    }
+    submit(r, txs);
+  }
+}
+
+void Simulation::on_heal() {
+  healed_ = true;
+  group_.assign(n_, 0);
+  loss_per_mille_ = 0;
+  trace("heal");
+  for (Replica& r : replicas_) {
+    r.crash_after_actions.reset();
+    if (!r.up) start_replica(r);
+  }
+  // Clients re-submit what each validator has not committed (their requests may have been lost
+  // with a crash or a partition).
+  for (Replica& r : replicas_) {
+    std::vector<consensus::Tx> missing;
+    for (const consensus::Tx& t : all_txs_) {
+      if (r.chain_txs.count(t.hash) == 0) missing.push_back(t);
+    }
+    if (!missing.empty()) submit(r, missing);
+  }
+}
+
+void Simulation::submit(Replica& r, const std::vector<consensus::Tx>& txs) {
+  if (!r.up) return;
+  input(r, r.engine->on_request(txs, clock(r)),
+        opt_.trace ? "request of " + std::to_string(txs.size()) + " txs" : std::string());
+}
+
+void Simulation::start_replica(Replica& r) {
+  r.incarnation += 1;
+  r.up = true;
+  r.fetching = false;
+  r.timer_generation.clear();
+  r.crash_after_actions.reset();
+  const uint64_t height = r.chain.size();
+  const crypto::Hash last_hash = height == 0 ? crypto::Hash{} : r.chain.back().hash;
+  const crypto::Hash last_root =
+      height == 0 ? crypto::sha256("sharechain-sim/genesis-state") : r.chain.back().root;
+  const uint64_t last_ts = height == 0 ? kEpochMs - 1000 : r.chain.back().timestamp_ms;
+  r.last_delivered = height;
+  r.traced_rejections = 0;
+  r.engine = std::make_unique<consensus::Engine>(r.config, *r.signer, *r.verifier, *r.app,
+                                                 r.persisted, height, last_hash, last_root,
+                                                 last_ts);
+  trace("replica " + std::to_string(r.index) + " starts at height " + std::to_string(height));
+  input(r, r.engine->start(clock(r)), opt_.trace ? "start" : std::string());
+}
+
+void Simulation::crash(Replica& r) {
+  trace("replica " + std::to_string(r.index) + " crashes");
+  if (!r.byzantine) stats_.view_changes += r.engine->view_changes_started();
+  r.engine.reset();
+  r.up = false;
+  r.fetching = false;
+  r.crash_after_actions.reset();
+  r.incarnation += 1;
+  ++stats_.crashes;
+}
+
+void Simulation::note_engine(const Replica& r) {
+  if (r.byzantine || !r.engine) return;
+  stats_.views = std::max(stats_.views, r.engine->view());
+}
+
+void Simulation::input(Replica& r, Actions actions, const std::string& cause) {
+  if (opt_.trace != nullptr && r.engine) {
+    uint64_t rejected = 0;
+    for (const auto& [reason, count] : r.engine->rejections()) rejected += count;
+    if (!actions.empty() || rejected != r.traced_rejections) {
+      trace("replica " + std::to_string(r.index) + " <- " + cause);
+    }
+    if (rejected != r.traced_rejections) {
+      trace("  " + std::to_string(r.index) + " rejected " + r.engine->last_rejection().message());
+      r.traced_rejections = rejected;
+    }
+  }
+  while (!actions.empty() && r.up && !checker_->failed()) {
+    Actions follow;
+    for (Action& a : actions) {
+      if (!r.up || checker_->failed()) return;
+      if (r.crash_after_actions) {
+        if (*r.crash_after_actions == 0) {
+          crash(r);
+          return;
+        }
+        *r.crash_after_actions -= 1;
+      }
+      if (opt_.trace != nullptr) trace("  " + std::to_string(r.index) + ": " + consensus::describe(a));
+      perform(r, a, follow);
+    }
+    actions = std::move(follow);
+  }
+  if (r.up) note_engine(r);
+}
+
+void Simulation::perform(Replica& r, Action& action, Actions& follow) {
+  std::visit(
+      [&](auto& a) {
+        using A = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<A, consensus::Send>) {
+          send(r, {a.to}, a.envelope);
+        } else if constexpr (std::is_same_v<A, consensus::Broadcast>) {
+          std::vector<uint32_t> others;
+          for (uint32_t i = 0; i < n_; ++i) {
+            if (i != r.index) others.push_back(i);
+          }
+          send(r, std::move(others), a.envelope);
+        } else if constexpr (std::is_same_v<A, consensus::SetTimer>) {
+          const uint64_t gen = ++r.timer_generation[a.id];
+          schedule(now_ + a.delay_ms, TimerEvent{r.index, r.incarnation, a.id, gen});
+        } else if constexpr (std::is_same_v<A, consensus::CancelTimer>) {
+          ++r.timer_generation[a.id];
+        } else if constexpr (std::is_same_v<A, consensus::Persist>) {
+          for (auto& [k, v] : a.puts) r.persisted[k] = v;
+          for (const std::string& k : a.deletes) r.persisted.erase(k);
+          stats_.max_persisted_keys =
+              std::max<uint64_t>(stats_.max_persisted_keys, r.persisted.size());
+          // Heights above the executed one: proposals and votes within a window, committed
+          // blocks not yet executed; plus a handful of single records.
+          if (r.persisted.size() > 2 * r.config.window + 16) {
+            checker_->fail("replica " + std::to_string(r.index) + " persists " +
+                           std::to_string(r.persisted.size()) + " records: not bounded");
+          }
+        } else if constexpr (std::is_same_v<A, consensus::Deliver>) {
+          deliver_block(r, a, follow);
+        } else if constexpr (std::is_same_v<A, consensus::FetchBlocks>) {
+          if (!r.fetching) {
+            r.fetching = true;
+            schedule(now_ + net_rng_.between(5, 60), FetchEvent{r.index, r.incarnation, a});
+          }
+        } else if constexpr (std::is_same_v<A, consensus::Evidence>) {
+          ++stats_.evidence;
+          checker_->on_evidence(r.index, a);
+        } else if constexpr (std::is_same_v<A, consensus::Halt>) {
+          checker_->on_halt(r.index, a.reason);
+        }
+      },
+      action);
+}
+
+void Simulation::send(Replica& r, std::vector<uint32_t> destinations, const Envelope& env) {
+  std::vector<Wire> wire;
+  if (r.byzantine) {
+    ByzantineContext ctx{r.config, *r.signer, *r.rng, r.engine->view(),
+                         r.engine->committed_height()};
+    misbehave(*r.byzantine, ctx, destinations, env, wire);
+  } else {
+    checker_->on_honest_send(r.index, env);
+    for (uint32_t d : destinations) wire.push_back(Wire{d, env});
+  }
+  for (Wire& w : wire) {
+    ++stats_.messages;
+    checker_->on_wire(w.envelope);
+    if (w.to >= n_ || w.to == r.index || !reachable(r.index, w.to) ||
+        net_rng_.chance(loss_per_mille_) || in_drought(w)) {
+      ++stats_.dropped;
+      continue;
+    }
+    const int copies = net_rng_.chance(scenario_.duplicate_per_mille) ? 2 : 1;
+    for (int c = 0; c < copies; ++c) {
+      const uint64_t delay = net_rng_.between(scenario_.min_delay_ms, scenario_.max_delay_ms);
+      schedule(now_ + delay, MessageEvent{r.index, w.to, w.envelope});
+    }
+  }
+}
+
+void Simulation::store(Replica& r, const Block& block, const crypto::Hash& hash) {
+  const uint64_t height = r.chain.size() + 1;
+  checker_->on_stored(r.index, height, block, hash, r.chain_txs);
+  BlockHeader header;
+  header.ParseFromString(block.header());
+  const crypto::Hash prev_root =
+      r.chain.empty() ? crypto::sha256("sharechain-sim/genesis-state") : r.chain.back().root;
+  // The simulated state root: a hash chain over executed blocks, so replicas that executed the
+  // same blocks agree and any divergence shows.
+  StoredBlock s{block, hash, crypto::sha256(crypto::hash_bytes(prev_root) + crypto::hash_bytes(hash)),
+                header.timestamp_ms()};
+  r.chain.push_back(std::move(s));
+  if (auto txs = consensus::transaction_hashes(block)) r.chain_txs.insert(txs->begin(), txs->end());
+}
+
+void Simulation::deliver_block(Replica& r, const consensus::Deliver& d, Actions& follow) {
+  if (d.height <= r.last_delivered) {
+    checker_->fail("replica " + std::to_string(r.index) + " delivered height " +
+                   std::to_string(d.height) + " after " + std::to_string(r.last_delivered));
+    return;
+  }
+  r.last_delivered = d.height;
+  if (d.height <= r.chain.size()) {
+    // State transfer got there first (as in the node): it must be the same block.
+    if (r.chain[d.height - 1].hash != d.hash) {
+      checker_->fail("replica " + std::to_string(r.index) + " delivered a block at height " +
+                     std::to_string(d.height) + " other than the one it fetched");
+    }
+    return;
+  }
+  if (d.height != r.chain.size() + 1) {
+    checker_->fail("replica " + std::to_string(r.index) + " delivered height " +
+                   std::to_string(d.height) + " with its store at " +
+                   std::to_string(r.chain.size()));
+    return;
+  }
+  store(r, d.block, d.hash);
+  if (checker_->failed()) return;
+  Actions more = r.engine->on_executed(d.height, r.chain.back().root, clock(r));
+  follow.insert(follow.end(), std::make_move_iterator(more.begin()),
+                std::make_move_iterator(more.end()));
+}
+
+void Simulation::fetch(Replica& r, const consensus::FetchBlocks& f) {
+  r.fetching = false;
+  std::vector<uint32_t> sources = f.sources;
+  if (sources.empty()) {
+    for (uint32_t i = 0; i < n_; ++i) {
+      if (i != r.index) sources.push_back(i);
+    }
+  }
+  std::vector<crypto::Hash> txs;
+  size_t turn = 0;
+  for (uint64_t h = std::max<uint64_t>(f.from_height, r.chain.size() + 1); h <= f.to_height; ++h) {
+    const Replica* source = nullptr;
+    for (size_t i = 0; i < sources.size() && source == nullptr; ++i) {
+      const Replica& s = replicas_[sources[(turn + i) % sources.size()]];
+      if (s.up && s.index != r.index && reachable(s.index, r.index) && s.chain.size() >= h) {
+        source = &s;
+        turn = (turn + i) % sources.size();
+      }
+    }
+    if (source == nullptr) break;
+    Block block = source->chain[h - 1].block;
+    if (source->byzantine && r.rng->chance(300) && block.certificate().votes_size() > 0) {
+      block.mutable_certificate()->mutable_votes()->RemoveLast();  // a Byzantine source lies
+    }
+    BlockHeader header;
+    const crypto::Hash hash = consensus::block_hash(block);
+    const crypto::Hash prev = r.chain.empty() ? crypto::Hash{} : r.chain.back().hash;
+    if (!header.ParseFromString(block.header()) || header.height() != h ||
+        header.prev_hash() != crypto::hash_bytes(prev) ||
+        !consensus::verify_commit_certificate(r.config, block, *r.verifier)) {
+      break;  // the node drops a bad block and tries again later
+    }
+    store(r, block, hash);
+    if (checker_->failed()) return;
+    ++stats_.fetched_blocks;
+    if (auto t = consensus::transaction_hashes(block)) txs.insert(txs.end(), t->begin(), t->end());
+  }
+  trace("replica " + std::to_string(r.index) + " state transfer to height " +
+        std::to_string(r.chain.size()));
+  if (!txs.empty()) {
+    input(r, r.engine->on_transactions_committed(txs, clock(r)),
+          opt_.trace ? "transactions committed" : std::string());
+  }
+  if (!r.up) return;
+  const StoredBlock* last = r.chain.empty() ? nullptr : &r.chain.back();
+  input(r,
+        r.engine->on_state_transferred(
+            r.chain.size(), last ? last->hash : crypto::Hash{},
+            last ? last->root : crypto::sha256("sharechain-sim/genesis-state"),
+            last ? last->timestamp_ms : kEpochMs - 1000, clock(r)),
+        opt_.trace ? "state transferred" : std::string());
+}
+
+bool Simulation::in_drought(const Wire& w) {
+  if (healed_) return false;
+  std::optional<consensus::Message> m;
+  for (const DroughtPlan& d : scenario_.droughts) {
+    if (now_ < d.start_ms || now_ >= d.end_ms) continue;
+    if (std::find(d.victims.begin(), d.victims.end(), w.to) == d.victims.end()) continue;
+    if (!m) m = consensus::decode(w.envelope);
+    if (m && static_cast<int>(m->kind_case()) == d.kind && net_rng_.chance(d.per_mille)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Simulation::all_committed() const {
+  for (const Replica& r : replicas_) {
+    if (r.byzantine) continue;
+    if (!r.up || r.chain_txs.size() < submitted_.size()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Outcome simulate(const Options& options) {
+  Simulation sim(options);
+  return sim.run();
+}
+
+std::string replay_command(const Options& o) {
+  std::string cmd = "sharechain-sim --nodes " + std::to_string(o.nodes) + " --seeds " +
+                    std::to_string(o.seed) + ":1";
+  if (o.byzantine > 0) cmd += " --byzantine " + std::to_string(o.byzantine);
+  if (o.behaviour) cmd += " --behaviour " + std::string(behaviour_name(*o.behaviour));
+  if (o.real_crypto) cmd += " --real-crypto";
+  if (o.fault_ms != Options{}.fault_ms) cmd += " --fault-ms " + std::to_string(o.fault_ms);
+  if (o.liveness_bound_ms != Options{}.liveness_bound_ms) {
+    cmd += " --liveness-bound-ms " + std::to_string(o.liveness_bound_ms);
+  }
+  return cmd;
+}
+
+std::string check_options(const Options& o) {
+  if (o.nodes == 0 || o.nodes > 64) return "--nodes must be between 1 and 64";
+  if (o.byzantine > consensus::max_faulty(o.nodes)) {
+    return "--byzantine " + std::to_string(o.byzantine) + " exceeds f = " +
+           std::to_string(consensus::max_faulty(o.nodes)) + " for " + std::to_string(o.nodes) +
+           " validators: PBFT promises nothing then";
+  }
+  if (o.fault_ms < 100) return "--fault-ms must be at least 100";
+  return {};
+}
+
+}  // namespace sharechain::sim

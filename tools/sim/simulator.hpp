@@ -1,0 +1,68 @@
+// The deterministic discrete-event simulator for the consensus engine. One seed fixes the whole
+// run: the fault plan (scenario.hpp), every message delay, loss and duplicate, every Byzantine
+// lie. Real engines run unmodified; the simulator plays the node's part for them (performing
+// their actions in order, persisting, executing delivered blocks, transferring state) and checks
+// the invariants of checker.hpp after every event.
+//
+// Liveness: after the heal (all honest validators up, no partitions, no loss, at most f
+// Byzantine), every transaction any client submitted must be committed by every honest
+// validator within `liveness_bound_ms` of simulated time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "tools/sim/byzantine.hpp"
+
+namespace sharechain::sim {
+
+struct Options {
+  uint32_t nodes = 4;
+  uint32_t byzantine = 0;              // at most f = (nodes - 1) / 3
+  uint64_t seed = 1;
+  bool real_crypto = false;            // BIP340 keys instead of the fake signatures
+  std::optional<Behaviour> behaviour;  // of every Byzantine validator; drawn from the seed if unset
+  uint64_t fault_ms = 4000;
+  uint64_t liveness_bound_ms = 60000;
+  std::ostream* trace = nullptr;       // every event and action, when set
+};
+
+struct Stats {
+  uint64_t events = 0;
+  uint64_t messages = 0;           // put on the wire
+  uint64_t dropped = 0;            // lost, partitioned or addressed to a crashed validator
+  uint64_t blocks = 0;             // highest height any replica stored
+  uint64_t transactions = 0;       // submitted by clients
+  uint64_t views = 0;              // highest view any honest replica reached
+  uint64_t view_changes = 0;       // started, summed over honest replicas and incarnations
+  uint64_t crashes = 0;
+  uint64_t fetched_blocks = 0;     // stored through state transfer
+  uint64_t evidence = 0;
+  uint64_t new_views = 0;          // distinct NEW-VIEW messages sent
+  uint64_t reproposals = 0;        // ... whose proofs held a prepared certificate
+  uint64_t contested = 0;          // ... whose proofs held prepared certificates for two blocks
+  uint64_t max_persisted_keys = 0;
+  uint64_t heal_ms = 0;
+  uint64_t recovered_ms = 0;       // from the heal until every transaction was everywhere
+  uint64_t end_ms = 0;
+};
+
+struct Outcome {
+  bool ok = true;
+  std::string violation;
+  uint64_t violation_ms = 0;
+  std::string scenario;
+  Stats stats;
+};
+
+Outcome simulate(const Options& options);
+
+// The command line that replays `options` (one seed).
+std::string replay_command(const Options& options);
+
+// Sanity limits on options; an error message, or empty when usable.
+std::string check_options(const Options& options);
+
+}  // namespace sharechain::sim
