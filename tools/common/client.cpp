@@ -51,9 +51,15 @@ Failure failure_from_grpc(const grpc::Status& status, std::string_view node_addr
   return Failure::refused(message);
 }
 
-NodeClient::NodeClient(std::string address, std::chrono::milliseconds timeout)
+NodeClient::NodeClient(std::string address, std::chrono::milliseconds timeout,
+                       Connection connection)
     : address_(std::move(address)), timeout_(timeout) {
   grpc::ChannelArguments args;
+  if (connection == Connection::kPrivate) {
+    // Channels to one address share their connection process-wide, and with it its retry
+    // back-off; a private one starts afresh and tries to connect at once.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  }
   // A wallet talks to one node directly; an http_proxy set for other programs must not apply.
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
   // Blocks of up to 4 MiB travel with their receipts; leave generous room.

@@ -31,9 +31,14 @@ Failure failure_from_grpc(const grpc::Status& status, std::string_view node_addr
 
 class NodeClient {
  public:
+  // kPrivate: a connection of this client's own, with no retry back-off inherited from earlier
+  // failed attempts of other clients; for polling a node that is still starting.
+  enum class Connection { kShared, kPrivate };
+
   // Plaintext channel (the client API is plaintext on loopback); no proxy from the environment.
   // `timeout` bounds every unary call.
-  NodeClient(std::string address, std::chrono::milliseconds timeout);
+  NodeClient(std::string address, std::chrono::milliseconds timeout,
+             Connection connection = Connection::kShared);
 
   const std::string& address() const { return address_; }
   std::chrono::milliseconds timeout() const { return timeout_; }

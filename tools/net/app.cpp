@@ -1,0 +1,93 @@
+#include "tools/net/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <functional>
+#include <memory>
+
+#include "tools/common/cli.hpp"
+#include "tools/common/outcome.hpp"
+#include "tools/common/render.hpp"
+#include "tools/net/commands.hpp"
+
+#ifndef SHARECHAIN_VERSION
+#define SHARECHAIN_VERSION "unknown"
+#endif
+
+namespace sharechain::net {
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CommandContext ctx{out, err};
+  CLI::App app{"Generate, start, stop and inspect a local ShareChain cluster.", "sharechain-net"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sharechain-net " SHARECHAIN_VERSION);
+  app.add_flag("--json", ctx.json, "print one JSON object on stdout");
+  int exit_code = tools::kExitOk;
+  auto on_run = [&exit_code](CLI::App* cmd, std::function<int()> body) {
+    cmd->callback([&exit_code, body = std::move(body)] { exit_code = body(); });
+  };
+
+  InitOptions init;
+  {
+    CLI::App* cmd = app.add_subcommand(
+        "init", "write genesis, node configs and keys, and a keystore for an N-node cluster");
+    cmd->add_option("--nodes", init.nodes, "number of validators")
+        ->capture_default_str()
+        ->check(tools::decimal(1, kMaxNodes));
+    cmd->add_option("--dir", init.dir, "cluster folder (created if missing)")->required();
+    cmd->add_option("--base-port", init.base_port,
+                    "node i listens on P+10i (client API), P+10i+1 (peers), P+10i+2 (metrics)")
+        ->capture_default_str()
+        ->check(tools::decimal(1, 65535));
+    cmd->add_option("--chain-id", init.chain_id, "chain id")->capture_default_str();
+    cmd->add_flag("--force", init.force,
+                  "replace a cluster already in --dir (deletes its keys and its nodes' data)");
+    cmd->add_flag("--tls", init.tls, "mutual TLS between peers, with a CA made for this cluster");
+    on_run(cmd, [&] { return run_init(ctx, init); });
+  }
+  StartOptions start;
+  {
+    CLI::App* cmd = app.add_subcommand("start", "start every node that is not running and wait until each serves");
+    cmd->add_option("--dir", start.dir, "cluster folder")->required();
+    cmd->add_option("--bin", start.bin,
+                    "sharechaind to run (default: $SHARECHAIND, next to this program, the build "
+                    "tree's node/sharechaind, then $PATH)");
+    cmd->add_option("--wait", start.wait_s, "seconds to wait for the nodes to answer")
+        ->capture_default_str()
+        ->check(tools::decimal(1, 3600));
+    on_run(cmd, [&] { return run_start(ctx, start); });
+  }
+  StopOptions stop;
+  {
+    CLI::App* cmd = app.add_subcommand("stop", "stop every running node (SIGTERM, then SIGKILL)");
+    cmd->add_option("--dir", stop.dir, "cluster folder")->required();
+    cmd->add_option("--grace", stop.grace_s, "seconds between SIGTERM and SIGKILL")
+        ->capture_default_str()
+        ->check(tools::decimal(0, 3600));
+    on_run(cmd, [&] { return run_stop(ctx, stop); });
+  }
+  StatusOptions status;
+  {
+    CLI::App* cmd = app.add_subcommand("status", "show each node's address, process, height, view and peers");
+    cmd->add_option("--dir", status.dir, "cluster folder")->required();
+    cmd->add_option("--timeout", status.timeout_ms, "milliseconds to wait for each node's answer")
+        ->capture_default_str()
+        ->check(tools::decimal(1, 600'000));
+    on_run(cmd, [&] { return run_status(ctx, status); });
+  }
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return code == 0 ? tools::kExitOk : tools::kExitUsage;
+  } catch (const std::exception& e) {
+    err << "error: " << e.what() << "\n";
+    return tools::kExitRefused;
+  }
+  return exit_code;
+}
+
+}  // namespace sharechain::net

@@ -1,0 +1,73 @@
+// `sharechain-net init`: everything a local cluster needs on disk (see layout.hpp for where).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "proto/crypto.hpp"
+#include "sharechain/types.pb.h"
+#include "tools/common/keystore.hpp"
+#include "tools/common/outcome.hpp"
+#include "tools/net/layout.hpp"
+
+namespace sharechain::net {
+
+inline constexpr std::string_view kDefaultChainId = "sharechain-local";
+// 1,000,000 credits: enough for any local demo or load test to never run dry.
+inline constexpr std::uint64_t kUserBalance = 100'000'000;
+
+struct InitOptions {
+  std::filesystem::path dir;
+  std::uint32_t nodes = 4;
+  std::uint32_t base_port = kDefaultBasePort;
+  std::string chain_id = std::string(kDefaultChainId);
+  bool force = false;  // replace an existing cluster in `dir` (its nodes must be stopped)
+  bool tls = false;    // mutual TLS between peers, with a CA made for this cluster
+  std::uint64_t scrypt_n = tools::kLightScryptN;  // cost of the keystore files
+};
+
+// One key of the cluster keystore as the genesis names it.
+struct ClusterAccount {
+  std::string name;          // key name, e.g. "user1"
+  std::vector<std::string> roles;
+  std::string organisation;  // attesters only
+  std::uint64_t balance = 0;
+};
+
+// The keystore accounts a cluster starts with, in genesis order: operator, dataserver,
+// attester1..3 (with their organisations), user1..4 (funded).
+std::vector<ClusterAccount> cluster_accounts();
+
+struct InitReport {
+  ClusterPaths paths;
+  std::string chain_id;
+  std::vector<NodeLayout> nodes;
+  std::vector<std::string> validator_addresses;  // formatted, by validator index
+  std::vector<tools::KeyInfo> keys;               // the keystore, in cluster_accounts() order
+  bool tls = false;
+};
+
+// The genesis of a cluster: `validators` are node keys by index (named node<i>, each also an
+// account with the validator role), `keys` are the keystore keys matching `accounts` one to one.
+Genesis build_genesis(std::string_view chain_id, std::uint64_t genesis_time_ms,
+                      const std::vector<crypto::PrivateKey>& validators,
+                      const std::vector<ClusterAccount>& accounts,
+                      const std::vector<tools::KeyInfo>& keys);
+
+// The protobuf JSON mapping of `genesis`, proto field names kept (what sharechaind parses).
+std::string genesis_to_json(const Genesis& genesis);
+
+// node<i>/config.toml: `node` listens where its layout says and dials every other node.
+std::string render_config(const NodeLayout& node, const std::vector<NodeLayout>& all, bool tls);
+
+// node<i>/node_key.json: name, public_key, address, secret_key (hex).
+std::string render_node_key(std::string_view name, const crypto::PrivateKey& key);
+
+// Writes the cluster. Refuses (usage error) when `dir` already holds one, unless options.force,
+// in which case the old cluster's generated files and node folders (with their data) are
+// removed first; refuses even with force while one of its nodes is running.
+tools::Outcome<InitReport> init_cluster(const InitOptions& options);
+
+}  // namespace sharechain::net

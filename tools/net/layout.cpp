@@ -1,0 +1,90 @@
+#include "tools/net/layout.hpp"
+
+#include <system_error>
+#include <toml.hpp>
+
+namespace sharechain::net {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string loopback(std::uint32_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+// One "host:port" string of a config table; `fallback` when the table or key is absent, which
+// is also what the daemon does.
+std::string listen_of(const toml::value& root, const char* table, const std::string& fallback) {
+  if (!root.contains(table)) return fallback;
+  const toml::value& t = root.at(table);
+  if (!t.is_table() || !t.contains("listen")) return fallback;
+  return toml::get<std::string>(t.at("listen"));
+}
+
+}  // namespace
+
+ClusterPaths::ClusterPaths(const fs::path& cluster_dir)
+    // absolute() rather than canonical(): the folder may not exist yet, and the daemons' command
+    // lines should show the path the operator typed, not one with symlinks resolved.
+    : dir(fs::absolute(cluster_dir).lexically_normal()) {
+  // "/tmp/x/" normalises to "/tmp/x/"; drop the empty last element so joins read "/tmp/x/node0".
+  if (dir.has_parent_path() && dir.filename().empty()) dir = dir.parent_path();
+}
+
+fs::path ClusterPaths::node_dir(std::uint32_t index) const {
+  return dir / ("node" + std::to_string(index));
+}
+
+NodeLayout planned_node(const ClusterPaths& paths, std::uint32_t index, std::uint32_t base_port) {
+  NodeLayout n;
+  n.index = index;
+  n.name = "node" + std::to_string(index);
+  n.dir = paths.node_dir(index);
+  const std::uint32_t port = base_port + kPortStride * index;
+  n.api_address = loopback(port);
+  n.p2p_address = loopback(port + 1);
+  n.metrics_address = loopback(port + 2);
+  return n;
+}
+
+Status check_port_plan(std::uint32_t nodes, std::uint32_t base_port) {
+  if (nodes < 1 || nodes > kMaxNodes) {
+    return Status::invalid_argument("--nodes must be from 1 to " + std::to_string(kMaxNodes) + ", got " +
+                                    std::to_string(nodes));
+  }
+  const std::uint64_t highest = std::uint64_t{base_port} + std::uint64_t{kPortStride} * (nodes - 1) + 2;
+  if (base_port < 1 || highest > 65535) {
+    return Status::invalid_argument("--base-port " + std::to_string(base_port) + " with " +
+                                    std::to_string(nodes) + " nodes needs ports up to " +
+                                    std::to_string(highest) + "; ports end at 65535");
+  }
+  return Status::ok();
+}
+
+Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths) {
+  std::vector<NodeLayout> nodes;
+  std::error_code ec;
+  for (std::uint32_t i = 0; i < kMaxNodes; ++i) {
+    NodeLayout n = planned_node(paths, i, kDefaultBasePort);
+    if (!fs::exists(n.config_file(), ec)) break;
+    try {
+      const toml::value root = toml::parse(n.config_file().string());
+      n.api_address = listen_of(root, "api", n.api_address);
+      n.p2p_address = listen_of(root, "p2p", n.p2p_address);
+      n.metrics_address = listen_of(root, "metrics", n.metrics_address);
+      if (root.contains("node") && root.at("node").contains("name")) {
+        n.name = toml::get<std::string>(root.at("node").at("name"));
+      }
+    } catch (const std::exception& e) {
+      return Status::invalid_argument("cannot read " + n.config_file().string() + ": " + e.what());
+    }
+    nodes.push_back(std::move(n));
+  }
+  if (nodes.empty()) {
+    return Status::failed_precondition(paths.dir.string() +
+                                       " is not a cluster folder (no node0/config.toml); create one "
+                                       "with `sharechain-net init --nodes N --dir " +
+                                       paths.dir.string() + "`");
+  }
+  return nodes;
+}
+
+}  // namespace sharechain::net

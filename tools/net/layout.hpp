@@ -1,0 +1,69 @@
+// Where a local cluster keeps its files and which ports its nodes use.
+//
+//   DIR/genesis.json            the chain's genesis (shared by every node)
+//   DIR/passphrase              the keystore passphrase (0600)
+//   DIR/keystore/               operator, dataserver, attester1..3, user1..4 (0700)
+//   DIR/tls/ca.pem, ca.key      the cluster CA (with --tls)
+//   DIR/node<i>/config.toml     what sharechaind reads; paths in it are relative to node<i>/
+//   DIR/node<i>/node_key.json   the validator secret (0600)
+//   DIR/node<i>/data/           the node's database
+//   DIR/node<i>/tls/            node.pem, node.key (with --tls)
+//   DIR/node<i>/sharechaind.pid and node.log, written by `sharechain-net start`
+//
+// Node i listens on base+10i (client API), base+10i+1 (peers) and base+10i+2 (metrics).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "proto/status.hpp"
+
+namespace sharechain::net {
+
+inline constexpr std::uint32_t kDefaultBasePort = 26600;
+inline constexpr std::uint32_t kPortStride = 10;
+inline constexpr std::uint32_t kMaxNodes = 100;
+
+struct NodeLayout {
+  std::uint32_t index = 0;
+  std::string name;                     // "node<i>"
+  std::filesystem::path dir;            // DIR/node<i>
+  std::string api_address;              // host:port of the client API
+  std::string p2p_address;
+  std::string metrics_address;
+
+  std::filesystem::path config_file() const { return dir / "config.toml"; }
+  std::filesystem::path key_file() const { return dir / "node_key.json"; }
+  std::filesystem::path data_dir() const { return dir / "data"; }
+  std::filesystem::path pid_file() const { return dir / "sharechaind.pid"; }
+  std::filesystem::path log_file() const { return dir / "node.log"; }
+  std::filesystem::path tls_dir() const { return dir / "tls"; }
+};
+
+struct ClusterPaths {
+  std::filesystem::path dir;  // absolute and normalised
+
+  explicit ClusterPaths(const std::filesystem::path& cluster_dir);
+
+  std::filesystem::path genesis() const { return dir / "genesis.json"; }
+  std::filesystem::path passphrase() const { return dir / "passphrase"; }
+  std::filesystem::path keystore() const { return dir / "keystore"; }
+  std::filesystem::path tls_dir() const { return dir / "tls"; }
+  std::filesystem::path node_dir(std::uint32_t index) const;
+};
+
+// The layout `init` gives node i of a cluster in `paths.dir` on 127.0.0.1.
+NodeLayout planned_node(const ClusterPaths& paths, std::uint32_t index, std::uint32_t base_port);
+
+// INVALID_ARGUMENT unless 1 <= nodes <= kMaxNodes and every port of every node fits in 1..65535.
+Status check_port_plan(std::uint32_t nodes, std::uint32_t base_port);
+
+// The nodes an existing cluster folder holds: node0, node1, ... up to the first index without a
+// config.toml, with the addresses read from each config.toml (so a hand-edited port is
+// honoured). FAILED_PRECONDITION naming DIR when there is no node0/config.toml;
+// INVALID_ARGUMENT when a config does not parse.
+Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths);
+
+}  // namespace sharechain::net
