@@ -4,8 +4,8 @@
 #include <map>
 
 #include "contracts/amounts.hpp"
-#include "contracts/encoding.hpp"
 #include "contracts/assets/assets.hpp"
+#include "contracts/encoding.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/overlay.hpp"
 #include "contracts/revenue/revenue.hpp"
@@ -22,14 +22,19 @@ const Hooks& default_hooks() {
 
 Outcome dispatch(TxContext& ctx, const TransactionBody& body) {
   switch (body.call_case()) {
-    case TransactionBody::kLedger: return ledger::execute(ctx, body.ledger());
-    case TransactionBody::kAssets: return assets::execute(ctx, body.assets());
-    case TransactionBody::kUsage: return usage::execute(ctx, body.usage());
-    case TransactionBody::kRevenue: return revenue::execute(ctx, body.revenue());
+    case TransactionBody::kLedger:
+      return ledger::execute(ctx, body.ledger());
+    case TransactionBody::kAssets:
+      return assets::execute(ctx, body.assets());
+    case TransactionBody::kUsage:
+      return usage::execute(ctx, body.usage());
+    case TransactionBody::kRevenue:
+      return revenue::execute(ctx, body.revenue());
     case TransactionBody::kFinancing:
     case TransactionBody::kVehicles:
       return Refusal::invalid("this contract is not available on this chain yet");
-    case TransactionBody::CALL_NOT_SET: break;
+    case TransactionBody::CALL_NOT_SET:
+      break;
   }
   return Refusal::invalid("the transaction calls no contract");
 }
@@ -62,17 +67,16 @@ BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
     }
     if (body.expires_at_height() != 0 && body.expires_at_height() < ctx.height) {
       r.set_status(RECEIPT_EXPIRED);
-      r.set_error("the transaction expired at height " +
-                  std::to_string(body.expires_at_height()) + "; this block is height " +
-                  std::to_string(ctx.height));
+      r.set_error("the transaction expired at height " + std::to_string(body.expires_at_height()) +
+                  "; this block is height " + std::to_string(ctx.height));
       continue;
     }
     std::uint64_t expected = ledger::next_nonce(block, tx.sender);
     if (body.nonce() != expected) {
       r.set_status(RECEIPT_BAD_NONCE);
       r.set_error("nonce " + std::to_string(body.nonce()) + " is not the next nonce of " +
-                  show_address(tx.sender) + ": expected " + std::to_string(expected) +
-                  ", got " + std::to_string(body.nonce()));
+                  show_address(tx.sender) + ": expected " + std::to_string(expected) + ", got " +
+                  std::to_string(body.nonce()));
       continue;
     }
     if (expected == std::numeric_limits<std::uint64_t>::max()) {

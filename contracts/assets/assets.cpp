@@ -27,10 +27,14 @@ bool valid_token(std::string_view s) {
 
 std::string kind_name(pb::AssetKind kind) {
   switch (kind) {
-    case pb::MAINTENANCE_STATION: return "maintenance station";
-    case pb::PARKING_SPACE: return "parking space";
-    case pb::CHARGING_PILE: return "charging pile";
-    default: return "unknown";
+    case pb::MAINTENANCE_STATION:
+      return "maintenance station";
+    case pb::PARKING_SPACE:
+      return "parking space";
+    case pb::CHARGING_PILE:
+      return "charging pile";
+    default:
+      return "unknown";
   }
 }
 
@@ -50,8 +54,9 @@ Outcome validate_spec(const pb::AssetSpec& s) {
     return Refusal::invalid("the capacity (users served at once) must be 1 to 10,000");
   }
   if (s.investment_cost() == 0) {
-    return Refusal::invalid("the investment cost must be greater than zero: it is the basis "
-                            "of the asset's return on investment");
+    return Refusal::invalid(
+        "the investment cost must be greater than zero: it is the basis "
+        "of the asset's return on investment");
   }
   if (s.equipment_size() > 64) return Refusal::invalid("at most 64 equipment entries");
   std::set<std::string> types;
@@ -88,14 +93,16 @@ Outcome do_register(TxContext& ctx, const pb::RegisterAsset& r) {
     SC_TRY(ledger::require_role(ctx.state(), ctx.sender(), ledger::kDataServer,
                                 "registering an asset on an owner's behalf"));
     if (r.has_spec()) {
-      return Refusal::invalid("with an owner's consent the specification travels inside the "
-                              "consent; leave the spec field empty");
+      return Refusal::invalid(
+          "with an owner's consent the specification travels inside the "
+          "consent; leave the spec field empty");
     }
     const pb::OwnerConsent& c = r.consent();
     if (c.public_key().size() != crypto::kPublicKeySize ||
         c.signature().size() != crypto::kSignatureSize) {
-      return Refusal::invalid("the owner's consent needs a 32-byte public key and a 64-byte "
-                              "signature");
+      return Refusal::invalid(
+          "the owner's consent needs a 32-byte public key and a 64-byte "
+          "signature");
     }
     crypto::Hash digest = consent_digest(ctx.chain_id(), c.spec());
     if (!crypto::verify(c.public_key(), digest, c.signature())) {
@@ -174,8 +181,8 @@ Outcome do_transfer(TxContext& ctx, const pb::TransferAsset& t) {
   auto a = require_asset(ctx.state(), t.asset_id());
   if (!a.is_ok()) return a.refusal();
   if (a->owner() != ctx.sender()) {
-    return Refusal::denied("only the owner " + show_address(a->owner()) +
-                           " may transfer asset " + show_id(t.asset_id()));
+    return Refusal::denied("only the owner " + show_address(a->owner()) + " may transfer asset " +
+                           show_id(t.asset_id()));
   }
   if (a->status() != pb::ASSET_ACTIVE) return Refusal::precondition("the asset is retired");
   if (!is_address(t.new_owner())) {
@@ -227,8 +234,7 @@ Outcome do_retire(TxContext& ctx, const pb::RetireAsset& r) {
   if (r.reason().size() > 256) return Refusal::invalid("the reason exceeds 256 bytes");
   a->set_status(pb::ASSET_RETIRED);
   add_history(ctx, *a, "retired", "", "", "", r.reason());
-  ctx.emit(kContract, "AssetRetired",
-           {{"asset", show_id(r.asset_id())}, {"reason", r.reason()}});
+  ctx.emit(kContract, "AssetRetired", {{"asset", show_id(r.asset_id())}, {"reason", r.reason()}});
   return Outcome::ok();
 }
 
@@ -321,11 +327,16 @@ Outcome add_investor_income(TxContext& ctx, std::string_view asset_id, std::uint
 
 Outcome execute(TxContext& ctx, const pb::Call& call) {
   switch (call.action_case()) {
-    case pb::Call::kRegister: return do_register(ctx, call.register_());
-    case pb::Call::kVerifyOwnership: return do_verify(ctx, call.verify_ownership());
-    case pb::Call::kTransfer: return do_transfer(ctx, call.transfer());
-    case pb::Call::kRetire: return do_retire(ctx, call.retire());
-    case pb::Call::ACTION_NOT_SET: break;
+    case pb::Call::kRegister:
+      return do_register(ctx, call.register_());
+    case pb::Call::kVerifyOwnership:
+      return do_verify(ctx, call.verify_ownership());
+    case pb::Call::kTransfer:
+      return do_transfer(ctx, call.transfer());
+    case pb::Call::kRetire:
+      return do_retire(ctx, call.retire());
+    case pb::Call::ACTION_NOT_SET:
+      break;
   }
   return Refusal::invalid("the assets call names no action");
 }
@@ -371,7 +382,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
       });
       return out;
     }
-    case pb::Query::QUERY_NOT_SET: break;
+    case pb::Query::QUERY_NOT_SET:
+      break;
   }
   return Status::invalid_argument("the assets query names no query");
 }

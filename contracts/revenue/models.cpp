@@ -54,8 +54,9 @@ Outcome validate_terms(const pb::ModelTerms& t) {
   }
   SC_TRY(check_shares(shares));
   if (t.settlement_period_ms() != 0 && t.settlement_period_ms() < kMinPeriodMs) {
-    return Refusal::invalid("a settlement period is 0 (split every payment) or at least "
-                            "one minute");
+    return Refusal::invalid(
+        "a settlement period is 0 (split every payment) or at least "
+        "one minute");
   }
   return Outcome::ok();
 }
@@ -86,8 +87,8 @@ std::string describe_changes(const pb::ModelTerms& before, const pb::ModelTerms&
     } else {
       if (q->share_bps() != p.share_bps()) {
         changes.push_back("share of " + show_address(p.account()) + " " +
-                          std::to_string(p.share_bps()) + " -> " +
-                          std::to_string(q->share_bps()) + " bps");
+                          std::to_string(p.share_bps()) + " -> " + std::to_string(q->share_bps()) +
+                          " bps");
       }
       if (q->payout() != p.payout()) {
         changes.push_back("payout of " + show_address(p.account()) + " changed");
@@ -145,8 +146,8 @@ std::vector<Recipient> recipients_of(const pb::ModelTerms& t) {
 Outcome settle_pot(TxContext& ctx, pb::Model& m) {
   std::uint64_t amount = ledger::balance_of(ctx.state(), m.pot());
   if (amount == 0) return Outcome::ok();
-  auto parts = distribute(ctx, m.pot(), amount, recipients_of(m.terms()),
-                          {"model", m.id(), "", ""});
+  auto parts =
+      distribute(ctx, m.pot(), amount, recipients_of(m.terms()), {"model", m.id(), "", ""});
   if (!parts.is_ok()) return parts.refusal();
   return Outcome::ok();
 }
@@ -228,8 +229,8 @@ Outcome do_confirm(TxContext& ctx, const pb::ConfirmModel& c) {
   }
   if (c.version() != m->version()) {
     return Refusal::precondition("version " + std::to_string(c.version()) +
-                                 " is not the current version " +
-                                 std::to_string(m->version()) + "; review the latest edit");
+                                 " is not the current version " + std::to_string(m->version()) +
+                                 "; review the latest edit");
   }
   if (m->status() == pb::ACTIVE) {
     return Refusal::exists("split model " + show_id(c.model_id()) + " is already active");
@@ -290,8 +291,10 @@ Outcome do_settle(TxContext& ctx, const pb::SettleModel& s) {
   }
   auto due = checked_add(m->last_settled_at_ms(), m->terms().settlement_period_ms());
   if (!due || ctx.now_ms() < *due) {
-    return Refusal::precondition("the settlement period has not passed: the next settlement "
-                                 "is due at " + (due ? std::to_string(*due) : "never") + " ms");
+    return Refusal::precondition(
+        "the settlement period has not passed: the next settlement "
+        "is due at " +
+        (due ? std::to_string(*due) : "never") + " ms");
   }
   std::uint64_t amount = ledger::balance_of(ctx.state(), m->pot());
   if (amount == 0) return Refusal::precondition("no income awaits settlement");
@@ -307,12 +310,18 @@ Outcome do_settle(TxContext& ctx, const pb::SettleModel& s) {
 
 Outcome execute(TxContext& ctx, const pb::Call& call) {
   switch (call.action_case()) {
-    case pb::Call::kPropose: return do_propose(ctx, call.propose());
-    case pb::Call::kEdit: return do_edit(ctx, call.edit());
-    case pb::Call::kConfirm: return do_confirm(ctx, call.confirm());
-    case pb::Call::kRoute: return do_route(ctx, call.route());
-    case pb::Call::kSettle: return do_settle(ctx, call.settle());
-    case pb::Call::ACTION_NOT_SET: break;
+    case pb::Call::kPropose:
+      return do_propose(ctx, call.propose());
+    case pb::Call::kEdit:
+      return do_edit(ctx, call.edit());
+    case pb::Call::kConfirm:
+      return do_confirm(ctx, call.confirm());
+    case pb::Call::kRoute:
+      return do_route(ctx, call.route());
+    case pb::Call::kSettle:
+      return do_settle(ctx, call.settle());
+    case pb::Call::ACTION_NOT_SET:
+      break;
   }
   return Refusal::invalid("the revenue call names no action");
 }
@@ -323,9 +332,9 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
     case pb::Query::kModel: {
       auto m = require_model(state, q.model().model_id());
       if (!m.is_ok()) {
-        return Status(m.refusal().status == RECEIPT_NOT_FOUND ? Code::kNotFound
-                                                              : Code::kInvalidArgument,
-                      m.refusal().message);
+        return Status(
+            m.refusal().status == RECEIPT_NOT_FOUND ? Code::kNotFound : Code::kInvalidArgument,
+            m.refusal().message);
       }
       *out.mutable_model() = *m;
       return out;
@@ -365,7 +374,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
       for (auto v : *parts) out.mutable_preview_split()->add_parts(v);
       return out;
     }
-    case pb::Query::QUERY_NOT_SET: break;
+    case pb::Query::QUERY_NOT_SET:
+      break;
   }
   return Status::invalid_argument("the revenue query names no query");
 }

@@ -107,10 +107,9 @@ Outcome amend(TxContext& ctx, const pb::AmendAgreement& m) {
     return Refusal::precondition("agreement " + show_id(a->id()) + " is terminated");
   }
   if (m.base_version() != a->version()) {
-    return Refusal::precondition("the amendment is based on version " +
-                                 std::to_string(m.base_version()) + " but agreement " +
-                                 show_id(a->id()) + " is at version " +
-                                 std::to_string(a->version()));
+    return Refusal::precondition(
+        "the amendment is based on version " + std::to_string(m.base_version()) +
+        " but agreement " + show_id(a->id()) + " is at version " + std::to_string(a->version()));
   }
   SC_TRY(validate_terms(ctx.state(), a->asset_id(), m.terms()));
   // Income accumulated under the old sharing rule is split by that rule before it changes.
@@ -263,10 +262,11 @@ Outcome settle(TxContext& ctx, const pb::SettleAgreement& s) {
   }
   auto due = checked_add(a->last_settled_at_ms(), a->terms().settlement_period_ms());
   if (!due || ctx.now_ms() < *due) {
-    return Refusal::precondition("the settlement period has not passed: the next settlement of "
-                                 "agreement " + show_id(a->id()) + " is due at " +
-                                 (due ? std::to_string(*due) : std::string("never")) +
-                                 " ms, the block time is " + std::to_string(ctx.now_ms()));
+    return Refusal::precondition(
+        "the settlement period has not passed: the next settlement of "
+        "agreement " +
+        show_id(a->id()) + " is due at " + (due ? std::to_string(*due) : std::string("never")) +
+        " ms, the block time is " + std::to_string(ctx.now_ms()));
   }
   if (ledger::balance_of(ctx.state(), a->pot()) == 0) {
     return Refusal::precondition("no income of agreement " + show_id(a->id()) +

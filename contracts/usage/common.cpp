@@ -37,29 +37,35 @@ bool valid_qualification(std::string_view s) {
 }
 
 Outcome validate_rules(const pb::ReservationRules& r) {
-  bool around_the_clock = r.open_minute() == 0 && (r.close_minute() == 0 || r.close_minute() == 1440);
+  bool around_the_clock =
+      r.open_minute() == 0 && (r.close_minute() == 0 || r.close_minute() == 1440);
   if (!around_the_clock && (r.open_minute() >= r.close_minute() || r.close_minute() > 1440)) {
-    return Refusal::invalid("bookable hours must satisfy open < close <= 1440 minutes after "
-                            "midnight UTC (0 and 1440 for around the clock)");
+    return Refusal::invalid(
+        "bookable hours must satisfy open < close <= 1440 minutes after "
+        "midnight UTC (0 and 1440 for around the clock)");
   }
   // Slots tile every day exactly, so a slot never straddles midnight.
   if (r.slot_ms() < kMinuteMs || r.slot_ms() > kDayMs || kDayMs % r.slot_ms() != 0 ||
       r.slot_ms() % kMinuteMs != 0) {
-    return Refusal::invalid("the slot length must be a whole number of minutes that divides a "
-                            "day (for example 15, 30 or 60 minutes)");
+    return Refusal::invalid(
+        "the slot length must be a whole number of minutes that divides a "
+        "day (for example 15, 30 or 60 minutes)");
   }
   if (r.max_length_ms() < r.slot_ms() || r.max_length_ms() > kMaxSpanMs) {
-    return Refusal::invalid("the maximum reservation length must be at least one slot and at "
-                            "most 30 days");
+    return Refusal::invalid(
+        "the maximum reservation length must be at least one slot and at "
+        "most 30 days");
   }
   if (r.cancellation_window_ms() > kMaxSpanMs) {
     return Refusal::invalid("the cancellation window is at most 30 days");
   }
   if (!r.required_qualification().empty() && !valid_qualification(r.required_qualification())) {
-    return Refusal::invalid("a required qualification is 1 to 64 lower-case letters, digits or "
-                            "'_'");
+    return Refusal::invalid(
+        "a required qualification is 1 to 64 lower-case letters, digits or "
+        "'_'");
   }
-  if (r.payment_due_ms() != 0 && (r.payment_due_ms() < kMinuteMs || r.payment_due_ms() > kMaxSpanMs)) {
+  if (r.payment_due_ms() != 0 &&
+      (r.payment_due_ms() < kMinuteMs || r.payment_due_ms() > kMaxSpanMs)) {
     return Refusal::invalid("the payment period is 0 (24 hours) or one minute to 30 days");
   }
   return Outcome::ok();
@@ -67,7 +73,9 @@ Outcome validate_rules(const pb::ReservationRules& r) {
 
 }  // namespace
 
-std::string agreement_key(std::string_view id) { return key(std::string_view("usage/agreement/"), id); }
+std::string agreement_key(std::string_view id) {
+  return key(std::string_view("usage/agreement/"), id);
+}
 std::string asset_agreement_key(std::string_view asset_id, std::string_view agreement_id) {
   return key(std::string_view("usage/asset_agreement/"), asset_id, agreement_id);
 }
@@ -120,7 +128,9 @@ Checked<pb::Session> require_session(const StateReader& state, std::string_view 
   return *s;
 }
 
-void save_agreement(Overlay& state, const pb::Agreement& a) { save(state, agreement_key(a.id()), a); }
+void save_agreement(Overlay& state, const pb::Agreement& a) {
+  save(state, agreement_key(a.id()), a);
+}
 void save_reservation(Overlay& state, const pb::Reservation& r) {
   save(state, reservation_key(r.id()), r);
 }
@@ -141,16 +151,22 @@ std::vector<revenue::Recipient> recipients_of(
 
 std::string status_name(pb::AgreementStatus s) {
   switch (s) {
-    case pb::PROPOSED: return "proposed (waiting for every partner to confirm)";
-    case pb::ACTIVE: return "active";
-    case pb::SUSPENDED: return "suspended";
-    case pb::TERMINATED: return "terminated";
-    default: return "unknown";
+    case pb::PROPOSED:
+      return "proposed (waiting for every partner to confirm)";
+    case pb::ACTIVE:
+      return "active";
+    case pb::SUSPENDED:
+      return "suspended";
+    case pb::TERMINATED:
+      return "terminated";
+    default:
+      return "unknown";
   }
 }
 
 std::uint64_t payment_due_ms(const pb::Terms& terms) {
-  return terms.rules().payment_due_ms() == 0 ? kDefaultPaymentDueMs : terms.rules().payment_due_ms();
+  return terms.rules().payment_due_ms() == 0 ? kDefaultPaymentDueMs
+                                             : terms.rules().payment_due_ms();
 }
 
 Outcome validate_terms(const StateReader& state, std::string_view asset_id,
@@ -229,7 +245,8 @@ Outcome validate_terms(const StateReader& state, std::string_view asset_id,
         return Refusal::invalid("PERIODIC settlement needs a period of at least one minute");
       }
       break;
-    default: return Refusal::invalid("unknown settlement kind");
+    default:
+      return Refusal::invalid("unknown settlement kind");
   }
   return Outcome::ok();
 }

@@ -12,7 +12,8 @@ namespace {
 
 Outcome require_awaiting_payment(const pb::Session& s) {
   switch (s.status()) {
-    case pb::AWAITING_PAYMENT: return Outcome::ok();
+    case pb::AWAITING_PAYMENT:
+      return Outcome::ok();
     case pb::PAID:
       return Refusal::exists("session " + show_id(s.id()) + " is already paid (at " +
                              std::to_string(s.paid_at_ms()) + " ms)");
@@ -67,8 +68,10 @@ Outcome pay_session(TxContext& ctx, const pb::PaySession& p) {
   std::uint64_t have = ledger::balance_of(ctx.state(), s->user());
   if (have < s->charge()) {
     return Refusal::funds("insufficient funds: " + show_address(s->user()) + " holds " +
-                          format_units(have) + " including the returned deposit, the session "
-                          "costs " + format_units(s->charge()));
+                          format_units(have) +
+                          " including the returned deposit, the session "
+                          "costs " +
+                          format_units(s->charge()));
   }
   auto payouts = take_income(ctx, *ag, s->user(), s->charge(), s->id(), s->partners(),
                              s->agreement_version() == ag->version());
@@ -176,10 +179,9 @@ Outcome raise_dispute(TxContext& ctx, const pb::RaiseDispute& d) {
   s->set_disputes(s->disputes() + 1);
   revenue::record_dispute_raised(ctx.state(), ctx.sender());
   save_session(ctx.state(), *s);
-  ctx.emit(kContract, "DisputeRaised",
-           {{"session", show_id(s->id())},
-            {"by", show_address(ctx.sender())},
-            {"reason", d.reason()}});
+  ctx.emit(
+      kContract, "DisputeRaised",
+      {{"session", show_id(s->id())}, {"by", show_address(ctx.sender())}, {"reason", d.reason()}});
   return Outcome::ok();
 }
 
@@ -193,8 +195,9 @@ Outcome resolve_dispute(TxContext& ctx, const pb::ResolveDispute& d) {
   }
   if (d.note().size() > 256) return Refusal::invalid("the note exceeds 256 bytes");
   if (!d.at_fault().empty() && d.at_fault() != s->user() && !is_session_partner(*s, d.at_fault())) {
-    return Refusal::invalid("the party at fault must be the session's user or one of its "
-                            "partners");
+    return Refusal::invalid(
+        "the party at fault must be the session's user or one of its "
+        "partners");
   }
   std::uint64_t before = s->charge();
   if (d.adjust()) {
@@ -204,9 +207,9 @@ Outcome resolve_dispute(TxContext& ctx, const pb::ResolveDispute& d) {
                                    "refund by transfer)");
     }
     if (d.adjusted_charge() > s->charge()) {
-      return Refusal::invalid("a resolution may only lower the charge: " +
-                              format_units(d.adjusted_charge()) + " exceeds " +
-                              format_units(s->charge()));
+      return Refusal::invalid(
+          "a resolution may only lower the charge: " + format_units(d.adjusted_charge()) +
+          " exceeds " + format_units(s->charge()));
     }
     s->set_charge(d.adjusted_charge());
   }

@@ -56,8 +56,8 @@ Outcome check_window(const pb::ReservationRules& rules, std::uint64_t start, std
 }
 
 // The most reservations of the asset in use at any instant of [start, end).
-std::uint32_t peak_overlap(const StateReader& state, std::string_view asset_id,
-                           std::uint64_t start, std::uint64_t end) {
+std::uint32_t peak_overlap(const StateReader& state, std::string_view asset_id, std::uint64_t start,
+                           std::uint64_t end) {
   std::map<std::uint64_t, std::int64_t> delta;
   std::string prefix = slot_prefix(asset_id);
   state.scan(prefix, [&](std::string_view k, std::string_view v) {
@@ -81,8 +81,7 @@ std::uint32_t peak_overlap(const StateReader& state, std::string_view asset_id,
 }
 
 // Pays a forfeited deposit to the partners as income of the agreement.
-Outcome forfeit_deposit(TxContext& ctx, pb::Reservation& r, pb::Agreement& a,
-                        std::uint64_t& fee) {
+Outcome forfeit_deposit(TxContext& ctx, pb::Reservation& r, pb::Agreement& a, std::uint64_t& fee) {
   fee = 0;
   if (r.deposit_hold().empty()) return Outcome::ok();
   auto h = ledger::find_hold(ctx.state(), r.deposit_hold());
@@ -122,14 +121,16 @@ Outcome reserve(TxContext& ctx, const pb::Reserve& r) {
   const pb::Terms& terms = a->terms();
   SC_TRY(check_window(terms.rules(), r.start_ms(), r.end_ms(), ctx.now_ms()));
 
-  if (r.item_ids_size() == 0) return Refusal::invalid("a reservation names at least one service item");
+  if (r.item_ids_size() == 0) {
+    return Refusal::invalid("a reservation names at least one service item");
+  }
   std::set<std::string> items;
   for (const auto& id : r.item_ids()) {
     bool offered = std::any_of(terms.items().begin(), terms.items().end(),
                                [&](const pb::ServiceItem& i) { return i.id() == id; });
     if (!offered) {
-      return Refusal::invalid("agreement " + show_id(a->id()) + " offers no service item \"" +
-                              id + "\"");
+      return Refusal::invalid("agreement " + show_id(a->id()) + " offers no service item \"" + id +
+                              "\"");
     }
     if (!items.insert(id).second) {
       return Refusal::invalid("service item \"" + id + "\" is named twice");
@@ -144,10 +145,10 @@ Outcome reserve(TxContext& ctx, const pb::Reserve& r) {
   std::uint32_t capacity = assets::capacity_of(*asset);
   std::uint32_t peak = peak_overlap(ctx.state(), a->asset_id(), r.start_ms(), r.end_ms());
   if (peak >= capacity) {
-    return Refusal::precondition(
-        "the window overlaps " + std::to_string(peak) + " existing reservation(s) of asset " +
-        show_id(a->asset_id()) + ", which serves " + std::to_string(capacity) +
-        " user(s) at a time; choose another window");
+    return Refusal::precondition("the window overlaps " + std::to_string(peak) +
+                                 " existing reservation(s) of asset " + show_id(a->asset_id()) +
+                                 ", which serves " + std::to_string(capacity) +
+                                 " user(s) at a time; choose another window");
   }
 
   pb::Reservation res;

@@ -28,20 +28,29 @@ std::string access_code(const std::string& tx_hash, const std::string& session_i
 
 std::string mode_name(pb::ChargingMode m) {
   switch (m) {
-    case pb::BY_AMOUNT: return "by_amount";
-    case pb::BY_TIME: return "by_time";
-    case pb::BY_ENERGY: return "by_energy";
-    case pb::UNTIL_FULL: return "until_full";
-    default: return "none";
+    case pb::BY_AMOUNT:
+      return "by_amount";
+    case pb::BY_TIME:
+      return "by_time";
+    case pb::BY_ENERGY:
+      return "by_energy";
+    case pb::UNTIL_FULL:
+      return "until_full";
+    default:
+      return "none";
   }
 }
 
 std::string end_kind_name(pb::EndKind k) {
   switch (k) {
-    case pb::END_NORMAL: return "normal";
-    case pb::END_BY_USER: return "by_user";
-    case pb::END_ABNORMAL: return "abnormal";
-    default: return "unspecified";
+    case pb::END_NORMAL:
+      return "normal";
+    case pb::END_BY_USER:
+      return "by_user";
+    case pb::END_ABNORMAL:
+      return "abnormal";
+    default:
+      return "unspecified";
   }
 }
 
@@ -65,8 +74,9 @@ Outcome check_mode(const apb::Asset& asset, const pb::RequestAccess& a) {
       if (a.limit() != 0) return Refusal::invalid("charging until full takes no limit");
       return Outcome::ok();
     default:
-      return Refusal::invalid("a charging pile needs a charging mode: by amount, by time, by "
-                              "energy or until full");
+      return Refusal::invalid(
+          "a charging pile needs a charging mode: by amount, by time, by "
+          "energy or until full");
   }
 }
 
@@ -141,10 +151,9 @@ Outcome request_access(TxContext& ctx, const pb::RequestAccess& a) {
     std::string what = blocking->status() == pb::AWAITING_PAYMENT
                            ? "awaits payment of " + format_units(blocking->charge())
                            : "is still in progress";
-    return Refusal::precondition("access refused: session " + show_id(blocking->id()) +
-                                 " of " + show_address(user) + " at asset " +
-                                 show_id(blocking->asset_id()) + " " + what +
-                                 "; settle it before starting another");
+    return Refusal::precondition("access refused: session " + show_id(blocking->id()) + " of " +
+                                 show_address(user) + " at asset " + show_id(blocking->asset_id()) +
+                                 " " + what + "; settle it before starting another");
   }
   SC_TRY(check_mode(*asset, a));
   if (!a.vehicle_vin().empty() && !valid_vin(a.vehicle_vin())) {
@@ -217,12 +226,14 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
 
   if (!data_server) {
     if (ctx.sender() != s->user()) {
-      return Refusal::denied("a session is ended by its user or by a data_server reporting the "
-                             "meter");
+      return Refusal::denied(
+          "a session is ended by its user or by a data_server reporting the "
+          "meter");
     }
     if (e.kind() != pb::END_BY_USER || e.metered_size() != 0) {
-      return Refusal::invalid("a user stops a session with kind END_BY_USER and no metering; "
-                              "the data server reports the meter");
+      return Refusal::invalid(
+          "a user stops a session with kind END_BY_USER and no metering; "
+          "the data server reports the meter");
     }
     if (s->status() != pb::OPEN) {
       return Refusal::precondition("session " + show_id(s->id()) + " is not in progress");
@@ -259,8 +270,8 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
 
   std::vector<pb::ServiceItem> items(s->items().begin(), s->items().end());
   std::vector<pb::Metered> metered(e.metered().begin(), e.metered().end());
-  auto charge = compute_charge(items, metered, s->mode(), s->limit(),
-                               s->ended_at_ms() - s->started_at_ms());
+  auto charge =
+      compute_charge(items, metered, s->mode(), s->limit(), s->ended_at_ms() - s->started_at_ms());
   if (!charge.is_ok()) return charge.refusal();
   s->clear_lines();
   for (const auto& l : charge->lines) *s->add_lines() = l;
@@ -302,8 +313,7 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
     SC_TRY(return_deposit(ctx, *s));
     mark_settled(ctx, *s);
     save_session(ctx.state(), *s);
-    ctx.emit(kContract, "SessionCompleted",
-             {{"session", show_id(s->id())}, {"charge", "0"}});
+    ctx.emit(kContract, "SessionCompleted", {{"session", show_id(s->id())}, {"charge", "0"}});
     return Outcome::ok();
   }
   auto ag = require_agreement(ctx.state(), s->agreement_id());

@@ -9,24 +9,42 @@ using namespace detail;
 
 Outcome execute(TxContext& ctx, const pb::Call& call) {
   switch (call.action_case()) {
-    case pb::Call::kPropose: return propose(ctx, call.propose());
-    case pb::Call::kAmend: return amend(ctx, call.amend());
-    case pb::Call::kConfirm: return confirm(ctx, call.confirm());
-    case pb::Call::kSuspend: return suspend(ctx, call.suspend());
-    case pb::Call::kTerminate: return terminate(ctx, call.terminate());
-    case pb::Call::kSettle: return settle(ctx, call.settle());
-    case pb::Call::kReserve: return reserve(ctx, call.reserve());
-    case pb::Call::kPayDeposit: return pay_deposit(ctx, call.pay_deposit());
-    case pb::Call::kCancel: return cancel(ctx, call.cancel());
-    case pb::Call::kExpire: return expire(ctx, call.expire());
-    case pb::Call::kAccess: return request_access(ctx, call.access());
-    case pb::Call::kEndSession: return end_session(ctx, call.end_session());
-    case pb::Call::kPay: return pay_session(ctx, call.pay());
-    case pb::Call::kRecordPayment: return record_payment(ctx, call.record_payment());
-    case pb::Call::kReportOverdue: return report_overdue(ctx, call.report_overdue());
-    case pb::Call::kDispute: return raise_dispute(ctx, call.dispute());
-    case pb::Call::kResolveDispute: return resolve_dispute(ctx, call.resolve_dispute());
-    case pb::Call::ACTION_NOT_SET: break;
+    case pb::Call::kPropose:
+      return propose(ctx, call.propose());
+    case pb::Call::kAmend:
+      return amend(ctx, call.amend());
+    case pb::Call::kConfirm:
+      return confirm(ctx, call.confirm());
+    case pb::Call::kSuspend:
+      return suspend(ctx, call.suspend());
+    case pb::Call::kTerminate:
+      return terminate(ctx, call.terminate());
+    case pb::Call::kSettle:
+      return settle(ctx, call.settle());
+    case pb::Call::kReserve:
+      return reserve(ctx, call.reserve());
+    case pb::Call::kPayDeposit:
+      return pay_deposit(ctx, call.pay_deposit());
+    case pb::Call::kCancel:
+      return cancel(ctx, call.cancel());
+    case pb::Call::kExpire:
+      return expire(ctx, call.expire());
+    case pb::Call::kAccess:
+      return request_access(ctx, call.access());
+    case pb::Call::kEndSession:
+      return end_session(ctx, call.end_session());
+    case pb::Call::kPay:
+      return pay_session(ctx, call.pay());
+    case pb::Call::kRecordPayment:
+      return record_payment(ctx, call.record_payment());
+    case pb::Call::kReportOverdue:
+      return report_overdue(ctx, call.report_overdue());
+    case pb::Call::kDispute:
+      return raise_dispute(ctx, call.dispute());
+    case pb::Call::kResolveDispute:
+      return resolve_dispute(ctx, call.resolve_dispute());
+    case pb::Call::ACTION_NOT_SET:
+      break;
   }
   return Refusal::invalid("the usage call names no action");
 }
@@ -74,8 +92,9 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
       const std::string& asset = q.reservations_of_asset().asset_id();
       if (!is_id(asset)) return Status::invalid_argument("an asset id is 16 bytes (32 hex digits)");
       auto* list = out.mutable_reservations();
-      collect<pb::Reservation>(state, slot_prefix(asset), &reservation_key,
-                               [&](pb::Reservation r) { *list->add_reservations() = std::move(r); });
+      collect<pb::Reservation>(state, slot_prefix(asset), &reservation_key, [&](pb::Reservation r) {
+        *list->add_reservations() = std::move(r);
+      });
       return out;
     }
     case pb::Query::kSession: {
@@ -103,7 +122,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
     case pb::Query::kVehicleSessions: {
       const std::string& vin = q.vehicle_sessions().vin();
       if (!valid_vin(vin)) {
-        return Status::invalid_argument("\"" + vin + "\" is not a 17-character vehicle "
+        return Status::invalid_argument("\"" + vin +
+                                        "\" is not a 17-character vehicle "
                                         "identification number");
       }
       auto* list = out.mutable_sessions();
@@ -111,7 +131,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
                            [&](pb::Session s) { *list->add_sessions() = std::move(s); });
       return out;
     }
-    case pb::Query::QUERY_NOT_SET: break;
+    case pb::Query::QUERY_NOT_SET:
+      break;
   }
   return Status::invalid_argument("the usage query names no query");
 }

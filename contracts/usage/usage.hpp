@@ -69,8 +69,7 @@ std::string status_name(pb::AgreementStatus s);
 std::uint64_t payment_due_ms(const pb::Terms& terms);
 
 // Validates terms for an asset: sharing rule, items, reservation rules, settlement.
-Outcome validate_terms(const StateReader& state, std::string_view asset_id,
-                       const pb::Terms& terms);
+Outcome validate_terms(const StateReader& state, std::string_view asset_id, const pb::Terms& terms);
 
 // Income of an agreement, which `from` holds: a PERIODIC agreement accumulates it in its pot
 // (unless it is terminated, or the session was agreed under an earlier version); otherwise it

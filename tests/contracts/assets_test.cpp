@@ -14,9 +14,10 @@
 //    cannot be transferred or retired again
 //  - queries: asset, history (every entry in order), assets of an owner, NOT_FOUND and
 //    INVALID_ARGUMENT for unknown and malformed ids
+#include "contracts/assets/assets.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "contracts/assets/assets.hpp"
 #include "usage_fixture.hpp"
 
 using namespace sharechain;
@@ -112,8 +113,8 @@ TEST_CASE("malformed asset specs are refused by field", "[contracts][assets]") {
       {"zero investment", [](apb::AssetSpec& s) { s.set_investment_cost(0); }, "investment cost"},
       {"station without equipment", [](apb::AssetSpec& s) { s.clear_equipment(); },
        "lists its equipment"},
-      {"duplicate equipment type",
-       [](apb::AssetSpec& s) { *s.add_equipment() = s.equipment(0); }, "listed twice"},
+      {"duplicate equipment type", [](apb::AssetSpec& s) { *s.add_equipment() = s.equipment(0); },
+       "listed twice"},
       {"bad equipment type", [](apb::AssetSpec& s) { s.mutable_equipment(0)->set_type("Lift!"); },
        "equipment type"},
       {"zero equipment count", [](apb::AssetSpec& s) { s.mutable_equipment(0)->set_count(0); },
@@ -256,8 +257,7 @@ TEST_CASE("retiring and transferring wait for live agreements to end", "[contrac
   auto r = must(w.chain.assets("operator", retire_call(w.asset)));
   CHECK(find_event(r, "AssetRetired") != nullptr);
   CHECK(asset_of(w.chain, w.asset).status() == apb::ASSET_RETIRED);
-  CHECK(w.chain.assets("investor", retire_call(w.asset)).status() ==
-        RECEIPT_FAILED_PRECONDITION);
+  CHECK(w.chain.assets("investor", retire_call(w.asset)).status() == RECEIPT_FAILED_PRECONDITION);
   CHECK(w.chain.assets("investor", transfer_asset_call(w.asset, "driver")).status() ==
         RECEIPT_FAILED_PRECONDITION);
   // A retired asset cannot be offered again.

@@ -10,9 +10,10 @@
 //  - queries: role holders, issue record, supply, holds
 //  - verify_supply: holds on a consistent chain; names a balance, an escrow or a hold that
 //    breaks the invariant
+#include "contracts/ledger/ledger.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "contracts/ledger/ledger.hpp"
 #include "harness.hpp"
 
 using namespace sharechain;
@@ -182,8 +183,7 @@ TEST_CASE("roles are granted and revoked by operators only", "[contracts][ledger
   REQUIRE(chain.ledger("alice", revoke("operator", "operator")).status() == RECEIPT_OK);
   CHECK_FALSE(cl::has_role(chain.state(), address_for("operator"), "operator"));
   // The former operator can no longer grant.
-  CHECK(chain.ledger("operator", grant("bob", "validator")).status() ==
-        RECEIPT_PERMISSION_DENIED);
+  CHECK(chain.ledger("operator", grant("bob", "validator")).status() == RECEIPT_PERMISSION_DENIED);
 
   REQUIRE(chain.ledger("alice", revoke("bob", "attester")).status() == RECEIPT_OK);
   CHECK(get_account(chain.state(), address_for("bob"))->organisation().empty());
@@ -205,9 +205,9 @@ TEST_CASE("qualifications are certified, expire and are withdrawn", "[contracts]
   CHECK(chain.ledger("alice", c).status() == RECEIPT_PERMISSION_DENIED);
   REQUIRE(chain.ledger("dataserver", c).status() == RECEIPT_OK);
   CHECK(cl::has_qualification(chain.state(), address_for("bob"), "certified_technician",
-                                  chain.time_ms()));
-  CHECK_FALSE(cl::has_qualification(chain.state(), address_for("bob"),
-                                        "certified_technician", chain.time_ms() + 20'000));
+                              chain.time_ms()));
+  CHECK_FALSE(cl::has_qualification(chain.state(), address_for("bob"), "certified_technician",
+                                    chain.time_ms() + 20'000));
 
   lpb::Call bad = c;
   bad.mutable_certify()->set_qualification("Certified Technician");
@@ -217,8 +217,8 @@ TEST_CASE("qualifications are certified, expire and are withdrawn", "[contracts]
   d.mutable_decertify()->set_account(address_for("bob"));
   d.mutable_decertify()->set_qualification("certified_technician");
   REQUIRE(chain.ledger("operator", d).status() == RECEIPT_OK);
-  CHECK_FALSE(cl::has_qualification(chain.state(), address_for("bob"),
-                                        "certified_technician", chain.time_ms()));
+  CHECK_FALSE(cl::has_qualification(chain.state(), address_for("bob"), "certified_technician",
+                                    chain.time_ms()));
   CHECK(chain.ledger("operator", d).status() == RECEIPT_NOT_FOUND);
 }
 

@@ -10,7 +10,6 @@
 //  - every refusal left the state untouched but for the sender's nonce
 //  - the sequences do reach payments, splits and settlements (the test is not vacuous)
 #include <catch2/catch.hpp>
-
 #include <random>
 
 #include "contracts/ledger/ledger.hpp"
@@ -23,7 +22,7 @@ using namespace sharechain::contracts::testing;
 namespace {
 
 const std::vector<std::string> kUsers = {"tech", "driver", "tech2"};
-const std::vector<std::string> kEveryone = {"tech",      "driver",   "tech2",  "investor",
+const std::vector<std::string> kEveryone = {"tech",      "driver",     "tech2",    "investor",
                                             "equipment", "operations", "platform", "dataserver"};
 
 std::uint64_t escrow_of_holds(const StateReader& state) {
@@ -105,8 +104,8 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
     p->set_account(address_for(who));
     p->set_share_bps(bps);
   }
-  std::string model = event_id(must(chain.revenue("platform", propose_model)), "ModelProposed",
-                               "model");
+  std::string model =
+      event_id(must(chain.revenue("platform", propose_model)), "ModelProposed", "model");
   for (const auto& who : {"operations", "investor"}) {
     rpb::Call c;
     c.mutable_confirm()->set_model_id(model);
@@ -134,8 +133,8 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
     } else if (roll < 13) {
       kind = "issue";
       who = chance(80) ? "dataserver" : pick(kUsers);
-      std::string ref = (!references.empty() && chance(30)) ? pick(references)
-                                                            : "ref-" + std::to_string(rng());
+      std::string ref =
+          (!references.empty() && chance(30)) ? pick(references) : "ref-" + std::to_string(rng());
       references.push_back(ref);
       auto* i = body.mutable_ledger()->mutable_issue();
       i->set_to(address_for(pick(kUsers)));
@@ -154,8 +153,8 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
                   : (chance(50) ? std::vector<std::string>{"lift", "diagnostic"}
                                 : std::vector<std::string>{"lift"});
       bool by_ds = chance(20);
-      *body.mutable_usage() = reserve_call(on_pile ? pile_agreement : w.agreement, start, end,
-                                           items, by_ds ? who : "");
+      *body.mutable_usage() =
+          reserve_call(on_pile ? pile_agreement : w.agreement, start, end, items, by_ds ? who : "");
       if (by_ds) who = "dataserver";
     } else if (roll < 36 && !reservations.empty()) {
       kind = "pay_deposit";
@@ -199,9 +198,9 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
       for (const auto& u : kUsers) {
         if (by_user && address_for(u) == s.user()) who = u;
       }
-      *body.mutable_usage() = by_user ? end_call(s.id(), upb::END_BY_USER, {})
-                                      : end_call(s.id(), static_cast<upb::EndKind>(1 + rng() % 3),
-                                                 meter);
+      *body.mutable_usage() =
+          by_user ? end_call(s.id(), upb::END_BY_USER, {})
+                  : end_call(s.id(), static_cast<upb::EndKind>(1 + rng() % 3), meter);
     } else if (roll < 80 && !sessions.empty()) {
       auto s = session_of(chain, pick(sessions));
       if (chance(70)) {
@@ -229,8 +228,8 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
         *body.mutable_usage() = dispute_call(s, "meter looks wrong");
       } else {
         who = "dataserver";
-        *body.mutable_usage() = resolve_call(s, chance(50) ? "equipment" : "", chance(50),
-                                             rng() % 2'000);
+        *body.mutable_usage() =
+            resolve_call(s, chance(50) ? "equipment" : "", chance(50), rng() % 2'000);
       }
     } else if (roll < 90) {
       kind = "route";
@@ -266,8 +265,7 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
 
     auto before = state_without(chain.state(), who);
     Receipt r = chain.run(who, body);
-    INFO("seed " << seed << " step " << step << " " << kind << " by " << who << ": "
-                 << r.error());
+    INFO("seed " << seed << " step " << step << " " << kind << " by " << who << ": " << r.error());
     if (r.status() == RECEIPT_OK) {
       ++stats.ok[kind];
       if (kind == "reserve") reservations.push_back(event_id(r, "Reserved", "reservation"));

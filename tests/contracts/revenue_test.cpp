@@ -12,10 +12,11 @@
 //  - the investor-distribution hook: every distribution to an asset's investor passes through
 //    it (financing's seam), the passed-on part is recorded, the asset's income and return on
 //    investment count the whole part; other parties and model income never reach it
+#include "contracts/revenue/revenue.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "contracts/ledger/ledger.hpp"
-#include "contracts/revenue/revenue.hpp"
 #include "usage_fixture.hpp"
 
 using namespace sharechain;
@@ -25,9 +26,12 @@ using namespace sharechain::contracts::testing;
 namespace {
 
 std::vector<Actor> actors() {
-  return {{"operator", 0, {"operator"}, ""}, {"dataserver", 0, {"data_server"}, ""},
-          {"ann", 1'000, {}, ""},            {"ben", 1'000, {}, ""},
-          {"cat", 1'000, {}, ""},            {"payer", 100'000, {}, ""}};
+  return {{"operator", 0, {"operator"}, ""},
+          {"dataserver", 0, {"data_server"}, ""},
+          {"ann", 1'000, {}, ""},
+          {"ben", 1'000, {}, ""},
+          {"cat", 1'000, {}, ""},
+          {"payer", 100'000, {}, ""}};
 }
 
 rpb::ModelTerms model_terms(const std::vector<std::string>& who,
@@ -143,15 +147,15 @@ TEST_CASE("split model proposals are validated", "[contracts][revenue]") {
 TEST_CASE("a model is active only when every party confirmed the same version",
           "[contracts][revenue]") {
   Chain chain(actors());
-  auto r = must(chain.revenue("ann", propose(model_terms({"ann", "ben", "cat"},
-                                                         {5'000, 3'000, 2'000}))));
+  auto r = must(
+      chain.revenue("ann", propose(model_terms({"ann", "ben", "cat"}, {5'000, 3'000, 2'000}))));
   std::string id = event_id(r, "ModelProposed", "model");
   CHECK(model_of(chain, id).status() == rpb::DRAFT);
   must(chain.revenue("ben", confirm(id, 1)));
 
   // Cat edits before confirming: a new version, only cat's confirmation remains.
-  auto e = must(chain.revenue("cat", edit(id, 1, model_terms({"ann", "ben", "cat"},
-                                                            {4'000, 3'000, 3'000}))));
+  auto e = must(
+      chain.revenue("cat", edit(id, 1, model_terms({"ann", "ben", "cat"}, {4'000, 3'000, 3'000}))));
   const Event* edited = find_event(e, "ModelEdited");
   REQUIRE(edited != nullptr);
   CHECK(attr(*edited, "version") == "2");
@@ -179,7 +183,8 @@ TEST_CASE("a model is active only when every party confirmed the same version",
   CHECK(chain.revenue("ben", confirm(id, 2)).status() == RECEIPT_ALREADY_EXISTS);
 
   // Editing an active model makes it a draft again.
-  must(chain.revenue("ann", edit(id, 2, model_terms({"ann", "ben", "cat"}, {3'334, 3'333, 3'333}))));
+  must(
+      chain.revenue("ann", edit(id, 2, model_terms({"ann", "ben", "cat"}, {3'334, 3'333, 3'333}))));
   CHECK(model_of(chain, id).status() == rpb::DRAFT);
 }
 
@@ -247,8 +252,8 @@ TEST_CASE("a periodic model settles its pot after each period", "[contracts][rev
 
   // An edit first settles what arrived under the version it replaces.
   must(chain.revenue("payer", route(id, 400)));
-  auto edited = must(chain.revenue("ben", edit(id, 1, model_terms({"ann", "ben"},
-                                                                  {5'000, 5'000}, kDay))));
+  auto edited =
+      must(chain.revenue("ben", edit(id, 1, model_terms({"ann", "ben"}, {5'000, 5'000}, kDay))));
   CHECK(attr(*find_event(edited, "ModelSettled"), "amount") == "400");
   CHECK(chain.balance("ann") == 2'800);  // 75 % of 400
   CHECK(chain.balance("ben") == 1'600);
@@ -302,7 +307,8 @@ TEST_CASE("every distribution to an asset's investor passes the financing hook",
     seen.push_back(d);
     std::uint64_t passed = d.amount / 5;
     if (passed > 0) {
-      auto moved = contracts::ledger::transfer(ctx, d.source, address_for("financier"), passed, "financing");
+      auto moved =
+          contracts::ledger::transfer(ctx, d.source, address_for("financier"), passed, "financing");
       if (!moved.is_ok()) return moved.refusal();
     }
     return d.amount - passed;
@@ -310,11 +316,11 @@ TEST_CASE("every distribution to an asset's investor passes the financing hook",
   std::uint64_t supply = w.chain.supply();
   auto before_investor = w.chain.balance("investor");
   auto before_equipment = w.chain.balance("equipment");
-  std::string session = w.start_session("tech", w.reserve("tech", kDay1 + 10 * kHour,
-                                                          kDay1 + 11 * kHour));
+  std::string session =
+      w.start_session("tech", w.reserve("tech", kDay1 + 10 * kHour, kDay1 + 11 * kHour));
   w.chain.advance(45 * kMinute);
-  must(w.chain.usage("dataserver", end_call(session, upb::END_NORMAL,
-                                            {{"lift", 45, 0}, {"diagnostic", 0, 0}})));
+  must(w.chain.usage("dataserver",
+                     end_call(session, upb::END_NORMAL, {{"lift", 45, 0}, {"diagnostic", 0, 0}})));
   must(w.chain.usage("tech", pay_call(session)));  // 950: investor's part 475
 
   REQUIRE(seen.size() == 1);
@@ -344,8 +350,8 @@ TEST_CASE("every distribution to an asset's investor passes the financing hook",
       [](TxContext&, const InvestorDistribution&) -> Checked<std::uint64_t> {
     return Refusal::precondition("the financing agreement is being wound up");
   };
-  std::string second = w.start_session("tech", w.reserve("tech", kDay1 + 12 * kHour,
-                                                         kDay1 + 13 * kHour));
+  std::string second =
+      w.start_session("tech", w.reserve("tech", kDay1 + 12 * kHour, kDay1 + 13 * kHour));
   w.chain.advance(10 * kMinute);
   must(w.chain.usage("dataserver", end_call(second, upb::END_NORMAL, {{"lift", 10, 0}})));
   auto refused = w.chain.usage("tech", pay_call(second));

@@ -8,12 +8,12 @@
 //  - the PreviewSplit query answers the same parts and refuses bad shares
 //  - compute_charge: per minute, per kWh (rounded down), fixed; BY_TIME / BY_ENERGY / BY_AMOUNT
 //    caps; meter reports of unknown or repeated items, wrong units, minutes beyond the session
-#include <catch2/catch.hpp>
+#include "contracts/revenue/split.hpp"
 
+#include <catch2/catch.hpp>
 #include <numeric>
 #include <random>
 
-#include "contracts/revenue/split.hpp"
 #include "contracts/usage/charging.hpp"
 #include "harness.hpp"
 #include "usage_fixture.hpp"
@@ -195,8 +195,8 @@ TEST_CASE("charging modes stop at the agreed limit", "[contracts][charging]") {
 }
 
 TEST_CASE("meter reports that do not fit the session are refused", "[contracts][charging]") {
-  auto unknown = compute_charge(items(), meter({{"paint", 1, 0}}), upb::CHARGING_MODE_UNSPECIFIED,
-                                0, kHour);
+  auto unknown =
+      compute_charge(items(), meter({{"paint", 1, 0}}), upb::CHARGING_MODE_UNSPECIFIED, 0, kHour);
   REQUIRE_FALSE(unknown.is_ok());
   CHECK(contains(unknown.refusal().message, "did not reserve"));
 
@@ -205,28 +205,27 @@ TEST_CASE("meter reports that do not fit the session are refused", "[contracts][
   REQUIRE_FALSE(twice.is_ok());
   CHECK(contains(twice.refusal().message, "twice"));
 
-  auto units = compute_charge(items(), meter({{"lift", 0, 500}}), upb::CHARGING_MODE_UNSPECIFIED,
-                              0, kHour);
+  auto units =
+      compute_charge(items(), meter({{"lift", 0, 500}}), upb::CHARGING_MODE_UNSPECIFIED, 0, kHour);
   REQUIRE_FALSE(units.is_ok());
   CHECK(contains(units.refusal().message, "report minutes"));
 
-  auto kwh = compute_charge(items(), meter({{"dc", 5, 0}}), upb::CHARGING_MODE_UNSPECIFIED, 0,
-                            kHour);
+  auto kwh =
+      compute_charge(items(), meter({{"dc", 5, 0}}), upb::CHARGING_MODE_UNSPECIFIED, 0, kHour);
   REQUIRE_FALSE(kwh.is_ok());
   CHECK(contains(kwh.refusal().message, "report energy"));
 
   // A session of 10.5 minutes has 11 started minutes; 12 cannot have been used.
-  auto too_long = compute_charge(items(), meter({{"lift", 12, 0}}),
-                                 upb::CHARGING_MODE_UNSPECIFIED, 0, 10 * kMinute + 30'000);
+  auto too_long = compute_charge(items(), meter({{"lift", 12, 0}}), upb::CHARGING_MODE_UNSPECIFIED,
+                                 0, 10 * kMinute + 30'000);
   REQUIRE_FALSE(too_long.is_ok());
   CHECK(contains(too_long.refusal().message, "11 started minutes"));
-  auto fits = compute_charge(items(), meter({{"lift", 11, 0}}), upb::CHARGING_MODE_UNSPECIFIED,
-                             0, 10 * kMinute + 30'000);
+  auto fits = compute_charge(items(), meter({{"lift", 11, 0}}), upb::CHARGING_MODE_UNSPECIFIED, 0,
+                             10 * kMinute + 30'000);
   CHECK(fits.is_ok());
 
   auto overflow = compute_charge({item("lift", "lift", upb::PER_MINUTE, UINT64_MAX / 2)},
-                                 meter({{"lift", 3, 0}}), upb::CHARGING_MODE_UNSPECIFIED, 0,
-                                 kHour);
+                                 meter({{"lift", 3, 0}}), upb::CHARGING_MODE_UNSPECIFIED, 0, kHour);
   REQUIRE_FALSE(overflow.is_ok());
   CHECK(overflow.refusal().status == RECEIPT_OUT_OF_RANGE);
 }

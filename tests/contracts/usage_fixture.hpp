@@ -30,10 +30,10 @@ inline const std::vector<std::string> kPartners = {"investor", "equipment", "ope
                                                    "platform"};
 
 inline std::vector<Actor> station_actors() {
-  return {{"operator", 0, {"operator"}, ""},      {"dataserver", 0, {"data_server"}, ""},
-          {"investor", 1'000, {}, ""},            {"equipment", 1'000, {}, ""},
-          {"operations", 1'000, {}, ""},          {"platform", 1'000, {}, ""},
-          {"tech", 20'000, {}, ""},               {"driver", 5'000, {}, ""}};
+  return {{"operator", 0, {"operator"}, ""}, {"dataserver", 0, {"data_server"}, ""},
+          {"investor", 1'000, {}, ""},       {"equipment", 1'000, {}, ""},
+          {"operations", 1'000, {}, ""},     {"platform", 1'000, {}, ""},
+          {"tech", 20'000, {}, ""},          {"driver", 5'000, {}, ""}};
 }
 
 // Throws with the receipt's reason unless it is OK: setup steps must not fail silently.
@@ -202,9 +202,8 @@ inline upb::Call settle_call(const std::string& agreement) {
   c.mutable_settle()->set_agreement_id(agreement);
   return c;
 }
-inline upb::Call reserve_call(const std::string& agreement, std::uint64_t start,
-                              std::uint64_t end, const std::vector<std::string>& items,
-                              const std::string& user = "") {
+inline upb::Call reserve_call(const std::string& agreement, std::uint64_t start, std::uint64_t end,
+                              const std::vector<std::string>& items, const std::string& user = "") {
   upb::Call c;
   auto* r = c.mutable_reserve();
   r->set_agreement_id(agreement);
@@ -284,8 +283,8 @@ inline upb::Call dispute_call(const std::string& session, const std::string& rea
   c.mutable_dispute()->set_reason(reason);
   return c;
 }
-inline upb::Call resolve_call(const std::string& session, const std::string& at_fault,
-                              bool adjust, std::uint64_t adjusted) {
+inline upb::Call resolve_call(const std::string& session, const std::string& at_fault, bool adjust,
+                              std::uint64_t adjusted) {
   upb::Call c;
   auto* r = c.mutable_resolve_dispute();
   r->set_session_id(session);
@@ -337,8 +336,8 @@ struct StationWorld {
   explicit StationWorld(const upb::Terms& terms = station_terms(),
                         const apb::AssetSpec& spec = station_spec()) {
     chain.set_time(kDay1 + 8 * kHour);
-    asset = event_id(must(chain.assets("investor", register_call(spec))),
-                     "AssetRegistered", "asset");
+    asset =
+        event_id(must(chain.assets("investor", register_call(spec))), "AssetRegistered", "asset");
     must(chain.ledger("dataserver", certify_call("tech", "certified_technician")));
     agreement = event_id(must(chain.usage("investor", propose_call(asset, terms))),
                          "AgreementProposed", "agreement");
@@ -350,8 +349,8 @@ struct StationWorld {
   // Reserves [start, end) for `user` with the given items; returns the reservation id.
   std::string reserve(const std::string& user, std::uint64_t start, std::uint64_t end,
                       const std::vector<std::string>& items = {"lift", "diagnostic"}) {
-    return event_id(must(chain.usage(user, reserve_call(agreement, start, end, items))),
-                    "Reserved", "reservation");
+    return event_id(must(chain.usage(user, reserve_call(agreement, start, end, items))), "Reserved",
+                    "reservation");
   }
   // Moves time into the reservation's window and requests access; returns the session id.
   std::string start_session(const std::string& user, const std::string& reservation,

@@ -60,9 +60,8 @@ Receipt finish(StationWorld& w, const std::string& session, std::uint64_t minute
 // A charging pile owned by the investor, with a single-partner agreement (active at once):
 // energy 150 units per kWh, parking 2 units per minute, 15-minute slots, no deposit.
 std::pair<std::string, std::string> add_pile(Chain& chain) {
-  std::string pile =
-      event_id(must(chain.assets("investor", register_call(pile_spec()))), "AssetRegistered",
-               "asset");
+  std::string pile = event_id(must(chain.assets("investor", register_call(pile_spec()))),
+                              "AssetRegistered", "asset");
   upb::Terms t;
   t.mutable_rules()->set_slot_ms(15 * kMinute);
   t.mutable_rules()->set_max_length_ms(2 * kHour);
@@ -207,8 +206,7 @@ TEST_CASE("an amendment clears confirmations until all confirm again", "[contrac
 TEST_CASE("suspension stops access until every partner confirms again", "[contracts][usage]") {
   StationWorld w;
   std::string res = w.reserve("tech", k10, k11);
-  CHECK(w.chain.usage("driver", suspend_call(w.agreement)).status() ==
-        RECEIPT_PERMISSION_DENIED);
+  CHECK(w.chain.usage("driver", suspend_call(w.agreement)).status() == RECEIPT_PERMISSION_DENIED);
   auto r = must(w.chain.usage("dataserver", suspend_call(w.agreement, "fire inspection")));
   CHECK(find_event(r, "AgreementSuspended") != nullptr);
   auto a = agreement_of(w.chain, w.agreement);
@@ -260,8 +258,8 @@ TEST_CASE("reservation rules are enforced", "[contracts][usage]") {
   // Capacity 1: overlapping windows are refused, adjacent ones are fine.
   must(w.chain.ledger("dataserver", certify_call("driver", "certified_technician")));
   w.reserve("tech", k10, k11, {"lift"});
-  refused("driver", k10 + 30 * kMinute, k11 + 30 * kMinute, {"lift"},
-          RECEIPT_FAILED_PRECONDITION, "overlaps 1 existing reservation(s)");
+  refused("driver", k10 + 30 * kMinute, k11 + 30 * kMinute, {"lift"}, RECEIPT_FAILED_PRECONDITION,
+          "overlaps 1 existing reservation(s)");
   refused("driver", k10 - kHour, k10 + 30 * kMinute, {"lift"}, RECEIPT_FAILED_PRECONDITION,
           "serves 1 user(s) at a time");
   w.reserve("driver", k11, k12, {"lift"});
@@ -429,7 +427,8 @@ TEST_CASE("access refuses users the chain does not know", "[contracts][usage]") 
   t.mutable_rules()->clear_required_qualification();
   t.set_deposit(0);
   StationWorld w(t);
-  auto r = must(w.chain.usage("dataserver", reserve_call(w.agreement, k10, k11, {"lift"}, "ghost")));
+  auto r =
+      must(w.chain.usage("dataserver", reserve_call(w.agreement, k10, k11, {"lift"}, "ghost")));
   std::string res = event_id(r, "Reserved", "reservation");
   w.chain.set_time(k10);
   auto refused = w.chain.usage("dataserver", access_call(res));
@@ -488,8 +487,8 @@ TEST_CASE("a user stops a session and the data server meters it", "[contracts][u
 
   // The meter arrives later but cannot bill beyond the stop.
   w.chain.advance(30 * kMinute);
-  auto too_much = w.chain.usage("dataserver", end_call(session, upb::END_KIND_UNSPECIFIED,
-                                                       {{"lift", 40, 0}}));
+  auto too_much =
+      w.chain.usage("dataserver", end_call(session, upb::END_KIND_UNSPECIFIED, {{"lift", 40, 0}}));
   CHECK(too_much.status() == RECEIPT_INVALID_ARGUMENT);
   CHECK(contains(too_much.error(), "started minutes"));
   must(w.chain.usage("dataserver", end_call(session, upb::END_BY_USER, {{"lift", 20, 0}})));
@@ -557,7 +556,7 @@ TEST_CASE("a charge above the deposit takes the rest from the balance", "[contra
 TEST_CASE("a payment the user cannot cover changes nothing", "[contracts][usage]") {
   StationWorld w;
   std::string session = w.start_session("tech", w.reserve("tech", k10, k10 + 4 * kHour));
-  REQUIRE(finish(w, session, 200).status() == RECEIPT_OK);  // 2,500 units
+  REQUIRE(finish(w, session, 200).status() == RECEIPT_OK);        // 2,500 units
   must(w.chain.ledger("tech", transfer_call("driver", 18'500)));  // 500 left + 1,000 deposit
   auto r = w.chain.usage("tech", pay_call(session));
   CHECK(r.status() == RECEIPT_INSUFFICIENT_FUNDS);
@@ -599,8 +598,7 @@ TEST_CASE("off-chain payments are issued once under their reference", "[contract
   CHECK(contains(repeated.error(), "already turned into credits"));
 }
 
-TEST_CASE("an unpaid open-amount session blocks the next session anywhere",
-          "[contracts][usage]") {
+TEST_CASE("an unpaid open-amount session blocks the next session anywhere", "[contracts][usage]") {
   StationWorld w;
   auto [pile, pile_agreement] = add_pile(w.chain);
   std::string session = w.start_session("tech", w.reserve("tech", k10, k11));
@@ -624,9 +622,9 @@ TEST_CASE("charging-pile sessions stop at the agreed limit", "[contracts][usage]
   chain.set_time(kDay1 + 8 * kHour);
   auto [pile, agreement] = add_pile(chain);
   auto reserve = [&](std::uint64_t start, std::uint64_t end) {
-    return event_id(must(chain.usage("driver", reserve_call(agreement, start, end,
-                                                            {"energy", "parking"}))),
-                    "Reserved", "reservation");
+    return event_id(
+        must(chain.usage("driver", reserve_call(agreement, start, end, {"energy", "parking"}))),
+        "Reserved", "reservation");
   };
   std::string r1 = reserve(k10, k10 + 30 * kMinute);
   chain.set_time(k10);
@@ -639,8 +637,8 @@ TEST_CASE("charging-pile sessions stop at the agreed limit", "[contracts][usage]
   CHECK(attr(*find_event(granted, "AccessGranted"), "mode") == "by_energy");
   std::string s1 = event_id(granted, "AccessGranted", "session");
   chain.advance(25 * kMinute);
-  auto end = must(chain.usage("dataserver", end_call(s1, upb::END_NORMAL,
-                                                     {{"energy", 0, 12'500}, {"parking", 25, 0}})));
+  auto end = must(chain.usage(
+      "dataserver", end_call(s1, upb::END_NORMAL, {{"energy", 0, 12'500}, {"parking", 25, 0}})));
   CHECK(attr(*find_event(end, "SessionEnded"), "limit_reached") == "true");
   // 10 kWh x 150 + 25 min x 2
   CHECK(session_of(chain, s1).charge() == 1'500 + 50);
@@ -759,8 +757,7 @@ TEST_CASE("termination refunds unused reservations and is final", "[contracts][u
   CHECK(w.chain.escrow("tech") == 2'000);
   std::string session = w.start_session("tech", in_use);
 
-  CHECK(w.chain.usage("driver", terminate_call(w.agreement)).status() ==
-        RECEIPT_PERMISSION_DENIED);
+  CHECK(w.chain.usage("driver", terminate_call(w.agreement)).status() == RECEIPT_PERMISSION_DENIED);
   auto busy = w.chain.usage("investor", terminate_call(w.agreement));
   CHECK(busy.status() == RECEIPT_FAILED_PRECONDITION);
   CHECK(contains(busy.error(), "in progress"));
