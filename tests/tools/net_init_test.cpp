@@ -1,0 +1,401 @@
+// `sharechain-net init` (tools/net), run in-process through net::run.
+//   genesis.json parses as sharechain.Genesis (protobuf JSON, unknown fields refused) with the
+//     chain id, one validator per node whose key is that node's node_key.json, the keystore's
+//     accounts with their roles, organisations and balances, validator accounts, threshold 3
+//   64-bit numbers in genesis.json are JSON numbers (scripts edit them with sed and jq)
+//   the keystore holds the nine keys, encrypted with the passphrase in DIR/passphrase, light cost
+//   every config.toml parses with toml11 and has the node's ports (base+10i, +1, +2), every
+//     other node as a peer, and the documented consensus, mempool and log settings
+//   secrets are private: node_key.json, passphrase and keystore files 0600, keystore folder 0700
+//   a second init refuses to overwrite (exit 2, nothing changed); --force replaces the cluster
+//     and drops node folders a smaller cluster no longer has
+//   --tls: a CA and per-node certificates that verify, name IP 127.0.0.1 and DNS localhost, and
+//     allow server and client use; configs point at them
+//   bad --nodes, --base-port, --chain-id are usage errors that write nothing
+//   status and stop on a cluster with no running node: exit 0, every node reported stopped
+//   status on a folder that is not a cluster is a usage error
+#include <google/protobuf/util/json_util.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <toml.hpp>
+
+#include "sharechain/types.pb.h"
+#include "tests/tools/temp_dir.hpp"
+#include "tools/common/files.hpp"
+#include "tools/common/keystore.hpp"
+#include "tools/common/passphrase.hpp"
+#include "tools/net/app.hpp"
+
+using namespace sharechain;
+using sharechain::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Run run_net(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  Run r;
+  r.code = net::run(args, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+Run init(const fs::path& dir, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"init", "--dir", dir.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_net(args);
+}
+
+Genesis parse_genesis(const fs::path& file) {
+  Genesis g;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto st = google::protobuf::util::JsonStringToMessage(tools::read_file(file).value(), &g, options);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return g;
+}
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::string loopback(std::uint32_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+const GenesisAccount* find_account(const Genesis& g, const std::string& name) {
+  for (const GenesisAccount& a : g.accounts()) {
+    if (a.name() == name) return &a;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> roles_of(const GenesisAccount& a) { return {a.roles().begin(), a.roles().end()}; }
+
+}  // namespace
+
+TEST_CASE("init writes a genesis that parses as sharechain.Genesis", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  const std::uint64_t before = now_ms();
+  const Run r = init(dir, {"--nodes", "4", "--base-port", "27700", "--chain-id", "test-chain"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const Genesis g = parse_genesis(dir / "genesis.json");
+
+  CHECK(g.chain_id() == "test-chain");
+  CHECK(g.genesis_time_ms() >= before);
+  CHECK(g.genesis_time_ms() <= now_ms());
+  CHECK(g.params().attestation_threshold() == 3);
+
+  REQUIRE(g.validators_size() == 4);
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "node" + std::to_string(i);
+    const nlohmann::json key = nlohmann::json::parse(tools::read_file(dir / name / "node_key.json").value());
+    const auto secret = crypto::from_hex(key["secret_key"].get<std::string>());
+    REQUIRE(secret);
+    const auto pk = crypto::PrivateKey::from_bytes(*secret);
+    REQUIRE(pk);
+    CHECK(g.validators(i).name() == name);
+    CHECK(g.validators(i).public_key() == crypto::to_hex(pk->public_key()));
+    CHECK(key["public_key"] == crypto::to_hex(pk->public_key()));
+    CHECK(key["address"] == crypto::format_address(pk->address()));
+    CHECK(key["name"] == name);
+    const GenesisAccount* account = find_account(g, name);
+    REQUIRE(account != nullptr);
+    CHECK(account->address() == crypto::format_address(pk->address()));
+    CHECK(roles_of(*account) == std::vector<std::string>{"validator"});
+  }
+
+  tools::Keystore keystore(dir / "keystore");
+  const std::set<std::string> organisations = [&] {
+    std::set<std::string> s;
+    for (const char* n : {"attester1", "attester2", "attester3"}) {
+      const GenesisAccount* a = find_account(g, n);
+      REQUIRE(a != nullptr);
+      CHECK(roles_of(*a) == std::vector<std::string>{"attester"});
+      CHECK_FALSE(a->organisation().empty());
+      s.insert(a->organisation());
+    }
+    return s;
+  }();
+  CHECK(organisations.size() == 3);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
+      {"operator", {"operator"}}, {"dataserver", {"data_server"}}, {"user1", {}},
+      {"user2", {}},             {"user3", {}},                    {"user4", {}}};
+  for (const auto& [name, roles] : expected) {
+    CAPTURE(name);
+    const GenesisAccount* a = find_account(g, name);
+    REQUIRE(a != nullptr);
+    CHECK(roles_of(*a) == roles);
+    CHECK(a->organisation().empty());
+    CHECK(a->balance() == (name.rfind("user", 0) == 0 ? 100'000'000u : 0u));
+  }
+  // Every named account is the keystore key of that name, and no address appears twice.
+  std::set<std::string> addresses;
+  for (const GenesisAccount& a : g.accounts()) {
+    CHECK(addresses.insert(a.address()).second);
+    if (a.name().rfind("node", 0) == 0) continue;
+    Result<tools::KeyInfo> info = keystore.info(a.name());
+    REQUIRE(info);
+    CHECK(a.address() == crypto::format_address(info->address));
+  }
+  CHECK(g.accounts_size() == 9 + 4);
+}
+
+TEST_CASE("genesis.json writes 64-bit numbers as JSON numbers", "[net][init]") {
+  TempDir tmp;
+  REQUIRE(init(tmp / "net", {"--nodes", "1"}).code == 0);
+  const nlohmann::json j = nlohmann::json::parse(tools::read_file(tmp / "net" / "genesis.json").value());
+  CHECK(j["genesis_time_ms"].is_number_unsigned());
+  for (const auto& a : j["accounts"]) CHECK(a["balance"].is_number_unsigned());
+  CHECK(j["params"]["attestation_threshold"] == 3);
+}
+
+TEST_CASE("the keystore opens with the passphrase in DIR/passphrase", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  REQUIRE(init(dir, {"--nodes", "1"}).code == 0);
+  const std::string passphrase = tools::strip_line_break(tools::read_file(dir / "passphrase").value());
+  CHECK(passphrase.size() >= 32);
+  tools::Keystore keystore(dir / "keystore");
+  Result<std::vector<tools::KeyInfo>> keys = keystore.list();
+  REQUIRE(keys);
+  std::vector<std::string> names;
+  for (const tools::KeyInfo& k : *keys) {
+    names.push_back(k.name);
+    CHECK(k.scrypt_n == tools::kLightScryptN);
+    CHECK(tools::file_mode(k.file).value() == 0600);
+  }
+  CHECK(names == std::vector<std::string>{"attester1", "attester2", "attester3", "dataserver", "operator",
+                                          "user1", "user2", "user3", "user4"});
+  Result<crypto::PrivateKey> user1 = keystore.load("user1", passphrase);
+  REQUIRE(user1);
+  CHECK(user1->address() == keystore.info("user1")->address);
+  CHECK(keystore.load("user1", passphrase + "x").status().code() == Code::kPermissionDenied);
+}
+
+TEST_CASE("every config.toml parses and has the node's ports and peers", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  const std::uint32_t base = 27800;
+  REQUIRE(init(dir, {"--nodes", "4", "--base-port", std::to_string(base)}).code == 0);
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    const fs::path node = dir / ("node" + std::to_string(i));
+    const toml::value c = toml::parse((node / "config.toml").string());
+    CHECK(toml::find<std::string>(c, "node", "name") == "node" + std::to_string(i));
+    CHECK(toml::find<std::string>(c, "node", "key_file") == "node_key.json");
+    CHECK(toml::find<std::string>(c, "node", "genesis_file") == "../genesis.json");
+    CHECK(toml::find<std::string>(c, "node", "data_dir") == "data");
+    CHECK(toml::find<std::string>(c, "api", "listen") == loopback(base + 10 * i));
+    CHECK(toml::find<std::string>(c, "p2p", "listen") == loopback(base + 10 * i + 1));
+    CHECK(toml::find<std::string>(c, "metrics", "listen") == loopback(base + 10 * i + 2));
+    CHECK(toml::find<bool>(c, "p2p", "tls") == false);
+    std::vector<std::string> want_peers;
+    for (std::uint32_t j = 0; j < 4; ++j) {
+      if (j != i) want_peers.push_back(std::to_string(j) + "@" + loopback(base + 10 * j + 1));
+    }
+    CHECK(toml::find<std::vector<std::string>>(c, "p2p", "peers") == want_peers);
+    CHECK(toml::find<std::int64_t>(c, "consensus", "max_block_txs") == 2000);
+    CHECK(toml::find<std::int64_t>(c, "consensus", "max_block_bytes") == 4194304);
+    CHECK(toml::find<std::int64_t>(c, "consensus", "batch_delay_ms") == 20);
+    CHECK(toml::find<std::int64_t>(c, "consensus", "checkpoint_interval") == 64);
+    CHECK(toml::find<std::int64_t>(c, "consensus", "window") == 256);
+    CHECK(toml::find<std::int64_t>(c, "consensus", "view_timeout_ms") == 2000);
+    CHECK(toml::find<std::int64_t>(c, "mempool", "max_txs") == 50000);
+    CHECK(toml::find<std::int64_t>(c, "mempool", "max_bytes") == 67108864);
+    CHECK(toml::find<std::string>(c, "log", "level") == "info");
+    CHECK(fs::is_directory(node / "data"));
+    CHECK(fs::is_empty(node / "data"));
+  }
+  // A single node has no peers at all.
+  TempDir one;
+  REQUIRE(init(one / "net", {"--nodes", "1"}).code == 0);
+  const toml::value c = toml::parse((one / "net" / "node0" / "config.toml").string());
+  CHECK(toml::find<std::vector<std::string>>(c, "p2p", "peers").empty());
+  CHECK(toml::find<std::string>(c, "api", "listen") == "127.0.0.1:26600");
+}
+
+TEST_CASE("secrets are private files", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  REQUIRE(init(dir, {"--nodes", "2"}).code == 0);
+  CHECK(tools::file_mode(dir / "passphrase").value() == 0600);
+  CHECK(tools::file_mode(dir / "keystore").value() == 0700);
+  CHECK(tools::file_mode(dir / "node0" / "node_key.json").value() == 0600);
+  CHECK(tools::file_mode(dir / "node1" / "node_key.json").value() == 0600);
+  CHECK(tools::file_mode(dir / "node1" / "data").value() == 0700);
+}
+
+TEST_CASE("init refuses to overwrite a cluster unless forced", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  REQUIRE(init(dir, {"--nodes", "4"}).code == 0);
+  const std::string genesis = tools::read_file(dir / "genesis.json").value();
+  const std::string key = tools::read_file(dir / "keystore" / "user1.json").value();
+
+  const Run again = init(dir, {"--nodes", "4"});
+  CHECK(again.code == 2);
+  CHECK(again.err.find("already holds a cluster") != std::string::npos);
+  CHECK(again.err.find("--force") != std::string::npos);
+  CHECK(tools::read_file(dir / "genesis.json").value() == genesis);
+  CHECK(tools::read_file(dir / "keystore" / "user1.json").value() == key);
+
+  std::ofstream(dir / "notes.txt") << "operator's own file";
+  const Run forced = init(dir, {"--nodes", "2", "--force"});
+  INFO(forced.err);
+  CHECK(forced.code == 0);
+  CHECK(tools::read_file(dir / "genesis.json").value() != genesis);
+  CHECK(tools::read_file(dir / "keystore" / "user1.json").value() != key);
+  CHECK(parse_genesis(dir / "genesis.json").validators_size() == 2);
+  CHECK_FALSE(fs::exists(dir / "node2"));
+  CHECK_FALSE(fs::exists(dir / "node3"));
+  CHECK(fs::exists(dir / "notes.txt"));  // only what init wrote is replaced
+}
+
+namespace {
+
+using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+
+X509Ptr load_cert(const fs::path& file) {
+  const std::string pem = tools::read_file(file).value();
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509Ptr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr), X509_free);
+  BIO_free(bio);
+  return cert;
+}
+
+bool verifies(X509* ca, X509* cert) {
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, ca);
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  X509_STORE_CTX_init(ctx, store, cert, nullptr);
+  const bool ok = X509_verify_cert(ctx) == 1;
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  return ok;
+}
+
+}  // namespace
+
+TEST_CASE("init --tls makes a CA and node certificates that verify", "[net][init][tls]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  const Run r = init(dir, {"--nodes", "3", "--tls"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  X509Ptr ca = load_cert(dir / "tls" / "ca.pem");
+  REQUIRE(ca);
+  CHECK(X509_check_ca(ca.get()) >= 1);
+  CHECK(tools::file_mode(dir / "tls" / "ca.key").value() == 0600);
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    const fs::path node = dir / ("node" + std::to_string(i));
+    X509Ptr cert = load_cert(node / "tls" / "node.pem");
+    REQUIRE(cert);
+    CHECK(verifies(ca.get(), cert.get()));
+    CHECK(X509_check_ip_asc(cert.get(), "127.0.0.1", 0) == 1);
+    CHECK(X509_check_host(cert.get(), "localhost", 0, 0, nullptr) == 1);
+    CHECK(X509_check_ca(cert.get()) == 0);
+    CHECK((X509_get_extended_key_usage(cert.get()) & (XKU_SSL_SERVER | XKU_SSL_CLIENT)) ==
+          (XKU_SSL_SERVER | XKU_SSL_CLIENT));
+    CHECK(tools::file_mode(node / "tls" / "node.key").value() == 0600);
+    const toml::value c = toml::parse((node / "config.toml").string());
+    CHECK(toml::find<bool>(c, "p2p", "tls") == true);
+    CHECK(toml::find<std::string>(c, "p2p", "tls_ca") == "../tls/ca.pem");
+    CHECK(toml::find<std::string>(c, "p2p", "tls_cert") == "tls/node.pem");
+    CHECK(toml::find<std::string>(c, "p2p", "tls_key") == "tls/node.key");
+  }
+  // A certificate of another cluster's CA does not verify against this one.
+  TempDir other;
+  REQUIRE(init(other / "net", {"--nodes", "1", "--tls"}).code == 0);
+  X509Ptr foreign = load_cert(other / "net" / "node0" / "tls" / "node.pem");
+  CHECK_FALSE(verifies(ca.get(), foreign.get()));
+}
+
+TEST_CASE("bad init options are usage errors that write nothing", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--nodes", "0"}, {"--nodes", "101"}, {"--nodes", "-1"},
+        {"--nodes", "10", "--base-port", "65500"}, {"--base-port", "0"}, {"--chain-id", "a b"},
+        {"--chain-id", ""}}) {
+    CAPTURE(bad);
+    const Run r = init(dir, bad);
+    CHECK(r.code == 2);
+    CHECK_FALSE(r.err.empty());
+    CHECK_FALSE(fs::exists(dir));
+  }
+  CHECK(run_net({"init", "--nodes", "1"}).code == 2);  // --dir is required
+}
+
+TEST_CASE("init --json names the files and the nodes", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  const Run r = run_net({"--json", "init", "--dir", dir.string(), "--nodes", "2", "--base-port", "28800"});
+  REQUIRE(r.code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["chain_id"] == "sharechain-local");
+  CHECK(j["genesis"] == (dir / "genesis.json").string());
+  CHECK(j["keystore"] == (dir / "keystore").string());
+  CHECK(j["passphrase_file"] == (dir / "passphrase").string());
+  CHECK(j["keys"].size() == 9);
+  REQUIRE(j["nodes"].size() == 2);
+  CHECK(j["nodes"][1]["client_address"] == "127.0.0.1:28810");
+  CHECK(j["nodes"][1]["config"] == (dir / "node1" / "config.toml").string());
+}
+
+TEST_CASE("status and stop on a cluster with no running node", "[net]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  REQUIRE(init(dir, {"--nodes", "3", "--base-port", "27900"}).code == 0);
+  Run r = run_net({"status", "--dir", dir.string(), "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  REQUIRE(j["nodes"].size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    const auto& n = j["nodes"][i];
+    CHECK(n["name"] == "node" + std::to_string(i));
+    CHECK(n["client_address"] == loopback(27900 + 10 * i));
+    CHECK(n["running"] == false);
+    CHECK(n["pid"].is_null());
+    CHECK(n["height"].is_null());
+  }
+  r = run_net({"stop", "--dir", dir.string()});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("node2  not running") != std::string::npos);
+
+  // An address edited by hand in a config is what status reports.
+  std::string config = tools::read_file(dir / "node1" / "config.toml").value();
+  config.replace(config.find("127.0.0.1:27910"), 15, "127.0.0.1:27999");
+  REQUIRE(tools::write_file_atomic(dir / "node1" / "config.toml", config, 0644, tools::Overwrite::kYes));
+  r = run_net({"status", "--dir", dir.string(), "--json"});
+  CHECK(nlohmann::json::parse(r.out)["nodes"][1]["client_address"] == "127.0.0.1:27999");
+}
+
+TEST_CASE("commands on a folder that is not a cluster are usage errors", "[net]") {
+  TempDir tmp;
+  for (const char* command : {"status", "stop", "start"}) {
+    CAPTURE(command);
+    const Run r = run_net({command, "--dir", tmp.path().string()});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("not a cluster folder") != std::string::npos);
+  }
+}
