@@ -709,7 +709,9 @@ TEST_CASE("overdue payments and disputes feed the credit history", "[contracts][
   CHECK(cs.stats().disputes_raised() == 1);
   CHECK(cs.score() == 500 - 40 - 100);
   q.mutable_revenue()->mutable_credit_score()->set_party(address_for("equipment"));
-  const auto& eq = w.chain.query(q)->revenue().credit_score();
+  auto equipment = w.chain.query(q);
+  REQUIRE(equipment.is_ok());
+  const auto& eq = equipment->revenue().credit_score();
   CHECK(eq.stats().disputes_lost() == 1);
   CHECK(eq.stats().income_entries() == 1);
   CHECK(eq.score() == 500 + 5 - 150);
