@@ -152,7 +152,7 @@ Actions Engine::start(uint64_t now) {
   redeliver_.clear();
   // The checkpoint vote for the last executed height may have been lost with the crash, and
   // without it the checkpoint may never become stable.
-  maybe_send_checkpoint(executed_, out);
+  maybe_send_checkpoint(executed_, out, /*restarted=*/true);
   if (my_cert_ && my_cert_->height() > committed_) {
     std::vector<uint32_t> voters;
     for (const CommitVote& v : my_cert_->votes()) voters.push_back(v.validator());
@@ -544,7 +544,6 @@ void Engine::deliver(uint64_t h, const Proposal& p, const Certificate& cert, Slo
   committed_state_height_ = header.state_height();
   committed_hashes_[h] = cert.hash;
   progressed_ = true;
-  if (active_) failed_views_ = 0;
   const uint64_t sh = header.state_height();
   const crypto::Hash claimed = *crypto::hash_from_bytes(header.state_root());
   if (auto it = executed_roots_.find(sh); it != executed_roots_.end()) {
@@ -743,8 +742,12 @@ void Engine::update_timers(uint64_t now, Actions& out) {
     batch_armed_ = false;
   }
 
-  // Request watchdog: restarted on every commit, so it measures time without progress.
+  // The back-off ends once a view has committed everything outstanding. Ending it at the first
+  // commit instead would let a timeout shorter than a block's round trip (a slow network)
+  // commit one block per view change for ever: the timeout has to grow until a view drains.
   const bool want_request = active_ && has_outstanding_work();
+  if (active_ && !want_request) failed_views_ = 0;
+  // Request watchdog: restarted on every commit, so it measures time without progress.
   if (want_request && (!request_armed_ || progressed_)) {
     out.push_back(SetTimer{TimerId::kRequest, backoff_timeout(cfg_.view_timeout_ms, failed_views_)});
     request_armed_ = true;

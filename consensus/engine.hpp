@@ -163,7 +163,7 @@ class Engine {
   void help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_t now, Actions& out);
 
   // engine_checkpoint.cpp
-  void maybe_send_checkpoint(uint64_t height, Actions& out);
+  void maybe_send_checkpoint(uint64_t height, Actions& out, bool restarted = false);
   void check_checkpoint(uint64_t height, Actions& out);
   void make_stable(uint64_t height, const crypto::Hash& hash, const crypto::Hash& root,
                    const std::vector<uint32_t>& voters, Actions& out);

@@ -14,8 +14,11 @@ constexpr size_t kMaxPendingCheckpointsPerValidator = 4;
 
 }  // namespace
 
-void Engine::maybe_send_checkpoint(uint64_t h, Actions& out) {
-  if (h % cfg_.checkpoint_interval != 0 || h <= stable_ || h <= my_checkpoint_height_) return;
+void Engine::maybe_send_checkpoint(uint64_t h, Actions& out, bool restarted) {
+  // After a restart the vote is sent even for the stable checkpoint: it became stable here,
+  // but the vote may have died with the process before the others had it.
+  const bool stale = restarted ? h < stable_ : h <= stable_;
+  if (h == 0 || h % cfg_.checkpoint_interval != 0 || stale || h <= my_checkpoint_height_) return;
   const auto hash = committed_hashes_.find(h);
   const auto root = executed_roots_.find(h);
   if (hash == committed_hashes_.end() || root == executed_roots_.end()) return;

@@ -21,15 +21,21 @@ void Checker::on_wire(const consensus::Envelope& envelope) {
     return;
   }
   coverage_.new_views += 1;
-  std::set<crypto::Hash> prepared;
+  std::map<uint64_t, std::set<crypto::Hash>> prepared;  // by height
   for (const consensus::Envelope& e : m->new_view().view_changes()) {
     const auto vc = consensus::decode(e);
     if (vc && vc->has_view_change() && vc->view_change().prepared().height() > 0) {
-      prepared.insert(consensus::block_hash(vc->view_change().prepared().block()));
+      prepared[vc->view_change().prepared().height()].insert(
+          consensus::block_hash(vc->view_change().prepared().block()));
     }
   }
   if (!prepared.empty()) coverage_.reproposals += 1;
-  if (prepared.size() > 1) coverage_.contested += 1;
+  for (const auto& [height, blocks] : prepared) {
+    if (blocks.size() > 1) {
+      coverage_.contested += 1;
+      break;
+    }
+  }
 }
 
 void Checker::on_honest_send(uint32_t validator, const consensus::Envelope& envelope) {

@@ -42,8 +42,8 @@ class Checker {
   uint64_t highest_height() const { return chain_.empty() ? 0 : chain_.rbegin()->first; }
 
   // Coverage of the view-change logic, from the NEW-VIEW messages seen on the wire: how many
-  // there were, how many re-proposed a prepared block, and how many had to choose between
-  // prepared certificates for different blocks.
+  // there were, how many carried a prepared certificate, and how many carried prepared
+  // certificates for two different blocks at one height (where the highest view must win).
   struct Coverage {
     uint64_t new_views = 0;
     uint64_t reproposals = 0;

@@ -30,6 +30,7 @@ Scenario draw_scenario(const ScenarioRequest& req, Rng& rng) {
   s.duplicate_per_mille = static_cast<uint32_t>(rng.pick(std::vector<uint64_t>{0, 20, 100}));
   s.min_delay_ms = rng.between(1, 5);
   s.max_delay_ms = s.min_delay_ms + rng.pick(std::vector<uint64_t>{2, 20, 60, 150});
+  s.view_timeout_ms = rng.pick(std::vector<uint64_t>{60, 150, 400, 400});
   for (uint32_t i = 0; i < n; ++i) s.clock_offset_ms.push_back(static_cast<int64_t>(rng.below(101)) - 50);
 
   const std::vector<uint32_t> order = shuffled(n, rng);
@@ -85,10 +86,14 @@ Scenario draw_scenario(const ScenarioRequest& req, Rng& rng) {
     d.kind = static_cast<int>(rng.pick(std::vector<uint64_t>{
         consensus::Message::kPrepare, consensus::Message::kCommit, consensus::Message::kCommit,
         consensus::Message::kNewView, consensus::Message::kCheckpoint,
-        consensus::Message::kPrePrepare}));
+        consensus::Message::kPrePrepare, consensus::Message::kViewChange,
+        consensus::Message::kViewChange}));
     d.per_mille = static_cast<uint32_t>(rng.pick(std::vector<uint64_t>{500, 900, 1000}));
-    const std::vector<uint32_t> who = shuffled(n, rng);
-    d.victims.assign(who.begin(), who.begin() + rng.between(1, n));
+    const std::vector<uint32_t> from = shuffled(n, rng);
+    d.senders.assign(from.begin(), from.begin() + rng.between(1, n));
+    std::sort(d.senders.begin(), d.senders.end());
+    const std::vector<uint32_t> to = shuffled(n, rng);
+    d.victims.assign(to.begin(), to.begin() + rng.between(1, n));
     std::sort(d.victims.begin(), d.victims.end());
     s.droughts.push_back(d);
   }
@@ -114,7 +119,7 @@ std::string describe(const Scenario& s) {
   std::string out = "network: loss " + std::to_string(s.loss_per_mille) + "/1000, duplicates " +
                     std::to_string(s.duplicate_per_mille) + "/1000, delay " +
                     std::to_string(s.min_delay_ms) + ".." + std::to_string(s.max_delay_ms) +
-                    " ms; faults until " + std::to_string(s.fault_ms) + " ms\n";
+                    " ms; view timeout " + std::to_string(s.view_timeout_ms) + " ms; faults until " + std::to_string(s.fault_ms) + " ms\n";
   for (const auto& [v, b] : s.byzantine) {
     out += "byzantine: validator " + std::to_string(v) + " " + behaviour_name(b) + "\n";
   }
@@ -130,7 +135,7 @@ std::string describe(const Scenario& s) {
   for (const DroughtPlan& d : s.droughts) {
     out += "drought: " + std::to_string(d.start_ms) + ".." + std::to_string(d.end_ms) +
            " ms, message kind " + std::to_string(d.kind) + " lost " + std::to_string(d.per_mille) +
-           "/1000 towards " + list(d.victims) + "\n";
+           "/1000 from " + list(d.senders) + " to " + list(d.victims) + "\n";
   }
   uint64_t txs = 0;
   for (const BatchPlan& b : s.batches) txs += b.count;

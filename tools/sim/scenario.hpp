@@ -28,15 +28,17 @@ struct CrashPlan {
   bool mid_step = false;    // strikes in the middle of the node's next action list
 };
 
-// For a while, messages of one kind addressed to some validators are mostly lost: PREPAREs
-// (nothing prepares), COMMITs (blocks prepare but do not commit, so view changes must carry
-// prepared certificates), NEW-VIEWs or CHECKPOINTs. Uniform loss rarely builds these states.
+// For a while, messages of one kind from some validators to some others are mostly lost:
+// PREPAREs (only some replicas prepare), COMMITs (blocks prepare but do not commit, so view
+// changes must carry prepared certificates), VIEW-CHANGEs (a NEW-VIEW forms without some
+// replicas' proofs), NEW-VIEWs or CHECKPOINTs. Uniform loss rarely builds these states.
 struct DroughtPlan {
   uint64_t start_ms = 0;
   uint64_t end_ms = 0;
   int kind = 0;  // consensus::Message::KindCase
   uint32_t per_mille = 0;
-  std::vector<uint32_t> victims;  // receivers affected
+  std::vector<uint32_t> senders;  // whose messages are lost
+  std::vector<uint32_t> victims;  // towards whom
 };
 
 struct BatchPlan {
@@ -51,6 +53,9 @@ struct Scenario {
   uint32_t duplicate_per_mille = 0;
   uint64_t min_delay_ms = 1;
   uint64_t max_delay_ms = 1;
+  // Short timeouts (below a round trip) make view changes frequent, and frequent view changes
+  // while blocks are half-committed are where PBFT's safety argument does its work.
+  uint64_t view_timeout_ms = 400;
   std::vector<int64_t> clock_offset_ms;    // per validator
   std::map<uint32_t, Behaviour> byzantine;  // validator -> behaviour
   std::vector<PartitionPlan> partitions;    // disjoint in time, in order

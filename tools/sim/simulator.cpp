@@ -166,7 +166,7 @@ class Simulation {
   void submit(Replica& r, const std::vector<consensus::Tx>& txs);
   bool reachable(uint32_t a, uint32_t b) const { return group_[a] == group_[b]; }
   bool all_committed() const;
-  bool in_drought(const Wire& w);
+  bool in_drought(uint32_t from, const Wire& w);
   void note_engine(const Replica& r);
 
   Options opt_;
@@ -225,6 +225,7 @@ Simulation::Simulation(const Options& options) : opt_(options), net_rng_(options
     if (auto it = scenario_.byzantine.find(i); it != scenario_.byzantine.end()) r.byzantine = it->second;
     r.clock_offset_ms = scenario_.clock_offset_ms[i];
     r.config = base_config(validators_);
+    r.config.view_timeout_ms = scenario_.view_timeout_ms;
     r.config.self = i;
     if (opt_.real_crypto) {
       r.signer = std::make_unique<consensus::KeySigner>(*keys_[i], /*deterministic=*/true);
@@ -532,7 +533,7 @@ void Simulation::send(Replica& r, std::vector<uint32_t> destinations, const Enve
     ++stats_.messages;
     checker_->on_wire(w.envelope);
     if (w.to >= n_ || w.to == r.index || !reachable(r.index, w.to) ||
-        net_rng_.chance(loss_per_mille_) || in_drought(w)) {
+        net_rng_.chance(loss_per_mille_) || in_drought(r.index, w)) {
       ++stats_.dropped;
       continue;
     }
@@ -640,12 +641,15 @@ void Simulation::fetch(Replica& r, const consensus::FetchBlocks& f) {
         opt_.trace ? "state transferred" : std::string());
 }
 
-bool Simulation::in_drought(const Wire& w) {
+bool Simulation::in_drought(uint32_t from, const Wire& w) {
   if (healed_) return false;
   std::optional<consensus::Message> m;
   for (const DroughtPlan& d : scenario_.droughts) {
     if (now_ < d.start_ms || now_ >= d.end_ms) continue;
-    if (std::find(d.victims.begin(), d.victims.end(), w.to) == d.victims.end()) continue;
+    if (std::find(d.victims.begin(), d.victims.end(), w.to) == d.victims.end() ||
+        std::find(d.senders.begin(), d.senders.end(), from) == d.senders.end()) {
+      continue;
+    }
     if (!m) m = consensus::decode(w.envelope);
     if (m && static_cast<int>(m->kind_case()) == d.kind && net_rng_.chance(d.per_mille)) {
       return true;

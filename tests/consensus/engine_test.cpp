@@ -1,0 +1,485 @@
+// The engine through its inputs and actions:
+//  - configuration errors make start() halt
+//  - n = 1: a lone validator commits its own proposal in the same step; no empty blocks
+//  - n = 4: pipelined blocks commit in height order at every replica with certificates that
+//    verify; full blocks are cut at once, partial ones after the batch delay; committed
+//    transactions leave every queue; duplicate and oversized requests are refused
+//  - every PREPARE and COMMIT is preceded by the Persist that records it
+//  - message validation: non-validator, own index, bad envelope signature, malformed payload,
+//    wrong view, not the primary, outside the window, invalid proposal, forged inner vote,
+//    stale height; each rejection is counted under its reason and sends nothing
+//  - equivocation (two proposals, PREPAREs, COMMITs or CHECKPOINTs for one slot) yields Evidence
+//    with both envelopes, once
+//  - checkpoints become stable every K heights and the log below them is deleted; a quorum
+//    certifying another state root halts the replica, which then ignores every input
+//  - view change: timeouts on a silent primary lead to a NEW-VIEW and the requests commit in
+//    the new view; f+1 VIEW-CHANGEs pull a replica along; a block prepared before the view
+//    change is re-proposed and commits unchanged
+//  - a replica that missed blocks learns it is behind and emits FetchBlocks, then rejoins
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace sharechain;
+using namespace sharechain::consensus;
+using namespace sharechain::consensus::testing;
+
+namespace {
+
+std::vector<Tx> txs(int first, int count) {
+  std::vector<Tx> out;
+  for (int i = first; i < first + count; ++i) out.push_back(make_tx(std::to_string(i)));
+  return out;
+}
+
+uint64_t rejected(Engine& e, const std::string& reason) {
+  auto it = e.rejections().find(reason);
+  return it == e.rejections().end() ? 0 : it->second;
+}
+
+bool sends_nothing(const Actions& a) {
+  return all_of<Send>(a).empty() && all_of<Broadcast>(a).empty();
+}
+
+std::vector<crypto::Hash> delivered_hashes(Node& n) {
+  std::vector<crypto::Hash> out;
+  for (const Deliver& d : n.delivered()) out.push_back(d.hash);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an unusable configuration halts at start") {
+  Keys keys(4);
+  Config c = make_config(4, 0);
+  c.window = c.checkpoint_interval;  // two checkpoints must fit
+  CHECK_FALSE(validate_config(c).is_ok());
+  AcceptAll app;
+  Engine e(c, keys.signer(0), keys.verifier(), app, {}, 0, {}, genesis_root(), kGenesisTs);
+  const Actions a = e.start(kStart);
+  REQUIRE(all_of<Halt>(a).size() == 1);
+  CHECK(e.halted());
+  CHECK(e.on_request(txs(0, 1), kStart).empty());
+
+  Config bad = make_config(4, 0);
+  bad.self = 4;
+  CHECK(validate_config(bad).message().find("self 4") != std::string::npos);
+  bad = make_config(4, 0);
+  bad.validators[2].public_key = "short";
+  CHECK(validate_config(bad).message().find("validator 2") != std::string::npos);
+}
+
+TEST_CASE("a lone validator commits its own proposals") {
+  Cluster c(1);
+  Node& n = c.node(0);
+  c.start(kStart);
+  // Nothing to propose: no block, no batch timer.
+  CHECK(n.delivered().empty());
+  CHECK(n.timers().count(TimerId::kBatch) == 0);
+
+  n.run(n.engine().on_request(txs(0, 2), kStart), kStart);
+  CHECK(n.delivered().empty());  // waits for the batch delay
+  REQUIRE(n.timers().count(TimerId::kBatch) == 1);
+  c.fire(0, TimerId::kBatch, kStart + 10);
+  REQUIRE(n.delivered().size() == 1);
+  const Deliver& d = n.delivered()[0];
+  CHECK(d.height == 1);
+  CHECK(d.block.transactions_size() == 2);
+  CHECK(verify_commit_certificate(n.config(), d.block, c.keys().verifier()).is_ok());
+  CHECK(n.engine().committed_height() == 1);
+  CHECK(n.engine().pending_requests() == 0);
+
+  // A full block goes at once; the next commits on top of it in the same step.
+  n.run(n.engine().on_request(txs(10, 9), kStart + 20), kStart + 20);
+  CHECK(n.delivered().size() == 3);  // two full blocks of four; one transaction waits
+  CHECK(n.engine().pending_requests() == 1);
+  c.fire(0, TimerId::kBatch, kStart + 40);
+  CHECK(n.delivered().size() == 4);
+  CHECK(n.engine().pending_requests() == 0);
+  for (size_t i = 1; i < n.delivered().size(); ++i) {
+    BlockHeader h;
+    h.ParseFromString(n.delivered()[i].block.header());
+    CHECK(h.prev_hash() == crypto::hash_bytes(n.delivered()[i - 1].hash));
+    CHECK(h.height() == i + 1);
+  }
+}
+
+TEST_CASE("four validators commit pipelined blocks in order") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 10), kStart);
+  // Two full blocks were proposed at once, pipelined.
+  c.pump(kStart);
+  for (uint32_t i = 0; i < 4; ++i) CHECK(c.node(i).delivered().size() == 2);
+  c.fire(0, TimerId::kBatch, kStart + 10);
+  c.pump(kStart + 10);
+  std::set<crypto::Hash> seen;
+  for (uint32_t i = 0; i < 4; ++i) {
+    Node& n = c.node(i);
+    INFO("replica " << i);
+    REQUIRE(n.delivered().size() == 3);
+    CHECK(delivered_hashes(n) == delivered_hashes(c.node(0)));
+    for (size_t k = 0; k < 3; ++k) {
+      CHECK(n.delivered()[k].height == k + 1);
+      CHECK(verify_commit_certificate(n.config(), n.delivered()[k].block, c.keys().verifier())
+                .is_ok());
+    }
+    CHECK(n.engine().pending_requests() == 0);
+  }
+  for (const Deliver& d : c.node(0).delivered()) {
+    const auto hashes = transaction_hashes(d.block);
+    REQUIRE(hashes.is_ok());
+    for (const crypto::Hash& t : *hashes) CHECK(seen.insert(t).second);
+  }
+  CHECK(seen.size() == 10);
+
+  // Re-submitting committed transactions queues nothing.
+  c.request(txs(0, 10), kStart + 20);
+  for (uint32_t i = 0; i < 4; ++i) CHECK(c.node(i).engine().pending_requests() == 0);
+}
+
+TEST_CASE("requests are deduplicated and oversized ones refused") {
+  Cluster c(4);
+  c.start(kStart);
+  Node& n = c.node(2);
+  n.run(n.engine().on_request(txs(0, 3), kStart), kStart);
+  n.run(n.engine().on_request(txs(1, 3), kStart), kStart);
+  CHECK(n.engine().pending_requests() == 4);
+  Tx big = make_tx("big");
+  big.bytes.assign(5000, 'x');
+  n.run(n.engine().on_request({big}, kStart), kStart);
+  CHECK(n.engine().pending_requests() == 4);
+  CHECK(rejected(n.engine(), "oversized_request") == 1);
+  // A backup holding requests arms the request watchdog.
+  CHECK(n.timers().count(TimerId::kRequest) == 1);
+}
+
+TEST_CASE("every vote is persisted before it is sent") {
+  Cluster c(4);
+  c.start(kStart);
+  std::vector<Actions> lists;
+  for (uint32_t i = 0; i < 4; ++i) {
+    Node& n = c.node(i);
+    lists.push_back(n.run(n.engine().on_request(txs(0, 4), kStart), kStart));
+    c.route(i, lists.back());
+  }
+  while (!c.network().empty()) {
+    InFlight f = c.network().front();
+    c.network().pop_front();
+    Node& n = c.node(f.to);
+    lists.push_back(n.run(n.engine().on_message(f.envelope, kStart), kStart));
+    c.route(f.to, lists.back());
+  }
+  size_t checked = 0;
+  for (const Actions& list : lists) {
+    std::set<std::string> persisted;
+    for (const Action& a : list) {
+      if (const auto* p = std::get_if<Persist>(&a)) {
+        for (const auto& [k, v] : p->puts) persisted.insert(k);
+      }
+      const auto* b = std::get_if<Broadcast>(&a);
+      if (b == nullptr) continue;
+      const auto m = decode(b->envelope);
+      REQUIRE(m.has_value());
+      char key[32];
+      if (m->has_prepare()) {
+        std::snprintf(key, sizeof key, "pv/%020llu", static_cast<unsigned long long>(m->prepare().height()));
+        CHECK(persisted.count(key) == 1);
+        ++checked;
+      } else if (m->has_commit()) {
+        std::snprintf(key, sizeof key, "cv/%020llu", static_cast<unsigned long long>(m->commit().height()));
+        CHECK(persisted.count(key) == 1);
+        CHECK(persisted.count("prepared") == 1);
+        ++checked;
+      } else if (m->has_pre_prepare()) {
+        std::snprintf(key, sizeof key, "pp/%020llu", static_cast<unsigned long long>(m->pre_prepare().height()));
+        CHECK(persisted.count(key) == 1);
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked == 1 + 3 + 4);  // one proposal, three PREPAREs, four COMMITs
+  for (uint32_t i = 0; i < 4; ++i) CHECK(c.node(i).delivered().size() == 1);
+}
+
+TEST_CASE("messages that fail a check are rejected, counted and answered with nothing") {
+  Cluster c(4);
+  Keys& keys = c.keys();
+  c.start(kStart);
+  Node& n = c.node(1);
+  Engine& e = n.engine();
+  const Block block = simple_block(1, 0, {make_tx("a")});
+  const crypto::Hash hash = block_hash(block);
+  auto deliver = [&](const Envelope& env) { return n.run(e.on_message(env, kStart), kStart); };
+
+  SECTION("from outside the validator set") {
+    Envelope env = pre_prepare(keys, 0, 0, 1, block);
+    env.set_validator(4);
+    CHECK(sends_nothing(deliver(env)));
+    CHECK(rejected(e, "not_validator") == 1);
+  }
+  SECTION("carrying the replica's own index") {
+    CHECK(sends_nothing(deliver(prepare(keys, 1, 0, 1, hash))));
+    CHECK(rejected(e, "own_message") == 1);
+  }
+  SECTION("a bad envelope signature") {
+    Envelope env = pre_prepare(keys, 0, 0, 1, block);
+    env.set_validator(2);  // signed by 0, claims 2
+    CHECK(sends_nothing(deliver(env)));
+    Envelope flipped = pre_prepare(keys, 0, 0, 1, block);
+    std::string sig = flipped.signature();
+    sig[0] ^= 1;
+    flipped.set_signature(sig);
+    CHECK(sends_nothing(deliver(flipped)));
+    CHECK(rejected(e, "bad_signature") == 2);
+    CHECK(e.last_rejection().message().find("from validator 0") != std::string::npos);
+  }
+  SECTION("a malformed payload, validly signed") {
+    Envelope env;
+    env.set_validator(2);
+    env.set_payload("\x0a\xff\xff\xff");
+    env.set_signature(keys.signer(2).sign(envelope_digest(kChain, env.payload())));
+    CHECK(sends_nothing(deliver(env)));
+    CHECK(sends_nothing(deliver(keys.seal(2, Message()))));  // decodes, sets no kind
+    CHECK(rejected(e, "malformed") == 2);
+    Message m;
+    m.mutable_prepare()->set_height(1);
+    m.mutable_prepare()->set_block_hash("short");
+    CHECK(sends_nothing(deliver(keys.seal(2, m))));
+    CHECK(rejected(e, "malformed") == 3);
+  }
+  SECTION("the wrong view") {
+    const Block b2 = simple_block(1, 2, {make_tx("a")});
+    CHECK(sends_nothing(deliver(pre_prepare(keys, 2, 2, 1, b2))));
+    const Block b6 = simple_block(1, 6, {make_tx("a")});
+    CHECK(sends_nothing(deliver(pre_prepare(keys, 2, 6, 1, b6))));
+    CHECK(sends_nothing(deliver(prepare(keys, 2, 3, 1, hash))));
+    CHECK(rejected(e, "wrong_view") == 3);
+  }
+  SECTION("a proposal from a validator that is not the primary") {
+    const Block b = simple_block(1, 0, {make_tx("a")}, 2);
+    CHECK(sends_nothing(deliver(pre_prepare(keys, 2, 0, 1, b))));
+    CHECK(rejected(e, "not_primary") == 1);
+  }
+  SECTION("outside the watermark window") {
+    const uint64_t far = n.config().window + 1;
+    const Block b = simple_block(far, 0, {make_tx("a")});
+    CHECK(sends_nothing(deliver(pre_prepare(keys, 0, 0, far, b))));
+    CHECK(sends_nothing(deliver(prepare(keys, 2, 0, far, hash))));
+    CHECK(sends_nothing(deliver(commit(keys, 2, 0, far + 100, hash))));
+    CHECK(rejected(e, "outside_window") == 3);
+  }
+  SECTION("an invalid proposal") {
+    Block b = block;
+    b.add_transactions(make_tx("extra").bytes);  // no longer matches tx_root
+    CHECK(sends_nothing(deliver(pre_prepare(keys, 0, 0, 1, b))));
+    CHECK(rejected(e, "invalid_proposal") == 1);
+  }
+  SECTION("a forged vote inside a valid envelope") {
+    Message m;
+    Prepare* p = m.mutable_prepare();
+    p->set_view(0);
+    p->set_height(1);
+    p->set_block_hash(crypto::hash_bytes(hash));
+    p->set_signature(keys.vote(3, VoteKind::kPrepare, 0, 1, hash));  // 3's vote, sent by 2
+    CHECK(sends_nothing(deliver(keys.seal(2, m))));
+    Envelope pp = pre_prepare(keys, 0, 0, 1, block);
+    Message inner = *decode(pp);
+    inner.mutable_pre_prepare()->set_prepare_signature(keys.vote(0, VoteKind::kCommit, 0, 1, hash));
+    CHECK(sends_nothing(deliver(keys.seal(0, inner))));
+    CHECK(rejected(e, "bad_signature") == 2);
+  }
+  SECTION("a valid proposal is accepted and prepared") {
+    const Actions a = deliver(pre_prepare(keys, 0, 0, 1, block));
+    const auto sent = messages(a);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].has_prepare());
+    CHECK(e.rejections().empty());
+  }
+}
+
+TEST_CASE("equivocation is recorded as evidence, once per slot") {
+  Cluster c(4);
+  Keys& keys = c.keys();
+  c.start(kStart);
+  Node& n = c.node(3);
+  Engine& e = n.engine();
+  const Block a = simple_block(1, 0, {make_tx("a")});
+  const Block b = simple_block(1, 0, {make_tx("b")});
+  auto deliver = [&](const Envelope& env) { return n.run(e.on_message(env, kStart), kStart); };
+
+  SECTION("two proposals for one view and height") {
+    const Envelope first = pre_prepare(keys, 0, 0, 1, a);
+    const Envelope second = pre_prepare(keys, 0, 0, 1, b);
+    deliver(first);
+    const auto ev = all_of<Evidence>(deliver(second));
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].validator == 0);
+    CHECK(ev[0].kind == "pre-prepare");
+    CHECK(ev[0].first.payload() == first.payload());
+    CHECK(ev[0].second.payload() == second.payload());
+    CHECK(all_of<Evidence>(deliver(pre_prepare(keys, 0, 0, 1, b))).empty());  // once
+  }
+  SECTION("two PREPAREs, COMMITs and CHECKPOINTs") {
+    deliver(prepare(keys, 2, 0, 1, block_hash(a)));
+    auto ev = all_of<Evidence>(deliver(prepare(keys, 2, 0, 1, block_hash(b))));
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == "prepare");
+    deliver(commit(keys, 1, 0, 2, block_hash(a)));
+    ev = all_of<Evidence>(deliver(commit(keys, 1, 0, 2, block_hash(b))));
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == "commit");
+    CHECK(ev[0].height == 2);
+    // A commit in a later view for another block is no equivocation.
+    CHECK(all_of<Evidence>(deliver(commit(keys, 1, 1, 2, block_hash(a)))).empty());
+    auto checkpoint = [&](const char* root) {
+      Message m;
+      Checkpoint* cp = m.mutable_checkpoint();
+      cp->set_height(4);
+      cp->set_block_hash(crypto::hash_bytes(block_hash(a)));
+      cp->set_state_root(crypto::hash_bytes(crypto::sha256(root)));
+      cp->set_signature(keys.checkpoint_vote(2, 4, block_hash(a), crypto::sha256(root)));
+      return keys.seal(2, m);
+    };
+    deliver(checkpoint("r1"));
+    ev = all_of<Evidence>(deliver(checkpoint("r2")));
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == "checkpoint");
+  }
+}
+
+TEST_CASE("checkpoints become stable and the log below them goes") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 16), kStart);  // four full blocks: K = 4
+  c.pump(kStart);
+  for (uint32_t i = 0; i < 4; ++i) {
+    Node& n = c.node(i);
+    INFO("replica " << i);
+    CHECK(n.engine().committed_height() == 4);
+    CHECK(n.engine().stable_checkpoint() == 4);
+    for (const auto& [k, v] : n.persisted()) {
+      CHECK((k.rfind("pv/", 0) != 0 && k.rfind("cv/", 0) != 0 && k.rfind("pp/", 0) != 0 &&
+             k.rfind("blk/", 0) != 0));
+    }
+    CHECK(n.persisted().count("ckpt") == 1);
+  }
+  // The window moved: the primary may now propose up to 4 + window.
+  c.request(txs(100, 4 * 8), kStart + 1);
+  c.pump(kStart + 1);
+  CHECK(c.node(2).engine().committed_height() == 12);
+}
+
+TEST_CASE("a quorum certifying another state root halts the replica") {
+  Cluster c(4);
+  c.node(3).corrupt_root = crypto::sha256("wrong");
+  c.start(kStart);
+  c.request(txs(0, 16), kStart);
+  c.pump(kStart);
+  Engine& bad = c.node(3).engine();
+  REQUIRE(bad.halted());
+  CHECK(bad.halt_reason().find("state root disagreement at height") != std::string::npos);
+  CHECK(bad.on_request(txs(50, 1), kStart).empty());
+  CHECK(bad.on_timer(TimerId::kResend, kStart).empty());
+  for (uint32_t i = 0; i < 3; ++i) CHECK_FALSE(c.node(i).engine().halted());
+}
+
+TEST_CASE("a committed header certifying another state root halts on execution") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 4), kStart);
+  c.pump(kStart);
+  // Block 1 executed everywhere. Replica 2 now executes block 2 wrongly; block 3's header
+  // (proposed by an honest primary that executed block 2) certifies the honest root.
+  c.node(2).corrupt_root = crypto::sha256("wrong");
+  c.request(txs(10, 4), kStart + 1);
+  c.pump(kStart + 1);
+  c.request(txs(20, 4), kStart + 2);
+  c.pump(kStart + 2);
+  CHECK(c.node(2).engine().halted());
+  CHECK_FALSE(c.node(0).engine().halted());
+}
+
+TEST_CASE("a silent primary is replaced and the requests commit in the new view") {
+  Cluster c(4);
+  c.start(kStart);
+  c.crash(0);
+  c.request(txs(0, 2), kStart);
+  for (uint32_t i = 1; i < 4; ++i) REQUIRE(c.node(i).timers().count(TimerId::kRequest) == 1);
+  c.fire(1, TimerId::kRequest, kStart + 1000);
+  c.fire(2, TimerId::kRequest, kStart + 1000);
+  // Replica 3 has not timed out, but f+1 = 2 VIEW-CHANGEs pull it along.
+  c.pump(kStart + 1000);
+  for (uint32_t i = 1; i < 4; ++i) {
+    INFO("replica " << i);
+    CHECK(c.node(i).engine().view() == 1);
+    CHECK(c.node(i).engine().view_active());
+  }
+  CHECK(c.node(3).engine().view_changes_started() == 1);
+  // The new primary (1) proposed the requests, long due, on entering the view.
+  for (uint32_t i = 1; i < 4; ++i) {
+    REQUIRE(c.node(i).delivered().size() == 1);
+    BlockHeader h;
+    h.ParseFromString(c.node(i).delivered()[0].block.header());
+    CHECK(h.view() == 1);
+    CHECK(h.proposer() == 1);
+  }
+}
+
+TEST_CASE("a block prepared before a view change is re-proposed and commits unchanged") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 4), kStart);
+  // Everyone prepares block 1; every COMMIT is lost.
+  c.pump(kStart, [](const InFlight&, const Message& m) { return m.has_commit(); });
+  for (uint32_t i = 0; i < 4; ++i) REQUIRE(c.node(i).delivered().empty());
+  PreparedCertificate pc;
+  REQUIRE(pc.ParseFromString(c.node(2).persisted().at("prepared")));
+  const crypto::Hash expected = block_hash(pc.block());
+  c.crash(0);
+  for (uint32_t i = 1; i < 4; ++i) c.fire(i, TimerId::kRequest, kStart + 1000);
+  c.pump(kStart + 1000);
+  for (uint32_t i = 1; i < 4; ++i) {
+    INFO("replica " << i);
+    CHECK(c.node(i).engine().view() == 1);
+    REQUIRE(c.node(i).delivered().size() == 1);
+    CHECK(c.node(i).delivered()[0].hash == expected);
+    CHECK(c.node(i).delivered()[0].block.certificate().view() == 1);
+  }
+}
+
+TEST_CASE("a replica that missed blocks learns it is behind and fetches them") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 8), kStart);
+  c.pump(kStart, [](const InFlight& f, const Message&) { return f.to == 3; });
+  REQUIRE(c.node(0).engine().committed_height() == 2);
+  Node& lag = c.node(3);
+  CHECK(lag.engine().committed_height() == 0);
+  // The laggard times out on requests it holds and says so; the others answer with a commit
+  // certificate, and the laggard asks its node for the blocks.
+  c.fire(3, TimerId::kRequest, kStart + 1000);
+  Actions seen;
+  while (!c.network().empty()) {
+    InFlight f = c.network().front();
+    c.network().pop_front();
+    const Actions a = c.node(f.to).run(c.node(f.to).engine().on_message(f.envelope, kStart + 1000),
+                                       kStart + 1000);
+    if (f.to == 3) seen.insert(seen.end(), a.begin(), a.end());
+    c.route(f.to, a);
+  }
+  const auto fetch = all_of<FetchBlocks>(seen);
+  REQUIRE_FALSE(fetch.empty());
+  CHECK(fetch[0].from_height == 1);
+  CHECK(fetch[0].to_height == 2);
+  CHECK_FALSE(fetch[0].sources.empty());
+  // The node fetched, verified and executed both blocks.
+  const crypto::Hash h2 = c.node(0).delivered()[1].hash;
+  const crypto::Hash root = next_root(next_root(genesis_root(), c.node(0).delivered()[0].hash), h2);
+  BlockHeader hdr;
+  hdr.ParseFromString(c.node(0).delivered()[1].block.header());
+  lag.run(lag.engine().on_state_transferred(2, h2, root, hdr.timestamp_ms(), kStart + 1100),
+          kStart + 1100);
+  CHECK(lag.engine().committed_height() == 2);
+  CHECK(lag.engine().executed_height() == 2);
+}

@@ -1,0 +1,273 @@
+#include "harness.hpp"
+
+namespace sharechain::consensus::testing {
+
+crypto::Hash genesis_root() { return crypto::sha256("test-genesis-state"); }
+
+crypto::Hash next_root(const crypto::Hash& root, const crypto::Hash& block) {
+  return crypto::sha256(crypto::hash_bytes(root) + crypto::hash_bytes(block));
+}
+
+Config make_config(uint32_t n, uint32_t self) {
+  Keys keys(n);
+  Config c;
+  c.chain_id = kChain;
+  c.validators = keys.validators();
+  c.self = self;
+  c.max_block_txs = 4;
+  c.max_block_bytes = 4096;
+  c.batch_delay_ms = 10;
+  c.checkpoint_interval = 4;
+  c.window = 8;
+  c.view_timeout_ms = 1000;
+  c.resend_interval_ms = 100;
+  return c;
+}
+
+Tx make_tx(const std::string& label) {
+  SignedTransaction tx;
+  tx.set_body("test-tx/" + label);
+  Tx t;
+  t.hash = crypto::sha256(tx.body());
+  tx.SerializeToString(&t.bytes);
+  return t;
+}
+
+Keys::Keys(uint32_t n) : n_(n), verifier_({}) {
+  for (uint32_t i = 0; i < n; ++i) {
+    auto key = crypto::PrivateKey::from_bytes(
+        crypto::hash_bytes(crypto::sha256("test-validator-" + std::to_string(i))));
+    validators_.push_back(ValidatorInfo{key->public_key()});
+    signers_.push_back(std::make_unique<KeySigner>(*key, /*deterministic=*/true));
+  }
+  verifier_ = KeyVerifier(validators_);
+}
+
+Envelope Keys::seal(uint32_t v, const Message& m) {
+  return consensus::seal(m, v, kChain, *signers_.at(v));
+}
+
+std::string Keys::vote(uint32_t v, VoteKind kind, uint64_t view, uint64_t height,
+                       const crypto::Hash& hash) {
+  return signers_.at(v)->sign(vote_digest(kind, kChain, view, height, hash));
+}
+
+std::string Keys::checkpoint_vote(uint32_t v, uint64_t height, const crypto::Hash& hash,
+                                  const crypto::Hash& root) {
+  return signers_.at(v)->sign(checkpoint_digest(kChain, height, hash, root));
+}
+
+Block make_block(uint32_t n, const BlockSpec& s) {
+  BlockHeader h;
+  h.set_chain_id(kChain);
+  h.set_height(s.height);
+  h.set_view(s.view);
+  h.set_prev_hash(crypto::hash_bytes(s.prev));
+  h.set_timestamp_ms(s.timestamp_ms);
+  std::vector<crypto::Hash> hashes;
+  Block b;
+  for (const Tx& t : s.txs) {
+    hashes.push_back(t.hash);
+    b.add_transactions(t.bytes);
+  }
+  h.set_tx_root(crypto::hash_bytes(crypto::merkle_root(hashes)));
+  h.set_state_height(s.state_height);
+  h.set_state_root(crypto::hash_bytes(s.state_root));
+  h.set_proposer(s.proposer ? *s.proposer : primary_of(s.view, n));
+  h.SerializeToString(b.mutable_header());
+  return b;
+}
+
+Block simple_block(uint64_t height, uint64_t view, std::vector<Tx> txs,
+                   std::optional<uint32_t> proposer) {
+  BlockSpec s;
+  s.height = height;
+  s.view = view;
+  s.txs = std::move(txs);
+  s.proposer = proposer;
+  return make_block(4, s);
+}
+
+Envelope pre_prepare(Keys& keys, uint32_t v, uint64_t view, uint64_t height, const Block& block) {
+  Message m;
+  PrePrepare* pp = m.mutable_pre_prepare();
+  pp->set_view(view);
+  pp->set_height(height);
+  *pp->mutable_block() = block;
+  pp->set_prepare_signature(keys.vote(v, VoteKind::kPrepare, view, height, block_hash(block)));
+  return keys.seal(v, m);
+}
+
+Envelope prepare(Keys& keys, uint32_t v, uint64_t view, uint64_t height, const crypto::Hash& hash) {
+  Message m;
+  Prepare* p = m.mutable_prepare();
+  p->set_view(view);
+  p->set_height(height);
+  p->set_block_hash(crypto::hash_bytes(hash));
+  p->set_signature(keys.vote(v, VoteKind::kPrepare, view, height, hash));
+  return keys.seal(v, m);
+}
+
+Envelope commit(Keys& keys, uint32_t v, uint64_t view, uint64_t height, const crypto::Hash& hash) {
+  Message m;
+  Commit* c = m.mutable_commit();
+  c->set_view(view);
+  c->set_height(height);
+  c->set_block_hash(crypto::hash_bytes(hash));
+  c->set_signature(keys.vote(v, VoteKind::kCommit, view, height, hash));
+  return keys.seal(v, m);
+}
+
+CommitCertificate commit_certificate(Keys& keys, const std::vector<uint32_t>& voters,
+                                     uint64_t view, uint64_t height, const crypto::Hash& hash) {
+  CommitCertificate c;
+  c.set_height(height);
+  c.set_view(view);
+  c.set_block_hash(crypto::hash_bytes(hash));
+  for (uint32_t v : voters) {
+    CommitVote* vote = c.add_votes();
+    vote->set_validator(v);
+    vote->set_signature(keys.vote(v, VoteKind::kCommit, view, height, hash));
+  }
+  return c;
+}
+
+PreparedCertificate prepared_certificate(Keys& keys, const std::vector<uint32_t>& voters,
+                                         uint64_t view, uint64_t height, const Block& block) {
+  PreparedCertificate c;
+  c.set_view(view);
+  c.set_height(height);
+  *c.mutable_block() = block;
+  for (uint32_t v : voters) {
+    Vote* vote = c.add_votes();
+    vote->set_validator(v);
+    vote->set_signature(keys.vote(v, VoteKind::kPrepare, view, height, block_hash(block)));
+  }
+  return c;
+}
+
+std::vector<std::string> kinds(const Actions& actions) {
+  static const char* const names[] = {"Send",    "Broadcast", "SetTimer",    "CancelTimer", "Persist",
+                                      "Deliver", "FetchBlocks", "Evidence", "Halt"};
+  std::vector<std::string> out;
+  for (const Action& a : actions) out.push_back(names[a.index()]);
+  return out;
+}
+
+std::vector<Message> messages(const Actions& actions) {
+  std::vector<Message> out;
+  for (const Action& a : actions) {
+    const Envelope* env = nullptr;
+    if (const auto* s = std::get_if<Send>(&a)) env = &s->envelope;
+    if (const auto* b = std::get_if<Broadcast>(&a)) env = &b->envelope;
+    if (env == nullptr) continue;
+    if (auto m = decode(*env)) out.push_back(*m);
+  }
+  return out;
+}
+
+Node::Node(Keys& keys, uint32_t self, Config config)
+    : keys_(keys), self_(self), config_(std::move(config)), genesis_root_(genesis_root()) {
+  config_.self = self;
+  boot();
+}
+
+void Node::boot() {
+  timers_.clear();
+  const uint64_t h = chain_.size();
+  uint64_t ts = kGenesisTs;
+  if (h > 0) {
+    BlockHeader header;
+    header.ParseFromString(chain_.back().header());
+    ts = header.timestamp_ms();
+  }
+  engine_ = std::make_unique<Engine>(config_, keys_.signer(self_), keys_.verifier(), app_,
+                                     persisted_, h, h == 0 ? crypto::Hash{} : hashes_.back(),
+                                     root(), ts);
+}
+
+Actions Node::start(uint64_t now) { return run(engine_->start(now), now); }
+
+Actions Node::run(Actions actions, uint64_t now) {
+  Actions seen;
+  while (!actions.empty()) {
+    Actions follow;
+    for (Action& a : actions) {
+      if (auto* p = std::get_if<Persist>(&a)) {
+        for (auto& [k, v] : p->puts) persisted_[k] = v;
+        for (const std::string& k : p->deletes) persisted_.erase(k);
+      } else if (auto* t = std::get_if<SetTimer>(&a)) {
+        timers_[t->id] = t->delay_ms;
+      } else if (auto* c = std::get_if<CancelTimer>(&a)) {
+        timers_.erase(c->id);
+      } else if (auto* d = std::get_if<Deliver>(&a)) {
+        delivered_.push_back(*d);
+        if (execute && d->height == chain_.size() + 1) {
+          chain_.push_back(d->block);
+          hashes_.push_back(d->hash);
+          roots_.push_back(corrupt_root ? *corrupt_root : next_root(root(), d->hash));
+          Actions more = engine_->on_executed(d->height, roots_.back(), now);
+          follow.insert(follow.end(), more.begin(), more.end());
+        }
+      }
+      seen.push_back(a);
+    }
+    actions = std::move(follow);
+  }
+  return seen;
+}
+
+Cluster::Cluster(uint32_t n, std::function<void(Config&)> tweak) : keys_(n) {
+  for (uint32_t i = 0; i < n; ++i) {
+    Config c = make_config(n, i);
+    if (tweak) tweak(c);
+    nodes_.push_back(std::make_unique<Node>(keys_, i, c));
+  }
+}
+
+void Cluster::route(uint32_t i, const Actions& actions) {
+  for (const Action& a : actions) {
+    if (const auto* s = std::get_if<Send>(&a)) network_.push_back(InFlight{i, s->to, s->envelope});
+    if (const auto* b = std::get_if<Broadcast>(&a)) {
+      for (uint32_t to = 0; to < size(); ++to) {
+        if (to != i) network_.push_back(InFlight{i, to, b->envelope});
+      }
+    }
+  }
+}
+
+void Cluster::start(uint64_t now) {
+  for (uint32_t i = 0; i < size(); ++i) route(i, node(i).start(now));
+}
+
+void Cluster::request(const std::vector<Tx>& txs, uint64_t now) {
+  for (uint32_t i = 0; i < size(); ++i) {
+    if (down_.count(i) == 0) route(i, node(i).run(node(i).engine().on_request(txs, now), now));
+  }
+}
+
+void Cluster::fire(uint32_t i, TimerId id, uint64_t now) {
+  node(i).timers().erase(id);
+  route(i, node(i).run(node(i).engine().on_timer(id, now), now));
+}
+
+void Cluster::restart(uint32_t i, uint64_t now) {
+  down_.erase(i);
+  node(i).boot();
+  route(i, node(i).start(now));
+}
+
+void Cluster::pump(uint64_t now, const std::function<bool(const InFlight&, const Message&)>& drop) {
+  for (size_t steps = 0; !network_.empty() && steps < 100000; ++steps) {
+    InFlight f = std::move(network_.front());
+    network_.pop_front();
+    if (down_.count(f.to) != 0) continue;
+    if (drop) {
+      const auto m = decode(f.envelope);
+      if (m && drop(f, *m)) continue;
+    }
+    route(f.to, node(f.to).run(node(f.to).engine().on_message(f.envelope, now), now));
+  }
+}
+
+}  // namespace sharechain::consensus::testing
