@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The data server against a real four-node cluster, for a bounded time, then checked from the
+# outside:
+#  - the run completes with a JSON report: sessions at stations, parking spaces and charging
+#    piles, payments on and off chain, revenue distributed; no transaction lost or rejected
+#    (local nonces stayed in step with the chain)
+#  - `sharechain-dataserver audit` against all four nodes: identical blocks and state roots at
+#    every height; supply conserved (genesis + issued = every balance + escrow, accounts read
+#    one by one); every paid session's split exact; each party's income = its history = its
+#    events = its shares of paid sessions; every agreement's and split model's income
+#    accounted for (paid out or waiting in its pot)
+#  - the report's revenue total equals the income the chain credited to the parties
+#  - every node reports the same height, last block and state root
+# Long enough (70 s by default, DATASERVER_DURATION to change) for one periodic settlement.
+source "$(dirname "$0")/../cluster/lib.sh"
+
+DS="$BUILD_DIR/tools/dataserver/sharechain-dataserver"
+DURATION=${DATASERVER_DURATION:-70}
+
+init_cluster 4
+start_cluster
+nodes="$(api 0),$(api 1),$(api 2),$(api 3)"
+
+log "running the data server for ${DURATION}s against $nodes"
+"$DS" --node "$nodes" --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase" \
+  --duration "$DURATION" --seed 7 --rate 2 --json > "$DIR/report.json" 2> "$DIR/dataserver.log" ||
+  { cat "$DIR/dataserver.log"; die "the data server exited with an error"; }
+jq -e . "$DIR/report.json" > /dev/null || die "the report is not one JSON object"
+
+r() { jq -r "$1" "$DIR/report.json"; }
+log "report: $(r .sessions.total) sessions ($(r .sessions.by_kind.maintenance.total) maintenance," \
+    "$(r .sessions.by_kind.parking.total) parking, $(r .sessions.by_kind.charging.total) charging)," \
+    "$(r .transactions.committed) transactions, $(r .transactions.per_second | cut -c1-6) tx/s," \
+    "$(r .failures.total) failed steps"
+jq -c '.failures.by_reason[]' "$DIR/report.json" | head -n 20
+for kind in maintenance parking charging; do
+  [ "$(r ".sessions.by_kind.$kind.total")" -gt 0 ] || die "no $kind session ended"
+done
+[ "$(r .payments.on_chain.count)" -gt 0 ] || die "no session was paid on chain"
+[ "$(r .payments.off_chain.count)" -gt 0 ] || die "no off-chain payment was recorded"
+[ "$(r .revenue.distributed.amount)" -gt 0 ] || die "no revenue was distributed"
+[ "$(r .setup.agreements_activated)" -eq 11 ] || die "not every agreement was activated"
+[ "$(r .setup.models_activated)" -eq 2 ] || die "not every split model was activated"
+[ "$(r .transactions.lost)" -eq 0 ] || die "$(r .transactions.lost) transactions were lost"
+[ "$(r .transactions.rejected)" -eq 0 ] || die "$(r .transactions.rejected) transactions were rejected at admission"
+
+log "auditing the cluster's books"
+"$DS" audit --node "$nodes" --genesis "$DIR/genesis.json" --json > "$DIR/audit.json" ||
+  { jq -c '.checks[] | select(.ok | not)' "$DIR/audit.json" 2>/dev/null || cat "$DIR/audit.json"; die "the audit failed"; }
+jq -r '.checks[] | "  [ok] \(.name): \(.detail)"' "$DIR/audit.json"
+
+reported=$(r .revenue.distributed.amount)
+credited=$(jq -r .figures.income_total "$DIR/audit.json")
+[ "$reported" -eq "$credited" ] || die "the report distributed $reported units but the chain credited $credited"
+
+ref=""
+for i in 0 1 2 3; do
+  this=$(wallet "$i" status --json | jq -r '[.height, .last_block_hash, .state_root] | join(" ")')
+  if [ -z "$ref" ]; then ref=$this; elif [ "$this" != "$ref" ]; then die "node $i reports '$this', node 0 '$ref'"; fi
+done
+log "all nodes at height/block/root: $ref"
+log "data server run audited: $(r .sessions.total) sessions, $(r .revenue.distributed.amount) units distributed"
