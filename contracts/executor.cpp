@@ -6,19 +6,16 @@
 #include "contracts/amounts.hpp"
 #include "contracts/assets/assets.hpp"
 #include "contracts/encoding.hpp"
+#include "contracts/financing/financing.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/overlay.hpp"
 #include "contracts/revenue/revenue.hpp"
 #include "contracts/usage/usage.hpp"
+#include "contracts/vehicles/vehicles.hpp"
 
 namespace sharechain::contracts {
 
 namespace {
-
-const Hooks& default_hooks() {
-  static const Hooks hooks{};
-  return hooks;
-}
 
 Outcome dispatch(TxContext& ctx, const TransactionBody& body) {
   switch (body.call_case()) {
@@ -31,8 +28,9 @@ Outcome dispatch(TxContext& ctx, const TransactionBody& body) {
     case TransactionBody::kRevenue:
       return revenue::execute(ctx, body.revenue());
     case TransactionBody::kFinancing:
+      return financing::execute(ctx, body.financing());
     case TransactionBody::kVehicles:
-      return Refusal::invalid("this contract is not available on this chain yet");
+      return vehicles::execute(ctx, body.vehicles());
     case TransactionBody::CALL_NOT_SET:
       break;
   }
@@ -41,9 +39,14 @@ Outcome dispatch(TxContext& ctx, const TransactionBody& body) {
 
 }  // namespace
 
+const Hooks& standard_hooks() {
+  static const Hooks hooks{&financing::on_investor_distribution};
+  return hooks;
+}
+
 BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
                           const std::vector<tx::VerifiedTransaction>& txs) {
-  return execute_block(state, ctx, txs, default_hooks());
+  return execute_block(state, ctx, txs, standard_hooks());
 }
 
 BlockResult execute_block(const StateReader& state, const BlockContext& ctx,

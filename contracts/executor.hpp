@@ -34,7 +34,11 @@ struct BlockResult {
 // `state` is the state after the previous block; it is only read.
 BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
                           const std::vector<tx::VerifiedTransaction>& txs);
-// The same with explicit hooks (tests and future modules that observe distributions).
+// The hooks every node runs with: distributions to an asset's investor pass through the
+// financing contract (return on investment, financiers' shares).
+const Hooks& standard_hooks();
+// The same with explicit hooks. Only standard_hooks() gives the chain's rules; other hooks are
+// for tests that observe or replace the financing seam.
 BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
                           const std::vector<tx::VerifiedTransaction>& txs, const Hooks& hooks);
 

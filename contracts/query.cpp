@@ -1,9 +1,11 @@
 // Routes a client query to the contract that answers it.
 #include "contracts/executor.hpp"
 #include "contracts/assets/assets.hpp"
+#include "contracts/financing/financing.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/revenue/revenue.hpp"
 #include "contracts/usage/usage.hpp"
+#include "contracts/vehicles/vehicles.hpp"
 
 namespace sharechain::contracts {
 
@@ -34,9 +36,18 @@ Result<api::QueryResponse> query(const StateReader& state, const api::QueryReque
       *response.mutable_revenue() = std::move(r).value();
       return response;
     }
-    case api::QueryRequest::kFinancing:
-    case api::QueryRequest::kVehicles:
-      return Status::invalid_argument("this contract is not available on this chain yet");
+    case api::QueryRequest::kFinancing: {
+      auto r = financing::query(state, request.financing());
+      if (!r.is_ok()) return r.status();
+      *response.mutable_financing() = std::move(r).value();
+      return response;
+    }
+    case api::QueryRequest::kVehicles: {
+      auto r = vehicles::query(state, request.vehicles());
+      if (!r.is_ok()) return r.status();
+      *response.mutable_vehicles() = std::move(r).value();
+      return response;
+    }
     case api::QueryRequest::QUERY_NOT_SET: break;
   }
   return Status::invalid_argument("the query names no contract");

@@ -17,6 +17,7 @@ constexpr std::string_view kHistoryPrefix = "assets/history/";
 constexpr std::string_view kOwnerPrefix = "assets/owner/";
 constexpr std::string_view kConsentPrefix = "assets/consent/";
 constexpr std::string_view kConsentTag = "sharechain/asset-consent";
+constexpr std::string_view kLienPrefix = "assets/lien/";
 
 bool valid_token(std::string_view s) {
   if (s.empty() || s.size() > 32) return false;
@@ -199,6 +200,10 @@ Outcome do_transfer(TxContext& ctx, const pb::TransferAsset& t) {
                                  " live usage agreement(s) naming its owner as investor; "
                                  "terminate them before transferring");
   }
+  if (auto lien = lien_in_force(ctx.state(), t.asset_id(), ctx.now_ms())) {
+    return Refusal::precondition("asset " + show_id(t.asset_id()) + " cannot change owner: " +
+                                 *lien);
+  }
   std::string from = a->owner();
   ctx.state().erase(key(kOwnerPrefix, from, t.asset_id()));
   ctx.state().put(key(kOwnerPrefix, t.new_owner(), t.asset_id()), "");
@@ -230,6 +235,10 @@ Outcome do_retire(TxContext& ctx, const pb::RetireAsset& r) {
     return Refusal::precondition("asset " + show_id(r.asset_id()) + " still has " +
                                  std::to_string(a->live_agreements()) +
                                  " live usage agreement(s); terminate them first");
+  }
+  if (auto lien = lien_in_force(ctx.state(), r.asset_id(), ctx.now_ms())) {
+    return Refusal::precondition("asset " + show_id(r.asset_id()) + " cannot be retired: " +
+                                 *lien);
   }
   if (r.reason().size() > 256) return Refusal::invalid("the reason exceeds 256 bytes");
   a->set_status(pb::ASSET_RETIRED);
@@ -323,6 +332,43 @@ Outcome add_investor_income(TxContext& ctx, std::string_view asset_id, std::uint
   a->set_roi_bps(roi > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(roi));
   save_asset(ctx.state(), *a);
   return Outcome::ok();
+}
+
+Outcome add_lien(TxContext& ctx, std::string_view asset_id, std::string_view holder_id,
+                 std::uint64_t until_ms, std::string_view description) {
+  auto a = require_asset(ctx.state(), asset_id);
+  if (!a.is_ok()) return a.refusal();
+  if (!is_id(holder_id)) halt("a lien holder id is not 16 bytes");
+  std::string value = be64(until_ms);
+  value += description;
+  ctx.state().put(key(kLienPrefix, asset_id, holder_id), std::move(value));
+  add_history(ctx, *a, "lien_added", "", "", holder_id, description);
+  return Outcome::ok();
+}
+
+Outcome remove_lien(TxContext& ctx, std::string_view asset_id, std::string_view holder_id) {
+  auto a = require_asset(ctx.state(), asset_id);
+  if (!a.is_ok()) return a.refusal();
+  std::string k = key(kLienPrefix, asset_id, holder_id);
+  if (!ctx.state().contains(k)) return Outcome::ok();
+  ctx.state().erase(std::move(k));
+  add_history(ctx, *a, "lien_released", "", "", holder_id, "");
+  return Outcome::ok();
+}
+
+std::optional<std::string> lien_in_force(const StateReader& state, std::string_view asset_id,
+                                         std::uint64_t now_ms) {
+  std::optional<std::string> found;
+  state.scan(key(kLienPrefix, asset_id), [&](std::string_view, std::string_view value) {
+    auto until = read_be64(value.substr(0, 8));
+    if (!until) halt("an asset lien does not start with its end time");
+    if (*until == 0 || now_ms < *until) {
+      found = std::string(value.substr(8));
+      return false;
+    }
+    return true;
+  });
+  return found;
 }
 
 Outcome execute(TxContext& ctx, const pb::Call& call) {

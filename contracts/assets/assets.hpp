@@ -5,6 +5,8 @@
 //   assets/history/<id16><be64 seq>     -> assets.HistoryEntry
 //   assets/owner/<addr20><id16>         -> "" (assets of an owner)
 //   assets/consent/<hash32>             -> "" (owner consents already used)
+//   assets/lien/<id16><holder16>        -> be64 until_ms || description (commitments of other
+//                                          contracts that keep the asset with its owner)
 #pragma once
 
 #include <cstdint>
@@ -53,6 +55,17 @@ Outcome note_agreement_ended(TxContext& ctx, std::string_view asset_id,
                              std::string_view agreement_id);
 // Adds to the cumulative income the asset has paid its investor (return on investment).
 Outcome add_investor_income(TxContext& ctx, std::string_view asset_id, std::uint64_t amount);
+
+// A lien: another contract's commitment on the asset (a financing round or term, `holder_id`
+// its 16-byte id) that keeps the asset with its owner. While a lien is in force (until_ms == 0,
+// or the block time is before until_ms) the asset can be neither transferred nor retired. Adding
+// and removing one appends to the asset's history ("lien_added", "lien_released").
+Outcome add_lien(TxContext& ctx, std::string_view asset_id, std::string_view holder_id,
+                 std::uint64_t until_ms, std::string_view description);
+Outcome remove_lien(TxContext& ctx, std::string_view asset_id, std::string_view holder_id);
+// The description of the first lien in force at `now_ms`, or nullopt when none is.
+std::optional<std::string> lien_in_force(const StateReader& state, std::string_view asset_id,
+                                         std::uint64_t now_ms);
 
 Outcome execute(TxContext& ctx, const pb::Call& call);
 Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q);

@@ -9,6 +9,7 @@
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/revenue/split.hpp"
 #include "contracts/usage/usage.hpp"
+#include "contracts/vehicles/vin.hpp"
 
 namespace sharechain::contracts::usage {
 
@@ -337,13 +338,6 @@ std::optional<pb::Session> first_unsettled(const StateReader& state, std::string
 
 }  // namespace detail
 
-bool valid_vin(std::string_view vin) {
-  if (vin.size() != 17) return false;
-  return std::all_of(vin.begin(), vin.end(), [](char c) {
-    bool digit = c >= '0' && c <= '9';
-    bool letter = c >= 'A' && c <= 'Z' && c != 'I' && c != 'O' && c != 'Q';
-    return digit || letter;
-  });
-}
+bool valid_vin(std::string_view vin) { return vehicles::valid_vin(vin); }
 
 }  // namespace sharechain::contracts::usage

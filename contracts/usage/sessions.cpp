@@ -8,6 +8,7 @@
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/usage/charging.hpp"
 #include "contracts/usage/usage.hpp"
+#include "contracts/vehicles/vehicles.hpp"
 #include "proto/crypto.hpp"
 
 namespace sharechain::contracts::usage::detail {
@@ -156,10 +157,10 @@ Outcome request_access(TxContext& ctx, const pb::RequestAccess& a) {
                                  " " + what + "; settle it before starting another");
   }
   SC_TRY(check_mode(*asset, a));
-  if (!a.vehicle_vin().empty() && !valid_vin(a.vehicle_vin())) {
-    return Refusal::invalid("\"" + a.vehicle_vin() +
-                            "\" is not a vehicle identification number: 17 characters of 0-9 "
-                            "and A-Z without I, O and Q");
+  if (!a.vehicle_vin().empty()) {
+    if (auto problem = vehicles::vin_problem(a.vehicle_vin()); !problem.empty()) {
+      return Refusal::invalid(problem);
+    }
   }
   if (a.credential().size() > 32) return Refusal::invalid("the credential exceeds 32 bytes");
 
@@ -290,7 +291,8 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
             {"charge", std::to_string(s->charge())},
             {"limit_reached", charge->capped ? "true" : "false"}});
   if (!s->vehicle_vin().empty() && asset->spec().kind() == apb::MAINTENANCE_STATION) {
-    // The maintenance record a vehicle-history contract turns into an attested entry.
+    // A maintenance session names the vehicle it served: VehicleMaintained tells subscribers at
+    // once, and the vehicles contract keeps it as a MAINTENANCE record for attesters to endorse.
     std::string equipment;
     for (const auto& l : s->lines()) {
       if (!equipment.empty()) equipment += ",";
@@ -306,6 +308,9 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
               {"ended_at_ms", std::to_string(s->ended_at_ms())},
               {"equipment", equipment},
               {"end_kind", end_kind_name(s->end_kind())}});
+    SC_TRY(vehicles::record_maintenance_session(
+        ctx, {s->vehicle_vin(), s->id(), s->asset_id(), s->user(), s->started_at_ms(),
+              s->ended_at_ms(), equipment, end_kind_name(s->end_kind())}));
   }
 
   if (s->charge() == 0) {

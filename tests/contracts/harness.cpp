@@ -85,6 +85,18 @@ Receipt Chain::revenue(const std::string& who, const ::sharechain::revenue::Call
   return run(who, body);
 }
 
+Receipt Chain::financing(const std::string& who, const ::sharechain::financing::Call& call) {
+  TransactionBody body;
+  *body.mutable_financing() = call;
+  return run(who, body);
+}
+
+Receipt Chain::vehicles(const std::string& who, const ::sharechain::vehicles::Call& call) {
+  TransactionBody body;
+  *body.mutable_vehicles() = call;
+  return run(who, body);
+}
+
 Result<api::QueryResponse> Chain::query(const api::QueryRequest& request) const {
   return contracts::query(state_, request);
 }

@@ -45,6 +45,8 @@ class Chain {
   Receipt assets(const std::string& who, const ::sharechain::assets::Call& call);
   Receipt usage(const std::string& who, const ::sharechain::usage::Call& call);
   Receipt revenue(const std::string& who, const ::sharechain::revenue::Call& call);
+  Receipt financing(const std::string& who, const ::sharechain::financing::Call& call);
+  Receipt vehicles(const std::string& who, const ::sharechain::vehicles::Call& call);
 
   // Runs a query against the current state.
   Result<api::QueryResponse> query(const api::QueryRequest& request) const;
@@ -60,13 +62,14 @@ class Chain {
   std::uint64_t escrow(const std::string& who) const;
   std::uint64_t balance_of_address(const std::string& address) const;
   std::uint64_t supply() const { return total_supply(state_); }
+  // The chain's hooks (standard_hooks() unless a test replaces them).
   Hooks& hooks() { return hooks_; }
 
  private:
   MemoryState state_;
   std::uint64_t height_ = 0;
   std::uint64_t time_ms_ = kStartMs;
-  Hooks hooks_;
+  Hooks hooks_ = standard_hooks();
 };
 
 // The raw id carried (as hex) by attribute `key` of the first event `name` of a receipt; ""
