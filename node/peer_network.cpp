@@ -51,6 +51,8 @@ grpc::ChannelArguments channel_args(const Config& config) {
 
 // ---------------------------------------------------------------------------------------------
 // Outbound link: one thread, one stream, one bounded queue.
+constexpr std::chrono::seconds kIdleKeepalive{1};
+
 class PeerNetwork::Link {
  public:
   Link(PeerNetwork& net, PeerAddress peer)
@@ -131,13 +133,17 @@ class PeerNetwork::Link {
       }
     }
     while (up) {
+      // An idle stream still carries an empty message every second: a write is the only way
+      // this side learns that the listener refused or dropped the stream.
       PeerMessage msg;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        cv_.wait_for(lock, kIdleKeepalive, [this] { return stopping_ || !queue_.empty(); });
         if (stopping_) break;
-        msg = std::move(queue_.front());
-        queue_.pop_front();
+        if (!queue_.empty()) {
+          msg = std::move(queue_.front());
+          queue_.pop_front();
+        }
       }
       up = writer->Write(msg);
       if (up) sent_.fetch_add(1, std::memory_order_relaxed);
