@@ -13,8 +13,8 @@ void Checker::fail(std::string what) {
   if (violation_.empty()) violation_ = std::move(what);
 }
 
-void Checker::on_wire(const consensus::Envelope& envelope) {
-  const auto m = consensus::decode(envelope);
+void Checker::on_wire(const consensus::Envelope& envelope,
+                      const std::optional<consensus::Message>& m) {
   if (!m) return;
   if (m->has_pre_prepare()) proposed_.insert(consensus::block_hash(m->pre_prepare().block()));
   if (!m->has_new_view() || !new_views_seen_.insert(crypto::sha256(envelope.payload())).second) {
@@ -38,8 +38,7 @@ void Checker::on_wire(const consensus::Envelope& envelope) {
   }
 }
 
-void Checker::on_honest_send(uint32_t validator, const consensus::Envelope& envelope) {
-  const auto m = consensus::decode(envelope);
+void Checker::on_honest_send(uint32_t validator, const std::optional<consensus::Message>& m) {
   if (!m) {
     fail("honest validator " + std::to_string(validator) + " sent an undecodable envelope");
     return;
@@ -54,6 +53,7 @@ void Checker::on_honest_send(uint32_t validator, const consensus::Envelope& enve
   if (m->has_pre_prepare()) {
     const auto& pp = m->pre_prepare();
     const crypto::Hash h = consensus::block_hash(pp.block());
+    proposed_.insert(h);  // a lone validator's broadcast reaches no wire
     say("pre-prepare", pp.view(), pp.height(), h);
     say("prepare", pp.view(), pp.height(), h);
   } else if (m->has_prepare()) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -25,10 +26,11 @@ class Checker {
   Checker(consensus::Config config, consensus::Verifier& verifier, std::set<uint32_t> byzantine);
 
   void on_submitted(const crypto::Hash& tx) { submitted_.insert(tx); }
-  // Any envelope any validator put on the wire (after Byzantine rewriting).
-  void on_wire(const consensus::Envelope& envelope);
+  // Any envelope any validator put on the wire (after Byzantine rewriting), with its decoded
+  // payload (nullopt if it does not decode).
+  void on_wire(const consensus::Envelope& envelope, const std::optional<consensus::Message>& m);
   // A message an honest validator's engine asked to send.
-  void on_honest_send(uint32_t validator, const consensus::Envelope& envelope);
+  void on_honest_send(uint32_t validator, const std::optional<consensus::Message>& m);
   // `block` entered `replica`'s store at `height` (by Deliver or state transfer); `chain_txs`
   // is every transaction already in that replica's chain below it.
   void on_stored(uint32_t replica, uint64_t height, const Block& block, const crypto::Hash& hash,

@@ -166,7 +166,7 @@ class Simulation {
   void submit(Replica& r, const std::vector<consensus::Tx>& txs);
   bool reachable(uint32_t a, uint32_t b) const { return group_[a] == group_[b]; }
   bool all_committed() const;
-  bool in_drought(uint32_t from, const Wire& w);
+  bool in_drought(uint32_t from, uint32_t to, const std::optional<consensus::Message>& m);
   void note_engine(const Replica& r);
 
   Options opt_;
@@ -261,7 +261,8 @@ Outcome Simulation::run() {
   const uint64_t deadline = scenario_.fault_ms + opt_.liveness_bound_ms;
   bool done = false;
   while (!queue_.empty() && !checker_->failed()) {
-    Event e = queue_.top();
+    // The top is moved out before pop() discards it: events carry whole envelopes.
+    Event e = std::move(const_cast<Event&>(queue_.top()));
     queue_.pop();
     if (e.at > deadline) break;
     now_ = e.at;
@@ -496,9 +497,9 @@ void Simulation::perform(Replica& r, Action& action, Actions& follow) {
           for (const std::string& k : a.deletes) r.persisted.erase(k);
           stats_.max_persisted_keys =
               std::max<uint64_t>(stats_.max_persisted_keys, r.persisted.size());
-          // Heights above the executed one: proposals and votes within a window, committed
-          // blocks not yet executed; plus a handful of single records.
-          if (r.persisted.size() > 2 * r.config.window + 16) {
+          // At most three records (proposal, vote, committed block) per height between the
+          // executed height and the top of the window, plus five single records.
+          if (r.persisted.size() > 3 * r.config.window + 5) {
             checker_->fail("replica " + std::to_string(r.index) + " persists " +
                            std::to_string(r.persisted.size()) + " records: not bounded");
           }
@@ -520,20 +521,28 @@ void Simulation::perform(Replica& r, Action& action, Actions& follow) {
 }
 
 void Simulation::send(Replica& r, std::vector<uint32_t> destinations, const Envelope& env) {
+  // Decoded once here for the checker and the drought filter; the engine decodes on receipt.
+  const std::optional<consensus::Message> decoded = consensus::decode(env);
   std::vector<Wire> wire;
   if (r.byzantine) {
     ByzantineContext ctx{r.config, *r.signer, *r.rng, r.engine->view(),
                          r.engine->committed_height()};
     misbehave(*r.byzantine, ctx, destinations, env, wire);
   } else {
-    checker_->on_honest_send(r.index, env);
+    checker_->on_honest_send(r.index, decoded);
     for (uint32_t d : destinations) wire.push_back(Wire{d, env});
   }
+  const Envelope* last = nullptr;
+  std::optional<consensus::Message> m;
   for (Wire& w : wire) {
     ++stats_.messages;
-    checker_->on_wire(w.envelope);
+    if (last == nullptr || last->payload() != w.envelope.payload()) {
+      m = w.envelope.payload() == env.payload() ? decoded : consensus::decode(w.envelope);
+      checker_->on_wire(w.envelope, m);
+    }
+    last = &w.envelope;
     if (w.to >= n_ || w.to == r.index || !reachable(r.index, w.to) ||
-        net_rng_.chance(loss_per_mille_) || in_drought(r.index, w)) {
+        net_rng_.chance(loss_per_mille_) || in_drought(r.index, w.to, m)) {
       ++stats_.dropped;
       continue;
     }
@@ -641,19 +650,17 @@ void Simulation::fetch(Replica& r, const consensus::FetchBlocks& f) {
         opt_.trace ? "state transferred" : std::string());
 }
 
-bool Simulation::in_drought(uint32_t from, const Wire& w) {
-  if (healed_) return false;
-  std::optional<consensus::Message> m;
+bool Simulation::in_drought(uint32_t from, uint32_t to,
+                            const std::optional<consensus::Message>& m) {
+  if (healed_ || !m) return false;
   for (const DroughtPlan& d : scenario_.droughts) {
     if (now_ < d.start_ms || now_ >= d.end_ms) continue;
-    if (std::find(d.victims.begin(), d.victims.end(), w.to) == d.victims.end() ||
+    if (static_cast<int>(m->kind_case()) != d.kind) continue;
+    if (std::find(d.victims.begin(), d.victims.end(), to) == d.victims.end() ||
         std::find(d.senders.begin(), d.senders.end(), from) == d.senders.end()) {
       continue;
     }
-    if (!m) m = consensus::decode(w.envelope);
-    if (m && static_cast<int>(m->kind_case()) == d.kind && net_rng_.chance(d.per_mille)) {
-      return true;
-    }
+    if (net_rng_.chance(d.per_mille)) return true;
   }
   return false;
 }
