@@ -1,6 +1,6 @@
 // sharechain-bench: a load generator. Signs transfers between throw-away accounts, submits them
-// at a target rate (or as fast as the nodes accept) round-robin to the given nodes, watches
-// blocks commit, and prints committed tx/s and commit latency percentiles. It also measures this
+// at a target rate (or as fast as the nodes accept) spread over the given nodes (each account
+// always uses the same one), watches blocks commit, and prints committed tx/s and commit latency percentiles. It also measures this
 // machine's BIP340 verification rate on all cores, since every validator verifies every
 // transaction once: verifications per second / validators on this machine is the ceiling a
 // local cluster could reach, and the achieved fraction of it compares across machines.
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -114,6 +115,13 @@ SignedTransaction transfer(const std::string& chain_id, const crypto::PrivateKey
   return tx::sign(body, from);
 }
 
+// Groups refusals by status code and the first words of the reason (addresses, hashes and
+// numbers further on would make every message unique).
+std::string refusal_kind(const grpc::Status& s) {
+  std::string msg = s.error_message().substr(0, 40);
+  return std::to_string(static_cast<int>(s.error_code())) + " " + msg;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -124,7 +132,7 @@ int main(int argc, char** argv) {
   double rate = 0, duration = 20, verify_seconds = 2;
   std::uint32_t validators_on_host = 0;
   bool json = false;
-  app.add_option("--node,--nodes", nodes, "client API addresses; load is spread round-robin")->delimiter(',');
+  app.add_option("--node,--nodes", nodes, "client API addresses; accounts are spread over them")->delimiter(',');
   app.add_option("--keystore", keystore_dir, "keystore holding the funding key")->required();
   app.add_option("--passphrase-file", passphrase_file, "file with the keystore passphrase");
   app.add_option("--funder", funder, "key that funds the throw-away accounts");
@@ -156,13 +164,17 @@ int main(int argc, char** argv) {
   const double verify_rate = measure_verify_rate(verify_seconds);
   const double ceiling = verify_rate / validators_on_host;
 
+  const std::size_t per_account = static_cast<std::size_t>(
+      std::max(1.0, (rate > 0 ? rate * duration : 4000.0 * duration) / static_cast<double>(accounts)) + 1);
+  // Each transfer moves one unit, so an account needs per_account units.
+  const std::uint64_t grant = per_account + 1;
   // Fund the throw-away accounts: one pipelined run of transfers from the funder.
   std::vector<crypto::PrivateKey> keys;
   for (std::size_t i = 0; i < accounts; ++i) keys.push_back(crypto::PrivateKey::generate());
   std::uint64_t funder_nonce = nonce_of(*stubs[0], funding->address());
   for (std::size_t i = 0; i < accounts; ++i) {
     api::SubmitRequest req;
-    *req.mutable_transaction() = transfer(chain_id, *funding, funder_nonce++, keys[i].address(), 1'000'000);
+    *req.mutable_transaction() = transfer(chain_id, *funding, funder_nonce++, keys[i].address(), grant);
     req.set_wait_for_commit(i + 1 == accounts);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -173,8 +185,6 @@ int main(int argc, char** argv) {
   if (!json) std::fprintf(stderr, "funded %zu accounts; pre-signing transactions...\n", accounts);
 
   // Pre-sign so that client-side signing does not compete with the nodes during the run.
-  const std::size_t per_account = static_cast<std::size_t>(
-      std::max(1.0, (rate > 0 ? rate * duration : 4000.0 * duration) / static_cast<double>(accounts)) + 1);
   std::vector<std::vector<SignedTransaction>> signed_txs(accounts);
   {
     std::vector<std::thread> signers;
@@ -197,6 +207,7 @@ int main(int argc, char** argv) {
   std::vector<double> latencies_ms;
   std::vector<std::atomic<std::uint64_t>> committed_per_account(accounts);
   std::atomic<std::uint64_t> committed{0}, submitted{0}, refused{0};
+  std::map<std::string, std::uint64_t> refusals;  // by status code and the message's first words
   Clock::time_point first_commit{}, last_commit{};
   std::uint64_t blocks = 0;
   std::unordered_map<std::string, std::size_t> account_index;
@@ -240,7 +251,6 @@ int main(int argc, char** argv) {
   for (std::size_t w = 0; w < workers; ++w) {
     pool.emplace_back([&, w] {
       std::vector<std::size_t> next(accounts, 0);
-      std::size_t rr = w;
       while (Clock::now() < end) {
         bool progressed = false;
         for (std::size_t a = w; a < accounts && Clock::now() < end; a += workers) {
@@ -263,7 +273,9 @@ int main(int argc, char** argv) {
           grpc::ClientContext ctx;
           ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
           api::SubmitResponse resp;
-          auto s = stubs[rr++ % stubs.size()]->SubmitTransaction(&ctx, req, &resp);
+          // Each account talks to one node, as a real client does: consecutive nonces sent to
+          // different nodes would race the gossip between them and be refused as gaps.
+          auto s = stubs[a % stubs.size()]->SubmitTransaction(&ctx, req, &resp);
           if (s.ok()) {
             ++next[a];
             ++submitted;
@@ -272,6 +284,7 @@ int main(int argc, char** argv) {
             ++refused;
             std::lock_guard lock(mu);
             submitted_at.erase(tx::hash_of(t));
+            ++refusals[refusal_kind(s)];
             if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
                 s.error_message().find("already used") != std::string::npos) {
               ++next[a];  // a retry of one that did get in
@@ -307,6 +320,7 @@ int main(int argc, char** argv) {
       {"duration_s", duration},
       {"submitted", submitted.load()},
       {"refused", refused.load()},
+      {"refusals", refusals},
       {"committed", committed.load()},
       {"uncommitted", submitted_at.size()},
       {"blocks", blocks},
@@ -326,6 +340,9 @@ int main(int argc, char** argv) {
     std::printf("submitted %llu (refused %llu), committed %llu in %llu blocks\n",
                 static_cast<unsigned long long>(submitted.load()), static_cast<unsigned long long>(refused.load()),
                 static_cast<unsigned long long>(committed.load()), static_cast<unsigned long long>(blocks));
+    for (const auto& [kind, count] : refusals) {
+      std::printf("  refused %llu x %s\n", static_cast<unsigned long long>(count), kind.c_str());
+    }
     std::printf("committed throughput: %.0f tx/s\n", tps);
     std::printf("commit latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", percentile(latencies_ms, 0.5),
                 percentile(latencies_ms, 0.9), percentile(latencies_ms, 0.99),
