@@ -8,12 +8,20 @@
 //    exactly the amounts of the Issued events in the block (zero for everything else)
 //  - the escrow of all accounts equals the sum of all escrow holds
 //  - every refusal left the state untouched but for the sender's nonce
-//  - the sequences do reach payments, splits and settlements (the test is not vacuous)
+//  - financing: the investor and the pile's owner offer financings with random terms; anyone
+//    subscribes, withdraws, closes rounds, cancels and completes; financiers (the paying
+//    technician among them) are paid from distributions. After every block an open round's
+//    escrow holds equal its subscriptions, a closed round holds nothing, and each asset's
+//    return record counts exactly the income the asset record does
+//  - vehicles: attesters submit and endorse records at random (no money moves; refusals still
+//    change nothing)
+//  - the sequences do reach payments, splits, settlements, activated and failed rounds and
+//    financiers' payouts (the test is not vacuous)
 #include <catch2/catch.hpp>
 #include <random>
 
 #include "contracts/ledger/ledger.hpp"
-#include "usage_fixture.hpp"
+#include "finance_fixture.hpp"
 
 using namespace sharechain;
 using namespace sharechain::contracts;
@@ -61,6 +69,38 @@ std::map<std::string, std::string> state_without(const MemoryState& s, const std
 struct Stats {
   std::map<std::string, int> ok;
 };
+
+const std::vector<std::string> kAttesters = {"att1", "att2", "att3", "att4"};
+const std::vector<std::string> kVins = {"1HGCM82633A004352", "LSVAX4182E2123456",
+                                        "2T1BR32E84C123456"};  // the last one is invalid
+
+// The financing invariants: an open round's escrow holds sum to what it has subscribed, a
+// closed one holds nothing, and each asset's return record counts the asset's investor income.
+void check_financings(const Chain& chain, const std::vector<std::string>& financings,
+                      const std::vector<std::string>& assets) {
+  for (const auto& id : financings) {
+    fpb::Query q;
+    q.mutable_financing()->set_financing_id(id);
+    auto view = financing_query(chain, q).financing();
+    std::uint64_t held = 0;
+    for (const auto& s : view.subscriptions()) {
+      for (const auto& h : s.holds()) {
+        auto hold = contracts::ledger::find_hold(chain.state(), h);
+        REQUIRE(hold.has_value());
+        held += hold->amount();
+      }
+    }
+    if (view.financing().status() == fpb::FINANCING_OPEN) {
+      REQUIRE(held == view.financing().subscribed());
+    } else {
+      REQUIRE(held == 0);
+    }
+  }
+  for (const auto& a : assets) {
+    REQUIRE(return_of(chain, a).asset_return().cumulative_income() ==
+            asset_of(chain, a).investor_income());
+  }
+}
 
 void run_sequence(std::uint64_t seed, Stats& stats) {
   std::mt19937_64 rng(seed);
@@ -113,18 +153,76 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
     must(chain.revenue(who, c));
   }
 
+  for (std::size_t i = 0; i < kAttesters.size(); ++i) {
+    lpb::Call g;
+    g.mutable_grant_role()->set_account(address_for(kAttesters[i]));
+    g.mutable_grant_role()->set_role("attester");
+    g.mutable_grant_role()->set_organisation("organisation " + std::to_string(i));
+    must(chain.ledger("operator", g));
+  }
+
   std::vector<std::string> reservations;
   std::vector<std::string> sessions;
   std::vector<std::string> references;
+  std::vector<std::string> financings;
+  std::vector<std::string> records;
+  const std::vector<std::string> assets = {w.asset, pile};
   std::uint64_t supply = chain.supply();
   REQUIRE(supply == contracts::ledger::issued_total(chain.state()));
 
-  for (int step = 0; step < 160; ++step) {
+  for (int step = 0; step < 220; ++step) {
     std::string who;
     TransactionBody body;
     std::string kind;
     int roll = static_cast<int>(rng() % 100);
-    if (roll < 8) {
+    if (chance(20)) {
+      int f = static_cast<int>(rng() % 100);
+      if (f < 12 || financings.empty()) {
+        kind = "offer";
+        bool station = chance(60);
+        who = chance(90) ? (station ? "investor" : "equipment") : pick(kEveryone);
+        std::uint64_t sought = 1'000 + rng() % 5'000;
+        std::uint64_t deadline = chain.time_ms() + (1 + rng() % 12) * kHour;
+        auto t = financing_terms(sought, chance(50) ? 0 : sought / 2,
+                                 static_cast<std::uint32_t>(1 + rng() % 10'000), 1 + rng() % 500,
+                                 deadline, deadline + (1 + rng() % 48) * kHour);
+        *body.mutable_financing() = offer_call(station ? w.asset : pile, t);
+      } else if (f < 50) {
+        kind = "subscribe";
+        who = chance(70) ? pick(kUsers) : pick(kEveryone);
+        // Mostly the latest offer, so rounds fill up.
+        const std::string& id = chance(70) ? financings.back() : pick(financings);
+        *body.mutable_financing() = subscribe_call(id, 1 + rng() % 3'000);
+      } else if (f < 54) {
+        kind = "withdraw";
+        who = pick(kEveryone);
+        *body.mutable_financing() = withdraw_call(pick(financings));
+      } else if (f < 64) {
+        kind = "close_round";
+        who = pick(kEveryone);
+        *body.mutable_financing() = close_round_call(pick(financings));
+      } else if (f < 67) {
+        kind = "cancel_offer";
+        who = chance(80) ? "investor" : pick(kEveryone);
+        *body.mutable_financing() = cancel_offer_call(pick(financings));
+      } else if (f < 70) {
+        kind = "complete";
+        who = pick(kEveryone);
+        *body.mutable_financing() = complete_call(pick(financings));
+      } else if (f < 80 || records.empty()) {
+        kind = "vehicle_record";
+        who = chance(90) ? pick(kAttesters) : pick(kEveryone);
+        auto k = static_cast<vpb::RecordKind>(1 + rng() % 8);
+        *body.mutable_vehicles() =
+            submit_call(pick(kVins), k, chance(50) ? rng() % 200'000 : 0, 0,
+                        chance(20) ? pick(kEveryone) : "");
+      } else {
+        kind = "endorse";
+        who = pick(kAttesters);
+        const std::string& id = chance(70) ? records.back() : pick(records);
+        *body.mutable_vehicles() = endorse_call(id, chance(90));
+      }
+    } else if (roll < 8) {
       kind = "transfer";
       who = pick(kEveryone);
       std::string to = pick(kEveryone);
@@ -271,6 +369,12 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
       if (kind == "reserve") reservations.push_back(event_id(r, "Reserved", "reservation"));
       if (kind == "access") sessions.push_back(event_id(r, "AccessGranted", "session"));
       if (find_event(r, "RevenueDistributed") != nullptr) ++stats.ok["distribution"];
+      if (kind == "offer") financings.push_back(event_id(r, "FinancingOffered", "financing"));
+      if (kind == "vehicle_record") records.push_back(event_id(r, "RecordSubmitted", "record"));
+      if (find_event(r, "FinancingActivated") != nullptr) ++stats.ok["activated"];
+      if (find_event(r, "SubscriptionRefunded") != nullptr) ++stats.ok["refunded"];
+      if (find_event(r, "FinancierPaid") != nullptr) ++stats.ok["financier_paid"];
+      if (find_event(r, "RecordAttested") != nullptr) ++stats.ok["attested"];
     } else {
       REQUIRE(state_without(chain.state(), who) == before);
     }
@@ -281,6 +385,7 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
     REQUIRE(s.balances() + s.escrow() == s.issued());
     REQUIRE(s.escrow() == escrow_of_holds(chain.state()));
     REQUIRE(verify_supply(chain.state()).is_ok());
+    check_financings(chain, financings, assets);
   }
 }
 
@@ -298,4 +403,11 @@ TEST_CASE("random action sequences never create or destroy money", "[contracts][
   CHECK(stats.ok["issue"] > 0);
   CHECK(stats.ok["transfer"] > 0);
   CHECK(stats.ok["route"] > 0);
+  CHECK(stats.ok["offer"] > 0);
+  CHECK(stats.ok["subscribe"] > 0);
+  CHECK(stats.ok["activated"] > 0);
+  CHECK(stats.ok["refunded"] > 0);
+  CHECK(stats.ok["financier_paid"] > 0);
+  CHECK(stats.ok["vehicle_record"] > 0);
+  CHECK(stats.ok["attested"] > 0);
 }
