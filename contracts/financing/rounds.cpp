@@ -89,9 +89,18 @@ Outcome offer(TxContext& ctx, const pb::OfferFinancing& o) {
     return Refusal::precondition("asset " + show_id(o.asset_id()) + " is retired");
   }
   if (auto live = live_financing(ctx.state(), o.asset_id())) {
-    return Refusal::precondition("asset " + show_id(o.asset_id()) + " already has financing " +
-                                 show_id(live->id()) + " (" + status_name(live->status()) +
-                                 "); an asset carries one financing at a time");
+    // A financing whose term is over only waits for someone to complete it: this offer does.
+    if (live->status() == pb::FINANCING_ACTIVE && ctx.now_ms() >= live->terms().term_ends_ms()) {
+      SC_TRY(complete_term(ctx, *live));
+    } else {
+      std::string next = live->status() == pb::FINANCING_OPEN &&
+                                 ctx.now_ms() >= live->terms().deadline_ms()
+                             ? "; its deadline has passed: CloseRound settles it"
+                             : "";
+      return Refusal::precondition("asset " + show_id(o.asset_id()) + " already has financing " +
+                                   show_id(live->id()) + " (" + status_name(live->status()) +
+                                   "); an asset carries one financing at a time" + next);
+    }
   }
   SC_TRY(validate_terms(o.terms(), ctx.now_ms()));
 

@@ -410,6 +410,20 @@ TEST_CASE("full rounds close at once, late rounds close on the first distributio
     expect(c.financing("bob", complete_call(id)), RECEIPT_FAILED_PRECONDITION, "completed");
     CHECK(c.supply() == f.supply);
   }
+  SECTION("a new offer completes a financing whose term has ended") {
+    FinanceWorld f;
+    Chain& c = f.chain;
+    const std::uint64_t term_ends = kDay1 + 10 * kDay;
+    std::string id = f.offer(financing_terms(20'000, 0, 5'000, 1, kDay1 + 20 * kHour, term_ends));
+    must(c.financing("alice", subscribe_call(id, 20'000)));
+    c.set_time(term_ends);
+    auto next = must(c.financing(
+        "investor", offer_call(f.w.asset, financing_terms(5'000, 0, 100, 1, term_ends + kDay,
+                                                          term_ends + 2 * kDay))));
+    CHECK(find_event(next, "FinancingCompleted") != nullptr);
+    CHECK(find_event(next, "FinancingOffered") != nullptr);
+    CHECK(financing_of(c, id).status() == fpb::FINANCING_COMPLETED);
+  }
   SECTION("CompleteFinancing ends a term nobody's income touched") {
     FinanceWorld f;
     Chain& c = f.chain;
@@ -544,6 +558,7 @@ TEST_CASE("financing refusals", "[contracts][financing]") {
   std::string id = f.offer(terms(same));
   expect(offer_as("investor", terms(same)), RECEIPT_FAILED_PRECONDITION, "one financing at a time");
 
+
   // Subscriptions.
   expect(c.financing("investor", subscribe_call(id, 10'000)), RECEIPT_INVALID_ARGUMENT,
          "its own financing");
@@ -601,6 +616,8 @@ TEST_CASE("financing refusals", "[contracts][financing]") {
          "send CloseRound");
   expect(c.financing("carol", withdraw_call(pile_fin)), RECEIPT_FAILED_PRECONDITION,
          "CloseRound decides");
+  expect(c.financing("investor", offer_call(pile, terms(same))), RECEIPT_FAILED_PRECONDITION,
+         "CloseRound settles it");
   auto cancelled = must(c.financing("investor", cancel_offer_call(pile_fin)));
   CHECK(find_event(cancelled, "SubscriptionRefunded") != nullptr);
   CHECK(c.balance("carol") == 50'000);
