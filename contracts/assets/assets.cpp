@@ -201,8 +201,8 @@ Outcome do_transfer(TxContext& ctx, const pb::TransferAsset& t) {
                                  "terminate them before transferring");
   }
   if (auto lien = lien_in_force(ctx.state(), t.asset_id(), ctx.now_ms())) {
-    return Refusal::precondition("asset " + show_id(t.asset_id()) + " cannot change owner: " +
-                                 *lien);
+    return Refusal::precondition("asset " + show_id(t.asset_id()) +
+                                 " cannot change owner: " + *lien);
   }
   std::string from = a->owner();
   ctx.state().erase(key(kOwnerPrefix, from, t.asset_id()));
@@ -237,8 +237,7 @@ Outcome do_retire(TxContext& ctx, const pb::RetireAsset& r) {
                                  " live usage agreement(s); terminate them first");
   }
   if (auto lien = lien_in_force(ctx.state(), r.asset_id(), ctx.now_ms())) {
-    return Refusal::precondition("asset " + show_id(r.asset_id()) + " cannot be retired: " +
-                                 *lien);
+    return Refusal::precondition("asset " + show_id(r.asset_id()) + " cannot be retired: " + *lien);
   }
   if (r.reason().size() > 256) return Refusal::invalid("the reason exceeds 256 bytes");
   a->set_status(pb::ASSET_RETIRED);

@@ -13,10 +13,10 @@ YearMonth month_of(std::uint64_t ms) {
   // Everything is non-negative here because the days count from 1970.
   std::uint64_t z = ms / kDayMs + 719'468;  // days since 0000-03-01
   std::uint64_t era = z / 146'097;
-  std::uint64_t doe = z - era * 146'097;                                           // [0, 146096]
-  std::uint64_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;    // [0, 399]
-  std::uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                     // [0, 365]
-  std::uint64_t mp = (5 * doy + 2) / 153;                                          // [0, 11]
+  std::uint64_t doe = z - era * 146'097;                                         // [0, 146096]
+  std::uint64_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;  // [0, 399]
+  std::uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   // [0, 365]
+  std::uint64_t mp = (5 * doy + 2) / 153;                                        // [0, 11]
   std::uint64_t month = mp < 10 ? mp + 3 : mp - 9;
   std::uint64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   if (year > kLastYear) return {kLastYear, 12};

@@ -36,8 +36,9 @@ std::string status_name(pb::FinancingStatus s);
 // amount_sought when minimum_raise is 0.
 std::uint64_t minimum_raise(const pb::FinancingTerms& t);
 
-// Closes an OPEN round (its deadline passed, or it is fully subscribed): ACTIVE with the escrow paid to the investor
-// when the minimum was raised before the term ended, otherwise FAILED with everyone refunded.
+// Closes an OPEN round (its deadline passed, or it is fully subscribed): ACTIVE with the escrow
+// paid to the investor when the minimum was raised before the term ended, otherwise FAILED with
+// everyone refunded.
 Outcome close_round(TxContext& ctx, pb::Financing& f);
 // Refunds every subscriber of an OPEN round exactly (used by a failed round and a cancellation).
 Outcome refund_all(TxContext& ctx, pb::Financing& f);

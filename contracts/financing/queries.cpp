@@ -79,7 +79,8 @@ Result<pb::Projection> project(const StateReader& state, const pb::ProjectReturn
   p.set_term_ms(t.term_ends_ms() - t.deadline_ms());
   p.set_pool_basis(t.amount_sought());
   bool capped = false;
-  std::uint64_t investor = history == 0 ? 0 : mul_div(r->cumulative_income(), p.term_ms(), history, capped);
+  std::uint64_t investor =
+      history == 0 ? 0 : mul_div(r->cumulative_income(), p.term_ms(), history, capped);
   std::uint64_t pool = mul_div(investor, t.share_bps(), kBasisPoints, capped);
   std::uint64_t payout = mul_div(pool, q.amount(), t.amount_sought(), capped);
   p.set_projected_investor_income(investor);
@@ -167,7 +168,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
       if (!is_address(fq.financier())) {
         return Status::invalid_argument("a financier address is 20 bytes");
       }
-      if (fq.limit() > kMaxPayouts) return Status::invalid_argument("at most 1,000 payouts per query");
+      if (fq.limit() > kMaxPayouts)
+        return Status::invalid_argument("at most 1,000 payouts per query");
       auto f = get_financing(state, fq.financing_id());
       if (!f.is_ok()) return f.status();
       auto s = load<pb::Subscription>(state, sub_key(f->id(), fq.financier()));
@@ -178,13 +180,15 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
       auto* p = out.mutable_position();
       *p = position_of(*f, *s);
       std::uint32_t limit = fq.limit() == 0 ? kDefaultPayouts : fq.limit();
-      state.scan(payout_prefix(f->id(), fq.financier()), [&](std::string_view, std::string_view raw) {
-        pb::Payout e;
-        if (!e.ParseFromString(std::string(raw))) halt("a financier payout does not decode");
-        if (e.seq() < fq.from_seq()) return true;
-        *p->add_payouts() = std::move(e);
-        return p->payouts_size() < static_cast<int>(limit);
-      });
+      state.scan(payout_prefix(f->id(), fq.financier()),
+                 [&](std::string_view, std::string_view raw) {
+                   pb::Payout e;
+                   if (!e.ParseFromString(std::string(raw)))
+                     halt("a financier payout does not decode");
+                   if (e.seq() < fq.from_seq()) return true;
+                   *p->add_payouts() = std::move(e);
+                   return p->payouts_size() < static_cast<int>(limit);
+                 });
       return out;
     }
     case pb::Query::QUERY_NOT_SET:

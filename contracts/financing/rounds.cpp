@@ -58,8 +58,8 @@ Outcome validate_terms(const pb::FinancingTerms& t, std::uint64_t now_ms) {
 }
 
 Outcome refuse_closed(const pb::Financing& f, std::string_view what) {
-  return Refusal::precondition("financing " + show_id(f.id()) + " is " +
-                               status_name(f.status()) + "; " + std::string(what));
+  return Refusal::precondition("financing " + show_id(f.id()) + " is " + status_name(f.status()) +
+                               "; " + std::string(what));
 }
 
 void save_subscription(Overlay& state, const pb::Subscription& s) {
@@ -93,10 +93,10 @@ Outcome offer(TxContext& ctx, const pb::OfferFinancing& o) {
     if (live->status() == pb::FINANCING_ACTIVE && ctx.now_ms() >= live->terms().term_ends_ms()) {
       SC_TRY(complete_term(ctx, *live));
     } else {
-      std::string next = live->status() == pb::FINANCING_OPEN &&
-                                 ctx.now_ms() >= live->terms().deadline_ms()
-                             ? "; its deadline has passed: CloseRound settles it"
-                             : "";
+      std::string next =
+          live->status() == pb::FINANCING_OPEN && ctx.now_ms() >= live->terms().deadline_ms()
+              ? "; its deadline has passed: CloseRound settles it"
+              : "";
       return Refusal::precondition("asset " + show_id(o.asset_id()) + " already has financing " +
                                    show_id(live->id()) + " (" + status_name(live->status()) +
                                    "); an asset carries one financing at a time" + next);
@@ -406,10 +406,10 @@ Outcome close_round(TxContext& ctx, pb::Financing& f) {
     save_financing(ctx.state(), f);
     return Outcome::ok();
   }
-  std::string reason =
-      term_over ? "the round was closed after its term had ended"
-                : "subscriptions of " + format_units(f.subscribed()) +
-                      " did not reach the minimum raise of " + format_units(minimum_raise(t));
+  std::string reason = term_over ? "the round was closed after its term had ended"
+                                 : "subscriptions of " + format_units(f.subscribed()) +
+                                       " did not reach the minimum raise of " +
+                                       format_units(minimum_raise(t));
   ctx.emit(kContract, "RoundClosed",
            {{"financing", show_id(f.id())},
             {"outcome", "failed"},

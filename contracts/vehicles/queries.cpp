@@ -53,9 +53,10 @@ pb::Report report(const StateReader& state, const pb::Vehicle& v) {
     *out.add_history() = r;
   }
   // Owners change in the order the records were attested, not the order they occurred.
-  std::stable_sort(ownership.begin(), ownership.end(), [](const pb::Record* a, const pb::Record* b) {
-    return a->decided_height() < b->decided_height();
-  });
+  std::stable_sort(ownership.begin(), ownership.end(),
+                   [](const pb::Record* a, const pb::Record* b) {
+                     return a->decided_height() < b->decided_height();
+                   });
   for (const pb::Record* r : ownership) {
     pb::OwnerEntry* o = out.add_owners();
     o->set_owner(r->new_owner());
@@ -108,7 +109,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
       if (!p.after_id().empty() && !is_id(p.after_id())) {
         return Status::invalid_argument("after_id is a 16-byte record id, or empty");
       }
-      if (p.limit() > kMaxPending) return Status::invalid_argument("at most 1,000 records per query");
+      if (p.limit() > kMaxPending)
+        return Status::invalid_argument("at most 1,000 records per query");
       std::uint32_t limit = p.limit() == 0 ? kDefaultPending : p.limit();
       auto* list = out.mutable_records();
       state.scan(kPendingPrefix, [&](std::string_view k, std::string_view) {

@@ -150,8 +150,9 @@ void attest(TxContext& ctx, pb::Record& r, pb::Vehicle& v) {
     if (!v.owner().empty()) halt("a first-owner registration was attested for an owned vehicle");
     set_owner(ctx, v, r.new_owner());
     v.clear_open_transfer();
-    ctx.emit(kContract, "OwnerRegistered",
-             {{"vin", r.vin()}, {"owner", show_address(r.new_owner())}, {"record", show_id(r.id())}});
+    ctx.emit(
+        kContract, "OwnerRegistered",
+        {{"vin", r.vin()}, {"owner", show_address(r.new_owner())}, {"record", show_id(r.id())}});
   }
   if (r.kind() == pb::OWNERSHIP_TRANSFER) {
     if (v.owner() != r.from_owner()) halt("an attested transfer's seller is not the owner");
@@ -187,9 +188,15 @@ std::string unreachable_reason(const pb::Record& r, std::uint64_t open) {
 
 }  // namespace
 
-std::string vehicle_key(std::string_view vin) { return key(std::string_view("vehicles/vehicle/"), vin); }
-std::string record_key(std::string_view id) { return key(std::string_view("vehicles/record/"), id); }
-std::string of_vin_prefix(std::string_view vin) { return key(std::string_view("vehicles/of_vin/"), vin); }
+std::string vehicle_key(std::string_view vin) {
+  return key(std::string_view("vehicles/vehicle/"), vin);
+}
+std::string record_key(std::string_view id) {
+  return key(std::string_view("vehicles/record/"), id);
+}
+std::string of_vin_prefix(std::string_view vin) {
+  return key(std::string_view("vehicles/of_vin/"), vin);
+}
 std::string history_prefix(std::string_view vin) {
   return key(std::string_view("vehicles/history/"), vin);
 }
@@ -226,26 +233,41 @@ pb::Vehicle vehicle_of(const StateReader& state, const pb::Record& r) {
 
 std::string kind_name(pb::RecordKind k) {
   switch (k) {
-    case pb::MANUFACTURE: return "manufacture";
-    case pb::REGISTRATION: return "registration";
-    case pb::INSPECTION: return "inspection";
-    case pb::INSURANCE_CLAIM: return "insurance_claim";
-    case pb::ACCIDENT: return "accident";
-    case pb::MAINTENANCE: return "maintenance";
-    case pb::OWNERSHIP_TRANSFER: return "ownership_transfer";
-    case pb::ODOMETER: return "odometer";
-    default: return "unknown";
+    case pb::MANUFACTURE:
+      return "manufacture";
+    case pb::REGISTRATION:
+      return "registration";
+    case pb::INSPECTION:
+      return "inspection";
+    case pb::INSURANCE_CLAIM:
+      return "insurance_claim";
+    case pb::ACCIDENT:
+      return "accident";
+    case pb::MAINTENANCE:
+      return "maintenance";
+    case pb::OWNERSHIP_TRANSFER:
+      return "ownership_transfer";
+    case pb::ODOMETER:
+      return "odometer";
+    default:
+      return "unknown";
   }
 }
 
 std::string status_name(pb::RecordStatus s) {
   switch (s) {
-    case pb::RECORD_AWAITING_ACCEPTANCE: return "awaiting the buyer's acceptance";
-    case pb::RECORD_PENDING: return "pending endorsements";
-    case pb::RECORD_ATTESTED: return "attested";
-    case pb::RECORD_REJECTED: return "rejected";
-    case pb::RECORD_CANCELLED: return "cancelled";
-    default: return "unknown";
+    case pb::RECORD_AWAITING_ACCEPTANCE:
+      return "awaiting the buyer's acceptance";
+    case pb::RECORD_PENDING:
+      return "pending endorsements";
+    case pb::RECORD_ATTESTED:
+      return "attested";
+    case pb::RECORD_REJECTED:
+      return "rejected";
+    case pb::RECORD_CANCELLED:
+      return "cancelled";
+    default:
+      return "unknown";
   }
 }
 
@@ -318,7 +340,8 @@ Outcome decide(TxContext& ctx, pb::Record& r, pb::Vehicle& vehicle) {
       attest(ctx, r, vehicle);
     } else {
       std::uint64_t open = open_endorsers(ctx.state(), r);
-      if (r.true_count() + open < r.threshold()) reject(ctx, r, vehicle, unreachable_reason(r, open));
+      if (r.true_count() + open < r.threshold())
+        reject(ctx, r, vehicle, unreachable_reason(r, open));
     }
   }
   save_record(ctx.state(), r);

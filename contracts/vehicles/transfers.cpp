@@ -71,8 +71,7 @@ Outcome accept_transfer(TxContext& ctx, const pb::AcceptTransfer& a) {
                            " may accept the transfer of " + r->vin());
   }
   if (r->status() != pb::RECORD_AWAITING_ACCEPTANCE) {
-    return Refusal::precondition("the transfer of " + r->vin() + " is " +
-                                 status_name(r->status()));
+    return Refusal::precondition("the transfer of " + r->vin() + " is " + status_name(r->status()));
   }
   std::uint64_t open = open_endorsers(ctx.state(), *r);
   if (open < r->threshold()) {
@@ -104,8 +103,7 @@ Outcome cancel_transfer(TxContext& ctx, const pb::CancelTransfer& c) {
     return Refusal::denied("only the seller or the buyer may cancel the transfer of " + r->vin());
   }
   if (r->status() != pb::RECORD_AWAITING_ACCEPTANCE) {
-    return Refusal::precondition("the transfer of " + r->vin() + " is " +
-                                 status_name(r->status()) +
+    return Refusal::precondition("the transfer of " + r->vin() + " is " + status_name(r->status()) +
                                  "; only a transfer awaiting acceptance can be cancelled");
   }
   pb::Vehicle vehicle = vehicle_of(ctx.state(), *r);
@@ -114,9 +112,7 @@ Outcome cancel_transfer(TxContext& ctx, const pb::CancelTransfer& c) {
   save_record(ctx.state(), *r);
   save_vehicle(ctx.state(), vehicle);
   ctx.emit(kContract, "OwnershipTransferCancelled",
-           {{"record", show_id(r->id())},
-            {"vin", r->vin()},
-            {"by", show_address(ctx.sender())}});
+           {{"record", show_id(r->id())}, {"vin", r->vin()}, {"by", show_address(ctx.sender())}});
   return Outcome::ok();
 }
 

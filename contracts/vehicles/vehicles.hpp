@@ -37,8 +37,8 @@ struct MaintenanceSession {
   std::string technician;
   std::uint64_t started_at_ms = 0;
   std::uint64_t ended_at_ms = 0;
-  std::string equipment;   // equipment types used, comma-separated
-  std::string end_kind;    // "normal", "by_user", "abnormal"
+  std::string equipment;  // equipment types used, comma-separated
+  std::string end_kind;   // "normal", "by_user", "abnormal"
 };
 
 // Turns a maintenance session into a MAINTENANCE record of the vehicle, submitted by the

@@ -6,21 +6,15 @@ namespace sharechain::contracts::vehicles {
 
 namespace {
 
-// -1 for characters a VIN may not hold.
+// ISO 3779 values of the letters A to Z; '0' marks I, O and Q, which a VIN may not hold.
+constexpr std::string_view kLetterValues = "12345678012345070923456789";
+
+// The character's value, or -1 when a VIN may not hold it.
 int transliterate(char c) {
   if (c >= '0' && c <= '9') return c - '0';
-  switch (c) {
-    case 'A': case 'J': return 1;
-    case 'B': case 'K': case 'S': return 2;
-    case 'C': case 'L': case 'T': return 3;
-    case 'D': case 'M': case 'U': return 4;
-    case 'E': case 'N': case 'V': return 5;
-    case 'F': case 'W': return 6;
-    case 'G': case 'P': case 'X': return 7;
-    case 'H': case 'Y': return 8;
-    case 'R': case 'Z': return 9;
-    default: return -1;  // I, O, Q, lower case and everything else
-  }
+  if (c < 'A' || c > 'Z') return -1;
+  int v = kLetterValues[static_cast<std::size_t>(c - 'A')] - '0';
+  return v == 0 ? -1 : v;
 }
 
 constexpr std::array<int, kVinLength> kWeights = {8, 7, 6, 5, 4, 3, 2, 10, 0,
@@ -48,8 +42,8 @@ std::string vin_problem(std::string_view vin) {
   }
   for (std::size_t i = 0; i < kVinLength; ++i) {
     if (transliterate(vin[i]) < 0) {
-      return shown + " is not a vehicle identification number: character " +
-             std::to_string(i + 1) + " is not one of 0-9 and A-Z without I, O and Q";
+      return shown + " is not a vehicle identification number: character " + std::to_string(i + 1) +
+             " is not one of 0-9 and A-Z without I, O and Q";
     }
   }
   if (vin[0] >= '1' && vin[0] <= '5') {

@@ -12,10 +12,11 @@
 //  - every refusal: offers, subscriptions, withdrawals, closes, cancels, completion, and an
 //    asset under financing can be neither transferred nor retired; at most 100 financiers
 //  - total supply never changes through any of it
+#include "contracts/financing/financing.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "contracts/financing/calendar.hpp"
-#include "contracts/financing/financing.hpp"
 #include "finance_fixture.hpp"
 
 using namespace sharechain;
@@ -99,9 +100,9 @@ TEST_CASE("calendar months from block timestamps", "[contracts][financing]") {
   CHECK(ym(kStartMs) == "2023-11");
   CHECK(ym(1'701'388'800'000 - 1) == "2023-11");
   CHECK(ym(1'701'388'800'000) == "2023-12");
-  CHECK(ym(1'709'208'000'000) == "2024-2");   // 29 February 2024, a leap day
+  CHECK(ym(1'709'208'000'000) == "2024-2");  // 29 February 2024, a leap day
   CHECK(ym(1'709'251'200'000) == "2024-3");
-  CHECK(ym(951'782'400'000) == "2000-2");     // 2000 is a leap year (divisible by 400)
+  CHECK(ym(951'782'400'000) == "2000-2");  // 2000 is a leap year (divisible by 400)
   CHECK(ym(946'684'799'999) == "1999-12");
   CHECK(ym(946'684'800'000) == "2000-1");
   CHECK(ym(4'107'542'400'000 - 1) == "2100-2");  // 2100 is not a leap year
@@ -312,7 +313,8 @@ TEST_CASE("a round below its minimum refunds every subscriber exactly", "[contra
   FinanceWorld f;
   Chain& c = f.chain;
   const std::uint64_t deadline = kDay1 + 20 * kHour;
-  std::string id = f.offer(financing_terms(40'000, 30'000, 2'000, 5'000, deadline, deadline + kDay));
+  std::string id =
+      f.offer(financing_terms(40'000, 30'000, 2'000, 5'000, deadline, deadline + kDay));
   must(c.financing("alice", subscribe_call(id, 5'000)));
   must(c.financing("alice", subscribe_call(id, 5'000)));  // a top-up: a second hold
   must(c.financing("bob", subscribe_call(id, 5'000)));
@@ -364,8 +366,8 @@ TEST_CASE("full rounds close at once, late rounds close on the first distributio
   SECTION("a fully subscribed round activates with its last subscription") {
     FinanceWorld f;
     Chain& c = f.chain;
-    std::string id = f.offer(
-        financing_terms(20'000, 0, 1'000, 5'000, kDay1 + 20 * kHour, kDay1 + 30 * kDay));
+    std::string id =
+        f.offer(financing_terms(20'000, 0, 1'000, 5'000, kDay1 + 20 * kHour, kDay1 + 30 * kDay));
     must(c.financing("alice", subscribe_call(id, 15'000)));
     auto last = must(c.financing("bob", subscribe_call(id, 5'000)));
     CHECK(find_event(last, "FinancingActivated") != nullptr);
@@ -390,8 +392,7 @@ TEST_CASE("full rounds close at once, late rounds close on the first distributio
     FinanceWorld f;
     Chain& c = f.chain;
     const std::uint64_t term_ends = kDay1 + 10 * kDay;
-    std::string id =
-        f.offer(financing_terms(20'000, 0, 5'000, 1, kDay1 + 20 * kHour, term_ends));
+    std::string id = f.offer(financing_terms(20'000, 0, 5'000, 1, kDay1 + 20 * kHour, term_ends));
     must(c.financing("alice", subscribe_call(id, 20'000)));
     f.paid_session(kDay1 + 21 * kHour, 60);
     CHECK(c.balance("alice") == 30'000 + 2'500);
@@ -493,14 +494,13 @@ TEST_CASE("the projected return of a subscription from the asset's history",
   CHECK(c.query(req).status().code() == Code::kInvalidArgument);
 
   // A pile with no income yet projects nothing.
-  std::string pile = event_id(must(c.assets("investor", register_call(pile_spec()))),
-                              "AssetRegistered", "asset");
-  std::string pile_fin =
-      event_id(must(c.financing("investor", offer_call(pile, financing_terms(
-                                                                  10'000, 0, 1'000, 1,
-                                                                  c.time_ms() + kDay,
-                                                                  c.time_ms() + 30 * kDay)))),
-               "FinancingOffered", "financing");
+  std::string pile =
+      event_id(must(c.assets("investor", register_call(pile_spec()))), "AssetRegistered", "asset");
+  std::string pile_fin = event_id(
+      must(c.financing("investor",
+                       offer_call(pile, financing_terms(10'000, 0, 1'000, 1, c.time_ms() + kDay,
+                                                        c.time_ms() + 30 * kDay)))),
+      "FinancingOffered", "financing");
   q.mutable_project()->set_financing_id(pile_fin);
   q.mutable_project()->set_amount(1'000);
   auto none = financing_query(c, q).projection();
@@ -534,8 +534,8 @@ TEST_CASE("financing refusals", "[contracts][financing]") {
   expect(offer_as("alice", terms(same)), RECEIPT_PERMISSION_DENIED, "only the owner");
   expect(offer_as("investor", terms([](auto& t) { t.set_amount_sought(0); })),
          RECEIPT_INVALID_ARGUMENT, "amount sought");
-  expect(offer_as("investor", terms([](auto& t) { t.set_share_bps(0); })),
-         RECEIPT_INVALID_ARGUMENT, "basis points");
+  expect(offer_as("investor", terms([](auto& t) { t.set_share_bps(0); })), RECEIPT_INVALID_ARGUMENT,
+         "basis points");
   expect(offer_as("investor", terms([](auto& t) { t.set_share_bps(10'001); })),
          RECEIPT_INVALID_ARGUMENT, "basis points");
   expect(offer_as("investor", terms([](auto& t) { t.set_minimum_raise(40'001); })),
@@ -558,11 +558,11 @@ TEST_CASE("financing refusals", "[contracts][financing]") {
   std::string id = f.offer(terms(same));
   expect(offer_as("investor", terms(same)), RECEIPT_FAILED_PRECONDITION, "one financing at a time");
 
-
   // Subscriptions.
   expect(c.financing("investor", subscribe_call(id, 10'000)), RECEIPT_INVALID_ARGUMENT,
          "its own financing");
-  expect(c.financing("alice", subscribe_call(id, 0)), RECEIPT_INVALID_ARGUMENT, "greater than zero");
+  expect(c.financing("alice", subscribe_call(id, 0)), RECEIPT_INVALID_ARGUMENT,
+         "greater than zero");
   expect(c.financing("alice", subscribe_call(id, 40'001)), RECEIPT_FAILED_PRECONDITION,
          "at most 40,000 units");
   expect(c.financing("alice", subscribe_call(id, 4'999)), RECEIPT_INVALID_ARGUMENT,
@@ -571,8 +571,7 @@ TEST_CASE("financing refusals", "[contracts][financing]") {
          "insufficient funds");
   CHECK(c.financing("alice", subscribe_call(std::string(16, '\x09'), 10'000)).status() ==
         RECEIPT_NOT_FOUND);
-  CHECK(c.financing("alice", subscribe_call("short", 10'000)).status() ==
-        RECEIPT_INVALID_ARGUMENT);
+  CHECK(c.financing("alice", subscribe_call("short", 10'000)).status() == RECEIPT_INVALID_ARGUMENT);
   must(c.financing("alice", subscribe_call(id, 37'000)));
   // The last 3,000 may be below the minimum subscription: it fills the round.
   expect(c.financing("bob", subscribe_call(id, 2'000)), RECEIPT_INVALID_ARGUMENT,
@@ -584,20 +583,21 @@ TEST_CASE("financing refusals", "[contracts][financing]") {
   // An active financing.
   expect(c.financing("carol", subscribe_call(id, 5'000)), RECEIPT_FAILED_PRECONDITION,
          "takes no subscriptions");
-  expect(c.financing("alice", withdraw_call(id)), RECEIPT_FAILED_PRECONDITION, "no longer be withdrawn");
+  expect(c.financing("alice", withdraw_call(id)), RECEIPT_FAILED_PRECONDITION,
+         "no longer be withdrawn");
   expect(c.financing("carol", close_round_call(id)), RECEIPT_FAILED_PRECONDITION, "already closed");
   expect(c.financing("investor", cancel_offer_call(id)), RECEIPT_FAILED_PRECONDITION,
          "only an open round");
   expect(c.financing("carol", complete_call(id)), RECEIPT_FAILED_PRECONDITION, "runs until");
 
   // A pile under an open financing can be neither transferred nor retired; cancelling frees it.
-  std::string pile = event_id(must(c.assets("investor", register_call(pile_spec()))),
-                              "AssetRegistered", "asset");
+  std::string pile =
+      event_id(must(c.assets("investor", register_call(pile_spec()))), "AssetRegistered", "asset");
   std::string pile_fin = event_id(
       must(c.financing("investor", offer_call(pile, terms([&](auto& t) {
-                         t.set_deadline_ms(c.time_ms() + kDay);
-                         t.set_term_ends_ms(c.time_ms() + 10 * kDay);
-                       })))),
+                                                t.set_deadline_ms(c.time_ms() + kDay);
+                                                t.set_term_ends_ms(c.time_ms() + 10 * kDay);
+                                              })))),
       "FinancingOffered", "financing");
   must(c.financing("carol", subscribe_call(pile_fin, 6'000)));
   apb::Call transfer;
@@ -630,8 +630,8 @@ TEST_CASE("financing refusals", "[contracts][financing]") {
 TEST_CASE("a financing has at most 100 financiers", "[contracts][financing]") {
   FinanceWorld f;
   Chain& c = f.chain;
-  std::string id = f.offer(
-      financing_terms(1'000'000, 0, 1'000, 1, kDay1 + 20 * kHour, kDay1 + 30 * kDay));
+  std::string id =
+      f.offer(financing_terms(1'000'000, 0, 1'000, 1, kDay1 + 20 * kHour, kDay1 + 30 * kDay));
   for (int i = 0; i < cf::kMaxFinanciers; ++i) {
     std::string who = "financier" + std::to_string(i);
     f.fund(who, 10);

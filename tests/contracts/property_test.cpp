@@ -213,9 +213,8 @@ void run_sequence(std::uint64_t seed, Stats& stats) {
         kind = "vehicle_record";
         who = chance(90) ? pick(kAttesters) : pick(kEveryone);
         auto k = static_cast<vpb::RecordKind>(1 + rng() % 8);
-        *body.mutable_vehicles() =
-            submit_call(pick(kVins), k, chance(50) ? rng() % 200'000 : 0, 0,
-                        chance(20) ? pick(kEveryone) : "");
+        *body.mutable_vehicles() = submit_call(pick(kVins), k, chance(50) ? rng() % 200'000 : 0, 0,
+                                               chance(20) ? pick(kEveryone) : "");
       } else {
         kind = "endorse";
         who = pick(kAttesters);

@@ -291,8 +291,7 @@ TEST_CASE("ownership: registration, offer, acceptance, attestation", "[contracts
   auto offered = must(c.vehicles("olivia", offer_transfer_call(kVin, "ben", 45'000)));
   std::string t = event_id(offered, "OwnershipTransferOffered", "record");
   CHECK(record_of(c, t).status() == vpb::RECORD_AWAITING_ACCEPTANCE);
-  expect(c.vehicles("a2", endorse_call(t, true)), RECEIPT_FAILED_PRECONDITION,
-         "not been accepted");
+  expect(c.vehicles("a2", endorse_call(t, true)), RECEIPT_FAILED_PRECONDITION, "not been accepted");
   CHECK(vehicles_query(c, q).vehicle().owner() == address_for("olivia"));
   expect(c.vehicles("ben", offer_transfer_call(kVin, "carl")), RECEIPT_PERMISSION_DENIED,
          "only the owner");
@@ -325,15 +324,13 @@ TEST_CASE("ownership: registration, offer, acceptance, attestation", "[contracts
   CHECK(vehicles_query(c, owned).vehicles().vehicles_size() == 0);
 
   // Declined offers change nothing; a buyer who is an attester cannot endorse its purchase.
-  std::string declined =
-      event_id(must(c.vehicles("ben", offer_transfer_call(kVin, "carl"))), "OwnershipTransferOffered",
-               "record");
+  std::string declined = event_id(must(c.vehicles("ben", offer_transfer_call(kVin, "carl"))),
+                                  "OwnershipTransferOffered", "record");
   auto cancelled = must(c.vehicles("carl", cancel_transfer_call(declined)));
   CHECK(find_event(cancelled, "OwnershipTransferCancelled") != nullptr);
   CHECK(record_of(c, declined).status() == vpb::RECORD_CANCELLED);
-  std::string to_a4 =
-      event_id(must(c.vehicles("ben", offer_transfer_call(kVin, "a4"))), "OwnershipTransferOffered",
-               "record");
+  std::string to_a4 = event_id(must(c.vehicles("ben", offer_transfer_call(kVin, "a4"))),
+                               "OwnershipTransferOffered", "record");
   must(c.vehicles("a4", accept_transfer_call(to_a4)));
   expect(c.vehicles("a4", endorse_call(to_a4, true)), RECEIPT_PERMISSION_DENIED,
          "party to this transfer");
@@ -347,7 +344,7 @@ TEST_CASE("ownership: registration, offer, acceptance, attestation", "[contracts
   CHECK(rep.owners(1).tx_hash() == moved.tx_hash());
   CHECK(rep.owners(1).height() == moved_height);
   CHECK(rep.vehicle().last_odometer_km() == 45'000);  // the reading taken at the sale
-  CHECK(rep.pending() == 1);                           // the transfer to a4
+  CHECK(rep.pending() == 1);                          // the transfer to a4
 }
 
 TEST_CASE("a maintenance session that names a vehicle becomes its maintenance record",
@@ -361,8 +358,8 @@ TEST_CASE("a maintenance session that names a vehicle becomes its maintenance re
     std::string session =
         w.start_session("tech", w.reserve("tech", kDay1 + 10 * kHour, kDay1 + 11 * kHour), kVin);
     c.advance(40 * kMinute);
-    auto ended = must(c.usage("dataserver", end_call(session, upb::END_NORMAL,
-                                                     {{"lift", 40, 0}, {"diagnostic", 0, 0}})));
+    auto ended = must(c.usage(
+        "dataserver", end_call(session, upb::END_NORMAL, {{"lift", 40, 0}, {"diagnostic", 0, 0}})));
     CHECK(find_event(ended, "VehicleMaintained") != nullptr);
     std::string id = submitted(ended);
     REQUIRE_FALSE(id.empty());
@@ -410,10 +407,12 @@ TEST_CASE("the vehicle report and pending records", "[contracts][vehicles]") {
   c.set_time(kStartMs + 400 * kDay);
   const std::uint64_t day = kStartMs;
   attested_record(c, submit_call(kVin, vpb::MANUFACTURE, 0, day + kDay));
-  std::string accident = attested_record(c, submit_call(kVin, vpb::ACCIDENT, 30'000, day + 100 * kDay));
+  std::string accident =
+      attested_record(c, submit_call(kVin, vpb::ACCIDENT, 30'000, day + 100 * kDay));
   std::string claim =
       attested_record(c, submit_call(kVin, vpb::INSURANCE_CLAIM, 0, day + 101 * kDay));
-  std::string service = attested_record(c, submit_call(kVin, vpb::MAINTENANCE, 31'000, day + 120 * kDay));
+  std::string service =
+      attested_record(c, submit_call(kVin, vpb::MAINTENANCE, 31'000, day + 120 * kDay));
   std::string pending = submitted(must(c.vehicles("a1", submit_call(kVin, vpb::INSPECTION))));
   std::string other = submitted(must(c.vehicles("a2", submit_call(kChineseVin, vpb::INSPECTION))));
 
