@@ -135,6 +135,14 @@ Outcome<api::TransactionInfo> NodeClient::transaction(std::string_view hash32) {
   return out;
 }
 
+Outcome<api::QueryResponse> NodeClient::query(const api::QueryRequest& request) {
+  auto ctx = context(timeout_);
+  api::QueryResponse out;
+  const grpc::Status st = stub_->Query(ctx.get(), request, &out);
+  if (!st.ok()) return failure(st);
+  return out;
+}
+
 Outcome<api::SubmitResponse> NodeClient::submit(const SignedTransaction& tx, bool wait,
                                                 std::chrono::milliseconds wait_timeout) {
   auto ctx = context(wait ? wait_timeout + timeout_ : timeout_);

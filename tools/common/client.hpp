@@ -51,6 +51,8 @@ class NodeClient {
   Outcome<api::BlockInfo> block_by_hash(std::string_view hash32);
   Outcome<api::BlockInfo> latest_block();
   Outcome<api::TransactionInfo> transaction(std::string_view hash32);
+  // A contract query; the answer carries the height it was read at.
+  Outcome<api::QueryResponse> query(const api::QueryRequest& request);
   // With `wait`, the node answers once the transaction is committed or `wait_timeout` passed;
   // the call's own deadline is then the wait plus the usual timeout.
   Outcome<api::SubmitResponse> submit(const SignedTransaction& tx, bool wait,

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
@@ -179,6 +180,11 @@ Json account_json(std::string_view address20, const std::optional<ledger::Accoun
   out["roles"] = std::move(roles);
   out["organisation"] = account ? account->organisation() : "";
   out["escrow"] = account ? account->escrow() : 0;
+  Json qualifications = Json::array();
+  if (account) {
+    for (const ledger::Qualification& q : account->qualifications()) qualifications.push_back(proto_to_json(q));
+  }
+  out["qualifications"] = std::move(qualifications);
   out["exists"] = account.has_value();
   return out;
 }
@@ -305,6 +311,63 @@ Json submit_json(const crypto::Hash& tx_hash, const api::SubmitResponse& respons
     }
   }
   return out;
+}
+
+bool is_money_field(std::string_view name) {
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  for (std::string_view exact : {"amount", "balance", "price", "deposit", "charge", "escrow", "issued",
+                                 "balances", "passed_on"}) {
+    if (name == exact) return true;
+  }
+  return ends_with("_income") || ends_with("income_total") || ends_with("_price") ||
+         ends_with("_cost") || ends_with("_charge") || ends_with("_amount");
+}
+
+namespace {
+
+std::string scalar_text(const std::string& key, const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_unsigned() && is_money_field(key)) return format_amount(v.get<std::uint64_t>());
+  return v.dump();
+}
+
+bool is_plain(const Json& v) { return !v.is_object() && !v.is_array(); }
+
+}  // namespace
+
+void print_text(std::ostream& out, const Json& value, int indent) {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  if (!value.is_object()) {
+    out << pad << scalar_text("", value) << "\n";
+    return;
+  }
+  std::size_t width = 0;
+  for (const auto& [k, v] : value.items()) width = std::max(width, k.size());
+  for (const auto& [k, v] : value.items()) {
+    const std::string label = pad + k + std::string(width - k.size() + 2, ' ');
+    if (v.is_object()) {
+      out << pad << k << "\n";
+      print_text(out, v, indent + 2);
+    } else if (v.is_array()) {
+      if (v.empty()) {
+        out << label << "(none)\n";
+      } else if (std::all_of(v.begin(), v.end(), is_plain)) {
+        std::string joined;
+        for (const Json& e : v) joined += (joined.empty() ? "" : ", ") + scalar_text(k, e);
+        out << label << joined << "\n";
+      } else {
+        out << pad << k << "\n";
+        for (const Json& e : v) {
+          out << pad << "  -\n";
+          print_text(out, e, indent + 4);
+        }
+      }
+    } else {
+      out << label << scalar_text(k, v) << "\n";
+    }
+  }
 }
 
 std::string format_credits(std::uint64_t units) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,14 @@ Json block_json(const api::BlockInfo& info);
 // What `transfer` and other actions print: tx_hash, status, and once committed height, result
 // ("ok" or the receipt status), error and events.
 Json submit_json(const crypto::Hash& tx_hash, const api::SubmitResponse& response);
+
+// A JSON value as indented text for people: one "key  value" line per field, nested objects
+// indented under their key, arrays of objects as "-" items, arrays of plain values joined by
+// ", ", empty arrays as "(none)". Money fields (see is_money_field) also show credits.
+void print_text(std::ostream& out, const Json& value, int indent = 0);
+// Field names that hold an amount of units: amount, balance, price, deposit, charge, escrow,
+// and names ending in _income, _total (of income), _price, _cost or _charge.
+bool is_money_field(std::string_view name);
 
 // 123456 -> "1234.56" (credits).
 std::string format_credits(std::uint64_t units);

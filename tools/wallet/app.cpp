@@ -36,6 +36,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   register_key_commands(app, ctx);
   register_query_commands(app, ctx);
   register_ledger_commands(app, ctx);
+  register_asset_commands(app, ctx);
+  register_agreement_commands(app, ctx);
+  register_session_commands(app, ctx);
+  register_split_commands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   try {

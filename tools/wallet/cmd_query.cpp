@@ -56,6 +56,12 @@ void print_account(Context& ctx, const Json& a) {
   if (!a["organisation"].get<std::string>().empty()) {
     out << "organisation  " << a["organisation"].get<std::string>() << "\n";
   }
+  for (const Json& q : a["qualifications"]) {
+    out << "qualified     " << q["name"].get<std::string>();
+    const std::uint64_t expires = q["expires_at_ms"].get<std::uint64_t>();
+    if (expires != 0) out << " until " << tools::format_time_ms(expires);
+    out << "\n";
+  }
   if (!a["exists"].get<bool>()) out << "(the chain has no record of this account yet)\n";
 }
 

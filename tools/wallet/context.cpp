@@ -1,5 +1,6 @@
 #include "tools/wallet/context.hpp"
 
+#include <google/protobuf/descriptor.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -106,6 +107,40 @@ Outcome<std::string> Context::chain_id() {
   if (!status) return status.failure();
   chain_id_ = status->chain_id();
   return *chain_id_;
+}
+
+Outcome<api::QueryResponse> Context::query(const api::QueryRequest& request) {
+  Outcome<tools::NodeClient*> c = client();
+  if (!c) return c.failure();
+  return (*c)->query(request);
+}
+
+int Context::run_query(const api::QueryRequest& request) {
+  Outcome<api::QueryResponse> response = query(request);
+  if (!response) return fail(response.failure());
+  // QueryResponse holds one contract's QueryResult, which holds one result message.
+  const google::protobuf::Message* result = &*response;
+  for (int depth = 0; depth < 2; ++depth) {
+    const auto* d = result->GetDescriptor();
+    const auto* oneof = d->FindOneofByName("result");
+    const auto* field = oneof ? result->GetReflection()->GetOneofFieldDescriptor(*result, oneof) : nullptr;
+    if (field == nullptr || field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      return fail(Failure::refused("the node answered the query with no result"));
+    }
+    result = &result->GetReflection()->GetMessage(*result, field);
+  }
+  Json j = tools::proto_to_json(*result);
+  j["read_at_height"] = response->height();
+  show(j);
+  return tools::kExitOk;
+}
+
+void Context::show(const Json& value) {
+  if (json()) {
+    print_json(value);
+  } else {
+    tools::print_text(out_, value);
+  }
 }
 
 int Context::submit(const TxOptions& tx, const std::function<void(TransactionBody&)>& set_call,

@@ -76,6 +76,14 @@ class Context {
   Outcome<std::string> resolve_address(std::string_view address_or_name);
   // --chain-id, else the node's.
   Outcome<std::string> chain_id();
+  // A contract query against the node.
+  Outcome<api::QueryResponse> query(const api::QueryRequest& request);
+  // Runs a contract query and shows the result message the contract answered with, plus
+  // "read_at_height" (the chain height the state was read at). Exit 1 with the node's message
+  // when it refuses (an unknown id, for example).
+  int run_query(const api::QueryRequest& request);
+  // `value` as one JSON document with --json, else as indented text (tools::print_text).
+  void show(const Json& value);
 
   // Builds, signs, submits and reports one transaction. `set_call` fills the body's call;
   // `summary` describes it for human output ("transfer 500 units to sc..."). Exit code 1 when
@@ -99,5 +107,9 @@ void on_run(CLI::App* command, Context& ctx, std::function<int()> body);
 void register_key_commands(CLI::App& app, Context& ctx);
 void register_query_commands(CLI::App& app, Context& ctx);
 void register_ledger_commands(CLI::App& app, Context& ctx);
+void register_asset_commands(CLI::App& app, Context& ctx);
+void register_agreement_commands(CLI::App& app, Context& ctx);
+void register_session_commands(CLI::App& app, Context& ctx);
+void register_split_commands(CLI::App& app, Context& ctx);
 
 }  // namespace sharechain::wallet
