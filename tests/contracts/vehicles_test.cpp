@@ -276,7 +276,14 @@ TEST_CASE("ownership: registration, offer, acceptance, attestation", "[contracts
   Chain c(vehicle_actors(4));
   expect(c.vehicles("olivia", offer_transfer_call(kVin, "ben")), RECEIPT_FAILED_PRECONDITION,
          "knows no owner");
-  std::string reg = attested_record(c, submit_call(kVin, vpb::REGISTRATION, 0, 0, "olivia"));
+  std::string reg =
+      submitted(must(c.vehicles("a1", submit_call(kVin, vpb::REGISTRATION, 0, 0, "olivia"))));
+  expect(c.vehicles("a2", submit_call(kVin, vpb::REGISTRATION, 0, 0, "carl")),
+         RECEIPT_FAILED_PRECONDITION, "already proposes an owner");
+  vpb::Call bad_owner = submit_call(kVin, vpb::REGISTRATION);
+  bad_owner.mutable_submit()->set_new_owner("short");
+  expect(c.vehicles("a2", bad_owner), RECEIPT_INVALID_ARGUMENT, "20-byte address");
+  for (const auto& who : {"a2", "a3", "a4"}) must(c.vehicles(who, endorse_call(reg, true)));
   vpb::Query q;
   q.mutable_vehicle()->set_vin(kVin);
   CHECK(vehicles_query(c, q).vehicle().owner() == address_for("olivia"));
@@ -288,6 +295,17 @@ TEST_CASE("ownership: registration, offer, acceptance, attestation", "[contracts
          "only the owner");
   expect(c.vehicles("olivia", offer_transfer_call(kVin, "olivia")), RECEIPT_INVALID_ARGUMENT,
          "already belongs");
+  vpb::Call malformed = offer_transfer_call(kVin, "ben");
+  malformed.mutable_offer_transfer()->set_buyer("short");
+  expect(c.vehicles("olivia", malformed), RECEIPT_INVALID_ARGUMENT, "20-byte address");
+  malformed = offer_transfer_call(kVin, "ben");
+  malformed.mutable_offer_transfer()->set_evidence_hash("x");
+  expect(c.vehicles("olivia", malformed), RECEIPT_INVALID_ARGUMENT, "sale contract");
+  malformed = offer_transfer_call(kVin, "ben");
+  malformed.mutable_offer_transfer()->set_note(std::string(300, 'n'));
+  expect(c.vehicles("olivia", malformed), RECEIPT_INVALID_ARGUMENT, "note");
+  expect(c.vehicles("olivia", offer_transfer_call("2T1BR32E84C123456", "ben")),
+         RECEIPT_INVALID_ARGUMENT, "check digit");
   auto offered = must(c.vehicles("olivia", offer_transfer_call(kVin, "ben", 45'000)));
   std::string t = event_id(offered, "OwnershipTransferOffered", "record");
   CHECK(record_of(c, t).status() == vpb::RECORD_AWAITING_ACCEPTANCE);
@@ -334,6 +352,25 @@ TEST_CASE("ownership: registration, offer, acceptance, attestation", "[contracts
   must(c.vehicles("a4", accept_transfer_call(to_a4)));
   expect(c.vehicles("a4", endorse_call(to_a4, true)), RECEIPT_PERMISSION_DENIED,
          "party to this transfer");
+
+  // Attesters leaving can put the threshold out of reach of a transfer not yet accepted.
+  Chain d(vehicle_actors(4));
+  attested_record(d, submit_call(kChineseVin, vpb::REGISTRATION, 0, 0, "olivia"));
+  std::string stuck = event_id(must(d.vehicles("olivia", offer_transfer_call(kChineseVin, "ben"))),
+                               "OwnershipTransferOffered", "record");
+  lpb::Call revoke;
+  revoke.mutable_revoke_role()->set_account(address_for("a4"));
+  revoke.mutable_revoke_role()->set_role("attester");
+  must(d.ledger("operator", revoke));
+  must(d.ledger("operator", []() {
+    lpb::Call r;
+    r.mutable_revoke_role()->set_account(address_for("a3"));
+    r.mutable_revoke_role()->set_role("attester");
+    return r;
+  }()));
+  expect(d.vehicles("ben", accept_transfer_call(stuck)), RECEIPT_FAILED_PRECONDITION,
+         "could never be attested");
+  must(d.vehicles("ben", cancel_transfer_call(stuck)));
 
   auto rep = report_of(c, kVin);
   REQUIRE(rep.owners_size() == 2);
