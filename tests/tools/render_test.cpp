@@ -160,12 +160,17 @@ TEST_CASE("an account renders, known or not", "[render]") {
   a.set_nonce(3);
   a.add_roles("attester");
   a.set_organisation("Acme Motors");
+  ledger::Qualification* q = a.add_qualifications();
+  q->set_name("certified_technician");
+  q->set_expires_at_ms(1'893'456'000'000);
   Json j = tools::account_json(address, a);
   CHECK(j["address"] == crypto::format_address(address));
   CHECK(j["balance"] == 100'000'000);
   CHECK(j["nonce"] == 3);
   CHECK(j["roles"] == Json::array({"attester"}));
   CHECK(j["organisation"] == "Acme Motors");
+  CHECK(j["qualifications"][0]["name"] == "certified_technician");
+  CHECK(j["qualifications"][0]["expires_at_ms"] == 1'893'456'000'000ULL);
   CHECK(j["exists"] == true);
 
   j = tools::account_json(address, std::nullopt);
@@ -173,6 +178,7 @@ TEST_CASE("an account renders, known or not", "[render]") {
   CHECK(j["balance"] == 0);
   CHECK(j["nonce"] == 0);
   CHECK(j["roles"] == Json::array());
+  CHECK(j["qualifications"] == Json::array());
   CHECK(j["exists"] == false);
 }
 

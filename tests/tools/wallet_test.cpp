@@ -8,7 +8,9 @@
 //   SHARECHAIN_PASSPHRASE and SHARECHAIN_KEYSTORE are honoured
 //   bad amounts (negative, zero, not a number, beyond 64 bits), unknown roles, an attester without
 //     organisation, a malformed hash or node address: usage errors before any network call
-//   a node that is not there: exit 3 "cannot reach the node at ADDR"
+//   the contract groups (asset, agreement, session, split, role, ledger) refuse malformed ids,
+//     times, items, partners, shares and kinds the same way, before any network call
+//   a node that is not there: exit 3 "cannot reach the node at ADDR", queries included
 //   results go to stdout only, messages to stderr only
 #include <fcntl.h>
 #include <stdlib.h>
@@ -236,6 +238,68 @@ TEST_CASE("malformed arguments are usage errors before any network call", "[wall
   CHECK(f.run({"no-such-command"}).code == 2);
   CHECK(f.run({}).code == 2);
   CHECK(f.run({"--help"}).code == 0);
+}
+
+TEST_CASE("contract commands check their arguments before any network call", "[wallet]") {
+  Fixture f;
+  REQUIRE(f.run({"keys", "new", "hana", "--light"}).code == 0);
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {"--node", "127.0.0.1:1"};  // nothing listens: 3 if reached
+    all.insert(all.end(), args.begin(), args.end());
+    return f.run(all).code;
+  };
+  const std::string id(32, 'a');
+  const std::vector<std::vector<std::string>> bad = {
+      {"asset", "show", "abc"},
+      {"asset", "history", id + "00"},
+      {"asset", "register", "--from", "hana", "--kind", "castle", "--name", "x", "--investment-cost", "5"},
+      {"asset", "register", "--from", "hana", "--name", "x"},
+      {"asset", "register", "--from", "hana", "--kind", "station", "--name", "x", "--investment-cost", "5",
+       "--equipment", "lift"},
+      {"asset", "verify", "--from", "hana", "--asset", id, "--proof-hash", "1234"},
+      {"asset", "transfer", "--from", "hana", "--asset", id, "--to", "nobody"},
+      {"asset", "list", "--owner", "nobody"},
+      {"agreement", "propose", "--from", "hana", "--asset", id, "--item", "a:b:c:minute:1"},
+      {"agreement", "propose", "--from", "hana", "--asset", id, "--item", "a:b:c:hourly:1", "--partner",
+       "hana:10000"},
+      {"agreement", "propose", "--from", "hana", "--asset", id, "--item", "a:b:c:minute:1", "--partner",
+       "hana:10001"},
+      {"agreement", "propose", "--from", "hana", "--asset", id, "--item", "a:b:c:minute:1", "--partner",
+       "hana:10000", "--hours", "9-17"},
+      {"agreement", "propose", "--from", "hana", "--asset", id, "--item", "a:b:c:minute:1", "--partner",
+       "hana:10000", "--settlement", "weekly"},
+      {"agreement", "confirm", "--from", "hana", "--agreement", "xyz"},
+      {"agreement", "show", "xyz"},
+      {"session", "reserve", "--from", "hana", "--agreement", id, "--start", "tomorrow", "--end", "1",
+       "--item", "a"},
+      {"session", "reserve", "--from", "hana", "--agreement", id, "--start", "2030-01-01T11:00Z", "--end",
+       "2030-01-01T10:00Z", "--item", "a"},
+      {"session", "access", "--from", "hana", "--reservation", id, "--mode", "turbo"},
+      {"session", "end", "--from", "hana", "--session", id, "--kind", "sudden"},
+      {"session", "end", "--from", "hana", "--session", id, "--minutes", "wash"},
+      {"session", "pay", "--from", "hana", "--session", "1"},
+      {"session", "record-payment", "--from", "hana", "--session", id, "--reference", "r", "--amount", "0"},
+      {"session", "list", "--user", "nobody"},
+      {"split", "propose", "--from", "hana", "--name", "m", "--party", "hana"},
+      {"split", "propose", "--from", "hana", "--name", "m"},
+      {"split", "route", "--from", "hana", "--model", id, "--amount", "-1"},
+      {"split", "preview", "--amount", "100", "--shares", "50,x"},
+      {"split", "score", "nobody"},
+      {"role", "certify", "--from", "hana", "--account", "hana", "--qualification", "q", "--expires", "later"},
+      {"role", "holders", "king"},
+      {"ledger", "holds", "nobody"},
+  };
+  for (const auto& args : bad) {
+    CAPTURE(args);
+    CHECK(run(args) == 2);
+  }
+  // Well-formed queries and actions do reach for the node.
+  CHECK(run({"asset", "show", id}) == 3);
+  CHECK(run({"split", "preview", "--amount", "100", "--shares", "5000,5000"}) == 3);
+  CHECK(run({"ledger", "supply"}) == 3);
+  CHECK(run({"agreement", "confirm", "--from", "hana", "--agreement", id}) == 3);
+  CHECK(run({"session", "end", "--from", "hana", "--session", id, "--minutes", "wash=5", "--energy-wh",
+             "dc=1200"}) == 3);
 }
 
 TEST_CASE("a node that is not there exits 3 and names the address", "[wallet]") {

@@ -329,7 +329,10 @@ namespace {
 
 std::string scalar_text(const std::string& key, const Json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_unsigned() && is_money_field(key)) return format_amount(v.get<std::uint64_t>());
+  // nlohmann keeps non-negative values built from signed integers as signed; both are amounts.
+  if (v.is_number_integer() && is_money_field(key) && (v.is_number_unsigned() || v.get<std::int64_t>() >= 0)) {
+    return format_amount(v.get<std::uint64_t>());
+  }
   return v.dump();
 }
 
