@@ -9,7 +9,7 @@ PACKAGES=(
   librocksdb-dev libsecp256k1-dev libcli11-dev catch2
   libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libtoml11-dev libssl-dev
-  jq procps
+  jq procps openssl
 )
 
 missing=()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Validators talking over mutual TLS with certificates made by `sharechain-net init --tls`
+# commit transfers; a node whose certificate was not issued by the cluster's CA is not let in.
+source "$(dirname "$0")/lib.sh"
+
+init_cluster 4 --tls
+grep -q '^tls = true' "$DIR/node0/config.toml" || die "init --tls did not turn TLS on"
+start_cluster
+u2=$(address_of user2)
+for node in 0 1 2 3; do
+  out=$(wallet "$node" transfer --from user1 --to "$u2" --amount 7 --wait --json) || die "transfer via node $node failed"
+  [ "$(jq -r .status <<<"$out")" = "committed" ] || die "transfer via node $node: $out"
+done
+top=$(height_of 0)
+for i in 1 2 3; do wait_for 20 "node $i to reach height $top" height_at_least "$i" "$top"; done
+assert_same_chain "$top" 0 1 2 3
+log "4 transfers committed over TLS"
+
+# Replace node 3's certificate with one from a stranger CA: its peers refuse the handshake.
+"$NET" stop --dir "$DIR" >/dev/null
+key=$(sed -n 's/^tls_key = "\(.*\)"/\1/p' "$DIR/node3/config.toml")
+cert=$(sed -n 's/^tls_cert = "\(.*\)"/\1/p' "$DIR/node3/config.toml")
+( cd "$DIR/node3" &&
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj "/CN=stranger" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$key" -out "$cert" 2>/dev/null ) || die "could not make a stranger certificate"
+start_cluster
+before=$(height_of 0)
+wallet 0 transfer --from user1 --to "$u2" --amount 7 --wait --json >/dev/null || die "3 honest nodes stopped committing"
+h3=$(height_of 3)
+[ "$h3" -le "$before" ] || die "node 3 with a stranger certificate still follows the chain ($h3 > $before)"
+log "node with a certificate from another CA is kept out; the other three commit"
