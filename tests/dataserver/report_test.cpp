@@ -6,6 +6,8 @@
 //  - disputes and the charge they took off
 //  - a refused receipt adds nothing
 //  - failures group by normalised reason (ids, addresses and numbers replaced)
+//  - financing rounds (offers, subscriptions, outcomes, payouts) and vehicle records (submitted,
+//    endorsed, attested, rejected by kind; transfers; rollbacks)
 //  - rates per second, and the JSON and text renderings carry the figures
 #include "tools/dataserver/report.hpp"
 
@@ -180,4 +182,54 @@ TEST_CASE("rates per second and the renderings") {
   CHECK(text.find("Failures by reason (0)") != std::string::npos);
   CHECK(text.find("committed per second") != std::string::npos);
   CHECK(text.find("user1") != std::string::npos);
+}
+
+TEST_CASE("financing rounds and vehicle records are tallied") {
+  Report r;
+  Receipt f;
+  add(f, "financing", "FinancingOffered", {{"amount_sought", "3000000"}});
+  add(f, "financing", "Subscribed", {{"amount", "1000000"}});
+  add(f, "financing", "Subscribed", {{"amount", "500000"}});
+  add(f, "financing", "SubscriptionWithdrawn", {{"amount", "500000"}});
+  add(f, "financing", "RoundClosed", {{"outcome", "succeeded"}, {"subscribed", "1000000"}});
+  add(f, "financing", "FinancingActivated", {{"raised", "1000000"}});
+  add(f, "financing", "RoundClosed", {{"outcome", "failed"}, {"subscribed", "200000"}});
+  add(f, "financing", "SubscriptionRefunded", {{"amount", "200000"}});
+  add(f, "financing", "FinancierPaid", {{"amount", "40"}});
+  add(f, "financing", "FinancierPaid", {{"amount", "60"}});
+  r.on_receipt(f);
+  CHECK(r.financing().at("offered") == Tally{1, 3'000'000});
+  CHECK(r.financing().at("subscriptions") == Tally{2, 1'500'000});
+  CHECK(r.financing().at("withdrawn") == Tally{1, 500'000});
+  CHECK(r.financing().at("succeeded") == Tally{1, 1'000'000});
+  CHECK(r.financing().at("failed") == Tally{1, 200'000});
+  CHECK(r.financing().at("raised") == Tally{1, 1'000'000});
+  CHECK(r.financing().at("refunded") == Tally{1, 200'000});
+  CHECK(r.financing().at("paid_to_financiers") == Tally{2, 100});
+
+  Receipt v;
+  add(v, "vehicles", "RecordSubmitted", {{"kind", "odometer"}});
+  add(v, "vehicles", "RecordEndorsed", {{"verdict", "TRUE"}});
+  add(v, "vehicles", "RecordEndorsed", {{"verdict", "FALSE"}});
+  add(v, "vehicles", "RecordAttested", {{"kind", "maintenance"}});
+  add(v, "vehicles", "RecordRejected", {{"kind", "odometer"}});
+  add(v, "vehicles", "OwnershipTransferred", {});
+  add(v, "vehicles", "OdometerRollback", {});
+  r.on_receipt(v);
+  CHECK(r.records_attested() == 1);
+  CHECK(r.vehicles().at("submitted odometer") == 1);
+  CHECK(r.vehicles().at("attested maintenance") == 1);
+  CHECK(r.vehicles().at("rejected odometer") == 1);
+  CHECK(r.vehicles().at("endorsed_true") == 1);
+  CHECK(r.vehicles().at("endorsed_false") == 1);
+  CHECK(r.vehicles().at("owners_changed") == 1);
+  CHECK(r.vehicles().at("rollbacks") == 1);
+  const tools::Json j = r.to_json();
+  CHECK(j["financing"]["paid_to_financiers"]["amount"] == 100);
+  CHECK(j["financing"]["completed"]["count"] == 0);
+  CHECK(j["vehicles"]["rollbacks"] == 1);
+  CHECK(j["records_attested"] == 1);
+  const std::string text = r.to_text();
+  CHECK(text.find("Financing rounds") != std::string::npos);
+  CHECK(text.find("attested maintenance") != std::string::npos);
 }

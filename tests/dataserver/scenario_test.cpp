@@ -8,12 +8,20 @@
 //  - over many visits every behaviour, end type, asset kind and charging mode occurs
 //  - arrivals: deterministic gaps whose mean is 1000 / rate ms
 //  - charge_ceiling, started_minutes and meter_reading against hand-computed values
+//  - VINs: the ISO 3779 check digit of a published example; every planned VIN, and every VIN
+//    made unique to a run, is one the vehicles contract accepts; a run's VINs are stable per run
+//    and differ between runs
+//  - financing plans: two rounds that reach their minimum and one that cannot; financiers are
+//    never the investor; subscriptions within the round's bounds
+//  - vehicle events: deterministic per index, every action occurs, rollbacks only on readings,
+//    disputes never on transfers
 #include "tools/dataserver/scenario.hpp"
 
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
+#include "contracts/vehicles/vin.hpp"
 #include "tools/dataserver/rng.hpp"
 
 using namespace sharechain;
@@ -297,4 +305,81 @@ TEST_CASE("the PRNG: below is in range and unbiased enough, weighted follows its
   CHECK(derive_seed(1, 2, 3) == derive_seed(1, 2, 3));
   CHECK(derive_seed(1, 2, 3) != derive_seed(1, 2, 4));
   CHECK(derive_seed(1, 2, 3) != derive_seed(1, 3, 3));
+}
+
+TEST_CASE("VIN check digits, and VINs made unique to a run") {
+  // The worked example of the North American standard: check digit X.
+  CHECK(vin_check_digit("1M8GDM9AXKP042788") == 'X');
+  CHECK(vin_check_digit("1M8GDM9A") == '\0');
+  CHECK(vin_check_digit("1M8GDM9AXKP04278I") == '\0');
+  const SetupPlan plan = make_setup(31, ScenarioOptions{});
+  std::set<std::string> run_a;
+  for (const std::string& vin : plan.vins) {
+    INFO(vin);
+    CHECK(contracts::vehicles::valid_vin(vin));
+    const std::string a = vin_for_run(vin, 0xA1B2C3D4);
+    CHECK(contracts::vehicles::valid_vin(a));
+    CHECK(a == vin_for_run(vin, 0xA1B2C3D4));
+    CHECK(a != vin_for_run(vin, 0xA1B2C3D5));
+    CHECK(a.substr(0, 8) == vin.substr(0, 8));
+    CHECK(a.substr(9, 2) == vin.substr(9, 2));
+    run_a.insert(a);
+  }
+  CHECK(run_a.size() == plan.vins.size());
+}
+
+TEST_CASE("financing plans: two rounds reach their minimum, one cannot") {
+  const SetupPlan plan = make_setup(12, ScenarioOptions{});
+  REQUIRE(plan.financings.size() == 3);
+  int succeeding = 0;
+  for (const FinancingPlan& f : plan.financings) {
+    REQUIRE(f.asset < plan.assets.size());
+    const std::string& investor = plan.assets[f.asset].owner;
+    CHECK(f.minimum_raise <= f.amount_sought);
+    CHECK(f.min_subscription <= f.amount_sought);
+    CHECK(f.share_bps > 0);
+    CHECK(f.share_bps <= 10'000);
+    std::uint64_t all = 0;
+    std::set<std::string> financiers;
+    for (const SubscriptionPlan& s : f.subscriptions) {
+      CHECK(s.key != investor);
+      CHECK(s.amount >= f.min_subscription);
+      CHECK(financiers.insert(s.key).second);
+      all += s.amount;
+    }
+    // Never fully subscribed: a full round closes at once and skips the deadline.
+    CHECK(all < f.amount_sought);
+    if (f.succeeds()) ++succeeding;
+  }
+  CHECK(succeeding == 2);
+  CHECK(plan.financings[2].subscribed() < plan.financings[2].minimum_raise);
+}
+
+TEST_CASE("vehicle events are deterministic and cover every action") {
+  const SetupPlan plan = make_setup(4, ScenarioOptions{});
+  std::map<std::string, int> seen;
+  for (std::uint64_t i = 0; i < 2000; ++i) {
+    const VehicleEvent e = make_vehicle_event(4, i, plan);
+    const VehicleEvent again = make_vehicle_event(4, i, plan);
+    CHECK(e.vehicle == again.vehicle);
+    CHECK(e.action == again.action);
+    CHECK(e.km == again.km);
+    REQUIRE(e.vehicle < plan.vins.size());
+    CHECK(e.owner < plan.users);
+    CHECK(e.buyer < plan.users);
+    CHECK(e.km > 0);
+    ++seen[vehicle_action_name(e.action)];
+    if (e.rollback) {
+      ++seen["rollback"];
+      CHECK((e.action == VehicleAction::kOdometer || e.action == VehicleAction::kInspection));
+    }
+    if (e.disputed) {
+      ++seen["disputed"];
+      CHECK(e.action != VehicleAction::kTransfer);
+    }
+  }
+  for (const std::string want : {"odometer", "inspection", "accident", "transfer", "rollback", "disputed"}) {
+    INFO(want);
+    CHECK(seen[want] > 0);
+  }
 }

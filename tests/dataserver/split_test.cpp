@@ -5,6 +5,7 @@
 //  - seeded random amounts and shares: the parts sum to the amount, each is the floor or the
 //    floor plus one, and they equal the contract's split_by_shares exactly (two independent
 //    implementations of one rule agree), up to the largest uint64 amount
+//  - any weights (financing pro-rata payouts) agree with the contract's split_by_weights
 #include "tools/dataserver/split.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 using namespace sharechain;
 using sharechain::dataserver::exact_split;
+using sharechain::dataserver::exact_split_by_weights;
 
 namespace {
 __extension__ using U128 = unsigned __int128;
@@ -70,5 +72,25 @@ TEST_CASE("random splits are exact and agree with the contract's split") {
     }
     const bool sums_to_amount = sum == amount;
     CHECK(sums_to_amount);
+  }
+}
+
+TEST_CASE("splits by any weights agree with the contract's") {
+  using V = std::vector<std::uint64_t>;
+  CHECK(exact_split_by_weights(100, {1, 1, 1}) == V{34, 33, 33});
+  CHECK(exact_split_by_weights(10, {3, 0, 7}) == V{3, 0, 7});
+  CHECK_FALSE(exact_split_by_weights(10, {}).has_value());
+  CHECK_FALSE(exact_split_by_weights(10, {0, 0}).has_value());
+  dataserver::Rng rng(77);
+  for (int round = 0; round < 3000; ++round) {
+    V weights;
+    const auto n = rng.between(1, 6);
+    for (std::uint64_t i = 0; i < n; ++i) weights.push_back(rng.below(round % 3 == 0 ? 5 : 5'000'000) + (i == 0 ? 1 : 0));
+    const std::uint64_t amount = round % 7 == 0 ? UINT64_MAX - rng.below(100) : rng.below(1'000'000'000);
+    auto mine = exact_split_by_weights(amount, weights);
+    auto theirs = contracts::revenue::split_by_weights(amount, weights);
+    REQUIRE(mine.has_value());
+    REQUIRE(theirs.is_ok());
+    CHECK(*mine == *theirs);
   }
 }

@@ -20,6 +20,7 @@ namespace sharechain::dataserver {
 namespace {
 
 using tools::Json;
+__extension__ using U128 = unsigned __int128;
 
 std::uint64_t to_u64(std::string_view s) {
   std::uint64_t v = 0;
@@ -64,8 +65,35 @@ struct History {
   std::map<std::string, std::string> reservation_agreement;
   std::map<std::string, std::uint64_t> fees;             // agreement -> forfeited deposits
   std::map<std::string, std::uint64_t> routed;           // model -> income routed
+  std::vector<std::string> assets;
+  std::vector<std::string> financings;
+  std::map<std::string, std::uint64_t> financier_paid;   // financing -> FinancierPaid amounts
+  struct Distribution {
+    std::string financing;
+    std::uint64_t investor_part = 0;
+    std::uint64_t pool = 0;
+    std::map<std::string, std::uint64_t> parts;  // financier (raw) -> part
+  };
+  std::vector<Distribution> distributions;
+  std::vector<std::string> records;
   std::uint64_t transactions = 0;
 };
+
+// "sc..=12;sc..=7" -> {raw address: amount}.
+std::map<std::string, std::uint64_t> parse_parts(std::string_view text) {
+  std::map<std::string, std::uint64_t> out;
+  while (!text.empty()) {
+    const std::size_t semi = text.find(';');
+    const std::string_view item = text.substr(0, semi);
+    const std::size_t eq = item.find('=');
+    if (eq != std::string_view::npos) {
+      if (auto a = as_address(item.substr(0, eq))) out[*a] = to_u64(item.substr(eq + 1));
+    }
+    if (semi == std::string_view::npos) break;
+    text.remove_prefix(semi + 1);
+  }
+  return out;
+}
 
 class Auditor {
  public:
@@ -92,6 +120,9 @@ class Auditor {
     compare_nodes(height);
     check_supply(genesis, h);
     check_income(h);
+    check_assets(h);
+    check_financing(h);
+    check_vehicles(h);
     return report(out, height, h);
   }
 
@@ -134,9 +165,19 @@ class Auditor {
     }
     std::string list;
     for (auto v : heights) list += (list.empty() ? "" : ", ") + std::to_string(v);
-    const bool same = std::all_of(heights.begin(), heights.end(), [&](auto v) { return v == heights[0]; });
-    check("the nodes reach one height", same,
-          std::to_string(clients_.size()) + " node(s) at height " + list);
+    bool same = std::all_of(heights.begin(), heights.end(), [&](auto v) { return v == heights[0]; });
+    // At one height, every node reports the same last block and state root.
+    std::string reported;
+    for (auto& c : clients_) {
+      auto st = c->status();
+      const std::string mine = st ? std::to_string(st->height()) + " " + crypto::to_hex(st->last_block_hash()) + " " +
+                                        crypto::to_hex(st->state_root())
+                                  : "unreachable";
+      if (reported.empty()) reported = mine;
+      same = same && mine == reported;
+    }
+    check("the nodes report one height, last block and state root", same,
+          std::to_string(clients_.size()) + " node(s) at height " + list + (same ? "; root " + reported.substr(reported.rfind(' ') + 1) : ""));
     return *std::min_element(heights.begin(), heights.end());
   }
 
@@ -177,6 +218,14 @@ class Auditor {
     if (c == "usage" && n == "AgreementProposed") h.agreements.push_back(raw(attr(e, "agreement")));
     if (c == "usage" && n == "AccessGranted") h.sessions.push_back(raw(attr(e, "session")));
     if (c == "usage" && n == "Reserved") h.reservation_agreement[raw(attr(e, "reservation"))] = raw(attr(e, "agreement"));
+    if (c == "assets" && n == "AssetRegistered") h.assets.push_back(raw(attr(e, "asset")));
+    if (c == "financing" && n == "FinancingOffered") h.financings.push_back(raw(attr(e, "financing")));
+    if (c == "financing" && n == "FinancierPaid") h.financier_paid[raw(attr(e, "financing"))] += to_u64(attr(e, "amount"));
+    if (c == "financing" && n == "FinancingDistributed") {
+      h.distributions.push_back({raw(attr(e, "financing")), to_u64(attr(e, "investor_part")), to_u64(attr(e, "pool")),
+                                 parse_parts(attr(e, "parts"))});
+    }
+    if (c == "vehicles" && n == "RecordSubmitted") h.records.push_back(raw(attr(e, "record")));
     if (c == "usage" && (n == "ReservationCancelled" || n == "ReservationExpired")) {
       const std::uint64_t fee = to_u64(attr(e, "fee"));
       if (fee > 0) h.fees[h.reservation_agreement[raw(attr(e, "reservation"))]] += fee;
@@ -344,6 +393,8 @@ class Auditor {
         stats = r->revenue().income().stats();
         for (const auto& e : r->revenue().income().entries()) {
           sum += e.amount();
+          passed_on_ += e.passed_on();
+          if (!e.asset_id().empty()) investor_income_[e.asset_id()][party] += e.amount();
           if (!e.session_id().empty()) from_sessions += e.amount();
           by_source[e.source_id()] += e.amount();
           seq = e.seq() + 1;
@@ -439,6 +490,161 @@ class Auditor {
           units(reached) + " paid out by sources, " + units(income_total) + " received by parties");
   }
 
+  // The digital asset record keeps its investor's income and return on investment.
+  void check_assets(const History& h) {
+    std::string problem;
+    for (const std::string& id : h.assets) {
+      api::QueryRequest q;
+      q.mutable_assets()->mutable_asset()->set_asset_id(id);
+      auto r = query(q);
+      if (!r) continue;
+      const assets::Asset& a = r->assets().asset();
+      std::uint64_t from_history = 0;
+      if (auto it = investor_income_.find(id); it != investor_income_.end()) {
+        if (auto p = it->second.find(a.owner()); p != it->second.end()) from_history = p->second;
+      }
+      const std::uint64_t cost = a.spec().investment_cost();
+      const std::uint64_t roi = cost == 0 ? 0 : static_cast<std::uint64_t>(static_cast<U128>(a.investor_income()) * 10'000 / cost);
+      if (problem.empty() && (a.investor_income() != from_history || a.roi_bps() != roi)) {
+        problem = "asset " + crypto::to_hex(id) + " records investor income " + units(a.investor_income()) + " at " +
+                  std::to_string(a.roi_bps()) + " bps; its owner's income history from it is " + units(from_history) +
+                  " (" + std::to_string(roi) + " bps)";
+      }
+    }
+    check("each asset's investor income and return on investment match its owner's income", problem.empty(),
+          problem.empty() ? std::to_string(h.assets.size()) + " assets" : problem);
+  }
+
+  // Financing rounds: what was raised, refunded and paid out, and every pro-rata payout.
+  void check_financing(const History& h) {
+    std::string problem;
+    std::uint64_t paid_out = 0;
+    std::map<std::string, financing::FinancingView> views;
+    for (const std::string& id : h.financings) {
+      api::QueryRequest q;
+      q.mutable_financing()->mutable_financing()->set_financing_id(id);
+      auto r = query(q);
+      if (!r) {
+        if (problem.empty()) problem = "financing " + crypto::to_hex(id) + " cannot be read";
+        continue;
+      }
+      const financing::FinancingView& v = r->financing().financing();
+      views[id] = v;
+      const financing::Financing& f = v.financing();
+      std::uint64_t subscribed = 0;
+      std::uint64_t sub_paid = 0;
+      bool refunded_all = true;
+      for (const auto& s : v.subscriptions()) {
+        subscribed += s.amount();
+        sub_paid += s.paid_out();
+        refunded_all = refunded_all && (s.refunded() || s.amount() == 0) && s.holds_size() == 0;
+      }
+      auto ev = h.financier_paid.find(id);
+      const std::uint64_t events = ev == h.financier_paid.end() ? 0 : ev->second;
+      paid_out += f.paid_out();
+      const std::string name = "financing " + crypto::to_hex(id);
+      switch (f.status()) {
+        case financing::FINANCING_ACTIVE:
+        case financing::FINANCING_COMPLETED:
+          if (problem.empty() && (f.raised() != subscribed || f.paid_out() != sub_paid || f.paid_out() != events)) {
+            problem = name + ": raised " + units(f.raised()) + " of subscriptions " + units(subscribed) + "; paid out " +
+                      units(f.paid_out()) + ", subscriptions received " + units(sub_paid) + ", FinancierPaid events " +
+                      units(events);
+          }
+          break;
+        case financing::FINANCING_FAILED:
+        case financing::FINANCING_CANCELLED:
+          if (problem.empty() && (!refunded_all || f.paid_out() != 0 || events != 0)) {
+            problem = name + " ended without raising but not every subscription was refunded";
+          }
+          break;
+        default: break;
+      }
+    }
+    check("each financing's raise and payouts match its subscriptions", problem.empty(),
+          problem.empty() ? std::to_string(h.financings.size()) + " financing rounds" : problem);
+    check("income passed on by investors = payouts to financiers", passed_on_ == paid_out,
+          units(passed_on_) + " passed on, " + units(paid_out) + " paid to financiers");
+
+    std::string split_problem;
+    for (const auto& d : h.distributions) {
+      auto v = views.find(d.financing);
+      if (v == views.end()) continue;
+      const std::uint32_t share = v->second.financing().terms().share_bps();
+      auto halves = exact_split_by_weights(d.investor_part, {10'000 - share, share});
+      // Subscriptions in the chain's order (by financier address), as the pro-rata split uses.
+      std::map<std::string, std::uint64_t> amounts;
+      for (const auto& s : v->second.subscriptions()) {
+        if (!s.refunded() && s.amount() > 0) amounts[s.financier()] = s.amount();
+      }
+      std::vector<std::uint64_t> weights;
+      for (const auto& [who, amount] : amounts) weights.push_back(amount);
+      auto parts = exact_split_by_weights(d.pool, weights);
+      bool ok = halves && (*halves)[1] == d.pool && parts;
+      std::size_t i = 0;
+      for (const auto& [who, amount] : amounts) {
+        if (!ok) break;
+        auto it = d.parts.find(who);
+        ok = (it == d.parts.end() ? 0 : it->second) == (*parts)[i++];
+      }
+      if (!ok && split_problem.empty()) {
+        split_problem = "a distribution of " + units(d.investor_part) + " under financing " +
+                        crypto::to_hex(d.financing) + " was not shared exactly";
+      }
+    }
+    check("every financiers' share is split exactly and pro rata", split_problem.empty(),
+          split_problem.empty() ? std::to_string(h.distributions.size()) + " distributions recomputed" : split_problem);
+  }
+
+  // Vehicle records: attested ones carry enough TRUE endorsements from attesters other than
+  // their parties; owners are the latest attested registration or transfer.
+  void check_vehicles(const History& h) {
+    std::string problem;
+    std::map<std::string, std::pair<std::uint64_t, std::string>> owner_by_vin;  // vin -> (height, owner)
+    std::uint64_t attested = 0;
+    for (const std::string& id : h.records) {
+      api::QueryRequest q;
+      q.mutable_vehicles()->mutable_record()->set_record_id(id);
+      auto r = query(q);
+      if (!r) continue;
+      const vehicles::Record& rec = r->vehicles().record();
+      if (rec.status() != vehicles::RECORD_ATTESTED) continue;
+      ++attested;
+      std::set<std::string> endorsers;
+      std::uint32_t trues = 0;
+      for (const auto& e : rec.endorsements()) {
+        const bool party = e.attester() == rec.submitter() || e.attester() == rec.from_owner() ||
+                           e.attester() == rec.new_owner();
+        if (party || !endorsers.insert(e.attester()).second) {
+          if (problem.empty()) problem = "record " + crypto::to_hex(id) + " has an endorsement by a party or a repeat";
+        }
+        if (e.verdict() == vehicles::VERDICT_TRUE) ++trues;
+      }
+      if (problem.empty() && (trues < rec.threshold() || trues != rec.true_count())) {
+        problem = "record " + crypto::to_hex(id) + " was attested with " + std::to_string(trues) +
+                  " TRUE endorsements against a threshold of " + std::to_string(rec.threshold());
+      }
+      const bool changes_owner = (rec.kind() == vehicles::REGISTRATION && !rec.new_owner().empty()) ||
+                                 rec.kind() == vehicles::OWNERSHIP_TRANSFER;
+      if (changes_owner) {
+        auto& slot = owner_by_vin[rec.vin()];
+        if (rec.decided_height() >= slot.first) slot = {rec.decided_height(), rec.new_owner()};
+      }
+    }
+    for (const auto& [vin, owner] : owner_by_vin) {
+      api::QueryRequest q;
+      q.mutable_vehicles()->mutable_vehicle()->set_vin(vin);
+      auto r = query(q);
+      if (problem.empty() && (!r || r->vehicles().vehicle().owner() != owner.second)) {
+        problem = "vehicle " + vin + " is not owned by the buyer of its last attested registration or transfer";
+      }
+    }
+    check("attested vehicle records have enough endorsements and owners follow attested transfers", problem.empty(),
+          problem.empty() ? std::to_string(attested) + " attested records, " + std::to_string(owner_by_vin.size()) +
+                                " owned vehicles"
+                          : problem);
+  }
+
   int report(std::ostream& out, std::uint64_t height, const History& h) {
     bool ok = true;
     for (const Check& c : checks_) ok = ok && c.ok;
@@ -470,6 +676,8 @@ class Auditor {
   std::vector<std::pair<std::string, std::string>> roots_;  // node 0: hash, state root by height
   std::vector<Check> checks_;
   Json figures_ = Json::object();
+  std::uint64_t passed_on_ = 0;  // income entries' parts passed on to financiers
+  std::map<std::string, std::map<std::string, std::uint64_t>> investor_income_;  // asset -> party -> income
 };
 
 }  // namespace

@@ -11,7 +11,14 @@
 //     the RevenueDistributed events, and, for session income, the sum of its shares of the
 //     paid sessions; each agreement's income equals its paid sessions plus forfeited deposits
 //     and has reached its partners or waits in its pot; each split model's income equals what
-//     was routed to it and has reached its parties or waits in its pot.
+//     was routed to it and has reached its parties or waits in its pot;
+//   * each asset's investor income and return on investment match its owner's income history;
+//   * financing: a successful round raised exactly its subscriptions and paid out exactly what
+//     its financiers received; a failed or cancelled one refunded everyone; what investors
+//     passed on equals what financiers were paid; every pro-rata payout is recomputed;
+//   * vehicles: every attested record holds at least the threshold of TRUE endorsements from
+//     distinct attesters that are not its parties, and each owner is the buyer of the vehicle's
+//     latest attested registration or transfer.
 //
 // It reads the whole history from block 1, so it is meant for test and demo clusters.
 #pragma once

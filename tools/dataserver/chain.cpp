@@ -88,6 +88,9 @@ TxCounters Chain::counters() const {
 
 Result<Committed> Chain::submit(Signer& s, const std::function<void(TransactionBody&)>& set_call) {
   Status last = Status::unavailable("not submitted");
+  // Everything this submission may depend on committed at or below this height.
+  const std::uint64_t causal_height = height_.load();
+  bool judged_late = false;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     if (attempt > 0) {
       std::lock_guard lock(counters_mu_);
@@ -97,7 +100,19 @@ Result<Committed> Chain::submit(Signer& s, const std::function<void(TransactionB
     Result<Admitted> admitted = admit(s, set_call, retry);
     if (!admitted) {
       last = admitted.status();
-      if (retry == Retry::kNo) break;
+      if (retry == Retry::kRefused && !judged_late) {
+        // The node may have judged it on a state older than the flow's: ask again once it
+        // has committed everything the flow has seen.
+        judged_late = true;
+        std::size_t node;
+        {
+          std::lock_guard lane(s.lane_);
+          node = s.node_;
+        }
+        catch_up(node, causal_height);
+        continue;
+      }
+      if (retry == Retry::kNo || retry == Retry::kRefused) break;
       if (retry == Retry::kAfterPause) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 4)));
       }
@@ -123,8 +138,10 @@ Result<Chain::Admitted> Chain::admit(Signer& s, const std::function<void(Transac
                                      Retry& retry) {
   std::unique_lock lane(s.lane_);
   if (!s.next_nonce_) {
-    // The committed nonce counts this account's transactions only once they have settled.
+    // The committed nonce counts this account's transactions only once they have settled, and
+    // only on a node that has committed what the run has seen.
     wait_until_idle(s);
+    catch_up(s.node_, height_.load());
     Result<std::optional<ledger::Account>> account = account_at(s.node_, s.address());
     if (!account) {
       s.node_ = (s.node_ + 1) % clients_.size();
@@ -132,8 +149,11 @@ Result<Chain::Admitted> Chain::admit(Signer& s, const std::function<void(Transac
       return account.status();
     }
     s.next_nonce_ = *account ? (*account)->nonce() : 0;
-    std::lock_guard lock(counters_mu_);
-    ++counters_.resyncs;
+    if (s.nonce_fetched_) {
+      std::lock_guard lock(counters_mu_);
+      ++counters_.resyncs;
+    }
+    s.nonce_fetched_ = true;
   }
 
   TransactionBody body;
@@ -198,7 +218,19 @@ Result<Chain::Admitted> Chain::admit(Signer& s, const std::function<void(Transac
       break;
     default: break;
   }
+  if (retry == Retry::kNo) retry = Retry::kRefused;
   return from_grpc(st);
+}
+
+bool Chain::catch_up(std::size_t node, std::uint64_t height) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    tools::Outcome<api::NodeStatus> st = clients_[node]->status();
+    if (!st) return false;
+    if (st->height() >= height) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 Result<Committed> Chain::await(Signer& s, const Admitted& a) {

@@ -13,6 +13,14 @@
 // arrive there in nonce order. A nonce refusal at admission, a BAD_NONCE or EXPIRED receipt
 // (the nonce was not consumed) or a transaction that vanished makes the account wait until its
 // other transactions have settled, fetch its nonce again, and submit again.
+//
+// Causality across nodes: a node dry-runs a transaction against its own committed state before
+// admitting it, and the nodes commit a block at slightly different moments. A flow learns of a
+// commit from the followed node and may send its next step (paying a session just ended) to a
+// node that has not committed that block yet, which would refuse it ("session has not ended
+// yet"). So a submission carries the newest height seen when it was made; when a node refuses
+// it, the submission waits until that node has committed that height and is sent once more:
+// only the second answer counts.
 #pragma once
 
 #include <atomic>
@@ -65,6 +73,7 @@ class Signer {
   std::mutex lane_;
   std::size_t node_;                         // guarded by lane_
   std::optional<std::uint64_t> next_nonce_;  // guarded by lane_; nullopt = ask the chain
+  bool nonce_fetched_ = false;               // guarded by lane_; a later fetch is a resync
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
   std::uint64_t in_flight_ = 0;  // admitted, outcome not yet known
@@ -127,10 +136,13 @@ class Chain {
     std::size_t node = 0;
   };
   // How an attempt ended when it did not produce a Committed.
-  enum class Retry { kNo, kNow, kAfterPause };
+  // kRefused: the node judged the transaction and refused it (its dry run failed).
+  enum class Retry { kNo, kNow, kAfterPause, kRefused };
 
   Result<Admitted> admit(Signer& s, const std::function<void(TransactionBody&)>& set_call,
                          Retry& retry);
+  // Waits until `node` has committed `height` (at most a few seconds). False if it has not.
+  bool catch_up(std::size_t node, std::uint64_t height);
   Result<Committed> await(Signer& s, const Admitted& a);
   void settled(Signer& s);
   void forget_nonce(Signer& s);

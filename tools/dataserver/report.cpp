@@ -233,8 +233,31 @@ void Report::on_receipt(const Receipt& receipt) {
       if (n == "ModelActivated") ++setup_["models_activated"];
       if (n == "ModelSettled") model_settlements_.add(number(e, "amount"));
       if (n == "IncomeRouted") routed_.add(number(e, "amount"));
+    } else if (c == "financing") {
+      if (n == "FinancingOffered") financing_["offered"].add(number(e, "amount_sought"));
+      if (n == "Subscribed") financing_["subscriptions"].add(number(e, "amount"));
+      if (n == "SubscriptionWithdrawn") financing_["withdrawn"].add(number(e, "amount"));
+      if (n == "RoundClosed") {
+        financing_[text(e, "outcome") == "succeeded" ? "succeeded" : "failed"].add(number(e, "subscribed"));
+      }
+      if (n == "FinancingActivated") financing_["raised"].add(number(e, "raised"));
+      if (n == "FinancingCancelled") financing_["cancelled"].add(0);
+      if (n == "SubscriptionRefunded") financing_["refunded"].add(number(e, "amount"));
+      if (n == "FinancierPaid") financing_["paid_to_financiers"].add(number(e, "amount"));
+      if (n == "FinancingCompleted") financing_["completed"].add(number(e, "paid_out"));
     } else if (c == "vehicles") {
-      if (n == "RecordAttested") ++records_attested_;
+      if (n == "RecordSubmitted") ++vehicles_["submitted " + text(e, "kind")];
+      if (n == "RecordAttested") {
+        ++records_attested_;
+        ++vehicles_["attested " + text(e, "kind")];
+      }
+      if (n == "RecordRejected") ++vehicles_["rejected " + text(e, "kind")];
+      if (n == "RecordEndorsed") ++vehicles_[text(e, "verdict") == "TRUE" ? "endorsed_true" : "endorsed_false"];
+      if (n == "OwnershipTransferOffered") ++vehicles_["transfers_offered"];
+      if (n == "OwnershipTransferAccepted") ++vehicles_["transfers_accepted"];
+      if (n == "OwnershipTransferred") ++vehicles_["owners_changed"];
+      if (n == "OwnerRegistered") ++vehicles_["owners_registered"];
+      if (n == "OdometerRollback") ++vehicles_["rollbacks"];
     }
   }
 }
@@ -302,6 +325,14 @@ tools::Json Report::to_json() const {
   for (const auto& [reason, count] : failures_) failures.push_back({{"reason", reason}, {"count", count}});
   Json setup = Json::object();
   for (const auto& [k, v] : setup_) setup[k] = v;
+  Json financing = Json::object();
+  for (const std::string k : {"offered", "subscriptions", "withdrawn", "succeeded", "failed", "cancelled", "raised",
+                              "refunded", "paid_to_financiers", "completed"}) {
+    auto it = financing_.find(k);
+    financing[k] = tally_json(it == financing_.end() ? Tally{} : it->second);
+  }
+  Json vehicles = Json::object();
+  for (const auto& [k, v] : vehicles_) vehicles[k] = v;
   Json turned_away = Json::object();
   for (const auto& [k, v] : turned_away_) turned_away[k] = v;
 
@@ -332,6 +363,8 @@ tools::Json Report::to_json() const {
         {"routed_to_models", tally_json(routed_)}}},
       {"disputes",
        {{"raised", disputes_raised_}, {"resolved", disputes_resolved_}, {"charge_reduction", dispute_reduction_}}},
+      {"financing", financing},
+      {"vehicles", vehicles},
       {"records_attested", records_attested_},
       {"turned_away", turned_away},
       {"failures", {{"total", failures_total()}, {"by_reason", failures}}},
@@ -407,6 +440,26 @@ std::string Report::to_text() const {
                  tools::format_amount(dispute_reduction_) + " off"},
                 {"records attested", std::to_string(records_attested_), ""}})
       << "\n";
+
+  out << "Financing rounds\n";
+  {
+    std::vector<std::vector<std::string>> r;
+    for (const std::string k : {"offered", "subscriptions", "withdrawn", "succeeded", "failed", "cancelled",
+                                "raised", "refunded", "paid_to_financiers", "completed"}) {
+      auto it = financing_.find(k);
+      const Tally t = it == financing_.end() ? Tally{} : it->second;
+      r.push_back({k, std::to_string(t.count), tools::format_amount(t.amount)});
+    }
+    out << table(r) << "\n";
+  }
+  out << "Vehicle records\n";
+  if (vehicles_.empty()) {
+    out << "  none\n\n";
+  } else {
+    std::vector<std::vector<std::string>> r;
+    for (const auto& [k, v] : vehicles_) r.push_back({k, std::to_string(v)});
+    out << table(r) << "\n";
+  }
 
   if (!revenue_by_party_.empty()) {
     out << "Revenue by party\n";

@@ -78,6 +78,13 @@ class Report {
   std::uint64_t failures_total() const;
   const std::map<std::string, std::uint64_t>& setup() const { return setup_; }
   std::uint64_t records_attested() const { return records_attested_; }
+  // Financing: "offered", "subscriptions", "withdrawn", "succeeded", "failed", "cancelled",
+  // "raised", "refunded", "paid_to_financiers", "completed" (counts; amounts in the tallies).
+  const std::map<std::string, Tally>& financing() const { return financing_; }
+  // Vehicle records: "submitted", "attested", "rejected" by kind ("maintenance", ...), plus
+  // "endorsed_true", "endorsed_false", "transfers_offered", "transfers_accepted",
+  // "owners_changed", "owners_registered", "rollbacks".
+  const std::map<std::string, std::uint64_t>& vehicles() const { return vehicles_; }
 
   // Committed transactions and sessions per second of the run (0 before any time passed).
   double tx_per_second() const;
@@ -122,6 +129,8 @@ class Report {
   std::uint64_t disputes_resolved_ = 0;
   std::uint64_t dispute_reduction_ = 0;
   std::uint64_t records_attested_ = 0;
+  std::map<std::string, Tally> financing_;
+  std::map<std::string, std::uint64_t> vehicles_;
   std::map<std::string, std::uint64_t> turned_away_;
   std::map<std::string, std::uint64_t> failures_;
   TxCounters counters_;

@@ -170,7 +170,18 @@ int Runner::execute(std::ostream& out) {
   std::uint8_t tag[4];
   crypto::random_bytes(tag, sizeof tag);
   run_tag_ = crypto::to_hex(std::string_view(reinterpret_cast<const char*>(tag), sizeof tag));
+  for (std::uint8_t b : tag) run_number_ = run_number_ << 8 | b;
   plan_ = make_setup(options_.seed, options_.scenario);
+  for (const std::string& vin : plan_.vins) {
+    VehicleState v;
+    v.vin = vin_for_run(vin, run_number_);
+    vehicles_.push_back(std::move(v));
+  }
+  if (options_.duration_s > 0) {
+    // Rounds close within the run: a third of it, between 15 s and a minute.
+    financing_window_ms_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(options_.duration_s * 1000 / 3),
+                                                     15'000, 60'000);
+  }
   for (std::uint32_t i = 0; i < plan_.users; ++i) {
     users_.push_back(User{chain_.make_signer("customer" + std::to_string(i + 1), crypto::PrivateKey::generate())});
   }
@@ -181,6 +192,12 @@ int Runner::execute(std::ostream& out) {
 
   started_ = std::chrono::steady_clock::now();
   const bool ready = set_up();
+  for (const FinancingPlan& f : plan_.financings) {
+    if (f.asset >= assets_.size() || assets_[f.asset]->agreement_id.empty()) continue;
+    LiveFinancing live;
+    live.plan = &f;
+    financings_.push_back(std::move(live));
+  }
   if (ready && !stopping()) play();
   chain_.stop();
 
@@ -271,6 +288,27 @@ void Runner::play() {
       std::lock_guard lock(users_mu_);
       users_[u].busy = false;
     });
+
+    // Between every two visits, something happens to one of the vehicles.
+    if (i % 2 == 1 && !vehicles_.empty()) {
+      const VehicleEvent e = make_vehicle_event(options_.seed, i / 2, plan_);
+      bool free = false;
+      {
+        std::lock_guard lock(vehicles_mu_);
+        free = !vehicles_[e.vehicle].busy;
+        if (free) vehicles_[e.vehicle].busy = true;
+      }
+      if (!free) {
+        std::lock_guard lock(report_mu_);
+        report_.on_turned_away("vehicle event while another is in progress");
+        continue;
+      }
+      pool.post([this, e] {
+        vehicle_event(e);
+        std::lock_guard lock(vehicles_mu_);
+        vehicles_[e.vehicle].busy = false;
+      });
+    }
   }
 
   log("stopping: waiting for " + std::to_string(pool.busy()) + " visit(s) in progress");
@@ -279,8 +317,10 @@ void Runner::play() {
   }
   chores_done = true;
   chores_thread.join();
-  // Reservations waiting to expire are cancelled now, so the run leaves nothing booked.
+  // Reservations waiting to expire are cancelled now, and open financing offers withdrawn, so
+  // the run leaves nothing booked and nothing in escrow.
   expire_due(true);
+  financing_chores(true);
   if (!pool.wait_idle(std::chrono::seconds(options_.drain_s))) {
     log("visits still in progress; reporting anyway");
   }
@@ -290,6 +330,7 @@ void Runner::chores() {
   settle_due();
   route_income();
   expire_due(false);
+  financing_chores(false);
 }
 
 void Runner::settle_due() {

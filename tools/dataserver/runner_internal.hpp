@@ -22,6 +22,7 @@
 #include "tools/dataserver/report.hpp"
 #include "tools/dataserver/runner.hpp"
 #include "tools/dataserver/scenario.hpp"
+#include "sharechain/vehicles.pb.h"
 
 namespace sharechain::dataserver {
 
@@ -75,6 +76,27 @@ struct LiveModel {
   std::uint64_t last_routed_ms = 0;
 };
 
+// A financing plan's rounds: offered, open for subscriptions until the deadline, then active
+// until the term ends (or failed); then the investor offers the next round.
+struct LiveFinancing {
+  const FinancingPlan* plan = nullptr;
+  enum class Stage { kNone, kOpen, kActive };
+  Stage stage = Stage::kNone;
+  std::string id;                // the current round
+  std::uint64_t deadline_ms = 0;
+  std::uint64_t term_ends_ms = 0;
+  std::uint64_t next_offer_ms = 0;
+};
+
+// What the run knows of a vehicle (guarded by Runner::vehicles_mu_).
+struct VehicleState {
+  std::string vin;                   // the run's VIN for the planned vehicle
+  bool manufactured = false;         // manufacture record attested
+  std::optional<std::size_t> owner;  // user index, once a registration or transfer is attested
+  std::uint64_t odometer_km = 0;     // the highest attested reading
+  bool busy = false;                 // an event is in progress
+};
+
 struct User {
   std::shared_ptr<Signer> signer;
   bool certified = false;  // guarded by Runner::users_mu_
@@ -119,6 +141,22 @@ class Runner {
   void set_up_model(LiveModel& model);
   void set_up_asset(LiveAsset& asset);
 
+  // --- financing.cpp ---
+  void financing_chores(bool at_stop);
+  void offer_round(LiveFinancing& f);
+
+  // --- vehicles.cpp ---
+  void vehicle_event(const VehicleEvent& e);
+  void start_life(VehicleState& v, const VehicleEvent& e);
+  // Submits a record by `attester` and has the other attesters endorse it (FALSE when
+  // `disputed`) until it is decided. True when it was attested.
+  bool record(std::string_view attester, std::string_view step,
+              const std::function<void(vehicles::SubmitRecord&)>& fill, bool disputed);
+  // The attesters other than `submitter` and the record's parties endorse `record_id` until
+  // the chain decides it. True when it was attested.
+  bool endorse(const std::string& record_id, std::string_view submitter,
+               const std::vector<std::string>& parties, bool disputed);
+
   // --- visit.cpp ---
   void visit(const Visit& v, std::size_t user);
   bool fund(User& u, const LiveAsset& a, const Visit& v);
@@ -139,12 +177,18 @@ class Runner {
 
   Chain chain_;
   std::string run_tag_;  // makes names and payment references unique to this run
+  std::uint64_t run_number_ = 0;  // the same, as a number (VIN serials)
   SetupPlan plan_;
   std::map<std::string, std::shared_ptr<Signer>, std::less<>> cast_;
   std::vector<std::unique_ptr<LiveAsset>> assets_;  // ready ones only, after set-up
   std::vector<std::unique_ptr<LiveModel>> models_;
   std::vector<User> users_;
   std::mutex users_mu_;
+  std::vector<LiveFinancing> financings_;  // the chores thread's, and the stop's after it
+  std::uint64_t financing_window_ms_ = 60'000;
+  std::uint64_t financing_term_ms_ = 300'000;
+  std::vector<VehicleState> vehicles_;
+  std::mutex vehicles_mu_;
 
   std::mutex expiries_mu_;
   std::vector<PendingExpiry> expiries_;

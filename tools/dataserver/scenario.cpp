@@ -14,6 +14,8 @@ namespace {
 constexpr std::uint64_t kSetupStream = 1;
 constexpr std::uint64_t kVisitStream = 2;
 constexpr std::uint64_t kArrivalStream = 3;
+constexpr std::uint64_t kVehicleStream = 4;
+constexpr std::uint64_t kVinStream = 5;
 
 constexpr std::array<std::string_view, 10> kStreets = {
     "Harbour Road", "Mill Lane", "Station Square", "Kingsway", "Elm Street",
@@ -180,10 +182,50 @@ AssetPlan charging_pile(Rng& rng, std::uint32_t k) {
   return a;
 }
 
+// ISO 3779 transliteration: digits as themselves, letters by their row in the alphabet
+// table A-H 1-8, J-N 1-5, P 7, R 9, S-Z 2-9; -1 for characters a VIN may not hold.
+int vin_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'H') return c - 'A' + 1;
+  if (c >= 'J' && c <= 'N') return c - 'J' + 1;
+  if (c == 'P') return 7;
+  if (c == 'R') return 9;
+  if (c >= 'S' && c <= 'Z') return c - 'S' + 2;
+  return -1;
+}
+
 std::string vin(Rng& rng) {
   std::string v;
   for (int i = 0; i < 17; ++i) v += kVinAlphabet[rng.below(kVinAlphabet.size())];
+  // A check digit that is right everywhere (North American VINs must carry it).
+  v[8] = vin_check_digit(v);
   return v;
+}
+
+FinancingPlan financing(Rng& rng, std::uint32_t asset, const std::string& owner, bool succeeds) {
+  FinancingPlan f;
+  f.asset = asset;
+  f.amount_sought = rng.between(20, 40) * 100'000;
+  f.share_bps = static_cast<std::uint32_t>(rng.between(15, 30) * 100);
+  f.min_subscription = 50'000;
+  std::vector<std::string> financiers;
+  for (std::string_view k : {kInvestorAKey, kInvestorBKey, kEquipmentOwnerKey, kOperationsKey}) {
+    if (k != owner) financiers.emplace_back(k);
+  }
+  auto part = [&](std::uint64_t lo_pct, std::uint64_t hi_pct) {
+    return f.amount_sought / 100 * rng.between(lo_pct, hi_pct) / 10'000 * 10'000;
+  };
+  if (succeeds) {
+    f.minimum_raise = f.amount_sought / 2;
+    f.subscriptions = {{financiers[0], part(30, 40), false},
+                       {financiers[1], part(20, 30), false},
+                       {financiers[2], part(10, 20), false}};
+  } else {
+    // All or nothing, and the financiers come nowhere near: the round fails and refunds.
+    f.minimum_raise = f.amount_sought;
+    f.subscriptions = {{financiers[0], part(15, 25), false}, {financiers[1], part(10, 15), true}};
+  }
+  return f;
 }
 
 const usage::ServiceItem* find_item(const usage::Terms& terms, std::string_view id) {
@@ -215,6 +257,19 @@ SetupPlan make_setup(std::uint64_t seed, const ScenarioOptions& options) {
   for (std::uint32_t k = 0; k < options.piles; ++k) plan.assets.push_back(charging_pile(rng, k));
   for (std::uint32_t v = 0; v < std::max<std::uint32_t>(1, options.vehicles); ++v) {
     plan.vins.push_back(vin(rng));
+  }
+
+  // Financing: the first station and the second pile raise funds; the second parking space
+  // asks for too much and its round fails.
+  auto owner_of = [&](std::uint32_t i) { return plan.assets[i].owner; };
+  if (options.stations > 0) plan.financings.push_back(financing(rng, 0, owner_of(0), true));
+  if (options.piles > 1) {
+    const std::uint32_t pile = options.stations + options.parking + 1;
+    plan.financings.push_back(financing(rng, pile, owner_of(pile), true));
+  }
+  if (options.parking > 1) {
+    const std::uint32_t space = options.stations + 1;
+    plan.financings.push_back(financing(rng, space, owner_of(space), false));
   }
 
   ModelPlan team;
@@ -335,6 +390,51 @@ Visit make_visit(std::uint64_t seed, std::uint64_t index, const SetupPlan& setup
   return v;
 }
 
+std::uint64_t FinancingPlan::subscribed() const {
+  std::uint64_t total = 0;
+  for (const SubscriptionPlan& s : subscriptions) total += s.withdraws ? 0 : s.amount;
+  return total;
+}
+
+VehicleEvent make_vehicle_event(std::uint64_t seed, std::uint64_t index, const SetupPlan& setup) {
+  Rng rng(derive_seed(seed, kVehicleStream, index));
+  VehicleEvent e;
+  e.index = index;
+  e.vehicle = static_cast<std::uint32_t>(rng.below(std::max<std::size_t>(1, setup.vins.size())));
+  e.action = static_cast<VehicleAction>(rng.weighted({35, 20, 10, 35}));
+  e.km = rng.between(50, 3'000);
+  e.rollback = (e.action == VehicleAction::kOdometer || e.action == VehicleAction::kInspection) && rng.chance(40);
+  e.disputed = e.action != VehicleAction::kTransfer && rng.chance(60);
+  e.owner = static_cast<std::uint32_t>(rng.below(std::max<std::uint32_t>(1, setup.users)));
+  e.buyer = static_cast<std::uint32_t>(rng.below(std::max<std::uint32_t>(1, setup.users)));
+  e.price = rng.between(30, 300) * 100'000;
+  return e;
+}
+
+char vin_check_digit(std::string_view vin) {
+  constexpr int kWeight[17] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
+  if (vin.size() != 17) return '\0';
+  int sum = 0;
+  for (std::size_t i = 0; i < 17; ++i) {
+    const int v = vin_value(vin[i]);
+    if (v < 0) return '\0';
+    sum += v * kWeight[i];
+  }
+  const int digit = sum % 11;
+  return digit == 10 ? 'X' : static_cast<char>('0' + digit);
+}
+
+std::string vin_for_run(std::string_view vin, std::uint64_t run) {
+  std::string v(vin);
+  if (v.size() != 17) return v;
+  std::uint64_t h = 0;
+  for (char c : vin) h = h * 131 + static_cast<unsigned char>(c);
+  Rng rng(derive_seed(run, kVinStream, h));
+  for (std::size_t i = 11; i < 17; ++i) v[i] = kVinAlphabet[rng.below(kVinAlphabet.size())];
+  v[8] = vin_check_digit(v);
+  return v;
+}
+
 std::uint64_t arrival_gap_ms(std::uint64_t seed, std::uint64_t index, double rate) {
   if (!(rate > 0)) return 1000;
   Rng rng(derive_seed(seed, kArrivalStream, index));
@@ -390,6 +490,16 @@ std::string behaviour_name(Behaviour b) {
     case Behaviour::kCancelInTime: return "cancel_in_time";
     case Behaviour::kCancelLate: return "cancel_late";
     case Behaviour::kNoShow: return "no_show";
+  }
+  return "unknown";
+}
+
+std::string vehicle_action_name(VehicleAction a) {
+  switch (a) {
+    case VehicleAction::kOdometer: return "odometer";
+    case VehicleAction::kInspection: return "inspection";
+    case VehicleAction::kAccident: return "accident";
+    case VehicleAction::kTransfer: return "transfer";
   }
   return "unknown";
 }

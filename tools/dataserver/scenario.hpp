@@ -6,10 +6,13 @@
 // The cast is the keystore of a `sharechain-net init` cluster:
 //   operator     consortium administration; a party of the platform split model
 //   dataserver   the platform: privileged client and a partner of every agreement
-//   attester1..3 attesting organisations (vehicle records)
-//   user1, user2 investors ("second users") owning the assets
-//   user3        equipment owner
-//   user4        operations team
+//   attester1..3 attesting organisations (vehicle records): a manufacturer, an insurer and the
+//                vehicle registry
+//   user1, user2 investors ("second users") owning the assets, and financiers of each other
+//   user3        equipment owner; a financier
+//   user4        operations team; a financier; also a dealer that attests vehicle records (the
+//                operator grants it the attester role, since a record needs three endorsers
+//                besides its submitter at the default attestation threshold of 3)
 // Customers and technicians are fresh keys the data server makes for the run and funds from
 // off-chain top-ups.
 #pragma once
@@ -31,6 +34,11 @@ inline constexpr std::string_view kInvestorBKey = "user2";
 inline constexpr std::string_view kEquipmentOwnerKey = "user3";
 inline constexpr std::string_view kOperationsKey = "user4";
 inline constexpr std::string_view kTechnicianQualification = "certified_technician";
+inline constexpr std::string_view kManufacturerKey = "attester1";
+inline constexpr std::string_view kInsurerKey = "attester2";
+inline constexpr std::string_view kRegistryKey = "attester3";
+inline constexpr std::string_view kDealerKey = kOperationsKey;
+inline constexpr std::string_view kDealerOrganisation = "Harbour Road Motors (dealer)";
 
 inline constexpr std::uint64_t kMinuteMs = 60'000;
 inline constexpr std::uint64_t kSlotMs = kMinuteMs;
@@ -74,6 +82,27 @@ struct ModelPlan {
   std::uint64_t route_amount = 0;           // per routing, units
 };
 
+// A financing round an asset's investor offers: financiers subscribe (one may withdraw), and
+// at the deadline the round succeeds if the subscriptions reach the minimum raise.
+struct SubscriptionPlan {
+  std::string key;  // the financier
+  std::uint64_t amount = 0;
+  bool withdraws = false;  // subscribes, then takes it back before the deadline
+};
+
+struct FinancingPlan {
+  std::uint32_t asset = 0;  // index into SetupPlan::assets; its owner offers
+  std::uint64_t amount_sought = 0;
+  std::uint64_t minimum_raise = 0;
+  std::uint32_t share_bps = 0;
+  std::uint64_t min_subscription = 0;
+  std::vector<SubscriptionPlan> subscriptions;
+
+  // What the subscriptions that stay add up to.
+  std::uint64_t subscribed() const;
+  bool succeeds() const { return subscribed() >= minimum_raise; }
+};
+
 struct ScenarioOptions {
   std::uint32_t users = 24;     // customers and technicians
   std::uint32_t stations = 2;   // maintenance stations (capacity 3 bays each)
@@ -85,6 +114,7 @@ struct ScenarioOptions {
 struct SetupPlan {
   std::vector<AssetPlan> assets;
   std::vector<ModelPlan> models;
+  std::vector<FinancingPlan> financings;
   std::vector<std::string> vins;
   std::uint32_t users = 0;
 };
@@ -164,9 +194,40 @@ std::uint64_t started_minutes(std::uint64_t elapsed_ms);
 // minutes the session is known to have lasted at least; the chain refuses more) and at least 1.
 std::vector<usage::Metered> meter_reading(const Visit& visit, std::uint64_t max_minutes);
 
+// What happens to a vehicle between visits. A vehicle's first event always starts its life on
+// the chain (manufacture record, then registration naming its first owner), whatever is planned.
+enum class VehicleAction {
+  kOdometer,    // a reading by the insurer or the dealer
+  kInspection,  // by the registry, with a reading
+  kAccident,    // an accident record by the registry and an insurance claim by the insurer
+  kTransfer,    // the owner sells to another customer: offer, acceptance, attestation
+};
+
+struct VehicleEvent {
+  std::uint64_t index = 0;
+  std::uint32_t vehicle = 0;  // index into SetupPlan::vins
+  VehicleAction action = VehicleAction::kOdometer;
+  std::uint64_t km = 0;        // driven since the last reading
+  bool rollback = false;       // the reading is below the last one (a clocked odometer)
+  bool disputed = false;       // the other attesters hold different evidence: endorse FALSE
+  std::uint32_t owner = 0;     // first owner (user index), when the vehicle is new to the chain
+  std::uint32_t buyer = 0;     // user index, for transfers
+  std::uint64_t price = 0;     // units, for transfers
+};
+
+VehicleEvent make_vehicle_event(std::uint64_t seed, std::uint64_t index, const SetupPlan& setup);
+
+// ISO 3779 check digit of a 17-character VIN ('0'-'9' or 'X'); '\0' if it is not one.
+char vin_check_digit(std::string_view vin);
+// The planned VIN with its serial (the last six characters) made unique to the run `run` and
+// its check digit (9th character) recomputed: a vehicle registered by an earlier run belongs to
+// that run's customers, whose keys are gone.
+std::string vin_for_run(std::string_view vin, std::uint64_t run);
+
 // "maintenance", "parking", "charging".
 std::string kind_label(assets::AssetKind kind);
 std::string behaviour_name(Behaviour b);
 std::string end_plan_name(EndPlan e);
+std::string vehicle_action_name(VehicleAction a);
 
 }  // namespace sharechain::dataserver

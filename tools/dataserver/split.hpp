@@ -12,6 +12,12 @@
 
 namespace sharechain::dataserver {
 
+// The same rule for any weights: part_i = floor(amount x w_i / W) with W the sum of the
+// weights, the left-over units to the largest remainders (amount x w_i mod W), ties to the
+// first. nullopt for no weights or weights summing to zero. (Financing pro-rata payouts.)
+std::optional<std::vector<std::uint64_t>> exact_split_by_weights(std::uint64_t amount,
+                                                                 const std::vector<std::uint64_t>& weights);
+
 // nullopt unless every share is positive and they sum to exactly 10,000.
 std::optional<std::vector<std::uint64_t>> exact_split(std::uint64_t amount,
                                                       const std::vector<std::uint32_t>& shares_bps);

@@ -197,7 +197,7 @@ void Runner::run_session(User& u, LiveAsset& a, const Visit& v, const std::strin
   auto granted = act(v.access_by_user ? *u.signer : ds, "request access", [&](TransactionBody& b) {
     auto* r = b.mutable_usage()->mutable_access();
     r->set_reservation_id(reservation);
-    if (kind == assets::MAINTENANCE_STATION) r->set_vehicle_vin(v.vin);
+    if (kind == assets::MAINTENANCE_STATION) r->set_vehicle_vin(vin_for_run(v.vin, run_number_));
     if (kind == assets::CHARGING_PILE) {
       r->set_mode(v.mode);
       r->set_limit(v.limit);
@@ -252,6 +252,11 @@ void Runner::run_session(User& u, LiveAsset& a, const Visit& v, const std::strin
     ended = end_by_data_server(v.end == EndPlan::kUserStops ? usage::END_KIND_UNSPECIFIED : end_kind(v.end),
                                v.end == EndPlan::kUserStops ? "" : reason, 1, "end session (second try)");
     if (!ended) return;
+  }
+  // A maintenance session that names a vehicle adds a record to its history; the attesters
+  // check it against the station's report and endorse it.
+  if (const std::string record = event_attr(ended->receipt, "vehicles", "RecordSubmitted", "record"); !record.empty()) {
+    endorse(raw_id(record), kDataServerKey, {}, false);
   }
   std::uint64_t charge = to_u64(event_attr(ended->receipt, "usage", "SessionEnded", "charge"));
   if (charge == 0) return;  // nothing used: closed at once, deposit returned
