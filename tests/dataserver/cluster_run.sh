@@ -11,8 +11,11 @@
 #    one by one); every paid session's split exact; each party's income = its history = its
 #    events = its shares of paid sessions; every agreement's and split model's income
 #    accounted for (paid out or waiting in its pot)
-#  - the report's revenue total equals the income the chain credited to the parties
-#  - a run without a failed step leaves nothing in escrow (a clean stop)
+#  - a second run without a duration stops cleanly on SIGTERM: exit 0, a report, its open
+#    financing offers withdrawn
+#  - the reports' revenue totals add up to the income the chain credited to the parties
+#  - runs without a failed step leave nothing in escrow (clean stops)
+#  - the audit is not blind: against a genesis file with one balance changed it fails
 #  - every node reports the same height, last block and state root (checked by the audit)
 # Long enough (70 s by default, DATASERVER_DURATION to change) for one periodic settlement.
 source "$(dirname "$0")/../cluster/lib.sh"
@@ -52,17 +55,39 @@ done
 [ "$(r .transactions.lost)" -eq 0 ] || die "$(r .transactions.lost) transactions were lost"
 [ "$(r .transactions.rejected)" -eq 0 ] || die "$(r .transactions.rejected) transactions were rejected at admission"
 
+log "a second run until SIGTERM"
+"$DS" --node "$nodes" --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase" \
+  --duration 0 --seed 8 --rate 2 --json > "$DIR/report2.json" 2> "$DIR/dataserver2.log" &
+ds_pid=$!
+sleep 25
+kill -TERM "$ds_pid"
+wait "$ds_pid" || { cat "$DIR/dataserver2.log"; die "the data server did not stop cleanly on SIGTERM"; }
+r2() { jq -r "$1" "$DIR/report2.json"; }
+log "second report: $(r2 .sessions.total) sessions, $(r2 .failures.total) failed steps," \
+    "$(r2 .financing.cancelled.count) financing offers withdrawn at the stop"
+[ "$(r2 .setup.agreements_activated)" -eq 11 ] || die "the second run did not set up its agreements"
+[ "$(r2 .financing.cancelled.count)" -ge 1 ] || die "open financing offers were not withdrawn at the stop"
+[ "$(r2 .transactions.lost)" -eq 0 ] || die "the second run lost transactions"
+
 log "auditing the cluster's books"
 "$DS" audit --node "$nodes" --genesis "$DIR/genesis.json" --json > "$DIR/audit.json" ||
   { jq -c '.checks[] | select(.ok | not)' "$DIR/audit.json" 2>/dev/null || cat "$DIR/audit.json"; die "the audit failed"; }
 jq -r '.checks[] | "  [ok] \(.name): \(.detail)"' "$DIR/audit.json"
 
-reported=$(r .revenue.distributed.amount)
+reported=$(( $(r .revenue.distributed.amount) + $(r2 .revenue.distributed.amount) ))
 credited=$(jq -r .figures.income_total "$DIR/audit.json")
-[ "$reported" -eq "$credited" ] || die "the report distributed $reported units but the chain credited $credited"
+[ "$reported" -eq "$credited" ] || die "the reports distributed $reported units but the chain credited $credited"
 
-if [ "$(r .failures.total)" -eq 0 ]; then
+if [ "$(r .failures.total)" -eq 0 ] && [ "$(r2 .failures.total)" -eq 0 ]; then
   [ "$(jq -r .figures.supply.escrow "$DIR/audit.json")" -eq 0 ] || die "a clean stop left units in escrow"
 fi
+
+jq '(.accounts[] | select(.name == "user1") | .balance) += 1' "$DIR/genesis.json" \
+  > "$DIR/genesis-altered.json"
+if "$DS" audit --node "$nodes" --genesis "$DIR/genesis-altered.json" --settle 0 --json > "$DIR/audit-altered.json"; then
+  die "the audit passed against an altered genesis"
+fi
+jq -e '.checks[] | select(.name == "issued total = genesis balances + every issuance") | .ok == false' \
+  "$DIR/audit-altered.json" > /dev/null || die "the altered genesis was not caught by the supply check"
 
 log "data server run audited: $(r .sessions.total) sessions, $(r .revenue.distributed.amount) units distributed"
