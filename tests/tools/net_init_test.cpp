@@ -3,7 +3,7 @@
 //     chain id, one validator per node whose key is that node's node_key.json, the keystore's
 //     accounts with their roles, organisations and balances, validator accounts, threshold 3
 //   64-bit numbers in genesis.json are JSON numbers (scripts edit them with sed and jq)
-//   the keystore holds the nine keys, encrypted with the passphrase in DIR/passphrase, light cost
+//   the keystore holds the ten keys, encrypted with the passphrase in DIR/passphrase, light cost
 //   every config.toml parses with toml11 and has the node's ports (base+10i, +1, +2), every
 //     other node as a peer, and the documented consensus, mempool and log settings
 //   secrets are private: node_key.json, passphrase and keystore files 0600, keystore folder 0700
@@ -125,7 +125,7 @@ TEST_CASE("init writes a genesis that parses as sharechain.Genesis", "[net][init
   tools::Keystore keystore(dir / "keystore");
   const std::set<std::string> organisations = [&] {
     std::set<std::string> s;
-    for (const char* n : {"attester1", "attester2", "attester3"}) {
+    for (const char* n : {"attester1", "attester2", "attester3", "attester4"}) {
       const GenesisAccount* a = find_account(g, n);
       REQUIRE(a != nullptr);
       CHECK(roles_of(*a) == std::vector<std::string>{"attester"});
@@ -134,7 +134,9 @@ TEST_CASE("init writes a genesis that parses as sharechain.Genesis", "[net][init
     }
     return s;
   }();
-  CHECK(organisations.size() == 3);
+  CHECK(organisations.size() == 4);
+  // Three attesters besides any submitter: the threshold is reachable.
+  CHECK(organisations.size() - 1 >= g.params().attestation_threshold());
   const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
       {"operator", {"operator"}}, {"dataserver", {"data_server"}}, {"user1", {}},
       {"user2", {}},             {"user3", {}},                    {"user4", {}}};
@@ -155,7 +157,7 @@ TEST_CASE("init writes a genesis that parses as sharechain.Genesis", "[net][init
     REQUIRE(info);
     CHECK(a.address() == crypto::format_address(info->address));
   }
-  CHECK(g.accounts_size() == 9 + 4);
+  CHECK(g.accounts_size() == 10 + 4);
 }
 
 TEST_CASE("genesis.json writes 64-bit numbers as JSON numbers", "[net][init]") {
@@ -182,7 +184,7 @@ TEST_CASE("the keystore opens with the passphrase in DIR/passphrase", "[net][ini
     CHECK(k.scrypt_n == tools::kLightScryptN);
     CHECK(tools::file_mode(k.file).value() == 0600);
   }
-  CHECK(names == std::vector<std::string>{"attester1", "attester2", "attester3", "dataserver", "operator",
+  CHECK(names == std::vector<std::string>{"attester1", "attester2", "attester3", "attester4", "dataserver", "operator",
                                           "user1", "user2", "user3", "user4"});
   Result<crypto::PrivateKey> user1 = keystore.load("user1", passphrase);
   REQUIRE(user1);
@@ -355,7 +357,7 @@ TEST_CASE("init --json names the files and the nodes", "[net][init]") {
   CHECK(j["genesis"] == (dir / "genesis.json").string());
   CHECK(j["keystore"] == (dir / "keystore").string());
   CHECK(j["passphrase_file"] == (dir / "passphrase").string());
-  CHECK(j["keys"].size() == 9);
+  CHECK(j["keys"].size() == 10);
   REQUIRE(j["nodes"].size() == 2);
   CHECK(j["nodes"][1]["client_address"] == "127.0.0.1:28810");
   CHECK(j["nodes"][1]["config"] == (dir / "node1" / "config.toml").string());

@@ -8,7 +8,7 @@
 //   SHARECHAIN_PASSPHRASE and SHARECHAIN_KEYSTORE are honoured
 //   bad amounts (negative, zero, not a number, beyond 64 bits), unknown roles, an attester without
 //     organisation, a malformed hash or node address: usage errors before any network call
-//   the contract groups (asset, agreement, session, split, role, ledger) refuse malformed ids,
+//   the contract groups (asset, agreement, session, split, finance, vehicle, role, ledger) refuse malformed ids,
 //     times, items, partners, shares and kinds the same way, before any network call
 //   a node that is not there: exit 3 "cannot reach the node at ADDR", queries included
 //   results go to stdout only, messages to stderr only
@@ -288,6 +288,25 @@ TEST_CASE("contract commands check their arguments before any network call", "[w
       {"role", "certify", "--from", "hana", "--account", "hana", "--qualification", "q", "--expires", "later"},
       {"role", "holders", "king"},
       {"ledger", "holds", "nobody"},
+      {"finance", "offer", "--from", "hana", "--asset", id, "--amount-sought", "10", "--share-bps", "10001",
+       "--deadline", "1000", "--term-ends", "2000"},
+      {"finance", "offer", "--from", "hana", "--asset", id, "--amount-sought", "10", "--share-bps", "100",
+       "--deadline", "2000", "--term-ends", "1000"},
+      {"finance", "subscribe", "--from", "hana", "--financing", "xyz", "--amount", "5"},
+      {"finance", "list"},
+      {"finance", "list", "--asset", id, "--financier", "hana"},
+      {"finance", "position", "--financing", id, "--financier", "nobody"},
+      {"vehicle", "submit", "--from", "hana", "--vin", "1M8GDM9AXKP042788", "--kind", "ownership_transfer",
+       "--summary", "s", "--evidence-hash", std::string(64, '0')},
+      {"vehicle", "submit", "--from", "hana", "--vin", "1M8GDM9AXKP042788", "--kind", "accident", "--summary",
+       "s", "--evidence-hash", "00"},
+      {"vehicle", "submit", "--from", "hana", "--vin", "1M8GDM9AXKP042788", "--kind", "accident", "--summary",
+       "s", "--evidence-hash", std::string(64, '0'), "--detail", "novalue"},
+      {"vehicle", "endorse", "--from", "hana", "--record", id, "--verdict", "maybe"},
+      {"vehicle", "offer-transfer", "--from", "hana", "--vin", "X", "--buyer", "nobody", "--evidence-hash",
+       std::string(64, '0')},
+      {"vehicle", "record", "12"},
+      {"vehicle", "pending", "--after", "12"},
   };
   for (const auto& args : bad) {
     CAPTURE(args);
@@ -297,6 +316,8 @@ TEST_CASE("contract commands check their arguments before any network call", "[w
   CHECK(run({"asset", "show", id}) == 3);
   CHECK(run({"split", "preview", "--amount", "100", "--shares", "5000,5000"}) == 3);
   CHECK(run({"ledger", "supply"}) == 3);
+  CHECK(run({"vehicle", "report", "1m8gdm9axkp042788"}) == 3);
+  CHECK(run({"finance", "project", "--financing", id, "--amount", "100"}) == 3);
   CHECK(run({"agreement", "confirm", "--from", "hana", "--agreement", id}) == 3);
   CHECK(run({"session", "end", "--from", "hana", "--session", id, "--minutes", "wash=5", "--energy-wh",
              "dc=1200"}) == 3);

@@ -170,6 +170,9 @@ std::vector<ClusterAccount> cluster_accounts() {
   a.push_back({"attester1", {"attester"}, "Acme Motors", 0});
   a.push_back({"attester2", {"attester"}, "Northwind Insurance", 0});
   a.push_back({"attester3", {"attester"}, "City Vehicle Registry", 0});
+  // A record's submitter cannot endorse it, so reaching the threshold of 3 needs three attesters
+  // besides the submitter: with only attester1..3 no vehicle record could ever be attested.
+  a.push_back({"attester4", {"attester"}, "Metro Maintenance Department", 0});
   for (int i = 1; i <= 4; ++i) a.push_back({"user" + std::to_string(i), {}, "", kUserBalance});
   return a;
 }

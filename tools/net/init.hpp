@@ -37,7 +37,7 @@ struct ClusterAccount {
 };
 
 // The keystore accounts a cluster starts with, in genesis order: operator, dataserver,
-// attester1..3 (with their organisations), user1..4 (funded).
+// attester1..4 (with their organisations), user1..4 (funded).
 std::vector<ClusterAccount> cluster_accounts();
 
 struct InitReport {

@@ -40,6 +40,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   register_agreement_commands(app, ctx);
   register_session_commands(app, ctx);
   register_split_commands(app, ctx);
+  register_finance_commands(app, ctx);
+  register_vehicle_commands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   try {

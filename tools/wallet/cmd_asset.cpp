@@ -34,12 +34,13 @@ void add_spec_options(CLI::App* cmd, SpecArgs& a, bool required) {
   auto* cost = cmd->add_option("--investment-cost", a.investment_cost,
                                "units invested; the basis of the return on investment")
                    ->check(tools::decimal(1));
+  auto* location = cmd->add_option("--location", a.location, "address or coordinates");
   if (required) {
     kind->required();
     name->required();
+    location->required();
     cost->required();
   }
-  cmd->add_option("--location", a.location, "address or coordinates");
   cmd->add_option("--capacity", a.capacity, "users served at the same time (bays, spaces, connectors)")
       ->capture_default_str()
       ->check(tools::decimal(1, UINT32_MAX));
@@ -152,8 +153,10 @@ void register_asset_commands(CLI::App& app, Context& ctx) {
         summary = "register the asset " + crypto::format_address(crypto::address_of(c->public_key())) +
                   " consented to";
       } else {
-        if (a->spec.kind.empty() || a->spec.name.empty() || a->spec.investment_cost == 0) {
-          return ctx.fail(Failure::usage("register needs --kind, --name and --investment-cost (or --consent)"));
+        if (a->spec.kind.empty() || a->spec.name.empty() || a->spec.location.empty() ||
+            a->spec.investment_cost == 0) {
+          return ctx.fail(Failure::usage(
+              "register needs --kind, --name, --location and --investment-cost (or --consent)"));
         }
         Outcome<pb::AssetSpec> spec = build_spec(a->spec);
         if (!spec) return ctx.fail(spec.failure());

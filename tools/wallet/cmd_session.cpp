@@ -15,26 +15,6 @@ namespace {
 
 namespace pb = ::sharechain::usage;
 
-// An action whose only argument is one record id: `--OPTION ID`.
-void add_id_action(CLI::App* group, Context& ctx, const std::string& name, const std::string& help,
-                   const std::string& option,
-                   std::function<void(pb::Call&, const std::string& id)> fill) {
-  struct Args {
-    TxOptions tx;
-    std::string id;
-  };
-  auto a = std::make_shared<Args>();
-  CLI::App* cmd = group->add_subcommand(name, help);
-  add_tx_options(cmd, a->tx);
-  cmd->add_option("--" + option, a->id, option + " id")->required();
-  on_run(cmd, ctx, [&ctx, a, name, option, fill = std::move(fill)] {
-    Outcome<std::string> id = parse_id(a->id, "--" + option);
-    if (!id) return ctx.fail(id.failure());
-    return ctx.submit(a->tx, [&](TransactionBody& b) { fill(*b.mutable_usage(), *id); },
-                      name + " " + option + " " + a->id);
-  });
-}
-
 Outcome<pb::ChargingMode> parse_mode(const std::string& text) {
   if (text.empty()) return pb::CHARGING_MODE_UNSPECIFIED;
   if (text == "amount") return pb::BY_AMOUNT;
@@ -70,18 +50,6 @@ Outcome<bool> add_metering(const std::vector<std::string>& pairs, const char* op
     }
   }
   return true;
-}
-
-void add_query(CLI::App* group, Context& ctx, const std::string& name, const std::string& help,
-               const std::string& what, std::function<Outcome<api::QueryRequest>(Context&, const std::string&)> build) {
-  auto arg = std::make_shared<std::string>();
-  CLI::App* cmd = group->add_subcommand(name, help);
-  cmd->add_option(what, *arg, what)->required();
-  on_run(cmd, ctx, [&ctx, arg, build = std::move(build)] {
-    Outcome<api::QueryRequest> q = build(ctx, *arg);
-    if (!q) return ctx.fail(q.failure());
-    return ctx.run_query(*q);
-  });
 }
 
 }  // namespace
@@ -137,17 +105,17 @@ void register_session_commands(CLI::App& app, Context& ctx) {
     });
   }
   add_id_action(group, ctx, "pay-deposit", "pay a reservation's deposit into escrow (its user)",
-                "reservation", [](pb::Call& c, const std::string& id) {
-                  c.mutable_pay_deposit()->set_reservation_id(id);
+                "reservation", [](TransactionBody& b, const std::string& id) {
+                  b.mutable_usage()->mutable_pay_deposit()->set_reservation_id(id);
                 });
   add_id_action(group, ctx, "cancel",
                 "cancel a reservation (free until the cancellation window; then the deposit is a fee)",
-                "reservation", [](pb::Call& c, const std::string& id) {
-                  c.mutable_cancel()->set_reservation_id(id);
+                "reservation", [](TransactionBody& b, const std::string& id) {
+                  b.mutable_usage()->mutable_cancel()->set_reservation_id(id);
                 });
   add_id_action(group, ctx, "expire", "expire a reservation whose window passed unused (anyone)",
-                "reservation", [](pb::Call& c, const std::string& id) {
-                  c.mutable_expire()->set_reservation_id(id);
+                "reservation", [](TransactionBody& b, const std::string& id) {
+                  b.mutable_usage()->mutable_expire()->set_reservation_id(id);
                 });
   {
     struct Args {
@@ -226,9 +194,9 @@ void register_session_commands(CLI::App& app, Context& ctx) {
     });
   }
   add_id_action(group, ctx, "pay", "pay a session's charge on chain, deposit first (its user)", "session",
-                [](pb::Call& c, const std::string& id) { c.mutable_pay()->set_session_id(id); });
+                [](TransactionBody& b, const std::string& id) { b.mutable_usage()->mutable_pay()->set_session_id(id); });
   add_id_action(group, ctx, "overdue", "record that a session was not paid in time (anyone)", "session",
-                [](pb::Call& c, const std::string& id) { c.mutable_report_overdue()->set_session_id(id); });
+                [](TransactionBody& b, const std::string& id) { b.mutable_usage()->mutable_report_overdue()->set_session_id(id); });
   {
     struct Args {
       TxOptions tx;

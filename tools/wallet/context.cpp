@@ -9,6 +9,7 @@
 #include "proto/transaction.hpp"
 #include "tools/common/cli.hpp"
 #include "tools/common/passphrase.hpp"
+#include "tools/wallet/args.hpp"
 
 namespace sharechain::wallet {
 namespace fs = std::filesystem;
@@ -31,6 +32,38 @@ void add_tx_options(CLI::App* command, TxOptions& options) {
 
 void on_run(CLI::App* command, Context& ctx, std::function<int()> body) {
   command->callback([&ctx, body = std::move(body)] { ctx.exit_code = body(); });
+}
+
+void add_id_action(CLI::App* group, Context& ctx, const std::string& name, const std::string& help,
+                   const std::string& option,
+                   std::function<void(TransactionBody& body, const std::string& id)> fill) {
+  struct Args {
+    TxOptions tx;
+    std::string id;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = group->add_subcommand(name, help);
+  add_tx_options(cmd, a->tx);
+  cmd->add_option("--" + option, a->id, option + " id (32 hex digits)")->required();
+  on_run(cmd, ctx, [&ctx, a, name, option, fill = std::move(fill)] {
+    Outcome<std::string> id = parse_id(a->id, "--" + option);
+    if (!id) return ctx.fail(id.failure());
+    return ctx.submit(a->tx, [&](TransactionBody& body) { fill(body, *id); },
+                      name + " " + option + " " + a->id);
+  });
+}
+
+void add_query(CLI::App* group, Context& ctx, const std::string& name, const std::string& help,
+               const std::string& what,
+               std::function<Outcome<api::QueryRequest>(Context& ctx, const std::string& arg)> build) {
+  auto arg = std::make_shared<std::string>();
+  CLI::App* cmd = group->add_subcommand(name, help);
+  cmd->add_option(what, *arg, what)->required();
+  on_run(cmd, ctx, [&ctx, arg, build = std::move(build)] {
+    Outcome<api::QueryRequest> q = build(ctx, *arg);
+    if (!q) return ctx.fail(q.failure());
+    return ctx.run_query(*q);
+  });
 }
 
 int Context::fail(const Failure& failure) {

@@ -103,6 +103,18 @@ class Context {
 // callbacks return nothing).
 void on_run(CLI::App* command, Context& ctx, std::function<int()> body);
 
+// Adds `name` to `group`: an action whose one argument is a record id, `--OPTION ID`; `fill`
+// puts the parsed 16-byte id into the transaction's call.
+void add_id_action(CLI::App* group, Context& ctx, const std::string& name, const std::string& help,
+                   const std::string& option,
+                   std::function<void(TransactionBody& body, const std::string& id)> fill);
+
+// Adds `name` to `group`: a query with one positional argument `what`; `build` turns it into
+// the request (or a usage Failure).
+void add_query(CLI::App* group, Context& ctx, const std::string& name, const std::string& help,
+               const std::string& what,
+               std::function<Outcome<api::QueryRequest>(Context& ctx, const std::string& arg)> build);
+
 // Command groups; each lives in its own cmd_*.cpp.
 void register_key_commands(CLI::App& app, Context& ctx);
 void register_query_commands(CLI::App& app, Context& ctx);
@@ -111,5 +123,7 @@ void register_asset_commands(CLI::App& app, Context& ctx);
 void register_agreement_commands(CLI::App& app, Context& ctx);
 void register_session_commands(CLI::App& app, Context& ctx);
 void register_split_commands(CLI::App& app, Context& ctx);
+void register_finance_commands(CLI::App& app, Context& ctx);
+void register_vehicle_commands(CLI::App& app, Context& ctx);
 
 }  // namespace sharechain::wallet
