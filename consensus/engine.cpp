@@ -747,6 +747,7 @@ void Engine::update_timers(uint64_t now, Actions& out) {
   // commit one block per view change for ever: the timeout has to grow until a view drains.
   const bool want_request = active_ && has_outstanding_work();
   if (active_ && !want_request) failed_views_ = 0;
+  const bool progressed = progressed_;
   // Request watchdog: restarted on every commit, so it measures time without progress.
   if (want_request && (!request_armed_ || progressed_)) {
     out.push_back(SetTimer{TimerId::kRequest, backoff_timeout(cfg_.view_timeout_ms, failed_views_)});
@@ -773,8 +774,13 @@ void Engine::update_timers(uint64_t now, Actions& out) {
 
   const bool want_resend = !active_ || want_request || catchup_target_ > committed_ ||
                            my_checkpoint_height_ > stable_;
-  if (want_resend && !resend_armed_) {
-    out.push_back(SetTimer{TimerId::kResend, cfg_.resend_interval_ms});
+  // Re-sending slows down (to 8 intervals) while nothing moves, as in a long view change or a
+  // partition, and returns to its pace at the next commit or view.
+  const bool reset_pace = progressed && quiet_resends_ > 0;
+  if (reset_pace) quiet_resends_ = 0;
+  if (want_resend && (!resend_armed_ || reset_pace)) {
+    out.push_back(SetTimer{TimerId::kResend,
+                           cfg_.resend_interval_ms << std::min<uint64_t>(quiet_resends_, 3)});
     resend_armed_ = true;
   } else if (!want_resend && resend_armed_) {
     out.push_back(CancelTimer{TimerId::kResend});
@@ -803,7 +809,10 @@ void Engine::resend(uint64_t now, Actions& out) {
   if (my_checkpoint_ && my_checkpoint_height_ > stable_) out.push_back(Broadcast{*my_checkpoint_});
   // A fetch that made no progress over a whole interval is asked for again.
   if (catchup_target_ > committed_ && committed_ == committed_at_last_tick_) request_fetch(out);
+  const bool quiet = committed_ == committed_at_last_tick_ && view_ == view_at_last_tick_;
+  quiet_resends_ = quiet ? quiet_resends_ + 1 : 0;
   committed_at_last_tick_ = committed_;
+  view_at_last_tick_ = view_;
 }
 
 void Engine::note_behind(uint64_t target, const std::vector<uint32_t>& sources) {

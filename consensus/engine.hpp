@@ -257,6 +257,8 @@ class Engine {
   std::vector<uint32_t> catchup_sources_;
   uint64_t fetch_requested_to_ = 0;
   uint64_t committed_at_last_tick_ = 0;
+  uint64_t view_at_last_tick_ = 0;
+  uint64_t quiet_resends_ = 0;  // resend ticks in a row without a commit or a view change
   std::map<uint32_t, uint64_t> last_help_ms_;
 
   // Accounting.

@@ -15,7 +15,12 @@
 //  - view change: timeouts on a silent primary lead to a NEW-VIEW and the requests commit in
 //    the new view; f+1 VIEW-CHANGEs pull a replica along; a block prepared before the view
 //    change is re-proposed and commits unchanged
-//  - a replica that missed blocks learns it is behind and emits FetchBlocks, then rejoins
+//  - a replica that missed blocks learns it is behind and emits FetchBlocks, then rejoins;
+//    one missing only the last committed height is told too
+//  - a replica that lost the NEW-VIEW gets it again when it re-sends its VIEW-CHANGE
+//  - state transfer of heights the engine committed meanwhile counts as their execution, and
+//    one contradicting a committed block halts
+//  - a replica still lacking votes for a checkpoint that is stable elsewhere gets them
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -482,4 +487,97 @@ TEST_CASE("a replica that missed blocks learns it is behind and fetches them") {
           kStart + 1100);
   CHECK(lag.engine().committed_height() == 2);
   CHECK(lag.engine().executed_height() == 2);
+}
+
+TEST_CASE("a replica that lost the NEW-VIEW gets it again from the primary") {
+  Cluster c(4);
+  c.start(kStart);
+  c.crash(0);
+  c.request(txs(0, 2), kStart);
+  for (uint32_t i = 1; i < 4; ++i) c.fire(i, TimerId::kRequest, kStart + 1000);
+  c.pump(kStart + 1000, [](const InFlight& f, const Message& m) {
+    return f.to == 3 && m.has_new_view();
+  });
+  REQUIRE(c.node(1).engine().view_active());
+  REQUIRE_FALSE(c.node(3).engine().view_active());
+  // Replica 3 re-sends its VIEW-CHANGE for the view the others already entered.
+  c.fire(3, TimerId::kResend, kStart + 1200);
+  c.pump(kStart + 1200);
+  CHECK(c.node(3).engine().view() == 1);
+  CHECK(c.node(3).engine().view_active());
+}
+
+TEST_CASE("state transfer of heights the engine committed meanwhile counts as execution") {
+  Cluster c(4);
+  c.node(3).execute = false;  // its node stores the blocks through state transfer instead
+  c.start(kStart);
+  c.request(txs(0, 8), kStart);
+  c.pump(kStart);
+  Engine& e = c.node(3).engine();
+  REQUIRE(e.committed_height() == 2);
+  REQUIRE(e.executed_height() == 0);
+  const Deliver& d2 = c.node(0).delivered()[1];
+  const crypto::Hash root =
+      next_root(next_root(genesis_root(), c.node(0).delivered()[0].hash), d2.hash);
+  BlockHeader h;
+  h.ParseFromString(d2.block.header());
+  c.node(3).run(e.on_state_transferred(2, d2.hash, root, h.timestamp_ms(), kStart + 5),
+                kStart + 5);
+  CHECK(e.executed_height() == 2);
+  CHECK_FALSE(e.halted());
+  // A transfer that contradicts what the engine committed is a broken invariant.
+  Cluster c2(4);
+  c2.node(3).execute = false;
+  c2.start(kStart);
+  c2.request(txs(0, 4), kStart);
+  c2.pump(kStart);
+  Engine& e2 = c2.node(3).engine();
+  REQUIRE(e2.committed_height() == 1);
+  c2.node(3).run(e2.on_state_transferred(1, crypto::sha256("other"), root, 1, kStart + 5),
+                 kStart + 5);
+  CHECK(e2.halted());
+}
+
+TEST_CASE("a replica still lacking votes for a checkpoint stable elsewhere gets them") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 16), kStart);
+  c.pump(kStart, [](const InFlight& f, const Message& m) {
+    return f.to == 3 && f.from < 2 && m.has_checkpoint();
+  });
+  REQUIRE(c.node(0).engine().stable_checkpoint() == 4);
+  REQUIRE(c.node(3).engine().stable_checkpoint() == 0);
+  // Its own re-sent vote is the request: the others answer with theirs.
+  c.fire(3, TimerId::kResend, kStart + 200);
+  c.pump(kStart + 200);
+  CHECK(c.node(3).engine().stable_checkpoint() == 4);
+}
+
+TEST_CASE("a replica missing exactly the last committed height is told to fetch it") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 8), kStart);
+  auto height_of = [](const Message& m) -> uint64_t {
+    if (m.has_pre_prepare()) return m.pre_prepare().height();
+    if (m.has_prepare()) return m.prepare().height();
+    if (m.has_commit()) return m.commit().height();
+    return 0;
+  };
+  c.pump(kStart, [&](const InFlight& f, const Message& m) { return f.to == 3 && height_of(m) == 2; });
+  REQUIRE(c.node(0).engine().committed_height() == 2);
+  REQUIRE(c.node(3).engine().committed_height() == 1);
+  c.fire(3, TimerId::kRequest, kStart + 1000);  // its VIEW-CHANGE shows height 1 committed
+  Actions seen;
+  while (!c.network().empty()) {
+    InFlight f = c.network().front();
+    c.network().pop_front();
+    const Actions a = c.node(f.to).run(c.node(f.to).engine().on_message(f.envelope, kStart + 1000),
+                                       kStart + 1000);
+    if (f.to == 3) seen.insert(seen.end(), a.begin(), a.end());
+    c.route(f.to, a);
+  }
+  const auto fetch = all_of<FetchBlocks>(seen);
+  REQUIRE_FALSE(fetch.empty());
+  CHECK(fetch[0].from_height == 2);
+  CHECK(fetch[0].to_height == 2);
 }

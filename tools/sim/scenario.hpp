@@ -68,7 +68,7 @@ struct ScenarioRequest {
   uint32_t nodes = 4;
   uint32_t byzantine = 0;
   std::optional<Behaviour> behaviour;  // every Byzantine validator's; drawn when absent
-  uint64_t fault_ms = 4000;
+  uint64_t fault_ms = 3000;
 };
 
 Scenario draw_scenario(const ScenarioRequest& request, Rng& rng);

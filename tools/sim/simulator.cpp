@@ -120,6 +120,7 @@ struct FetchEvent {
   uint32_t node = 0;
   uint64_t incarnation = 0;
   consensus::FetchBlocks fetch;
+  size_t turn = 0;  // which source to ask first
 };
 struct HealEvent {};
 using EventKind = std::variant<MessageEvent, TimerEvent, BatchEvent, CrashEvent, RestartEvent,
@@ -161,7 +162,7 @@ class Simulation {
   void perform(Replica& r, Action& action, Actions& follow);
   void send(Replica& r, std::vector<uint32_t> destinations, const Envelope& env);
   void deliver_block(Replica& r, const consensus::Deliver& d, Actions& follow);
-  void fetch(Replica& r, const consensus::FetchBlocks& f);
+  void fetch(Replica& r, const FetchEvent& ev);
   void store(Replica& r, const Block& block, const crypto::Hash& hash);
   void submit(Replica& r, const std::vector<consensus::Tx>& txs);
   bool reachable(uint32_t a, uint32_t b) const { return group_[a] == group_[b]; }
@@ -350,7 +351,7 @@ void Simulation::dispatch(Event& e) {
         } else if constexpr (std::is_same_v<E, FetchEvent>) {
           Replica& r = replicas_[ev.node];
           if (!r.up || r.incarnation != ev.incarnation) return;
-          fetch(r, ev.fetch);
+          fetch(r, ev);
         } else if constexpr (std::is_same_v<E, HealEvent>) {
           on_heal();
         }
@@ -508,7 +509,7 @@ void Simulation::perform(Replica& r, Action& action, Actions& follow) {
         } else if constexpr (std::is_same_v<A, consensus::FetchBlocks>) {
           if (!r.fetching) {
             r.fetching = true;
-            schedule(now_ + net_rng_.between(5, 60), FetchEvent{r.index, r.incarnation, a});
+            schedule(now_ + net_rng_.between(5, 60), FetchEvent{r.index, r.incarnation, a, 0});
           }
         } else if constexpr (std::is_same_v<A, consensus::Evidence>) {
           ++stats_.evidence;
@@ -597,26 +598,28 @@ void Simulation::deliver_block(Replica& r, const consensus::Deliver& d, Actions&
                 std::make_move_iterator(more.end()));
 }
 
-void Simulation::fetch(Replica& r, const consensus::FetchBlocks& f) {
-  r.fetching = false;
+void Simulation::fetch(Replica& r, const FetchEvent& ev) {
+  // Like the node, one block per step: the engine keeps running (and may commit the same
+  // heights itself) while the transfer is under way.
+  const consensus::FetchBlocks& f = ev.fetch;
   std::vector<uint32_t> sources = f.sources;
   if (sources.empty()) {
     for (uint32_t i = 0; i < n_; ++i) {
       if (i != r.index) sources.push_back(i);
     }
   }
-  std::vector<crypto::Hash> txs;
-  size_t turn = 0;
-  for (uint64_t h = std::max<uint64_t>(f.from_height, r.chain.size() + 1); h <= f.to_height; ++h) {
-    const Replica* source = nullptr;
-    for (size_t i = 0; i < sources.size() && source == nullptr; ++i) {
-      const Replica& s = replicas_[sources[(turn + i) % sources.size()]];
-      if (s.up && s.index != r.index && reachable(s.index, r.index) && s.chain.size() >= h) {
-        source = &s;
-        turn = (turn + i) % sources.size();
-      }
+  const uint64_t h = std::max<uint64_t>(f.from_height, r.chain.size() + 1);
+  const Replica* source = nullptr;
+  size_t turn = ev.turn;
+  for (size_t i = 0; i < sources.size() && source == nullptr && h <= f.to_height; ++i) {
+    const Replica& s = replicas_[sources[(ev.turn + i) % sources.size()]];
+    if (s.up && s.index != r.index && reachable(s.index, r.index) && s.chain.size() >= h) {
+      source = &s;
+      turn = (ev.turn + i) % sources.size();
     }
-    if (source == nullptr) break;
+  }
+  bool stored = false;
+  if (source != nullptr) {
     Block block = source->chain[h - 1].block;
     if (source->byzantine && r.rng->chance(300) && block.certificate().votes_size() > 0) {
       block.mutable_certificate()->mutable_votes()->RemoveLast();  // a Byzantine source lies
@@ -624,23 +627,28 @@ void Simulation::fetch(Replica& r, const consensus::FetchBlocks& f) {
     BlockHeader header;
     const crypto::Hash hash = consensus::block_hash(block);
     const crypto::Hash prev = r.chain.empty() ? crypto::Hash{} : r.chain.back().hash;
-    if (!header.ParseFromString(block.header()) || header.height() != h ||
-        header.prev_hash() != crypto::hash_bytes(prev) ||
-        !consensus::verify_commit_certificate(r.config, block, *r.verifier)) {
-      break;  // the node drops a bad block and tries again later
+    // The node drops a block that fails verification and ends this transfer.
+    if (header.ParseFromString(block.header()) && header.height() == h &&
+        header.prev_hash() == crypto::hash_bytes(prev) &&
+        consensus::verify_commit_certificate(r.config, block, *r.verifier)) {
+      store(r, block, hash);
+      if (checker_->failed()) return;
+      stored = true;
+      ++stats_.fetched_blocks;
+      if (auto t = consensus::transaction_hashes(block); t && !t->empty()) {
+        input(r, r.engine->on_transactions_committed(*t, clock(r)),
+              opt_.trace ? "transactions committed" : std::string());
+      }
     }
-    store(r, block, hash);
-    if (checker_->failed()) return;
-    ++stats_.fetched_blocks;
-    if (auto t = consensus::transaction_hashes(block)) txs.insert(txs.end(), t->begin(), t->end());
-  }
-  trace("replica " + std::to_string(r.index) + " state transfer to height " +
-        std::to_string(r.chain.size()));
-  if (!txs.empty()) {
-    input(r, r.engine->on_transactions_committed(txs, clock(r)),
-          opt_.trace ? "transactions committed" : std::string());
   }
   if (!r.up) return;
+  if (stored && h < f.to_height) {
+    schedule(now_ + net_rng_.between(1, 10), FetchEvent{r.index, r.incarnation, f, turn});
+    return;
+  }
+  r.fetching = false;
+  trace("replica " + std::to_string(r.index) + " state transfer to height " +
+        std::to_string(r.chain.size()));
   const StoredBlock* last = r.chain.empty() ? nullptr : &r.chain.back();
   input(r,
         r.engine->on_state_transferred(

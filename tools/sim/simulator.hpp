@@ -24,7 +24,7 @@ struct Options {
   uint64_t seed = 1;
   bool real_crypto = false;            // BIP340 keys instead of the fake signatures
   std::optional<Behaviour> behaviour;  // of every Byzantine validator; drawn from the seed if unset
-  uint64_t fault_ms = 4000;
+  uint64_t fault_ms = 3000;
   uint64_t liveness_bound_ms = 60000;
   std::ostream* trace = nullptr;       // every event and action, when set
 };
