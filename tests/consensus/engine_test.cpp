@@ -14,7 +14,8 @@
 //    certifying another state root halts the replica, which then ignores every input
 //  - view change: timeouts on a silent primary lead to a NEW-VIEW and the requests commit in
 //    the new view; f+1 VIEW-CHANGEs pull a replica along; a block prepared before the view
-//    change is re-proposed and commits unchanged
+//    change is re-proposed and commits unchanged; of two blocks prepared at one height in
+//    different views, the later view's is re-proposed (the one that may have committed)
 //  - a replica that missed blocks learns it is behind and emits FetchBlocks, then rejoins;
 //    one missing only the last committed height is told too
 //  - a replica that lost the NEW-VIEW gets it again when it re-sends its VIEW-CHANGE
@@ -580,4 +581,49 @@ TEST_CASE("a replica missing exactly the last committed height is told to fetch 
   REQUIRE_FALSE(fetch.empty());
   CHECK(fetch[0].from_height == 2);
   CHECK(fetch[0].to_height == 2);
+}
+
+TEST_CASE("of two blocks prepared at one height, the later view's is re-proposed") {
+  // View 0: only replica 3 prepares block A. View 1 (without 3): block B is proposed at the same
+  // height, prepared by 0, 1 and 2, and committed by 0 alone. View 2 (without 0): the VIEW-CHANGE
+  // quorum holds A (view 0) from 3 and B (view 1) from 1 and 2. Re-proposing A would commit a
+  // second block at height 1; the NEW-VIEW must re-propose B.
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 4), kStart);
+  c.pump(kStart, [](const InFlight& f, const Message& m) {
+    return (m.has_prepare() && f.to != 3) || m.has_commit();
+  });
+  REQUIRE(c.node(3).persisted().count("prepared") == 1);
+  for (uint32_t i = 0; i < 3; ++i) REQUIRE(c.node(i).persisted().count("prepared") == 0);
+  PreparedCertificate a;
+  a.ParseFromString(c.node(3).persisted().at("prepared"));
+  const crypto::Hash block_a = block_hash(a.block());
+
+  const uint64_t t1 = kStart + 1000;
+  for (uint32_t i = 0; i < 3; ++i) c.fire(i, TimerId::kRequest, t1);
+  c.pump(t1, [](const InFlight& f, const Message& m) {
+    return f.to == 3 || f.from == 3 || (m.has_commit() && f.to != 0);
+  });
+  REQUIRE(c.node(0).delivered().size() == 1);
+  const crypto::Hash block_b = c.node(0).delivered()[0].hash;
+  REQUIRE(block_b != block_a);
+  for (uint32_t i = 1; i < 3; ++i) {
+    REQUIRE(c.node(i).engine().view() == 1);
+    REQUIRE(c.node(i).delivered().empty());
+  }
+  REQUIRE(c.node(3).engine().view() == 0);
+
+  const uint64_t t2 = kStart + 5000;
+  c.fire(1, TimerId::kRequest, t2);
+  c.fire(2, TimerId::kRequest, t2);
+  c.pump(t2, [](const InFlight& f, const Message&) { return f.to == 0 || f.from == 0; });
+  c.pump(t2);
+  for (uint32_t i = 0; i < 4; ++i) {
+    INFO("replica " << i);
+    CHECK(c.node(i).engine().view() >= 1);
+    REQUIRE(c.node(i).delivered().size() == 1);
+    CHECK(c.node(i).delivered()[0].hash == block_b);
+  }
+  CHECK(c.node(3).engine().view() == 2);
 }
