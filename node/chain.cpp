@@ -48,7 +48,6 @@ Result<ExecutedBlock> Chain::execute(const Block& block, const crypto::Hash& has
   out.state_root = *root;
   out.timestamp_ms = header.timestamp_ms();
   out.receipts = std::move(result.receipts);
-  notify(out);
   return out;
 }
 
@@ -117,7 +116,7 @@ void Chain::on_commit(std::function<void(const ExecutedBlock&)> listener) {
   listeners_.push_back(std::move(listener));
 }
 
-void Chain::notify(const ExecutedBlock& block) {
+void Chain::publish(const ExecutedBlock& block) {
   std::vector<std::pair<WaitCallback, Receipt>> ready;
   {
     std::lock_guard lock(waiters_mu_);

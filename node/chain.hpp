@@ -56,8 +56,12 @@ class Chain {
   // Called after every commit (on the consensus thread), e.g. to wake block subscribers.
   void on_commit(std::function<void(const ExecutedBlock&)> listener);
 
+  // Wakes the waiters and listeners of a committed block. The caller runs it only after the
+  // mempool has dropped the block's transactions: a client told "committed" that resubmits must
+  // hear "nonce already used", never "already pending".
+  void publish(const ExecutedBlock& block);
+
  private:
-  void notify(const ExecutedBlock& block);
 
   const std::string chain_id_;
   std::unique_ptr<storage::Store> store_;

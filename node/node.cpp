@@ -436,6 +436,7 @@ void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
               crypto::to_hex(d.hash).substr(0, 16), executed->tx_hashes.size(),
               crypto::to_hex(executed->state_root).substr(0, 16), ms);
   auto dropped = mempool_->on_committed(executed->tx_hashes, executed->senders);
+  chain_->publish(*executed);
   if (!dropped.empty()) {
     auto more = engine_->on_transactions_committed(dropped, now_ms());
     follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));

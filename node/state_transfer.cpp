@@ -169,6 +169,7 @@ bool Node::execute_fetched(Block block, std::uint64_t height) {
     }
     note_committed(*executed);
     auto dropped = mempool_->on_committed(executed->tx_hashes, executed->senders);
+    chain_->publish(*executed);
     dropped.insert(dropped.end(), executed->tx_hashes.begin(), executed->tx_hashes.end());
     perform(engine_->on_transactions_committed(dropped, now_ms()));
     done->set_value(true);
