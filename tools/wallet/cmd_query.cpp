@@ -3,14 +3,10 @@
 
 #include "tools/common/cli.hpp"
 #include "tools/wallet/context.hpp"
+#include "tools/wallet/text.hpp"
 
 namespace sharechain::wallet {
 namespace {
-
-std::string short_hex(const std::string& raw) {
-  const std::string hex = crypto::to_hex(raw);
-  return hex.size() > 16 ? hex.substr(0, 16) + "…" : hex;
-}
 
 std::string call_summary(const Json& call) {
   std::string s = call["contract"].get<std::string>();
