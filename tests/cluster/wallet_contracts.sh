@@ -90,7 +90,7 @@ code=$(event_attr "$DIR/access.json" AccessGranted access_code)
 
 # 5. Two equipment types; the data server reports the meter.
 sleep 1
-committed 3 "$DIR/end.json" session end --from dataserver --session "$session" --minutes lift=1 --minutes diagnostic=0
+committed 3 "$DIR/end.json" session end --from dataserver --session "$session" --minutes lift=1 --used diagnostic
 [ "$(event_attr "$DIR/end.json" PaymentRequested amount)" = 10000 ] || die "charge is not 10000: $(cat "$DIR/end.json")"
 
 # An unsettled session blocks the next one.

@@ -277,6 +277,7 @@ TEST_CASE("contract commands check their arguments before any network call", "[w
       {"session", "access", "--from", "hana", "--reservation", id, "--mode", "turbo"},
       {"session", "end", "--from", "hana", "--session", id, "--kind", "sudden"},
       {"session", "end", "--from", "hana", "--session", id, "--minutes", "wash"},
+      {"session", "end", "--from", "hana", "--session", id, "--minutes", "wash=5", "--used", "wash"},
       {"session", "pay", "--from", "hana", "--session", "1"},
       {"session", "record-payment", "--from", "hana", "--session", id, "--reference", "r", "--amount", "0"},
       {"session", "list", "--user", "nobody"},
@@ -321,6 +322,7 @@ TEST_CASE("contract commands check their arguments before any network call", "[w
   CHECK(run({"agreement", "confirm", "--from", "hana", "--agreement", id}) == 3);
   CHECK(run({"session", "end", "--from", "hana", "--session", id, "--minutes", "wash=5", "--energy-wh",
              "dc=1200"}) == 3);
+  CHECK(run({"session", "end", "--from", "hana", "--session", id, "--used", "diagnostic"}) == 3);
 }
 
 TEST_CASE("a node that is not there exits 3 and names the address", "[wallet]") {

@@ -161,6 +161,7 @@ void register_session_commands(CLI::App& app, Context& ctx) {
       std::string reason;
       std::vector<std::string> minutes;
       std::vector<std::string> energy;
+      std::vector<std::string> used;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = group->add_subcommand(
@@ -171,6 +172,7 @@ void register_session_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--reason", a->reason, "why it ended (for user and abnormal ends)");
     cmd->add_option("--minutes", a->minutes, "ITEM=MINUTES metered for a per-minute item, repeatable");
     cmd->add_option("--energy-wh", a->energy, "ITEM=WH metered for a per-kWh item, repeatable");
+    cmd->add_option("--used", a->used, "ITEM: a fixed-price item that was used, repeatable");
     on_run(cmd, ctx, [&ctx, a] {
       Outcome<std::string> id = parse_id(a->session, "--session");
       if (!id) return ctx.fail(id.failure());
@@ -180,6 +182,13 @@ void register_session_commands(CLI::App& app, Context& ctx) {
       for (Outcome<bool> ok : {add_metering(a->minutes, "--minutes", false, metered),
                                add_metering(a->energy, "--energy-wh", true, metered)}) {
         if (!ok) return ctx.fail(ok.failure());
+      }
+      // A fixed-price item is reported with neither minutes nor energy.
+      for (const std::string& item : a->used) {
+        if (item.empty() || metered.count(item) != 0) {
+          return ctx.fail(Failure::usage("--used '" + item + "' is empty or already metered"));
+        }
+        metered[item].set_item_id(item);
       }
       return ctx.submit(
           a->tx,
