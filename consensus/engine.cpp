@@ -214,7 +214,7 @@ Actions Engine::on_request(std::vector<Tx> txs, uint64_t now) {
     const uint64_t seq = next_seq_++;
     const bool in_block = in_block_.count(tx.hash) != 0;
     if (!in_block) {
-      eligible_count_ += 1;
+      eligible_.insert(seq);
       eligible_bytes_ += tx.bytes.size();
     }
     queue_index_[tx.hash] = seq;
@@ -587,20 +587,14 @@ std::optional<Parent> Engine::next_parent() const {
 bool Engine::maybe_propose(uint64_t now, Actions& out) {
   if (!active_ || primary() != cfg_.self) return false;
   bool proposed = false;
-  while (eligible_count_ > 0 && !halted_) {
+  while (!eligible_.empty() && !halted_) {
     const auto parent = next_parent();
     if (!parent || !in_window(parent->height + 1, stable_, cfg_.window)) return proposed;
     // A proposal certifies the proposer's latest executed state, which may not go backwards.
     if (parent->state_height && *parent->state_height > executed_) return proposed;
-    const bool full = eligible_count_ >= cfg_.max_block_txs || eligible_bytes_ >= cfg_.max_block_bytes;
-    uint64_t oldest = UINT64_MAX;
-    for (const auto& [seq, pending] : queue_) {
-      if (!pending.in_block) {
-        oldest = pending.arrival_ms;
-        break;
-      }
-    }
-    const bool due = oldest != UINT64_MAX && oldest + cfg_.batch_delay_ms <= now;
+    const bool full = eligible_.size() >= cfg_.max_block_txs || eligible_bytes_ >= cfg_.max_block_bytes;
+    const uint64_t oldest = queue_.at(*eligible_.begin()).arrival_ms;
+    const bool due = oldest + cfg_.batch_delay_ms <= now;
     if (!full && !due) return proposed;
     propose(*parent, now, out);
     proposed = true;
@@ -613,8 +607,8 @@ void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
   Block block;
   std::vector<crypto::Hash> hashes;
   uint64_t bytes = 0;
-  for (auto& [seq, pending] : queue_) {
-    if (pending.in_block) continue;
+  for (const uint64_t seq : eligible_) {
+    const Pending& pending = queue_.at(seq);
     if (hashes.size() >= cfg_.max_block_txs) break;
     if (bytes + pending.tx.bytes.size() > cfg_.max_block_bytes) break;
     bytes += pending.tx.bytes.size();
@@ -673,7 +667,7 @@ void Engine::drop_requests(const std::vector<crypto::Hash>& hashes) {
     if (idx == queue_index_.end()) continue;
     auto it = queue_.find(idx->second);
     if (!it->second.in_block) {
-      eligible_count_ -= 1;
+      eligible_.erase(it->first);
       eligible_bytes_ -= it->second.tx.bytes.size();
     }
     queue_.erase(it);
@@ -689,18 +683,18 @@ void Engine::mark_in_block(const std::vector<crypto::Hash>& hashes) {
     Pending& p = queue_.at(idx->second);
     if (p.in_block) continue;
     p.in_block = true;
-    eligible_count_ -= 1;
+    eligible_.erase(idx->second);
     eligible_bytes_ -= p.tx.bytes.size();
   }
 }
 
 void Engine::reset_in_block() {
   in_block_.clear();
-  eligible_count_ = 0;
+  eligible_.clear();
   eligible_bytes_ = 0;
   for (auto& [seq, p] : queue_) {
     p.in_block = false;
-    eligible_count_ += 1;
+    eligible_.insert(eligible_.end(), seq);
     eligible_bytes_ += p.tx.bytes.size();
   }
 }
@@ -720,17 +714,13 @@ void Engine::update_timers(uint64_t now, Actions& out) {
   // Batch: the primary waits for the oldest unproposed request's delay to run out.
   bool want_batch = false;
   uint64_t batch_delay = 0;
-  if (active_ && primary() == cfg_.self && eligible_count_ > 0) {
+  if (active_ && primary() == cfg_.self && !eligible_.empty()) {
     const auto parent = next_parent();
     if (parent && in_window(parent->height + 1, stable_, cfg_.window)) {
-      for (const auto& [seq, pending] : queue_) {
-        if (pending.in_block) continue;
-        const uint64_t due = pending.arrival_ms + cfg_.batch_delay_ms;
-        if (due > now) {
-          want_batch = true;
-          batch_delay = due - now;
-        }
-        break;
+      const uint64_t due = queue_.at(*eligible_.begin()).arrival_ms + cfg_.batch_delay_ms;
+      if (due > now) {
+        want_batch = true;
+        batch_delay = due - now;
       }
     }
   }
