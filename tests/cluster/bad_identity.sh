@@ -20,7 +20,9 @@ log "non-validator key refused: $(grep -o 'is not a validator.*' <<<"$out" | hea
 
 # 2. A genesis that differs from the one in the data directory: refused at start.
 "$NET" stop --dir "$DIR" >/dev/null
-sed -i 's/"genesis_time_ms": "\([0-9]*\)"/"genesis_time_ms": "1"/; s/"genesis_time_ms": \([0-9]*\)/"genesis_time_ms": 1/' "$DIR/genesis.json"
+# (jq edits the JSON whatever its layout; the genesis time may be written as number or string.)
+set_genesis_time() { jq --argjson t "$2" '.genesis_time_ms = $t' "$1" > "$1.new" && mv "$1.new" "$1"; }
+set_genesis_time "$DIR/genesis.json" 1
 if out=$(timeout 20 "$DAEMON" --config "$DIR/node0/config.toml" 2>&1); then die "a changed genesis started"; fi
 grep -qi "different genesis" <<<"$out" || die "unclear refusal for a changed genesis: $out"
 log "changed genesis refused: $(grep -io 'different genesis.*' <<<"$out" | head -c 100)"
@@ -29,7 +31,7 @@ log "changed genesis refused: $(grep -io 'different genesis.*' <<<"$out" | head 
 rm -rf "$DIR"/node*/data
 mkdir -p "$DIR/node0/data" "$DIR/node1/data" "$DIR/node2/data" "$DIR/node3/data"
 cp "$DIR/genesis.json" "$DIR/genesis.other.json"
-sed -i 's/"genesis_time_ms": 1/"genesis_time_ms": 2/' "$DIR/genesis.other.json"
+set_genesis_time "$DIR/genesis.other.json" 2
 sed -i 's#genesis_file = "../genesis.json"#genesis_file = "../genesis.other.json"#' "$DIR/node3/config.toml"
 start_cluster
 wait_for 20 "node 0 to log the refused peer" grep -q "genesis mismatch" "$DIR/node3/node.log"
