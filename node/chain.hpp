@@ -56,9 +56,8 @@ class Chain {
   // Called after every commit (on the consensus thread), e.g. to wake block subscribers.
   void on_commit(std::function<void(const ExecutedBlock&)> listener);
 
-  // Wakes the waiters and listeners of a committed block. The caller runs it only after the
-  // mempool has dropped the block's transactions: a client told "committed" that resubmits must
-  // hear "nonce already used", never "already pending".
+  // Wakes the waiters and listeners of a committed block (Node::finish_commit calls it once
+  // the mempool has dropped the block's transactions).
   void publish(const ExecutedBlock& block);
 
  private:

@@ -16,9 +16,21 @@ Result<crypto::Hash> Mempool::add_verified(tx::VerifiedTransaction vtx) {
   const crypto::Hash hash = vtx.hash;
   const std::uint64_t nonce = vtx.body.nonce();
   std::string bytes = vtx.signed_tx.SerializeAsString();
+  const std::string who = crypto::format_address(vtx.sender);
+  auto used = [&](std::uint64_t next) {
+    return Status::failed_precondition("nonce " + std::to_string(nonce) + " of " + who +
+                                       " was already used; the next nonce is " + std::to_string(next));
+  };
+  // A block may be in the store already while its transactions are still here (the mempool
+  // hears of a commit just after it): a duplicate is judged against the store, so a client that
+  // saw its transaction commit and sends it again hears "already used", never "pending".
+  auto duplicate = [&](std::string what) -> Status {
+    if (const std::uint64_t next = committed_nonce_(vtx.sender); nonce < next) return used(next);
+    return Status::already_exists(std::move(what));
+  };
   std::lock_guard lock(mu_);
   if (by_hash_.contains(hash)) {
-    return Status::already_exists("transaction " + crypto::to_hex(hash) + " is already pending");
+    return duplicate("transaction " + crypto::to_hex(hash) + " is already pending");
   }
   auto [it, fresh] = senders_.try_emplace(vtx.sender);
   SenderQueue& q = it->second;
@@ -26,16 +38,13 @@ Result<crypto::Hash> Mempool::add_verified(tx::VerifiedTransaction vtx) {
     q.committed_next = committed_nonce_(vtx.sender);
     q.released_next = q.committed_next;
   }
-  const std::string who = crypto::format_address(vtx.sender);
   if (nonce < q.committed_next) {
     if (fresh && q.by_nonce.empty()) senders_.erase(it);
-    return Status::failed_precondition("nonce " + std::to_string(nonce) + " of " + who +
-                                       " was already used; the next nonce is " +
-                                       std::to_string(q.committed_next));
+    return used(q.committed_next);
   }
   if (q.by_nonce.contains(nonce)) {
-    return Status::already_exists("another transaction from " + who + " with nonce " +
-                                  std::to_string(nonce) + " is already pending");
+    return duplicate("another transaction from " + who + " with nonce " + std::to_string(nonce) +
+                     " is already pending");
   }
   const std::uint64_t expected = q.committed_next + q.by_nonce.size();
   if (nonce > expected + limits_.max_nonce_gap) {

@@ -430,13 +430,11 @@ void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   metrics_.observe_ms("sharechain_block_execution_ms", "Execute and commit time per block", ms);
-  note_committed(*executed);
+  auto dropped = finish_commit(*executed);
   spdlog::log(executed->tx_hashes.empty() ? spdlog::level::debug : spdlog::level::info,
               "committed block {} {} txs={} root={} ({:.1f} ms)", d.height,
               crypto::to_hex(d.hash).substr(0, 16), executed->tx_hashes.size(),
               crypto::to_hex(executed->state_root).substr(0, 16), ms);
-  auto dropped = mempool_->on_committed(executed->tx_hashes, executed->senders);
-  chain_->publish(*executed);
   if (!dropped.empty()) {
     auto more = engine_->on_transactions_committed(dropped, now_ms());
     follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));

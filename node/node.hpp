@@ -58,7 +58,10 @@ class Node {
   void deliver(const consensus::Deliver& d, consensus::Actions& follow_up);
   void start_fetch(const consensus::FetchBlocks& f);
   // state_transfer.cpp
-  void note_committed(const ExecutedBlock& executed);
+  // After a block is executed and stored: the mempool drops its transactions, then waiters
+  // and subscribers hear of it, metrics move and a checkpoint height keeps a snapshot. Returns
+  // the pending transactions dropped that the block did not carry (they can no longer execute).
+  std::vector<crypto::Hash> finish_commit(const ExecutedBlock& executed);
   void serve_stable_snapshot();
   std::uint64_t fetch_snapshot_from(const std::vector<std::uint32_t>& sources, std::uint64_t target);
   bool execute_fetched(Block block, std::uint64_t height);

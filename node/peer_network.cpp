@@ -146,7 +146,8 @@ class PeerNetwork::Link {
         }
       }
       up = writer->Write(msg);
-      if (up) sent_.fetch_add(1, std::memory_order_relaxed);
+      // An empty message is the idle keepalive: not traffic, so not counted.
+      if (up && msg.kind_case() != PeerMessage::KIND_NOT_SET) sent_.fetch_add(1, std::memory_order_relaxed);
     }
     writer->WritesDone();
     const grpc::Status status = writer->Finish();
@@ -238,6 +239,7 @@ class PeerNetwork::Service final : public Peer::Service {
     }
     spdlog::debug("validator {} connected from {}", from, context->peer());
     while (reader->Read(&msg)) {
+      if (msg.kind_case() == PeerMessage::KIND_NOT_SET) continue;  // idle keepalive
       received_.fetch_add(1, std::memory_order_relaxed);
       switch (msg.kind_case()) {
         case PeerMessage::kConsensus:

@@ -24,17 +24,21 @@ constexpr std::size_t kMaxCheckpointSnapshots = 4;
 
 }  // namespace
 
-void Node::note_committed(const ExecutedBlock& executed) {
+std::vector<crypto::Hash> Node::finish_commit(const ExecutedBlock& executed) {
+  auto dropped = mempool_->on_committed(executed.tx_hashes, executed.senders);
+  chain_->publish(executed);
   m_blocks_.fetch_add(1, std::memory_order_relaxed);
   m_committed_txs_.fetch_add(executed.tx_hashes.size(), std::memory_order_relaxed);
   m_height_.store(static_cast<std::int64_t>(executed.height), std::memory_order_relaxed);
-  if (executed.height % config_.checkpoint_interval != 0) return;
-  std::shared_ptr<const storage::Store::Snapshot> snap = chain_->store().snapshot();
-  std::lock_guard lock(snapshot_mu_);
-  checkpoint_snapshots_[snap->height()] = std::move(snap);
-  while (checkpoint_snapshots_.size() > kMaxCheckpointSnapshots) {
-    checkpoint_snapshots_.erase(checkpoint_snapshots_.begin());
+  if (executed.height % config_.checkpoint_interval == 0) {
+    std::shared_ptr<const storage::Store::Snapshot> snap = chain_->store().snapshot();
+    std::lock_guard lock(snapshot_mu_);
+    checkpoint_snapshots_[snap->height()] = std::move(snap);
+    while (checkpoint_snapshots_.size() > kMaxCheckpointSnapshots) {
+      checkpoint_snapshots_.erase(checkpoint_snapshots_.begin());
+    }
   }
+  return dropped;
 }
 
 void Node::serve_stable_snapshot() {
@@ -167,9 +171,7 @@ bool Node::execute_fetched(Block block, std::uint64_t height) {
       done->set_value(false);
       return;
     }
-    note_committed(*executed);
-    auto dropped = mempool_->on_committed(executed->tx_hashes, executed->senders);
-    chain_->publish(*executed);
+    auto dropped = finish_commit(*executed);
     dropped.insert(dropped.end(), executed->tx_hashes.begin(), executed->tx_hashes.end());
     perform(engine_->on_transactions_committed(dropped, now_ms()));
     done->set_value(true);

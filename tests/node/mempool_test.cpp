@@ -2,6 +2,8 @@
 //   admits a valid transaction once; the same one again is ALREADY_EXISTS
 //   replayed nonce (below the committed one) and gapped nonce are FAILED_PRECONDITION
 //   another transaction with a pending nonce is ALREADY_EXISTS
+//   a duplicate of a transaction the store already committed, before the mempool heard of the
+//   commit, is FAILED_PRECONDITION "already used"
 //   bad signature / wrong chain id are INVALID_ARGUMENT and leave nothing behind
 //   full mempool is RESOURCE_EXHAUSTED
 //   ready transactions come out once, in nonce order per sender
@@ -49,6 +51,16 @@ TEST_CASE_METHOD(Fixture, "admission rules") {
     SignedTransaction t = tx(alice, 1);
     REQUIRE(pool.add(t).is_ok());
     CHECK(pool.add(t).status().code() == Code::kAlreadyExists);
+  }
+  SECTION("resent after its block reached the store, before the mempool heard of the commit") {
+    SignedTransaction t = tx(alice, 1);
+    REQUIRE(pool.add(t).is_ok());
+    committed[alice.address()] = 2;  // the block holding nonces 0 and 1 is in the store
+    for (const SignedTransaction& again : {t, tx(alice, 1)}) {
+      auto r = pool.add(again);
+      CHECK(r.status().code() == Code::kFailedPrecondition);
+      CHECK_THAT(r.status().message(), Catch::Contains("already used") && Catch::Contains("next nonce is 2"));
+    }
   }
   SECTION("replayed nonce") {
     committed[alice.address()] = 5;
