@@ -212,13 +212,12 @@ Actions Engine::on_request(std::vector<Tx> txs, uint64_t now) {
       continue;
     }
     const uint64_t seq = next_seq_++;
-    const bool in_block = in_block_.count(tx.hash) != 0;
-    if (!in_block) {
+    if (in_block_.count(tx.hash) == 0) {
       eligible_.insert(seq);
       eligible_bytes_ += tx.bytes.size();
     }
     queue_index_[tx.hash] = seq;
-    queue_.emplace(seq, Pending{std::move(tx), now, in_block});
+    queue_.emplace(seq, Pending{std::move(tx), now});
   }
   finish(now, out);
   return out;
@@ -666,10 +665,7 @@ void Engine::drop_requests(const std::vector<crypto::Hash>& hashes) {
     auto idx = queue_index_.find(h);
     if (idx == queue_index_.end()) continue;
     auto it = queue_.find(idx->second);
-    if (!it->second.in_block) {
-      eligible_.erase(it->first);
-      eligible_bytes_ -= it->second.tx.bytes.size();
-    }
+    if (eligible_.erase(it->first) != 0) eligible_bytes_ -= it->second.tx.bytes.size();
     queue_.erase(it);
     queue_index_.erase(idx);
   }
@@ -680,11 +676,8 @@ void Engine::mark_in_block(const std::vector<crypto::Hash>& hashes) {
     in_block_.insert(h);
     auto idx = queue_index_.find(h);
     if (idx == queue_index_.end()) continue;
-    Pending& p = queue_.at(idx->second);
-    if (p.in_block) continue;
-    p.in_block = true;
-    eligible_.erase(idx->second);
-    eligible_bytes_ -= p.tx.bytes.size();
+    if (eligible_.erase(idx->second) == 0) continue;
+    eligible_bytes_ -= queue_.at(idx->second).tx.bytes.size();
   }
 }
 
@@ -692,8 +685,7 @@ void Engine::reset_in_block() {
   in_block_.clear();
   eligible_.clear();
   eligible_bytes_ = 0;
-  for (auto& [seq, p] : queue_) {
-    p.in_block = false;
+  for (const auto& [seq, p] : queue_) {
     eligible_.insert(eligible_.end(), seq);
     eligible_bytes_ += p.tx.bytes.size();
   }

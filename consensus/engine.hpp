@@ -112,7 +112,6 @@ class Engine {
   struct Pending {
     Tx tx;
     uint64_t arrival_ms = 0;
-    bool in_block = false;  // in one of this primary's uncommitted proposals
   };
   struct Certificate {
     uint64_t view = 0;
@@ -243,9 +242,10 @@ class Engine {
   std::map<uint64_t, Pending> queue_;
   std::map<crypto::Hash, uint64_t> queue_index_;
   uint64_t next_seq_ = 0;
-  // Sequence numbers of the requests in no proposal of this primary yet, oldest first. Kept
-  // beside queue_ so finding the oldest eligible request does not walk past the (possibly
-  // thousands of) requests already in blocks in flight: that walk ran on every input.
+  // Sequence numbers of the requests in no proposal of this primary yet, oldest first (a request
+  // in queue_ but not here is in one of this primary's uncommitted proposals). Kept beside
+  // queue_ so finding the oldest eligible request does not walk past the (possibly thousands
+  // of) requests already in blocks in flight: that walk ran on every input.
   std::set<uint64_t> eligible_;
   uint64_t eligible_bytes_ = 0;
   std::set<crypto::Hash> in_block_;  // in this primary's uncommitted proposals of this view
