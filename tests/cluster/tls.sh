@@ -26,7 +26,15 @@ cert=$(sed -n 's/^tls_cert = "\(.*\)"/\1/p' "$DIR/node3/config.toml")
     -keyout "$key" -out "$cert" 2>/dev/null ) || die "could not make a stranger certificate"
 start_cluster
 before=$(height_of 0)
-wallet 0 transfer --from user1 --to "$u2" --amount 7 --wait --json >/dev/null || die "3 honest nodes stopped committing"
+for amount in 7 8; do
+  wallet 0 transfer --from user1 --to "$u2" --amount "$amount" --wait --json >/dev/null || die "3 honest nodes stopped committing"
+done
+top=$(height_of 0)
+for i in 1 2; do wait_for 20 "node $i to reach height $top" height_at_least "$i" "$top"; done
+# Long enough for a node that was let in to fetch the two blocks (peers link within a second).
+sleep 3
 h3=$(height_of 3)
 [ "$h3" -le "$before" ] || die "node 3 with a stranger certificate still follows the chain ($h3 > $before)"
+connected=$(wallet 3 status --json | jq '[.peers[] | select(.connected)] | length')
+[ "$connected" -eq 0 ] || die "node 3 with a stranger certificate has $connected connected peers"
 log "node with a certificate from another CA is kept out; the other three commit"
