@@ -31,6 +31,10 @@ inline constexpr std::string_view kContract = "financing";
 // Financiers of one financing: every distribution to the investor pays each of them, so the
 // number is bounded to keep a payment transaction's work bounded.
 inline constexpr int kMaxFinanciers = 100;
+// Escrow holds of one subscription: each top-up takes a hold, and closing a round (possibly
+// inside someone else's payment) releases them all. Past this many, a top-up folds them into
+// one hold for the whole subscription.
+inline constexpr int kMaxHoldsPerSubscription = 4;
 
 // The investor-distribution hook (Hooks::investor_distribution): updates the asset's return on
 // investment with the whole distribution, closes the asset's financing round if its deadline

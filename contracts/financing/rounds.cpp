@@ -69,9 +69,7 @@ void save_subscription(Overlay& state, const pb::Subscription& s) {
 // Returns every escrow hold of a subscription to its financier.
 Outcome release_holds(TxContext& ctx, pb::Subscription& s) {
   for (const auto& id : s.holds()) {
-    auto h = ledger::find_hold(ctx.state(), id);
-    if (!h) halt("a financing subscription names an escrow hold that does not exist");
-    SC_TRY(ledger::release(ctx, id, h->amount()));
+    SC_TRY(ledger::release_all(ctx, id, "a financing subscription"));
   }
   s.clear_holds();
   return Outcome::ok();
@@ -166,11 +164,17 @@ Outcome subscribe(TxContext& ctx, const pb::Subscribe& s) {
                                  std::to_string(kMaxFinanciers) +
                                  " financiers, the most one financing may have");
   }
-  auto hold = ledger::hold(ctx, ctx.sender(), s.amount(), kContract,
+  pb::Subscription sub;
+  std::uint64_t to_hold = s.amount();
+  if (existing && existing->holds_size() >= kMaxHoldsPerSubscription) {
+    // Folded into one hold below; cannot overflow: the sum stays within the amount sought.
+    SC_TRY(release_holds(ctx, *existing));
+    to_hold += existing->amount();
+  }
+  auto hold = ledger::hold(ctx, ctx.sender(), to_hold, kContract,
                            "subscription to financing " + show_id(f->id()));
   if (!hold.is_ok()) return hold.refusal();
 
-  pb::Subscription sub;
   if (existing) {
     sub = *existing;
   } else {

@@ -225,39 +225,56 @@ Checked<std::string> hold(TxContext& ctx, std::string_view owner, std::uint64_t 
   return id;
 }
 
-Outcome release(TxContext& ctx, std::string_view hold_id, std::uint64_t amount) {
+namespace {
+
+// Returns `amount` (at most the hold's) of the loaded hold `h` to its owner.
+Outcome release_loaded(TxContext& ctx, std::string_view hold_id, pb::EscrowHold& h, std::uint64_t amount) {
   Overlay& state = ctx.state();
-  auto h = find_hold(state, hold_id);
-  if (!h) return Refusal::not_found("no escrow hold " + show_id(hold_id));
-  if (amount == 0 || amount > h->amount()) {
-    return Refusal::invalid("cannot release " + format_units(amount) + " from hold " +
-                            show_id(hold_id) + ", which holds " + format_units(h->amount()));
-  }
-  auto account = find_account(state, h->owner());
+  auto account = find_account(state, h.owner());
   if (!account || account->escrow() < amount) {
     halt("an escrow hold is larger than its owner's escrow");
   }
   auto credited = checked_add(account->balance(), amount);
   if (!credited) {
-    return Refusal::range("the balance of " + show_address(h->owner()) + " would overflow");
+    return Refusal::range("the balance of " + show_address(h.owner()) + " would overflow");
   }
   account->set_escrow(account->escrow() - amount);
   account->set_balance(*credited);
   save_account(state, *account);
-  std::uint64_t remaining = h->amount() - amount;
+  std::uint64_t remaining = h.amount() - amount;
   if (remaining == 0) {
     state.erase(hold_key(hold_id));
-    state.erase(holds_of_key(h->owner(), hold_id));
+    state.erase(holds_of_key(h.owner(), hold_id));
   } else {
-    h->set_amount(remaining);
-    save(state, hold_key(hold_id), *h);
+    h.set_amount(remaining);
+    save(state, hold_key(hold_id), h);
   }
   ctx.emit(kContract, "EscrowReleased",
            {{"hold", show_id(hold_id)},
-            {"owner", show_address(h->owner())},
+            {"owner", show_address(h.owner())},
             {"amount", std::to_string(amount)},
             {"remaining", std::to_string(remaining)}});
   return Outcome::ok();
+}
+
+}  // namespace
+
+Outcome release(TxContext& ctx, std::string_view hold_id, std::uint64_t amount) {
+  auto h = find_hold(ctx.state(), hold_id);
+  if (!h) return Refusal::not_found("no escrow hold " + show_id(hold_id));
+  if (amount == 0 || amount > h->amount()) {
+    return Refusal::invalid("cannot release " + format_units(amount) + " from hold " +
+                            show_id(hold_id) + ", which holds " + format_units(h->amount()));
+  }
+  return release_loaded(ctx, hold_id, *h, amount);
+}
+
+Checked<std::uint64_t> release_all(TxContext& ctx, std::string_view hold_id, std::string_view holder) {
+  auto h = find_hold(ctx.state(), hold_id);
+  if (!h) halt(std::string(holder) + " names an escrow hold that does not exist");
+  const std::uint64_t amount = h->amount();
+  SC_TRY(release_loaded(ctx, hold_id, *h, amount));
+  return amount;
 }
 
 std::uint64_t next_nonce(const StateReader& state, std::string_view address) {

@@ -82,6 +82,9 @@ Checked<std::string> hold(TxContext& ctx, std::string_view owner, std::uint64_t 
 // Returns `amount` of a hold to its owner's balance (the whole hold when amount equals it,
 // which deletes the hold).
 Outcome release(TxContext& ctx, std::string_view hold_id, std::uint64_t amount);
+// Returns the whole of a hold that a contract record (`holder`, e.g. "a reservation") names, and
+// says how much that was; the hold missing is state corruption and halts.
+Checked<std::uint64_t> release_all(TxContext& ctx, std::string_view hold_id, std::string_view holder);
 
 // --- executor support ------------------------------------------------------------------------
 std::uint64_t next_nonce(const StateReader& state, std::string_view address);

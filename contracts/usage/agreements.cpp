@@ -216,9 +216,7 @@ Outcome terminate(TxContext& ctx, const pb::TerminateAgreement& t) {
   }
   for (auto& r : to_cancel) {
     if (!r.deposit_hold().empty()) {
-      auto h = ledger::find_hold(ctx.state(), r.deposit_hold());
-      if (!h) halt("a reservation names a deposit hold that does not exist");
-      SC_TRY(ledger::release(ctx, r.deposit_hold(), h->amount()));
+      SC_TRY(ledger::release_all(ctx, r.deposit_hold(), "a reservation"));
       r.clear_deposit_hold();
     }
     r.set_status(pb::CANCELLED);

@@ -311,9 +311,7 @@ void free_slot(Overlay& state, const pb::Reservation& r) {
 
 Outcome return_deposit(TxContext& ctx, pb::Session& session) {
   if (session.deposit_hold().empty()) return Outcome::ok();
-  auto h = ledger::find_hold(ctx.state(), session.deposit_hold());
-  if (!h) halt("a session names a deposit hold that does not exist");
-  SC_TRY(ledger::release(ctx, session.deposit_hold(), h->amount()));
+  SC_TRY(ledger::release_all(ctx, session.deposit_hold(), "a session"));
   session.clear_deposit_hold();
   return Outcome::ok();
 }
@@ -337,7 +335,5 @@ std::optional<pb::Session> first_unsettled(const StateReader& state, std::string
 }
 
 }  // namespace detail
-
-bool valid_vin(std::string_view vin) { return vehicles::valid_vin(vin); }
 
 }  // namespace sharechain::contracts::usage

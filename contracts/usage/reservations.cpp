@@ -84,12 +84,11 @@ std::uint32_t peak_overlap(const StateReader& state, std::string_view asset_id, 
 Outcome forfeit_deposit(TxContext& ctx, pb::Reservation& r, pb::Agreement& a, std::uint64_t& fee) {
   fee = 0;
   if (r.deposit_hold().empty()) return Outcome::ok();
-  auto h = ledger::find_hold(ctx.state(), r.deposit_hold());
-  if (!h) halt("a reservation names a deposit hold that does not exist");
-  SC_TRY(ledger::release(ctx, r.deposit_hold(), h->amount()));
+  auto released = ledger::release_all(ctx, r.deposit_hold(), "a reservation");
+  if (!released.is_ok()) return released.refusal();
   r.clear_deposit_hold();
   if (a.status() != pb::ACTIVE) return Outcome::ok();  // the user could not have used it
-  fee = h->amount();
+  fee = *released;
   auto payouts = take_income(ctx, a, r.user(), fee, "", a.terms().partners(), true);
   if (!payouts.is_ok()) return payouts.refusal();
   save_agreement(ctx.state(), a);
@@ -227,9 +226,7 @@ Outcome cancel(TxContext& ctx, const pb::CancelReservation& c) {
   std::uint64_t fee = 0;
   if (free) {
     if (!r->deposit_hold().empty()) {
-      auto h = ledger::find_hold(ctx.state(), r->deposit_hold());
-      if (!h) halt("a reservation names a deposit hold that does not exist");
-      SC_TRY(ledger::release(ctx, r->deposit_hold(), h->amount()));
+      SC_TRY(ledger::release_all(ctx, r->deposit_hold(), "a reservation"));
       r->clear_deposit_hold();
     }
   } else {

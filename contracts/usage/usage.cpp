@@ -2,6 +2,7 @@
 #include "contracts/usage/usage.hpp"
 
 #include "contracts/encoding.hpp"
+#include "contracts/vehicles/vin.hpp"
 
 namespace sharechain::contracts::usage {
 
@@ -121,10 +122,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
     }
     case pb::Query::kVehicleSessions: {
       const std::string& vin = q.vehicle_sessions().vin();
-      if (!valid_vin(vin)) {
-        return Status::invalid_argument("\"" + vin +
-                                        "\" is not a 17-character vehicle "
-                                        "identification number");
+      if (auto problem = vehicles::vin_problem(vin); !problem.empty()) {
+        return Status::invalid_argument(problem);
       }
       auto* list = out.mutable_sessions();
       collect<pb::Session>(state, key(std::string_view("usage/vehicle/"), vin), &session_key,

@@ -34,11 +34,6 @@ inline constexpr std::uint64_t kDefaultPaymentDueMs = 24ull * 60 * 60 * 1000;
 Outcome execute(TxContext& ctx, const pb::Call& call);
 Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q);
 
-// True for a valid vehicle identification number, by the vehicles contract's rule
-// (contracts/vehicles/vin.hpp): 17 characters of 0-9 and A-Z without I, O and Q, with the
-// check digit where the VIN is North American.
-bool valid_vin(std::string_view vin);
-
 // --- shared by the usage action files ----------------------------------------------------
 namespace detail {
 

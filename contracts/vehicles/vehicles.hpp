@@ -8,7 +8,6 @@
 //   vehicles/history/<vin17><be64 occurred_ms><id16>   -> "" (ATTESTED records by occurrence)
 //   vehicles/odometer/<vin17><be64 occurred_ms><id16>  -> be64 km (attested readings)
 //   vehicles/pending/<id16>                            -> "" (records not yet decided)
-//   vehicles/session/<session16>                       -> id16 (record made from a usage session)
 //   vehicles/owner/<addr20><vin17>                     -> "" (vehicles of an owner)
 #pragma once
 

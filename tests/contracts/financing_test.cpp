@@ -6,6 +6,7 @@
 //    10,000; a 10,000 payment gives the investor 5,000, of which 20% (1,000) goes to the
 //    financiers pro rata by the exact split: 714 and 286; each financier's ROI and payouts
 //  - a round below its minimum refunds every subscriber exactly (top-ups and a withdrawal too)
+//  - many top-ups by one financier are folded into few escrow holds, and still return exactly
 //  - a fully subscribed round closes at once; the first distribution after the deadline closes
 //    a round nobody closed; after the term nothing is shared and the financing completes
 //  - the projected return for an amount from the asset's history (worked numbers)
@@ -307,6 +308,27 @@ TEST_CASE("a round that meets its minimum activates; financiers are paid pro rat
   CHECK(view.subscriptions_size() == 2);
 
   CHECK(c.supply() == f.supply);
+}
+
+TEST_CASE("many top-ups by one financier fold into a bounded number of holds",
+          "[contracts][financing]") {
+  FinanceWorld f;
+  Chain& c = f.chain;
+  const std::uint64_t deadline = kDay1 + 20 * kHour;
+  std::string id =
+      f.offer(financing_terms(40'000, 30'000, 2'000, 5'000, deadline, deadline + kDay));
+  const std::uint64_t supply = c.supply();
+  for (int i = 0; i < 7; ++i) {
+    must(c.financing("alice", subscribe_call(id, 5'000)));
+    CHECK(position_of(c, id, "alice").subscription().holds_size() <= cf::kMaxHoldsPerSubscription);
+  }
+  CHECK(position_of(c, id, "alice").subscription().amount() == 35'000);
+  CHECK(c.escrow("alice") == 35'000);
+  CHECK(c.balance("alice") == 15'000);
+  must(c.financing("alice", withdraw_call(id)));
+  CHECK(c.escrow("alice") == 0);
+  CHECK(c.balance("alice") == 50'000);
+  CHECK(c.supply() == supply);
 }
 
 TEST_CASE("a round below its minimum refunds every subscriber exactly", "[contracts][financing]") {
