@@ -137,15 +137,15 @@ TEST_CASE("payments, top-ups, revenue and settlements add up; refused receipts a
 }
 
 TEST_CASE("failure reasons group once ids, addresses and numbers are taken out") {
-  CHECK(normalise_reason("agreement 0123456789abcdef0123456789abcdef is not active (it is suspended)") ==
+  CHECK(tools::normalise_reason("agreement 0123456789abcdef0123456789abcdef is not active (it is suspended)") ==
         "agreement <id> is not active (it is suspended)");
-  CHECK(normalise_reason("insufficient funds: sc" + std::string(40, 'f') +
+  CHECK(tools::normalise_reason("insufficient funds: sc" + std::string(40, 'f') +
                          " holds 1,500 units (15.00 credits)") ==
         "insufficient funds: <account> holds N units (N credits)");
-  CHECK(normalise_reason("the meter reports 7 minutes of \"lift\" but the session lasted 2 started minutes") ==
+  CHECK(tools::normalise_reason("the meter reports 7 minutes of \"lift\" but the session lasted 2 started minutes") ==
         "the meter reports N minutes of \"lift\" but the session lasted N started minutes");
   // Short hex-looking words stay words.
-  CHECK(normalise_reason("a deadline passed") == "a deadline passed");
+  CHECK(tools::normalise_reason("a deadline passed") == "a deadline passed");
 
   Report r;
   r.on_failure("reserve", "the window overlaps 2 existing reservation(s) of asset " + std::string(32, 'a'));

@@ -309,9 +309,9 @@ TEST_CASE("the PRNG: below is in range and unbiased enough, weighted follows its
 
 TEST_CASE("VIN check digits, and VINs made unique to a run") {
   // The worked example of the North American standard: check digit X.
-  CHECK(vin_check_digit("1M8GDM9AXKP042788") == 'X');
-  CHECK(vin_check_digit("1M8GDM9A") == '\0');
-  CHECK(vin_check_digit("1M8GDM9AXKP04278I") == '\0');
+  CHECK(contracts::vehicles::vin_check_digit("1M8GDM9AXKP042788") == 'X');
+  CHECK(contracts::vehicles::vin_check_digit("1M8GDM9A") == '\0');
+  CHECK(contracts::vehicles::vin_check_digit("1M8GDM9AXKP04278I") == '\0');
   const SetupPlan plan = make_setup(31, ScenarioOptions{});
   std::set<std::string> run_a;
   for (const std::string& vin : plan.vins) {

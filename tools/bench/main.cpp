@@ -23,6 +23,7 @@
 #include "sharechain/api.grpc.pb.h"
 #include "tools/common/keystore.hpp"
 #include "tools/common/passphrase.hpp"
+#include "tools/common/render.hpp"
 
 using namespace sharechain;
 using Clock = std::chrono::steady_clock;
@@ -115,11 +116,10 @@ SignedTransaction transfer(const std::string& chain_id, const crypto::PrivateKey
   return tx::sign(body, from);
 }
 
-// Groups refusals by status code and the first words of the reason (addresses, hashes and
-// numbers further on would make every message unique).
+// Groups refusals by status code and the reason with its addresses, hashes and numbers
+// blanked out (they would make every message unique).
 std::string refusal_kind(const grpc::Status& s) {
-  std::string msg = s.error_message().substr(0, 40);
-  return std::to_string(static_cast<int>(s.error_code())) + " " + msg;
+  return std::to_string(static_cast<int>(s.error_code())) + " " + tools::normalise_reason(s.error_message());
 }
 
 }  // namespace

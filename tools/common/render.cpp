@@ -393,4 +393,50 @@ std::string format_time_ms(std::uint64_t ms) {
   return std::string(buf) + frac;
 }
 
+namespace {
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+}  // namespace
+
+std::string normalise_reason(std::string_view reason) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < reason.size()) {
+    const char c = reason[i];
+    // An address: "sc" and 40 hex digits.
+    if (c == 's' && i + 42 <= reason.size() && reason[i + 1] == 'c' &&
+        std::all_of(reason.begin() + static_cast<std::ptrdiff_t>(i + 2),
+                    reason.begin() + static_cast<std::ptrdiff_t>(i + 42), is_hex) &&
+        (i + 42 == reason.size() || !is_hex(reason[i + 42]))) {
+      out += "<account>";
+      i += 42;
+      continue;
+    }
+    if (is_hex(c) && (i == 0 || !std::isalnum(static_cast<unsigned char>(reason[i - 1])))) {
+      std::size_t j = i;
+      while (j < reason.size() && is_hex(reason[j])) ++j;
+      // Ids and hashes are long hex runs; shorter ones are words ("deadline") or numbers.
+      if (j - i >= 16) {
+        out += "<id>";
+        i = j;
+        continue;
+      }
+    }
+    if (is_digit(c)) {
+      std::size_t j = i;
+      while (j < reason.size() &&
+             (is_digit(reason[j]) ||
+              ((reason[j] == ',' || reason[j] == '.') && j + 1 < reason.size() && is_digit(reason[j + 1])))) {
+        ++j;
+      }
+      out += "N";
+      i = j;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 }  // namespace sharechain::tools

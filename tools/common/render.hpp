@@ -68,4 +68,9 @@ std::string format_amount(std::uint64_t units);
 // Milliseconds since the epoch as "2026-11-23T10:45:26.123Z".
 std::string format_time_ms(std::uint64_t ms);
 
+// Replaces what varies between occurrences of one reason (numbers, ids, addresses) so that
+// refusals group: "agreement 3fa0... is not active (it is suspended)" and the same for another
+// agreement count as one reason.
+std::string normalise_reason(std::string_view reason);
+
 }  // namespace sharechain::tools

@@ -2,7 +2,6 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -10,9 +9,11 @@
 #include <thread>
 
 #include "proto/crypto.hpp"
+#include "tools/common/cli.hpp"
 #include "tools/common/client.hpp"
 #include "tools/common/files.hpp"
 #include "tools/common/render.hpp"
+#include "tools/dataserver/report.hpp"
 #include "tools/dataserver/split.hpp"
 
 namespace sharechain::dataserver {
@@ -21,19 +22,6 @@ namespace {
 
 using tools::Json;
 __extension__ using U128 = unsigned __int128;
-
-std::uint64_t to_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && end == s.data() + s.size() ? v : 0;
-}
-
-std::string attr(const Event& e, std::string_view key) {
-  for (const Attribute& a : e.attributes()) {
-    if (a.key() == key) return a.value();
-  }
-  return "";
-}
 
 std::string raw(std::string_view hex) {
   auto r = crypto::from_hex(hex);
@@ -87,7 +75,7 @@ std::map<std::string, std::uint64_t> parse_parts(std::string_view text) {
     const std::string_view item = text.substr(0, semi);
     const std::size_t eq = item.find('=');
     if (eq != std::string_view::npos) {
-      if (auto a = as_address(item.substr(0, eq))) out[*a] = to_u64(item.substr(eq + 1));
+      if (auto a = as_address(item.substr(0, eq))) out[*a] = tools::parse_decimal(item.substr(eq + 1)).value_or(0);
     }
     if (semi == std::string_view::npos) break;
     text.remove_prefix(semi + 1);
@@ -209,26 +197,26 @@ class Auditor {
     }
     const std::string& c = e.contract();
     const std::string& n = e.name();
-    if (c == "ledger" && n == "Issued") h.issued += to_u64(attr(e, "amount"));
+    if (c == "ledger" && n == "Issued") h.issued += attribute_number(e, "amount");
     if (c == "revenue" && n == "RevenueDistributed") {
-      if (auto party = as_address(attr(e, "party"))) h.distributed[*party] += to_u64(attr(e, "amount"));
+      if (auto party = as_address(attribute(e, "party"))) h.distributed[*party] += attribute_number(e, "amount");
     }
-    if (c == "revenue" && n == "ModelProposed") h.models.push_back(raw(attr(e, "model")));
-    if (c == "revenue" && n == "IncomeRouted") h.routed[raw(attr(e, "model"))] += to_u64(attr(e, "amount"));
-    if (c == "usage" && n == "AgreementProposed") h.agreements.push_back(raw(attr(e, "agreement")));
-    if (c == "usage" && n == "AccessGranted") h.sessions.push_back(raw(attr(e, "session")));
-    if (c == "usage" && n == "Reserved") h.reservation_agreement[raw(attr(e, "reservation"))] = raw(attr(e, "agreement"));
-    if (c == "assets" && n == "AssetRegistered") h.assets.push_back(raw(attr(e, "asset")));
-    if (c == "financing" && n == "FinancingOffered") h.financings.push_back(raw(attr(e, "financing")));
-    if (c == "financing" && n == "FinancierPaid") h.financier_paid[raw(attr(e, "financing"))] += to_u64(attr(e, "amount"));
+    if (c == "revenue" && n == "ModelProposed") h.models.push_back(raw(attribute(e, "model")));
+    if (c == "revenue" && n == "IncomeRouted") h.routed[raw(attribute(e, "model"))] += attribute_number(e, "amount");
+    if (c == "usage" && n == "AgreementProposed") h.agreements.push_back(raw(attribute(e, "agreement")));
+    if (c == "usage" && n == "AccessGranted") h.sessions.push_back(raw(attribute(e, "session")));
+    if (c == "usage" && n == "Reserved") h.reservation_agreement[raw(attribute(e, "reservation"))] = raw(attribute(e, "agreement"));
+    if (c == "assets" && n == "AssetRegistered") h.assets.push_back(raw(attribute(e, "asset")));
+    if (c == "financing" && n == "FinancingOffered") h.financings.push_back(raw(attribute(e, "financing")));
+    if (c == "financing" && n == "FinancierPaid") h.financier_paid[raw(attribute(e, "financing"))] += attribute_number(e, "amount");
     if (c == "financing" && n == "FinancingDistributed") {
-      h.distributions.push_back({raw(attr(e, "financing")), to_u64(attr(e, "investor_part")), to_u64(attr(e, "pool")),
-                                 parse_parts(attr(e, "parts"))});
+      h.distributions.push_back({raw(attribute(e, "financing")), attribute_number(e, "investor_part"), attribute_number(e, "pool"),
+                                 parse_parts(attribute(e, "parts"))});
     }
-    if (c == "vehicles" && n == "RecordSubmitted") h.records.push_back(raw(attr(e, "record")));
+    if (c == "vehicles" && n == "RecordSubmitted") h.records.push_back(raw(attribute(e, "record")));
     if (c == "usage" && (n == "ReservationCancelled" || n == "ReservationExpired")) {
-      const std::uint64_t fee = to_u64(attr(e, "fee"));
-      if (fee > 0) h.fees[h.reservation_agreement[raw(attr(e, "reservation"))]] += fee;
+      const std::uint64_t fee = attribute_number(e, "fee");
+      if (fee > 0) h.fees[h.reservation_agreement[raw(attribute(e, "reservation"))]] += fee;
     }
   }
 

@@ -67,22 +67,22 @@ int main(int argc, char** argv) {
   app.add_flag("--json", run.json, "print the report as one JSON object");
   app.add_option("--users", run.scenario.users, "customers in the run's pool")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100'000));
+      ->check(tools::decimal(1, 100'000));
   app.add_option("--stations", run.scenario.stations, "maintenance stations to set up")
       ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
+      ->check(tools::decimal(0, 1000));
   app.add_option("--parking", run.scenario.parking, "parking spaces to set up")
       ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
+      ->check(tools::decimal(0, 1000));
   app.add_option("--piles", run.scenario.piles, "charging piles to set up")
       ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
+      ->check(tools::decimal(0, 1000));
   app.add_option("--concurrency", run.concurrency, "visits in progress at most")
       ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
+      ->check(tools::decimal(1, 4096));
   app.add_option("--drain", run.drain_s, "seconds a stop waits for visits in progress")
       ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+      ->check(tools::decimal(1, 3600));
 
   dataserver::AuditOptions audit;
   std::vector<std::string> audit_nodes;
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   audit_cmd->add_option("--genesis", audit.genesis, "the cluster's genesis.json")->required();
   audit_cmd->add_option("--settle", audit.settle_s, "seconds to wait for the nodes to reach one height")
       ->capture_default_str()
-      ->check(CLI::Range(0, 3600));
+      ->check(tools::decimal(0, 3600));
   audit_cmd->add_flag("--json", audit.json, "print one JSON object");
 
   try {

@@ -2,36 +2,18 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstdio>
 #include <sstream>
 #include <vector>
 
 #include "proto/crypto.hpp"
+#include "tools/common/cli.hpp"
 
 namespace sharechain::dataserver {
 
 namespace {
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-std::uint64_t number(const Event& e, std::string_view key) {
-  for (const Attribute& a : e.attributes()) {
-    if (a.key() != key) continue;
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(a.value().data(), a.value().data() + a.value().size(), v);
-    return ec == std::errc() && end == a.value().data() + a.value().size() ? v : 0;
-  }
-  return 0;
-}
-
-std::string text(const Event& e, std::string_view key) {
-  for (const Attribute& a : e.attributes()) {
-    if (a.key() == key) return a.value();
-  }
-  return "";
-}
 
 std::string kind_from_event(std::string_view name) {
   if (name == "maintenance station") return "maintenance";
@@ -92,50 +74,20 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
 
 }  // namespace
 
+std::string attribute(const Event& e, std::string_view key) {
+  for (const Attribute& a : e.attributes()) {
+    if (a.key() == key) return a.value();
+  }
+  return "";
+}
+
+std::uint64_t attribute_number(const Event& e, std::string_view key) {
+  return tools::parse_decimal(attribute(e, key)).value_or(0);
+}
+
 void Tally::add(std::uint64_t units) {
   ++count;
   amount = amount > UINT64_MAX - units ? UINT64_MAX : amount + units;
-}
-
-std::string normalise_reason(std::string_view reason) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < reason.size()) {
-    const char c = reason[i];
-    // An address: "sc" and 40 hex digits.
-    if (c == 's' && i + 42 <= reason.size() && reason[i + 1] == 'c' &&
-        std::all_of(reason.begin() + static_cast<std::ptrdiff_t>(i + 2),
-                    reason.begin() + static_cast<std::ptrdiff_t>(i + 42), is_hex) &&
-        (i + 42 == reason.size() || !is_hex(reason[i + 42]))) {
-      out += "<account>";
-      i += 42;
-      continue;
-    }
-    if (is_hex(c) && (i == 0 || !std::isalnum(static_cast<unsigned char>(reason[i - 1])))) {
-      std::size_t j = i;
-      while (j < reason.size() && is_hex(reason[j])) ++j;
-      // Ids and hashes are long hex runs; shorter ones are words ("deadline") or numbers.
-      if (j - i >= 16) {
-        out += "<id>";
-        i = j;
-        continue;
-      }
-    }
-    if (is_digit(c)) {
-      std::size_t j = i;
-      while (j < reason.size() &&
-             (is_digit(reason[j]) ||
-              ((reason[j] == ',' || reason[j] == '.') && j + 1 < reason.size() && is_digit(reason[j + 1])))) {
-        ++j;
-      }
-      out += "N";
-      i = j;
-      continue;
-    }
-    out += c;
-    ++i;
-  }
-  return out;
 }
 
 void Report::add_asset(std::string_view asset_id, assets::AssetKind kind) {
@@ -157,13 +109,13 @@ void Report::on_receipt(const Receipt& receipt) {
     const std::string& c = e.contract();
     const std::string& n = e.name();
     if (c == "ledger") {
-      if (n == "Issued" && text(e, "purpose") == "issue") topups_.add(number(e, "amount"));
+      if (n == "Issued" && attribute(e, "purpose") == "issue") topups_.add(attribute_number(e, "amount"));
       if (n == "RoleGranted") ++setup_["roles_granted"];
       if (n == "Certified") ++setup_["qualifications_certified"];
     } else if (c == "assets") {
       if (n == "AssetRegistered") {
-        const std::string kind = kind_from_event(text(e, "kind"));
-        asset_kinds_[text(e, "asset")] = kind_of_label(kind);
+        const std::string kind = kind_from_event(attribute(e, "kind"));
+        asset_kinds_[attribute(e, "asset")] = kind_of_label(kind);
         ++setup_["assets_registered_" + kind];
       }
       if (n == "OwnershipVerified") ++setup_["ownership_verified"];
@@ -173,7 +125,7 @@ void Report::on_receipt(const Receipt& receipt) {
       if (n == "AgreementActivated") ++setup_["agreements_activated"];
       if (n == "Reserved") ++reservations_;
       if (n == "ReservationCancelled") {
-        const std::uint64_t fee = number(e, "fee");
+        const std::uint64_t fee = attribute_number(e, "fee");
         if (fee > 0) {
           ++cancelled_late_;
           fees_.add(fee);
@@ -183,76 +135,76 @@ void Report::on_receipt(const Receipt& receipt) {
       }
       if (n == "ReservationExpired") {
         ++expired_;
-        if (number(e, "fee") > 0) fees_.add(number(e, "fee"));
+        if (attribute_number(e, "fee") > 0) fees_.add(attribute_number(e, "fee"));
       }
       if (n == "AccessGranted") {
-        auto it = asset_kinds_.find(text(e, "asset"));
+        auto it = asset_kinds_.find(attribute(e, "asset"));
         const assets::AssetKind kind = it == asset_kinds_.end() ? assets::ASSET_KIND_UNSPECIFIED : it->second;
-        open_sessions_[text(e, "session")] = kind;
+        open_sessions_[attribute(e, "session")] = kind;
         ++started_[label_of(kind)];
-        const std::string mode = text(e, "mode");
+        const std::string mode = attribute(e, "mode");
         if (!mode.empty() && mode != "none") ++charging_modes_[mode];
       }
       if (n == "SessionEnded") {
         assets::AssetKind kind = assets::ASSET_KIND_UNSPECIFIED;
-        if (auto it = open_sessions_.find(text(e, "session")); it != open_sessions_.end()) {
+        if (auto it = open_sessions_.find(attribute(e, "session")); it != open_sessions_.end()) {
           kind = it->second;
           open_sessions_.erase(it);
         }
-        ++sessions_[label_of(kind)][text(e, "kind")];
-        if (text(e, "limit_reached") == "true") ++limit_reached_;
+        ++sessions_[label_of(kind)][attribute(e, "kind")];
+        if (attribute(e, "limit_reached") == "true") ++limit_reached_;
       }
       if (n == "SessionCompleted") ++zero_charge_;
       if (n == "SessionPaid") {
-        const std::uint64_t amount = number(e, "amount");
-        if (text(e, "on_chain") == "true") {
+        const std::uint64_t amount = attribute_number(e, "amount");
+        if (attribute(e, "on_chain") == "true") {
           on_chain_.add(amount);
         } else {
           off_chain_.add(amount);
         }
-        from_deposit_ += number(e, "from_deposit");
-        if (text(e, "on_time") == "false") ++paid_late_;
+        from_deposit_ += attribute_number(e, "from_deposit");
+        if (attribute(e, "on_time") == "false") ++paid_late_;
       }
-      if (n == "IncomeAccrued") accrued_.add(number(e, "amount"));
-      if (n == "AgreementSettled") agreement_settlements_.add(number(e, "amount"));
+      if (n == "IncomeAccrued") accrued_.add(attribute_number(e, "amount"));
+      if (n == "AgreementSettled") agreement_settlements_.add(attribute_number(e, "amount"));
       if (n == "DisputeRaised") ++disputes_raised_;
       if (n == "DisputeResolved") {
         ++disputes_resolved_;
-        const std::uint64_t before = number(e, "charge_before");
-        const std::uint64_t after = number(e, "charge_after");
+        const std::uint64_t before = attribute_number(e, "charge_before");
+        const std::uint64_t after = attribute_number(e, "charge_after");
         if (before > after) dispute_reduction_ += before - after;
       }
     } else if (c == "revenue") {
       if (n == "RevenueDistributed") {
-        const std::uint64_t amount = number(e, "amount");
+        const std::uint64_t amount = attribute_number(e, "amount");
         revenue_.add(amount);
-        revenue_by_party_[text(e, "party")].add(amount);
+        revenue_by_party_[attribute(e, "party")].add(amount);
       }
       if (n == "ModelProposed") ++setup_["models_proposed"];
       if (n == "ModelEdited") ++setup_["models_edited"];
       if (n == "ModelActivated") ++setup_["models_activated"];
-      if (n == "ModelSettled") model_settlements_.add(number(e, "amount"));
-      if (n == "IncomeRouted") routed_.add(number(e, "amount"));
+      if (n == "ModelSettled") model_settlements_.add(attribute_number(e, "amount"));
+      if (n == "IncomeRouted") routed_.add(attribute_number(e, "amount"));
     } else if (c == "financing") {
-      if (n == "FinancingOffered") financing_["offered"].add(number(e, "amount_sought"));
-      if (n == "Subscribed") financing_["subscriptions"].add(number(e, "amount"));
-      if (n == "SubscriptionWithdrawn") financing_["withdrawn"].add(number(e, "amount"));
+      if (n == "FinancingOffered") financing_["offered"].add(attribute_number(e, "amount_sought"));
+      if (n == "Subscribed") financing_["subscriptions"].add(attribute_number(e, "amount"));
+      if (n == "SubscriptionWithdrawn") financing_["withdrawn"].add(attribute_number(e, "amount"));
       if (n == "RoundClosed") {
-        financing_[text(e, "outcome") == "succeeded" ? "succeeded" : "failed"].add(number(e, "subscribed"));
+        financing_[attribute(e, "outcome") == "succeeded" ? "succeeded" : "failed"].add(attribute_number(e, "subscribed"));
       }
-      if (n == "FinancingActivated") financing_["raised"].add(number(e, "raised"));
+      if (n == "FinancingActivated") financing_["raised"].add(attribute_number(e, "raised"));
       if (n == "FinancingCancelled") financing_["cancelled"].add(0);
-      if (n == "SubscriptionRefunded") financing_["refunded"].add(number(e, "amount"));
-      if (n == "FinancierPaid") financing_["paid_to_financiers"].add(number(e, "amount"));
-      if (n == "FinancingCompleted") financing_["completed"].add(number(e, "paid_out"));
+      if (n == "SubscriptionRefunded") financing_["refunded"].add(attribute_number(e, "amount"));
+      if (n == "FinancierPaid") financing_["paid_to_financiers"].add(attribute_number(e, "amount"));
+      if (n == "FinancingCompleted") financing_["completed"].add(attribute_number(e, "paid_out"));
     } else if (c == "vehicles") {
-      if (n == "RecordSubmitted") ++vehicles_["submitted " + text(e, "kind")];
+      if (n == "RecordSubmitted") ++vehicles_["submitted " + attribute(e, "kind")];
       if (n == "RecordAttested") {
         ++records_attested_;
-        ++vehicles_["attested " + text(e, "kind")];
+        ++vehicles_["attested " + attribute(e, "kind")];
       }
-      if (n == "RecordRejected") ++vehicles_["rejected " + text(e, "kind")];
-      if (n == "RecordEndorsed") ++vehicles_[text(e, "verdict") == "TRUE" ? "endorsed_true" : "endorsed_false"];
+      if (n == "RecordRejected") ++vehicles_["rejected " + attribute(e, "kind")];
+      if (n == "RecordEndorsed") ++vehicles_[attribute(e, "verdict") == "TRUE" ? "endorsed_true" : "endorsed_false"];
       if (n == "OwnershipTransferOffered") ++vehicles_["transfers_offered"];
       if (n == "OwnershipTransferAccepted") ++vehicles_["transfers_accepted"];
       if (n == "OwnershipTransferred") ++vehicles_["owners_changed"];
@@ -263,7 +215,7 @@ void Report::on_receipt(const Receipt& receipt) {
 }
 
 void Report::on_failure(std::string_view step, std::string_view reason) {
-  ++failures_[std::string(step) + ": " + normalise_reason(reason)];
+  ++failures_[std::string(step) + ": " + tools::normalise_reason(reason)];
 }
 
 void Report::on_turned_away(std::string_view why) { ++turned_away_[std::string(why)]; }

@@ -16,6 +16,11 @@
 
 namespace sharechain::dataserver {
 
+// An event's attribute by key; "" when it has none.
+std::string attribute(const Event& e, std::string_view key);
+// The attribute as a decimal number; 0 when absent or not one.
+std::uint64_t attribute_number(const Event& e, std::string_view key);
+
 struct Tally {
   std::uint64_t count = 0;
   std::uint64_t amount = 0;  // units
@@ -35,10 +40,6 @@ struct TxCounters {
   std::uint64_t lost = 0;       // admitted but never committed within the wait
 };
 
-// Replaces what varies between occurrences of one reason (numbers, ids, addresses, quoted
-// names) so that failures group: "agreement 3fa0... is not active (it is suspended)" and the
-// same for another agreement count as one reason.
-std::string normalise_reason(std::string_view reason);
 
 class Report {
  public:

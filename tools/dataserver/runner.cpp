@@ -66,11 +66,7 @@ void WorkPool::work() {
 std::string event_attr(const Receipt& r, std::string_view contract, std::string_view name,
                        std::string_view key) {
   for (const Event& e : r.events()) {
-    if (e.contract() != contract || e.name() != name) continue;
-    for (const Attribute& a : e.attributes()) {
-      if (a.key() == key) return a.value();
-    }
-    return "";
+    if (e.contract() == contract && e.name() == name) return attribute(e, key);
   }
   return "";
 }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 
+#include "contracts/vehicles/vin.hpp"
 #include "tools/dataserver/rng.hpp"
 
 namespace sharechain::dataserver {
@@ -182,23 +183,11 @@ AssetPlan charging_pile(Rng& rng, std::uint32_t k) {
   return a;
 }
 
-// ISO 3779 transliteration: digits as themselves, letters by their row in the alphabet
-// table A-H 1-8, J-N 1-5, P 7, R 9, S-Z 2-9; -1 for characters a VIN may not hold.
-int vin_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'H') return c - 'A' + 1;
-  if (c >= 'J' && c <= 'N') return c - 'J' + 1;
-  if (c == 'P') return 7;
-  if (c == 'R') return 9;
-  if (c >= 'S' && c <= 'Z') return c - 'S' + 2;
-  return -1;
-}
-
 std::string vin(Rng& rng) {
   std::string v;
   for (int i = 0; i < 17; ++i) v += kVinAlphabet[rng.below(kVinAlphabet.size())];
   // A check digit that is right everywhere (North American VINs must carry it).
-  v[8] = vin_check_digit(v);
+  v[8] = contracts::vehicles::vin_check_digit(v);
   return v;
 }
 
@@ -411,19 +400,6 @@ VehicleEvent make_vehicle_event(std::uint64_t seed, std::uint64_t index, const S
   return e;
 }
 
-char vin_check_digit(std::string_view vin) {
-  constexpr int kWeight[17] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
-  if (vin.size() != 17) return '\0';
-  int sum = 0;
-  for (std::size_t i = 0; i < 17; ++i) {
-    const int v = vin_value(vin[i]);
-    if (v < 0) return '\0';
-    sum += v * kWeight[i];
-  }
-  const int digit = sum % 11;
-  return digit == 10 ? 'X' : static_cast<char>('0' + digit);
-}
-
 std::string vin_for_run(std::string_view vin, std::uint64_t run) {
   std::string v(vin);
   if (v.size() != 17) return v;
@@ -431,7 +407,7 @@ std::string vin_for_run(std::string_view vin, std::uint64_t run) {
   for (char c : vin) h = h * 131 + static_cast<unsigned char>(c);
   Rng rng(derive_seed(run, kVinStream, h));
   for (std::size_t i = 11; i < 17; ++i) v[i] = kVinAlphabet[rng.below(kVinAlphabet.size())];
-  v[8] = vin_check_digit(v);
+  v[8] = contracts::vehicles::vin_check_digit(v);
   return v;
 }
 

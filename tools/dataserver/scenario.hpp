@@ -217,8 +217,6 @@ struct VehicleEvent {
 
 VehicleEvent make_vehicle_event(std::uint64_t seed, std::uint64_t index, const SetupPlan& setup);
 
-// ISO 3779 check digit of a 17-character VIN ('0'-'9' or 'X'); '\0' if it is not one.
-char vin_check_digit(std::string_view vin);
 // The planned VIN with its serial (the last six characters) made unique to the run `run` and
 // its check digit (9th character) recomputed: a vehicle registered by an earlier run belongs to
 // that run's customers, whose keys are gone.

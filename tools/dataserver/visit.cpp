@@ -1,19 +1,13 @@
 // One visit of a customer: top-up and qualification when needed, then a reservation that is
 // used (access, metered session, end, payment), cancelled, or left to expire.
-#include <charconv>
 
 #include "proto/crypto.hpp"
+#include "tools/common/cli.hpp"
 #include "tools/dataserver/runner_internal.hpp"
 
 namespace sharechain::dataserver {
 
 namespace {
-
-std::uint64_t to_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && end == s.data() + s.size() ? v : 0;
-}
 
 usage::EndKind end_kind(EndPlan e) {
   switch (e) {
@@ -258,7 +252,8 @@ void Runner::run_session(User& u, LiveAsset& a, const Visit& v, const std::strin
   if (const std::string record = event_attr(ended->receipt, "vehicles", "RecordSubmitted", "record"); !record.empty()) {
     endorse(raw_id(record), kDataServerKey, {}, false);
   }
-  std::uint64_t charge = to_u64(event_attr(ended->receipt, "usage", "SessionEnded", "charge"));
+  std::uint64_t charge =
+      tools::parse_decimal(event_attr(ended->receipt, "usage", "SessionEnded", "charge")).value_or(0);
   if (charge == 0) return;  // nothing used: closed at once, deposit returned
 
   if (v.dispute) {
@@ -275,7 +270,7 @@ void Runner::run_session(User& u, LiveAsset& a, const Visit& v, const std::strin
         r->set_adjusted_charge(charge - charge / 10);
         r->set_note("goodwill reduction of 10%");
       });
-      if (resolved) charge = to_u64(event_attr(resolved->receipt, "usage", "DisputeResolved", "charge_after"));
+      if (resolved) charge = tools::parse_decimal(event_attr(resolved->receipt, "usage", "DisputeResolved", "charge_after")).value_or(0);
     }
     if (charge == 0) return;
   }

@@ -1,8 +1,8 @@
 #include "tools/wallet/portfolio.hpp"
 
 #include <map>
-#include <numeric>
 
+#include "contracts/financing/financing.hpp"
 #include "proto/crypto.hpp"
 #include "tools/wallet/text.hpp"
 
@@ -62,17 +62,16 @@ struct MonthTotal {
 
 }  // namespace
 
+// The financing contract's own arithmetic, so the wallet's totals round as the chain's figures
+// do; it requires a positive denominator, an asset without a cost has no return yet.
 Fraction reduce(std::uint64_t numerator, std::uint64_t denominator) {
   if (denominator == 0) return {};
-  const std::uint64_t g = std::gcd(numerator, denominator);
-  return {numerator / g, denominator / g};
+  const fpb::Ratio r = contracts::financing::ratio(numerator, denominator);
+  return {r.numerator(), r.denominator()};
 }
 
 std::uint64_t floor_bps(std::uint64_t numerator, std::uint64_t denominator) {
-  if (denominator == 0) return 0;
-  __extension__ using U128 = unsigned __int128;
-  const U128 bps = static_cast<U128>(numerator) * 10'000 / denominator;
-  return bps > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(bps);
+  return denominator == 0 ? 0 : contracts::financing::basis_points(numerator, denominator);
 }
 
 std::string month_name(std::uint32_t period) {

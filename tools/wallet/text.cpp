@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proto/crypto.hpp"
+#include "tools/common/render.hpp"
 
 namespace sharechain::wallet {
 
@@ -11,11 +12,8 @@ std::string short_hex(const std::string& raw) {
   return hex.size() > 16 ? hex.substr(0, 16) + "…" : hex;
 }
 
-std::string format_percent(std::uint64_t bps) {
-  const std::uint64_t hundredths = bps % 100;
-  return std::to_string(bps / 100) + "." + (hundredths < 10 ? "0" : "") +
-         std::to_string(hundredths) + "%";
-}
+// Basis points are hundredths of a percent as units are hundredths of a credit.
+std::string format_percent(std::uint64_t bps) { return tools::format_credits(bps) + "%"; }
 
 std::size_t display_width(const std::string& s) {
   return static_cast<std::size_t>(std::count_if(
