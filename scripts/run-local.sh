@@ -37,6 +37,9 @@ cleanup() {
   if [ -n "${WATCH_PID:-}" ]; then kill "$WATCH_PID" 2>/dev/null || true; fi
   "$NET" stop --dir "$DIR" || true
   echo "== logs are in $DIR/node*/node.log and $DIR/dataserver.log; run this script again for a fresh chain"
+  echo "== or keep exploring this one: $NET start --dir $DIR"
+  echo "     then $WALLET --keystore $DIR/keystore --passphrase-file $DIR/passphrase status"
+  echo "     (every command: docs/wallet.md; running a cluster: docs/operations.md)"
 }
 
 # Ctrl-C or SIGTERM while the data server runs asks it to wind down (one SIGTERM: it finishes

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include "proto/crypto.hpp"
 #include "tools/common/keystore.hpp"
@@ -226,8 +227,14 @@ void Runner::play() {
   const auto deadline = begin + std::chrono::milliseconds(static_cast<std::int64_t>(options_.duration_s * 1000));
   auto next = begin;
   auto next_progress = begin + std::chrono::seconds(10);
-  log("playing visits at " + std::to_string(options_.rate) + "/s" +
-      (bounded ? " for " + std::to_string(options_.duration_s) + " s" : " until SIGINT or SIGTERM"));
+  std::ostringstream pace;  // default stream formatting: "2/s for 45 s", "0.5/s"
+  pace << "playing visits at " << options_.rate << "/s ";
+  if (bounded) {
+    pace << "for " << options_.duration_s << " s";
+  } else {
+    pace << "until SIGINT or SIGTERM";
+  }
+  log(pace.str());
 
   for (std::uint64_t i = 0; !stopping(); ++i) {
     next += std::chrono::milliseconds(arrival_gap_ms(options_.seed, i, options_.rate));
