@@ -17,6 +17,8 @@
 //    change is re-proposed and commits unchanged; of two blocks prepared at one height in
 //    different views, the later view's is re-proposed (the one that may have committed)
 //  - a replica that missed blocks learns it is behind and emits FetchBlocks, then rejoins;
+//  - a COMMITTED message: a valid certificate above the replica's height makes it fetch from the
+//    sender and the voters; a forged, short or stale one is rejected and fetches nothing;
 //    one missing only the last committed height is told too
 //  - a replica that lost the NEW-VIEW gets it again when it re-sends its VIEW-CHANGE
 //  - state transfer of heights the engine committed meanwhile counts as their execution, and
@@ -626,4 +628,44 @@ TEST_CASE("of two blocks prepared at one height, the later view's is re-proposed
     CHECK(c.node(i).delivered()[0].hash == block_b);
   }
   CHECK(c.node(3).engine().view() == 2);
+}
+
+TEST_CASE("a commit certificate from a peer makes a replica fetch only when it is valid and new") {
+  Cluster c(4);
+  Keys& keys = c.keys();
+  c.start(kStart);
+  Node& n = c.node(1);
+  Engine& e = n.engine();
+  const crypto::Hash hash = crypto::sha256("block 5 committed elsewhere");
+  auto send_cert = [&](const CommitCertificate& cert) {
+    Message m;
+    *m.mutable_committed()->mutable_certificate() = cert;
+    return n.run(e.on_message(keys.seal(2, m), kStart), kStart);
+  };
+
+  SECTION("valid and above the replica's height") {
+    const auto fetch = all_of<FetchBlocks>(send_cert(commit_certificate(keys, {0, 2, 3}, 0, 5, hash)));
+    REQUIRE(fetch.size() == 1);
+    CHECK(fetch[0].from_height == 1);
+    CHECK(fetch[0].to_height == 5);
+    CHECK(fetch[0].sources == std::vector<uint32_t>{0, 2, 3});
+    CHECK(e.rejections().empty());
+  }
+  SECTION("a vote signed by another key") {
+    CommitCertificate cert = commit_certificate(keys, {0, 2, 3}, 0, 5, hash);
+    cert.mutable_votes(1)->set_signature(commit_certificate(keys, {3}, 0, 5, hash).votes(0).signature());
+    CHECK(all_of<FetchBlocks>(send_cert(cert)).empty());
+    CHECK(rejected(e, "bad_certificate") == 1);
+  }
+  SECTION("fewer votes than a quorum") {
+    CHECK(all_of<FetchBlocks>(send_cert(commit_certificate(keys, {0, 2}, 0, 5, hash))).empty());
+    CHECK(rejected(e, "bad_certificate") == 1);
+  }
+  SECTION("for a height the replica already committed") {
+    c.request(txs(0, 4), kStart);  // a full block: proposed at once
+    c.pump(kStart);
+    REQUIRE(e.committed_height() == 1);
+    CHECK(all_of<FetchBlocks>(send_cert(commit_certificate(keys, {0, 2, 3}, 0, 1, hash))).empty());
+    CHECK(rejected(e, "stale") >= 1);
+  }
 }
