@@ -298,6 +298,29 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
   return out;
 }
 
+Actions Engine::probe_peers(uint64_t /*now*/) {
+  Actions out;
+  if (halted_ || !started_ || n_ == 1) return out;
+  Message m;
+  auto* c = m.mutable_committed();
+  c->set_probe(true);
+  if (my_cert_) *c->mutable_certificate() = *my_cert_;
+  out.push_back(Broadcast{sign_message(m)});
+  return out;
+}
+
+size_t Engine::peers_heard(uint64_t now, uint64_t window_ms) const {
+  size_t heard = 0;
+  for (const auto& [peer, at] : heard_ms_) {
+    if (at + window_ms >= now) ++heard;
+  }
+  return heard;
+}
+
+bool Engine::in_touch(uint64_t now, uint64_t window_ms) const {
+  return peers_heard(now, window_ms) >= peers_needed();
+}
+
 Actions Engine::on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now) {
   Actions out;
   if (halted_ || !started_) return out;

@@ -8,6 +8,7 @@
 // a short reason, and described in last_rejection().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -56,6 +57,12 @@ class Engine {
   // pending queue so no primary proposes them again.
   Actions on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now_ms);
 
+  // Asks every other validator for its highest commit certificate (a Committed probe). The
+  // driver calls it when it starts, when it resumes after its clock jumped (the process was
+  // frozen), and periodically, so that in_touch() and certified_height() stay current even on
+  // an idle chain.
+  Actions probe_peers(uint64_t now_ms);
+
   // Read-only status for metrics and the API.
   uint64_t view() const { return view_; }
   bool view_active() const { return active_; }  // false while changing to view()
@@ -64,6 +71,17 @@ class Engine {
   const crypto::Hash& committed_hash() const { return committed_hash_; }
   uint64_t executed_height() const { return executed_; }
   uint64_t stable_checkpoint() const { return stable_; }
+  // The highest height this replica knows a quorum committed: its own, or a peer's verified
+  // commit certificate (the catch-up target).
+  uint64_t certified_height() const { return std::max(committed_, catchup_target_); }
+  // True when, within `window_ms` before `now_ms`, enough validators answered probes (or sent
+  // a Committed) that together with this one they form a quorum. A quorum meets every other
+  // quorum in at least one honest validator, so then certified_height() covers every block the
+  // chain had committed when they answered. Always true for a single validator.
+  bool in_touch(uint64_t now_ms, uint64_t window_ms) const;
+  // How many other validators answered within the window, and how many must.
+  size_t peers_heard(uint64_t now_ms, uint64_t window_ms) const;
+  size_t peers_needed() const { return quorum_ - 1; }
   size_t pending_requests() const { return queue_.size(); }
   bool halted() const { return halted_; }
   const std::string& halt_reason() const { return halt_reason_; }
@@ -263,6 +281,8 @@ class Engine {
   uint64_t view_at_last_tick_ = 0;
   uint64_t quiet_resends_ = 0;  // resend ticks in a row without a commit or a view change
   std::map<uint32_t, uint64_t> last_help_ms_;
+  std::map<uint32_t, uint64_t> last_probe_answer_ms_;  // we answered their probe
+  std::map<uint32_t, uint64_t> heard_ms_;              // their latest Committed reached us
 
   // Accounting.
   std::map<std::string, uint64_t> rejections_;

@@ -76,8 +76,22 @@ void Engine::help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_
 }
 
 void Engine::on_committed(const Envelope& env, const Committed& m, uint64_t now, Actions& out) {
-  (void)now;
+  const uint32_t from = env.validator();
+  heard_ms_[from] = now;
+  if (m.probe()) {
+    // Answered at most once per resend interval per peer, so probes cannot be used to make
+    // this replica sign at someone else's pace.
+    auto it = last_probe_answer_ms_.find(from);
+    if (it == last_probe_answer_ms_.end() || now >= it->second + cfg_.resend_interval_ms) {
+      last_probe_answer_ms_[from] = now;
+      Message answer;
+      auto* c = answer.mutable_committed();
+      if (my_cert_) *c->mutable_certificate() = *my_cert_;
+      out.push_back(Send{from, sign_message(answer)});
+    }
+  }
   const CommitCertificate& cert = m.certificate();
+  if (m.probe() && cert.height() == 0) return;  // a probe from a replica with nothing committed
   if (cert.height() <= committed_) {
     reject("stale", "certificate for committed height " + std::to_string(cert.height()));
     return;

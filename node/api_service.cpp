@@ -26,12 +26,36 @@ grpc::Status to_grpc(const Status& status) {
 }
 
 namespace {
-grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, const Status& status) {
+
+std::string range_text(std::uint64_t from, std::uint64_t to) {
+  return from == to ? std::to_string(from) : std::to_string(from) + "–" + std::to_string(to);
+}
+
+std::string holes_text(const std::vector<storage::HistoryGap>& gaps) {
+  std::string out;
+  for (const auto& g : gaps) out += (out.empty() ? "" : ", ") + range_text(g.low, g.high);
+  return out;
+}
+
+}  // namespace
+
+Status ClientService::not_backfilled(std::uint64_t height) const {
+  const auto& store = node_.chain().store();
+  return Status::unavailable("block " + std::to_string(height) +
+                             " is not yet backfilled on this node (backfilling " +
+                             holes_text(store.history_gaps()) + "); another node has it");
+}
+
+grpc::ServerUnaryReactor* ClientService::finish(grpc::CallbackServerContext* ctx,
+                                                const Status& status) {
+  // Every answer says which height it was read at and whether this node is synced, so a
+  // client can tell a possibly stale answer from a current one.
+  ctx->AddInitialMetadata("sharechain-height", std::to_string(node_.chain().store().height()));
+  ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(to_grpc(status));
   return reactor;
 }
-}  // namespace
 
 grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerContext* ctx,
                                                            const api::SubmitRequest* request,
@@ -39,12 +63,37 @@ grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerC
   if (!request->has_transaction()) {
     return finish(ctx, Status::invalid_argument("SubmitRequest.transaction is missing"));
   }
+  // The same signed bytes again: say so with the earlier commit, never as a fresh one.
+  const crypto::Hash hash = tx::hash_of(request->transaction());
+  const auto& store = node_.chain().store();
+  if (auto loc = store.find_tx(hash)) {
+    api::SubmitResponse earlier;
+    earlier.set_tx_hash(crypto::hash_bytes(hash));
+    earlier.set_status(api::TX_COMMITTED);
+    earlier.set_height(loc->height);
+    if (auto receipt = store.receipt_at(loc->height, loc->index)) {
+      *earlier.mutable_receipt() = std::move(*receipt);
+    }
+    ctx->AddInitialMetadata("sharechain-height", std::to_string(store.height()));
+    ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                                 "transaction " + crypto::to_hex(hash) +
+                                     " was already committed at height " +
+                                     std::to_string(loc->height) +
+                                     "; sending the same signed transaction again does not repeat "
+                                     "it (a new payment needs a new nonce)",
+                                 earlier.SerializeAsString()));
+    return reactor;
+  }
   auto admitted = node_.submit(request->transaction());
   if (!admitted) return finish(ctx, admitted.status());
   response->set_tx_hash(crypto::hash_bytes(*admitted));
   response->set_status(api::TX_PENDING);
   if (!request->wait_for_commit()) return finish(ctx, Status::ok());
 
+  ctx->AddInitialMetadata("sharechain-height", std::to_string(store.height()));
+  ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
   auto* reactor = ctx->DefaultReactor();
   const std::uint32_t wait_ms =
       request->wait_timeout_ms() != 0 ? request->wait_timeout_ms() : node_.config().api_wait_timeout_ms;
@@ -90,6 +139,13 @@ grpc::ServerUnaryReactor* ClientService::GetTransaction(grpc::CallbackServerCont
     response->set_status(api::TX_PENDING);
     return finish(ctx, Status::ok());
   }
+  if (const auto gaps = store.history_gaps(); !gaps.empty()) {
+    return finish(ctx, Status::unavailable("transaction " + crypto::to_hex(*hash) +
+                                           " is not in the blocks this node holds, but heights " +
+                                           holes_text(gaps) +
+                                           " are not yet backfilled here; another node can tell "
+                                           "whether it was committed there"));
+  }
   return finish(ctx, Status::not_found("no transaction " + crypto::to_hex(*hash) +
                                        " is pending or committed on this node"));
 }
@@ -112,6 +168,7 @@ grpc::ServerUnaryReactor* ClientService::GetBlock(grpc::CallbackServerContext* c
     if (!h) return finish(ctx, Status::not_found("no block with hash " + crypto::to_hex(*hash)));
     height = *h;
   }
+  if (store.gap_at(height)) return finish(ctx, not_backfilled(height));
   auto info = node_.chain().block_info(height);
   if (!info) {
     return finish(ctx, Status::not_found("no block at height " + std::to_string(height) +
@@ -156,12 +213,20 @@ grpc::ServerUnaryReactor* ClientService::Query(grpc::CallbackServerContext* ctx,
 // is ready for it, so a slow subscriber only falls behind; it never makes the node buffer.
 class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::BlockInfo> {
  public:
-  BlockStream(ClientService& service, std::uint64_t from) : service_(service), next_(from) {}
+  BlockStream(ClientService& service, grpc::CallbackServerContext* ctx, std::uint64_t from)
+      : service_(service), ctx_(ctx), next_(from) {}
 
   void pump() {
     {
       std::lock_guard lock(mu_);
       if (writing_ || finished_) return;
+      if (service_.node_.chain().store().gap_at(next_)) {
+        // A gap-free stream cannot go on here; the client resumes here on another node.
+        finished_ = true;
+        ctx_->AddTrailingMetadata("sharechain-synced", service_.node_.synced() ? "true" : "false");
+        Finish(to_grpc(service_.not_backfilled(next_)));
+        return;
+      }
       auto info = service_.node_.chain().block_info(next_);
       if (!info) return;
       current_ = std::move(*info);
@@ -212,6 +277,7 @@ class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::Bl
 
  private:
   ClientService& service_;
+  grpc::CallbackServerContext* ctx_;
   std::mutex mu_;
   std::uint64_t next_;
   bool writing_ = false;
@@ -220,10 +286,10 @@ class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::Bl
 };
 
 grpc::ServerWriteReactor<api::BlockInfo>* ClientService::SubscribeBlocks(
-    grpc::CallbackServerContext*, const api::SubscribeRequest* request) {
+    grpc::CallbackServerContext* ctx, const api::SubscribeRequest* request) {
   const std::uint64_t top = node_.chain().store().height();
   const std::uint64_t from = request->from_height() == 0 ? top + 1 : request->from_height();
-  auto* stream = new BlockStream(*this, from);
+  auto* stream = new BlockStream(*this, ctx, from);
   {
     std::lock_guard lock(subscribers_mu_);
     subscribers_.insert(stream);

@@ -49,6 +49,12 @@ class ClientService final : public api::Client::CallbackService {
   class BlockStream;
 
  private:
+  // Finishes a unary call with `status`, adding the sharechain-height and sharechain-synced
+  // initial metadata every answer carries.
+  grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, const Status& status);
+  // UNAVAILABLE for a read of `height` inside a hole that backfill has not filled yet.
+  Status not_backfilled(std::uint64_t height) const;
+
   friend class BlockStream;
   Node& node_;
   std::mutex subscribers_mu_;

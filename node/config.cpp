@@ -64,7 +64,8 @@ Result<Config> load_config(const fs::path& file) {
                window = c.window, view_timeout = c.view_timeout_ms,
                mp_txs = c.mempool_max_txs, mp_bytes = c.mempool_max_bytes,
                mp_gap = c.mempool_max_nonce_gap, wait_ms = c.api_wait_timeout_ms,
-               max_msg = c.max_message_bytes, queue = c.peer_queue_messages;
+               max_msg = c.max_message_bytes, queue = c.peer_queue_messages,
+               backfill_rate = c.backfill_blocks_per_s;
 
   for (Status s : {
            read(root, "node", "name", c.name, name), read(root, "node", "key_file", key_file, name),
@@ -87,6 +88,7 @@ Result<Config> load_config(const fs::path& file) {
            read(root, "mempool", "max_txs", mp_txs, name),
            read(root, "mempool", "max_bytes", mp_bytes, name),
            read(root, "mempool", "max_nonce_gap", mp_gap, name),
+           read(root, "history", "backfill_blocks_per_s", backfill_rate, name),
            read(root, "log", "level", c.log_level, name)}) {
     if (!s.is_ok()) return s;
   }
@@ -108,6 +110,10 @@ Result<Config> load_config(const fs::path& file) {
     if (!s.is_ok()) return s;
   }
   if (mp_gap < 0) return Status::invalid_argument(name + ": [mempool] max_nonce_gap must be >= 0");
+  if (backfill_rate < 0) {
+    return Status::invalid_argument(name + ": [history] backfill_blocks_per_s must be >= 0 (0 = "
+                                           "as fast as peers serve)");
+  }
   if (window < 2 * checkpoint) {
     return Status::invalid_argument(name + ": [consensus] window (" + std::to_string(window) +
                                     ") must be at least twice checkpoint_interval (" +
@@ -125,6 +131,7 @@ Result<Config> load_config(const fs::path& file) {
   c.api_wait_timeout_ms = static_cast<std::uint32_t>(wait_ms);
   c.max_message_bytes = static_cast<std::uint32_t>(max_msg);
   c.peer_queue_messages = static_cast<std::uint32_t>(queue);
+  c.backfill_blocks_per_s = static_cast<std::uint64_t>(backfill_rate);
 
   for (const auto& [what, addr] : {std::pair{"[api] listen", c.api_listen},
                                    std::pair{"[p2p] listen", c.p2p_listen},

@@ -45,6 +45,8 @@ struct Config {
   std::uint64_t mempool_max_txs = 50000;
   std::uint64_t mempool_max_bytes = 64 << 20;
   std::uint64_t mempool_max_nonce_gap = 0;   // pending txs per account beyond the next nonce
+  // [history]
+  std::uint64_t backfill_blocks_per_s = 0;   // 0 = as fast as peers serve
   // [log]
   std::string log_level = "info";
 };

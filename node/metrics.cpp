@@ -1,5 +1,7 @@
 #include "node/metrics.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -80,11 +82,22 @@ using tcp = asio::ip::tcp;
 struct OpsServer::Impl {
   Metrics& metrics;
   std::function<Status()> health;
+  std::function<Status()> ready;
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::thread thread;
 
-  Impl(Metrics& m, std::function<Status()> h) : metrics(m), health(std::move(h)) {}
+  Impl(Metrics& m, std::function<Status()> h, std::function<Status()> r)
+      : metrics(m), health(std::move(h)), ready(std::move(r)) {}
+
+  static void json_status(http::response<http::string_body>& res, const Status& s,
+                          const char* good, const char* bad) {
+    nlohmann::json body{{"status", s.is_ok() ? good : bad}};
+    if (!s.is_ok()) body["reason"] = s.message();
+    res.result(s.is_ok() ? http::status::ok : http::status::service_unavailable);
+    res.set(http::field::content_type, "application/json");
+    res.body() = body.dump() + "\n";
+  }
 
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
@@ -114,6 +127,10 @@ struct OpsServer::Impl {
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; version=0.0.4");
       res.body() = metrics.render();
+    } else if (req.target() == "/healthz") {
+      json_status(res, health(), "ok", "halted");
+    } else if (req.target() == "/readyz") {
+      json_status(res, ready(), "ready", "not_ready");
     } else if (req.target() == "/health") {
       const Status s = health();
       res.result(s.is_ok() ? http::status::ok : http::status::service_unavailable);
@@ -121,7 +138,7 @@ struct OpsServer::Impl {
       res.body() = s.is_ok() ? "ok\n" : s.message() + "\n";
     } else {
       res.result(http::status::not_found);
-      res.body() = "try /metrics or /health\n";
+      res.body() = "not found: this port serves /metrics, /healthz and /readyz\n";
     }
     res.prepare_payload();
     http::write(socket, res, ec);
@@ -129,8 +146,8 @@ struct OpsServer::Impl {
   }
 };
 
-OpsServer::OpsServer(Metrics& metrics, std::function<Status()> health)
-    : impl_(std::make_unique<Impl>(metrics, std::move(health))) {}
+OpsServer::OpsServer(Metrics& metrics, std::function<Status()> health, std::function<Status()> ready)
+    : impl_(std::make_unique<Impl>(metrics, std::move(health), std::move(ready))) {}
 
 OpsServer::~OpsServer() { stop(); }
 

@@ -41,11 +41,16 @@ class Metrics {
   std::map<std::string, std::pair<std::string, std::function<double()>>> sampled_;
 };
 
-// Serves GET /metrics and GET /health on its own thread until stop().
+// Serves, on its own thread until stop():
+//   GET /metrics  Prometheus text
+//   GET /healthz  liveness: 200 {"status":"ok"}, or 503 {"status":"halted","reason":...}
+//                 (/health is the same, in plain text, for older probes)
+//   GET /readyz   readiness: 200 when the node is synced (caught up and in touch with a quorum),
+//                 else 503 with the reason, both as JSON
 class OpsServer {
  public:
-  // `health` returns OK, or the reason the node is not healthy (served as HTTP 503).
-  OpsServer(Metrics& metrics, std::function<Status()> health);
+  // `health` returns OK, or the reason the node is not healthy; `ready` likewise for readiness.
+  OpsServer(Metrics& metrics, std::function<Status()> health, std::function<Status()> ready);
   ~OpsServer();
   Status start(const std::string& listen);  // host:port; fails with a clear message if taken
   void stop();

@@ -12,6 +12,26 @@ namespace sharechain::node {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Sync: a probe goes to every peer this often; answers count for this long; a tick later than
+// kPauseMs means the process was frozen or starved, and its picture of the chain may be old.
+constexpr std::uint64_t kProbeIntervalMs = 1000;
+constexpr std::uint64_t kTouchWindowMs = 3000;
+constexpr std::int64_t kSyncLeaseMs = 3000;
+constexpr std::int64_t kPauseMs = 2000;
+// Blocks a synced node may trail the certified height by: commit votes for the next block can
+// arrive a moment before the block itself is executed.
+constexpr std::uint64_t kSyncSlackBlocks = 2;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Engine hooks.
 
@@ -144,11 +164,21 @@ Status Node::start() {
                self_, genesis_.validator_keys.size(), chain_->chain_id(), st.height(),
                crypto::to_hex(st.state_root()).substr(0, 16));
 
-  ops_ = std::make_unique<OpsServer>(metrics_, [this]() -> Status {
-    std::lock_guard lock(stop_mu_);
-    if (!halt_status_.is_ok()) return halt_status_;
-    return Status::ok();
-  });
+  ops_ = std::make_unique<OpsServer>(
+      metrics_,
+      [this]() -> Status {
+        std::lock_guard lock(stop_mu_);
+        if (!halt_status_.is_ok()) return halt_status_;
+        return Status::ok();
+      },
+      [this]() -> Status {
+        {
+          std::lock_guard lock(stop_mu_);
+          if (!halt_status_.is_ok()) return halt_status_;
+          if (stop_requested_) return Status::unavailable("the node is shutting down");
+        }
+        return synced() ? Status::ok() : sync_refusal();
+      });
   if (Status s = ops_->start(config_.metrics_listen); !s) return s;
   metrics_.sampled("sharechain_mempool_transactions", "Transactions waiting in the mempool",
                    [this] { return static_cast<double>(mempool_->size()); });
@@ -165,12 +195,17 @@ Status Node::start() {
   };
   handlers.block_at = [this](std::uint64_t h) { return chain_->store().block_at(h); };
   handlers.height = [this] { return chain_->store().height(); };
+  handlers.history_entry = [this](std::uint64_t h) { return chain_->store().history_entry(h); };
   handlers.snapshot = [this] {
     std::lock_guard lock(snapshot_mu_);
     return served_snapshot_;
   };
   network_ = std::make_unique<PeerNetwork>(config_, identity, *key_, metrics_, std::move(handlers));
   if (Status s = network_->start(); !s) return s;
+  backfill_ = std::make_unique<Backfill>(Backfill::Deps{
+      chain_->store(), *network_, consensus_config_, *verifier_, metrics_,
+      config_.backfill_blocks_per_s, [this](const std::string& reason) { halt(reason); }});
+  backfill_->start();
 
   client_service_ = std::make_unique<ClientService>(*this);
   chain_->on_commit([this](const ExecutedBlock&) { client_service_->notify_subscribers(); });
@@ -190,7 +225,10 @@ Status Node::start() {
   work_.emplace(asio::make_work_guard(io_));
   core_thread_ = std::thread([this] { io_.run(); });
   post([this] {
-    perform(engine_->start(now_ms()));
+    const std::uint64_t now = now_ms();
+    touch_since_ms_ = now;
+    last_tick_ms_ = steady_ms();
+    perform(engine_->start(now));
     tick();
   });
   spdlog::info("serving client API on {}, peers on {}, metrics on {}", config_.api_listen,
@@ -216,6 +254,7 @@ void Node::stop() {
   // Stop taking new work first, then let the consensus thread finish what it is doing.
   if (client_service_) client_service_->close_subscribers();
   if (api_server_) api_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (backfill_) backfill_->stop();
   if (network_) network_->stop();
   if (chain_) {
     post([this] { chain_->fail_all_waiters(Status::unavailable("the node is shutting down")); });
@@ -241,6 +280,10 @@ Result<crypto::Hash> Node::submit(const SignedTransaction& tx) {
   {
     std::lock_guard lock(stop_mu_);
     if (stop_requested_) return Status::unavailable("the node is shutting down");
+  }
+  if (!synced()) {
+    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
+    return sync_refusal();
   }
   auto verified = tx::verify(tx, chain_->chain_id());
   if (!verified) {
@@ -350,6 +393,7 @@ void Node::perform(consensus::Actions actions) {
   }
   view_ = engine_->view();
   primary_ = engine_->primary();
+  update_sync(now_ms());
   if (engine_->stable_checkpoint() != stable_checkpoint_) {
     stable_checkpoint_ = engine_->stable_checkpoint();
     serve_stable_snapshot();
@@ -455,7 +499,73 @@ void Node::halt(const std::string& reason) {
   stop_cv_.notify_all();
 }
 
+bool Node::synced() const {
+  return synced_.load() && steady_ms() - synced_at_ms_.load() < kSyncLeaseMs;
+}
+
+void Node::update_sync(std::uint64_t now) {
+  const std::uint64_t window =
+      std::min<std::uint64_t>(kTouchWindowMs, now > touch_since_ms_ ? now - touch_since_ms_ : 0);
+  const bool touch = engine_->in_touch(now, window);
+  const std::uint64_t height = chain_->store().height();
+  const std::uint64_t certified = std::max(engine_->certified_height(), height);
+  in_touch_ = touch;
+  peers_heard_ = static_cast<std::uint32_t>(engine_->peers_heard(now, window));
+  certified_height_ = certified;
+  const bool synced = touch && !fetching_ && certified <= height + kSyncSlackBlocks;
+  if (synced != synced_.load()) {
+    if (synced) {
+      spdlog::info("synced: at height {} of {}, in touch with {} other validators", height,
+                   certified, peers_heard_.load());
+    } else {
+      spdlog::info("not synced: at height {} of {}, in touch with {} other validators; refusing "
+                   "new transactions until synced",
+                   height, certified, peers_heard_.load());
+    }
+  }
+  synced_ = synced;
+  synced_at_ms_ = steady_ms();
+}
+
+Status Node::sync_refusal() const {
+  const std::uint64_t height = chain_->store().height();
+  const std::uint64_t certified = certified_height_.load();
+  if (steady_ms() - synced_at_ms_.load() >= kSyncLeaseMs) {
+    return Status::unavailable(
+        "this node has not confirmed for " + std::to_string(steady_ms() - synced_at_ms_.load()) +
+        " ms that it is current (it may have been paused); try again in a moment or another "
+        "node");
+  }
+  if (!in_touch_.load()) {
+    return Status::unavailable(
+        "not in touch with a quorum of validators (heard from " +
+        std::to_string(peers_heard_.load()) + " of the " +
+        std::to_string(engine_->peers_needed()) +
+        " other validators needed); this node refuses new transactions until it is; try another "
+        "node");
+  }
+  return Status::unavailable("catching up: height " + std::to_string(height) + " of " +
+                             std::to_string(certified) + "; try another node");
+}
+
 void Node::tick() {
+  const std::int64_t steady = steady_ms();
+  const std::uint64_t now = now_ms();
+  if (steady - last_tick_ms_ > kPauseMs) {
+    // Frozen (SIGSTOP) or starved: the chain may have moved on meanwhile. Only answers that
+    // arrive from now on say where it is.
+    spdlog::warn("this node was paused for {} ms; checking with its peers how far the chain has "
+                 "moved before it accepts transactions again",
+                 steady - last_tick_ms_);
+    touch_since_ms_ = now;
+    last_probe_ms_ = 0;
+  }
+  last_tick_ms_ = steady;
+  if (now >= last_probe_ms_ + kProbeIntervalMs) {
+    last_probe_ms_ = now;
+    perform(engine_->probe_peers(now));
+  }
+  update_sync(now);
   chain_->expire_waiters(std::chrono::steady_clock::now());
   flush_gossip();
   tick_timer_.expires_after(std::chrono::milliseconds(50));
@@ -479,6 +589,16 @@ api::NodeStatus Node::status() {
   s.set_mempool_size(mempool_->size());
   s.set_version(SHARECHAIN_VERSION);
   s.set_stable_checkpoint(stable_checkpoint_.load());
+  s.set_synced(synced());
+  s.set_certified_height(std::max(certified_height_.load(), st.height()));
+  const auto gaps = st.history_gaps();
+  s.set_history_complete(gaps.empty());
+  s.set_history_from(st.history_from());
+  for (const auto& g : gaps) {
+    auto* r = s.add_history_missing();
+    r->set_from(g.low);
+    r->set_to(g.high);
+  }
   if (network_) {
     for (const auto& l : network_->status()) {
       auto* p = s.add_peers();

@@ -16,6 +16,7 @@
 #include "consensus/engine.hpp"
 #include "consensus/signing.hpp"
 #include "node/api_service.hpp"
+#include "node/backfill.hpp"
 #include "node/chain.hpp"
 #include "node/config.hpp"
 #include "node/genesis.hpp"
@@ -38,7 +39,13 @@ class Node {
   void stop();  // idempotent; safe from a signal-watching thread
 
   // For the API services.
+  // Admits a transaction to the mempool. UNAVAILABLE while the node is not synced (see
+  // synced()): a node behind the chain would judge nonces and balances on stale state.
   Result<crypto::Hash> submit(const SignedTransaction& tx);
+  // True when this node is in touch with a quorum of validators, not behind the height they
+  // certified (beyond a block or two in flight), and its consensus thread has confirmed this
+  // recently (a process frozen and resumed is not synced until its peers answer again).
+  bool synced() const;
   api::NodeStatus status();
   Chain& chain() { return *chain_; }
   Mempool& mempool() { return *mempool_; }
@@ -67,6 +74,9 @@ class Node {
   bool execute_fetched(Block block, std::uint64_t height);
   void halt(const std::string& reason);
   void tick();
+  // Recomputes synced() and its reason from the engine and the store (consensus thread).
+  void update_sync(std::uint64_t now);
+  Status sync_refusal() const;
   Status dry_run(const tx::VerifiedTransaction& vtx);
   void admit_gossip(std::vector<SignedTransaction> txs);
   void flush_gossip();
@@ -84,6 +94,7 @@ class Node {
   std::unique_ptr<App> app_;
   std::unique_ptr<consensus::Engine> engine_;
   std::unique_ptr<PeerNetwork> network_;
+  std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<ClientService> client_service_;
   std::unique_ptr<grpc::Server> api_server_;
   std::unique_ptr<OpsServer> ops_;
@@ -115,6 +126,19 @@ class Node {
   bool stop_requested_ = false;
   bool stopped_ = false;
   Status halt_status_;
+
+  // Sync state, written by the consensus thread, read by API threads. synced_ is a lease: it
+  // counts only while synced_at_ms_ (steady clock) is recent.
+  std::atomic<bool> synced_{false};
+  std::atomic<std::int64_t> synced_at_ms_{0};
+  std::atomic<std::uint64_t> certified_height_{0};
+  std::atomic<std::uint32_t> peers_heard_{0};
+  std::atomic<bool> in_touch_{false};
+  // Consensus thread only: when the tick last ran (steady ms), when the last probe went out,
+  // and since when (system ms) peers' answers count: the start, or the end of a pause.
+  std::int64_t last_tick_ms_ = 0;
+  std::uint64_t last_probe_ms_ = 0;
+  std::uint64_t touch_since_ms_ = 0;
 
   // Status snapshot written by the consensus thread, read by API threads.
   std::atomic<std::uint64_t> view_{0};

@@ -280,6 +280,39 @@ class PeerNetwork::Service final : public Peer::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status GetHistory(grpc::ServerContext* context, const GetHistoryRequest* request,
+                          grpc::ServerWriter<peer::HistoryEntry>* writer) override {
+    // Bounded per call so one backfilling peer cannot hold a serving thread for long; it asks
+    // again from where this stopped.
+    constexpr std::uint64_t kMaxEntries = 512;
+    constexpr std::size_t kMaxBytes = 32 << 20;
+    if (request->from_height() == 0 || request->to_height() < request->from_height()) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "GetHistory wants 1 <= from_height <= to_height, got " +
+                  std::to_string(request->from_height()) + ".." +
+                  std::to_string(request->to_height())};
+    }
+    std::size_t bytes = 0;
+    std::uint64_t sent = 0;
+    for (std::uint64_t h = request->to_height();
+         h >= request->from_height() && sent < kMaxEntries && bytes < kMaxBytes &&
+         !context->IsCancelled();
+         --h) {
+      auto entry = net_.handlers_.history_entry(h);
+      if (!entry) break;
+      peer::HistoryEntry out;
+      out.set_height(entry->height);
+      *out.mutable_block() = std::move(entry->block);
+      for (auto& r : entry->receipts) out.add_receipts(std::move(r));
+      out.set_previous_history(crypto::hash_bytes(entry->previous_history));
+      out.set_previous_state_root(crypto::hash_bytes(entry->previous_state_root));
+      bytes += out.ByteSizeLong();
+      if (!writer->Write(out)) break;
+      ++sent;
+    }
+    return grpc::Status::OK;
+  }
+
   grpc::Status GetSnapshot(grpc::ServerContext* context, const GetSnapshotRequest* request,
                            grpc::ServerWriter<SnapshotChunk>* writer) override {
     // Pages stay well under the peer message limit.
@@ -469,6 +502,49 @@ Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t validator, st
   return out;
 }
 
+
+Result<std::size_t> PeerNetwork::fetch_history(
+    std::uint32_t validator, std::uint64_t from, std::uint64_t to,
+    const std::function<bool(storage::HistoryEntry)>& on_entry) {
+  Link* link = link_to(validator);
+  if (link == nullptr) return Status::not_found("no link to validator " + std::to_string(validator));
+  auto stub = Peer::NewStub(link->channel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  GetHistoryRequest request;
+  request.set_from_height(from);
+  request.set_to_height(to);
+  auto reader = stub->GetHistory(&context, request);
+  std::size_t count = 0;
+  peer::HistoryEntry in;
+  while (reader->Read(&in)) {
+    storage::HistoryEntry e;
+    e.height = in.height();
+    e.block = std::move(*in.mutable_block());
+    e.receipts.assign(std::make_move_iterator(in.mutable_receipts()->begin()),
+                      std::make_move_iterator(in.mutable_receipts()->end()));
+    auto previous_history = crypto::hash_from_bytes(in.previous_history());
+    auto previous_root = crypto::hash_from_bytes(in.previous_state_root());
+    if (!previous_history || !previous_root) {
+      context.TryCancel();
+      return Status::invalid_argument("validator " + std::to_string(validator) +
+                                      " sent a history entry whose anchors are not 32 bytes");
+    }
+    e.previous_history = *previous_history;
+    e.previous_state_root = *previous_root;
+    ++count;
+    if (!on_entry(std::move(e))) {
+      context.TryCancel();
+      break;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (!status.ok() && count == 0 && status.error_code() != grpc::StatusCode::CANCELLED) {
+    return Status::unavailable("fetching history from validator " + std::to_string(validator) +
+                               " failed: " + status.error_message());
+  }
+  return count;
+}
 
 Result<FetchedSnapshot> PeerNetwork::fetch_snapshot(std::uint32_t validator, std::uint64_t min_height) {
   Link* link = link_to(validator);

@@ -38,6 +38,7 @@ namespace sharechain::node {
 
 using peer::Ack;
 using peer::GetBlocksRequest;
+using peer::GetHistoryRequest;
 using peer::GetSnapshotRequest;
 using peer::Hello;
 using peer::Peer;
@@ -70,6 +71,8 @@ struct PeerHandlers {
   // Serves GetBlocks: the committed block at `height` with its certificate, if any.
   std::function<std::optional<Block>(std::uint64_t height)> block_at;
   std::function<std::uint64_t()> height;
+  // Serves GetHistory: height h in full (block, receipts, history anchors), if held.
+  std::function<std::optional<storage::HistoryEntry>(std::uint64_t height)> history_entry;
   // Serves GetSnapshot: the state at the latest stable checkpoint this node kept, or null.
   std::function<std::shared_ptr<const ServedSnapshot>()> snapshot;
 };
@@ -106,6 +109,11 @@ class PeerNetwork {
   // error. The caller verifies certificates.
   Result<std::vector<Block>> fetch_blocks(std::uint32_t validator, std::uint64_t from,
                                           std::uint64_t to);
+  // Streams heights `to` down to `from` of the peer's history to `on_entry` (decoded, not yet
+  // verified) until the peer stops, `on_entry` returns false, or an error. Returns how many
+  // entries arrived; an error only when none did.
+  Result<std::size_t> fetch_history(std::uint32_t validator, std::uint64_t from, std::uint64_t to,
+                                    const std::function<bool(storage::HistoryEntry)>& on_entry);
   // Fetches the peer's latest stable-checkpoint snapshot if it is at least `min_height`; the
   // caller verifies the proof, the certificate and the state root.
   Result<FetchedSnapshot> fetch_snapshot(std::uint32_t validator, std::uint64_t min_height);

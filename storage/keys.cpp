@@ -46,6 +46,18 @@ std::string root_key(std::uint64_t height) {
   return out;
 }
 
+std::string history_key(std::uint64_t height) {
+  std::string out(kMetaHistoryPrefix);
+  put_be(out, height, 8);
+  return out;
+}
+
+std::string gap_key(std::uint64_t low) {
+  std::string out(kMetaGapPrefix);
+  put_be(out, low, 8);
+  return out;
+}
+
 std::string block_hash_key(const crypto::Hash& hash) { return tagged_hash_key('B', hash); }
 std::string tx_hash_key(const crypto::Hash& hash) { return tagged_hash_key('T', hash); }
 

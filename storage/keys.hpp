@@ -12,7 +12,8 @@
 
 namespace sharechain::storage::keys {
 
-inline constexpr std::uint64_t kFormatVersion = 1;
+// 2: the history chain (history/ and gap/ in meta, chain/history in state).
+inline constexpr std::uint64_t kFormatVersion = 2;
 
 // Column family names, in the order Db keeps their handles.
 inline constexpr const char* kBlocks = "blocks";
@@ -31,6 +32,8 @@ inline constexpr std::string_view kMetaLastTimestamp = "last_timestamp_ms";  // 
 inline constexpr std::string_view kMetaStateRoot = "state_root";         // 32 bytes
 inline constexpr std::string_view kMetaAccumulator = "accumulator";      // 2048 bytes
 inline constexpr std::string_view kMetaRootPrefix = "root/";             // + u64 height -> 32 bytes
+inline constexpr std::string_view kMetaHistoryPrefix = "history/";       // + u64 height -> 32 bytes
+inline constexpr std::string_view kMetaGapPrefix = "gap/";               // + u64 low -> gap record
 
 std::string u64(std::uint64_t v);
 std::optional<std::uint64_t> parse_u64(std::string_view raw);
@@ -38,6 +41,8 @@ std::optional<std::uint64_t> parse_u64(std::string_view raw);
 std::string height_key(std::uint64_t height);                         // blocks
 std::string receipt_key(std::uint64_t height, std::uint32_t index);   // receipts
 std::string root_key(std::uint64_t height);                           // meta
+std::string history_key(std::uint64_t height);                        // meta
+std::string gap_key(std::uint64_t low);                               // meta
 std::string block_hash_key(const crypto::Hash& hash);                 // index: 'B' + hash
 std::string tx_hash_key(const crypto::Hash& hash);                    // index: 'T' + hash
 // index value of a tx: u64 height + u32 position

@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/db.hpp"
+#include "storage/history_codec.hpp"
 #include "storage/store.hpp"
 
 namespace sharechain::storage {
@@ -125,6 +126,7 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
   }
 
   LtHash acc;
+  std::optional<crypto::Hash> history;
   std::string key;
   std::string value;
   std::string prev;
@@ -138,6 +140,13 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
     }
     acc.add(key, value);
     batch.Put(state, slice(key), slice(value));
+    if (key == kHistoryStateKey) {
+      history = crypto::hash_from_bytes(value);
+      if (!history) {
+        return Status::invalid_argument("snapshot entry " + std::string(kHistoryStateKey) +
+                                        " is not 32 bytes; nothing was restored");
+      }
+    }
     prev.swap(key);
     ++n;
   }
@@ -148,23 +157,43 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
                                     crypto::to_hex(state_root) + "; nothing was restored");
   }
 
+  if (!history) {
+    return Status::invalid_argument("the snapshot at height " + std::to_string(height) +
+                                    " has no " + std::string(kHistoryStateKey) +
+                                    " entry; every state after a block has one");
+  }
+
   std::string buf;
   block.SerializeToString(&buf);
   batch.Put(db_->h(kBlocksCf), keys::height_key(height), buf);
   batch.Put(db_->h(kIndexCf), keys::block_hash_key(block_hash), keys::u64(height));
-  put_meta(*db_, batch, height, block_hash, timestamp_ms, acc, root);
 
-  if (options_.fault_hook) options_.fault_hook(FaultPoint::kBeforeWrite, height);
-  auto s = db_->db->Write(db_->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, "restore snapshot at height " + std::to_string(height));
-  if (options_.fault_hook) options_.fault_hook(FaultPoint::kAfterWrite, height);
+  // Everything from the old head up to the snapshot is now a hole in the history, anchored
+  // above by the snapshot's certified block and history value and below by this store's own.
+  HistoryGap gap;
+  gap.low = h.height + 1;
+  gap.high = height;
+  gap.high_hash = block_hash;
+  gap.high_history = *history;
+  gap.below_hash = h.last_block_hash;
+  gap.below_history = h.history;
+  gap.below_root = h.state_root;
+  batch.Put(db_->h(kMetaCf), keys::gap_key(gap.low), encode_gap(gap));
 
-  h.height = height;
-  h.last_block_hash = block_hash;
-  h.last_timestamp_ms = timestamp_ms;
-  h.accumulator = acc;
-  h.state_root = root;
-  set_head(std::move(h));
+  Head next = h;
+  next.height = height;
+  next.last_block_hash = block_hash;
+  next.last_timestamp_ms = timestamp_ms;
+  next.accumulator = acc;
+  next.state_root = root;
+  next.history = gap.high_history;
+  if (Status st = write_head(batch, std::move(next),
+                             "restore snapshot at height " + std::to_string(height));
+      !st) {
+    return st;
+  }
+  std::lock_guard lock(head_mu_);
+  gaps_.insert(gaps_.begin(), gap);  // the newest hole is the highest
   return Status::ok();
 }
 

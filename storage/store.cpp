@@ -11,6 +11,7 @@
 
 #include "proto/transaction.hpp"
 #include "storage/db.hpp"
+#include "storage/history.hpp"
 
 namespace sharechain::storage {
 namespace {
@@ -134,7 +135,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
                   "store at " + dir.string() + ": " + loaded.status().message());
   }
   Head head = loaded->value_or(Head{});
-  return std::unique_ptr<Store>(new Store(std::move(db), options, std::move(head)));
+  auto store = std::unique_ptr<Store>(new Store(std::move(db), options, std::move(head)));
+  store->gaps_ = load_gaps(*store->db_);
+  return store;
 }
 
 Result<std::optional<Store::Head>> Store::load_head(const Db& db) {
@@ -161,6 +164,11 @@ Result<std::optional<Store::Head>> Store::load_head(const Db& db) {
   h.last_timestamp_ms = *keys::parse_u64(*ts);
   h.accumulator = *acc;
   h.state_root = acc->root();
+  if (auto raw = db.get(kStateCf, kHistoryStateKey)) {
+    auto history = crypto::hash_from_bytes(*raw);
+    if (!history) return Status::internal("the history value in the state is not 32 bytes");
+    h.history = *history;
+  }
   if (h.state_root != *crypto::hash_from_bytes(*root)) {
     return Status::internal("the state accumulator hashes to " + hex(h.state_root) +
                             " but meta records state root " +
@@ -301,6 +309,10 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
         "block " + std::to_string(height) + " builds on " + crypto::to_hex(header.prev_hash()) +
         " but the last committed block is " + hex(h.last_block_hash));
   }
+  if (writes.count(std::string(kHistoryStateKey)) != 0) {
+    return Status::invalid_argument("block " + std::to_string(height) + " writes " +
+                                    std::string(kHistoryStateKey) + ", which only the store keeps");
+  }
   if (receipts.size() != static_cast<std::size_t>(block.transactions_size())) {
     return Status::invalid_argument("block " + std::to_string(height) + " has " +
                                     std::to_string(block.transactions_size()) +
@@ -309,6 +321,8 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
   }
 
   rocksdb::WriteBatch batch;
+  std::vector<crypto::Hash> receipt_hashes;
+  receipt_hashes.reserve(receipts.size());
   std::string buf;
   for (int i = 0; i < block.transactions_size(); ++i) {
     SignedTransaction stx;
@@ -324,33 +338,51 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
     r.set_height(height);
     r.set_index(index);
     r.SerializeToString(&buf);
+    receipt_hashes.push_back(crypto::sha256(buf));
     batch.Put(db_->h(kReceiptsCf), keys::receipt_key(height, index), buf);
   }
 
+  // The history value is one more state write of the block, so the state root covers it.
+  const crypto::Hash history =
+      next_history(h.history, height, crypto::merkle_root(receipt_hashes), h.state_root);
   LtHash acc = h.accumulator;
   if (auto st = stage_state_writes(*db_, writes, acc, batch); !st) return st;
-  const crypto::Hash root = acc.root();
+  contracts::WriteSet history_write;
+  history_write.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
+  if (auto st = stage_state_writes(*db_, history_write, acc, batch); !st) return st;
 
   block.SerializeToString(&buf);
   batch.Put(db_->h(kBlocksCf), keys::height_key(height), buf);
   batch.Put(db_->h(kIndexCf), keys::block_hash_key(block_hash), keys::u64(height));
-  put_meta(*db_, batch, height, block_hash, timestamp_ms, acc, root);
 
-  if (options_.fault_hook) options_.fault_hook(FaultPoint::kBeforeWrite, height);
-  // If this fails the block may or may not be durable (a failed fsync says nothing about what
-  // reached the disk). The in-memory head stays at h-1 and RocksDB refuses further writes; the
-  // node must stop, and on reopen meta says which side of the block it is on.
-  auto s = db_->db->Write(db_->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, "commit block " + std::to_string(height));
-  if (options_.fault_hook) options_.fault_hook(FaultPoint::kAfterWrite, height);
-
-  h.height = height;
-  h.last_block_hash = block_hash;
-  h.last_timestamp_ms = timestamp_ms;
-  h.accumulator = acc;
-  h.state_root = root;
-  set_head(std::move(h));
+  Head next = h;
+  next.height = height;
+  next.last_block_hash = block_hash;
+  next.last_timestamp_ms = timestamp_ms;
+  next.accumulator = acc;
+  next.state_root = acc.root();
+  next.history = history;
+  const crypto::Hash root = next.state_root;
+  if (Status st = write_head(batch, std::move(next), "commit block " + std::to_string(height)); !st) {
+    return st;
+  }
   return root;
+}
+
+Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what) {
+  put_meta(*db_, batch, next.height, next.last_block_hash, next.last_timestamp_ms,
+           next.accumulator, next.state_root);
+  batch.Put(db_->h(kMetaCf), keys::history_key(next.height), crypto::hash_bytes(next.history));
+
+  if (options_.fault_hook) options_.fault_hook(FaultPoint::kBeforeWrite, next.height);
+  // If this fails the write may or may not be durable (a failed fsync says nothing about what
+  // reached the disk). The in-memory head stays where it was and RocksDB refuses further
+  // writes; the node must stop, and on reopen meta says which side of the write it is on.
+  auto s = db_->db->Write(db_->write_options, &batch);
+  if (!s.ok()) return from_rocks(s, what);
+  if (options_.fault_hook) options_.fault_hook(FaultPoint::kAfterWrite, next.height);
+  set_head(std::move(next));
+  return Status::ok();
 }
 
 std::optional<Block> Store::block_at(std::uint64_t height) const {

@@ -39,6 +39,7 @@
 #include "proto/crypto.hpp"
 #include "proto/status.hpp"
 #include "sharechain/types.pb.h"
+#include "storage/history.hpp"
 #include "storage/lthash.hpp"
 
 namespace sharechain::storage {
@@ -83,6 +84,11 @@ struct Stats {
 };
 
 struct Db;  // the RocksDB handles; shared with snapshots so they stay valid
+}  // namespace sharechain::storage
+namespace rocksdb {
+class WriteBatch;
+}
+namespace sharechain::storage {
 
 class Store : public contracts::StateReader {
  public:
@@ -118,11 +124,42 @@ class Store : public contracts::StateReader {
   //                        or names another height; receipts.size() differs from the number of
   //                        transactions; a transaction does not parse
   // Receipts are stored at positions 0..n-1 in the order given; each transaction's hash is
-  // indexed to (height, position).
+  // indexed to (height, position). The history chain moves on (history.hpp): its value after
+  // this block is written to the state with the block's other writes.
   Result<crypto::Hash> commit_block(std::uint64_t height, const crypto::Hash& block_hash,
                                     const Block& block, std::uint64_t timestamp_ms,
                                     const std::vector<Receipt>& receipts,
                                     const contracts::WriteSet& writes);
+
+  // The history value after `height` (zero at 0); nullopt above height() or inside a hole.
+  std::optional<crypto::Hash> history_at(std::uint64_t height) const;
+
+  // Holes in the block history left by snapshot restores, highest first (empty when this store
+  // holds every block and receipt from height 1 up). See HistoryGap.
+  std::vector<HistoryGap> history_gaps() const;
+  // The hole that holds `height`, if any (a read there must say "not yet backfilled", not "no
+  // such block").
+  std::optional<HistoryGap> gap_at(std::uint64_t height) const;
+  // The lowest height from which this store holds every block and receipt up to height().
+  std::uint64_t history_from() const;
+
+  // Height `height` as a peer backfilling a hole needs it (see HistoryEntry); nullopt when
+  // this store does not hold all of it (above height(), or in a hole of its own).
+  std::optional<HistoryEntry> history_entry(std::uint64_t height) const;
+
+  // Fills the top of the hole whose low end is `gap_low` with `entries`, which run downwards
+  // from the hole's current high end without a break. Each entry must match what is already
+  // trusted: its block hashes to the expected hash (the certified one at the top, then each
+  // block's prev_hash), its receipts name its transactions in order, and its history value and
+  // state root hash with its receipts to the history value trusted above it. All of it is
+  // written in one synced batch, or nothing:
+  //   NOT_FOUND            no hole starts at gap_low (it was filled meanwhile)
+  //   INVALID_ARGUMENT     an entry breaks one of the rules above (the sender sent bad data)
+  //   INTERNAL             the entries reach the bottom of the hole and do not join this
+  //                        store's own block, history or state root below it: the certified
+  //                        chain and this store's history differ, which must never happen
+  // Commit certificates are the caller's to check; this checks only hashes.
+  Status backfill(std::uint64_t gap_low, const std::vector<HistoryEntry>& entries);
 
   std::optional<Block> block_at(std::uint64_t height) const;
   std::optional<std::uint64_t> height_of(const crypto::Hash& block_hash) const;
@@ -201,7 +238,8 @@ class Store : public contracts::StateReader {
   // keys are not strictly ascending. FAILED_PRECONDITION unless genesis is initialised and
   // height > height(). All or nothing, in one synced batch (which holds the whole new state in
   // memory). Blocks and receipts already stored are kept; heights between the old height and
-  // `height` have no block, no receipts and no recorded root.
+  // `height` become a hole in the history (history_gaps()) until backfill() fills them, and
+  // so does `height` itself, which gets its block but not yet its receipts.
   Status restore_snapshot(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
                           std::uint64_t timestamp_ms, const crypto::Hash& state_root,
                           const EntrySource& entries);
@@ -222,6 +260,7 @@ class Store : public contracts::StateReader {
     std::uint64_t last_timestamp_ms = 0;
     LtHash accumulator;
     crypto::Hash state_root = LtHash().root();  // accumulator.root(), cached
+    crypto::Hash history{};                     // history(height), also in the state
   };
 
   // Rebuilds the head from meta, checking that meta is complete and self-consistent; nullopt
@@ -234,11 +273,16 @@ class Store : public contracts::StateReader {
   // Checks shared by commit_block and restore_snapshot.
   Status check_block(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
                      BlockHeader* header) const;
+  // The tail every head-moving write shares: the meta of `next` into `batch`, the fault
+  // points around one synced write, then the in-memory head. `what` names the write in errors.
+  Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what);
+  static std::vector<HistoryGap> load_gaps(const Db& db);
 
   std::shared_ptr<Db> db_;
   Options options_;
-  mutable std::mutex head_mu_;  // guards head_
+  mutable std::mutex head_mu_;  // guards head_ and gaps_
   Head head_;
+  std::vector<HistoryGap> gaps_;  // highest first; a copy of the gap/ records in meta
   std::mutex write_mu_;      // serialises writers of blocks, state and meta
   std::mutex consensus_mu_;  // serialises consensus writes and their compactions
   std::uint64_t consensus_deletes_since_compaction_ = 0;  // guarded by consensus_mu_

@@ -81,3 +81,16 @@ assert_same_chain() {  # assert_same_chain H node...
   done
   log "nodes $* agree on hashes and state roots at heights 1..$top"
 }
+
+ops_port() { echo $(( BASE_PORT + 10 * $1 + 2 )); }   # metrics/health port of node i
+# http_get PORT PATH: prints "STATUS BODY" of a GET on loopback (bash's /dev/tcp, no curl).
+http_get() {
+  local reply
+  exec 9<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&9
+  reply=$(cat <&9)
+  exec 9>&-
+  printf '%s %s\n' "$(printf '%s' "$reply" | head -n 1 | awk '{print $2}')" "$(printf '%s' "$reply" | tail -n 1)"
+}
+synced_of() { wallet "$1" status --json 2>/dev/null | jq -r 'if has("synced") then .synced else empty end'; }
+is_synced() { [ "$(synced_of "$1")" = "true" ]; }

@@ -24,6 +24,9 @@
 //  - state transfer of heights the engine committed meanwhile counts as their execution, and
 //    one contradicting a committed block halts
 //  - a replica still lacking votes for a checkpoint that is stable elsewhere gets them
+//  - probes: a replica that probes its peers hears their commit certificates, is in touch once
+//    a quorum (itself included) answered within the window and not before, learns a certified
+//    height above its own and fetches; answers are rate-limited per peer; n = 1 needs nobody
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -668,4 +671,73 @@ TEST_CASE("a commit certificate from a peer makes a replica fetch only when it i
     CHECK(all_of<FetchBlocks>(send_cert(commit_certificate(keys, {0, 2, 3}, 0, 1, hash))).empty());
     CHECK(rejected(e, "stale") >= 1);
   }
+}
+
+TEST_CASE("a probe tells a replica how far the chain is and whether it is in touch") {
+  Cluster c(4);
+  c.start(kStart);
+  // Nodes 0..2 commit two blocks while node 3 hears nothing.
+  c.request(txs(0, 8), kStart);
+  c.pump(kStart, [](const InFlight& f, const Message&) { return f.to == 3 || f.from == 3; });
+  REQUIRE(c.node(0).engine().committed_height() == 2);
+  Node& lag = c.node(3);
+  Engine& e = lag.engine();
+  const uint64_t t = kStart + 5000;
+  CHECK_FALSE(e.in_touch(t, 3000));
+  CHECK(e.peers_needed() == 2);
+  CHECK(e.certified_height() == 0);
+
+  const Actions probe = e.probe_peers(t);
+  const auto sent = messages(probe);
+  REQUIRE(sent.size() == 1);
+  REQUIRE(sent[0].has_committed());
+  CHECK(sent[0].committed().probe());
+  c.route(3, probe);
+
+  // Peers answer the probe; the answers come back to node 3.
+  Actions seen;
+  std::set<uint32_t> answered;
+  while (!c.network().empty()) {
+    InFlight f = c.network().front();
+    c.network().pop_front();
+    const Actions a = c.node(f.to).run(c.node(f.to).engine().on_message(f.envelope, t), t);
+    if (f.to == 3) {
+      seen.insert(seen.end(), a.begin(), a.end());
+      answered.insert(f.from);
+    }
+    c.route(f.to, a);
+  }
+  CHECK(answered == std::set<uint32_t>{0, 1, 2});
+  CHECK(e.in_touch(t, 3000));
+  CHECK(e.peers_heard(t, 3000) == 3);
+  CHECK(e.certified_height() == 2);
+  const auto fetch = all_of<FetchBlocks>(seen);
+  REQUIRE_FALSE(fetch.empty());
+  CHECK(fetch[0].to_height == 2);
+
+  SECTION("answers older than the window do not count") {
+    CHECK_FALSE(e.in_touch(t + 3001, 3000));
+    CHECK(e.in_touch(t + 3000, 3000));
+    CHECK_FALSE(e.in_touch(t + 10, 5));
+  }
+  SECTION("a second probe within the resend interval gets no second answer") {
+    c.route(3, e.probe_peers(t + 10));
+    std::size_t answers = 0;
+    while (!c.network().empty()) {
+      InFlight f = c.network().front();
+      c.network().pop_front();
+      const Actions a = c.node(f.to).run(c.node(f.to).engine().on_message(f.envelope, t + 10),
+                                         t + 10);
+      answers += f.from != 3 ? 1 : 0;
+      c.route(f.to, a);
+    }
+    CHECK(answers == 0);
+  }
+}
+
+TEST_CASE("a lone validator is always in touch and never probes") {
+  Cluster c(1);
+  c.start(kStart);
+  CHECK(c.node(0).engine().in_touch(kStart, 0));
+  CHECK(c.node(0).engine().probe_peers(kStart).empty());
 }

@@ -2,7 +2,8 @@
 //   a transfer commits and both balances move by the amount; status, block, tx, account answer
 //   bad input, each refused with its gRPC status and a readable message, changing nothing:
 //     malformed body bytes, signature by another key, non-canonical signature (s >= n),
-//     wrong chain id, replayed nonce, gapped nonce, more than the balance, zero amount,
+//     wrong chain id, replayed nonce, a committed transaction sent again (ALREADY_EXISTS with
+//     the earlier height and receipt), gapped nonce, more than the balance, zero amount,
 //     overflowing amount, issue without the role, unknown role, oversized transaction,
 //     unknown account, full mempool
 #include <catch2/catch.hpp>
@@ -162,11 +163,39 @@ TEST_CASE("bad input is refused with a status and a reason, and changes nothing"
     expect_refused(r, tx::sign(b, user1), grpc::StatusCode::INVALID_ARGUMENT, "someone-elses-chain");
   }
   SECTION("replayed nonce") {
-    SignedTransaction first = tx::sign(r.transfer_body("user1", u2, 7), user1);
-    REQUIRE(r.submit(first, true).ok());
-    auto s = r.submit(first, false);
+    // Another body with a nonce a committed transaction used.
+    const TransactionBody first = r.transfer_body("user1", u2, 7);
+    REQUIRE(r.submit(tx::sign(first, user1), true).ok());
+    auto s = r.submit(tx::sign(r.transfer_body("user1", u2, 8, first.nonce()), user1), false);
     CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
     CHECK_THAT(s.error_message(), Catch::Contains("already used"));
+    CHECK(r.balance_of(u2) == r.home->user_balance + 7);
+  }
+  SECTION("a committed transaction sent again") {
+    // The same body (a fresh signature changes nothing: the hash is over the body): the answer
+    // names the earlier commit, with its height and receipt in the status details.
+    api::SubmitResponse committed;
+    const TransactionBody body = r.transfer_body("user1", u2, 7);
+    REQUIRE(r.submit(tx::sign(body, user1), true, &committed).ok());
+    grpc::ClientContext ctx;
+    api::SubmitRequest req;
+    *req.mutable_transaction() = tx::sign(body, user1);
+    api::SubmitResponse resp;
+    auto s = r.stub->SubmitTransaction(&ctx, req, &resp);
+    CHECK(s.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+    CHECK_THAT(s.error_message(),
+               Catch::Contains("already committed at height " + std::to_string(committed.height())));
+    api::SubmitResponse earlier;
+    REQUIRE(earlier.ParseFromString(s.error_details()));
+    CHECK(earlier.status() == api::TX_COMMITTED);
+    CHECK(earlier.height() == committed.height());
+    CHECK(earlier.tx_hash() == committed.tx_hash());
+    CHECK(earlier.receipt().SerializeAsString() == committed.receipt().SerializeAsString());
+    // Every answer says which height it was read at and that this node is synced.
+    const auto& md = ctx.GetServerTrailingMetadata();
+    const auto& initial = ctx.GetServerInitialMetadata();
+    const bool has_synced = md.count("sharechain-synced") + initial.count("sharechain-synced") > 0;
+    CHECK(has_synced);
     CHECK(r.balance_of(u2) == r.home->user_balance + 7);
   }
   SECTION("gapped nonce") {

@@ -49,8 +49,9 @@ class Reference {
   void advance_to(std::uint64_t h) {
     while (height() < h) {
       const std::uint64_t next = height() + 1;
-      hashes_.push_back(block_for(next, hashes_.back()).hash);
-      apply_writes(state_, writes_for(next));
+      const BuiltBlock b = block_for(next, hashes_.back());
+      hashes_.push_back(b.hash);
+      apply_block(state_, next, writes_for(next), b.receipts);
       roots_.push_back(root_of(state_));
     }
   }

@@ -14,6 +14,7 @@
 #include "contracts/state.hpp"
 #include "proto/crypto.hpp"
 #include "sharechain/types.pb.h"
+#include "storage/history.hpp"
 #include "storage/lthash.hpp"
 #include "storage/store.hpp"
 
@@ -111,6 +112,29 @@ inline void apply_writes(std::map<std::string, std::string>& state,
       state.erase(k);
     }
   }
+}
+
+// A model of Store::commit_block's effect on the state: the block's writes, then the history
+// value the store adds (storage/history.hpp) from the receipts as stored (height and position
+// filled in) and the root before the block.
+inline void apply_block(std::map<std::string, std::string>& state, std::uint64_t height,
+                        const sharechain::contracts::WriteSet& writes,
+                        const std::vector<sharechain::Receipt>& receipts) {
+  const crypto::Hash root_before = root_of(state);
+  crypto::Hash previous{};
+  if (auto it = state.find(std::string(storage::kHistoryStateKey)); it != state.end()) {
+    previous = *crypto::hash_from_bytes(it->second);
+  }
+  apply_writes(state, writes);
+  std::vector<std::string> stored;
+  for (std::size_t i = 0; i < receipts.size(); ++i) {
+    sharechain::Receipt r = receipts[i];
+    r.set_height(height);
+    r.set_index(static_cast<std::uint32_t>(i));
+    stored.push_back(r.SerializeAsString());
+  }
+  state[std::string(storage::kHistoryStateKey)] = crypto::hash_bytes(
+      storage::next_history(previous, height, storage::receipts_root(stored), root_before));
 }
 
 inline std::map<std::string, std::string> read_all(const sharechain::contracts::StateReader& r) {

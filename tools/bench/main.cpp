@@ -213,16 +213,30 @@ int main(int argc, char** argv) {
   std::unordered_map<std::string, std::size_t> account_index;
   for (std::size_t i = 0; i < accounts; ++i) account_index[keys[i].address()] = i;
 
-  grpc::ClientContext watch_ctx;
-  api::SubscribeRequest sub;
-  auto watcher_stub = stub_for(nodes[0]);
-  auto reader = watcher_stub->SubscribeBlocks(&watch_ctx, sub);
+  // Follows blocks on one node; when its stream ends (the node stopped, or cannot serve a height
+  // yet) it resumes from the next height on the next node, so no block is missed.
+  std::mutex watch_mu;
+  grpc::ClientContext* watch_ctx = nullptr;
+  bool watch_stop = false;
+  std::uint64_t next_block = status_of(*stubs[0], nodes[0]).height() + 1;
   std::thread watcher([&] {
-    api::BlockInfo info;
-    while (reader->Read(&info)) {
-      const auto now = Clock::now();
-      std::lock_guard lock(mu);
-      ++blocks;
+    for (std::size_t node = 0;; node = (node + 1) % nodes.size()) {
+      grpc::ClientContext ctx;
+      {
+        std::lock_guard lock(watch_mu);
+        if (watch_stop) return;
+        watch_ctx = &ctx;
+      }
+      api::SubscribeRequest sub;
+      sub.set_from_height(next_block);
+      auto reader = stubs[node]->SubscribeBlocks(&ctx, sub);
+      api::BlockInfo info;
+      while (reader->Read(&info)) {
+        if (info.height() < next_block) continue;
+        next_block = info.height() + 1;
+        const auto now = Clock::now();
+        std::lock_guard lock(mu);
+        ++blocks;
       for (int i = 0; i < info.receipts_size(); ++i) {
         auto h = crypto::hash_from_bytes(info.receipts(i).tx_hash());
         if (!h) continue;
@@ -238,6 +252,12 @@ int main(int argc, char** argv) {
           if (ai != account_index.end()) committed_per_account[ai->second]++;
         }
       }
+      }
+      reader->Finish();
+      std::lock_guard lock(watch_mu);
+      watch_ctx = nullptr;
+      if (watch_stop) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });
 
@@ -251,6 +271,11 @@ int main(int argc, char** argv) {
   for (std::size_t w = 0; w < workers; ++w) {
     pool.emplace_back([&, w] {
       std::vector<std::size_t> next(accounts, 0);
+      // Each account talks to one node, as a real client does (consecutive nonces sent to
+      // different nodes would race the gossip between them and be refused as gaps), and moves
+      // to the next node when its node cannot take transactions (down, or not synced).
+      std::vector<std::size_t> node_of(accounts);
+      for (std::size_t a = 0; a < accounts; ++a) node_of[a] = a % stubs.size();
       while (Clock::now() < end) {
         bool progressed = false;
         for (std::size_t a = w; a < accounts && Clock::now() < end; a += workers) {
@@ -273,9 +298,7 @@ int main(int argc, char** argv) {
           grpc::ClientContext ctx;
           ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
           api::SubmitResponse resp;
-          // Each account talks to one node, as a real client does: consecutive nonces sent to
-          // different nodes would race the gossip between them and be refused as gaps.
-          auto s = stubs[a % stubs.size()]->SubmitTransaction(&ctx, req, &resp);
+          auto s = stubs[node_of[a]]->SubmitTransaction(&ctx, req, &resp);
           if (s.ok()) {
             ++next[a];
             ++submitted;
@@ -285,9 +308,15 @@ int main(int argc, char** argv) {
             std::lock_guard lock(mu);
             submitted_at.erase(tx::hash_of(t));
             ++refusals[refusal_kind(s)];
-            if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
-                s.error_message().find("already used") != std::string::npos) {
+            if ((s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+                 s.error_message().find("already used") != std::string::npos) ||
+                (s.error_code() == grpc::StatusCode::ALREADY_EXISTS &&
+                 s.error_message().find("already committed") != std::string::npos)) {
               ++next[a];  // a retry of one that did get in
+            }
+            if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+              node_of[a] = (node_of[a] + 1) % stubs.size();
             }
           }
         }
@@ -305,7 +334,11 @@ int main(int argc, char** argv) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  watch_ctx.TryCancel();
+  {
+    std::lock_guard lock(watch_mu);
+    watch_stop = true;
+    if (watch_ctx != nullptr) watch_ctx->TryCancel();
+  }
   watcher.join();
 
   std::lock_guard lock(mu);

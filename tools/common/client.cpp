@@ -31,11 +31,31 @@ Outcome<std::string> check_node_address(std::string_view address) {
   return std::string(address);
 }
 
+Outcome<std::vector<std::string>> parse_node_list(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    const std::string_view one =
+        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    Outcome<std::string> address = check_node_address(one);
+    if (!address) return address.failure();
+    out.push_back(*address);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 Failure failure_from_grpc(const grpc::Status& status, std::string_view node_address,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, bool node_answered) {
   const std::string addr(node_address);
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
+      if (node_answered) {
+        return Failure::unreachable("the node at " + addr + " cannot serve this now: " +
+                                    status.error_message());
+      }
       return Failure::unreachable("cannot reach the node at " + addr + ": " + status.error_message());
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return Failure::unreachable("cannot reach the node at " + addr + ": no answer within " +
@@ -75,13 +95,39 @@ std::unique_ptr<grpc::ClientContext> NodeClient::context(std::chrono::millisecon
 }
 
 Failure NodeClient::failure(const grpc::Status& status) const {
-  return failure_from_grpc(status, address_, timeout_);
+  return failure_from_grpc(status, address_, timeout_, node_answered_);
+}
+
+Failure NodeClient::failure(const grpc::Status& status, const grpc::ClientContext& ctx) {
+  note_answer(ctx);
+  return failure(status);
+}
+
+void NodeClient::note_answer(const grpc::ClientContext& ctx) {
+  // A failed call comes back trailers-only, so look in both places.
+  const auto find = [&ctx](const char* key) -> std::optional<std::string> {
+    for (const auto* md : {&ctx.GetServerInitialMetadata(), &ctx.GetServerTrailingMetadata()}) {
+      auto it = md->find(key);
+      if (it != md->end()) return std::string(it->second.data(), it->second.size());
+    }
+    return std::nullopt;
+  };
+  const auto synced = find("sharechain-synced");
+  const auto height = find("sharechain-height");
+  node_answered_ = synced.has_value();
+  if (synced) synced_ = *synced == "true";
+  if (height) {
+    std::uint64_t h = 0;
+    const auto [end, ec] = std::from_chars(height->data(), height->data() + height->size(), h);
+    if (ec == std::errc() && end == height->data() + height->size()) answered_at_ = h;
+  }
 }
 
 Outcome<api::NodeStatus> NodeClient::status() {
   auto ctx = context(timeout_);
   api::NodeStatus out;
   const grpc::Status st = stub_->GetStatus(ctx.get(), api::GetStatusRequest(), &out);
+  note_answer(*ctx);
   if (!st.ok()) return failure(st);
   return out;
 }
@@ -92,6 +138,7 @@ Outcome<std::optional<ledger::Account>> NodeClient::account(std::string_view add
   req.set_address(std::string(address20));
   ledger::Account out;
   const grpc::Status st = stub_->GetAccount(ctx.get(), req, &out);
+  note_answer(*ctx);
   if (st.error_code() == grpc::StatusCode::NOT_FOUND) return std::optional<ledger::Account>();
   if (!st.ok()) return failure(st);
   return std::optional<ledger::Account>(std::move(out));
@@ -102,6 +149,7 @@ Outcome<api::BlockInfo> get_block(NodeClient& c, const api::GetBlockRequest& req
   auto ctx = c.context(c.timeout());
   api::BlockInfo out;
   const grpc::Status st = c.stub().GetBlock(ctx.get(), req, &out);
+  c.note_answer(*ctx);
   if (!st.ok()) return c.failure(st);
   return out;
 }
@@ -131,6 +179,7 @@ Outcome<api::TransactionInfo> NodeClient::transaction(std::string_view hash32) {
   req.set_tx_hash(std::string(hash32));
   api::TransactionInfo out;
   const grpc::Status st = stub_->GetTransaction(ctx.get(), req, &out);
+  note_answer(*ctx);
   if (!st.ok()) return failure(st);
   return out;
 }
@@ -139,6 +188,7 @@ Outcome<api::QueryResponse> NodeClient::query(const api::QueryRequest& request) 
   auto ctx = context(timeout_);
   api::QueryResponse out;
   const grpc::Status st = stub_->Query(ctx.get(), request, &out);
+  note_answer(*ctx);
   if (!st.ok()) return failure(st);
   return out;
 }
@@ -152,6 +202,7 @@ Outcome<api::SubmitResponse> NodeClient::submit(const SignedTransaction& tx, boo
   if (wait) req.set_wait_timeout_ms(static_cast<std::uint32_t>(wait_timeout.count()));
   api::SubmitResponse out;
   const grpc::Status st = stub_->SubmitTransaction(ctx.get(), req, &out);
+  note_answer(*ctx);
   if (!st.ok()) {
     if (wait && st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       // The node accepted the call; it is the commit that did not come in time.

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sharechain/api.grpc.pb.h"
 #include "tools/common/outcome.hpp"
@@ -26,8 +27,15 @@ std::string resolve_node_address(std::string_view flag);
 Outcome<std::string> check_node_address(std::string_view address);
 
 // Turns a failed call into a Failure; `timeout` is the deadline the call had, for the message.
+// `node_answered` says the node itself sent the status (it carried ShareChain's metadata), so
+// an UNAVAILABLE is the node saying it cannot serve this now (catching up, history not yet
+// backfilled, shutting down), not a transport failure.
 Failure failure_from_grpc(const grpc::Status& status, std::string_view node_address,
-                          std::chrono::milliseconds timeout);
+                          std::chrono::milliseconds timeout, bool node_answered = false);
+
+// Splits a --node value: one HOST:PORT, or several separated by commas (tried in order, the
+// first synced one preferred). Usage error for an empty list or a malformed address.
+Outcome<std::vector<std::string>> parse_node_list(std::string_view text);
 
 class NodeClient {
  public:
@@ -61,12 +69,25 @@ class NodeClient {
   // A context with this client's deadline, for calls not wrapped above (streams set none).
   std::unique_ptr<grpc::ClientContext> context(std::chrono::milliseconds timeout) const;
   Failure failure(const grpc::Status& status) const;
+  // The same, and first records what the node's answer said of itself (see synced()).
+  Failure failure(const grpc::Status& status, const grpc::ClientContext& ctx);
+
+  // What the node's last answer said of itself: whether it was synced (nullopt before any
+  // answer, or from a node that does not say) and the height it answered at. A read from a
+  // node that is not synced may be stale.
+  std::optional<bool> synced() const { return synced_; }
+  std::optional<std::uint64_t> answered_at_height() const { return answered_at_; }
+  // Records the sharechain-synced / sharechain-height metadata of a finished call.
+  void note_answer(const grpc::ClientContext& ctx);
 
  private:
   std::string address_;
   std::chrono::milliseconds timeout_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<api::Client::Stub> stub_;
+  std::optional<bool> synced_;
+  std::optional<std::uint64_t> answered_at_;
+  bool node_answered_ = false;  // the last failed call's status came from the node itself
 };
 
 }  // namespace sharechain::tools

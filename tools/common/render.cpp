@@ -160,6 +160,15 @@ Json status_json(const api::NodeStatus& s) {
   out["stable_checkpoint"] = s.stable_checkpoint();
   out["mempool_size"] = s.mempool_size();
   out["version"] = s.version();
+  out["synced"] = s.synced();
+  out["certified_height"] = s.certified_height();
+  out["history_complete"] = s.history_complete();
+  out["history_from"] = s.history_from();
+  Json missing = Json::array();
+  for (const api::HeightRange& r : s.history_missing()) {
+    missing.push_back({{"from", r.from()}, {"to", r.to()}});
+  }
+  out["history_missing"] = std::move(missing);
   Json peers = Json::array();
   for (const api::PeerStatus& p : s.peers()) {
     peers.push_back({{"validator", p.validator()}, {"address", p.address()}, {"connected", p.connected()}});

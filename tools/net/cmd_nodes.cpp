@@ -132,6 +132,33 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
+  // Answering is not enough to take transactions: each node must also learn from a quorum of
+  // its peers how far the chain is (and catch up to it). Wait for that too, but a cluster that
+  // cannot form a quorum (some nodes down on purpose) still counts as started.
+  const auto sync_deadline = std::min(deadline, Clock::now() + std::chrono::seconds(20));
+  for (;;) {
+    bool all_synced = true;
+    for (StartingNode& s : nodes) {
+      if (s.status->synced()) continue;
+      tools::NodeClient client(s.layout.api_address, std::chrono::seconds(1),
+                               tools::NodeClient::Connection::kPrivate);
+      Probe p = probe(client);
+      if (p.status) s.status = std::move(p.status);
+      all_synced = all_synced && s.status->synced();
+    }
+    if (all_synced) break;
+    if (Clock::now() >= sync_deadline) {
+      for (const StartingNode& s : nodes) {
+        if (s.status->synced()) continue;
+        ctx.err << "warning: " << s.layout.name << " answers but is not synced yet (height "
+                << s.status->height() << " of " << s.status->certified_height()
+                << "); it refuses transactions until it is\n";
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
   if (ctx.json) {
     Json list = Json::array();
     for (const StartingNode& s : nodes) {
@@ -139,7 +166,8 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
                       {"client_address", s.layout.api_address},
                       {"pid", s.pid},
                       {"started", s.started_now},
-                      {"height", s.status->height()}});
+                      {"height", s.status->height()},
+                      {"synced", s.status->synced()}});
     }
     ctx.print_json({{"nodes", std::move(list)}});
   } else {
@@ -210,6 +238,9 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
       j["view"] = s.view();
       j["primary"] = s.primary();
       j["validator"] = s.node_id();
+      j["synced"] = s.synced();
+      j["certified_height"] = s.certified_height();
+      j["history_complete"] = s.history_complete();
       Json peers = Json::array();
       std::size_t connected = 0;
       for (const api::PeerStatus& peer : s.peers()) {
@@ -238,7 +269,10 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
           << pad("height", 9) << pad("view", 6) << "peers\n";
   for (const Json& j : list) {
     const bool serving = j["serving"].get<bool>();
-    const std::string state = serving ? "serving" : j["running"].get<bool>() ? "silent" : "stopped";
+    // "behind": serving, but not synced (catching up, or out of touch with a quorum).
+    const std::string state = !serving                    ? j["running"].get<bool>() ? "silent" : "stopped"
+                              : j["synced"].get<bool>()   ? "serving"
+                                                          : "behind";
     ctx.out << pad(j["name"].get<std::string>(), 8) << pad(j["client_address"].get<std::string>(), 18)
             << pad(j["pid"].is_null() ? "-" : std::to_string(j["pid"].get<pid_t>()), 9) << pad(state, 9)
             << pad(serving ? std::to_string(j["height"].get<std::uint64_t>()) : "-", 9)

@@ -252,7 +252,7 @@ std::string render_config(const NodeLayout& node, const std::vector<NodeLayout>&
     s += "tls = false\n\n";
   }
   s += "[metrics]\n";
-  s += "listen = " + toml_string(node.metrics_address) + "          # Prometheus text at /metrics, /health\n\n";
+  s += "listen = " + toml_string(node.metrics_address) + "          # Prometheus text at /metrics, /healthz, /readyz\n\n";
   s += "[consensus]\n"
        "max_block_txs = 2000\n"
        "max_block_bytes = 4194304\n"

@@ -21,7 +21,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   app.set_version_flag("--version", "sharechain " SHARECHAIN_VERSION);
   GlobalOptions& o = ctx.options;
   app.add_option("--node", o.node,
-                 "node client API address HOST:PORT (default: $SHARECHAIN_NODE, else 127.0.0.1:26600)");
+                 "node client API address HOST:PORT, or several separated by commas (the first synced one is used) (default: $SHARECHAIN_NODE, else 127.0.0.1:26600)");
   app.add_option("--keystore", o.keystore,
                  "keystore folder (default: $SHARECHAIN_KEYSTORE, else ~/.sharechain/keystore)");
   app.add_option("--passphrase-file", o.passphrase_file,

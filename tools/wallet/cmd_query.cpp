@@ -33,6 +33,19 @@ void print_status(Context& ctx, const api::NodeStatus& s) {
       << "last block  " << crypto::to_hex(s.last_block_hash()) << "\n"
       << "state root  " << crypto::to_hex(s.state_root()) << "\n"
       << "checkpoint  " << s.stable_checkpoint() << "\n"
+      << "synced      "
+      << (s.synced() ? "yes" : "no (certified height " + std::to_string(s.certified_height()) +
+                                   "; this node refuses new transactions until synced)")
+      << "\n";
+  if (!s.history_complete()) {
+    std::string holes;
+    for (const api::HeightRange& r : s.history_missing()) {
+      holes += (holes.empty() ? "" : ", ") + std::to_string(r.from()) + "-" + std::to_string(r.to());
+    }
+    out << "history     incomplete: backfilling " << holes << " (every block from "
+        << s.history_from() << " up is here)\n";
+  }
+  out
       << "mempool     " << s.mempool_size() << " transactions\n"
       << "peers       " << connected << " of " << s.peers_size() << " connected\n";
   if (!s.version().empty()) out << "version     " << s.version() << "\n";
@@ -151,7 +164,9 @@ void register_query_commands(CLI::App& app, Context& ctx) {
       if (!c) return ctx.fail(c.failure());
       Outcome<std::optional<ledger::Account>> account = (*c)->account(*address);
       if (!account) return ctx.fail(account.failure());
-      const Json j = tools::account_json(*address, *account);
+      Json j = tools::account_json(*address, *account);
+      // A node that is not synced may answer with a balance the chain has moved past.
+      if (auto synced = (*c)->synced()) j["synced"] = *synced;
       if (ctx.json()) {
         ctx.print_json(j);
       } else {
@@ -247,7 +262,7 @@ void register_query_commands(CLI::App& app, Context& ctx) {
       }
       const grpc::Status st = reader->Finish();
       if (a->count != 0 && seen == a->count) return tools::kExitOk;
-      if (!st.ok()) return ctx.fail(node.failure(st));
+      if (!st.ok()) return ctx.fail(node.failure(st, call));
       return tools::kExitOk;
     });
   }

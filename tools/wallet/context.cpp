@@ -87,11 +87,39 @@ tools::Keystore Context::keystore() const {
 }
 
 Outcome<tools::NodeClient*> Context::client() {
-  if (!client_) {
-    Outcome<std::string> address = tools::check_node_address(tools::resolve_node_address(options.node));
-    if (!address) return address.failure();
-    client_ = std::make_unique<tools::NodeClient>(*address, std::chrono::seconds(options.timeout_s));
+  if (client_) return client_.get();
+  Outcome<std::vector<std::string>> nodes =
+      tools::parse_node_list(tools::resolve_node_address(options.node));
+  if (!nodes) return nodes.failure();
+  const std::chrono::seconds timeout(options.timeout_s);
+  if (nodes->size() == 1) {
+    client_ = std::make_unique<tools::NodeClient>(nodes->front(), timeout);
+    return client_.get();
   }
+  // Several nodes: the first synced one, so nonces and balances are read from current state
+  // and a transaction is not refused for being sent to a node that is catching up; failing
+  // that, the first that answers (its reads say synced: false).
+  std::unique_ptr<tools::NodeClient> fallback;
+  std::string why;
+  for (const std::string& address : *nodes) {
+    auto candidate = std::make_unique<tools::NodeClient>(address, timeout);
+    Outcome<api::NodeStatus> status = candidate->status();
+    if (!status) {
+      why += "\n  " + status.failure().message;
+      continue;
+    }
+    if (status->synced()) {
+      client_ = std::move(candidate);
+      return client_.get();
+    }
+    why += "\n  " + address + " is not synced (height " + std::to_string(status->height()) +
+           " of " + std::to_string(status->certified_height()) + ")";
+    if (!fallback) fallback = std::move(candidate);
+  }
+  if (!fallback) return Failure::unreachable("none of the nodes answered:" + why);
+  err_ << "warning: no synced node among " << options.node << "; using " << fallback->address()
+       << why << "\n";
+  client_ = std::move(fallback);
   return client_.get();
 }
 
