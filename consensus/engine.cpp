@@ -98,7 +98,7 @@ Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& a
                const std::map<std::string, std::string>& persisted, uint64_t last_height,
                const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
                uint64_t last_timestamp_ms)
-    : cfg_(std::move(config)), signer_(signer), verifier_(verifier), app_(app) {
+    : cfg_(std::move(config)), safety_(cfg_, signer), verifier_(verifier), app_(app) {
   n_ = static_cast<uint32_t>(cfg_.validators.size());
   quorum_ = quorum_size(n_);
   weak_ = weak_quorum_size(n_);
@@ -160,12 +160,17 @@ Actions Engine::start(uint64_t now) {
     request_fetch(out);
   }
   if (!active_) {
-    my_view_change_ = make_view_change(view_);
+    auto vc = make_view_change(view_);
+    if (!vc) {
+      halt("the safety rules refused this replica's VIEW-CHANGE: " + vc.refused().message, out);
+      return out;
+    }
+    my_view_change_ = vc->envelope;
     if (auto s = verify_view_change(cfg_.chain_id, n_, cfg_.self,
                                     decode(*my_view_change_)->view_change(), verifier_)) {
       view_changes_[cfg_.self] = StoredViewChange{view_, *my_view_change_, *s};
     }
-    out.push_back(Broadcast{*my_view_change_});
+    broadcast_signed(std::move(vc).value(), out);
   } else if (primary() == cfg_.self) {
     for (auto& [h, slot] : slots_) {
       if (h > committed_ && slot.proposal && slot.proposal->envelope.validator() == cfg_.self) {
@@ -207,8 +212,8 @@ Actions Engine::on_request(std::vector<Tx> txs, uint64_t now) {
   for (Tx& tx : txs) {
     if (queue_index_.count(tx.hash) != 0 || recent_tx_set_.count(tx.hash) != 0) continue;
     if (tx.bytes.size() > cfg_.max_block_bytes) {
-      reject("oversized_request", "a " + std::to_string(tx.bytes.size()) +
-                                      "-byte transaction can never fit in a block");
+      reject(Rejection::kOversizedRequest, std::nullopt,
+             "a " + std::to_string(tx.bytes.size()) + "-byte transaction can never fit in a block");
       continue;
     }
     const uint64_t seq = next_seq_++;
@@ -227,12 +232,14 @@ Actions Engine::on_executed(uint64_t height, const crypto::Hash& state_root, uin
   Actions out;
   if (halted_ || !started_) return out;
   if (height <= executed_) {
-    reject("stale", "height " + std::to_string(height) + " was already executed");
+    reject(Rejection::kStale, std::nullopt,
+           "height " + std::to_string(height) + " was already executed");
     return out;
   }
   if (height > committed_) {
-    reject("not_committed", "executed height " + std::to_string(height) +
-                                " is above the committed height " + std::to_string(committed_));
+    reject(Rejection::kNotCommitted, std::nullopt,
+           "executed height " + std::to_string(height) + " is above the committed height " +
+               std::to_string(committed_));
     return out;
   }
   if (auto it = certified_roots_.find(height);
@@ -278,8 +285,9 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
       finish(now, out);
       return out;
     }
-    reject("stale", "state transfer to height " + std::to_string(height) +
-                        " is not above the committed height " + std::to_string(committed_));
+    reject(Rejection::kStale, std::nullopt,
+           "state transfer to height " + std::to_string(height) +
+               " is not above the committed height " + std::to_string(committed_));
     return out;
   }
   committed_ = height;
@@ -290,8 +298,7 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
   progressed_ = true;
   slots_.erase(slots_.begin(), slots_.upper_bound(height));
   certified_roots_.erase(certified_roots_.begin(), certified_roots_.upper_bound(height));
-  my_prepare_votes_.erase(my_prepare_votes_.begin(), my_prepare_votes_.upper_bound(height));
-  my_commit_votes_.erase(my_commit_votes_.begin(), my_commit_votes_.upper_bound(height));
+  safety_.forget_through(height);
   fetch_requested_to_ = 0;
   record_executed(height, state_root, out);
   finish(now, out);
@@ -301,11 +308,8 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
 Actions Engine::probe_peers(uint64_t /*now*/) {
   Actions out;
   if (halted_ || !started_ || n_ == 1) return out;
-  Message m;
-  auto* c = m.mutable_committed();
-  c->set_probe(true);
-  if (my_cert_) *c->mutable_certificate() = *my_cert_;
-  out.push_back(Broadcast{sign_message(m)});
+  out.push_back(
+      Broadcast{safety_.seal_committed(my_cert_ ? *my_cert_ : CommitCertificate(), /*probe=*/true)});
   return out;
 }
 
@@ -393,9 +397,10 @@ void Engine::maybe_prepare(uint64_t h, Slot& slot, Actions& out) {
   const BlockHeader& header = p.checked.header;
   // The pipelining rule: PREPARE for h only on top of the committed block h-1.
   const Parent parent{committed_, committed_hash_, committed_ts_, committed_state_height_};
+  const uint32_t proposer = p.envelope.validator();
   if (Status st = check_extends(header, parent); !st) {
     slot.rejected = st.message();
-    reject("invalid_proposal", st.message());
+    reject(Rejection::kInvalidProposal, proposer, st.message());
     return;
   }
   const uint64_t sh = header.state_height();
@@ -405,46 +410,35 @@ void Engine::maybe_prepare(uint64_t h, Slot& slot, Actions& out) {
     slot.rejected = "proposal at height " + std::to_string(h) + " certifies state root " +
                     crypto::to_hex(header.state_root()) + " for height " + std::to_string(sh) +
                     ", this replica computed " + crypto::to_hex(it->second);
-    reject("invalid_proposal", slot.rejected);
+    reject(Rejection::kInvalidProposal, proposer, slot.rejected);
     return;
   }
   if (Status st = app_.validate_proposal(header, p.block); !st) {
     slot.rejected = "application refused proposal at height " + std::to_string(h) + ": " +
                     st.message();
-    reject("invalid_proposal", slot.rejected);
+    reject(Rejection::kInvalidProposal, proposer, slot.rejected);
     return;
   }
   const crypto::Hash& hash = p.checked.hash;
-  if (auto mine = my_prepare_votes_.find(h);
-      mine != my_prepare_votes_.end() && mine->second.first == view_ && mine->second.second != hash) {
-    slot.rejected = "this replica already prepared another block at this height and view";
-    reject("conflicting_vote", slot.rejected);
+  auto vote = safety_.sign_prepare(view_, h, hash);
+  if (!vote) {
+    // Another block was prepared here before a restart; anything else is a broken invariant.
+    if (vote.refused().reason != Refusal::kConflictingVote) {
+      halt("the safety rules refused a PREPARE: " + vote.refused().message, out);
+      return;
+    }
+    slot.rejected = vote.refused().message;
+    reject(Rejection::kConflictingVote, std::nullopt, slot.rejected);
     return;
   }
-  Message m;
-  Prepare* pr = m.mutable_prepare();
-  pr->set_view(view_);
-  pr->set_height(h);
-  pr->set_block_hash(crypto::hash_bytes(hash));
-  pr->set_signature(sign_vote(VoteKind::kPrepare, view_, h, hash));
-  Envelope env = sign_message(m);
-
-  Persist persist;
-  PersistedVote record;
-  record.set_view(view_);
-  record.set_block_hash(crypto::hash_bytes(hash));
-  put(persist, height_key("pv/", h), record);
-  out.push_back(std::move(persist));
-  out.push_back(Broadcast{env});
-
-  my_prepare_votes_[h] = {view_, hash};
-  slot.prepares[cfg_.self] = Vote{view_, hash, pr->signature(), env};
+  slot.prepares[cfg_.self] = Vote{view_, hash, vote->vote, vote->envelope};
   slot.prepare_sent = true;
-  slot.my_prepare = std::move(env);
+  slot.my_prepare = vote->envelope;
+  broadcast_signed(std::move(vote).value(), out);
 }
 
 void Engine::maybe_commit_vote(uint64_t h, Slot& slot, Actions& out) {
-  if (!slot.proposal || !slot.prepare_sent || slot.commit_sent) return;
+  if (!slot.proposal || !slot.prepare_sent || slot.commit_sent || !slot.rejected.empty()) return;
   const Proposal& p = *slot.proposal;
   const crypto::Hash& hash = p.checked.hash;
   std::vector<uint32_t> voters;
@@ -452,10 +446,6 @@ void Engine::maybe_commit_vote(uint64_t h, Slot& slot, Actions& out) {
     if (vote.view == view_ && vote.hash == hash) voters.push_back(v);
   }
   if (voters.size() < quorum_) return;
-  if (auto mine = my_commit_votes_.find(h);
-      mine != my_commit_votes_.end() && mine->second.first == view_ && mine->second.second != hash) {
-    return;  // never contradict a COMMIT sent before a restart
-  }
   PreparedCertificate pc;
   pc.set_view(view_);
   pc.set_height(h);
@@ -466,30 +456,23 @@ void Engine::maybe_commit_vote(uint64_t h, Slot& slot, Actions& out) {
     vote->set_validator(v);
     vote->set_signature(slot.prepares.at(v).signature);
   }
-  Message m;
-  Commit* c = m.mutable_commit();
-  c->set_view(view_);
-  c->set_height(h);
-  c->set_block_hash(crypto::hash_bytes(hash));
-  c->set_signature(sign_vote(VoteKind::kCommit, view_, h, hash));
-  Envelope env = sign_message(m);
-
-  // The prepared certificate must survive a crash before the COMMIT leaves: a later
+  // The safety rules persist the prepared certificate before the COMMIT leaves: a later
   // VIEW-CHANGE has to report it (see view_change.hpp for why).
-  Persist persist;
-  put(persist, "prepared", pc);
-  PersistedVote record;
-  record.set_view(view_);
-  record.set_block_hash(crypto::hash_bytes(hash));
-  put(persist, height_key("cv/", h), record);
-  out.push_back(std::move(persist));
-  out.push_back(Broadcast{env});
-
-  prepared_ = std::move(pc);
-  my_commit_votes_[h] = {view_, hash};
+  auto commit = safety_.sign_commit(std::move(pc));
+  if (!commit) {
+    // Another block was committed here before a restart; anything else is a broken invariant.
+    if (commit.refused().reason != Refusal::kConflictingVote) {
+      halt("the safety rules refused a COMMIT: " + commit.refused().message, out);
+      return;
+    }
+    slot.rejected = commit.refused().message;
+    reject(Rejection::kConflictingVote, std::nullopt, slot.rejected);
+    return;
+  }
   slot.commit_sent = true;
-  slot.commits[cfg_.self] = Vote{view_, hash, c->signature(), env};
-  my_commits_[h] = std::move(env);
+  slot.commits[cfg_.self] = Vote{view_, hash, commit->vote, commit->envelope};
+  my_commits_[h] = commit->envelope;
+  broadcast_signed(std::move(commit).value(), out);
 }
 
 std::optional<Engine::Certificate> Engine::find_certificate(const Slot& slot) const {
@@ -504,12 +487,13 @@ std::optional<Engine::Certificate> Engine::find_certificate(const Slot& slot) co
 const Engine::Proposal* Engine::find_block(const Slot& slot, uint64_t h, const crypto::Hash& hash) {
   if (slot.proposal && slot.proposal->checked.hash == hash) return &*slot.proposal;
   if (auto it = slot.earlier.find(hash); it != slot.earlier.end()) return &it->second;
-  if (prepared_ && prepared_->height() == h && block_hash(prepared_->block()) == hash) {
-    auto checked = check_proposal(cfg_, ProposalKind::kReproposal, UINT64_MAX, h,
-                                  prepared_->block(), 0);
+  const auto& prepared = safety_.prepared();
+  if (prepared && prepared->height() == h && block_hash(prepared->block()) == hash) {
+    auto checked =
+        check_proposal(cfg_, ProposalKind::kReproposal, UINT64_MAX, h, prepared->block(), 0);
     if (!checked) return nullptr;
     Slot& mutable_slot = slots_[h];
-    Proposal p{prepared_->view(), prepared_->block(), std::move(checked).value(), Envelope{}};
+    Proposal p{prepared->view(), prepared->block(), std::move(checked).value(), Envelope{}};
     return &mutable_slot.earlier.emplace(hash, std::move(p)).first->second;
   }
   return nullptr;
@@ -586,8 +570,7 @@ void Engine::deliver(uint64_t h, const Proposal& p, const Certificate& cert, Slo
     for (const crypto::Hash& t : recent_txs_.begin()->second) recent_tx_set_.erase(t);
     recent_txs_.erase(recent_txs_.begin());
   }
-  my_prepare_votes_.erase(my_prepare_votes_.begin(), my_prepare_votes_.upper_bound(h));
-  my_commit_votes_.erase(my_commit_votes_.begin(), my_commit_votes_.upper_bound(h));
+  safety_.forget_through(h);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -650,25 +633,16 @@ void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
   header.SerializeToString(block.mutable_header());  // serialized once: these bytes are hashed
 
   const crypto::Hash hash = block_hash(block);
-  const std::string vote = sign_vote(VoteKind::kPrepare, view_, h, hash);
-  Message m;
-  PrePrepare* pp = m.mutable_pre_prepare();
-  pp->set_view(view_);
-  pp->set_height(h);
-  *pp->mutable_block() = block;
-  pp->set_prepare_signature(vote);
-  Envelope env = sign_message(m);
-
-  // Persisted first, so a restarted primary re-sends this block rather than proposing another
-  // one for the same view and height (which would be equivocation).
-  Persist persist;
-  PersistedProposal record;
-  record.set_view(view_);
-  *record.mutable_block() = block;
-  record.set_prepare_signature(vote);
-  put(persist, height_key("pp/", h), record);
-  out.push_back(std::move(persist));
-  out.push_back(Broadcast{env});
+  // The safety rules persist the proposal first, so a restarted primary re-sends this block
+  // rather than proposing another one for the same view and height (equivocation).
+  auto proposal = safety_.sign_proposal(view_, h, block);
+  if (!proposal) {
+    halt("the safety rules refused this primary's proposal: " + proposal.refused().message, out);
+    return;
+  }
+  const Envelope env = proposal->envelope;
+  const std::string vote = proposal->vote;
+  broadcast_signed(std::move(proposal).value(), out);
 
   mark_in_block(hashes);
   Slot& slot = slots_[h];
@@ -676,7 +650,6 @@ void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
   slot.proposal = Proposal{view_, std::move(block), std::move(checked), env};
   slot.prepares[cfg_.self] = Vote{view_, hash, vote, env};
   slot.prepare_sent = true;
-  my_prepare_votes_[h] = {view_, hash};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -851,16 +824,17 @@ void Engine::halt(std::string reason, Actions& out) {
   out.push_back(Halt{std::move(reason)});
 }
 
-void Engine::reject(const std::string& reason, const std::string& detail) {
-  rejections_[reason] += 1;
-  last_rejection_ = Status::invalid_argument(reason + ": " + detail);
+void Engine::reject(Rejection reason, std::optional<uint32_t> validator, std::string detail) {
+  rejections_[static_cast<size_t>(reason)] += 1;
+  rejections_total_ += 1;
+  last_rejection_ = RejectedInput{reason, validator, std::move(detail)};
 }
 
 void Engine::send_evidence(uint32_t validator, const char* kind, uint64_t view, uint64_t height,
                            const Envelope& first, const Envelope& second, Actions& out) {
-  reject("equivocation", std::string(kind) + " from validator " + std::to_string(validator) +
-                             " at view " + std::to_string(view) + " height " +
-                             std::to_string(height));
+  reject(Rejection::kEquivocation, validator,
+         std::string(kind) + " from validator " + std::to_string(validator) + " at view " +
+             std::to_string(view) + " height " + std::to_string(height));
   if (!evidence_sent_.emplace(validator, kind, view, height).second) return;
   out.push_back(Evidence{validator, kind, view, height, first, second});
 }
@@ -872,13 +846,12 @@ bool Engine::may_help(uint32_t peer, uint64_t now) {
   return true;
 }
 
-Envelope Engine::sign_message(const Message& m) {
-  return seal(m, cfg_.self, cfg_.chain_id, signer_);
-}
-
-std::string Engine::sign_vote(VoteKind kind, uint64_t view, uint64_t height,
-                              const crypto::Hash& hash) {
-  return signer_.sign(vote_digest(kind, cfg_.chain_id, view, height, hash));
+void Engine::broadcast_signed(Signed s, Actions& out) {
+  if (!s.persist.puts.empty() || !s.persist.deletes.empty()) {
+    for (const auto& [key, value] : s.persist.puts) persisted_keys_.insert(key);
+    out.push_back(std::move(s.persist));
+  }
+  out.push_back(Broadcast{std::move(s.envelope)});
 }
 
 bool Engine::check_vote(uint32_t validator, VoteKind kind, uint64_t view, uint64_t height,

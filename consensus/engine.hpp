@@ -3,12 +3,14 @@
 // why, and the argument that its pipelining and view-change rules are safe.
 //
 // Every input returns the actions it causes, in the order the driver must perform them. A
-// Persist always precedes the Send or Broadcast whose safety depends on it. Inputs are never
-// rejected by exception: a message that fails a check is dropped, counted in rejections() under
-// a short reason, and described in last_rejection().
+// Persist always precedes the Send or Broadcast whose safety depends on it: every signature comes
+// from the safety rules (safety.hpp), which say what must be persisted first or refuse. Inputs
+// are never rejected by exception: a message that fails a check is dropped, counted in
+// rejections() under a Rejection (rejection.hpp), and kept as last_rejection().
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -18,6 +20,8 @@
 #include <vector>
 
 #include "consensus/block_rules.hpp"
+#include "consensus/rejection.hpp"
+#include "consensus/safety.hpp"
 #include "consensus/signing.hpp"
 #include "consensus/types.hpp"
 #include "consensus/view_change.hpp"
@@ -26,10 +30,11 @@ namespace sharechain::consensus {
 
 class Engine {
  public:
-  // `persisted` holds every key/value this engine (in an earlier life) asked to persist and did
-  // not delete. last_* describe what the node's store has committed and executed: height 0 is
-  // genesis, with 32 zero bytes as its hash and the genesis state root. A configuration or
-  // persisted state the engine cannot use makes start() return Halt.
+  // `signer` is used only through the safety rules. `persisted` holds every key/value this
+  // engine (in an earlier life) asked to persist and did not delete. last_* describe what the
+  // node's store has committed and executed: height 0 is genesis, with 32 zero bytes as its hash
+  // and the genesis state root. A configuration or persisted state the engine cannot use makes
+  // start() return Halt.
   Engine(Config config, Signer& signer, Verifier& verifier, Application& app,
          const std::map<std::string, std::string>& persisted, uint64_t last_height,
          const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
@@ -85,11 +90,11 @@ class Engine {
   size_t pending_requests() const { return queue_.size(); }
   bool halted() const { return halted_; }
   const std::string& halt_reason() const { return halt_reason_; }
-  // Dropped inputs by reason ("bad_signature", "not_validator", "wrong_view", "outside_window",
-  // "malformed", "invalid_proposal", "not_primary", "bad_view_change", "bad_new_view", "stale",
-  // "duplicate", ...), and the most recent one in words.
-  const std::map<std::string, uint64_t>& rejections() const { return rejections_; }
-  const Status& last_rejection() const { return last_rejection_; }
+  // Dropped inputs: how many for `reason`, how many in all, and the most recent one (its reason,
+  // the validator it names, and why in words).
+  uint64_t rejections(Rejection reason) const { return rejections_[static_cast<size_t>(reason)]; }
+  uint64_t rejections_total() const { return rejections_total_; }
+  const std::optional<RejectedInput>& last_rejection() const { return last_rejection_; }
   uint64_t view_changes_started() const { return view_changes_started_; }
   const Config& config() const { return cfg_; }
 
@@ -160,12 +165,13 @@ class Engine {
   void reset_in_block();
   void record_executed(uint64_t height, const crypto::Hash& root, Actions& out);
   void halt(std::string reason, Actions& out);
-  void reject(const std::string& reason, const std::string& detail);
+  // `validator`: the one the input names as its sender, if any (see RejectedInput).
+  void reject(Rejection reason, std::optional<uint32_t> validator, std::string detail);
   void send_evidence(uint32_t validator, const char* kind, uint64_t view, uint64_t height,
                      const Envelope& first, const Envelope& second, Actions& out);
   bool may_help(uint32_t peer, uint64_t now);
-  Envelope sign_message(const Message& m);
-  std::string sign_vote(VoteKind kind, uint64_t view, uint64_t height, const crypto::Hash& hash);
+  // Performs what the safety rules asked to persist, then broadcasts what they signed.
+  void broadcast_signed(Signed s, Actions& out);
   bool check_vote(uint32_t validator, VoteKind kind, uint64_t view, uint64_t height,
                   const crypto::Hash& hash, const std::string& sig);
 
@@ -188,10 +194,12 @@ class Engine {
   // engine_view_change.cpp
   void start_view_change(uint64_t new_view, Actions& out);
   void leave_current_view();
-  Envelope make_view_change(uint64_t new_view);
+  Verdict<Signed> make_view_change(uint64_t new_view);
   void on_view_change(const Envelope& env, const ViewChange& m, uint64_t now, Actions& out);
   void on_new_view(const Envelope& env, const NewView& m, uint64_t now, Actions& out);
-  Result<NewViewDecision> check_new_view(const NewView& m);
+  // `why` says which Rejection a failure is: bad_new_view, or invalid_proposal when only the
+  // re-proposed block fails this replica's block rules (its limits are local settings).
+  Result<NewViewDecision> check_new_view(const NewView& m, Rejection& why);
   void check_view_change_quorum(Actions& out);
   void send_new_view(Actions& out);
   void enter_new_view(const NewViewDecision& d, const Envelope& env,
@@ -200,17 +208,15 @@ class Engine {
   size_t view_changes_from(uint64_t view) const;  // ... is for `view` or a later one
 
   // engine_persist.cpp
-  static std::string height_key(const char* prefix, uint64_t height);
   void put(Persist& p, std::string key, const google::protobuf::MessageLite& value);
   void erase_below(Persist& p, uint64_t height);  // height-keyed records at or below `height`
-  Persist view_record() const;
   Status restore(const std::map<std::string, std::string>& persisted);
 
   Config cfg_;
   uint32_t n_ = 0;
   uint32_t quorum_ = 0;
   uint32_t weak_ = 0;
-  Signer& signer_;
+  SafetyRules safety_;  // the only holder of the signer; its own view, votes and certificate
   Verifier& verifier_;
   Application& app_;
   Status init_status_;
@@ -245,9 +251,6 @@ class Engine {
   // The message log inside the watermark window.
   std::map<uint64_t, Slot> slots_;
   std::map<uint64_t, Envelope> my_commits_;  // own COMMITs for committed heights, to help laggards
-  std::map<uint64_t, std::pair<uint64_t, crypto::Hash>> my_prepare_votes_;  // height -> view, hash
-  std::map<uint64_t, std::pair<uint64_t, crypto::Hash>> my_commit_votes_;
-  std::optional<PreparedCertificate> prepared_;  // highest prepared block, kept across views
 
   // Checkpoints.
   uint64_t stable_ = 0;
@@ -285,8 +288,9 @@ class Engine {
   std::map<uint32_t, uint64_t> heard_ms_;              // their latest Committed reached us
 
   // Accounting.
-  std::map<std::string, uint64_t> rejections_;
-  Status last_rejection_;
+  std::array<uint64_t, kRejectionKinds> rejections_{};
+  uint64_t rejections_total_ = 0;
+  std::optional<RejectedInput> last_rejection_;
   std::set<std::tuple<uint32_t, std::string, uint64_t, uint64_t>> evidence_sent_;
   std::set<std::string> persisted_keys_;
 };

@@ -22,17 +22,21 @@ void Engine::maybe_send_checkpoint(uint64_t h, Actions& out, bool restarted) {
   const auto hash = committed_hashes_.find(h);
   const auto root = executed_roots_.find(h);
   if (hash == committed_hashes_.end() || root == executed_roots_.end()) return;
-  Message m;
-  Checkpoint* c = m.mutable_checkpoint();
-  c->set_height(h);
-  c->set_block_hash(crypto::hash_bytes(hash->second));
-  c->set_state_root(crypto::hash_bytes(root->second));
-  c->set_signature(signer_.sign(checkpoint_digest(cfg_.chain_id, h, hash->second, root->second)));
-  Envelope env = sign_message(m);
-  checkpoint_votes_[h][cfg_.self] = CheckpointVote{hash->second, root->second, c->signature(), env};
-  my_checkpoint_ = env;
+  auto vote = safety_.sign_checkpoint(h, hash->second, root->second);
+  if (!vote) {
+    // Another root was signed at this height; anything else is a broken invariant.
+    if (vote.refused().reason != Refusal::kConflictingVote) {
+      halt("the safety rules refused a CHECKPOINT: " + vote.refused().message, out);
+      return;
+    }
+    reject(Rejection::kConflictingVote, std::nullopt, vote.refused().message);
+    return;
+  }
+  checkpoint_votes_[h][cfg_.self] =
+      CheckpointVote{hash->second, root->second, vote->vote, vote->envelope};
+  my_checkpoint_ = vote->envelope;
   my_checkpoint_height_ = h;
-  out.push_back(Broadcast{std::move(env)});
+  broadcast_signed(std::move(vote).value(), out);
   check_checkpoint(h, out);
 }
 
@@ -46,24 +50,25 @@ void Engine::on_checkpoint(const Envelope& env, const Checkpoint& m, uint64_t no
     if (my_checkpoint_ && my_checkpoint_height_ >= h && may_help(from, now)) {
       out.push_back(Send{from, *my_checkpoint_});
     }
-    reject("stale", "checkpoint at height " + std::to_string(h) + ", stable is " +
-                        std::to_string(stable_));
+    reject(Rejection::kStale, from,
+           "checkpoint at height " + std::to_string(h) + ", stable is " + std::to_string(stable_));
     return;
   }
   const auto hash = crypto::hash_from_bytes(m.block_hash());
   const auto root = crypto::hash_from_bytes(m.state_root());
   if (h % cfg_.checkpoint_interval != 0 || !hash || !root) {
-    reject("malformed", "checkpoint at height " + std::to_string(h));
+    reject(Rejection::kMalformed, from, "checkpoint at height " + std::to_string(h));
     return;
   }
   if (!verifier_.verify(from, checkpoint_digest(cfg_.chain_id, h, *hash, *root), m.signature())) {
-    reject("bad_signature", "checkpoint vote from validator " + std::to_string(from));
+    reject(Rejection::kBadVoteSignature, from,
+           "checkpoint vote from validator " + std::to_string(from));
     return;
   }
   auto& votes = checkpoint_votes_[h];
   if (auto it = votes.find(from); it != votes.end()) {
     if (it->second.hash == *hash && it->second.root == *root) {
-      reject("duplicate", "checkpoint at height " + std::to_string(h));
+      reject(Rejection::kDuplicate, from, "checkpoint at height " + std::to_string(h));
     } else {
       send_evidence(from, "checkpoint", 0, h, it->second.envelope, env, out);
     }
@@ -124,6 +129,7 @@ void Engine::make_stable(uint64_t h, const crypto::Hash& hash, const crypto::Has
   Persist persist;
   put(persist, "ckpt", proof);
   out.push_back(std::move(persist));
+  safety_.set_stable(proof);
   stable_ = h;
   stable_proof_ = std::move(proof);
 

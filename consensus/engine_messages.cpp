@@ -17,21 +17,21 @@ Actions Engine::on_message(const Envelope& env, uint64_t now) {
   if (halted_ || !started_) return out;
   const uint32_t from = env.validator();
   if (from >= n_) {
-    reject("not_validator", "envelope claims validator " + std::to_string(from) + " of " +
-                                std::to_string(n_));
+    reject(Rejection::kNotValidator, std::nullopt,
+           "envelope claims validator " + std::to_string(from) + " of " + std::to_string(n_));
     return out;
   }
   if (from == cfg_.self) {
-    reject("own_message", "envelope carries this replica's own index");
+    reject(Rejection::kOwnMessage, from, "envelope carries this replica's own index");
     return out;
   }
   if (!verifier_.verify(from, envelope_digest(cfg_.chain_id, env.payload()), env.signature())) {
-    reject("bad_signature", "envelope " + from_text(from));
+    reject(Rejection::kBadSignature, from, "envelope " + from_text(from));
     return out;
   }
   const auto msg = decode(env);
   if (!msg) {
-    reject("malformed", "payload " + from_text(from) + " does not decode");
+    reject(Rejection::kMalformed, from, "payload " + from_text(from) + " does not decode");
     return out;
   }
   switch (msg->kind_case()) {
@@ -68,9 +68,7 @@ void Engine::help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_
       out.push_back(Send{peer, *my_checkpoint_});
     }
     if (my_cert_ && my_cert_->height() >= height) {
-      Message m;
-      *m.mutable_committed()->mutable_certificate() = *my_cert_;
-      out.push_back(Send{peer, sign_message(m)});
+      out.push_back(Send{peer, safety_.seal_committed(*my_cert_)});
     }
   }
 }
@@ -84,30 +82,28 @@ void Engine::on_committed(const Envelope& env, const Committed& m, uint64_t now,
     auto it = last_probe_answer_ms_.find(from);
     if (it == last_probe_answer_ms_.end() || now >= it->second + cfg_.resend_interval_ms) {
       last_probe_answer_ms_[from] = now;
-      Message answer;
-      auto* c = answer.mutable_committed();
-      if (my_cert_) *c->mutable_certificate() = *my_cert_;
-      out.push_back(Send{from, sign_message(answer)});
+      out.push_back(Send{from, safety_.seal_committed(my_cert_ ? *my_cert_ : CommitCertificate())});
     }
   }
   const CommitCertificate& cert = m.certificate();
   if (m.probe() && cert.height() == 0) return;  // a probe from a replica with nothing committed
   if (cert.height() <= committed_) {
-    reject("stale", "certificate for committed height " + std::to_string(cert.height()));
+    reject(Rejection::kStale, from,
+           "certificate for committed height " + std::to_string(cert.height()));
     return;
   }
   const auto hash = crypto::hash_from_bytes(cert.block_hash());
   if (!hash) {
-    reject("malformed", "certificate block hash is not 32 bytes");
+    reject(Rejection::kMalformed, from, "certificate block hash is not 32 bytes");
     return;
   }
   if (Status st = verify_commit_certificate(cfg_.chain_id, n_, cert, cert.height(), *hash,
                                             verifier_);
       !st) {
-    reject("bad_certificate", st.message() + " " + from_text(env.validator()));
+    reject(Rejection::kBadCertificate, from, st.message() + " " + from_text(from));
     return;
   }
-  std::vector<uint32_t> sources{env.validator()};
+  std::vector<uint32_t> sources{from};
   for (const CommitVote& v : cert.votes()) sources.push_back(v.validator());
   note_behind(cert.height(), sources);
   if (fetch_requested_to_ < catchup_target_) request_fetch(out);
@@ -119,33 +115,35 @@ void Engine::on_pre_prepare(const Envelope& env, const PrePrepare& m, uint64_t n
   const uint64_t h = m.height();
   if (m.view() != view_ || !active_) {
     help_laggard(from, 0, m.view(), now, out);
-    reject("wrong_view", "pre-prepare for view " + std::to_string(m.view()) + " in view " +
-                             std::to_string(view_) + (active_ ? "" : " (changing)"));
+    reject(Rejection::kWrongView, from,
+           "pre-prepare for view " + std::to_string(m.view()) + " in view " +
+               std::to_string(view_) + (active_ ? "" : " (changing)"));
     return;
   }
   if (from != primary_of(view_, n_)) {
-    reject("not_primary", "pre-prepare " + from_text(from) + " in view " + std::to_string(view_));
+    reject(Rejection::kNotPrimary, from,
+           "pre-prepare " + from_text(from) + " in view " + std::to_string(view_));
     return;
   }
   if (h <= committed_) {
-    reject("stale", "pre-prepare for committed height " + std::to_string(h));
+    reject(Rejection::kStale, from, "pre-prepare for committed height " + std::to_string(h));
     return;
   }
   if (!in_window(h, stable_, cfg_.window)) {
-    reject("outside_window", "pre-prepare for height " + std::to_string(h) + ", window is (" +
-                                 std::to_string(stable_) + ", " +
-                                 std::to_string(stable_ + cfg_.window) + "]");
+    reject(Rejection::kOutsideWindow, from,
+           "pre-prepare for height " + std::to_string(h) + ", window is (" +
+               std::to_string(stable_) + ", " + std::to_string(stable_ + cfg_.window) + "]");
     return;
   }
   if (h < first_fresh_) {
-    reject("below_new_view", "pre-prepare for height " + std::to_string(h) +
-                                 "; this view's NEW-VIEW starts fresh blocks at " +
-                                 std::to_string(first_fresh_));
+    reject(Rejection::kBelowNewView, from,
+           "pre-prepare for height " + std::to_string(h) +
+               "; this view's NEW-VIEW starts fresh blocks at " + std::to_string(first_fresh_));
     return;
   }
   if (auto it = slots_.find(h); it != slots_.end() && it->second.proposal) {
     if (it->second.proposal->checked.hash == block_hash(m.block())) {
-      reject("duplicate", "pre-prepare for height " + std::to_string(h));
+      reject(Rejection::kDuplicate, from, "pre-prepare for height " + std::to_string(h));
     } else {
       send_evidence(from, "pre-prepare", view_, h, it->second.proposal->envelope, env, out);
     }
@@ -153,11 +151,11 @@ void Engine::on_pre_prepare(const Envelope& env, const PrePrepare& m, uint64_t n
   }
   auto checked = check_proposal(cfg_, ProposalKind::kFresh, view_, h, m.block(), now);
   if (!checked) {
-    reject("invalid_proposal", checked.status().message());
+    reject(Rejection::kInvalidProposal, from, checked.status().message());
     return;
   }
   if (!check_vote(from, VoteKind::kPrepare, view_, h, checked->hash, m.prepare_signature())) {
-    reject("bad_signature", "pre-prepare's own prepare vote " + from_text(from));
+    reject(Rejection::kBadVoteSignature, from, "pre-prepare's own prepare vote " + from_text(from));
     return;
   }
   Slot& slot = slots_[h];
@@ -179,32 +177,32 @@ void Engine::on_prepare(const Envelope& env, const Prepare& m, uint64_t now, Act
   const uint64_t h = m.height();
   if (h <= committed_) {
     help_laggard(from, h, m.view(), now, out);
-    reject("stale", "prepare for committed height " + std::to_string(h));
+    reject(Rejection::kStale, from, "prepare for committed height " + std::to_string(h));
     return;
   }
   if (m.view() != view_ || !active_) {
     help_laggard(from, 0, m.view(), now, out);
-    reject("wrong_view", "prepare for view " + std::to_string(m.view()) + " in view " +
-                             std::to_string(view_));
+    reject(Rejection::kWrongView, from,
+           "prepare for view " + std::to_string(m.view()) + " in view " + std::to_string(view_));
     return;
   }
   if (!in_window(h, stable_, cfg_.window)) {
-    reject("outside_window", "prepare for height " + std::to_string(h));
+    reject(Rejection::kOutsideWindow, from, "prepare for height " + std::to_string(h));
     return;
   }
   const auto hash = crypto::hash_from_bytes(m.block_hash());
   if (!hash) {
-    reject("malformed", "prepare block hash is not 32 bytes");
+    reject(Rejection::kMalformed, from, "prepare block hash is not 32 bytes");
     return;
   }
   if (!check_vote(from, VoteKind::kPrepare, view_, h, *hash, m.signature())) {
-    reject("bad_signature", "prepare vote " + from_text(from));
+    reject(Rejection::kBadVoteSignature, from, "prepare vote " + from_text(from));
     return;
   }
   Slot& slot = slots_[h];
   if (auto it = slot.prepares.find(from); it != slot.prepares.end()) {
     if (it->second.hash == *hash) {
-      reject("duplicate", "prepare " + from_text(from));
+      reject(Rejection::kDuplicate, from, "prepare " + from_text(from));
     } else {
       send_evidence(from, "prepare", view_, h, it->second.envelope, env, out);
     }
@@ -218,36 +216,36 @@ void Engine::on_commit(const Envelope& env, const Commit& m, uint64_t now, Actio
   const uint64_t h = m.height();
   if (h <= committed_) {
     help_laggard(from, h, m.view(), now, out);
-    reject("stale", "commit for committed height " + std::to_string(h));
+    reject(Rejection::kStale, from, "commit for committed height " + std::to_string(h));
     return;
   }
   // A commit certificate proves finality in whatever view it formed, so COMMITs are collected
   // from any view: a replica that missed a view change can still learn what was decided.
   if (!in_window(h, stable_, cfg_.window)) {
-    reject("outside_window", "commit for height " + std::to_string(h));
+    reject(Rejection::kOutsideWindow, from, "commit for height " + std::to_string(h));
     return;
   }
   const auto hash = crypto::hash_from_bytes(m.block_hash());
   if (!hash) {
-    reject("malformed", "commit block hash is not 32 bytes");
+    reject(Rejection::kMalformed, from, "commit block hash is not 32 bytes");
     return;
   }
   if (!check_vote(from, VoteKind::kCommit, m.view(), h, *hash, m.signature())) {
-    reject("bad_signature", "commit vote " + from_text(from));
+    reject(Rejection::kBadVoteSignature, from, "commit vote " + from_text(from));
     return;
   }
   Slot& slot = slots_[h];
   if (auto it = slot.commits.find(from); it != slot.commits.end()) {
     if (it->second.view == m.view()) {
       if (it->second.hash == *hash) {
-        reject("duplicate", "commit " + from_text(from));
+        reject(Rejection::kDuplicate, from, "commit " + from_text(from));
       } else {
         send_evidence(from, "commit", m.view(), h, it->second.envelope, env, out);
       }
       return;
     }
     if (it->second.view > m.view()) {
-      reject("stale", "commit from an earlier view " + from_text(from));
+      reject(Rejection::kStale, from, "commit from an earlier view " + from_text(from));
       return;
     }
   }

@@ -43,18 +43,13 @@ void Engine::leave_current_view() {
   reset_in_block();
 }
 
-Envelope Engine::make_view_change(uint64_t new_view) {
-  Message m;
-  ViewChange* vc = m.mutable_view_change();
-  vc->set_new_view(new_view);
-  uint64_t cert_height = 0;
-  if (my_cert_) {
-    *vc->mutable_committed() = *my_cert_;
-    cert_height = my_cert_->height();
-  }
-  if (stable_ > 0) *vc->mutable_checkpoint() = stable_proof_;
-  if (prepared_ && prepared_->height() > cert_height) *vc->mutable_prepared() = *prepared_;
-  return sign_message(m);
+Verdict<Signed> Engine::make_view_change(uint64_t new_view) {
+  ViewChange vc;
+  vc.set_new_view(new_view);
+  if (my_cert_) *vc.mutable_committed() = *my_cert_;
+  if (stable_ > 0) *vc.mutable_checkpoint() = stable_proof_;
+  // The safety rules add the prepared certificate: they alone keep it.
+  return safety_.sign_view_change(std::move(vc), failed_views_);
 }
 
 void Engine::start_view_change(uint64_t new_view, Actions& out) {
@@ -64,7 +59,12 @@ void Engine::start_view_change(uint64_t new_view, Actions& out) {
   active_ = false;
   failed_views_ += 1;
   view_changes_started_ += 1;
-  Envelope env = make_view_change(new_view);
+  auto vc = make_view_change(new_view);
+  if (!vc) {
+    halt("the safety rules refused this replica's VIEW-CHANGE: " + vc.refused().message, out);
+    return;
+  }
+  Envelope env = vc->envelope;
   auto summary = verify_view_change(cfg_.chain_id, n_, cfg_.self, decode(env)->view_change(),
                                     verifier_);
   if (!summary) {
@@ -79,10 +79,8 @@ void Engine::start_view_change(uint64_t new_view, Actions& out) {
 
   // The new view is persisted before the VIEW-CHANGE leaves: after a crash this replica must
   // not vote in the view it abandoned.
-  Persist persist = view_record();
-  if (persisted_keys_.erase("nv") != 0) persist.deletes.push_back("nv");
-  out.push_back(std::move(persist));
-  out.push_back(Broadcast{std::move(env)});
+  if (persisted_keys_.erase("nv") != 0) vc->persist.deletes.push_back("nv");
+  broadcast_signed(std::move(vc).value(), out);
   if (view_change_armed_) {
     out.push_back(CancelTimer{TimerId::kViewChange});
     view_change_armed_ = false;
@@ -102,17 +100,17 @@ void Engine::on_view_change(const Envelope& env, const ViewChange& m, uint64_t n
                                                  : uint64_t{0}});
   help_laggard(from, peer_height, w, now, out);
   if (w < view_ || (w == view_ && active_)) {
-    reject("stale", "view change to view " + std::to_string(w) + " in view " +
-                        std::to_string(view_));
+    reject(Rejection::kStale, from,
+           "view change to view " + std::to_string(w) + " in view " + std::to_string(view_));
     return;
   }
   if (auto it = view_changes_.find(from); it != view_changes_.end() && it->second.view >= w) {
-    reject("duplicate", "view change to view " + std::to_string(w));
+    reject(Rejection::kDuplicate, from, "view change to view " + std::to_string(w));
     return;
   }
   auto summary = verify_view_change(cfg_.chain_id, n_, from, m, verifier_);
   if (!summary) {
-    reject("bad_view_change", summary.status().message());
+    reject(Rejection::kBadViewChange, from, summary.status().message());
     return;
   }
   view_changes_[from] = StoredViewChange{w, env, *summary};
@@ -137,44 +135,42 @@ void Engine::check_view_change_quorum(Actions& out) {
 
 void Engine::send_new_view(Actions& out) {
   std::vector<ViewChangeSummary> summaries;
-  Message m;
-  NewView* nv = m.mutable_new_view();
-  nv->set_view(view_);
+  NewView nv;
+  nv.set_view(view_);
   for (const auto& [v, stored] : view_changes_) {
     if (stored.view != view_) continue;
     summaries.push_back(stored.summary);
-    *nv->add_view_changes() = stored.envelope;
+    *nv.add_view_changes() = stored.envelope;
   }
   auto decision = decide_new_view(view_, n_, summaries);
   if (!decision) {
-    reject("bad_new_view", decision.status().message());
+    reject(Rejection::kBadNewView, std::nullopt, decision.status().message());
     return;
   }
-  std::string signature;
   if (decision->reproposal) {
     const auto& r = *decision->reproposal;
     auto checked = check_proposal(cfg_, ProposalKind::kReproposal, view_, r.height, r.block, 0);
     if (!checked) {
-      reject("invalid_proposal", "cannot re-propose: " + checked.status().message());
+      reject(Rejection::kInvalidProposal, std::nullopt,
+             "cannot re-propose: " + checked.status().message());
       return;
     }
-    signature = sign_vote(VoteKind::kPrepare, view_, r.height, r.hash);
-    nv->set_reproposal_signature(signature);
   }
-  Envelope env = sign_message(m);
-  Persist persist;
-  PersistedView record;
-  record.set_view(view_);
-  record.set_active(true);
-  record.set_failed_views(failed_views_);
-  put(persist, "view", record);
-  put(persist, "nv", env);
-  out.push_back(std::move(persist));
-  out.push_back(Broadcast{env});
+  // The safety rules sign the re-proposal's PREPARE and record the view as entered.
+  auto signed_nv = safety_.sign_new_view(std::move(nv), *decision, failed_views_);
+  if (!signed_nv) {
+    halt("the safety rules refused this primary's NEW-VIEW: " + signed_nv.refused().message, out);
+    return;
+  }
+  const Envelope env = signed_nv->envelope;
+  const std::string signature = signed_nv->vote;
+  put(signed_nv->persist, "nv", env);
+  broadcast_signed(std::move(signed_nv).value(), out);
   enter_new_view(*decision, env, signature, out);
 }
 
-Result<NewViewDecision> Engine::check_new_view(const NewView& m) {
+Result<NewViewDecision> Engine::check_new_view(const NewView& m, Rejection& why) {
+  why = Rejection::kBadNewView;
   std::vector<ViewChangeSummary> summaries;
   for (const Envelope& e : m.view_changes()) {
     if (e.validator() >= n_ ||
@@ -197,7 +193,10 @@ Result<NewViewDecision> Engine::check_new_view(const NewView& m) {
   if (decision->reproposal) {
     const auto& r = *decision->reproposal;
     auto checked = check_proposal(cfg_, ProposalKind::kReproposal, m.view(), r.height, r.block, 0);
-    if (!checked) return checked.status();
+    if (!checked) {
+      why = Rejection::kInvalidProposal;
+      return checked.status();
+    }
     if (!check_vote(primary_of(m.view(), n_), VoteKind::kPrepare, m.view(), r.height, r.hash,
                     m.reproposal_signature())) {
       return Status::invalid_argument("new view " + std::to_string(m.view()) +
@@ -212,17 +211,19 @@ void Engine::on_new_view(const Envelope& env, const NewView& m, uint64_t now, Ac
   const uint32_t from = env.validator();
   const uint64_t w = m.view();
   if (from != primary_of(w, n_)) {
-    reject("not_primary", "new view " + std::to_string(w) + " from validator " +
-                              std::to_string(from));
+    reject(Rejection::kNotPrimary, from,
+           "new view " + std::to_string(w) + " from validator " + std::to_string(from));
     return;
   }
   if (w < view_ || (w == view_ && active_)) {
-    reject("stale", "new view " + std::to_string(w) + " in view " + std::to_string(view_));
+    reject(Rejection::kStale, from,
+           "new view " + std::to_string(w) + " in view " + std::to_string(view_));
     return;
   }
-  auto decision = check_new_view(m);
+  Rejection why = Rejection::kBadNewView;
+  auto decision = check_new_view(m, why);
   if (!decision) {
-    reject("bad_new_view", decision.status().message());
+    reject(why, from, decision.status().message());
     return;
   }
   if (auto it = committed_hashes_.find(decision->base_height);
@@ -233,12 +234,14 @@ void Engine::on_new_view(const Envelope& env, const NewView& m, uint64_t now, Ac
          out);
     return;
   }
-  Persist persist;
-  PersistedView record;
-  record.set_view(w);
-  record.set_active(true);
-  record.set_failed_views(failed_views_);
-  put(persist, "view", record);
+  auto entered = safety_.enter_view(w, failed_views_);
+  if (!entered) {
+    halt("the safety rules refused to enter view " + std::to_string(w) + ": " +
+             entered.refused().message,
+         out);
+    return;
+  }
+  Persist persist = std::move(entered).value();
   put(persist, "nv", env);
   out.push_back(std::move(persist));
   enter_new_view(*decision, env, m.reproposal_signature(), out);
@@ -271,7 +274,6 @@ void Engine::enter_new_view(const NewViewDecision& d, const Envelope& env,
       slot.prepares[p] = Vote{view_, r.hash, reproposal_signature, env};
       if (p == cfg_.self) {
         slot.prepare_sent = true;
-        my_prepare_votes_[r.height] = {view_, r.hash};
         mark_in_block(slot.proposal->checked.tx_hashes);
       }
     }

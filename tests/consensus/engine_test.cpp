@@ -43,10 +43,7 @@ std::vector<Tx> txs(int first, int count) {
   return out;
 }
 
-uint64_t rejected(Engine& e, const std::string& reason) {
-  auto it = e.rejections().find(reason);
-  return it == e.rejections().end() ? 0 : it->second;
-}
+uint64_t rejected(Engine& e, Rejection reason) { return e.rejections(reason); }
 
 bool sends_nothing(const Actions& a) {
   return all_of<Send>(a).empty() && all_of<Broadcast>(a).empty();
@@ -160,7 +157,7 @@ TEST_CASE("requests are deduplicated and oversized ones refused") {
   big.bytes.assign(5000, 'x');
   n.run(n.engine().on_request({big}, kStart), kStart);
   CHECK(n.engine().pending_requests() == 4);
-  CHECK(rejected(n.engine(), "oversized_request") == 1);
+  CHECK(rejected(n.engine(), Rejection::kOversizedRequest) == 1);
   // A backup holding requests arms the request watchdog.
   CHECK(n.timers().count(TimerId::kRequest) == 1);
 }
@@ -227,11 +224,11 @@ TEST_CASE("messages that fail a check are rejected, counted and answered with no
     Envelope env = pre_prepare(keys, 0, 0, 1, block);
     env.set_validator(4);
     CHECK(sends_nothing(deliver(env)));
-    CHECK(rejected(e, "not_validator") == 1);
+    CHECK(rejected(e, Rejection::kNotValidator) == 1);
   }
   SECTION("carrying the replica's own index") {
     CHECK(sends_nothing(deliver(prepare(keys, 1, 0, 1, hash))));
-    CHECK(rejected(e, "own_message") == 1);
+    CHECK(rejected(e, Rejection::kOwnMessage) == 1);
   }
   SECTION("a bad envelope signature") {
     Envelope env = pre_prepare(keys, 0, 0, 1, block);
@@ -242,8 +239,11 @@ TEST_CASE("messages that fail a check are rejected, counted and answered with no
     sig[0] ^= 1;
     flipped.set_signature(sig);
     CHECK(sends_nothing(deliver(flipped)));
-    CHECK(rejected(e, "bad_signature") == 2);
-    CHECK(e.last_rejection().message().find("from validator 0") != std::string::npos);
+    CHECK(rejected(e, Rejection::kBadSignature) == 2);
+    REQUIRE(e.last_rejection().has_value());
+    CHECK(e.last_rejection()->text() == "bad_signature: envelope from validator 0");
+    // The index on an envelope is only a claim until its signature verifies.
+    CHECK_FALSE(is_provable_misbehaviour(e.last_rejection()->reason));
   }
   SECTION("a malformed payload, validly signed") {
     Envelope env;
@@ -252,12 +252,12 @@ TEST_CASE("messages that fail a check are rejected, counted and answered with no
     env.set_signature(keys.signer(2).sign(envelope_digest(kChain, env.payload())));
     CHECK(sends_nothing(deliver(env)));
     CHECK(sends_nothing(deliver(keys.seal(2, Message()))));  // decodes, sets no kind
-    CHECK(rejected(e, "malformed") == 2);
+    CHECK(rejected(e, Rejection::kMalformed) == 2);
     Message m;
     m.mutable_prepare()->set_height(1);
     m.mutable_prepare()->set_block_hash("short");
     CHECK(sends_nothing(deliver(keys.seal(2, m))));
-    CHECK(rejected(e, "malformed") == 3);
+    CHECK(rejected(e, Rejection::kMalformed) == 3);
   }
   SECTION("the wrong view") {
     const Block b2 = simple_block(1, 2, {make_tx("a")});
@@ -265,12 +265,14 @@ TEST_CASE("messages that fail a check are rejected, counted and answered with no
     const Block b6 = simple_block(1, 6, {make_tx("a")});
     CHECK(sends_nothing(deliver(pre_prepare(keys, 2, 6, 1, b6))));
     CHECK(sends_nothing(deliver(prepare(keys, 2, 3, 1, hash))));
-    CHECK(rejected(e, "wrong_view") == 3);
+    CHECK(rejected(e, Rejection::kWrongView) == 3);
   }
   SECTION("a proposal from a validator that is not the primary") {
     const Block b = simple_block(1, 0, {make_tx("a")}, 2);
     CHECK(sends_nothing(deliver(pre_prepare(keys, 2, 0, 1, b))));
-    CHECK(rejected(e, "not_primary") == 1);
+    CHECK(rejected(e, Rejection::kNotPrimary) == 1);
+    CHECK(e.last_rejection()->validator == std::optional<uint32_t>(2));
+    CHECK(is_provable_misbehaviour(e.last_rejection()->reason));
   }
   SECTION("outside the watermark window") {
     const uint64_t far = n.config().window + 1;
@@ -278,13 +280,13 @@ TEST_CASE("messages that fail a check are rejected, counted and answered with no
     CHECK(sends_nothing(deliver(pre_prepare(keys, 0, 0, far, b))));
     CHECK(sends_nothing(deliver(prepare(keys, 2, 0, far, hash))));
     CHECK(sends_nothing(deliver(commit(keys, 2, 0, far + 100, hash))));
-    CHECK(rejected(e, "outside_window") == 3);
+    CHECK(rejected(e, Rejection::kOutsideWindow) == 3);
   }
   SECTION("an invalid proposal") {
     Block b = block;
     b.add_transactions(make_tx("extra").bytes);  // no longer matches tx_root
     CHECK(sends_nothing(deliver(pre_prepare(keys, 0, 0, 1, b))));
-    CHECK(rejected(e, "invalid_proposal") == 1);
+    CHECK(rejected(e, Rejection::kInvalidProposal) == 1);
   }
   SECTION("a forged vote inside a valid envelope") {
     Message m;
@@ -298,14 +300,18 @@ TEST_CASE("messages that fail a check are rejected, counted and answered with no
     Message inner = *decode(pp);
     inner.mutable_pre_prepare()->set_prepare_signature(keys.vote(0, VoteKind::kCommit, 0, 1, hash));
     CHECK(sends_nothing(deliver(keys.seal(0, inner))));
-    CHECK(rejected(e, "bad_signature") == 2);
+    CHECK(rejected(e, Rejection::kBadVoteSignature) == 2);
+    CHECK(rejected(e, Rejection::kBadSignature) == 0);
+    // The envelope is validly signed, so the forged vote is provably its sender's doing.
+    CHECK(e.last_rejection()->validator == std::optional<uint32_t>(0));
+    CHECK(is_provable_misbehaviour(e.last_rejection()->reason));
   }
   SECTION("a valid proposal is accepted and prepared") {
     const Actions a = deliver(pre_prepare(keys, 0, 0, 1, block));
     const auto sent = messages(a);
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].has_prepare());
-    CHECK(e.rejections().empty());
+    CHECK(e.rejections_total() == 0);
   }
 }
 
@@ -652,24 +658,24 @@ TEST_CASE("a commit certificate from a peer makes a replica fetch only when it i
     CHECK(fetch[0].from_height == 1);
     CHECK(fetch[0].to_height == 5);
     CHECK(fetch[0].sources == std::vector<uint32_t>{0, 2, 3});
-    CHECK(e.rejections().empty());
+    CHECK(e.rejections_total() == 0);
   }
   SECTION("a vote signed by another key") {
     CommitCertificate cert = commit_certificate(keys, {0, 2, 3}, 0, 5, hash);
     cert.mutable_votes(1)->set_signature(commit_certificate(keys, {3}, 0, 5, hash).votes(0).signature());
     CHECK(all_of<FetchBlocks>(send_cert(cert)).empty());
-    CHECK(rejected(e, "bad_certificate") == 1);
+    CHECK(rejected(e, Rejection::kBadCertificate) == 1);
   }
   SECTION("fewer votes than a quorum") {
     CHECK(all_of<FetchBlocks>(send_cert(commit_certificate(keys, {0, 2}, 0, 5, hash))).empty());
-    CHECK(rejected(e, "bad_certificate") == 1);
+    CHECK(rejected(e, Rejection::kBadCertificate) == 1);
   }
   SECTION("for a height the replica already committed") {
     c.request(txs(0, 4), kStart);  // a full block: proposed at once
     c.pump(kStart);
     REQUIRE(e.committed_height() == 1);
     CHECK(all_of<FetchBlocks>(send_cert(commit_certificate(keys, {0, 2, 3}, 0, 1, hash))).empty());
-    CHECK(rejected(e, "stale") >= 1);
+    CHECK(rejected(e, Rejection::kStale) >= 1);
   }
 }
 

@@ -54,8 +54,10 @@ TEST_CASE("a restarted backup never prepares a second block for one view and hei
   const Actions after = n.run(n.engine().on_message(pre_prepare(keys, 0, 0, 1, b), kStart + 1),
                               kStart + 1);
   CHECK(prepares(after).empty());
-  CHECK(n.engine().last_rejection().message().find("already prepared another block") !=
-        std::string::npos);
+  REQUIRE(n.engine().last_rejection().has_value());
+  CHECK(n.engine().last_rejection()->reason == Rejection::kConflictingVote);
+  CHECK(n.engine().last_rejection()->detail ==
+        "already voted prepare for (view 0, height 1) on another block");
 
   // The original block gets the same vote again.
   n.boot();
@@ -130,7 +132,8 @@ TEST_CASE("the view and the prepared certificate survive a restart") {
   const Actions a = n.run(n.engine().on_message(pre_prepare(c.keys(), 0, 0, 2, b), kStart + 1002),
                           kStart + 1002);
   CHECK(prepares(a).empty());
-  CHECK(n.engine().last_rejection().message().find("wrong_view") != std::string::npos);
+  REQUIRE(n.engine().last_rejection().has_value());
+  CHECK(n.engine().last_rejection()->reason == Rejection::kWrongView);
 }
 
 TEST_CASE("committed blocks the node never executed are delivered again after a restart") {

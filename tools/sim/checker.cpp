@@ -111,6 +111,14 @@ void Checker::on_evidence(uint32_t replica, const consensus::Evidence& e) {
   }
 }
 
+void Checker::on_rejected(uint32_t replica, const consensus::RejectedInput& r) {
+  if (!consensus::is_provable_misbehaviour(r.reason) || !r.validator) return;
+  if (byzantine_.count(*r.validator) == 0) {
+    fail("replica " + std::to_string(replica) + " took a message of honest validator " +
+         std::to_string(*r.validator) + " for provable misbehaviour: " + r.text());
+  }
+}
+
 void Checker::on_halt(uint32_t replica, const std::string& reason) {
   fail("replica " + std::to_string(replica) + " halted: " + reason);
 }

@@ -6,7 +6,8 @@
 //  - honest validators never contradict themselves (two proposals, PREPAREs, COMMITs or
 //    CHECKPOINTs for one slot), across crashes and restarts: what their engines persisted must
 //    be enough to keep them consistent;
-//  - evidence names only Byzantine validators; no replica halts.
+//  - evidence names only Byzantine validators, and so does every rejection classed as provable
+//    misbehaviour (the last one of each input is checked); no replica halts.
 // Liveness is checked by the simulator, which knows the clock.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include <string>
 #include <tuple>
 
+#include "consensus/rejection.hpp"
 #include "consensus/types.hpp"
 
 namespace sharechain::sim {
@@ -36,6 +38,8 @@ class Checker {
   void on_stored(uint32_t replica, uint64_t height, const Block& block, const crypto::Hash& hash,
                  const std::set<crypto::Hash>& chain_txs);
   void on_evidence(uint32_t replica, const consensus::Evidence& evidence);
+  // `replica`'s engine dropped an input.
+  void on_rejected(uint32_t replica, const consensus::RejectedInput& rejected);
   void on_halt(uint32_t replica, const std::string& reason);
 
   void fail(std::string what);

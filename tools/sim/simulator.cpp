@@ -90,7 +90,7 @@ struct Replica {
   uint64_t last_delivered = 0;
   std::optional<uint64_t> crash_after_actions;
   std::unique_ptr<Rng> rng;
-  uint64_t traced_rejections = 0;
+  uint64_t seen_rejections = 0;
 };
 
 struct MessageEvent {
@@ -421,7 +421,7 @@ void Simulation::start_replica(Replica& r) {
       height == 0 ? crypto::sha256("sharechain-sim/genesis-state") : r.chain.back().root;
   const uint64_t last_ts = height == 0 ? kEpochMs - 1000 : r.chain.back().timestamp_ms;
   r.last_delivered = height;
-  r.traced_rejections = 0;
+  r.seen_rejections = 0;
   r.engine = std::make_unique<consensus::Engine>(r.config, *r.signer, *r.verifier, *r.app,
                                                  r.persisted, height, last_hash, last_root,
                                                  last_ts);
@@ -446,16 +446,17 @@ void Simulation::note_engine(const Replica& r) {
 }
 
 void Simulation::input(Replica& r, Actions actions, const std::string& cause) {
-  if (opt_.trace != nullptr && r.engine) {
-    uint64_t rejected = 0;
-    for (const auto& [reason, count] : r.engine->rejections()) rejected += count;
-    if (!actions.empty() || rejected != r.traced_rejections) {
+  if (r.engine) {
+    const uint64_t rejected = r.engine->rejections_total();
+    const bool new_rejection = rejected != r.seen_rejections;
+    if (new_rejection) checker_->on_rejected(r.index, *r.engine->last_rejection());
+    if (opt_.trace != nullptr && (!actions.empty() || new_rejection)) {
       trace("replica " + std::to_string(r.index) + " <- " + cause);
     }
-    if (rejected != r.traced_rejections) {
-      trace("  " + std::to_string(r.index) + " rejected " + r.engine->last_rejection().message());
-      r.traced_rejections = rejected;
+    if (opt_.trace != nullptr && new_rejection) {
+      trace("  " + std::to_string(r.index) + " rejected " + r.engine->last_rejection()->text());
     }
+    r.seen_rejections = rejected;
   }
   while (!actions.empty() && r.up && !checker_->failed()) {
     Actions follow;
