@@ -35,6 +35,8 @@ Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::not_found(std::move(msg));
   if (s.IsInvalidArgument()) return Status::invalid_argument(std::move(msg));
+  // Freeing disk space is what brings the node back, not a retry.
+  if (s.IsNoSpace()) return Status::resource_exhausted(std::move(msg));
   if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIncomplete() ||
       s.IsShutdownInProgress()) {
     return Status::unavailable(std::move(msg));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/status.h>
 #include <rocksdb/write_batch.h>
 
@@ -25,6 +26,9 @@ inline constexpr std::array<const char*, kCfCount> kCfNames = {
     keys::kBlocks, keys::kIndex, keys::kReceipts, keys::kState, keys::kConsensus, keys::kMeta};
 
 struct Db {
+  // The Env of a store opened with a fault injector (null otherwise). Declared first so it is
+  // destroyed last: the database uses it until it is closed.
+  std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<rocksdb::DB> db;
   std::array<rocksdb::ColumnFamilyHandle*, kCfCount> cf{};
   rocksdb::ColumnFamilyHandle* default_cf = nullptr;
@@ -55,8 +59,9 @@ struct Db {
 rocksdb::Slice slice(std::string_view s);
 inline std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
-// Maps a RocksDB failure to a Status with the operation named: IO errors and a held lock are
-// UNAVAILABLE (retry or operator action), corruption is INTERNAL.
+// Maps a RocksDB failure to a Status with the operation named: a full disk is
+// RESOURCE_EXHAUSTED, other IO errors and a held lock are UNAVAILABLE (retry or operator action),
+// corruption is INTERNAL.
 Status from_rocks(const rocksdb::Status& s, std::string_view what);
 
 // Adds to `batch` the meta of a store whose last block is `height`: head fields, accumulator,
