@@ -44,6 +44,12 @@ Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   return Status::internal(std::move(msg));
 }
 
+void NoAutoResume::OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error,
+                                        bool* auto_recovery) {
+  bg_error.PermitUncheckedError();
+  *auto_recovery = false;
+}
+
 void halt(std::string_view what, const rocksdb::Status& s) {
   std::fprintf(stderr, "sharechain storage: %.*s failed: %s; halting\n",
                static_cast<int>(what.size()), what.data(), s.ToString().c_str());

@@ -4,6 +4,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/status.h>
 #include <rocksdb/write_batch.h>
 
@@ -71,5 +72,18 @@ void put_meta(const Db& db, rocksdb::WriteBatch& batch, std::uint64_t height,
               const crypto::Hash& root);
 
 [[noreturn]] void halt(std::string_view what, const rocksdb::Status& s);
+
+// Keeps RocksDB stopped after a failed write instead of letting it resume on its own. Its resume
+// (after ENOSPC, once space is free) flushes the column families one at a time, after syncing
+// the WAL with the failed write's partial record in it; a crash between two of those flushes
+// leaves a store that refuses to open ("SST file is ahead of WALs", shown by
+// tests/storage/fault_error_test.cpp). The store's contract is already that a failed write
+// needs a reopen, and recovery at open flushes every family in one MANIFEST edit.
+class NoAutoResume final : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "ShareChainNoAutoResume"; }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason reason, rocksdb::Status bg_error,
+                            bool* auto_recovery) override;
+};
 
 }  // namespace sharechain::storage

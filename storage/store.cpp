@@ -89,6 +89,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
   dbo.max_total_wal_size = 64 << 20;
   dbo.keep_log_file_num = 4;
   dbo.max_log_file_size = 8 << 20;
+  dbo.listeners.push_back(std::make_shared<NoAutoResume>());
   std::unique_ptr<rocksdb::Env> env = make_fault_env(options.fault_injector);
   if (env) dbo.env = env.get();
 
