@@ -35,11 +35,19 @@ Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::not_found(std::move(msg));
   if (s.IsInvalidArgument()) return Status::invalid_argument(std::move(msg));
+  // Freeing disk space is what brings the node back, not a retry.
+  if (s.IsNoSpace()) return Status::resource_exhausted(std::move(msg));
   if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIncomplete() ||
       s.IsShutdownInProgress()) {
     return Status::unavailable(std::move(msg));
   }
   return Status::internal(std::move(msg));
+}
+
+void NoAutoResume::OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status bg_error,
+                                        bool* auto_recovery) {
+  bg_error.PermitUncheckedError();
+  *auto_recovery = false;
 }
 
 void halt(std::string_view what, const rocksdb::Status& s) {

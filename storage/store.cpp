@@ -12,6 +12,7 @@
 #include "proto/transaction.hpp"
 #include "storage/db.hpp"
 #include "storage/history.hpp"
+#include "storage/fault_fs.hpp"
 
 namespace sharechain::storage {
 namespace {
@@ -89,6 +90,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
   dbo.max_total_wal_size = 64 << 20;
   dbo.keep_log_file_num = 4;
   dbo.max_log_file_size = 8 << 20;
+  dbo.listeners.push_back(std::make_shared<NoAutoResume>());
+  std::unique_ptr<rocksdb::Env> env = make_fault_env(options.fault_injector);
+  if (env) dbo.env = env.get();
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
@@ -112,6 +116,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
   if (!s.ok()) return from_rocks(s, "open store at " + dir.string());
 
   auto db = std::make_shared<Db>();
+  db->env = std::move(env);
   db->db.reset(raw);
   db->default_cf = handles[0];
   for (std::size_t c = 0; c < kCfCount; ++c) db->cf[c] = handles[c + 1];

@@ -53,6 +53,8 @@ enum class FaultPoint {
 };
 using FaultHook = std::function<void(FaultPoint point, std::uint64_t height)>;
 
+class FaultInjector;  // fault_injector.hpp
+
 struct Options {
   // Sync the WAL on every write. Turning it off loses the last blocks on power failure (never
   // on a process crash); it exists for throw-away test clusters and benchmarks.
@@ -65,6 +67,10 @@ struct Options {
   std::uint64_t consensus_compact_after_deletes = 20000;
   // Fault seam for tests; empty in production.
   FaultHook fault_hook;
+  // Routes every file operation of the store through this injector (fault_injector.hpp), so a
+  // test can count them, fail them and simulate power failures. Null in production: RocksDB then
+  // uses its own file system directly.
+  std::shared_ptr<FaultInjector> fault_injector;
 };
 
 struct CfStats {

@@ -20,7 +20,7 @@
 #include <random>
 #include <thread>
 
-#include "crash_chain.hpp"
+#include "crash_checks.hpp"
 
 using namespace storage_test;
 using namespace storage_test::crash;
@@ -61,26 +61,6 @@ std::string describe(int status) {
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
   return "status " + std::to_string(status);
-}
-
-// Everything the store says about height h and before must be what the reference computes.
-void check_exactly_at(storage::Store& store, Reference& ref) {
-  const std::uint64_t h = store.height();
-  ref.advance_to(h);
-  REQUIRE(store.genesis_hash() == genesis_hash(kGenesisName));
-  REQUIRE(read_all(store) == ref.state());
-  REQUIRE(store.state_root() == ref.root(h));
-  REQUIRE(store.last_block_hash() == ref.hash(h));
-  for (std::uint64_t k = 0; k <= h; ++k) REQUIRE(store.state_root_at(k) == ref.root(k));
-  if (h > 0) {
-    auto b = store.block_at(h);
-    REQUIRE(b.has_value());
-    REQUIRE(crypto::sha256(b->header()) == ref.hash(h));
-    REQUIRE(store.receipts_at(h).size() == static_cast<std::size_t>(b->transactions_size()));
-  }
-  REQUIRE_FALSE(store.block_at(h + 1).has_value());
-  REQUIRE(store.receipts_at(h + 1).empty());
-  REQUIRE(store.verify_state().is_ok());
 }
 
 }  // namespace
