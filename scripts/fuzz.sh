@@ -94,11 +94,16 @@ for t in "${targets[@]}"; do
   touch "$marker"
   log="$dir/last.log"
   status=0
-  SC_FUZZ_SCRATCH="$scratch_base" \
-    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    "$BUILD_DIR/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
-      -timeout=30 -rss_limit_mb=2560 -artifact_prefix="$dir/artifacts/" ${FUZZ_ARGS:-} \
-      "$dir/corpus" >"$log" 2>&1 || status=$?
+  # The shell's own `time` gives the CPU the run used (the machine may be shared: wall-clock
+  # seconds say little about how much fuzzing a target got).
+  TIMEFORMAT='%U %S'
+  { time SC_FUZZ_SCRATCH="$scratch_base" \
+      UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+      "$BUILD_DIR/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
+        -timeout=30 -rss_limit_mb=2560 -artifact_prefix="$dir/artifacts/" ${FUZZ_ARGS:-} \
+        "$dir/corpus" >"$log" 2>&1 || status=$?; } 2>"$dir/cpu"
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$dir/cpu")
+  echo "$(date -u +%FT%TZ) $t wall=${seconds}s cpu=${cpu}s" >>"$WORK_DIR/cpu.log"
   rm -rf "${scratch_base:?}"/*
 
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
@@ -106,8 +111,8 @@ for t in "${targets[@]}"; do
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
   mapfile -t found < <(find "$dir/artifacts" -type f -newer "$marker" | sort)
-  printf '%-14s %10s execs  %6s new units  cov %6s  ft %7s  %d crashes  (%ss, log %s)\n' \
-    "$t" "${execs:-?}" "${added:-?}" "${cov:-?}" "${ft:-?}" "${#found[@]}" "$seconds" "$log"
+  printf '%-14s %10s execs  %6s new units  cov %6s  ft %7s  %d crashes  (%ss, %ss CPU, log %s)\n' \
+    "$t" "${execs:-?}" "${added:-?}" "${cov:-?}" "${ft:-?}" "${#found[@]}" "$seconds" "$cpu" "$log"
   if [ ${#found[@]} -gt 0 ] || { [ "$status" -ne 0 ] && [ -z "$execs" ]; }; then
     crashed=1
     if [ ${#found[@]} -eq 0 ]; then
