@@ -133,6 +133,19 @@ Status verify_commit_certificate(const Config& config, const Block& block, Verif
     return Status::invalid_argument("block at height " + std::to_string(header.height()) +
                                     " has no commit certificate");
   }
+  // The votes cover the header only; the transactions are the header's through its tx_root.
+  // Without this a peer could serve a certified header with other transactions, which state
+  // transfer would execute as certified.
+  auto hashes = transaction_hashes(block);
+  if (!hashes) {
+    return Status::invalid_argument("block at height " + std::to_string(header.height()) + ": " +
+                                    hashes.status().message());
+  }
+  const auto tx_root = crypto::hash_from_bytes(header.tx_root());
+  if (!tx_root || *tx_root != crypto::merkle_root(*hashes)) {
+    return Status::invalid_argument("block at height " + std::to_string(header.height()) +
+                                    ": its transactions do not match its header's tx_root");
+  }
   return verify_commit_certificate(config.chain_id,
                                    static_cast<uint32_t>(config.validators.size()),
                                    block.certificate(), header.height(), block_hash(block),

@@ -70,8 +70,9 @@ Status verify_commit_certificate(std::string_view chain_id, uint32_t n,
                                  const CommitCertificate& certificate, uint64_t height,
                                  const crypto::Hash& block_hash, Verifier& verifier);
 
-// The same for a block: its header must name `config.chain_id`, its certificate must be for the
-// header's height and for block_hash(block).
+// The same for a block: its header must name `config.chain_id`, its transactions must decode
+// and hash to the header's tx_root, and its certificate must be for the header's height and for
+// block_hash(block). OK means the whole block, transactions included, is what a quorum committed.
 Status verify_commit_certificate(const Config& config, const Block& block, Verifier& verifier);
 
 // verify_commit_certificate for the block, and its transactions hash to its header's tx_root.

@@ -46,7 +46,13 @@ Result<crypto::Hash> Mempool::add_verified(tx::VerifiedTransaction vtx) {
     return duplicate("another transaction from " + who + " with nonce " + std::to_string(nonce) +
                      " is already pending");
   }
-  const std::uint64_t expected = q.committed_next + q.by_nonce.size();
+  // The sender's next nonce is the first one from the committed nonce on that is not pending.
+  // Counting the pending transactions instead let a sender stack transactions ever further
+  // beyond a hole, each one widening the allowance (found by the api_submit fuzz target).
+  std::uint64_t expected = q.committed_next;
+  for (auto n = q.by_nonce.find(expected); n != q.by_nonce.end() && n->first == expected; ++n) {
+    ++expected;
+  }
   if (nonce > expected + limits_.max_nonce_gap) {
     if (fresh && q.by_nonce.empty()) senders_.erase(it);
     return Status::failed_precondition("nonce " + std::to_string(nonce) + " of " + who +

@@ -4,7 +4,8 @@
 //  - KeySigner/KeyVerifier: a vote verifies for its signer only; unknown index is false
 //  - commit certificate: good; too few votes; a duplicate signer; the wrong block; the wrong
 //    height; a vote from outside the set; a forged vote; a vote from another view; standalone
-//    check of a Block with its certificate (chain id, missing certificate)
+//    check of a Block with its certificate (chain id, missing certificate, transactions that
+//    are not the certified header's: found by the block_range fuzz target)
 //  - prepared certificate: good; transactions not matching tx_root; header for another height
 //  - checkpoint proof: good; a vote for another root
 #include <catch2/catch.hpp>
@@ -135,6 +136,18 @@ TEST_CASE("a block with its certificate verifies standalone") {
     *b.mutable_certificate() = commit_certificate(keys, {0, 2, 3}, 3, 7, hash);
     cfg.chain_id = "other";
     CHECK_FALSE(verify_commit_certificate(cfg, b, keys.verifier()).is_ok());
+  }
+  SECTION("the certified header with other transactions") {
+    *b.mutable_certificate() = commit_certificate(keys, {0, 2, 3}, 3, 7, hash);
+    Block swapped = b;
+    *swapped.mutable_transactions(0) = make_tx("swapped").bytes;
+    CHECK_FALSE(verify_commit_certificate(cfg, swapped, keys.verifier()).is_ok());
+    Block extra = b;
+    extra.add_transactions(make_tx("b").bytes);
+    CHECK_FALSE(verify_commit_certificate(cfg, extra, keys.verifier()).is_ok());
+    Block garbage = b;
+    garbage.add_transactions("not a transaction");
+    CHECK_FALSE(verify_commit_certificate(cfg, garbage, keys.verifier()).is_ok());
   }
   SECTION("a certificate for a different block at the same height") {
     Block other = simple_block(7, 3, {make_tx("b")});

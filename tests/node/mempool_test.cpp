@@ -7,6 +7,8 @@
 //   bad signature / wrong chain id are INVALID_ARGUMENT and leave nothing behind
 //   full mempool is RESOURCE_EXHAUSTED
 //   ready transactions come out once, in nonce order per sender
+//   a nonce gap allowance counts from the first missing nonce, however many are pending beyond
+//   it (found by the api_submit fuzz target)
 //   a commit removes included transactions and drops ones that can no longer execute
 #include <catch2/catch.hpp>
 
@@ -117,6 +119,17 @@ TEST_CASE_METHOD(Fixture, "ready transactions come out once, in nonce order") {
   CHECK(ready[0].hash == h1);
   CHECK(ready[1].hash == h2);
   CHECK(pool.take_ready().empty());
+}
+
+TEST_CASE_METHOD(Fixture, "a nonce gap allowance counts from the first missing nonce") {
+  Mempool pool = make(Mempool::Limits{100, 1 << 20, 1});
+  REQUIRE(pool.add(tx(alice, 1)).is_ok());  // 0 is missing: 1 is within the allowance
+  auto r = pool.add(tx(alice, 2));          // two beyond the missing 0
+  CHECK(r.status().code() == Code::kFailedPrecondition);
+  CHECK_THAT(r.status().message(), Catch::Contains("gap") && Catch::Contains("next nonce is 0"));
+  REQUIRE(pool.add(tx(alice, 0)).is_ok());
+  CHECK(pool.add(tx(alice, 3)).is_ok());  // next is 2 now: 3 is within the allowance
+  CHECK(pool.size() == 3);
 }
 
 TEST_CASE_METHOD(Fixture, "commit removes included and drops dead transactions") {
