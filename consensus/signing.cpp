@@ -152,20 +152,6 @@ Status verify_commit_certificate(const Config& config, const Block& block, Verif
                                    verifier);
 }
 
-Status verify_certified_block(const Config& config, const Block& block, Verifier& verifier) {
-  if (Status s = verify_commit_certificate(config, block, verifier); !s) return s;
-  BlockHeader header;
-  header.ParseFromString(block.header());  // decoded once already above
-  auto hashes = transaction_hashes(block);
-  if (!hashes) return hashes.status();
-  const auto tx_root = crypto::hash_from_bytes(header.tx_root());
-  if (!tx_root || *tx_root != crypto::merkle_root(*hashes)) {
-    return Status::invalid_argument("block " + std::to_string(header.height()) +
-                                    ": its transactions do not match the certified tx_root");
-  }
-  return Status::ok();
-}
-
 Result<std::vector<crypto::Hash>> transaction_hashes(const Block& block) {
   std::vector<crypto::Hash> hashes;
   hashes.reserve(static_cast<size_t>(block.transactions_size()));

@@ -75,11 +75,6 @@ Status verify_commit_certificate(std::string_view chain_id, uint32_t n,
 // block_hash(block). OK means the whole block, transactions included, is what a quorum committed.
 Status verify_commit_certificate(const Config& config, const Block& block, Verifier& verifier);
 
-// verify_commit_certificate for the block, and its transactions hash to its header's tx_root.
-// A certificate covers only the header; without the tx_root check a peer serving state
-// transfer could pair a certified header with other transactions.
-Status verify_certified_block(const Config& config, const Block& block, Verifier& verifier);
-
 // A quorum of valid PREPARE votes for the certificate's block at (view, height); the block's
 // header must decode, carry that height, and its transactions must match its tx_root.
 Status verify_prepared_certificate(std::string_view chain_id, uint32_t n,

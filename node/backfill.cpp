@@ -155,7 +155,7 @@ std::uint64_t Backfill::fill_from(const storage::HistoryGap& gap, std::uint32_t 
                 " was next";
       return false;
     }
-    if (Status s = consensus::verify_certified_block(deps_.consensus_config, e.block,
+    if (Status s = consensus::verify_commit_certificate(deps_.consensus_config, e.block,
                                                      deps_.verifier);
         !s) {
       refusal = "block " + std::to_string(e.height) + ": " + s.message();

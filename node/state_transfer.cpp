@@ -91,7 +91,7 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
       reject(s.message());
       continue;
     }
-    if (Status s = consensus::verify_certified_block(consensus_config_, fetched->block, *verifier_); !s) {
+    if (Status s = consensus::verify_commit_certificate(consensus_config_, fetched->block, *verifier_); !s) {
       reject("the block's commit certificate: " + s.message());
       continue;
     }
@@ -215,7 +215,7 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
       for (Block& block : *blocks) {
         BlockHeader header;
         if (!header.ParseFromString(block.header()) || header.height() != next) break;
-        if (Status s = consensus::verify_certified_block(consensus_config_, block, *verifier_); !s) {
+        if (Status s = consensus::verify_commit_certificate(consensus_config_, block, *verifier_); !s) {
           spdlog::warn("state transfer: block {} from validator {} is not certified: {}", next,
                        source, s.message());
           break;
