@@ -348,6 +348,8 @@ void Engine::record_executed(uint64_t height, const crypto::Hash& root, Actions&
   erase_below(p, height);
   if (!p.deletes.empty()) out.push_back(std::move(p));
   maybe_send_checkpoint(height, out);
+  adopt_proven_checkpoint(out);
+  if (halted_) return;
   std::vector<uint64_t> waiting;
   for (const auto& [h, votes] : checkpoint_votes_) {
     if (h <= height) waiting.push_back(h);

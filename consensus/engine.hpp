@@ -188,8 +188,16 @@ class Engine {
   // engine_checkpoint.cpp
   void maybe_send_checkpoint(uint64_t height, Actions& out, bool restarted = false);
   void check_checkpoint(uint64_t height, Actions& out);
+  // Halts if a quorum's checkpoint contradicts the block or state this replica has there.
+  bool halt_on_conflict(uint64_t height, const crypto::Hash& hash, const crypto::Hash& root,
+                        Actions& out);
   void make_stable(uint64_t height, const crypto::Hash& hash, const crypto::Hash& root,
                    const std::vector<uint32_t>& voters, Actions& out);
+  // `proof` came in a VIEW-CHANGE whose proofs verified: it becomes the stable checkpoint once
+  // this replica has executed its height.
+  void note_checkpoint_proof(const CheckpointProof& proof, Actions& out);
+  void adopt_proven_checkpoint(Actions& out);
+  void set_stable(CheckpointProof proof, Actions& out);
 
   // engine_view_change.cpp
   void start_view_change(uint64_t new_view, Actions& out);
@@ -255,6 +263,7 @@ class Engine {
   // Checkpoints.
   uint64_t stable_ = 0;
   CheckpointProof stable_proof_;
+  std::optional<CheckpointProof> proven_checkpoint_;  // above stable_, not yet executed here
   std::map<uint64_t, std::map<uint32_t, CheckpointVote>> checkpoint_votes_;
   std::optional<Envelope> my_checkpoint_;
   uint64_t my_checkpoint_height_ = 0;

@@ -92,18 +92,7 @@ void Engine::check_checkpoint(uint64_t h, Actions& out) {
   for (const auto& [key, voters] : groups) {
     if (voters.size() < quorum_) continue;
     const auto& [hash, root] = key;
-    if (auto c = committed_hashes_.find(h); c != committed_hashes_.end() && c->second != hash) {
-      halt("a quorum checkpointed block " + crypto::to_hex(hash) + " at height " +
-               std::to_string(h) + ", this replica committed " + crypto::to_hex(c->second),
-           out);
-      return;
-    }
-    if (auto e = executed_roots_.find(h); e != executed_roots_.end() && e->second != root) {
-      halt("state root disagreement at height " + std::to_string(h) + ": a quorum certifies " +
-               crypto::to_hex(root) + ", this replica computed " + crypto::to_hex(e->second),
-           out);
-      return;
-    }
+    if (halt_on_conflict(h, hash, root, out)) return;
     if (executed_ >= h) {
       make_stable(h, hash, root, voters, out);
     } else if (committed_ < h) {
@@ -112,6 +101,23 @@ void Engine::check_checkpoint(uint64_t h, Actions& out) {
     }
     return;
   }
+}
+
+bool Engine::halt_on_conflict(uint64_t h, const crypto::Hash& hash, const crypto::Hash& root,
+                              Actions& out) {
+  if (auto c = committed_hashes_.find(h); c != committed_hashes_.end() && c->second != hash) {
+    halt("a quorum checkpointed block " + crypto::to_hex(hash) + " at height " + std::to_string(h) +
+             ", this replica committed " + crypto::to_hex(c->second),
+         out);
+    return true;
+  }
+  if (auto e = executed_roots_.find(h); e != executed_roots_.end() && e->second != root) {
+    halt("state root disagreement at height " + std::to_string(h) + ": a quorum certifies " +
+             crypto::to_hex(root) + ", this replica computed " + crypto::to_hex(e->second),
+         out);
+    return true;
+  }
+  return false;
 }
 
 void Engine::make_stable(uint64_t h, const crypto::Hash& hash, const crypto::Hash& root,
@@ -126,6 +132,37 @@ void Engine::make_stable(uint64_t h, const crypto::Hash& hash, const crypto::Has
     vote->set_validator(v);
     vote->set_signature(votes.at(v).signature);
   }
+  set_stable(std::move(proof), out);
+}
+
+void Engine::note_checkpoint_proof(const CheckpointProof& proof, Actions& out) {
+  if (proof.height() <= stable_) return;
+  if (!proven_checkpoint_ || proven_checkpoint_->height() < proof.height()) {
+    proven_checkpoint_ = proof;
+  }
+  adopt_proven_checkpoint(out);
+}
+
+void Engine::adopt_proven_checkpoint(Actions& out) {
+  // A replica that passed checkpoint heights by state transfer has no state root of its own to
+  // vote with there, and the others stop re-sending their votes once the checkpoint is stable
+  // for them: it never gathers a quorum, its window stays behind, and when its votes are needed
+  // above that window (one validator faulty) nothing commits again. A proof from a verified
+  // VIEW-CHANGE carries a quorum's signatures and stands in for the votes.
+  if (!proven_checkpoint_ || proven_checkpoint_->height() <= stable_) return;
+  const uint64_t h = proven_checkpoint_->height();
+  if (executed_ < h) return;  // kept until this replica has executed that far
+  CheckpointProof proof = std::move(*proven_checkpoint_);
+  proven_checkpoint_.reset();
+  if (halt_on_conflict(h, *crypto::hash_from_bytes(proof.block_hash()),
+                       *crypto::hash_from_bytes(proof.state_root()), out)) {
+    return;
+  }
+  set_stable(std::move(proof), out);
+}
+
+void Engine::set_stable(CheckpointProof proof, Actions& out) {
+  const uint64_t h = proof.height();
   Persist persist;
   put(persist, "ckpt", proof);
   out.push_back(std::move(persist));

@@ -114,6 +114,8 @@ void Engine::on_view_change(const Envelope& env, const ViewChange& m, uint64_t n
     return;
   }
   view_changes_[from] = StoredViewChange{w, env, *summary};
+  if (summary->checkpoint_height > 0) note_checkpoint_proof(m.checkpoint(), out);
+  if (halted_) return;
 
   // f+1 validators want a later view, so at least one honest one timed out: join the smallest.
   std::vector<uint64_t> later;
@@ -226,6 +228,13 @@ void Engine::on_new_view(const Envelope& env, const NewView& m, uint64_t now, Ac
     reject(why, from, decision.status().message());
     return;
   }
+  for (const Envelope& e : m.view_changes()) {
+    const auto inner = decode(e);  // check_new_view() verified every proof
+    if (inner->view_change().checkpoint().height() > 0) {
+      note_checkpoint_proof(inner->view_change().checkpoint(), out);
+    }
+  }
+  if (halted_) return;
   if (auto it = committed_hashes_.find(decision->base_height);
       decision->base_height > 0 && it != committed_hashes_.end() &&
       it->second != decision->base_hash) {

@@ -27,6 +27,11 @@
 //  - probes: a replica that probes its peers hears their commit certificates, is in touch once
 //    a quorum (itself included) answered within the window and not before, learns a certified
 //    height above its own and fetches; answers are rate-limited per peer; n = 1 needs nobody
+//  - a certificate from a COMMITTED message stays with the replica (persisted): once it has
+//    fetched the blocks, it answers a laggard with that certificate, though it formed none
+//  - a replica that passed a checkpoint by state transfer (no root of its own to vote with)
+//    takes the checkpoint proof a VIEW-CHANGE carries, once it has executed that far; a proof
+//    short of a quorum is not taken
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -565,6 +570,43 @@ TEST_CASE("a replica still lacking votes for a checkpoint stable elsewhere gets 
   CHECK(c.node(3).engine().stable_checkpoint() == 4);
 }
 
+TEST_CASE("a replica past a checkpoint by state transfer takes a VIEW-CHANGE's proof of it") {
+  Keys keys(4);
+  Node n(keys, 3, make_config(4, 3));
+  n.start(kStart);
+  const crypto::Hash h8 = crypto::sha256("block 8");
+  const crypto::Hash r8 = crypto::sha256("state after 8");
+  auto view_change = [&](uint32_t from, std::vector<uint32_t> voters) {
+    Message m;
+    ViewChange* vc = m.mutable_view_change();
+    vc->set_new_view(1);
+    CheckpointProof* proof = vc->mutable_checkpoint();
+    proof->set_height(8);
+    proof->set_block_hash(crypto::hash_bytes(h8));
+    proof->set_state_root(crypto::hash_bytes(r8));
+    for (uint32_t v : voters) {
+      auto* vote = proof->add_votes();
+      vote->set_validator(v);
+      vote->set_signature(keys.checkpoint_vote(v, 8, h8, r8));
+    }
+    return keys.seal(from, m);
+  };
+  // Two votes are no proof: the VIEW-CHANGE is refused whole.
+  n.run(n.engine().on_message(view_change(1, {1, 2}), kStart), kStart);
+  CHECK(rejected(n.engine(), Rejection::kBadViewChange) == 1);
+  // A quorum's proof arrives while the replica is still at genesis: it waits for execution.
+  n.run(n.engine().on_message(view_change(0, {0, 1, 2}), kStart), kStart);
+  CHECK(n.engine().stable_checkpoint() == 0);
+  // State transfer carries it to height 10, past 8, where it has no root to vote with.
+  n.run(n.engine().on_state_transferred(10, crypto::sha256("block 10"),
+                                        crypto::sha256("state after 10"), kStart, kStart + 5),
+        kStart + 5);
+  CHECK(n.engine().executed_height() == 10);
+  CHECK(n.engine().stable_checkpoint() == 8);
+  CHECK(n.persisted().count("ckpt") == 1);
+  CHECK_FALSE(n.engine().halted());
+}
+
 TEST_CASE("a replica missing exactly the last committed height is told to fetch it") {
   Cluster c(4);
   c.start(kStart);
@@ -746,4 +788,31 @@ TEST_CASE("a lone validator is always in touch and never probes") {
   c.start(kStart);
   CHECK(c.node(0).engine().in_touch(kStart, 0));
   CHECK(c.node(0).engine().probe_peers(kStart).empty());
+}
+
+TEST_CASE("a certificate learnt from a peer is passed on to a laggard after state transfer") {
+  Keys keys(4);
+  Node n(keys, 3, make_config(4, 3));
+  n.start(kStart);
+  Engine& e = n.engine();
+  const crypto::Hash h2 = crypto::sha256("block 2, certified by 0, 1 and 2");
+  Message m;
+  *m.mutable_committed()->mutable_certificate() = commit_certificate(keys, {0, 1, 2}, 0, 2, h2);
+  REQUIRE(all_of<FetchBlocks>(n.run(e.on_message(keys.seal(0, m), kStart), kStart)).size() == 1);
+  CHECK(n.persisted().count("cert") == 1);
+  n.run(e.on_state_transferred(2, h2, crypto::sha256("state after 2"), kStart, kStart + 5),
+        kStart + 5);
+  REQUIRE(e.committed_height() == 2);
+  // Validator 1 still works on height 2 (its PREPARE shows it): the only proof that height 2 is
+  // final this replica holds is the certificate it was sent, and it passes that on.
+  const Actions a =
+      n.run(e.on_message(prepare(keys, 1, 0, 2, crypto::sha256("its proposal")), kStart + 10),
+            kStart + 10);
+  const auto sends = all_of<Send>(a);
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0].to == 1);
+  const auto sent = decode(sends[0].envelope);
+  REQUIRE(sent);
+  REQUIRE(sent->has_committed());
+  CHECK(sent->committed().certificate().height() == 2);
 }

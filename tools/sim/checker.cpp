@@ -1,16 +1,39 @@
 #include "tools/sim/checker.hpp"
 
+#include <algorithm>
+
 #include "consensus/messages.hpp"
 #include "consensus/signing.hpp"
 
 namespace sharechain::sim {
 
 Checker::Checker(consensus::Config config, consensus::Verifier& verifier,
-                 std::set<uint32_t> byzantine)
-    : config_(std::move(config)), verifier_(verifier), byzantine_(std::move(byzantine)) {}
+                 std::set<uint32_t> byzantine, CheckedFaults faults)
+    : config_(std::move(config)),
+      verifier_(verifier),
+      n_(static_cast<uint32_t>(config_.validators.size())),
+      byzantine_(std::move(byzantine)),
+      faults_(std::move(faults)) {
+  byzantine_.insert(faults_.twins.begin(), faults_.twins.end());
+}
 
 void Checker::fail(std::string what) {
   if (violation_.empty()) violation_ = std::move(what);
+}
+
+void Checker::fail_agreement(std::string what) {
+  if (violation_.empty()) agreement_violated_ = true;
+  fail(std::move(what));
+}
+
+bool Checker::twin_node(uint32_t node) const {
+  return node >= n_ ||
+         std::find(faults_.twins.begin(), faults_.twins.end(), node) != faults_.twins.end();
+}
+
+std::string Checker::name(uint32_t node) const {
+  if (node >= n_) return std::to_string(faults_.twins.at(node - n_)) + "b";
+  return std::to_string(node) + (twin_node(node) ? "a" : "");
 }
 
 void Checker::on_wire(const consensus::Envelope& envelope,
@@ -38,16 +61,18 @@ void Checker::on_wire(const consensus::Envelope& envelope,
   }
 }
 
-void Checker::on_honest_send(uint32_t validator, const std::optional<consensus::Message>& m) {
+void Checker::on_honest_send(uint32_t node, const std::optional<consensus::Message>& m) {
+  // A twin's instance is judged alone: its twin's messages are not its own.
+  const std::string who = (twin_node(node) ? "twin instance " : "honest validator ") + name(node);
   if (!m) {
-    fail("honest validator " + std::to_string(validator) + " sent an undecodable envelope");
+    fail(who + " sent an undecodable envelope");
     return;
   }
   auto say = [&](const char* kind, uint64_t view, uint64_t height, const crypto::Hash& hash) {
-    auto [it, fresh] = said_.emplace(std::make_tuple(validator, kind, view, height), hash);
+    auto [it, fresh] = said_.emplace(std::make_tuple(node, kind, view, height), hash);
     if (!fresh && it->second != hash) {
-      fail("honest validator " + std::to_string(validator) + " contradicted itself: two " + kind +
-           " messages for view " + std::to_string(view) + " height " + std::to_string(height));
+      fail(who + " contradicted itself: two " + kind + " messages for view " +
+           std::to_string(view) + " height " + std::to_string(height));
     }
   };
   if (m->has_pre_prepare()) {
@@ -68,10 +93,9 @@ void Checker::on_honest_send(uint32_t validator, const std::optional<consensus::
   }
 }
 
-void Checker::on_stored(uint32_t replica, uint64_t height, const Block& block,
+void Checker::on_stored(uint32_t node, uint64_t height, const Block& block,
                         const crypto::Hash& hash, const std::set<crypto::Hash>& chain_txs) {
-  const std::string at = "replica " + std::to_string(replica) + " height " +
-                         std::to_string(height) + ": ";
+  const std::string at = "replica " + name(node) + " height " + std::to_string(height) + ": ";
   if (consensus::block_hash(block) != hash) return fail(at + "block hash does not match header");
   BlockHeader header;
   if (!header.ParseFromString(block.header()) || header.height() != height) {
@@ -81,16 +105,19 @@ void Checker::on_stored(uint32_t replica, uint64_t height, const Block& block,
     return fail(at + "certificate does not verify: " + s.message());
   }
   if (proposed_.count(hash) == 0) return fail(at + "block was never proposed");
-  auto [it, fresh] = chain_.emplace(height, hash);
-  if (!fresh && it->second != hash) {
-    return fail(at + "AGREEMENT violated: " + crypto::to_hex(hash) + " but another replica has " +
-                crypto::to_hex(it->second));
-  }
-  const auto parent = height == 1 ? std::optional<crypto::Hash>(crypto::Hash{})
-                                  : (chain_.count(height - 1) ? std::optional(chain_.at(height - 1))
-                                                              : std::nullopt);
-  if (parent && header.prev_hash() != crypto::hash_bytes(*parent)) {
-    return fail(at + "prev_hash does not name the agreed parent");
+  if (counts(node)) {
+    auto [it, fresh] = chain_.emplace(height, hash);
+    if (!fresh && it->second != hash) {
+      return fail_agreement(at + "AGREEMENT violated: " + crypto::to_hex(hash) +
+                            " but another replica has " + crypto::to_hex(it->second));
+    }
+    const auto parent =
+        height == 1
+            ? std::optional<crypto::Hash>(crypto::Hash{})
+            : (chain_.count(height - 1) ? std::optional(chain_.at(height - 1)) : std::nullopt);
+    if (parent && header.prev_hash() != crypto::hash_bytes(*parent)) {
+      return fail(at + "prev_hash does not name the agreed parent");
+    }
   }
   auto txs = consensus::transaction_hashes(block);
   if (!txs) return fail(at + txs.status().message());
@@ -103,24 +130,25 @@ void Checker::on_stored(uint32_t replica, uint64_t height, const Block& block,
   }
 }
 
-void Checker::on_evidence(uint32_t replica, const consensus::Evidence& e) {
+void Checker::on_evidence(uint32_t node, const consensus::Evidence& e) {
   if (byzantine_.count(e.validator) == 0) {
-    fail("replica " + std::to_string(replica) + " reported " + e.kind +
-         " equivocation by honest validator " + std::to_string(e.validator) + " at view " +
-         std::to_string(e.view) + " height " + std::to_string(e.height));
+    fail("replica " + name(node) + " reported " + e.kind + " equivocation by honest validator " +
+         std::to_string(e.validator) + " at view " + std::to_string(e.view) + " height " +
+         std::to_string(e.height));
   }
 }
 
-void Checker::on_rejected(uint32_t replica, const consensus::RejectedInput& r) {
+void Checker::on_rejected(uint32_t node, const consensus::RejectedInput& r) {
   if (!consensus::is_provable_misbehaviour(r.reason) || !r.validator) return;
   if (byzantine_.count(*r.validator) == 0) {
-    fail("replica " + std::to_string(replica) + " took a message of honest validator " +
+    fail("replica " + name(node) + " took a message of honest validator " +
          std::to_string(*r.validator) + " for provable misbehaviour: " + r.text());
   }
 }
 
-void Checker::on_halt(uint32_t replica, const std::string& reason) {
-  fail("replica " + std::to_string(replica) + " halted: " + reason);
+void Checker::on_halt(uint32_t node, const std::string& reason) {
+  // Beyond f a replica that meets the other side of a fork is right to halt.
+  if (faults_.within_f) fail("replica " + name(node) + " halted: " + reason);
 }
 
 }  // namespace sharechain::sim

@@ -9,6 +9,16 @@
 //  - evidence names only Byzantine validators, and so does every rejection classed as provable
 //    misbehaviour (the last one of each input is checked); no replica halts.
 // Liveness is checked by the simulator, which knows the clock.
+//
+// Replicas are named by node: without twins node v is validator v; with twins, node n + j is the
+// second instance of the j-th twinned validator. A twin's two instances are one faulty validator
+// (they may contradict each other), but each runs an honest engine, so each must stay consistent
+// with itself. Agreement ranges over the honest replicas, and over the twins' instances too when
+// the faulty validators (Byzantine and twinned) are at most f: a commit certificate then holds
+// an honest validator's vote in any two quorums, so a twin that stores a certified block proves
+// that block final to any client, and it must be the honest replicas' block. Beyond f the twins'
+// stores prove nothing and their halts are expected (a replica that sees the fork stops); only
+// honest replicas that commit different blocks at one height show the protocol broken.
 #pragma once
 
 #include <cstdint>
@@ -17,34 +27,51 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "consensus/rejection.hpp"
 #include "consensus/types.hpp"
 
 namespace sharechain::sim {
 
+struct CheckedFaults {
+  std::vector<uint32_t> twins;  // twinned validators; node n + j is the second instance of twins[j]
+  bool within_f = true;         // Byzantine plus twinned validators are at most f
+};
+
 class Checker {
  public:
-  Checker(consensus::Config config, consensus::Verifier& verifier, std::set<uint32_t> byzantine);
+  // `byzantine`: validators whose messages a behaviour rewrites. Twinned validators count as
+  // faulty for evidence and for the honest-proposer check without being listed there.
+  Checker(consensus::Config config, consensus::Verifier& verifier, std::set<uint32_t> byzantine,
+          CheckedFaults faults = {});
 
   void on_submitted(const crypto::Hash& tx) { submitted_.insert(tx); }
   // Any envelope any validator put on the wire (after Byzantine rewriting), with its decoded
   // payload (nullopt if it does not decode).
   void on_wire(const consensus::Envelope& envelope, const std::optional<consensus::Message>& m);
-  // A message an honest validator's engine asked to send.
-  void on_honest_send(uint32_t validator, const std::optional<consensus::Message>& m);
-  // `block` entered `replica`'s store at `height` (by Deliver or state transfer); `chain_txs`
-  // is every transaction already in that replica's chain below it.
-  void on_stored(uint32_t replica, uint64_t height, const Block& block, const crypto::Hash& hash,
+  // A message the engine of an honest validator or of a twin's instance asked to send.
+  void on_honest_send(uint32_t node, const std::optional<consensus::Message>& m);
+  // `block` entered `node`'s store at `height` (by Deliver or state transfer); `chain_txs`
+  // is every transaction already in that node's chain below it.
+  void on_stored(uint32_t node, uint64_t height, const Block& block, const crypto::Hash& hash,
                  const std::set<crypto::Hash>& chain_txs);
-  void on_evidence(uint32_t replica, const consensus::Evidence& evidence);
-  // `replica`'s engine dropped an input.
-  void on_rejected(uint32_t replica, const consensus::RejectedInput& rejected);
-  void on_halt(uint32_t replica, const std::string& reason);
+  void on_evidence(uint32_t node, const consensus::Evidence& evidence);
+  // `node`'s engine dropped an input.
+  void on_rejected(uint32_t node, const consensus::RejectedInput& rejected);
+  void on_halt(uint32_t node, const std::string& reason);
 
   void fail(std::string what);
+  // Two different blocks committed at one height, seen by the simulator (a replica's engine
+  // delivering another block than the one it fetched for that height).
+  void fail_agreement(std::string what);
   bool failed() const { return !violation_.empty(); }
+  bool agreement_violated() const { return agreement_violated_; }
   const std::string& violation() const { return violation_; }
+  // Whether `node`'s stores take part in agreement (see the header comment).
+  bool counts(uint32_t node) const { return faults_.within_f || !twin_node(node); }
+  // "2" for a validator's only engine; "2a" and "2b" for a twin's two instances.
+  std::string name(uint32_t node) const;
   uint64_t highest_height() const { return chain_.empty() ? 0 : chain_.rbegin()->first; }
 
   // Coverage of the view-change logic, from the NEW-VIEW messages seen on the wire: how many
@@ -58,9 +85,14 @@ class Checker {
   const Coverage& coverage() const { return coverage_; }
 
  private:
+  bool twin_node(uint32_t node) const;  // either instance of a twinned validator
+
   consensus::Config config_;
   consensus::Verifier& verifier_;
-  std::set<uint32_t> byzantine_;
+  uint32_t n_ = 0;
+  std::set<uint32_t> byzantine_;  // and twinned
+  CheckedFaults faults_;
+  bool agreement_violated_ = false;
   std::set<crypto::Hash> submitted_;
   std::set<crypto::Hash> proposed_;
   std::map<uint64_t, crypto::Hash> chain_;  // the agreed block at each height

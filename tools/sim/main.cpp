@@ -1,9 +1,14 @@
 // sharechain-sim: runs the consensus engine through seeded fault scenarios and checks its
 // invariants. Exits 1 if any seed violates one, printing the seed and the command that replays
-// it; `--trace` on a single seed prints every event and action.
+// it; `--trace` on a single seed prints every event and action. With --expect-violation (more
+// than f faulty validators) the seeds are a search instead: it stops at the first seed on which
+// two honest validators commit different blocks at one height, and exits 0 only if it found one
+// and nothing else went wrong on the way.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -45,8 +50,15 @@ int main(int argc, char** argv) {
   app.add_option("--nodes", base.nodes, "Validators (n = 3f+1 tolerates f Byzantine)")
       ->capture_default_str();
   app.add_option("--seeds", seeds, "FIRST:COUNT, the seeds to run")->capture_default_str();
-  app.add_option("--byzantine", base.byzantine, "Byzantine validators (at most f)")
+  app.add_option("--byzantine", base.byzantine, "Byzantine validators (with the twins, at most f)")
       ->capture_default_str();
+  app.add_option("--twins", base.twins,
+                 "Validators run as two engines sharing one key and index (Twins), with node "
+                 "partitions drawn per phase")
+      ->capture_default_str();
+  app.add_flag("--expect-violation", base.expect_violation,
+               "With more than f faulty validators: search the seeds for one on which honest "
+               "validators commit different blocks at one height; exit 0 only if one does");
   app.add_option("--behaviour", behaviour,
                  "Byzantine behaviour: silent, equivocate, double-vote, stale-future, forge, "
                  "bogus-view-change or mixed (default: drawn per seed)");
@@ -81,14 +93,18 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();
   uint64_t failures = 0;
+  uint64_t searched = 0;
+  std::optional<uint64_t> fork_seed;
+  nlohmann::json fork = nullptr;
   uint64_t blocks = 0, txs = 0, events = 0, messages = 0, view_changes = 0, crashes = 0,
            fetched = 0, evidence = 0, max_recovery = 0, max_persisted = 0, new_views = 0,
-           reproposals = 0, contested = 0;
+           reproposals = 0, contested = 0, halts = 0;
   nlohmann::json failed = nlohmann::json::array();
   for (uint64_t seed = first; seed < first + count; ++seed) {
     Options o = base;
     o.seed = seed;
     const Outcome out = sharechain::sim::simulate(o);
+    ++searched;
     blocks += out.stats.blocks;
     txs += out.stats.transactions;
     events += out.stats.events;
@@ -100,11 +116,25 @@ int main(int argc, char** argv) {
     new_views += out.stats.new_views;
     reproposals += out.stats.reproposals;
     contested += out.stats.contested;
+    halts += out.stats.halts;
     max_recovery = std::max(max_recovery, out.stats.recovered_ms);
     max_persisted = std::max(max_persisted, out.stats.max_persisted_keys);
     if (out.ok) continue;
-    ++failures;
     const std::string replay = sharechain::sim::replay_command(o);
+    if (base.expect_violation && out.agreement_violated) {
+      fork_seed = seed;
+      fork = {{"seed", seed},
+              {"violation", out.violation},
+              {"at_ms", out.violation_ms},
+              {"replay", replay + " --trace"}};
+      if (!json) {
+        std::cout << "FORK seed " << seed << " at " << out.violation_ms << " ms: " << out.violation
+                  << "\n"
+                  << out.scenario << "replay: " << replay << " --trace\n\n";
+      }
+      break;
+    }
+    ++failures;
     failed.push_back({{"seed", seed},
                       {"violation", out.violation},
                       {"at_ms", out.violation_ms},
@@ -139,14 +169,30 @@ int main(int argc, char** argv) {
                               {"max_persisted_records", max_persisted},
                               {"wall_seconds", secs},
                               {"failures", failed}};
+    // Only runs that use the new options grow new fields: older summaries stay byte-identical.
+    if (base.twins > 0) summary["twins"] = base.twins;
+    if (base.expect_violation) {
+      summary["expect_violation"] = true;
+      summary["searched"] = searched;
+      summary["fork"] = fork;
+      summary["halts"] = halts;
+    }
     std::cout << summary.dump(2) << "\n";
   } else {
+    if (base.expect_violation) {
+      std::printf("searched %llu of %llu seeds: %s\n", static_cast<unsigned long long>(searched),
+                  static_cast<unsigned long long>(count),
+                  fork_seed ? ("agreement violated on seed " + std::to_string(*fork_seed)).c_str()
+                            : "NO seed violated agreement");
+    }
+    const std::string twins =
+        base.twins > 0 ? ", twins=" + std::to_string(base.twins) : std::string();
     std::printf(
-        "%llu seeds (n=%u, byzantine=%u%s): %llu failed; %llu blocks, %llu transactions, %llu "
+        "%llu seeds (n=%u, byzantine=%u%s%s): %llu failed; %llu blocks, %llu transactions, %llu "
         "events, %llu messages, %llu view changes, %llu crashes, %llu blocks fetched, %llu "
         "evidence; %llu new views (%llu with prepared certificates, %llu contested); slowest "
         "recovery after heal %llu ms; at most %llu persisted records; %.1f s\n",
-        static_cast<unsigned long long>(count), base.nodes, base.byzantine,
+        static_cast<unsigned long long>(searched), base.nodes, base.byzantine, twins.c_str(),
         base.real_crypto ? ", real crypto" : "", static_cast<unsigned long long>(failures),
         static_cast<unsigned long long>(blocks), static_cast<unsigned long long>(txs),
         static_cast<unsigned long long>(events), static_cast<unsigned long long>(messages),
@@ -156,5 +202,6 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(contested), static_cast<unsigned long long>(max_recovery),
         static_cast<unsigned long long>(max_persisted), secs);
   }
+  if (base.expect_violation) return failures == 0 && fork_seed ? 0 : 1;
   return failures == 0 ? 0 : 1;
 }

@@ -20,7 +20,90 @@ std::string list(const std::vector<uint32_t>& v) {
   return out;
 }
 
+// Which instance of each twin takes the messages addressed to its index, where both share a
+// group: "a" the first (node v), "b" the second (node n + j).
+std::string receivers(const std::vector<uint8_t>& second) {
+  std::string out;
+  for (uint8_t b : second) out += b ? 'b' : 'a';
+  return out;
+}
+
+// The Twins schedule: the fault phase cut into consecutive phases of 150 ms to 1 s, each with a
+// partition of the n + K nodes drawn from a few families and, per twin, the instance that
+// answers to its index. Uniformly random partitions rarely put the two instances of every twin
+// on opposite sides with a quorum of indices on each, which is the shape that makes twins
+// dangerous (each side can decide on its own), so the split family draws exactly that shape
+// for half of the phases; the others keep some groups twin-free or lump twins together, the
+// states from which view changes have to reconcile what the instances did apart.
+void draw_twins(uint32_t n, const std::vector<uint32_t>& twinned, Rng& rng, Scenario& s) {
+  TwinsPlan& plan = s.twins;
+  const uint32_t k = static_cast<uint32_t>(twinned.size());
+  const uint32_t nodes = n + k;
+  plan.validators = twinned;
+  for (uint32_t j = 0; j < k; ++j) {
+    plan.clock_offset_ms.push_back(static_cast<int64_t>(rng.below(101)) - 50);
+  }
+  auto draw_receivers = [&]() {
+    std::vector<uint8_t> second(k);
+    for (uint8_t& b : second) b = static_cast<uint8_t>(rng.below(2));
+    return second;
+  };
+  uint64_t t = rng.between(0, 100);
+  while (t + 100 < s.fault_ms) {
+    TwinsPhase p;
+    p.start_ms = t;
+    p.end_ms = std::min(s.fault_ms, t + rng.between(200, 1500));
+    if (p.end_ms + 100 >= s.fault_ms) p.end_ms = s.fault_ms;  // no sliver of a phase at the end
+    p.cut = rng.pick(std::vector<TwinsCut>{TwinsCut::kSplit, TwinsCut::kSplit, TwinsCut::kSplit,
+                                           TwinsCut::kTwoGroups, TwinsCut::kThreeGroups,
+                                           TwinsCut::kConnected});
+    p.group.assign(nodes, 0);
+    switch (p.cut) {
+      case TwinsCut::kConnected: break;
+      case TwinsCut::kSplit: {
+        // The other validators alternate sides in a random order, so the sides differ by at
+        // most one: both hold a quorum of indices when the twins are more than f, and one of
+        // them does otherwise.
+        std::vector<uint32_t> others;
+        for (uint32_t v = 0; v < n; ++v) {
+          if (std::find(twinned.begin(), twinned.end(), v) == twinned.end()) others.push_back(v);
+        }
+        for (size_t i = others.size(); i > 1; --i) std::swap(others[i - 1], others[rng.below(i)]);
+        const uint32_t first_side = static_cast<uint32_t>(rng.below(2));
+        for (size_t i = 0; i < others.size(); ++i) {
+          p.group[others[i]] = (first_side + static_cast<uint32_t>(i)) % 2;
+        }
+        for (uint32_t j = 0; j < k; ++j) {
+          p.group[twinned[j]] = static_cast<uint32_t>(rng.below(2));
+          p.group[n + j] = 1 - p.group[twinned[j]];
+        }
+        break;
+      }
+      case TwinsCut::kTwoGroups:
+        for (uint32_t& g : p.group) g = static_cast<uint32_t>(rng.below(2));
+        break;
+      case TwinsCut::kThreeGroups:
+        for (uint32_t& g : p.group) g = static_cast<uint32_t>(rng.below(3));
+        break;
+    }
+    p.second_receives = draw_receivers();
+    plan.phases.push_back(std::move(p));
+    t = plan.phases.back().end_ms;
+  }
+  plan.heal_second_receives = draw_receivers();
+}
+
 }  // namespace
+
+const char* twins_cut_name(TwinsCut cut) {
+  switch (cut) {
+    case TwinsCut::kConnected: return "connected";
+    case TwinsCut::kSplit: return "split";
+    case TwinsCut::kTwoGroups: return "two groups";
+    case TwinsCut::kThreeGroups: return "three groups";
+  }
+  return "unknown";
+}
 
 Scenario draw_scenario(const ScenarioRequest& req, Rng& rng) {
   Scenario s;
@@ -39,15 +122,24 @@ Scenario draw_scenario(const ScenarioRequest& req, Rng& rng) {
                                       : kAllBehaviours[rng.below(std::size(kAllBehaviours))];
     s.byzantine[order[i]] = b;
   }
+  std::vector<uint32_t> twinned;
+  for (uint32_t i = req.byzantine; i < req.byzantine + req.twins && i < n; ++i) {
+    twinned.push_back(order[i]);
+  }
+  std::sort(twinned.begin(), twinned.end());
   std::vector<uint32_t> honest;
   for (uint32_t i = 0; i < n; ++i) {
-    if (s.byzantine.count(i) == 0) honest.push_back(i);
+    if (s.byzantine.count(i) == 0 &&
+        std::find(twinned.begin(), twinned.end(), i) == twinned.end()) {
+      honest.push_back(i);
+    }
   }
 
   // Partitions: up to three, one after another, each isolating a random subset (a minority,
   // a majority split, or the current primary's neighbourhood: all are just random subsets).
+  // With twins the partitions are of nodes, drawn by draw_twins() instead.
   uint64_t t = rng.between(0, s.fault_ms / 4);
-  const uint64_t partitions = rng.below(4);
+  const uint64_t partitions = twinned.empty() ? rng.below(4) : 0;
   for (uint64_t i = 0; i < partitions && t + 100 < s.fault_ms && n > 1; ++i) {
     PartitionPlan p;
     p.start_ms = t;
@@ -112,6 +204,7 @@ Scenario draw_scenario(const ScenarioRequest& req, Rng& rng) {
     }
     s.batches.push_back(b);
   }
+  if (!twinned.empty()) draw_twins(n, twinned, rng, s);
   return s;
 }
 
@@ -122,6 +215,21 @@ std::string describe(const Scenario& s) {
                     " ms; view timeout " + std::to_string(s.view_timeout_ms) + " ms; faults until " + std::to_string(s.fault_ms) + " ms\n";
   for (const auto& [v, b] : s.byzantine) {
     out += "byzantine: validator " + std::to_string(v) + " " + behaviour_name(b) + "\n";
+  }
+  if (!s.twins.validators.empty()) {
+    const size_t n = s.clock_offset_ms.size();
+    std::string seconds;
+    for (size_t j = 0; j < s.twins.validators.size(); ++j) {
+      seconds += (seconds.empty() ? "" : ",") + std::to_string(n + j);
+    }
+    out += "twins: validators " + list(s.twins.validators) + ", second instances are nodes " +
+           seconds + "\n";
+    for (const TwinsPhase& p : s.twins.phases) {
+      out += "twins phase: " + std::to_string(p.start_ms) + ".." + std::to_string(p.end_ms) +
+             " ms, " + twins_cut_name(p.cut) + ", groups " + list(p.group) + ", receivers " +
+             receivers(p.second_receives) + "\n";
+    }
+    out += "twins after the heal: receivers " + receivers(s.twins.heal_second_receives) + "\n";
   }
   for (const PartitionPlan& p : s.partitions) {
     out += "partition: " + std::to_string(p.start_ms) + ".." + std::to_string(p.end_ms) +

@@ -1,7 +1,7 @@
 // The fault plan of one simulated run, drawn entirely from its seed: network quality, clock
-// offsets, partitions, crashes, Byzantine validators and the client load. Faults happen only in
-// the fault phase [0, fault_ms); at fault_ms the network heals, crashed validators restart and
-// clients re-submit, and from then on liveness is required.
+// offsets, partitions, crashes, Byzantine validators, twins and the client load. Faults happen
+// only in the fault phase [0, fault_ms); at fault_ms the network heals, crashed validators
+// restart and clients re-submit, and from then on liveness is required.
 #pragma once
 
 #include <cstdint>
@@ -41,10 +41,39 @@ struct DroughtPlan {
   std::vector<uint32_t> victims;  // towards whom
 };
 
+// Twins (after DiemBFT's Twins): a twinned validator runs as two engines sharing its key and
+// index, each with its own persisted state. The network then has n + K nodes: node v < n is
+// validator v (for a twinned validator, its first instance) and node n + j is the second
+// instance of validators[j]. Peers address validators, not nodes, so where both instances of a
+// twin share a group the plan says which one takes the messages sent to their index.
+enum class TwinsCut : uint8_t {
+  kConnected,    // one group
+  kSplit,        // each twin's instances on opposite sides; every other node on either side
+  kTwoGroups,    // every node on either of two sides
+  kThreeGroups,  // every node in one of three groups
+};
+const char* twins_cut_name(TwinsCut cut);
+
+struct TwinsPhase {
+  uint64_t start_ms = 0;
+  uint64_t end_ms = 0;
+  TwinsCut cut = TwinsCut::kConnected;
+  std::vector<uint32_t> group;           // group id per node
+  std::vector<uint8_t> second_receives;  // per twin: its second instance takes its messages
+};
+
+struct TwinsPlan {
+  std::vector<uint32_t> validators;      // twinned, in node order of their second instances
+  std::vector<int64_t> clock_offset_ms;  // per second instance: twins are separate machines
+  std::vector<TwinsPhase> phases;        // consecutive, covering the fault phase
+  std::vector<uint8_t> heal_second_receives;
+};
+
 struct BatchPlan {
   uint64_t at_ms = 0;
   uint32_t count = 0;              // new transactions
-  std::vector<uint32_t> receivers;  // validators the client reaches; empty = all
+  std::vector<uint32_t> receivers;  // validators the client reaches (both instances of a twin);
+                                    // empty = all
 };
 
 struct Scenario {
@@ -58,19 +87,24 @@ struct Scenario {
   uint64_t view_timeout_ms = 400;
   std::vector<int64_t> clock_offset_ms;    // per validator
   std::map<uint32_t, Behaviour> byzantine;  // validator -> behaviour
-  std::vector<PartitionPlan> partitions;    // disjoint in time, in order
+  std::vector<PartitionPlan> partitions;    // disjoint in time, in order; none with twins
   std::vector<CrashPlan> crashes;           // honest validators only
   std::vector<DroughtPlan> droughts;
   std::vector<BatchPlan> batches;           // in time order; some after the heal
+  TwinsPlan twins;                          // empty without twins
 };
 
 struct ScenarioRequest {
   uint32_t nodes = 4;
   uint32_t byzantine = 0;
+  uint32_t twins = 0;                  // twinned validators, disjoint from the Byzantine ones
   std::optional<Behaviour> behaviour;  // every Byzantine validator's; drawn when absent
   uint64_t fault_ms = 3000;
 };
 
+// Without twins the draws, and so every existing seed's run, are those of the generator before
+// twins existed; twins add their draws at the end and replace the validator partitions with
+// node partitions.
 Scenario draw_scenario(const ScenarioRequest& request, Rng& rng);
 
 // One line per fault, for reports and replay.

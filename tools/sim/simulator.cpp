@@ -70,7 +70,9 @@ struct StoredBlock {
 };
 
 struct Replica {
-  uint32_t index = 0;
+  uint32_t index = 0;  // the validator
+  uint32_t node = 0;   // its place in the network: the index, or n + j for a twin's second
+  bool twin = false;   // either instance of a twinned validator
   std::optional<Behaviour> byzantine;
   bool up = false;
   uint64_t incarnation = 0;
@@ -93,7 +95,7 @@ struct Replica {
   uint64_t seen_rejections = 0;
 };
 
-struct MessageEvent {
+struct MessageEvent {  // between nodes
   uint32_t from = 0;
   uint32_t to = 0;
   Envelope envelope;
@@ -114,7 +116,8 @@ struct RestartEvent {
   uint32_t node = 0;
 };
 struct PartitionEvent {
-  std::vector<uint32_t> group;
+  std::vector<uint32_t> group;           // per node
+  std::vector<uint8_t> second_receives;  // per twin
 };
 struct FetchEvent {
   uint32_t node = 0;
@@ -152,6 +155,7 @@ class Simulation {
   void trace(const std::string& line) {
     if (opt_.trace != nullptr) *opt_.trace << "[" << now_ << "] " << line << "\n";
   }
+  std::string name(const Replica& r) const { return checker_->name(r.node); }
 
   void dispatch(Event& e);
   void on_batch(const BatchPlan& b);
@@ -166,6 +170,8 @@ class Simulation {
   void store(Replica& r, const Block& block, const crypto::Hash& hash);
   void submit(Replica& r, const std::vector<consensus::Tx>& txs);
   bool reachable(uint32_t a, uint32_t b) const { return group_[a] == group_[b]; }
+  // The node that takes what `from` sends to validator `to`, if any is in `from`'s group.
+  std::optional<uint32_t> route(uint32_t from, uint32_t to) const;
   bool all_committed() const;
   bool in_drought(uint32_t from, uint32_t to, const std::optional<consensus::Message>& m);
   void note_engine(const Replica& r);
@@ -173,7 +179,9 @@ class Simulation {
   Options opt_;
   Rng net_rng_;
   Scenario scenario_;
-  uint32_t n_ = 0;
+  uint32_t n_ = 0;        // validators
+  uint32_t nodes_ = 0;    // engines: n plus one per twin
+  bool within_f_ = true;  // Byzantine plus twinned validators at most f
   std::vector<consensus::ValidatorInfo> validators_;
   std::vector<uint64_t> fake_secrets_;
   std::vector<std::optional<crypto::PrivateKey>> keys_;
@@ -182,7 +190,9 @@ class Simulation {
   std::vector<Replica> replicas_;
   std::set<crypto::Hash> submitted_;
   std::vector<consensus::Tx> all_txs_;
-  std::vector<uint32_t> group_;
+  std::vector<uint32_t> group_;           // per node
+  std::vector<int> twin_slot_;            // per validator: j for a twin, -1 otherwise
+  std::vector<uint8_t> second_receives_;  // per twin
   uint32_t loss_per_mille_ = 0;
   bool healed_ = false;
   uint64_t last_batch_ms_ = 0;
@@ -196,8 +206,13 @@ class Simulation {
 Simulation::Simulation(const Options& options) : opt_(options), net_rng_(options.seed) {
   n_ = opt_.nodes;
   Rng plan_rng = net_rng_.fork();
-  scenario_ = draw_scenario(ScenarioRequest{n_, opt_.byzantine, opt_.behaviour, opt_.fault_ms},
-                            plan_rng);
+  scenario_ = draw_scenario(
+      ScenarioRequest{n_, opt_.byzantine, opt_.twins, opt_.behaviour, opt_.fault_ms}, plan_rng);
+  const std::vector<uint32_t>& twins = scenario_.twins.validators;
+  nodes_ = n_ + static_cast<uint32_t>(twins.size());
+  within_f_ = opt_.byzantine + twins.size() <= consensus::max_faulty(n_);
+  twin_slot_.assign(n_, -1);
+  for (size_t j = 0; j < twins.size(); ++j) twin_slot_[twins[j]] = static_cast<int>(j);
   for (uint32_t i = 0; i < n_; ++i) {
     const std::string name = "sharechain-sim/validator/" + std::to_string(i);
     if (opt_.real_crypto) {
@@ -217,14 +232,21 @@ Simulation::Simulation(const Options& options) : opt_(options), net_rng_(options
   check_verifier_ = make_verifier();
   std::set<uint32_t> byzantine;
   for (const auto& [v, b] : scenario_.byzantine) byzantine.insert(v);
-  checker_ = std::make_unique<Checker>(base_config(validators_), *check_verifier_, byzantine);
+  checker_ = std::make_unique<Checker>(base_config(validators_), *check_verifier_, byzantine,
+                                       CheckedFaults{twins, within_f_});
 
-  replicas_.resize(n_);
-  for (uint32_t i = 0; i < n_; ++i) {
-    Replica& r = replicas_[i];
+  // A twin's second instance is built exactly like the first: same key, same index, its own
+  // store, persisted state and clock.
+  replicas_.resize(nodes_);
+  for (uint32_t node = 0; node < nodes_; ++node) {
+    Replica& r = replicas_[node];
+    const uint32_t i = node < n_ ? node : twins[node - n_];
     r.index = i;
+    r.node = node;
+    r.twin = twin_slot_[i] >= 0;
     if (auto it = scenario_.byzantine.find(i); it != scenario_.byzantine.end()) r.byzantine = it->second;
-    r.clock_offset_ms = scenario_.clock_offset_ms[i];
+    r.clock_offset_ms =
+        node < n_ ? scenario_.clock_offset_ms[i] : scenario_.twins.clock_offset_ms[node - n_];
     r.config = base_config(validators_);
     r.config.view_timeout_ms = scenario_.view_timeout_ms;
     r.config.self = i;
@@ -237,7 +259,8 @@ Simulation::Simulation(const Options& options) : opt_(options), net_rng_(options
     r.app = std::make_unique<SimApp>(submitted_);
     r.rng = std::make_unique<Rng>(net_rng_.fork());
   }
-  group_.assign(n_, 0);
+  group_.assign(nodes_, 0);
+  second_receives_.assign(twins.size(), 0);
   loss_per_mille_ = scenario_.loss_per_mille;
 }
 
@@ -253,8 +276,11 @@ Outcome Simulation::run() {
     schedule(scenario_.crashes[i].restart_ms, RestartEvent{scenario_.crashes[i].node});
   }
   for (const PartitionPlan& p : scenario_.partitions) {
-    schedule(p.start_ms, PartitionEvent{p.group});
-    schedule(p.end_ms, PartitionEvent{std::vector<uint32_t>(n_, 0)});
+    schedule(p.start_ms, PartitionEvent{p.group, {}});
+    schedule(p.end_ms, PartitionEvent{std::vector<uint32_t>(n_, 0), {}});
+  }
+  for (const TwinsPhase& p : scenario_.twins.phases) {
+    schedule(p.start_ms, PartitionEvent{p.group, p.second_receives});
   }
   schedule(scenario_.fault_ms, HealEvent{});
   for (Replica& r : replicas_) start_replica(r);
@@ -275,12 +301,13 @@ Outcome Simulation::run() {
       break;
     }
   }
-  if (!checker_->failed() && !done) {
+  // Beyond f nothing promises progress: an honest replica that met the fork may have halted.
+  if (!checker_->failed() && !done && within_f_) {
     std::string who;
     for (const Replica& r : replicas_) {
-      if (r.byzantine) continue;
-      who += " replica " + std::to_string(r.index) + " has " + std::to_string(r.chain_txs.size()) +
-             "/" + std::to_string(submitted_.size()) + " txs at height " +
+      if (r.byzantine || r.twin) continue;
+      who += " replica " + name(r) + " has " + std::to_string(r.chain_txs.size()) + "/" +
+             std::to_string(submitted_.size()) + " txs at height " +
              std::to_string(r.chain.size()) +
              (r.engine ? " view " + std::to_string(r.engine->view()) +
                              (r.engine->view_active() ? "" : " (changing)")
@@ -294,7 +321,8 @@ Outcome Simulation::run() {
                    " ms after the heal;" + who);
   }
   for (const Replica& r : replicas_) {
-    if (r.engine && !r.byzantine) stats_.view_changes += r.engine->view_changes_started();
+    if (r.engine && !r.byzantine && !r.twin)
+      stats_.view_changes += r.engine->view_changes_started();
   }
   stats_.blocks = checker_->highest_height();
   stats_.new_views = checker_->coverage().new_views;
@@ -304,6 +332,7 @@ Outcome Simulation::run() {
   stats_.heal_ms = scenario_.fault_ms;
   stats_.end_ms = now_;
   out.ok = !checker_->failed();
+  out.agreement_violated = checker_->agreement_violated();
   out.violation = checker_->violation();
   out.violation_ms = now_;
   out.stats = stats_;
@@ -321,7 +350,7 @@ void Simulation::dispatch(Event& e) {
             return;
           }
           input(r, r.engine->on_message(ev.envelope, clock(r)),
-                opt_.trace ? "message from " + std::to_string(ev.from) : std::string());
+                opt_.trace ? "message from " + checker_->name(ev.from) : std::string());
         } else if constexpr (std::is_same_v<E, TimerEvent>) {
           Replica& r = replicas_[ev.node];
           if (!r.up || r.incarnation != ev.incarnation ||
@@ -346,7 +375,10 @@ void Simulation::dispatch(Event& e) {
           r.crash_after_actions.reset();
           if (!r.up) start_replica(r);
         } else if constexpr (std::is_same_v<E, PartitionEvent>) {
-          if (!healed_) group_ = ev.group;
+          if (!healed_) {
+            group_ = ev.group;
+            if (!ev.second_receives.empty()) second_receives_ = ev.second_receives;
+          }
           trace("partition groups changed");
         } else if constexpr (std::is_same_v<E, FetchEvent>) {
           Replica& r = replicas_[ev.node];
@@ -385,7 +417,8 @@ void Simulation::on_batch(const BatchPlan& b) {
 
 void Simulation::on_heal() {
   healed_ = true;
-  group_.assign(n_, 0);
+  group_.assign(nodes_, 0);
+  if (!second_receives_.empty()) second_receives_ = scenario_.twins.heal_second_receives;
   loss_per_mille_ = 0;
   trace("heal");
   for (Replica& r : replicas_) {
@@ -425,13 +458,13 @@ void Simulation::start_replica(Replica& r) {
   r.engine = std::make_unique<consensus::Engine>(r.config, *r.signer, *r.verifier, *r.app,
                                                  r.persisted, height, last_hash, last_root,
                                                  last_ts);
-  trace("replica " + std::to_string(r.index) + " starts at height " + std::to_string(height));
+  trace("replica " + name(r) + " starts at height " + std::to_string(height));
   input(r, r.engine->start(clock(r)), opt_.trace ? "start" : std::string());
 }
 
 void Simulation::crash(Replica& r) {
-  trace("replica " + std::to_string(r.index) + " crashes");
-  if (!r.byzantine) stats_.view_changes += r.engine->view_changes_started();
+  trace("replica " + name(r) + " crashes");
+  if (!r.byzantine && !r.twin) stats_.view_changes += r.engine->view_changes_started();
   r.engine.reset();
   r.up = false;
   r.fetching = false;
@@ -441,7 +474,7 @@ void Simulation::crash(Replica& r) {
 }
 
 void Simulation::note_engine(const Replica& r) {
-  if (r.byzantine || !r.engine) return;
+  if (r.byzantine || r.twin || !r.engine) return;
   stats_.views = std::max(stats_.views, r.engine->view());
 }
 
@@ -449,12 +482,12 @@ void Simulation::input(Replica& r, Actions actions, const std::string& cause) {
   if (r.engine) {
     const uint64_t rejected = r.engine->rejections_total();
     const bool new_rejection = rejected != r.seen_rejections;
-    if (new_rejection) checker_->on_rejected(r.index, *r.engine->last_rejection());
+    if (new_rejection) checker_->on_rejected(r.node, *r.engine->last_rejection());
     if (opt_.trace != nullptr && (!actions.empty() || new_rejection)) {
-      trace("replica " + std::to_string(r.index) + " <- " + cause);
+      trace("replica " + name(r) + " <- " + cause);
     }
     if (opt_.trace != nullptr && new_rejection) {
-      trace("  " + std::to_string(r.index) + " rejected " + r.engine->last_rejection()->text());
+      trace("  " + name(r) + " rejected " + r.engine->last_rejection()->text());
     }
     r.seen_rejections = rejected;
   }
@@ -469,7 +502,7 @@ void Simulation::input(Replica& r, Actions actions, const std::string& cause) {
         }
         *r.crash_after_actions -= 1;
       }
-      if (opt_.trace != nullptr) trace("  " + std::to_string(r.index) + ": " + consensus::describe(a));
+      if (opt_.trace != nullptr) trace("  " + name(r) + ": " + consensus::describe(a));
       perform(r, a, follow);
     }
     actions = std::move(follow);
@@ -491,7 +524,7 @@ void Simulation::perform(Replica& r, Action& action, Actions& follow) {
           send(r, std::move(others), a.envelope);
         } else if constexpr (std::is_same_v<A, consensus::SetTimer>) {
           const uint64_t gen = ++r.timer_generation[a.id];
-          schedule(now_ + a.delay_ms, TimerEvent{r.index, r.incarnation, a.id, gen});
+          schedule(now_ + a.delay_ms, TimerEvent{r.node, r.incarnation, a.id, gen});
         } else if constexpr (std::is_same_v<A, consensus::CancelTimer>) {
           ++r.timer_generation[a.id];
         } else if constexpr (std::is_same_v<A, consensus::Persist>) {
@@ -502,7 +535,7 @@ void Simulation::perform(Replica& r, Action& action, Actions& follow) {
           // At most three records (proposal, vote, committed block) per height between the
           // executed height and the top of the window, plus five single records.
           if (r.persisted.size() > 3 * r.config.window + 5) {
-            checker_->fail("replica " + std::to_string(r.index) + " persists " +
+            checker_->fail("replica " + name(r) + " persists " +
                            std::to_string(r.persisted.size()) + " records: not bounded");
           }
         } else if constexpr (std::is_same_v<A, consensus::Deliver>) {
@@ -510,13 +543,14 @@ void Simulation::perform(Replica& r, Action& action, Actions& follow) {
         } else if constexpr (std::is_same_v<A, consensus::FetchBlocks>) {
           if (!r.fetching) {
             r.fetching = true;
-            schedule(now_ + net_rng_.between(5, 60), FetchEvent{r.index, r.incarnation, a, 0});
+            schedule(now_ + net_rng_.between(5, 60), FetchEvent{r.node, r.incarnation, a, 0});
           }
         } else if constexpr (std::is_same_v<A, consensus::Evidence>) {
           ++stats_.evidence;
-          checker_->on_evidence(r.index, a);
+          checker_->on_evidence(r.node, a);
         } else if constexpr (std::is_same_v<A, consensus::Halt>) {
-          checker_->on_halt(r.index, a.reason);
+          ++stats_.halts;
+          checker_->on_halt(r.node, a.reason);
         }
       },
       action);
@@ -531,7 +565,7 @@ void Simulation::send(Replica& r, std::vector<uint32_t> destinations, const Enve
                          r.engine->committed_height()};
     misbehave(*r.byzantine, ctx, destinations, env, wire);
   } else {
-    checker_->on_honest_send(r.index, decoded);
+    checker_->on_honest_send(r.node, decoded);
     for (uint32_t d : destinations) wire.push_back(Wire{d, env});
   }
   const Envelope* last = nullptr;
@@ -543,22 +577,23 @@ void Simulation::send(Replica& r, std::vector<uint32_t> destinations, const Enve
       checker_->on_wire(w.envelope, m);
     }
     last = &w.envelope;
-    if (w.to >= n_ || w.to == r.index || !reachable(r.index, w.to) ||
-        net_rng_.chance(loss_per_mille_) || in_drought(r.index, w.to, m)) {
+    const std::optional<uint32_t> to =
+        w.to >= n_ || w.to == r.index ? std::nullopt : route(r.node, w.to);
+    if (!to || net_rng_.chance(loss_per_mille_) || in_drought(r.index, w.to, m)) {
       ++stats_.dropped;
       continue;
     }
     const int copies = net_rng_.chance(scenario_.duplicate_per_mille) ? 2 : 1;
     for (int c = 0; c < copies; ++c) {
       const uint64_t delay = net_rng_.between(scenario_.min_delay_ms, scenario_.max_delay_ms);
-      schedule(now_ + delay, MessageEvent{r.index, w.to, w.envelope});
+      schedule(now_ + delay, MessageEvent{r.node, *to, w.envelope});
     }
   }
 }
 
 void Simulation::store(Replica& r, const Block& block, const crypto::Hash& hash) {
   const uint64_t height = r.chain.size() + 1;
-  checker_->on_stored(r.index, height, block, hash, r.chain_txs);
+  checker_->on_stored(r.node, height, block, hash, r.chain_txs);
   BlockHeader header;
   header.ParseFromString(block.header());
   const crypto::Hash prev_root =
@@ -573,23 +608,23 @@ void Simulation::store(Replica& r, const Block& block, const crypto::Hash& hash)
 
 void Simulation::deliver_block(Replica& r, const consensus::Deliver& d, Actions& follow) {
   if (d.height <= r.last_delivered) {
-    checker_->fail("replica " + std::to_string(r.index) + " delivered height " +
-                   std::to_string(d.height) + " after " + std::to_string(r.last_delivered));
+    checker_->fail("replica " + name(r) + " delivered height " + std::to_string(d.height) +
+                   " after " + std::to_string(r.last_delivered));
     return;
   }
   r.last_delivered = d.height;
   if (d.height <= r.chain.size()) {
-    // State transfer got there first (as in the node): it must be the same block.
-    if (r.chain[d.height - 1].hash != d.hash) {
-      checker_->fail("replica " + std::to_string(r.index) + " delivered a block at height " +
-                     std::to_string(d.height) + " other than the one it fetched");
+    // State transfer got there first (as in the node): it must be the same block, or this
+    // replica has two certified blocks at one height.
+    if (r.chain[d.height - 1].hash != d.hash && checker_->counts(r.node)) {
+      checker_->fail_agreement("replica " + name(r) + " delivered a block at height " +
+                               std::to_string(d.height) + " other than the one it fetched");
     }
     return;
   }
   if (d.height != r.chain.size() + 1) {
-    checker_->fail("replica " + std::to_string(r.index) + " delivered height " +
-                   std::to_string(d.height) + " with its store at " +
-                   std::to_string(r.chain.size()));
+    checker_->fail("replica " + name(r) + " delivered height " + std::to_string(d.height) +
+                   " with its store at " + std::to_string(r.chain.size()));
     return;
   }
   store(r, d.block, d.hash);
@@ -613,8 +648,12 @@ void Simulation::fetch(Replica& r, const FetchEvent& ev) {
   const Replica* source = nullptr;
   size_t turn = ev.turn;
   for (size_t i = 0; i < sources.size() && source == nullptr && h <= f.to_height; ++i) {
-    const Replica& s = replicas_[sources[(ev.turn + i) % sources.size()]];
-    if (s.up && s.index != r.index && reachable(s.index, r.index) && s.chain.size() >= h) {
+    // A source is asked by its index; which node answers is the network's business.
+    const uint32_t v = sources[(ev.turn + i) % sources.size()];
+    const std::optional<uint32_t> node = v < n_ ? route(r.node, v) : std::nullopt;
+    if (!node) continue;
+    const Replica& s = replicas_[*node];
+    if (s.up && s.index != r.index && s.chain.size() >= h) {
       source = &s;
       turn = (ev.turn + i) % sources.size();
     }
@@ -644,12 +683,11 @@ void Simulation::fetch(Replica& r, const FetchEvent& ev) {
   }
   if (!r.up) return;
   if (stored && h < f.to_height) {
-    schedule(now_ + net_rng_.between(1, 10), FetchEvent{r.index, r.incarnation, f, turn});
+    schedule(now_ + net_rng_.between(1, 10), FetchEvent{r.node, r.incarnation, f, turn});
     return;
   }
   r.fetching = false;
-  trace("replica " + std::to_string(r.index) + " state transfer to height " +
-        std::to_string(r.chain.size()));
+  trace("replica " + name(r) + " state transfer to height " + std::to_string(r.chain.size()));
   const StoredBlock* last = r.chain.empty() ? nullptr : &r.chain.back();
   input(r,
         r.engine->on_state_transferred(
@@ -674,9 +712,21 @@ bool Simulation::in_drought(uint32_t from, uint32_t to,
   return false;
 }
 
+std::optional<uint32_t> Simulation::route(uint32_t from, uint32_t to) const {
+  const int j = twin_slot_[to];
+  const bool first = group_[from] == group_[to];
+  if (j < 0) return first ? std::optional<uint32_t>(to) : std::nullopt;
+  const uint32_t second_node = n_ + static_cast<uint32_t>(j);
+  const bool second = group_[from] == group_[second_node];
+  if (first && second) return second_receives_[j] ? second_node : to;
+  if (first) return to;
+  if (second) return second_node;
+  return std::nullopt;
+}
+
 bool Simulation::all_committed() const {
   for (const Replica& r : replicas_) {
-    if (r.byzantine) continue;
+    if (r.byzantine || r.twin) continue;
     if (!r.up || r.chain_txs.size() < submitted_.size()) return false;
   }
   return true;
@@ -693,6 +743,8 @@ std::string replay_command(const Options& o) {
   std::string cmd = "sharechain-sim --nodes " + std::to_string(o.nodes) + " --seeds " +
                     std::to_string(o.seed) + ":1";
   if (o.byzantine > 0) cmd += " --byzantine " + std::to_string(o.byzantine);
+  if (o.twins > 0) cmd += " --twins " + std::to_string(o.twins);
+  if (o.expect_violation) cmd += " --expect-violation";
   if (o.behaviour) cmd += " --behaviour " + std::string(behaviour_name(*o.behaviour));
   if (o.real_crypto) cmd += " --real-crypto";
   if (o.fault_ms != Options{}.fault_ms) cmd += " --fault-ms " + std::to_string(o.fault_ms);
@@ -704,10 +756,25 @@ std::string replay_command(const Options& o) {
 
 std::string check_options(const Options& o) {
   if (o.nodes == 0 || o.nodes > 64) return "--nodes must be between 1 and 64";
-  if (o.byzantine > consensus::max_faulty(o.nodes)) {
-    return "--byzantine " + std::to_string(o.byzantine) + " exceeds f = " +
-           std::to_string(consensus::max_faulty(o.nodes)) + " for " + std::to_string(o.nodes) +
-           " validators: PBFT promises nothing then";
+  const uint32_t f = consensus::max_faulty(o.nodes);
+  const uint32_t faulty = o.byzantine + o.twins;
+  if (faulty > o.nodes) return "--byzantine plus --twins exceeds --nodes";
+  if (o.expect_violation) {
+    if (faulty <= f) {
+      return "--expect-violation needs more than f = " + std::to_string(f) +
+             " faulty validators (--byzantine plus --twins): within f no seed may violate "
+             "agreement";
+    }
+  } else if (o.twins == 0 && o.byzantine > f) {
+    return "--byzantine " + std::to_string(o.byzantine) + " exceeds f = " + std::to_string(f) +
+           " for " + std::to_string(o.nodes) + " validators: PBFT promises nothing then";
+  } else if (faulty > f) {
+    return "--byzantine " + std::to_string(o.byzantine) + " and --twins " +
+           std::to_string(o.twins) + " make " + std::to_string(faulty) +
+           " faulty validators, above f = " + std::to_string(f) + " for " +
+           std::to_string(o.nodes) +
+           " validators: PBFT promises nothing then (--expect-violation searches such runs for "
+           "a fork)";
   }
   if (o.fault_ms < 100) return "--fault-ms must be at least 100";
   return {};

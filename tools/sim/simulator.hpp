@@ -7,6 +7,12 @@
 // Liveness: after the heal (all honest validators up, no partitions, no loss, at most f
 // Byzantine), every transaction any client submitted must be committed by every honest
 // validator within `liveness_bound_ms` of simulated time.
+//
+// Twins (`twins` > 0): that many validators run as two engines each, sharing key and index
+// (scenario.hpp describes the network of n + K nodes). Twins count as faulty validators: with
+// twins plus Byzantine validators at most f every invariant must hold; beyond f (allowed only
+// with `expect_violation`) PBFT promises nothing, and the run is a search for two honest
+// validators that commit different blocks at one height (Outcome::agreement_violated).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +26,9 @@ namespace sharechain::sim {
 
 struct Options {
   uint32_t nodes = 4;
-  uint32_t byzantine = 0;              // at most f = (nodes - 1) / 3
+  uint32_t byzantine = 0;         // at most f = (nodes - 1) / 3, with the twins
+  uint32_t twins = 0;             // validators run as two engines with one key
+  bool expect_violation = false;  // faults beyond f allowed: searching for a fork
   uint64_t seed = 1;
   bool real_crypto = false;            // BIP340 keys instead of the fake signatures
   std::optional<Behaviour> behaviour;  // of every Byzantine validator; drawn from the seed if unset
@@ -37,6 +45,7 @@ struct Stats {
   uint64_t transactions = 0;       // submitted by clients
   uint64_t views = 0;              // highest view any honest replica reached
   uint64_t view_changes = 0;       // started, summed over honest replicas and incarnations
+  uint64_t halts = 0;              // replicas that halted (a violation unless beyond f)
   uint64_t crashes = 0;
   uint64_t fetched_blocks = 0;     // stored through state transfer
   uint64_t evidence = 0;
@@ -51,6 +60,7 @@ struct Stats {
 
 struct Outcome {
   bool ok = true;
+  bool agreement_violated = false;  // the violation is two blocks committed at one height
   std::string violation;
   uint64_t violation_ms = 0;
   std::string scenario;
