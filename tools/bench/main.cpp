@@ -1,6 +1,7 @@
 // sharechain-bench: a load generator. Signs transfers between throw-away accounts, submits them
 // at a target rate (or as fast as the nodes accept) spread over the given nodes (each account
-// always uses the same one), watches blocks commit, and prints committed tx/s and commit latency percentiles. It also measures this
+// always uses the same one), watches blocks commit (from the next node when one goes away), and
+// prints committed tx/s and commit latency percentiles. It also measures this
 // machine's BIP340 verification rate on all cores, since every validator verifies every
 // transaction once: verifications per second / validators on this machine is the ceiling a
 // local cluster could reach, and the achieved fraction of it compares across machines.
@@ -213,30 +214,56 @@ int main(int argc, char** argv) {
   std::unordered_map<std::string, std::size_t> account_index;
   for (std::size_t i = 0; i < accounts; ++i) account_index[keys[i].address()] = i;
 
-  grpc::ClientContext watch_ctx;
-  api::SubscribeRequest sub;
-  auto watcher_stub = stub_for(nodes[0]);
-  auto reader = watcher_stub->SubscribeBlocks(&watch_ctx, sub);
+  // The watcher follows one node's block stream and, when that node goes away or goes quiet (a
+  // node killed, stopped or cut off under load), resumes from the next height on the next node,
+  // so no commit goes uncounted and the in-flight limit never waits on a silent node. Each
+  // stream ends after a few seconds and is resumed where it ended: that is how silence is seen.
+  std::mutex watch_mu;
+  std::shared_ptr<grpc::ClientContext> watch_ctx;
+  std::atomic<bool> watch_stop{false};
   std::thread watcher([&] {
-    api::BlockInfo info;
-    while (reader->Read(&info)) {
-      const auto now = Clock::now();
-      std::lock_guard lock(mu);
-      ++blocks;
-      for (int i = 0; i < info.receipts_size(); ++i) {
-        auto h = crypto::hash_from_bytes(info.receipts(i).tx_hash());
-        if (!h) continue;
-        auto it = submitted_at.find(*h);
-        if (it == submitted_at.end()) continue;
-        latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
-        submitted_at.erase(it);
-        if (committed++ == 0) first_commit = now;
-        last_commit = now;
-        SignedTransaction t;
-        if (t.ParseFromString(info.block().transactions(i))) {
-          auto ai = account_index.find(crypto::address_of(t.public_key()));
-          if (ai != account_index.end()) committed_per_account[ai->second]++;
+    std::uint64_t next_height = 0;  // 0: only blocks from now on
+    std::size_t node = 0;
+    while (!watch_stop.load()) {
+      auto ctx = std::make_shared<grpc::ClientContext>();
+      ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+      {
+        std::lock_guard lock(watch_mu);
+        if (watch_stop.load()) break;
+        watch_ctx = ctx;
+      }
+      api::SubscribeRequest sub;
+      sub.set_from_height(next_height);
+      auto stub = stub_for(nodes[node]);
+      auto reader = stub->SubscribeBlocks(ctx.get(), sub);
+      api::BlockInfo info;
+      bool heard = false;
+      while (reader->Read(&info)) {
+        heard = true;
+        next_height = info.height() + 1;
+        const auto now = Clock::now();
+        std::lock_guard lock(mu);
+        ++blocks;
+        for (int i = 0; i < info.receipts_size(); ++i) {
+          auto h = crypto::hash_from_bytes(info.receipts(i).tx_hash());
+          if (!h) continue;
+          auto it = submitted_at.find(*h);
+          if (it == submitted_at.end()) continue;
+          latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+          submitted_at.erase(it);
+          if (committed++ == 0) first_commit = now;
+          last_commit = now;
+          SignedTransaction t;
+          if (t.ParseFromString(info.block().transactions(i))) {
+            auto ai = account_index.find(crypto::address_of(t.public_key()));
+            if (ai != account_index.end()) committed_per_account[ai->second]++;
+          }
         }
+      }
+      reader->Finish();
+      if (!heard) {
+        node = (node + 1) % nodes.size();
+        if (!watch_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
     }
   });
@@ -305,7 +332,11 @@ int main(int argc, char** argv) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  watch_ctx.TryCancel();
+  {
+    std::lock_guard lock(watch_mu);
+    watch_stop = true;
+    if (watch_ctx) watch_ctx->TryCancel();
+  }
   watcher.join();
 
   std::lock_guard lock(mu);
