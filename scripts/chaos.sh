@@ -381,6 +381,38 @@ since() {  # since REF START ELAPSED: seconds from REF to START + ELAPSED
   awk -v r="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.2f", s - r + e }'
 }
 
+# After a full disk the node may still be running, may be halting (it stops once it cannot
+# persist, which takes a few seconds), or may run on without making progress. Do what an
+# operator would: restart it whenever it is not running, and once if it is stuck for 45 s.
+# Sets DISK_S to the seconds until it reached GOAL ("timeout" after 120 s) and DISK_NOTES to
+# what had to be done.
+recover_disk_node() {  # recover_disk_node GOAL
+  local start; start=$(date +%s.%N)
+  local restarted_stuck=0 waited
+  DISK_NOTES=""
+  while :; do
+    if ! node_running "$DISK_NODE"; then
+      DISK_NOTES="$DISK_NOTES; it exited and was restarted"
+      start_nodes || true
+    fi
+    if "$CHAOS" await --dir "$CL" --nodes "$DISK_NODE" --height "$1" --timeout 5 > /dev/null 2>&1; then
+      DISK_S=$(since "$start" "$(date +%s.%N)" 0)
+      return 0
+    fi
+    waited=$(awk -v s="$start" -v now="$(date +%s.%N)" 'BEGIN { printf "%d", now - s }')
+    if [ "$waited" -ge 45 ] && [ "$restarted_stuck" -eq 0 ] && node_running "$DISK_NODE"; then
+      DISK_NOTES="$DISK_NOTES; it was stuck after the disk was freed and was restarted"
+      restarted_stuck=1
+      stop_node "$DISK_NODE"
+      start_nodes || true
+    fi
+    if [ "$waited" -ge 120 ]; then
+      DISK_S=timeout
+      return 0
+    fi
+  done
+}
+
 N_FAULT=0
 run_fault() {  # run_fault KIND: one fault, its line on the console and in faults.jsonl
   local kind=$1 targets=() detail="" hold
@@ -399,7 +431,7 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
     kill|stop) draw 3 12 ;;
     restart-all) draw 1 4 ;;
     partition) draw 5 20 ;;
-    disk-full) draw 5 15 ;;
+    disk-full) draw 10 30 ;;
     clock) draw 10 25 ;;
   esac
   hold=$R
@@ -420,7 +452,7 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
   local cluster_from=injection
   [ ${#others[@]} -lt "$QUORUM" ] && cluster_from=heal
   local cluster_file; cluster_file=$(mktemp "$RUN/.cluster.XXXXXX")
-  local cluster_pid="" cluster_started="" inject_at heal_at
+  local cluster_pid="" cluster_started="" inject_at heal_at log_before=0
   await_cluster() {  # the nodes not hit (all of them when none is left) commit above h0
     local watch=${ocsv:-$tcsv}
     cluster_started=$(date +%s.%N)
@@ -441,6 +473,7 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
       partition "$tcsv"
       detail="blackholed from node$(echo "$ocsv" | sed 's/,/,node/g') for ${hold}s" ;;
     disk-full)
+      log_before=$(wc -l < "$CL/node$DISK_NODE/node.log")
       fill_disk
       detail="data tmpfs filled ($(df -h --output=avail "$DISK_MOUNT" | tail -n 1 | tr -d ' ') left) for ${hold}s" ;;
     clock)
@@ -458,7 +491,7 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
     partition) heal_partition ;;
     disk-full)
       free_disk
-      node_running "$DISK_NODE" || { detail="$detail; the node exited, restarted"; start_nodes || true; } ;;
+      ;;
     clock) echo "+0" > "$CL/node${targets[0]}/clock-offset" ;;
   esac
   [ "$cluster_from" = heal ] && await_cluster
@@ -469,12 +502,21 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
   if [ ${#others[@]} -gt 0 ]; then goal=$(max_height "${others[@]}"); else goal=$((h0 + 1)); fi
   local node_s node_started
   node_started=$(date +%s.%N)
-  node_s=$("$CHAOS" await --dir "$CL" --nodes "$tcsv" --height "$goal" --timeout 120 2>/dev/null || true)
-  if [ "$kind" = disk-full ] && [ "$node_s" = timeout ] && node_running "$DISK_NODE"; then
-    # Alive but not catching up after the disk was freed: an operator would restart it.
-    detail="$detail; stuck after the disk was freed, restarted"
-    stop_node "$DISK_NODE"; start_nodes || true
-    node_started=$(date +%s.%N)
+  if [ "$kind" = disk-full ]; then
+    recover_disk_node "$goal"
+    node_s=$DISK_S
+    # RocksDB writes into space its files already hold until it needs a new file (a log
+    # rollover, a flush), so a short hold may pass unnoticed; say which way it went.
+    local failure
+    failure=$(tail -n "+$((log_before + 1))" "$CL/node$DISK_NODE/node.log" |
+      grep -m1 -E 'No space left|Assertion|HALTING|terminate called|Aborted' | cut -c1-200 || true)
+    if [ -n "$failure" ]; then
+      detail="$detail; the node failed: \"$failure\""
+    else
+      detail="$detail; the node needed no new space meanwhile"
+    fi
+    detail="$detail$DISK_NOTES"
+  else
     node_s=$("$CHAOS" await --dir "$CL" --nodes "$tcsv" --height "$goal" --timeout 120 2>/dev/null || true)
   fi
   [ "$node_s" = timeout ] || [ -z "$node_s" ] && node_s=null
@@ -515,13 +557,28 @@ END_AT=$(awk -v t0="$T0" -v s="$RUN_SECONDS" 'BEGIN { printf "%d", t0 + s }')
 if [ ${#CLASSES[@]} -eq 0 ]; then
   say "no fault class can run here; the cluster runs under load for ${RUN_SECONDS}s"
 fi
+# Classes come in rounds: each round is a seeded shuffle of every enabled class, so even a short
+# run sees as many different faults as it has room for.
+ROUND=()
+next_class() {
+  if [ ${#ROUND[@]} -eq 0 ]; then
+    ROUND=("${CLASSES[@]}")
+    local i j tmp
+    for (( i = ${#ROUND[@]} - 1; i > 0; i-- )); do
+      draw 0 "$i"; j=$R
+      tmp=${ROUND[$i]}; ROUND[$i]=${ROUND[$j]}; ROUND[$j]=$tmp
+    done
+  fi
+  CLASS=${ROUND[0]}
+  ROUND=("${ROUND[@]:1}")
+}
 while :; do
   draw 10 25; gap=$R
   [ $(( $(date +%s) + gap )) -lt "$END_AT" ] || break
   sleep "$gap"
   [ ${#CLASSES[@]} -gt 0 ] || continue
-  draw 0 $(( ${#CLASSES[@]} - 1 ))
-  run_fault "${CLASSES[$R]}"
+  next_class
+  run_fault "$CLASS"
 done
 left=$(( END_AT - $(date +%s) )); [ "$left" -gt 0 ] && sleep "$left"
 
