@@ -16,6 +16,7 @@
 //   ranges: heights and ids print as compact ranges
 //   ledger file: records round-trip through JSON; a torn last line is skipped with a note, a
 //     malformed line elsewhere is an error
+//   fault log: lines parse, a recovery that never came is null and counts as a violation
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -377,4 +378,34 @@ TEST_CASE("ledger records round-trip; a torn last line is skipped, a bad line el
   bad = to_json(f.ledger[0]);
   bad.erase("tx_hash");
   CHECK_FALSE(ledger_record_from_json(bad));
+}
+
+TEST_CASE("fault log lines: a recovery that never came is null", "[chaos][ledger]") {
+  testing::TempDir tmp;
+  const auto file = tmp / "faults.jsonl";
+  CHECK(read_faults(file)->empty());  // no fault yet: no file
+  {
+    std::ofstream out(file);
+    out << R"({"n":1,"kind":"kill","targets":[2],"at_s":24.4,"hold_s":9,"detail":"SIGKILL",)"
+        << R"("cluster_s":0.25,"cluster_from":"injection","node_s":8.54})"
+        << "\n";
+    out << R"({"n":2,"kind":"partition","targets":[2,3],"at_s":51.0,"hold_s":12,"detail":"",)"
+        << R"("cluster_s":null,"cluster_from":"heal","node_s":null})"
+        << "\n";
+  }
+  Result<std::vector<FaultRecord>> faults = read_faults(file);
+  REQUIRE(faults);
+  REQUIRE(faults->size() == 2);
+  CHECK((*faults)[0].node_s == 8.54);
+  CHECK((*faults)[1].targets == std::vector<std::uint32_t>{2, 3});
+  CHECK_FALSE((*faults)[1].cluster_s);
+  CHECK((*faults)[1].cluster_from == "heal");
+  const RecoveryReport rr = recovery_report(*faults);
+  CHECK(rr.violations.size() == 2);
+  {
+    std::ofstream out(file);
+    out << R"({"n":1,"kind":"kill"})"
+        << "\n";
+  }
+  CHECK_FALSE(read_faults(file));
 }
