@@ -12,6 +12,9 @@
 //   --tls: a CA and per-node certificates that verify, name IP 127.0.0.1 and DNS localhost, and
 //     allow server and client use; configs point at them
 //   bad --nodes, --base-port, --chain-id are usage errors that write nothing
+//   --hosts: node i listens on the i-th host with the usual ports and its peers dial it there;
+//     status reads those addresses back; with --tls each certificate also names its host; a
+//     count that differs from --nodes or a malformed host is a usage error that writes nothing
 //   status and stop on a cluster with no running node: exit 0, every node reported stopped
 //   status on a folder that is not a cluster is a usage error
 #include <google/protobuf/util/json_util.h>
@@ -345,6 +348,78 @@ TEST_CASE("bad init options are usage errors that write nothing", "[net][init]")
     CHECK_FALSE(fs::exists(dir));
   }
   CHECK(run_net({"init", "--nodes", "1"}).code == 2);  // --dir is required
+}
+
+TEST_CASE("init --hosts puts each node on its own host with the usual ports", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  const std::vector<std::string> hosts = {"10.213.0.10", "10.213.0.11", "validator-c.example"};
+  const std::uint32_t base = 26600;
+  const Run r = init(dir, {"--nodes", "3", "--hosts", "10.213.0.10,10.213.0.11,validator-c.example"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto at = [&](std::uint32_t i, std::uint32_t offset) {
+    return hosts[i] + ":" + std::to_string(base + 10 * i + offset);
+  };
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    const toml::value c = toml::parse((dir / ("node" + std::to_string(i)) / "config.toml").string());
+    CHECK(toml::find<std::string>(c, "api", "listen") == at(i, 0));
+    CHECK(toml::find<std::string>(c, "p2p", "listen") == at(i, 1));
+    CHECK(toml::find<std::string>(c, "metrics", "listen") == at(i, 2));
+    std::vector<std::string> want_peers;
+    for (std::uint32_t j = 0; j < 3; ++j) {
+      if (j != i) want_peers.push_back(std::to_string(j) + "@" + at(j, 1));
+    }
+    CHECK(toml::find<std::vector<std::string>>(c, "p2p", "peers") == want_peers);
+  }
+  // The other commands find the nodes where the configs put them.
+  const Run status = run_net({"status", "--dir", dir.string(), "--json", "--timeout", "1"});
+  REQUIRE(status.code == 0);
+  const nlohmann::json j = nlohmann::json::parse(status.out);
+  REQUIRE(j["nodes"].size() == 3);
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    CHECK(j["nodes"][i]["client_address"] == at(i, 0));
+    CHECK(j["nodes"][i]["p2p_address"] == at(i, 1));
+  }
+
+  TempDir tls;
+  const Run t = init(tls / "net", {"--nodes", "2", "--tls", "--hosts", "10.213.0.10,validator-b.example"});
+  INFO(t.err);
+  REQUIRE(t.code == 0);
+  X509Ptr first = load_cert(tls / "net" / "node0" / "tls" / "node.pem");
+  X509Ptr second = load_cert(tls / "net" / "node1" / "tls" / "node.pem");
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(X509_check_ip_asc(first.get(), "10.213.0.10", 0) == 1);
+  CHECK(X509_check_ip_asc(first.get(), "127.0.0.1", 0) == 1);
+  CHECK(X509_check_ip_asc(second.get(), "10.213.0.10", 0) == 0);
+  CHECK(X509_check_host(second.get(), "validator-b.example", 0, 0, nullptr) == 1);
+  CHECK(X509_check_host(first.get(), "validator-b.example", 0, 0, nullptr) == 0);
+}
+
+TEST_CASE("bad --hosts are usage errors that write nothing", "[net][init]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--nodes", "3", "--hosts", "10.0.0.1,10.0.0.2"},
+        {"--nodes", "1", "--hosts", "10.0.0.1,10.0.0.2"},
+        {"--nodes", "2", "--hosts", "10.0.0.1,a b"},
+        {"--nodes", "2", "--hosts", "10.0.0.1,host:26600"},
+        {"--nodes", "2", "--hosts", "10.0.0.1,fd00::zz"},
+        {"--nodes", "2", "--hosts", "10.0.0.1,"}}) {
+    CAPTURE(bad);
+    const Run r = init(dir, bad);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--hosts") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir));
+  }
+  // An IPv6 address is a host; the addresses put it in brackets.
+  const Run v6 = init(dir, {"--nodes", "1", "--hosts", "fd00::10"});
+  INFO(v6.err);
+  REQUIRE(v6.code == 0);
+  const toml::value c = toml::parse((dir / "node0" / "config.toml").string());
+  CHECK(toml::find<std::string>(c, "api", "listen") == "[fd00::10]:26600");
 }
 
 TEST_CASE("init --json names the files and the nodes", "[net][init]") {

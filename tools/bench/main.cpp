@@ -1,6 +1,7 @@
 // sharechain-bench: a load generator. Signs transfers between throw-away accounts, submits them
 // at a target rate (or as fast as the nodes accept) spread over the given nodes (each account
-// always uses the same one), watches blocks commit, and prints committed tx/s and commit latency percentiles. It also measures this
+// always uses the same one), watches blocks commit (from the next node when one goes away), and
+// prints committed tx/s and commit latency percentiles. It also measures this
 // machine's BIP340 verification rate on all cores, since every validator verifies every
 // transaction once: verifications per second / validators on this machine is the ceiling a
 // local cluster could reach, and the achieved fraction of it compares across machines.
@@ -213,51 +214,57 @@ int main(int argc, char** argv) {
   std::unordered_map<std::string, std::size_t> account_index;
   for (std::size_t i = 0; i < accounts; ++i) account_index[keys[i].address()] = i;
 
-  // Follows blocks on one node; when its stream ends (the node stopped, or cannot serve a height
-  // yet) it resumes from the next height on the next node, so no block is missed.
+  // The watcher follows one node's block stream and, when that node goes away or goes quiet (a
+  // node killed, stopped or cut off under load), resumes from the next height on the next node,
+  // so no commit goes uncounted and the in-flight limit never waits on a silent node. Each
+  // stream ends after a few seconds and is resumed where it ended: that is how silence is seen.
   std::mutex watch_mu;
-  grpc::ClientContext* watch_ctx = nullptr;
-  bool watch_stop = false;
-  std::uint64_t next_block = status_of(*stubs[0], nodes[0]).height() + 1;
+  std::shared_ptr<grpc::ClientContext> watch_ctx;
+  std::atomic<bool> watch_stop{false};
+  std::uint64_t next_height = status_of(*stubs[0], nodes[0]).height() + 1;
   std::thread watcher([&] {
-    for (std::size_t node = 0;; node = (node + 1) % nodes.size()) {
-      grpc::ClientContext ctx;
+    std::size_t node = 0;
+    while (!watch_stop.load()) {
+      auto ctx = std::make_shared<grpc::ClientContext>();
+      ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
       {
         std::lock_guard lock(watch_mu);
-        if (watch_stop) return;
-        watch_ctx = &ctx;
+        if (watch_stop.load()) break;
+        watch_ctx = ctx;
       }
       api::SubscribeRequest sub;
-      sub.set_from_height(next_block);
-      auto reader = stubs[node]->SubscribeBlocks(&ctx, sub);
+      sub.set_from_height(next_height);
+      auto reader = stubs[node]->SubscribeBlocks(ctx.get(), sub);
       api::BlockInfo info;
+      bool heard = false;
       while (reader->Read(&info)) {
-        if (info.height() < next_block) continue;
-        next_block = info.height() + 1;
+        heard = true;
+        if (info.height() < next_height) continue;
+        next_height = info.height() + 1;
         const auto now = Clock::now();
         std::lock_guard lock(mu);
         ++blocks;
-      for (int i = 0; i < info.receipts_size(); ++i) {
-        auto h = crypto::hash_from_bytes(info.receipts(i).tx_hash());
-        if (!h) continue;
-        auto it = submitted_at.find(*h);
-        if (it == submitted_at.end()) continue;
-        latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
-        submitted_at.erase(it);
-        if (committed++ == 0) first_commit = now;
-        last_commit = now;
-        SignedTransaction t;
-        if (t.ParseFromString(info.block().transactions(i))) {
-          auto ai = account_index.find(crypto::address_of(t.public_key()));
-          if (ai != account_index.end()) committed_per_account[ai->second]++;
+        for (int i = 0; i < info.receipts_size(); ++i) {
+          auto h = crypto::hash_from_bytes(info.receipts(i).tx_hash());
+          if (!h) continue;
+          auto it = submitted_at.find(*h);
+          if (it == submitted_at.end()) continue;
+          latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+          submitted_at.erase(it);
+          if (committed++ == 0) first_commit = now;
+          last_commit = now;
+          SignedTransaction t;
+          if (t.ParseFromString(info.block().transactions(i))) {
+            auto ai = account_index.find(crypto::address_of(t.public_key()));
+            if (ai != account_index.end()) committed_per_account[ai->second]++;
+          }
         }
       }
-      }
       reader->Finish();
-      std::lock_guard lock(watch_mu);
-      watch_ctx = nullptr;
-      if (watch_stop) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (!heard) {
+        node = (node + 1) % nodes.size();
+        if (!watch_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
     }
   });
 
@@ -337,7 +344,7 @@ int main(int argc, char** argv) {
   {
     std::lock_guard lock(watch_mu);
     watch_stop = true;
-    if (watch_ctx != nullptr) watch_ctx->TryCancel();
+    if (watch_ctx) watch_ctx->TryCancel();
   }
   watcher.join();
 

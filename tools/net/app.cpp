@@ -40,6 +40,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                     "node i listens on P+10i (client API), P+10i+1 (peers), P+10i+2 (metrics)")
         ->capture_default_str()
         ->check(tools::decimal(1, 65535));
+    cmd->add_option("--hosts", init.hosts,
+                    "one host per node, comma-separated (node i listens on the i-th host with the "
+                    "same ports); default: every node on 127.0.0.1")
+        ->delimiter(',');
     cmd->add_option("--chain-id", init.chain_id, "chain id")->capture_default_str();
     cmd->add_flag("--force", init.force,
                   "replace a cluster already in --dir (deletes its keys and its nodes' data)");

@@ -110,7 +110,7 @@ Outcome<bool> local(const Status& st) {
 }
 
 Outcome<bool> write_tls(const ClusterPaths& paths, const std::vector<NodeLayout>& nodes,
-                        std::string_view chain_id) {
+                        const std::vector<std::string>& hosts, std::string_view chain_id) {
   Result<Pem> ca = make_ca("ShareChain " + std::string(chain_id) + " cluster CA");
   if (!ca) return Failure::from_local(ca.status());
   for (const Status& st :
@@ -120,7 +120,9 @@ Outcome<bool> write_tls(const ClusterPaths& paths, const std::vector<NodeLayout>
     if (!st) return Failure::from_local(st);
   }
   for (const NodeLayout& n : nodes) {
-    Result<Pem> cert = make_node_certificate(*ca, n.name);
+    // Peers verify the name they dial, so a node on a host of its own carries that host too.
+    const std::string_view host = hosts.empty() ? std::string_view() : hosts[n.index];
+    Result<Pem> cert = make_node_certificate(*ca, n.name, host);
     if (!cert) return Failure::from_local(cert.status());
     for (const Status& st :
          {tools::make_dirs(n.tls_dir(), 0700),
@@ -283,6 +285,14 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
     return Failure::usage(st.message());
   }
   if (Status st = check_chain_id(options.chain_id); !st) return Failure::usage(st.message());
+  if (!options.hosts.empty() && options.hosts.size() != options.nodes) {
+    return Failure::usage("--hosts lists " + std::to_string(options.hosts.size()) + " host" +
+                          (options.hosts.size() == 1 ? "" : "s") + " for " +
+                          std::to_string(options.nodes) + " nodes; give exactly one per node");
+  }
+  for (const std::string& host : options.hosts) {
+    if (Status st = check_host(host); !st) return Failure::usage("--hosts: " + st.message());
+  }
 
   InitReport report{ClusterPaths(options.dir), options.chain_id, {}, {}, {}, options.tls};
   const ClusterPaths& paths = report.paths;
@@ -290,7 +300,9 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
   if (Outcome<bool> ok = local(tools::make_dirs(paths.dir, 0755)); !ok) return ok.failure();
 
   for (std::uint32_t i = 0; i < options.nodes; ++i) {
-    report.nodes.push_back(planned_node(paths, i, options.base_port));
+    report.nodes.push_back(options.hosts.empty()
+                               ? planned_node(paths, i, options.base_port)
+                               : planned_node(paths, i, options.base_port, options.hosts[i]));
   }
 
   // The passphrase guards keys of a throwaway local chain and sits next to them; it exists so
@@ -328,7 +340,9 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
     }
   }
   if (options.tls) {
-    if (Outcome<bool> ok = write_tls(paths, report.nodes, options.chain_id); !ok) return ok.failure();
+    if (Outcome<bool> ok = write_tls(paths, report.nodes, options.hosts, options.chain_id); !ok) {
+      return ok.failure();
+    }
   }
 
   // Written last: its presence is what marks the folder as holding a complete cluster.

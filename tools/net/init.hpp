@@ -22,6 +22,10 @@ struct InitOptions {
   std::filesystem::path dir;
   std::uint32_t nodes = 4;
   std::uint32_t base_port = kDefaultBasePort;
+  // One host per node (node i listens on hosts[i] with the usual ports, and its peers dial it
+  // there); empty puts every node on 127.0.0.1. For nodes in separate network namespaces or on
+  // separate machines.
+  std::vector<std::string> hosts;
   std::string chain_id = std::string(kDefaultChainId);
   bool force = false;  // replace an existing cluster in `dir` (its nodes must be stopped)
   bool tls = false;    // mutual TLS between peers, with a CA made for this cluster

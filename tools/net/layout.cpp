@@ -8,7 +8,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string loopback(std::uint32_t port) { return "127.0.0.1:" + std::to_string(port); }
+std::string on_host(std::string_view host, std::uint32_t port) {
+  // Addresses are split at their last ':', so an IPv6 host goes in brackets.
+  if (host.find(':') != std::string_view::npos && host.front() != '[') {
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
 
 // One "host:port" string of a config table; `fallback` when the table or key is absent, which
 // is also what the daemon does.
@@ -33,16 +39,40 @@ fs::path ClusterPaths::node_dir(std::uint32_t index) const {
   return dir / ("node" + std::to_string(index));
 }
 
-NodeLayout planned_node(const ClusterPaths& paths, std::uint32_t index, std::uint32_t base_port) {
+NodeLayout planned_node(const ClusterPaths& paths, std::uint32_t index, std::uint32_t base_port,
+                        std::string_view host) {
   NodeLayout n;
   n.index = index;
   n.name = "node" + std::to_string(index);
   n.dir = paths.node_dir(index);
   const std::uint32_t port = base_port + kPortStride * index;
-  n.api_address = loopback(port);
-  n.p2p_address = loopback(port + 1);
-  n.metrics_address = loopback(port + 2);
+  n.api_address = on_host(host, port);
+  n.p2p_address = on_host(host, port + 1);
+  n.metrics_address = on_host(host, port + 2);
   return n;
+}
+
+Status check_host(std::string_view host) {
+  auto bad = [&](std::string_view why) {
+    return Status::invalid_argument("host '" + std::string(host) + "' " + std::string(why));
+  };
+  if (host.empty()) return bad("is empty");
+  if (host.size() > 253) return bad("is longer than 253 characters");
+  if (host.front() == '[' || host.find(':') != std::string_view::npos) {
+    // An IPv6 address, bare or in brackets: hex digits, ':' and '.' (an embedded IPv4) only.
+    const bool bracketed = host.front() == '[';
+    const std::string_view inner = bracketed ? host.substr(1, host.size() - 2) : host;
+    if ((bracketed && (host.size() < 4 || host.back() != ']')) ||
+        inner.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
+      return bad("is not an IPv6 address such as fd00::1");
+    }
+    return Status::ok();
+  }
+  if (host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+      std::string_view::npos) {
+    return bad("must be a host name, an IPv4 address or an IPv6 address");
+  }
+  return Status::ok();
 }
 
 Status check_port_plan(std::uint32_t nodes, std::uint32_t base_port) {

@@ -10,12 +10,14 @@
 //   DIR/node<i>/tls/            node.pem, node.key (with --tls)
 //   DIR/node<i>/sharechaind.pid and node.log, written by `sharechain-net start`
 //
-// Node i listens on base+10i (client API), base+10i+1 (peers) and base+10i+2 (metrics).
+// Node i listens on base+10i (client API), base+10i+1 (peers) and base+10i+2 (metrics), on
+// 127.0.0.1 unless `init --hosts` gave it a host of its own (the same ports on that host).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proto/status.hpp"
@@ -25,6 +27,7 @@ namespace sharechain::net {
 inline constexpr std::uint32_t kDefaultBasePort = 26600;
 inline constexpr std::uint32_t kPortStride = 10;
 inline constexpr std::uint32_t kMaxNodes = 100;
+inline constexpr std::string_view kLoopbackHost = "127.0.0.1";
 
 struct NodeLayout {
   std::uint32_t index = 0;
@@ -54,8 +57,14 @@ struct ClusterPaths {
   std::filesystem::path node_dir(std::uint32_t index) const;
 };
 
-// The layout `init` gives node i of a cluster in `paths.dir` on 127.0.0.1.
-NodeLayout planned_node(const ClusterPaths& paths, std::uint32_t index, std::uint32_t base_port);
+// The layout `init` gives node i of a cluster in `paths.dir` on `host`.
+NodeLayout planned_node(const ClusterPaths& paths, std::uint32_t index, std::uint32_t base_port,
+                        std::string_view host = kLoopbackHost);
+
+// INVALID_ARGUMENT unless `host` can stand before ":port" in a listen or peer address: a name
+// or IPv4 address of letters, digits, '.', '-' and '_', or an IPv6 address (bare or in
+// brackets; planned_node puts it in brackets).
+Status check_host(std::string_view host);
 
 // INVALID_ARGUMENT unless 1 <= nodes <= kMaxNodes and every port of every node fits in 1..65535.
 Status check_port_plan(std::uint32_t nodes, std::uint32_t base_port);

@@ -1,5 +1,7 @@
 #include "tools/net/tls.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -10,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <string>
 
 namespace sharechain::net {
 namespace {
@@ -145,7 +148,8 @@ Result<Pem> make_ca(std::string_view common_name) {
   return to_pem(c, key->get());
 }
 
-Result<Pem> make_node_certificate(const Pem& ca, std::string_view common_name) {
+Result<Pem> make_node_certificate(const Pem& ca, std::string_view common_name,
+                                  std::string_view host) {
   Result<X509Ptr> ca_cert = parse_cert(ca.certificate);
   if (!ca_cert) return ca_cert.status();
   Result<PKeyPtr> ca_key = parse_key(ca.private_key);
@@ -161,11 +165,22 @@ Result<Pem> make_node_certificate(const Pem& ca, std::string_view common_name) {
   if (X509_set_issuer_name(c, X509_get_subject_name(ca_cert->get())) != 1) {
     return Status::internal(openssl_error("cannot set the issuer"));
   }
+  std::string alt_names = "IP:127.0.0.1,DNS:localhost";
+  if (!host.empty() && host != "127.0.0.1" && host != "localhost") {
+    std::string bare(host);
+    if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
+      bare = bare.substr(1, bare.size() - 2);
+    }
+    in6_addr scratch;
+    const bool is_ip = ::inet_pton(AF_INET, bare.c_str(), &scratch) == 1 ||
+                       ::inet_pton(AF_INET6, bare.c_str(), &scratch) == 1;
+    alt_names += (is_ip ? ",IP:" : ",DNS:") + bare;
+  }
   for (const auto& [nid, value] :
        {std::pair{NID_basic_constraints, "critical,CA:FALSE"},
         std::pair{NID_key_usage, "critical,digitalSignature"},
         std::pair{NID_ext_key_usage, "serverAuth,clientAuth"},
-        std::pair{NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost"},
+        std::pair{NID_subject_alt_name, alt_names.c_str()},
         std::pair{NID_subject_key_identifier, "hash"},
         std::pair{NID_authority_key_identifier, "keyid:always"}}) {
     if (Status st = add_extension(c, ca_cert->get(), nid, value); !st) return st;
