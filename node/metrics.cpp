@@ -22,6 +22,11 @@ std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std:
   return *slot.second;
 }
 
+std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& help,
+                                             const std::string& label, const std::string& value) {
+  return counter(name + "{" + label + "=\"" + value + "\"}", help);
+}
+
 std::atomic<std::int64_t>& Metrics::gauge(const std::string& name, const std::string& help) {
   std::lock_guard lock(mu_);
   auto& slot = gauges_[name];
@@ -51,9 +56,16 @@ void Metrics::sampled(const std::string& name, const std::string& help, std::fun
 std::string Metrics::render() const {
   std::lock_guard lock(mu_);
   std::ostringstream out;
+  // The series of a labelled family sort next to each other (nothing but '{' follows the
+  // family name in their keys), so one HELP and TYPE before the first of them covers all.
+  std::string family_shown;
   for (const auto& [name, c] : counters_) {
-    out << "# HELP " << name << ' ' << c.first << "\n# TYPE " << name << " counter\n"
-        << name << ' ' << c.second->load(std::memory_order_relaxed) << '\n';
+    const std::string family = name.substr(0, name.find('{'));
+    if (family != family_shown) {
+      out << "# HELP " << family << ' ' << c.first << "\n# TYPE " << family << " counter\n";
+      family_shown = family;
+    }
+    out << name << ' ' << c.second->load(std::memory_order_relaxed) << '\n';
   }
   for (const auto& [name, g] : gauges_) {
     out << "# HELP " << name << ' ' << g.first << "\n# TYPE " << name << " gauge\n"

@@ -20,6 +20,11 @@ namespace sharechain::node {
 class Metrics {
  public:
   std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help);
+  // One series of a labelled counter family: counter("x_total", help, "reason", "stale") is
+  // rendered as x_total{reason="stale"}, under one HELP and TYPE for the family. The value must
+  // be a Prometheus label value (no quotes, backslashes or newlines).
+  std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help,
+                                      const std::string& label, const std::string& value);
   std::atomic<std::int64_t>& gauge(const std::string& name, const std::string& help);
   // Latency histogram in milliseconds with fixed buckets.
   void observe_ms(const std::string& name, const std::string& help, double ms);

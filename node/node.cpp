@@ -80,7 +80,14 @@ Node::Node(const Config& config)
       m_admitted_txs_(metrics_.counter("sharechain_admitted_transactions_total",
                                        "Transactions admitted to the mempool")),
       m_height_(metrics_.gauge("sharechain_height", "Last committed height")),
-      m_view_(metrics_.gauge("sharechain_view", "Current consensus view")) {}
+      m_view_(metrics_.gauge("sharechain_view", "Current consensus view")) {
+  for (std::size_t i = 0; i < consensus::kRejectionKinds; ++i) {
+    m_rejections_.push_back(&metrics_.counter(
+        "sharechain_consensus_rejections_total",
+        "Inputs the consensus engine dropped, by reason (consensus/rejection.hpp)", "reason",
+        consensus::rejection_name(static_cast<consensus::Rejection>(i))));
+  }
+}
 
 Node::~Node() {
   stop();
@@ -187,8 +194,8 @@ Status Node::start() {
 
   PeerIdentity identity{chain_->chain_id(), genesis_.hash, genesis_.validator_keys, self_};
   PeerHandlers handlers;
-  handlers.on_consensus = [this](std::uint32_t, consensus::Envelope env) {
-    post([this, env = std::move(env)] { perform(engine_->on_message(env, now_ms())); });
+  handlers.on_consensus = [this](std::uint32_t from, consensus::Envelope env) {
+    post([this, from, env = std::move(env)] { on_peer_message(from, env); });
   };
   handlers.on_transactions = [this](std::uint32_t, std::vector<SignedTransaction> txs) {
     admit_gossip(std::move(txs));
@@ -379,6 +386,22 @@ void Node::drain_requests() {
 // ---------------------------------------------------------------------------------------------
 // Engine actions.
 
+void Node::on_peer_message(std::uint32_t from, const consensus::Envelope& envelope) {
+  const std::uint64_t rejected_before = engine_->rejections_total();
+  consensus::Actions actions = engine_->on_message(envelope, now_ms());
+  if (engine_->rejections_total() != rejected_before && engine_->last_rejection()) {
+    const consensus::RejectedInput& r = *engine_->last_rejection();
+    // The stream was authenticated as `from` and every envelope on it must name `from`, so
+    // the validator the engine blames is the one that sent it.
+    if (consensus::is_provable_misbehaviour(r.reason) && r.validator && *r.validator == from) {
+      network_->penalize(from, r.text());
+    } else {
+      spdlog::debug("dropped a message from validator {}: {}", from, r.text());
+    }
+  }
+  perform(std::move(actions));
+}
+
 void Node::perform(consensus::Actions actions) {
   while (!actions.empty()) {
     consensus::Actions follow_up;
@@ -399,6 +422,10 @@ void Node::perform(consensus::Actions actions) {
     serve_stable_snapshot();
   }
   m_view_.store(static_cast<std::int64_t>(engine_->view()), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < m_rejections_.size(); ++i) {
+    m_rejections_[i]->store(engine_->rejections(static_cast<consensus::Rejection>(i)),
+                            std::memory_order_relaxed);
+  }
 }
 
 void Node::perform_one(consensus::Action& action, consensus::Actions& follow_up) {

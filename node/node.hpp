@@ -58,6 +58,9 @@ class Node {
   std::uint64_t now_ms() const;
   void post(std::function<void()> fn);
   void perform(consensus::Actions actions);
+  // A peer's consensus message through the engine; provable misbehaviour costs the sender its
+  // connection for a while (PeerNetwork::penalize).
+  void on_peer_message(std::uint32_t from, const consensus::Envelope& envelope);
   void perform_one(consensus::Action& action, consensus::Actions& follow_up);
   void set_timer(const consensus::SetTimer& t);
   void schedule_drain();
@@ -151,6 +154,8 @@ class Node {
   std::atomic<std::uint64_t>& m_admitted_txs_;
   std::atomic<std::int64_t>& m_height_;
   std::atomic<std::int64_t>& m_view_;
+  // sharechain_consensus_rejections_total{reason=...}, by consensus::Rejection.
+  std::vector<std::atomic<std::uint64_t>*> m_rejections_;
 };
 
 }  // namespace sharechain::node

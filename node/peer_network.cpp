@@ -3,11 +3,11 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
 namespace sharechain::node {
-namespace {
 
 std::string hello_signing_bytes(const std::string& chain_id, const std::string& genesis,
                                 std::uint32_t validator, std::uint64_t nonce) {
@@ -24,6 +24,8 @@ std::string hello_signing_bytes(const std::string& chain_id, const std::string& 
   put_u64(nonce);
   return out;
 }
+
+namespace {
 
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -186,6 +188,28 @@ class PeerNetwork::Link {
 
 // ---------------------------------------------------------------------------------------------
 // Inbound side.
+
+// Keeps an open inbound stream known to penalize(), which cancels it.
+class PeerNetwork::InboundStream {
+ public:
+  InboundStream(PeerNetwork& net, std::uint32_t from, grpc::ServerContext* context)
+      : net_(net), from_(from), context_(context) {
+    std::lock_guard lock(net_.penalty_mu_);
+    net_.inbound_[from_].insert(context_);
+  }
+  ~InboundStream() {
+    std::lock_guard lock(net_.penalty_mu_);
+    net_.inbound_[from_].erase(context_);
+  }
+  InboundStream(const InboundStream&) = delete;
+  InboundStream& operator=(const InboundStream&) = delete;
+
+ private:
+  PeerNetwork& net_;
+  std::uint32_t from_;
+  grpc::ServerContext* context_;
+};
+
 class PeerNetwork::Service final : public Peer::Service {
  public:
   explicit Service(PeerNetwork& net)
@@ -237,6 +261,14 @@ class PeerNetwork::Service final : public Peer::Service {
               "hello is not signed by validator " + std::to_string(from) +
                   "'s key: this node's key is not that validator's key in genesis"};
     }
+    if (auto left = net_.banned_for(from)) {
+      rejected_++;
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              "validator " + std::to_string(from) + " is disconnected for another " +
+                  std::to_string((*left + 999) / 1000) + " s after provable misbehaviour: " +
+                  net_.ban_reason(from)};
+    }
+    InboundStream registered(net_, from, context);
     spdlog::debug("validator {} connected from {}", from, context->peer());
     while (reader->Read(&msg)) {
       if (msg.kind_case() == PeerMessage::KIND_NOT_SET) continue;  // idle keepalive
@@ -437,7 +469,41 @@ void PeerNetwork::stop() {
   }
 }
 
+namespace {
+std::uint64_t steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+}  // namespace
+
+void PeerNetwork::penalize(std::uint32_t validator, const std::string& reason) {
+  std::uint64_t ban = 0;
+  {
+    std::lock_guard lock(penalty_mu_);
+    const std::uint64_t now = steady_ms();
+    if (penalties_.banned_for(validator, now)) return;  // already disconnected
+    ban = penalties_.penalize(validator, now, reason);
+    for (grpc::ServerContext* context : inbound_[validator]) context->TryCancel();
+  }
+  metrics_.counter("sharechain_peer_penalties_total",
+                   "Validators disconnected for provable misbehaviour")
+      .fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("disconnected validator {} for {} s: {}", validator, ban / 1000, reason);
+}
+
+std::optional<std::uint64_t> PeerNetwork::banned_for(std::uint32_t validator) const {
+  std::lock_guard lock(penalty_mu_);
+  return penalties_.banned_for(validator, steady_ms());
+}
+
+std::string PeerNetwork::ban_reason(std::uint32_t validator) const {
+  std::lock_guard lock(penalty_mu_);
+  return penalties_.reason(validator);
+}
+
 void PeerNetwork::send(std::uint32_t to, const consensus::Envelope& envelope) {
+  if (banned_for(to)) return;
   for (auto& link : links_) {
     if (link->validator() == to) {
       PeerMessage msg;
@@ -451,14 +517,18 @@ void PeerNetwork::send(std::uint32_t to, const consensus::Envelope& envelope) {
 void PeerNetwork::broadcast(const consensus::Envelope& envelope) {
   PeerMessage msg;
   *msg.mutable_consensus() = envelope;
-  for (auto& link : links_) link->enqueue(msg);
+  for (auto& link : links_) {
+    if (!banned_for(link->validator())) link->enqueue(msg);
+  }
 }
 
 void PeerNetwork::gossip(const std::vector<SignedTransaction>& txs) {
   if (txs.empty() || links_.empty()) return;
   PeerMessage msg;
   for (const auto& tx : txs) *msg.mutable_txs()->add_transactions() = tx;
-  for (auto& link : links_) link->enqueue(msg);
+  for (auto& link : links_) {
+    if (!banned_for(link->validator())) link->enqueue(msg);
+  }
 }
 
 std::vector<PeerNetwork::LinkStatus> PeerNetwork::status() const {

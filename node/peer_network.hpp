@@ -11,6 +11,10 @@
 // and genesis hash; the listener refuses the stream (FAILED_PRECONDITION / PERMISSION_DENIED)
 // on any mismatch. Every consensus envelope that follows must name the same validator; its
 // signature is then checked by the consensus engine.
+//
+// A validator the engine caught in provable misbehaviour (penalize()) is disconnected for a
+// back-off period (PeerPenalties): its inbound streams are cancelled, new ones refused with
+// PERMISSION_DENIED naming the reason and the time left, and nothing is sent to it meanwhile.
 #pragma once
 
 #include <atomic>
@@ -18,14 +22,18 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "node/config.hpp"
 #include "node/metrics.hpp"
+#include "node/peer_penalties.hpp"
 #include "proto/crypto.hpp"
 #include "proto/status.hpp"
 #include "sharechain/consensus.pb.h"
@@ -77,6 +85,11 @@ struct PeerHandlers {
   std::function<std::shared_ptr<const ServedSnapshot>()> snapshot;
 };
 
+// The bytes a Hello's signature covers (under crypto::kHelloTag): length-prefixed chain id and
+// genesis hash, then the validator index and the nonce, big-endian.
+std::string hello_signing_bytes(const std::string& chain_id, const std::string& genesis,
+                                std::uint32_t validator, std::uint64_t nonce);
+
 struct PeerIdentity {
   std::string chain_id;
   std::string genesis_hash;                    // 32 raw bytes
@@ -103,6 +116,12 @@ class PeerNetwork {
     bool connected;
   };
   std::vector<LinkStatus> status() const;
+
+  // Disconnects `validator` for a back-off period because the engine proved it misbehaved
+  // (`reason` says how). Safe from any thread.
+  void penalize(std::uint32_t validator, const std::string& reason);
+  // Milliseconds left of `validator`'s ban, or nullopt when it is heard.
+  std::optional<std::uint64_t> banned_for(std::uint32_t validator) const;
   std::size_t connected_peers() const;
 
   // Fetches committed blocks [from, to] from one peer, in order, stopping at the first gap or
@@ -121,6 +140,8 @@ class PeerNetwork {
  private:
   class Link;
   class Service;
+  class InboundStream;
+  std::string ban_reason(std::uint32_t validator) const;
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const;
   PeerMessage make_hello();
   Link* link_to(std::uint32_t validator);
@@ -134,6 +155,10 @@ class PeerNetwork {
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::unique_ptr<Link>> links_;
   std::atomic<std::uint64_t> hello_nonce_{0};
+
+  mutable std::mutex penalty_mu_;
+  PeerPenalties penalties_;
+  std::map<std::uint32_t, std::set<grpc::ServerContext*>> inbound_;  // open streams by sender
 };
 
 }  // namespace sharechain::node

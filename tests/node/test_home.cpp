@@ -10,7 +10,8 @@
 
 namespace sharechain::testing {
 
-std::unique_ptr<TestHome> TestHome::create(int base_port, const std::string& extra_config) {
+std::unique_ptr<TestHome> TestHome::create(int base_port, const std::string& extra_config,
+                                           int validators) {
   auto owned = std::make_unique<TestHome>();
   TestHome& home = *owned;
   home.dir = std::filesystem::temp_directory_path() /
@@ -27,6 +28,16 @@ std::unique_ptr<TestHome> TestHome::create(int base_port, const std::string& ext
   auto* v = g.add_validators();
   v->set_name("node0");
   v->set_public_key(crypto::to_hex(home.validator.public_key()));
+  std::string peers;
+  for (int i = 1; i < validators; ++i) {
+    home.other_validators.push_back(crypto::PrivateKey::generate());
+    auto* other = g.add_validators();
+    other->set_name("node" + std::to_string(i));
+    other->set_public_key(crypto::to_hex(home.other_validators.back().public_key()));
+    // Nothing listens there: the node keeps redialling, as it would a validator that is down.
+    peers += std::string(peers.empty() ? "" : ", ") + "\"" + std::to_string(i) + "@127.0.0.1:" +
+             std::to_string(base_port + 10 + i) + "\"";
+  }
   auto add = [&](const std::string& name, std::uint64_t balance, std::initializer_list<const char*> roles) {
     auto* a = g.add_accounts();
     a->set_name(name);
@@ -56,10 +67,12 @@ std::unique_ptr<TestHome> TestHome::create(int base_port, const std::string& ext
 
   home.api_address = "127.0.0.1:" + std::to_string(base_port);
   home.config = home.dir / "config.toml";
+  home.p2p_address = "127.0.0.1:" + std::to_string(base_port + 1);
+  home.metrics_address = "127.0.0.1:" + std::to_string(base_port + 2);
   std::ofstream(home.config) << "[node]\nname = \"node0\"\nkey_file = \"node_key.json\"\n"
                              << "genesis_file = \"genesis.json\"\ndata_dir = \"data\"\n"
                              << "[api]\nlisten = \"" << home.api_address << "\"\n"
-                             << "[p2p]\nlisten = \"127.0.0.1:" << base_port + 1 << "\"\npeers = []\n"
+                             << "[p2p]\nlisten = \"127.0.0.1:" << base_port + 1 << "\"\npeers = [" << peers << "]\n"
                              << "[metrics]\nlisten = \"127.0.0.1:" << base_port + 2 << "\"\n"
                              << "[log]\nlevel = \"warn\"\n"
                              << extra_config;

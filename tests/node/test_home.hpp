@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "proto/crypto.hpp"
 
@@ -17,11 +18,18 @@ struct TestHome {
   std::string chain_id = "test-chain";
   crypto::PrivateKey validator = crypto::PrivateKey::generate();
   std::map<std::string, crypto::PrivateKey> keys;  // operator, dataserver, user1, user2
+  // Validators 1.. of the genesis, which no test starts: a test may speak for them on the
+  // peer port (p2p_address), e.g. as a faulty validator.
+  std::vector<crypto::PrivateKey> other_validators;
+  std::string p2p_address;
+  std::string metrics_address;
   std::string api_address;
   std::uint64_t user_balance = 1'000'000;
 
   // `extra_config` is appended to config.toml (e.g. "[mempool]\nmax_txs = 3\n").
-  static std::unique_ptr<TestHome> create(int base_port, const std::string& extra_config = "");
+  // `validators` > 1 adds validators the node knows but that never run (peers on closed ports).
+  static std::unique_ptr<TestHome> create(int base_port, const std::string& extra_config = "",
+                                          int validators = 1);
   TestHome() = default;
   TestHome(const TestHome&) = delete;
   TestHome& operator=(const TestHome&) = delete;

@@ -1,0 +1,203 @@
+// The peer port of one in-process validator (of four; the other three never run), spoken to by
+// a test that holds validator 1's key, as a faulty validator would:
+//   - garbage envelopes, envelopes signed by another key and a flood of VIEW-CHANGEs for far
+//     future views are dropped and counted under their reason, cost the sender nothing (none of
+//     them proves misbehaviour) and do not move the node's view
+//   - a NEW-VIEW whose VIEW-CHANGE proofs are forged proves it: the sender's stream is cut, a
+//     new stream is refused with PERMISSION_DENIED naming the reason and the time left, and
+//     /metrics shows the penalty and the rejection by reason
+//   - throughout, the client API keeps answering
+#include <catch2/catch.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "consensus/signing.hpp"
+#include "node/config.hpp"
+#include "node/genesis.hpp"
+#include "node/node.hpp"
+#include "node/peer_network.hpp"
+#include "sharechain/api.grpc.pb.h"
+#include "sharechain/peer.grpc.pb.h"
+#include "tests/node/test_home.hpp"
+
+using namespace sharechain;
+
+namespace {
+
+constexpr int kPort = 27140;
+
+std::string http_get(const std::string& host_port, const std::string& path) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  const auto colon = host_port.rfind(':');
+  asio::ip::tcp::resolver resolver(io);
+  asio::connect(socket, resolver.resolve(host_port.substr(0, colon), host_port.substr(colon + 1)));
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: test\r\n\r\n";
+  asio::write(socket, asio::buffer(request));
+  std::string response;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    const std::size_t n = socket.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    response.append(buf, n);
+  }
+  return response;
+}
+
+// Validator 1 of the test's genesis, on the node's peer port.
+class FaultyPeer {
+ public:
+  FaultyPeer(const testing::TestHome& home, const std::string& genesis_hash)
+      : home_(home), genesis_hash_(genesis_hash), key_(home.other_validators.at(0)),
+        stub_(peer::Peer::NewStub(
+            grpc::CreateChannel(home.p2p_address, grpc::InsecureChannelCredentials()))) {}
+
+  // Opens a stream and sends a valid Hello; false if the write already failed.
+  bool connect() {
+    context_ = std::make_unique<grpc::ClientContext>();
+    writer_ = stub_->Connect(context_.get(), &ack_);
+    peer::PeerMessage msg;
+    peer::Hello* hello = msg.mutable_hello();
+    hello->set_chain_id(home_.chain_id);
+    hello->set_genesis_hash(genesis_hash_);
+    hello->set_validator(1);
+    hello->set_nonce(++nonce_);
+    hello->set_signature(key_.sign(crypto::tagged_hash(
+        crypto::kHelloTag, node::hello_signing_bytes(home_.chain_id, genesis_hash_, 1, nonce_))));
+    return writer_->Write(msg);
+  }
+  bool send(const consensus::Envelope& envelope) {
+    peer::PeerMessage msg;
+    *msg.mutable_consensus() = envelope;
+    return writer_->Write(msg);
+  }
+  // Ends the stream and returns how the node ended it.
+  grpc::Status finish() {
+    writer_->WritesDone();
+    return writer_->Finish();
+  }
+  consensus::Envelope seal(const consensus::Message& m, const crypto::PrivateKey& by) {
+    consensus::Envelope env;
+    env.set_payload(m.SerializeAsString());
+    env.set_validator(1);
+    consensus::KeySigner signer(by, /*deterministic=*/true);
+    env.set_signature(signer.sign(consensus::envelope_digest(home_.chain_id, env.payload())));
+    return env;
+  }
+  consensus::Envelope seal(const consensus::Message& m) { return seal(m, key_); }
+
+ private:
+  const testing::TestHome& home_;
+  std::string genesis_hash_;
+  crypto::PrivateKey key_;
+  std::unique_ptr<peer::Peer::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  peer::Ack ack_;
+  std::unique_ptr<grpc::ClientWriter<peer::PeerMessage>> writer_;
+  std::uint64_t nonce_ = 0;
+};
+
+std::uint64_t metric(const std::string& page, const std::string& series) {
+  const auto at = page.find("\n" + series + " ");
+  if (at == std::string::npos) return 0;
+  return std::stoull(page.substr(at + series.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("a faulty validator on the peer port: dropped, counted, and cut off once proven") {
+  auto home = testing::TestHome::create(kPort, "", 4);
+  auto config = node::load_config(home->config);
+  REQUIRE(config.is_ok());
+  auto genesis = node::load_genesis(home->dir / "genesis.json");
+  REQUIRE(genesis.is_ok());
+  auto created = node::Node::create(*config);
+  INFO(created.status().to_string());
+  REQUIRE(created.is_ok());
+  auto n = std::move(created).value();
+  REQUIRE(n->start().is_ok());
+  auto api = api::Client::NewStub(
+      grpc::CreateChannel(home->api_address, grpc::InsecureChannelCredentials()));
+  auto status = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    api::NodeStatus s;
+    const grpc::Status st = api->GetStatus(&ctx, api::GetStatusRequest(), &s);
+    REQUIRE(st.ok());
+    return s;
+  };
+  auto metrics = [&] { return http_get(home->metrics_address, "/metrics"); };
+  auto wait_for_metric = [&](const std::string& series, std::uint64_t at_least) {
+    for (int i = 0; i < 100 && metric(metrics(), series) < at_least; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return metric(metrics(), series);
+  };
+
+  FaultyPeer peer(*home, genesis->hash);
+  REQUIRE(peer.connect());
+
+  // Garbage: a payload that decodes to nothing, signed by validator 1.
+  consensus::Envelope garbage;
+  garbage.set_validator(1);
+  garbage.set_payload("\xff\xff\xff not a consensus message");
+  consensus::KeySigner signer(home->other_validators.at(0), true);
+  garbage.set_signature(signer.sign(consensus::envelope_digest(home->chain_id, garbage.payload())));
+  REQUIRE(peer.send(garbage));
+  // A message signed by another key than validator 1's.
+  consensus::Message vc;
+  vc.mutable_view_change()->set_new_view(3);
+  REQUIRE(peer.send(peer.seal(vc, home->other_validators.at(1))));
+  // A flood of VIEW-CHANGEs for views far ahead: one validator alone moves nobody.
+  for (std::uint64_t v = 1000; v < 1300; ++v) {
+    vc.mutable_view_change()->set_new_view(v);
+    REQUIRE(peer.send(peer.seal(vc)));
+  }
+  CHECK(wait_for_metric("sharechain_consensus_rejections_total{reason=\"malformed\"}", 1) >= 1);
+  CHECK(wait_for_metric("sharechain_consensus_rejections_total{reason=\"bad_signature\"}", 1) >= 1);
+  CHECK(metric(metrics(), "sharechain_peer_penalties_total") == 0);
+  CHECK(status().view() < 1000);
+
+  // A NEW-VIEW for view 1 (validator 1 is its primary) whose VIEW-CHANGE proofs are forged:
+  // three "VIEW-CHANGEs" all signed with validator 1's key but claiming validators 0, 2, 3.
+  consensus::Message nv;
+  nv.mutable_new_view()->set_view(1);
+  for (std::uint32_t claimed : {0u, 2u, 3u}) {
+    consensus::Message inner;
+    inner.mutable_view_change()->set_new_view(1);
+    consensus::Envelope e = peer.seal(inner);
+    e.set_validator(claimed);
+    *nv.mutable_new_view()->add_view_changes() = e;
+  }
+  peer.send(peer.seal(nv));
+  CHECK(wait_for_metric("sharechain_peer_penalties_total", 1) == 1);
+  CHECK(metric(metrics(), "sharechain_consensus_rejections_total{reason=\"bad_new_view\"}") == 1);
+  // The node cut the stream: a write fails soon, and the stream ends cancelled.
+  bool cut = false;
+  for (int i = 0; i < 100 && !cut; ++i) {
+    cut = !peer.send(garbage);
+    if (!cut) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(cut);
+  peer.finish();
+
+  // Reconnecting during the ban is refused, with the reason and the time left.
+  peer.connect();
+  const grpc::Status refused = peer.finish();
+  CHECK(refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK_THAT(refused.error_message(),
+             Catch::Contains("validator 1 is disconnected for another") &&
+                 Catch::Contains("provable misbehaviour: bad_new_view"));
+
+  // The client API kept serving throughout.
+  CHECK(status().height() == 0);
+  CHECK(metrics().find("# TYPE sharechain_consensus_rejections_total counter") !=
+        std::string::npos);
+  n->stop();
+}
