@@ -1,6 +1,10 @@
 #include "node/config.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <map>
+#include <set>
+#include <vector>
 #include <toml.hpp>
 
 namespace sharechain::node {
@@ -8,10 +12,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Every [table] key the daemon reads, so that a key it does not (a typo, a key of another
+// version) is refused instead of silently ignored.
+using KnownKeys = std::map<std::string, std::set<std::string>>;
+
 // Fetches an optional key of a table with a type check that names the key on failure.
 template <typename T>
-Status read(const toml::value& root, const std::string& table, const std::string& key, T& out,
-            const std::string& file) {
+Status read(KnownKeys& known, const toml::value& root, const std::string& table,
+            const std::string& key, T& out, const std::string& file) {
+  known[table].insert(key);
   if (!root.contains(table)) return Status::ok();
   const auto& t = root.at(table);
   if (!t.is_table()) return Status::invalid_argument(file + ": [" + table + "] must be a table");
@@ -20,6 +29,61 @@ Status read(const toml::value& root, const std::string& table, const std::string
     out = toml::get<T>(t.at(key));
   } catch (const std::exception&) {
     return Status::invalid_argument(file + ": [" + table + "] " + key + " has the wrong type");
+  }
+  return Status::ok();
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest(const std::string& word, const std::set<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = 3;  // further than two edits is no suggestion
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Status refuse_unknown_keys(const toml::value& root, const KnownKeys& known,
+                           const std::string& file) {
+  if (!root.is_table()) return Status::ok();
+  std::set<std::string> tables;
+  for (const auto& [table, keys] : known) tables.insert(table);
+  for (const auto& [table, value] : root.as_table()) {
+    auto it = known.find(table);
+    if (it == known.end()) {
+      const std::string hint = closest(table, tables);
+      return Status::invalid_argument(
+          file + ": unknown " + (value.is_table() ? "table [" + table + "]" : "key '" + table + "'") +
+          (hint.empty() ? "" : " (did you mean [" + hint + "]?)") +
+          "; docs/operations.md lists every key");
+    }
+    if (!value.is_table()) continue;  // read() names the table that is not a table
+    for (const auto& [key, unused] : value.as_table()) {
+      if (it->second.count(key) != 0) continue;
+      const std::string hint = closest(key, it->second);
+      return Status::invalid_argument(file + ": unknown key [" + table + "] " + key +
+                                      (hint.empty() ? "" : " (did you mean " + hint + "?)") +
+                                      "; docs/operations.md lists every key");
+    }
   }
   return Status::ok();
 }
@@ -67,31 +131,33 @@ Result<Config> load_config(const fs::path& file) {
                max_msg = c.max_message_bytes, queue = c.peer_queue_messages,
                backfill_rate = c.backfill_blocks_per_s;
 
+  KnownKeys known;
   for (Status s : {
-           read(root, "node", "name", c.name, name), read(root, "node", "key_file", key_file, name),
-           read(root, "node", "genesis_file", genesis_file, name),
-           read(root, "node", "data_dir", data_dir, name),
-           read(root, "api", "listen", c.api_listen, name),
-           read(root, "api", "wait_timeout_ms", wait_ms, name),
-           read(root, "p2p", "listen", c.p2p_listen, name), read(root, "p2p", "peers", peers, name),
-           read(root, "p2p", "tls", c.tls, name), read(root, "p2p", "tls_ca", tls_ca, name),
-           read(root, "p2p", "tls_cert", tls_cert, name), read(root, "p2p", "tls_key", tls_key, name),
-           read(root, "p2p", "max_message_bytes", max_msg, name),
-           read(root, "p2p", "send_queue_messages", queue, name),
-           read(root, "metrics", "listen", c.metrics_listen, name),
-           read(root, "consensus", "max_block_txs", max_block_txs, name),
-           read(root, "consensus", "max_block_bytes", max_block_bytes, name),
-           read(root, "consensus", "batch_delay_ms", batch_delay, name),
-           read(root, "consensus", "checkpoint_interval", checkpoint, name),
-           read(root, "consensus", "window", window, name),
-           read(root, "consensus", "view_timeout_ms", view_timeout, name),
-           read(root, "mempool", "max_txs", mp_txs, name),
-           read(root, "mempool", "max_bytes", mp_bytes, name),
-           read(root, "mempool", "max_nonce_gap", mp_gap, name),
-           read(root, "history", "backfill_blocks_per_s", backfill_rate, name),
-           read(root, "log", "level", c.log_level, name)}) {
+           read(known, root, "node", "name", c.name, name), read(known, root, "node", "key_file", key_file, name),
+           read(known, root, "node", "genesis_file", genesis_file, name),
+           read(known, root, "node", "data_dir", data_dir, name),
+           read(known, root, "api", "listen", c.api_listen, name),
+           read(known, root, "api", "wait_timeout_ms", wait_ms, name),
+           read(known, root, "p2p", "listen", c.p2p_listen, name), read(known, root, "p2p", "peers", peers, name),
+           read(known, root, "p2p", "tls", c.tls, name), read(known, root, "p2p", "tls_ca", tls_ca, name),
+           read(known, root, "p2p", "tls_cert", tls_cert, name), read(known, root, "p2p", "tls_key", tls_key, name),
+           read(known, root, "p2p", "max_message_bytes", max_msg, name),
+           read(known, root, "p2p", "send_queue_messages", queue, name),
+           read(known, root, "metrics", "listen", c.metrics_listen, name),
+           read(known, root, "consensus", "max_block_txs", max_block_txs, name),
+           read(known, root, "consensus", "max_block_bytes", max_block_bytes, name),
+           read(known, root, "consensus", "batch_delay_ms", batch_delay, name),
+           read(known, root, "consensus", "checkpoint_interval", checkpoint, name),
+           read(known, root, "consensus", "window", window, name),
+           read(known, root, "consensus", "view_timeout_ms", view_timeout, name),
+           read(known, root, "mempool", "max_txs", mp_txs, name),
+           read(known, root, "mempool", "max_bytes", mp_bytes, name),
+           read(known, root, "mempool", "max_nonce_gap", mp_gap, name),
+           read(known, root, "history", "backfill_blocks_per_s", backfill_rate, name),
+           read(known, root, "log", "level", c.log_level, name)}) {
     if (!s.is_ok()) return s;
   }
+  if (Status s = refuse_unknown_keys(root, known, name); !s) return s;
 
   auto positive = [&](std::int64_t v, const char* what) -> Status {
     if (v <= 0) return Status::invalid_argument(name + ": " + what + " must be greater than 0");

@@ -1,5 +1,6 @@
 // Config loading.
 //   a full config parses, paths resolve against the config file's folder
+//   unknown keys and tables, with a suggestion
 //   a missing file, a bad peer entry, a bad listen address, a bad log level and a window
 //   smaller than two checkpoint intervals are each refused with a message naming the key
 #include <catch2/catch.hpp>
@@ -71,4 +72,24 @@ TEST_CASE("bad configs are refused with the key named") {
   CHECK_THAT(r.status().message(), Catch::Contains("window"));
   r = node::load_config(write_config(replace(kGood, "max_block_txs = 500", "max_block_txs = \"many\"")));
   CHECK_THAT(r.status().message(), Catch::Contains("max_block_txs"));
+}
+
+TEST_CASE("unknown keys and tables are refused, with the nearest known one suggested") {
+  auto replace = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return text;
+  };
+  // A misspelt key would otherwise leave the default in force without a word.
+  auto r = node::load_config(write_config(replace(kGood, "window = 40", "widnow = 40")));
+  CHECK(r.status().code() == Code::kInvalidArgument);
+  CHECK_THAT(r.status().message(),
+             Catch::Contains("unknown key [consensus] widnow (did you mean window?)"));
+  r = node::load_config(write_config(std::string(kGood) + "\n[mempol]\nmax_txs = 5\n"));
+  CHECK_THAT(r.status().message(), Catch::Contains("unknown table [mempol] (did you mean [mempool]?)"));
+  r = node::load_config(write_config(std::string(kGood) + "\n[storage]\ncache_mb = 5\n"));
+  CHECK_THAT(r.status().message(), Catch::Contains("unknown table [storage]"));
+  CHECK_THAT(r.status().message(), !Catch::Contains("did you mean"));
+  r = node::load_config(write_config("stray = 1\n" + std::string(kGood)));
+  CHECK_THAT(r.status().message(), Catch::Contains("unknown key 'stray'"));
+  CHECK(node::load_config(write_config(kGood)).is_ok());
 }
