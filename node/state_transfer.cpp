@@ -118,6 +118,12 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
       if (s) {
         m_height_.store(static_cast<std::int64_t>(snap.height), std::memory_order_relaxed);
         perform(engine_->on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms()));
+      } else if (s.code() == Code::kUnavailable || s.code() == Code::kResourceExhausted ||
+                 s.code() == Code::kInternal) {
+        // This node's own disk failed, not the peer's snapshot: trying another peer would fail
+        // the same way, and the store takes no writes until it is reopened (storage-faults.md).
+        halt("cannot restore the state snapshot at height " + std::to_string(snap.height) + ": " +
+             s.to_string());
       }
       done->set_value(s);
     });
@@ -126,6 +132,10 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
       if (stop_requested_) return chain_->store().height();
     }
     if (Status s = result.get(); !s) {
+      {
+        std::lock_guard lock(stop_mu_);
+        if (!halt_status_.is_ok()) return chain_->store().height();
+      }
       reject(s.message());
       continue;
     }
