@@ -236,6 +236,13 @@ class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::Bl
     StartWrite(&current_);
   }
 
+  // Ends the stream before it starts.
+  void refuse(const grpc::Status& status) {
+    std::lock_guard lock(mu_);
+    finished_ = true;
+    Finish(status);
+  }
+
   void close() {
     std::lock_guard lock(mu_);
     if (finished_) return;
@@ -292,6 +299,20 @@ grpc::ServerWriteReactor<api::BlockInfo>* ClientService::SubscribeBlocks(
   auto* stream = new BlockStream(*this, ctx, from);
   {
     std::lock_guard lock(subscribers_mu_);
+    const std::uint32_t limit = node_.config().api_max_subscriptions;
+    if (subscribers_.size() >= limit) {
+      // Each stream holds a reactor and a block in flight; without a bound, one client opening
+      // streams in a loop would take the node's memory.
+      stream->refuse(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          "this node already serves " + std::to_string(limit) +
+              " block subscriptions, its limit ([api] max_subscriptions); close one, or "
+              "subscribe on another node"));
+      return stream;
+    }
+    // Tells the client at once that the subscription was accepted (a refused one ends instead)
+    // rather than at the next block; before any pump() can start a write.
+    stream->StartSendInitialMetadata();
     subscribers_.insert(stream);
   }
   stream->pump();

@@ -24,6 +24,7 @@ struct Config {
   std::filesystem::path data_dir;
   // [api]
   std::string api_listen = "127.0.0.1:26600";
+  std::uint32_t api_max_subscriptions = 1000;  // open SubscribeBlocks streams at once
   std::uint32_t api_wait_timeout_ms = 30000;   // default for SubmitTransaction wait_for_commit
   // [p2p]
   std::string p2p_listen = "127.0.0.1:26601";

@@ -6,9 +6,14 @@
 //     the earlier height and receipt), gapped nonce, more than the balance, zero amount,
 //     overflowing amount, issue without the role, unknown role, oversized transaction,
 //     unknown account, full mempool
+//   a client that opens hundreds of block streams gets RESOURCE_EXHAUSTED beyond [api]
+//   max_subscriptions, and the node keeps serving
 #include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <thread>
 
 #include "node/config.hpp"
@@ -26,6 +31,21 @@ struct Running {
   std::unique_ptr<api::Client::Stub> stub;
 
   explicit Running(int port, const std::string& extra = "") : home(testing::TestHome::create(port, extra)) {
+    start();
+  }
+  // `patch` edits config.toml before the node reads it (a key in a table the home already has).
+  Running(int port, const std::function<void(std::string&)>& patch)
+      : home(testing::TestHome::create(port)) {
+    std::string text;
+    {
+      std::ifstream in(home->config);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    patch(text);
+    std::ofstream(home->config, std::ios::trunc) << text;
+    start();
+  }
+  void start() {
     auto config = node::load_config(home->config);
     REQUIRE(config.is_ok());
     auto created = node::Node::create(*config);
@@ -273,4 +293,63 @@ TEST_CASE("a full mempool refuses with RESOURCE_EXHAUSTED") {
   auto s = r.submit(tx::sign(r.transfer_body("user1", u2, 1, 4), user1), false);
   CHECK(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   CHECK_THAT(s.error_message(), Catch::Contains("full"));
+}
+
+TEST_CASE("a client opening streams in a loop gets RESOURCE_EXHAUSTED beyond the limit") {
+  Running r(27130, [](std::string& config) {
+    config.replace(config.find("[api]\n"), 6, "[api]\nmax_subscriptions = 16\n");
+  });
+  REQUIRE(r.node->config().api_max_subscriptions == 16);
+  // Hundreds of streams over a handful of connections, as a runaway client would open them.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < 4; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("sharechain-test-channel", i);  // distinct connections
+    channels.push_back(
+        grpc::CreateCustomChannel(r.home->api_address, grpc::InsecureChannelCredentials(), args));
+  }
+  struct Open {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientReader<api::BlockInfo>> reader;
+  };
+  std::vector<Open> open;
+  int refused = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto stub = api::Client::NewStub(channels[i % channels.size()]);
+    Open o;
+    o.ctx = std::make_unique<grpc::ClientContext>();
+    o.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    api::SubscribeRequest req;  // from the next block on: nothing to send yet
+    o.reader = stub->SubscribeBlocks(o.ctx.get(), req);
+    // A refused stream ends at once; an accepted one waits for a block. Telling them apart
+    // without waiting: the refused one's initial metadata never comes, its Finish does.
+    o.reader->WaitForInitialMetadata();
+    open.push_back(std::move(o));
+  }
+  // Each stream was opened only once the node had answered the one before (its initial
+  // metadata, sent at once for an accepted stream and with the status for a refused one), so
+  // the first 16 hold the node's slots and every later one was refused. A refused stream has
+  // its status already; an accepted one waits for blocks and is cancelled here.
+  int accepted = 0;
+  for (std::size_t i = 0; i < open.size(); ++i) {
+    if (i < 16) open[i].ctx->TryCancel();
+    const grpc::Status s = open[i].reader->Finish();
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++refused;
+      CHECK_THAT(s.error_message(), Catch::Contains("[api] max_subscriptions"));
+    } else if (s.error_code() == grpc::StatusCode::CANCELLED) {
+      ++accepted;
+    }
+  }
+  CHECK(accepted == 16);
+  CHECK(refused == 300 - 16);
+  // The node kept serving, and with the streams gone a new one is welcome.
+  grpc::ClientContext ctx;
+  api::NodeStatus status;
+  REQUIRE(r.stub->GetStatus(&ctx, api::GetStatusRequest(), &status).ok());
+  grpc::ClientContext sub_ctx;
+  auto reader = r.stub->SubscribeBlocks(&sub_ctx, api::SubscribeRequest());
+  reader->WaitForInitialMetadata();
+  sub_ctx.TryCancel();
+  CHECK(reader->Finish().error_code() == grpc::StatusCode::CANCELLED);
 }
