@@ -382,7 +382,13 @@ void Engine::advance(uint64_t now, Actions& out) {
   while (!halted_) {
     const uint64_t h = committed_ + 1;
     auto it = slots_.find(h);
-    if (it == slots_.end()) return;
+    if (it == slots_.end()) {
+      // A restart lost the log, but the block may still be in the kept prepared certificate,
+      // and a certificate for it in my_cert_ (see try_deliver).
+      const auto& prepared = safety_.prepared();
+      if (!my_cert_ || my_cert_->height() != h || !prepared || prepared->height() != h) return;
+      it = slots_.try_emplace(h).first;
+    }
     Slot& slot = it->second;
     if (active_) {
       maybe_prepare(h, slot, out);
@@ -502,22 +508,46 @@ const Engine::Proposal* Engine::find_block(const Slot& slot, uint64_t h, const c
 }
 
 bool Engine::try_deliver(uint64_t h, Slot& slot, Actions& out) {
-  const auto cert = find_certificate(slot);
-  if (!cert) return false;
-  const Proposal* p = find_block(slot, h, cert->hash);
-  if (p == nullptr) {
-    note_behind(h, cert->voters);  // a quorum committed a block this replica never saw
+  CommitCertificate c;
+  const Proposal* p = nullptr;
+  if (const auto cert = find_certificate(slot)) {
+    p = find_block(slot, h, cert->hash);
+    if (p == nullptr) {
+      note_behind(h, cert->voters);  // a quorum committed a block this replica never saw
+      return false;
+    }
+    c.set_height(h);
+    c.set_view(cert->view);
+    c.set_block_hash(crypto::hash_bytes(cert->hash));
+    for (uint32_t v : cert->voters) {
+      CommitVote* vote = c.add_votes();
+      vote->set_validator(v);
+      vote->set_signature(slot.commits.at(v).signature);
+    }
+  } else if (my_cert_ && my_cert_->height() == h) {
+    // A verified certificate for the next height that came whole (a COMMITTED message, a
+    // VIEW-CHANGE or NEW-VIEW proof) rather than as COMMIT votes, for a block this replica
+    // holds. It proves the block final exactly as it does for state transfer, so commit it
+    // here: the replicas that stored the block may be exactly the ones that fell silent (a
+    // twin's instance, say), and then every replica that holds the block but never gathered
+    // the COMMITs themselves would ask state transfer for it for ever, and each new view
+    // would again start fresh blocks above a height nobody can fetch.
+    const auto hash = crypto::hash_from_bytes(my_cert_->block_hash());
+    if (!hash) return false;
+    p = find_block(slot, h, *hash);
+    if (p == nullptr) return false;  // only state transfer can bring it
+    c = *my_cert_;
+  } else {
     return false;
   }
   const Proposal proposal = *p;
-  deliver(h, proposal, *cert, slot, out);
+  deliver(h, proposal, std::move(c), out);
   if (halted_) return false;
   slots_.erase(h);
   return true;
 }
 
-void Engine::deliver(uint64_t h, const Proposal& p, const Certificate& cert, Slot& slot,
-                     Actions& out) {
+void Engine::deliver(uint64_t h, const Proposal& p, CommitCertificate cert, Actions& out) {
   const BlockHeader& header = p.checked.header;
   // A certificate for a block off our chain means more than f validators are faulty.
   if (Status st = check_extends(header, Parent{committed_, committed_hash_, committed_ts_, {}});
@@ -526,31 +556,25 @@ void Engine::deliver(uint64_t h, const Proposal& p, const Certificate& cert, Slo
          out);
     return;
   }
+  const crypto::Hash hash = p.checked.hash;
   Block block;
   block.set_header(p.block.header());
   *block.mutable_transactions() = p.block.transactions();
   CommitCertificate* c = block.mutable_certificate();
-  c->set_height(h);
-  c->set_view(cert.view);
-  c->set_block_hash(crypto::hash_bytes(cert.hash));
-  for (uint32_t v : cert.voters) {
-    CommitVote* vote = c->add_votes();
-    vote->set_validator(v);
-    vote->set_signature(slot.commits.at(v).signature);
-  }
+  *c = std::move(cert);
   // Persisted so that a crash before the node executes it still lets us re-deliver it.
   Persist persist;
   put(persist, height_key("blk/", h), block);
   put(persist, "cert", *c);
   out.push_back(std::move(persist));
   my_cert_ = *c;
-  out.push_back(Deliver{std::move(block), cert.hash, h});
+  out.push_back(Deliver{std::move(block), hash, h});
 
   committed_ = h;
-  committed_hash_ = cert.hash;
+  committed_hash_ = hash;
   committed_ts_ = header.timestamp_ms();
   committed_state_height_ = header.state_height();
-  committed_hashes_[h] = cert.hash;
+  committed_hashes_[h] = hash;
   progressed_ = true;
   const uint64_t sh = header.state_height();
   const crypto::Hash claimed = *crypto::hash_from_bytes(header.state_root());

@@ -148,8 +148,8 @@ class Engine {
   void maybe_prepare(uint64_t height, Slot& slot, Actions& out);
   void maybe_commit_vote(uint64_t height, Slot& slot, Actions& out);
   bool try_deliver(uint64_t height, Slot& slot, Actions& out);
-  void deliver(uint64_t height, const Proposal& proposal, const Certificate& cert, Slot& slot,
-               Actions& out);
+  // `cert` certifies `proposal`'s block at `height`.
+  void deliver(uint64_t height, const Proposal& proposal, CommitCertificate cert, Actions& out);
   std::optional<Certificate> find_certificate(const Slot& slot) const;
   const Proposal* find_block(const Slot& slot, uint64_t height, const crypto::Hash& hash);
   bool maybe_propose(uint64_t now, Actions& out);  // true when it proposed a block
@@ -181,6 +181,8 @@ class Engine {
   void on_commit(const Envelope& env, const Commit& m, uint64_t now, Actions& out);
   void on_checkpoint(const Envelope& env, const Checkpoint& m, uint64_t now, Actions& out);
   void on_committed(const Envelope& env, const Committed& m, uint64_t now, Actions& out);
+  // `cert` verified: it becomes my_cert_ (persisted) if higher than the one kept.
+  void keep_certificate(const CommitCertificate& cert, Actions& out);
   // `peer` sent something showing it still works on `height` (0: unknown) in `view`: send it
   // what it needs to catch up, at most once per resend interval.
   void help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_t now, Actions& out);

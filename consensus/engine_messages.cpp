@@ -73,6 +73,18 @@ void Engine::help_laggard(uint32_t peer, uint64_t height, uint64_t view, uint64_
   }
 }
 
+void Engine::keep_certificate(const CommitCertificate& cert, Actions& out) {
+  // Kept as this replica's own, because state transfer hands the engine no certificate: if the
+  // ones who formed it fall silent, this replica is the one left to tell the others (help and
+  // VIEW-CHANGE carry it), or replicas split across two heights, each side short of a quorum.
+  // A replica holding the block commits it with this certificate (try_deliver).
+  if (my_cert_ && my_cert_->height() >= cert.height()) return;
+  Persist persist;
+  put(persist, "cert", cert);
+  out.push_back(std::move(persist));
+  my_cert_ = cert;
+}
+
 void Engine::on_committed(const Envelope& env, const Committed& m, uint64_t now, Actions& out) {
   const uint32_t from = env.validator();
   heard_ms_[from] = now;
@@ -103,15 +115,7 @@ void Engine::on_committed(const Envelope& env, const Committed& m, uint64_t now,
     reject(Rejection::kBadCertificate, from, st.message() + " " + from_text(from));
     return;
   }
-  // Kept as this replica's own, because state transfer hands the engine no certificate: if the
-  // ones who formed it fall silent, this replica is the one left to tell the others (help and
-  // VIEW-CHANGE carry it), or replicas split across two heights, each side short of a quorum.
-  if (!my_cert_ || my_cert_->height() < cert.height()) {
-    Persist persist;
-    put(persist, "cert", cert);
-    out.push_back(std::move(persist));
-    my_cert_ = cert;
-  }
+  keep_certificate(cert, out);
   std::vector<uint32_t> sources{from};
   for (const CommitVote& v : cert.votes()) sources.push_back(v.validator());
   note_behind(cert.height(), sources);

@@ -5,7 +5,7 @@
 //   view *          PersistedView: the view and whether it is still being changed to
 //   nv              Envelope: the NEW-VIEW that started the current view
 //   prepared *      PreparedCertificate: the highest prepared block (reported in VIEW-CHANGE)
-//   cert            CommitCertificate: the highest certificate this replica formed
+//   cert            CommitCertificate: the highest certificate formed or received
 //   ckpt            CheckpointProof: the stable checkpoint
 //   pp/<height> *   PersistedProposal: a block this replica proposed as primary
 //   pv/<height> *   PersistedVote: this replica's PREPARE at that height

@@ -114,6 +114,7 @@ void Engine::on_view_change(const Envelope& env, const ViewChange& m, uint64_t n
     return;
   }
   view_changes_[from] = StoredViewChange{w, env, *summary};
+  if (summary->committed_height > committed_) keep_certificate(m.committed(), out);
   if (summary->checkpoint_height > 0) note_checkpoint_proof(m.checkpoint(), out);
   if (halted_) return;
 
@@ -230,6 +231,9 @@ void Engine::on_new_view(const Envelope& env, const NewView& m, uint64_t now, Ac
   }
   for (const Envelope& e : m.view_changes()) {
     const auto inner = decode(e);  // check_new_view() verified every proof
+    if (inner->view_change().committed().height() > committed_) {
+      keep_certificate(inner->view_change().committed(), out);
+    }
     if (inner->view_change().checkpoint().height() > 0) {
       note_checkpoint_proof(inner->view_change().checkpoint(), out);
     }

@@ -29,6 +29,8 @@
 //    height above its own and fetches; answers are rate-limited per peer; n = 1 needs nobody
 //  - a certificate from a COMMITTED message stays with the replica (persisted): once it has
 //    fetched the blocks, it answers a laggard with that certificate, though it formed none
+//  - a replica holding a block commits it with a certificate that came whole (a COMMITTED
+//    message, a VIEW-CHANGE), from its log or, after a restart, its prepared certificate
 //  - a replica that passed a checkpoint by state transfer (no root of its own to vote with)
 //    takes the checkpoint proof a VIEW-CHANGE carries, once it has executed that far; a proof
 //    short of a quorum is not taken
@@ -815,4 +817,53 @@ TEST_CASE("a certificate learnt from a peer is passed on to a laggard after stat
   REQUIRE(sent);
   REQUIRE(sent->has_committed());
   CHECK(sent->committed().certificate().height() == 2);
+}
+
+TEST_CASE("a replica holding a block commits it with a certificate that came whole") {
+  // Twins seed 1724 (n = 4): the only replica that stored block 1 was a twin's instance that
+  // then fell silent; the honest replicas held the block (proposal, prepared certificate) and
+  // learnt its certificate from a COMMITTED message or a VIEW-CHANGE, but only fetched, from
+  // replicas that had no block to give, while every new view started fresh blocks at height 2.
+  Keys keys(4);
+  Node n(keys, 3, make_config(4, 3));
+  n.start(kStart);
+  const Block block = simple_block(1, 0, {make_tx("a")});
+  const crypto::Hash hash = block_hash(block);
+  n.run(n.engine().on_message(pre_prepare(keys, 0, 0, 1, block), kStart), kStart);
+  REQUIRE(n.engine().committed_height() == 0);
+  const CommitCertificate cert = commit_certificate(keys, {0, 1, 2}, 0, 1, hash);
+  auto delivered = [&](const Actions& a) {
+    const auto d = all_of<Deliver>(a);
+    return d.size() == 1 && d[0].height == 1 && d[0].hash == hash &&
+           d[0].block.certificate().SerializeAsString() == cert.SerializeAsString();
+  };
+
+  SECTION("from a COMMITTED message, the proposal in its log") {
+    Message m;
+    *m.mutable_committed()->mutable_certificate() = cert;
+    CHECK(delivered(n.run(n.engine().on_message(keys.seal(2, m), kStart + 5), kStart + 5)));
+  }
+  SECTION("from a VIEW-CHANGE, the proposal kept from the view it left") {
+    n.run(n.engine().on_timer(TimerId::kRequest, kStart + 5), kStart + 5);
+    REQUIRE_FALSE(n.engine().view_active());
+    Message m;
+    m.mutable_view_change()->set_new_view(1);
+    *m.mutable_view_change()->mutable_committed() = cert;
+    CHECK(delivered(n.run(n.engine().on_message(keys.seal(0, m), kStart + 10), kStart + 10)));
+    CHECK(n.persisted().count("cert") == 1);
+  }
+  SECTION("after a restart, the block only in its prepared certificate") {
+    n.run(n.engine().on_message(prepare(keys, 1, 0, 1, hash), kStart), kStart);
+    n.run(n.engine().on_message(prepare(keys, 2, 0, 1, hash), kStart), kStart);
+    REQUIRE(n.persisted().count("prepared") == 1);
+    REQUIRE(n.engine().committed_height() == 0);
+    n.boot();
+    n.start(kStart + 5);
+    Message m;
+    *m.mutable_committed()->mutable_certificate() = cert;
+    CHECK(delivered(n.run(n.engine().on_message(keys.seal(2, m), kStart + 10), kStart + 10)));
+  }
+  CHECK(n.engine().committed_height() == 1);
+  CHECK(n.height() == 1);
+  CHECK_FALSE(n.engine().halted());
 }

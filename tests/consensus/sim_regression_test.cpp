@@ -16,6 +16,10 @@
 //  - (Twins) a replica keeps the certificate a COMMITTED message brought it and passes it on,
 //    or, once the validators that formed it fall silent, replicas that fetched the block and
 //    replicas that never heard of it each lack a quorum at their own height
+//  - (Twins) a replica commits a block it holds with a certificate that came whole (COMMITTED,
+//    VIEW-CHANGE, NEW-VIEW) rather than as COMMIT votes, or, once the only replica that stored
+//    the block falls silent, everyone asks state transfer for it for ever while each new view
+//    starts fresh blocks above it
 // Since that last fix no seed fails without the checkpoint votes sent back to a replica that
 // still lacks them (a view change now unblocks it too; scanned: n = 4 with one Byzantine, seeds
 // 1-2000; n = 7 with two, 1-300; n = 4 with one twin, 1-1500): seed 373 remains as coverage, and
@@ -80,4 +84,8 @@ TEST_CASE("regression: a replica past checkpoints by state transfer adopts a pro
 
 TEST_CASE("regression: a certificate received in a COMMITTED message is passed on") {
   replay(7, 0, 317, /*twins=*/2);
+}
+
+TEST_CASE("regression: a replica holding a block commits it with a certificate that came whole") {
+  replay(4, 0, 1724, /*twins=*/1);
 }

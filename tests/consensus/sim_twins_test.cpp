@@ -49,7 +49,9 @@ TEST_CASE("twins beyond f: honest validators fork on an early seed, and it repla
 TEST_CASE("twins within f: the twinned index is seen equivocating, and every invariant holds") {
   uint64_t evidence = 0;
   uint64_t blocks = 0;
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
+  // Which seeds see the twin equivocate depends on the engine's message pattern: since replicas
+  // commit a held block with a certificate that came whole, the first ones are 48 and 52.
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
     const Options o = twins_options(4, 1, seed);
     const Outcome out = simulate(o);
     INFO(replay_command(o) << "\n" << out.scenario << out.violation);
