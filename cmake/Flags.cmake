@@ -8,7 +8,7 @@ target_compile_options(sc_warnings INTERFACE
 
 # SC_FUZZ builds the libFuzzer targets of tests/fuzz (scripts/fuzz.sh): clang only, and every
 # ShareChain library instrumented for coverage and checked by ASan and UBSan, UB fatal.
-option(SC_FUZZ "Build the libFuzzer targets (clang; see docs/fuzzing.md)" OFF)
+option(SC_FUZZ "Build the libFuzzer targets (clang; see docs/reliability.md, Fuzzing)" OFF)
 add_library(sc_sanitize INTERFACE)
 if(SC_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")

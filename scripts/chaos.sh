@@ -261,6 +261,10 @@ fi
 # under libfaketime when clocks are stepped. Each step execs, so the pid sharechain-net records
 # is the daemon's own.
 mkdir -p "$RUN/bin"
+# The run keeps its own copy of the daemon: a rebuild during a long run must not change the
+# binary that nodes restarted later execute, and the run folder says what ran.
+cp "$DAEMON" "$RUN/bin/sharechaind.run"
+DAEMON=$RUN/bin/sharechaind.run
 WRAPPER=$RUN/bin/sharechaind
 cat > "$WRAPPER" <<EOF
 #!/usr/bin/env bash

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes every decoder that reads outside bytes (docs/fuzzing.md): builds the libFuzzer targets
+# Fuzzes every decoder that reads outside bytes (docs/reliability.md, Fuzzing): builds the libFuzzer targets
 # of tests/fuzz with clang, AddressSanitizer and UBSan into build-fuzz/, then runs each target
 # for S seconds over a working copy of its corpus, one target at a time, and prints one line per
 # target. A crash leaves its reproducer under build-fuzz/fuzz-work/<target>/artifacts/ and the

@@ -6,7 +6,7 @@
 //
 // Each function repeats the node's steps in the node's order and calls the same library
 // functions (consensus::verify_*, storage::Store::restore_snapshot, node::Chain::execute), so a
-// fuzz target drives the real checks. Keep them in step with the node: docs/fuzzing.md lists
+// fuzz target drives the real checks. Keep them in step with the node: tests/fuzz/README.md lists
 // them among the things to update when the node changes.
 #pragma once
 
