@@ -15,6 +15,7 @@
 
 #include "consensus/engine.hpp"
 #include "consensus/signing.hpp"
+#include "consensus/trace.hpp"
 #include "node/api_service.hpp"
 #include "node/backfill.hpp"
 #include "node/chain.hpp"
@@ -83,6 +84,10 @@ class Node {
   Status dry_run(const tx::VerifiedTransaction& vtx);
   void admit_gossip(std::vector<SignedTransaction> txs);
   void flush_gossip();
+  // [debug] trace_inputs: writes what the recorder buffered (at most once a second unless
+  // `force` or a megabyte is waiting); close_trace() writes the rest and closes the file.
+  void flush_trace(bool force);
+  void close_trace();
 
   Config config_;
   LoadedGenesis genesis_;
@@ -96,6 +101,12 @@ class Node {
   std::unique_ptr<consensus::KeyVerifier> verifier_;
   std::unique_ptr<App> app_;
   std::unique_ptr<consensus::Engine> engine_;
+  // Every engine input goes through input_, which records it when [debug] trace_inputs is on.
+  std::unique_ptr<consensus::TraceRecorder> trace_;
+  consensus::TracedEngine input_;
+  std::mutex trace_mu_;  // the file: the consensus thread writes, stop() closes
+  std::FILE* trace_file_ = nullptr;
+  std::uint64_t trace_flushed_ms_ = 0;
   std::unique_ptr<PeerNetwork> network_;
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<ClientService> client_service_;

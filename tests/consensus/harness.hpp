@@ -15,6 +15,7 @@
 #include "consensus/messages.hpp"
 #include "consensus/quorum.hpp"
 #include "consensus/signing.hpp"
+#include "consensus/trace.hpp"
 
 namespace sharechain::consensus::testing {
 
@@ -104,6 +105,12 @@ class Node {
   Actions run(Actions actions, uint64_t now);
 
   Engine& engine() { return *engine_; }
+  // The engine's inputs, recorded once record_trace() was called.
+  TracedEngine& input() { return input_; }
+  // From now on (and across restarts) records every input of this node's engine; reboots it,
+  // so call it before start().
+  TraceRecorder& record_trace();
+  TraceRecorder* trace() { return trace_.get(); }
   const Config& config() const { return config_; }
   uint32_t self() const { return self_; }
   std::map<std::string, std::string>& persisted() { return persisted_; }
@@ -121,7 +128,9 @@ class Node {
   uint32_t self_;
   Config config_;
   AcceptAll app_;
+  std::unique_ptr<TraceRecorder> trace_;
   std::unique_ptr<Engine> engine_;
+  TracedEngine input_;
   std::map<std::string, std::string> persisted_;
   std::vector<Block> chain_;
   std::vector<crypto::Hash> hashes_;

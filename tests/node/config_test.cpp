@@ -2,6 +2,8 @@
 //   a full config parses, paths resolve against the config file's folder
 //   a missing file, a bad peer entry, a bad listen address, a bad log level and a window
 //   smaller than two checkpoint intervals are each refused with a message naming the key
+//   [debug] trace_inputs defaults off; trace_file defaults into the data folder; unknown
+//   [debug] keys are refused
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -71,4 +73,25 @@ TEST_CASE("bad configs are refused with the key named") {
   CHECK_THAT(r.status().message(), Catch::Contains("window"));
   r = node::load_config(write_config(replace(kGood, "max_block_txs = 500", "max_block_txs = \"many\"")));
   CHECK_THAT(r.status().message(), Catch::Contains("max_block_txs"));
+}
+
+TEST_CASE("[debug] trace_inputs is off by default and its file defaults to the data folder") {
+  const fs::path file = write_config(kGood);
+  auto c = node::load_config(file);
+  REQUIRE(c.is_ok());
+  CHECK_FALSE(c->trace_inputs);
+  CHECK(c->trace_file == file.parent_path() / "data" / "consensus-trace.bin");
+
+  auto on = node::load_config(write_config(std::string(kGood) +
+                                           "[debug]\ntrace_inputs = true\ntrace_file = \"t/x.bin\"\n"));
+  REQUIRE(on.is_ok());
+  CHECK(on->trace_inputs);
+  CHECK(on->trace_file == file.parent_path() / "t" / "x.bin");
+
+  auto typo = node::load_config(write_config(std::string(kGood) + "[debug]\ntrace_input = true\n"));
+  REQUIRE_FALSE(typo.is_ok());
+  CHECK(typo.status().message().find("[debug] has no key 'trace_input'") != std::string::npos);
+  auto wrong = node::load_config(write_config(std::string(kGood) + "[debug]\ntrace_inputs = 1\n"));
+  REQUIRE_FALSE(wrong.is_ok());
+  CHECK(wrong.status().message().find("trace_inputs has the wrong type") != std::string::npos);
 }
