@@ -312,6 +312,13 @@ void Node::stop() {
   spdlog::info("stopped at height {}", chain_ ? chain_->store().height() : 0);
 }
 
+void Node::request_stop() {
+  // Notified under the lock: once wait() can return, the caller may destroy this node.
+  std::lock_guard lock(stop_mu_);
+  stop_requested_ = true;
+  stop_cv_.notify_all();
+}
+
 void Node::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ class Node {
   // Blocks until stop() or a halt; returns OK after a clean stop, the halt reason otherwise.
   Status wait();
   void stop();  // idempotent; safe from a signal-watching thread
+  // Makes wait() return, so that the thread that called it stops the node: a signal-watching
+  // thread uses this rather than stop(), so that exactly one thread tears the node down.
+  void request_stop();
 
   // For the API services.
   // Admits a transaction to the mempool. UNAVAILABLE while the node is not synced (see
