@@ -55,10 +55,23 @@ int run_replay(const std::string& file, bool json, bool trace) {
   const auto started = std::chrono::steady_clock::now();
   std::function<void(const consensus::ReplayStep&)> observe;
   if (trace) {
-    observe = [](const consensus::ReplayStep& step) {
+    observe = [rejected = uint64_t{0},
+               engine = static_cast<const consensus::Engine*>(nullptr)](
+                  const consensus::ReplayStep& step) mutable {
+      if (step.engine != engine) {  // a new segment: a new engine
+        engine = step.engine;
+        rejected = 0;
+        std::cout << "-- engine of validator " << engine->config().self << " of "
+                  << engine->config().validators.size() << ", chain '"
+                  << engine->config().chain_id << "'\n";
+      }
       std::cout << "[" << step.input->now_ms() << "] #" << step.index << " <- "
                 << consensus::describe_input(*step.input)
                 << (step.identical ? "" : "   <-- DIFFERS from the recording") << "\n";
+      if (engine->rejections_total() != rejected && engine->last_rejection()) {
+        rejected = engine->rejections_total();
+        std::cout << "  rejected " << engine->last_rejection()->text() << "\n";
+      }
       for (const consensus::Action& a : *step.actions) {
         std::cout << "  " << consensus::describe(a) << "\n";
       }
