@@ -183,20 +183,20 @@ void Node::boot() {
   }
   const crypto::Hash last_hash = h == 0 ? crypto::Hash{} : hashes_.back();
   Signer* signer = &keys_.signer(self_);
-  Application* app = &app_;
+  Application* judge = &app;
   if (trace_) {
     trace_->header(config_, persisted_, h, last_hash, root(), ts, "harness");
     signer = &trace_->signer();
-    app = &trace_->application();
+    judge = &trace_->application();
   }
   engine_.reset();
-  engine_ = std::make_unique<Engine>(config_, *signer, keys_.verifier(), *app, persisted_, h,
+  engine_ = std::make_unique<Engine>(config_, *signer, keys_.verifier(), *judge, persisted_, h,
                                      last_hash, root(), ts);
   input_ = TracedEngine(*engine_, trace_.get());
 }
 
 TraceRecorder& Node::record_trace() {
-  trace_ = std::make_unique<TraceRecorder>(keys_.signer(self_), app_);
+  trace_ = std::make_unique<TraceRecorder>(keys_.signer(self_), app);
   boot();
   return *trace_;
 }

@@ -80,6 +80,15 @@ class AcceptAll final : public Application {
   Status validate_proposal(const BlockHeader&, const Block&) override { return Status::ok(); }
 };
 
+// Accepts every proposal unless `judge` is set, which then decides.
+class Judge final : public Application {
+ public:
+  std::function<Status(const BlockHeader&, const Block&)> judge;
+  Status validate_proposal(const BlockHeader& header, const Block& block) override {
+    return judge ? judge(header, block) : Status::ok();
+  }
+};
+
 // Every action kind in `actions`, for assertions: "Persist", "Broadcast", ...
 std::vector<std::string> kinds(const Actions& actions);
 template <typename T>
@@ -122,12 +131,13 @@ class Node {
   std::optional<crypto::Hash> corrupt_root;
   // When false, delivered blocks are recorded but not executed (the node crashed first).
   bool execute = true;
+  // The node's judgement of proposals (Application::validate_proposal); accepts all by default.
+  Judge app;
 
  private:
   Keys& keys_;
   uint32_t self_;
   Config config_;
-  AcceptAll app_;
   std::unique_ptr<TraceRecorder> trace_;
   std::unique_ptr<Engine> engine_;
   TracedEngine input_;

@@ -1,5 +1,6 @@
 // The consensus input trace (consensus/trace.hpp): a recorded run of the in-memory cluster
-// replays to the same decisions, and an edited recording is caught at the input that changed.
+// replays to the same decisions, and an edited recording is caught at the input that changed;
+// a cut-off tail is ignored; the application's recorded answers are what the replay gets.
 #include <catch2/catch.hpp>
 
 #include <sstream>
@@ -171,4 +172,47 @@ TEST_CASE("the actions digest ignores envelope signatures and nothing else") {
   CHECK(actions_digest(a) != actions_digest(Actions{SetTimer{TimerId::kResend, 100}, Broadcast{e}}));
   CHECK(actions_digest(a) != actions_digest(Actions{Send{1, e}, SetTimer{TimerId::kResend, 100}}));
   CHECK(actions_digest({}) != actions_digest(a));
+}
+
+TEST_CASE("replay answers for the application as it answered, and notices an answer changed") {
+  Cluster c(4);
+  c.node(1).record_trace();
+  // Node 1's application refuses block 2 (say its mempool judged a transaction invalid); the
+  // other three commit it without node 1's votes.
+  c.node(1).app.judge = [](const BlockHeader& h, const Block&) {
+    return h.height() == 2 ? Status::invalid_argument("not this one") : Status::ok();
+  };
+  c.start(kStart);
+  c.request(txs(0, 4), kStart);
+  c.pump(kStart);
+  c.request(txs(10, 4), kStart + 1);
+  c.pump(kStart + 1);
+  REQUIRE(c.node(1).engine().rejections(Rejection::kInvalidProposal) == 1);
+  REQUIRE(c.node(0).engine().committed_height() == 2);
+  const std::string bytes = c.node(1).trace()->take();
+
+  // The replay has no application of its own: the recorded refusal is what it gets.
+  const ReplayReport r = replay(bytes);
+  INFO(r.divergence << r.error);
+  CHECK(r.identical());
+
+  // The same trace with that answer turned into a yes: node 1 would have voted for block 2.
+  std::vector<TraceRecord> records = records_of(bytes);
+  uint64_t index = 0, edited = 0;
+  for (auto& rec : records) {
+    if (!rec.has_input()) continue;
+    ++index;
+    for (auto& a : *rec.mutable_input()->mutable_answers()) {
+      if (a.code() != 0) {
+        a.set_code(0);
+        a.clear_message();
+        edited = index;
+      }
+    }
+    if (edited != 0) break;
+  }
+  REQUIRE(edited > 0);
+  const ReplayReport changed = replay(bytes_of(records));
+  REQUIRE(changed.first_divergence);
+  CHECK(*changed.first_divergence == edited);
 }
