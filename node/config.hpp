@@ -50,6 +50,9 @@ struct Config {
   std::uint64_t backfill_blocks_per_s = 0;   // 0 = as fast as peers serve
   // [log]
   std::string log_level = "info";
+  // [debug]
+  bool trace_inputs = false;            // record every consensus engine input (consensus/trace.hpp)
+  std::filesystem::path trace_file;     // default <data_dir>/consensus-trace.bin
 };
 
 // Reads and validates the file. Every problem is reported with the file, the key and what is

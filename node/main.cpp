@@ -34,19 +34,22 @@ int main(int argc, char** argv) {
   auto config = sharechain::node::load_config(config_path);
   if (!config) return fail(config.status().message());
 
-  auto logger = spdlog::stdout_color_mt("sharechaind");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [" + config->name + "] %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
-  spdlog::flush_every(std::chrono::seconds(1));
-
-  // Block termination signals in every thread; one thread waits for them synchronously.
+  // Block termination signals in every thread; one thread waits for them synchronously. This
+  // comes before the first thread is started (spdlog::flush_every starts one): a thread that
+  // does not block SIGTERM would take it with the default action and end the process on the
+  // spot, without the clean stop below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+
+  auto logger = spdlog::stdout_color_mt("sharechaind");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [" + config->name + "] %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::flush_every(std::chrono::seconds(1));
 
   auto node = sharechain::node::Node::create(*config);
   if (!node) return fail(node.status().message());
@@ -60,7 +63,9 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    (*node)->stop();
+    // Only wake the main thread: if both threads ran stop(), the main thread would go on to
+    // destroy the node while this one still tore it down.
+    (*node)->request_stop();
   });
   signal_thread.detach();
 

@@ -4,6 +4,9 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <future>
 
 #include "contracts/executor.hpp"
@@ -23,6 +26,10 @@ constexpr std::int64_t kPauseMs = 2000;
 // Blocks a synced node may trail the certified height by: commit votes for the next block can
 // arrive a moment before the block itself is executed.
 constexpr std::uint64_t kSyncSlackBlocks = 2;
+// [debug] trace_inputs: the recorder's buffer goes to the file at least this often, or sooner
+// once it holds this much. A crash loses at most that tail.
+constexpr std::uint64_t kTraceFlushMs = 1000;
+constexpr std::size_t kTraceFlushBytes = 1 << 20;
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -93,6 +100,7 @@ Node::~Node() {
   stop();
   if (core_thread_.joinable()) core_thread_.join();
   if (fetch_thread_.joinable()) fetch_thread_.join();
+  close_trace();
 }
 
 Result<std::unique_ptr<Node>> Node::create(const Config& config) {
@@ -153,9 +161,34 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config) {
   node->consensus_config_ = cc;
   node->app_ = std::make_unique<App>(*node);
   const auto& st = chain->store();
+  const auto persisted = st.load_consensus();
+  consensus::Signer* signer = node->signer_.get();
+  consensus::Application* app = node->app_.get();
+  if (config.trace_inputs) {
+    // Keep the previous life's trace: an incident before a restart is often the interesting one.
+    const std::filesystem::path& file = config.trace_file;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    if (std::filesystem::exists(file, ec)) {
+      std::filesystem::rename(file, std::filesystem::path(file.string() + ".prev"), ec);
+    }
+    node->trace_file_ = std::fopen(file.c_str(), "wb");
+    if (node->trace_file_ == nullptr) {
+      return Status::unavailable(config.config_file.string() + ": [debug] trace_file " +
+                                 file.string() + " cannot be written: " + std::strerror(errno));
+    }
+    node->trace_ = std::make_unique<consensus::TraceRecorder>(*node->signer_, *node->app_);
+    node->trace_->header(cc, persisted, st.height(), st.last_block_hash(), st.state_root(),
+                         st.last_timestamp_ms(), config.name);
+    signer = &node->trace_->signer();
+    app = &node->trace_->application();
+    spdlog::info("tracing consensus inputs to {} ([debug] trace_inputs; replay with "
+                 "`sharechain-sim --replay {}`)",
+                 file.string(), file.string());
+  }
   node->engine_ = std::make_unique<consensus::Engine>(
-      cc, *node->signer_, *node->verifier_, *node->app_, st.load_consensus(), st.height(),
-      st.last_block_hash(), st.state_root(), st.last_timestamp_ms());
+      cc, *signer, *node->verifier_, *app, persisted, st.height(), st.last_block_hash(),
+      st.state_root(), st.last_timestamp_ms());
+  node->input_ = consensus::TracedEngine(*node->engine_, node->trace_.get());
   return node;
 }
 
@@ -231,13 +264,19 @@ Status Node::start() {
 
   work_.emplace(asio::make_work_guard(io_));
   core_thread_ = std::thread([this] { io_.run(); });
-  post([this] {
+  // start() returns once the engine has started and the node has judged whether it is synced,
+  // so the first request after start() is answered from that judgement, not from none.
+  auto started = std::make_shared<std::promise<void>>();
+  auto engine_started = started->get_future();
+  post([this, started] {
     const std::uint64_t now = now_ms();
     touch_since_ms_ = now;
     last_tick_ms_ = steady_ms();
-    perform(engine_->start(now));
+    perform(input_.start(now));
     tick();
+    started->set_value();
   });
+  engine_started.wait();
   spdlog::info("serving client API on {}, peers on {}, metrics on {}", config_.api_listen,
                config_.p2p_listen, config_.metrics_listen);
   return Status::ok();
@@ -270,12 +309,20 @@ void Node::stop() {
   post([this] {
     tick_timer_.cancel();
     for (auto& [id, slot] : timers_) slot.timer->cancel();
+    close_trace();  // the engine sees no input after this handler
     io_.stop();
   });
   if (core_thread_.joinable() && core_thread_.get_id() != std::this_thread::get_id()) core_thread_.join();
   if (fetch_thread_.joinable()) fetch_thread_.join();
   if (ops_) ops_->stop();
   spdlog::info("stopped at height {}", chain_ ? chain_->store().height() : 0);
+}
+
+void Node::request_stop() {
+  // Notified under the lock: once wait() can return, the caller may destroy this node.
+  std::lock_guard lock(stop_mu_);
+  stop_requested_ = true;
+  stop_cv_.notify_all();
 }
 
 void Node::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
@@ -380,7 +427,7 @@ void Node::drain_requests() {
   std::vector<consensus::Tx> txs;
   txs.reserve(ready.size());
   for (auto& p : ready) txs.push_back(consensus::Tx{p.hash, std::move(p.bytes)});
-  perform(engine_->on_request(std::move(txs), now_ms()));
+  perform(input_.on_request(std::move(txs), now_ms()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,7 +435,7 @@ void Node::drain_requests() {
 
 void Node::on_peer_message(std::uint32_t from, const consensus::Envelope& envelope) {
   const std::uint64_t rejected_before = engine_->rejections_total();
-  consensus::Actions actions = engine_->on_message(envelope, now_ms());
+  consensus::Actions actions = input_.on_message(envelope, now_ms());
   if (engine_->rejections_total() != rejected_before && engine_->last_rejection()) {
     const consensus::RejectedInput& r = *engine_->last_rejection();
     // The stream was authenticated as `from` and every envelope on it must name `from`, so
@@ -422,6 +469,7 @@ void Node::perform(consensus::Actions actions) {
     serve_stable_snapshot();
   }
   m_view_.store(static_cast<std::int64_t>(engine_->view()), std::memory_order_relaxed);
+  if (trace_ && trace_->buffered() >= kTraceFlushBytes) flush_trace(true);
   for (std::size_t i = 0; i < m_rejections_.size(); ++i) {
     m_rejections_[i]->store(engine_->rejections(static_cast<consensus::Rejection>(i)),
                             std::memory_order_relaxed);
@@ -473,7 +521,7 @@ void Node::set_timer(const consensus::SetTimer& t) {
     if (ec) return;
     auto it = timers_.find(id);
     if (it == timers_.end() || it->second.generation != generation) return;
-    perform(engine_->on_timer(id, now_ms()));
+    perform(input_.on_timer(id, now_ms()));
   });
 }
 
@@ -507,10 +555,10 @@ void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
               crypto::to_hex(d.hash).substr(0, 16), executed->tx_hashes.size(),
               crypto::to_hex(executed->state_root).substr(0, 16), ms);
   if (!dropped.empty()) {
-    auto more = engine_->on_transactions_committed(dropped, now_ms());
+    auto more = input_.on_transactions_committed(dropped, now_ms());
     follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
-  auto more = engine_->on_executed(d.height, executed->state_root, now_ms());
+  auto more = input_.on_executed(d.height, executed->state_root, now_ms());
   follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   schedule_drain();
 }
@@ -557,6 +605,9 @@ void Node::update_sync(std::uint64_t now) {
 Status Node::sync_refusal() const {
   const std::uint64_t height = chain_->store().height();
   const std::uint64_t certified = certified_height_.load();
+  if (synced_at_ms_.load() == 0) {
+    return Status::unavailable("this node is starting; try again in a moment or another node");
+  }
   if (steady_ms() - synced_at_ms_.load() >= kSyncLeaseMs) {
     return Status::unavailable(
         "this node has not confirmed for " + std::to_string(steady_ms() - synced_at_ms_.load()) +
@@ -590,8 +641,9 @@ void Node::tick() {
   last_tick_ms_ = steady;
   if (now >= last_probe_ms_ + kProbeIntervalMs) {
     last_probe_ms_ = now;
-    perform(engine_->probe_peers(now));
+    perform(input_.probe_peers(now));
   }
+  if (trace_) flush_trace(false);
   update_sync(now);
   chain_->expire_waiters(std::chrono::steady_clock::now());
   flush_gossip();
@@ -599,6 +651,34 @@ void Node::tick() {
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) tick();
   });
+}
+
+void Node::flush_trace(bool force) {
+  const std::uint64_t now = now_ms();
+  std::lock_guard lock(trace_mu_);
+  if (!force && now < trace_flushed_ms_ + kTraceFlushMs) return;
+  trace_flushed_ms_ = now;
+  if (trace_file_ == nullptr) return;
+  const std::string bytes = trace_->take();
+  if (bytes.empty()) return;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), trace_file_) != bytes.size() ||
+      std::fflush(trace_file_) != 0) {
+    spdlog::error("cannot write the consensus trace {}: {}; tracing stops here",
+                  config_.trace_file.string(), std::strerror(errno));
+    std::fclose(trace_file_);
+    trace_file_ = nullptr;
+  }
+}
+
+void Node::close_trace() {
+  if (!trace_) return;
+  flush_trace(true);
+  std::lock_guard lock(trace_mu_);
+  if (trace_file_ == nullptr) return;
+  std::fclose(trace_file_);
+  trace_file_ = nullptr;
+  spdlog::info("consensus trace {}: {} inputs, {} bytes", config_.trace_file.string(),
+               trace_->inputs(), trace_->bytes());
 }
 
 api::NodeStatus Node::status() {

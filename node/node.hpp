@@ -15,6 +15,7 @@
 
 #include "consensus/engine.hpp"
 #include "consensus/signing.hpp"
+#include "consensus/trace.hpp"
 #include "node/api_service.hpp"
 #include "node/backfill.hpp"
 #include "node/chain.hpp"
@@ -37,6 +38,9 @@ class Node {
   // Blocks until stop() or a halt; returns OK after a clean stop, the halt reason otherwise.
   Status wait();
   void stop();  // idempotent; safe from a signal-watching thread
+  // Makes wait() return, so that the thread that called it stops the node: a signal-watching
+  // thread uses this rather than stop(), so that exactly one thread tears the node down.
+  void request_stop();
 
   // For the API services.
   // Admits a transaction to the mempool. UNAVAILABLE while the node is not synced (see
@@ -83,6 +87,10 @@ class Node {
   Status dry_run(const tx::VerifiedTransaction& vtx);
   void admit_gossip(std::vector<SignedTransaction> txs);
   void flush_gossip();
+  // [debug] trace_inputs: writes what the recorder buffered (at most once a second unless
+  // `force` or a megabyte is waiting); close_trace() writes the rest and closes the file.
+  void flush_trace(bool force);
+  void close_trace();
 
   Config config_;
   LoadedGenesis genesis_;
@@ -96,6 +104,12 @@ class Node {
   std::unique_ptr<consensus::KeyVerifier> verifier_;
   std::unique_ptr<App> app_;
   std::unique_ptr<consensus::Engine> engine_;
+  // Every engine input goes through input_, which records it when [debug] trace_inputs is on.
+  std::unique_ptr<consensus::TraceRecorder> trace_;
+  consensus::TracedEngine input_;
+  std::mutex trace_mu_;  // the file: the consensus thread writes, stop() closes
+  std::FILE* trace_file_ = nullptr;
+  std::uint64_t trace_flushed_ms_ = 0;
   std::unique_ptr<PeerNetwork> network_;
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<ClientService> client_service_;

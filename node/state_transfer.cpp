@@ -117,7 +117,7 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
                                         snap.entries);
       if (s) {
         m_height_.store(static_cast<std::int64_t>(snap.height), std::memory_order_relaxed);
-        perform(engine_->on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms()));
+        perform(input_.on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms()));
       } else if (s.code() == Code::kUnavailable || s.code() == Code::kResourceExhausted ||
                  s.code() == Code::kInternal) {
         // This node's own disk failed, not the peer's snapshot: trying another peer would fail
@@ -184,7 +184,7 @@ bool Node::execute_fetched(Block block, std::uint64_t height) {
     }
     auto dropped = finish_commit(*executed);
     dropped.insert(dropped.end(), executed->tx_hashes.begin(), executed->tx_hashes.end());
-    perform(engine_->on_transactions_committed(dropped, now_ms()));
+    perform(input_.on_transactions_committed(dropped, now_ms()));
     done->set_value(true);
   });
   // The consensus thread may stop before it runs the task; never wait past a stop.
@@ -241,7 +241,7 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
     post([this] {
       const auto& st = chain_->store();
       fetching_ = false;
-      perform(engine_->on_state_transferred(st.height(), st.last_block_hash(), st.state_root(),
+      perform(input_.on_state_transferred(st.height(), st.last_block_hash(), st.state_root(),
                                             st.last_timestamp_ms(), now_ms()));
     });
   });

@@ -181,12 +181,27 @@ void Node::boot() {
     header.ParseFromString(chain_.back().header());
     ts = header.timestamp_ms();
   }
-  engine_ = std::make_unique<Engine>(config_, keys_.signer(self_), keys_.verifier(), app_,
-                                     persisted_, h, h == 0 ? crypto::Hash{} : hashes_.back(),
-                                     root(), ts);
+  const crypto::Hash last_hash = h == 0 ? crypto::Hash{} : hashes_.back();
+  Signer* signer = &keys_.signer(self_);
+  Application* judge = &app;
+  if (trace_) {
+    trace_->header(config_, persisted_, h, last_hash, root(), ts, "harness");
+    signer = &trace_->signer();
+    judge = &trace_->application();
+  }
+  engine_.reset();
+  engine_ = std::make_unique<Engine>(config_, *signer, keys_.verifier(), *judge, persisted_, h,
+                                     last_hash, root(), ts);
+  input_ = TracedEngine(*engine_, trace_.get());
 }
 
-Actions Node::start(uint64_t now) { return run(engine_->start(now), now); }
+TraceRecorder& Node::record_trace() {
+  trace_ = std::make_unique<TraceRecorder>(keys_.signer(self_), app);
+  boot();
+  return *trace_;
+}
+
+Actions Node::start(uint64_t now) { return run(input_.start(now), now); }
 
 Actions Node::run(Actions actions, uint64_t now) {
   Actions seen;
@@ -206,7 +221,7 @@ Actions Node::run(Actions actions, uint64_t now) {
           chain_.push_back(d->block);
           hashes_.push_back(d->hash);
           roots_.push_back(corrupt_root ? *corrupt_root : next_root(root(), d->hash));
-          Actions more = engine_->on_executed(d->height, roots_.back(), now);
+          Actions more = input_.on_executed(d->height, roots_.back(), now);
           follow.insert(follow.end(), more.begin(), more.end());
         }
       }
@@ -242,13 +257,13 @@ void Cluster::start(uint64_t now) {
 
 void Cluster::request(const std::vector<Tx>& txs, uint64_t now) {
   for (uint32_t i = 0; i < size(); ++i) {
-    if (down_.count(i) == 0) route(i, node(i).run(node(i).engine().on_request(txs, now), now));
+    if (down_.count(i) == 0) route(i, node(i).run(node(i).input().on_request(txs, now), now));
   }
 }
 
 void Cluster::fire(uint32_t i, TimerId id, uint64_t now) {
   node(i).timers().erase(id);
-  route(i, node(i).run(node(i).engine().on_timer(id, now), now));
+  route(i, node(i).run(node(i).input().on_timer(id, now), now));
 }
 
 void Cluster::restart(uint32_t i, uint64_t now) {
@@ -266,7 +281,7 @@ void Cluster::pump(uint64_t now, const std::function<bool(const InFlight&, const
       const auto m = decode(f.envelope);
       if (m && drop(f, *m)) continue;
     }
-    route(f.to, node(f.to).run(node(f.to).engine().on_message(f.envelope, now), now));
+    route(f.to, node(f.to).run(node(f.to).input().on_message(f.envelope, now), now));
   }
 }
 

@@ -15,6 +15,7 @@
 #include "consensus/messages.hpp"
 #include "consensus/quorum.hpp"
 #include "consensus/signing.hpp"
+#include "consensus/trace.hpp"
 
 namespace sharechain::consensus::testing {
 
@@ -79,6 +80,15 @@ class AcceptAll final : public Application {
   Status validate_proposal(const BlockHeader&, const Block&) override { return Status::ok(); }
 };
 
+// Accepts every proposal unless `judge` is set, which then decides.
+class Judge final : public Application {
+ public:
+  std::function<Status(const BlockHeader&, const Block&)> judge;
+  Status validate_proposal(const BlockHeader& header, const Block& block) override {
+    return judge ? judge(header, block) : Status::ok();
+  }
+};
+
 // Every action kind in `actions`, for assertions: "Persist", "Broadcast", ...
 std::vector<std::string> kinds(const Actions& actions);
 template <typename T>
@@ -104,6 +114,12 @@ class Node {
   Actions run(Actions actions, uint64_t now);
 
   Engine& engine() { return *engine_; }
+  // The engine's inputs, recorded once record_trace() was called.
+  TracedEngine& input() { return input_; }
+  // From now on (and across restarts) records every input of this node's engine; reboots it,
+  // so call it before start().
+  TraceRecorder& record_trace();
+  TraceRecorder* trace() { return trace_.get(); }
   const Config& config() const { return config_; }
   uint32_t self() const { return self_; }
   std::map<std::string, std::string>& persisted() { return persisted_; }
@@ -115,13 +131,16 @@ class Node {
   std::optional<crypto::Hash> corrupt_root;
   // When false, delivered blocks are recorded but not executed (the node crashed first).
   bool execute = true;
+  // The node's judgement of proposals (Application::validate_proposal); accepts all by default.
+  Judge app;
 
  private:
   Keys& keys_;
   uint32_t self_;
   Config config_;
-  AcceptAll app_;
+  std::unique_ptr<TraceRecorder> trace_;
   std::unique_ptr<Engine> engine_;
+  TracedEngine input_;
   std::map<std::string, std::string> persisted_;
   std::vector<Block> chain_;
   std::vector<crypto::Hash> hashes_;

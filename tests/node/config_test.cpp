@@ -3,6 +3,8 @@
 //   unknown keys and tables, with a suggestion
 //   a missing file, a bad peer entry, a bad listen address, a bad log level and a window
 //   smaller than two checkpoint intervals are each refused with a message naming the key
+//   [debug] trace_inputs defaults off; trace_file defaults into the data folder; a misspelt
+//   [debug] key is refused like any other
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -92,4 +94,26 @@ TEST_CASE("unknown keys and tables are refused, with the nearest known one sugge
   r = node::load_config(write_config("stray = 1\n" + std::string(kGood)));
   CHECK_THAT(r.status().message(), Catch::Contains("unknown key 'stray'"));
   CHECK(node::load_config(write_config(kGood)).is_ok());
+}
+
+TEST_CASE("[debug] trace_inputs is off by default and its file defaults to the data folder") {
+  const fs::path file = write_config(kGood);
+  auto c = node::load_config(file);
+  REQUIRE(c.is_ok());
+  CHECK_FALSE(c->trace_inputs);
+  CHECK(c->trace_file == file.parent_path() / "data" / "consensus-trace.bin");
+
+  auto on = node::load_config(write_config(std::string(kGood) +
+                                           "[debug]\ntrace_inputs = true\ntrace_file = \"t/x.bin\"\n"));
+  REQUIRE(on.is_ok());
+  CHECK(on->trace_inputs);
+  CHECK(on->trace_file == file.parent_path() / "t" / "x.bin");
+
+  auto typo = node::load_config(write_config(std::string(kGood) + "[debug]\ntrace_input = true\n"));
+  REQUIRE_FALSE(typo.is_ok());
+  CHECK_THAT(typo.status().message(),
+             Catch::Contains("unknown key [debug] trace_input (did you mean trace_inputs?)"));
+  auto wrong = node::load_config(write_config(std::string(kGood) + "[debug]\ntrace_inputs = 1\n"));
+  REQUIRE_FALSE(wrong.is_ok());
+  CHECK(wrong.status().message().find("trace_inputs has the wrong type") != std::string::npos);
 }

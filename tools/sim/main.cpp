@@ -4,8 +4,13 @@
 // than f faulty validators) the seeds are a search instead: it stops at the first seed on which
 // two honest validators commit different blocks at one height, and exits 0 only if it found one
 // and nothing else went wrong on the way.
+//
+// `--replay FILE` instead runs the engine again on a node's consensus input trace ([debug]
+// trace_inputs, consensus/trace.hpp) and reports whether it took the same decisions: exit 0 when
+// identical, 1 at the first input whose actions differ, 2 when the file cannot be read.
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -13,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "consensus/trace.hpp"
 #include "tools/sim/simulator.hpp"
 
 namespace {
@@ -36,6 +42,85 @@ bool parse_seeds(const std::string& text, uint64_t& first, uint64_t& count) {
     return false;
   }
   return count > 0;
+}
+
+// Replays a node's input trace; see tools/sim/README.md ("Replaying a node's trace").
+int run_replay(const std::string& file, bool json, bool trace) {
+  namespace consensus = sharechain::consensus;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::cerr << "cannot open " << file << "\n";
+    return 2;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::function<void(const consensus::ReplayStep&)> observe;
+  if (trace) {
+    observe = [rejected = uint64_t{0},
+               engine = static_cast<const consensus::Engine*>(nullptr)](
+                  const consensus::ReplayStep& step) mutable {
+      if (step.engine != engine) {  // a new segment: a new engine
+        engine = step.engine;
+        rejected = 0;
+        std::cout << "-- engine of validator " << engine->config().self << " of "
+                  << engine->config().validators.size() << ", chain '"
+                  << engine->config().chain_id << "'\n";
+      }
+      std::cout << "[" << step.input->now_ms() << "] #" << step.index << " <- "
+                << consensus::describe_input(*step.input)
+                << (step.identical ? "" : "   <-- DIFFERS from the recording") << "\n";
+      if (engine->rejections_total() != rejected && engine->last_rejection()) {
+        rejected = engine->rejections_total();
+        std::cout << "  rejected " << engine->last_rejection()->text() << "\n";
+      }
+      for (const consensus::Action& a : *step.actions) {
+        std::cout << "  " << consensus::describe(a) << "\n";
+      }
+    };
+  }
+  const consensus::ReplayReport r = consensus::replay_trace(in, nullptr, observe);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const bool identical = r.identical();
+  if (json) {
+    nlohmann::json out = {{"file", file},
+                          {"segments", r.segments},
+                          {"inputs", r.inputs},
+                          {"view", r.view},
+                          {"committed_height", r.committed},
+                          {"executed_height", r.executed},
+                          {"halts", r.halts},
+                          {"rejections", r.rejections},
+                          {"truncated_tail", r.truncated},
+                          {"identical", identical},
+                          {"wall_seconds", secs}};
+    if (!r.halt_reason.empty()) out["halt_reason"] = r.halt_reason;
+    if (r.first_divergence) {
+      out["first_divergence"] = *r.first_divergence;
+      out["divergence"] = r.divergence;
+    }
+    if (!r.error.empty()) out["error"] = r.error;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::string verdict;
+    if (!r.error.empty()) {
+      verdict = "ERROR: " + r.error;
+    } else if (r.first_divergence) {
+      verdict = "DIFFERS at " + r.divergence;
+    } else {
+      verdict = "identical";
+    }
+    std::printf(
+        "replayed %llu inputs in %llu segment%s%s: view %llu, committed height %llu, executed "
+        "height %llu, %llu halts%s, %llu rejections; %.1f s: %s\n",
+        static_cast<unsigned long long>(r.inputs), static_cast<unsigned long long>(r.segments),
+        r.segments == 1 ? "" : "s", r.truncated ? " (a cut-off last record ignored)" : "",
+        static_cast<unsigned long long>(r.view), static_cast<unsigned long long>(r.committed),
+        static_cast<unsigned long long>(r.executed), static_cast<unsigned long long>(r.halts),
+        r.halt_reason.empty() ? "" : (" (" + r.halt_reason + ")").c_str(),
+        static_cast<unsigned long long>(r.rejections), secs, verdict.c_str());
+  }
+  if (!r.error.empty()) return 2;
+  return identical ? 0 : 1;
 }
 
 }  // namespace
@@ -70,7 +155,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", json, "Print the summary as JSON");
   app.add_flag("--trace", trace, "Print every event and action (use with a single seed)");
+  std::string replay_file;
+  app.add_option("--replay", replay_file,
+                 "Run the engine again on a node's input trace ([debug] trace_inputs) and check "
+                 "it takes the same decisions");
   CLI11_PARSE(app, argc, argv);
+  if (!replay_file.empty()) return run_replay(replay_file, json, trace);
 
   uint64_t first = 0;
   uint64_t count = 0;
