@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
 #include <map>
 #include <set>
 #include <vector>
@@ -31,6 +36,40 @@ Status read(KnownKeys& known, const toml::value& root, const std::string& table,
     return Status::invalid_argument(file + ": [" + table + "] " + key + " has the wrong type");
   }
   return Status::ok();
+}
+
+// The offset of the first byte that does not begin or continue a well-formed UTF-8 sequence
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or nullopt.
+std::optional<std::size_t> first_invalid_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return i;
+    }
+    i += len;
+  }
+  return std::nullopt;
 }
 
 // Levenshtein distance, for "did you mean".
@@ -111,9 +150,34 @@ Result<Config> load_config(const fs::path& file) {
   if (!fs::exists(file)) {
     return Status::not_found("config file " + name + " does not exist (create one with `sharechain-net init`)");
   }
+  std::string text;
+  {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status::unavailable("cannot read config file " + name);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // TOML is UTF-8. The TOML parser reads past its buffer on some invalid sequences inside a
+  // literal string (found by the config_file fuzz target), so bytes that are not UTF-8 never
+  // reach it.
+  if (auto bad = first_invalid_utf8(text)) {
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < *bad; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[*bad]));
+    return Status::invalid_argument(name + " is not UTF-8: byte " + byte + " at line " +
+                                    std::to_string(line) + ", column " + std::to_string(column));
+  }
   toml::value root;
   try {
-    root = toml::parse(file.string());
+    std::istringstream in(text);
+    root = toml::parse(in, name);
   } catch (const std::exception& e) {
     return Status::invalid_argument("cannot parse " + name + ": " + e.what());
   }

@@ -1,6 +1,6 @@
 // Config loading.
 //   a full config parses, paths resolve against the config file's folder
-//   unknown keys and tables, with a suggestion
+//   a file that is not UTF-8; unknown keys and tables, with a suggestion
 //   a missing file, a bad peer entry, a bad listen address, a bad log level and a window
 //   smaller than two checkpoint intervals are each refused with a message naming the key
 //   [debug] trace_inputs defaults off; trace_file defaults into the data folder; a misspelt
@@ -74,6 +74,19 @@ TEST_CASE("bad configs are refused with the key named") {
   CHECK_THAT(r.status().message(), Catch::Contains("window"));
   r = node::load_config(write_config(replace(kGood, "max_block_txs = 500", "max_block_txs = \"many\"")));
   CHECK_THAT(r.status().message(), Catch::Contains("max_block_txs"));
+}
+
+TEST_CASE("a config that is not UTF-8 is refused with where, before the TOML parser sees it") {
+  // The first is the input on which the TOML parser read past its buffer.
+  auto r = node::load_config(write_config("'\xae''y\n"));
+  CHECK(r.status().code() == Code::kInvalidArgument);
+  CHECK_THAT(r.status().message(), Catch::Contains("is not UTF-8: byte 0xAE at line 1, column 2"));
+  r = node::load_config(write_config(std::string(kGood) + "# caf\xc3\n"));
+  CHECK_THAT(r.status().message(), Catch::Contains("is not UTF-8: byte 0xC3"));
+  r = node::load_config(write_config(std::string(kGood) + "# overlong \xc0\xaf, surrogate \xed\xa0\x80\n"));
+  CHECK_THAT(r.status().message(), Catch::Contains("is not UTF-8: byte 0xC0"));
+  // UTF-8 beyond ASCII is fine where TOML allows it.
+  CHECK(node::load_config(write_config(std::string(kGood) + "# café, 充电桩, \xf0\x9f\x9a\x97\n")).is_ok());
 }
 
 TEST_CASE("unknown keys and tables are refused, with the nearest known one suggested") {
