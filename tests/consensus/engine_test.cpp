@@ -44,12 +44,6 @@ using namespace sharechain::consensus::testing;
 
 namespace {
 
-std::vector<Tx> txs(int first, int count) {
-  std::vector<Tx> out;
-  for (int i = first; i < first + count; ++i) out.push_back(make_tx(std::to_string(i)));
-  return out;
-}
-
 uint64_t rejected(Engine& e, Rejection reason) { return e.rejections(reason); }
 
 bool sends_nothing(const Actions& a) {

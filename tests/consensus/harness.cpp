@@ -33,6 +33,12 @@ Tx make_tx(const std::string& label) {
   return t;
 }
 
+std::vector<Tx> txs(int first, int count) {
+  std::vector<Tx> out;
+  for (int i = first; i < first + count; ++i) out.push_back(make_tx(std::to_string(i)));
+  return out;
+}
+
 Keys::Keys(uint32_t n) : n_(n), verifier_({}) {
   for (uint32_t i = 0; i < n; ++i) {
     auto key = crypto::PrivateKey::from_bytes(

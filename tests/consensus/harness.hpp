@@ -30,6 +30,8 @@ crypto::Hash next_root(const crypto::Hash& root, const crypto::Hash& block);
 Config make_config(uint32_t n, uint32_t self);
 
 Tx make_tx(const std::string& label);
+// Transactions labelled first, first + 1, ... (count of them).
+std::vector<Tx> txs(int first, int count);
 
 class Keys {
  public:

@@ -20,12 +20,6 @@ using namespace sharechain::consensus::testing;
 
 namespace {
 
-std::vector<Tx> txs(int first, int count) {
-  std::vector<Tx> out;
-  for (int i = first; i < first + count; ++i) out.push_back(make_tx(std::to_string(i)));
-  return out;
-}
-
 std::vector<Prepare> prepares(const Actions& a) {
   std::vector<Prepare> out;
   for (const Message& m : messages(a)) {

@@ -30,12 +30,6 @@ using namespace sharechain::consensus::testing;
 
 namespace {
 
-std::vector<Tx> txs(int first, int count) {
-  std::vector<Tx> out;
-  for (int i = first; i < first + count; ++i) out.push_back(make_tx(std::to_string(i)));
-  return out;
-}
-
 void write(std::map<std::string, std::string>& disk, const Persist& p) {
   for (const auto& [k, v] : p.puts) disk[k] = v;
   for (const std::string& k : p.deletes) disk.erase(k);

@@ -14,12 +14,6 @@ using namespace sharechain::consensus::testing;
 
 namespace {
 
-std::vector<Tx> txs(int first, int count) {
-  std::vector<Tx> out;
-  for (int i = first; i < first + count; ++i) out.push_back(make_tx(std::to_string(i)));
-  return out;
-}
-
 // Normal case, a batch timer, checkpoints, a silent primary replaced by a view change, probes,
 // and the old primary restarted (a second segment in its trace). Nodes 0, 1 and 2 are traced.
 struct RecordedRun {

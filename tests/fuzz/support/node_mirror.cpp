@@ -4,21 +4,6 @@
 
 namespace sharechain::fuzz {
 
-std::string hello_signing_bytes(const std::string& chain_id, const std::string& genesis,
-                                std::uint32_t validator, std::uint64_t nonce) {
-  std::string out;
-  auto put_u64 = [&out](std::uint64_t v) {
-    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  };
-  put_u64(chain_id.size());
-  out += chain_id;
-  put_u64(genesis.size());
-  out += genesis;
-  put_u64(validator);
-  put_u64(nonce);
-  return out;
-}
-
 Result<std::uint32_t> accept_hello(const PeerIdentity& id, const peer::PeerMessage& first) {
   if (first.kind_case() != peer::PeerMessage::kHello) {
     return Status::invalid_argument("the first message on a peer stream must be Hello");

@@ -17,6 +17,7 @@
 
 #include "consensus/types.hpp"
 #include "node/chain.hpp"
+#include "node/peer_network.hpp"
 #include "proto/status.hpp"
 #include "sharechain/consensus.pb.h"
 #include "sharechain/peer.pb.h"
@@ -24,9 +25,8 @@
 
 namespace sharechain::fuzz {
 
-// The bytes a Hello's signature covers (peer_network.cpp hello_signing_bytes).
-std::string hello_signing_bytes(const std::string& chain_id, const std::string& genesis,
-                                std::uint32_t validator, std::uint64_t nonce);
+// The bytes a Hello's signature covers: the node's own function.
+using node::hello_signing_bytes;
 
 struct PeerIdentity {
   std::string chain_id;
