@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -287,7 +288,8 @@ int main(int argc, char** argv) {
         bool progressed = false;
         for (std::size_t a = w; a < accounts && Clock::now() < end; a += workers) {
           if (next[a] >= signed_txs[a].size()) continue;
-          if (next[a] - committed_per_account[a].load() >= inflight) continue;
+          const std::size_t done = committed_per_account[a].load();
+          if (next[a] > done && next[a] - done >= inflight) continue;
           if (rate > 0) {
             const std::uint64_t ticket = tickets++;
             const auto due = start + std::chrono::duration_cast<Clock::duration>(
@@ -320,6 +322,15 @@ int main(int argc, char** argv) {
                 (s.error_code() == grpc::StatusCode::ALREADY_EXISTS &&
                  s.error_message().find("already committed") != std::string::npos)) {
               ++next[a];  // a retry of one that did get in
+            }
+            // Transactions pending on a node that was killed are gone: the node now wants an
+            // earlier nonce, and resending from there (account k's nonces are 0, 1, ...) is the
+            // only way forward; resending the same one would be refused for ever.
+            static const std::string kGap = "leaves a gap: the next nonce is ";
+            if (const auto at = s.error_message().find(kGap);
+                s.error_code() == grpc::StatusCode::FAILED_PRECONDITION && at != std::string::npos) {
+              const std::size_t wanted = std::strtoull(s.error_message().c_str() + at + kGap.size(), nullptr, 10);
+              if (wanted < next[a]) next[a] = wanted;
             }
             if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
                 s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
