@@ -484,6 +484,7 @@ void PeerNetwork::penalize(std::uint32_t validator, const std::string& reason) {
     const std::uint64_t now = steady_ms();
     if (penalties_.banned_for(validator, now)) return;  // already disconnected
     ban = penalties_.penalize(validator, now, reason);
+    any_penalty_.store(true, std::memory_order_release);
     for (grpc::ServerContext* context : inbound_[validator]) context->TryCancel();
   }
   metrics_.counter("sharechain_peer_penalties_total",
@@ -493,6 +494,7 @@ void PeerNetwork::penalize(std::uint32_t validator, const std::string& reason) {
 }
 
 std::optional<std::uint64_t> PeerNetwork::banned_for(std::uint32_t validator) const {
+  if (!any_penalty_.load(std::memory_order_acquire)) return std::nullopt;
   std::lock_guard lock(penalty_mu_);
   return penalties_.banned_for(validator, steady_ms());
 }

@@ -156,6 +156,8 @@ class PeerNetwork {
   std::vector<std::unique_ptr<Link>> links_;
   std::atomic<std::uint64_t> hello_nonce_{0};
 
+  // Set by the first penalty: until then send() and broadcast() skip the lock below.
+  std::atomic<bool> any_penalty_{false};
   mutable std::mutex penalty_mu_;
   PeerPenalties penalties_;
   std::map<std::uint32_t, std::set<grpc::ServerContext*>> inbound_;  // open streams by sender
