@@ -57,6 +57,27 @@ grpc::ServerUnaryReactor* ClientService::finish(grpc::CallbackServerContext* ctx
   return reactor;
 }
 
+std::optional<api::SubmitResponse> ClientService::committed_before(const crypto::Hash& hash) const {
+  const auto& store = node_.chain().store();
+  auto loc = store.find_tx(hash);
+  if (!loc) return std::nullopt;
+  api::SubmitResponse earlier;
+  earlier.set_tx_hash(crypto::hash_bytes(hash));
+  earlier.set_status(api::TX_COMMITTED);
+  earlier.set_height(loc->height);
+  if (auto receipt = store.receipt_at(loc->height, loc->index)) {
+    *earlier.mutable_receipt() = std::move(*receipt);
+  }
+  return earlier;
+}
+
+std::string ClientService::committed_message(const crypto::Hash& hash, std::uint64_t height) {
+  return "transaction " + crypto::to_hex(hash) + " was already committed at height " +
+         std::to_string(height) +
+         "; sending the same signed transaction again does not repeat it (a new payment needs a "
+         "new nonce)";
+}
+
 grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerContext* ctx,
                                                            const api::SubmitRequest* request,
                                                            api::SubmitResponse* response) {
@@ -66,27 +87,16 @@ grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerC
   // The same signed bytes again: say so with the earlier commit, never as a fresh one.
   const crypto::Hash hash = tx::hash_of(request->transaction());
   const auto& store = node_.chain().store();
-  if (auto loc = store.find_tx(hash)) {
-    api::SubmitResponse earlier;
-    earlier.set_tx_hash(crypto::hash_bytes(hash));
-    earlier.set_status(api::TX_COMMITTED);
-    earlier.set_height(loc->height);
-    if (auto receipt = store.receipt_at(loc->height, loc->index)) {
-      *earlier.mutable_receipt() = std::move(*receipt);
-    }
+  if (auto earlier = committed_before(hash)) {
     ctx->AddInitialMetadata("sharechain-height", std::to_string(store.height()));
     ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                                 "transaction " + crypto::to_hex(hash) +
-                                     " was already committed at height " +
-                                     std::to_string(loc->height) +
-                                     "; sending the same signed transaction again does not repeat "
-                                     "it (a new payment needs a new nonce)",
-                                 earlier.SerializeAsString()));
+                                 committed_message(hash, earlier->height()),
+                                 earlier->SerializeAsString()));
     return reactor;
   }
-  auto admitted = node_.submit(request->transaction());
+  auto admitted = node_.admission().submit(request->transaction());
   if (!admitted) return finish(ctx, admitted.status());
   response->set_tx_hash(crypto::hash_bytes(*admitted));
   response->set_status(api::TX_PENDING);

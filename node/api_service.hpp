@@ -6,8 +6,10 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 
+#include "proto/crypto.hpp"
 #include "proto/status.hpp"
 #include "sharechain/api.grpc.pb.h"
 
@@ -24,6 +26,9 @@ class ClientService final : public api::Client::CallbackService {
   grpc::ServerUnaryReactor* SubmitTransaction(grpc::CallbackServerContext* ctx,
                                               const api::SubmitRequest* request,
                                               api::SubmitResponse* response) override;
+  // node/api_submit.cpp
+  grpc::ServerBidiReactor<api::SubmitBatchRequest, api::SubmitBatchResponse>* SubmitTransactions(
+      grpc::CallbackServerContext* ctx) override;
   grpc::ServerUnaryReactor* GetTransaction(grpc::CallbackServerContext* ctx,
                                            const api::GetTransactionRequest* request,
                                            api::TransactionInfo* response) override;
@@ -47,15 +52,21 @@ class ClientService final : public api::Client::CallbackService {
   void close_subscribers();
 
   class BlockStream;
+  class SubmitStream;
 
  private:
   // Finishes a unary call with `status`, adding the sharechain-height and sharechain-synced
   // initial metadata every answer carries.
   grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, const Status& status);
+  // The answer to a transaction that is already in a block (SubmitTransaction answers it with
+  // ALREADY_EXISTS, these details and message), or nothing.
+  std::optional<api::SubmitResponse> committed_before(const crypto::Hash& hash) const;
+  static std::string committed_message(const crypto::Hash& hash, std::uint64_t height);
   // UNAVAILABLE for a read of `height` inside a hole that backfill has not filled yet.
   Status not_backfilled(std::uint64_t height) const;
 
   friend class BlockStream;
+  friend class SubmitStream;
   Node& node_;
   std::mutex subscribers_mu_;
   std::set<BlockStream*> subscribers_;

@@ -1,5 +1,7 @@
 #include "node/config.hpp"
 
+#include "proto/transaction.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -193,7 +195,8 @@ Result<Config> load_config(const fs::path& file) {
                window = c.window, view_timeout = c.view_timeout_ms,
                mp_txs = c.mempool_max_txs, mp_bytes = c.mempool_max_bytes,
                mp_gap = c.mempool_max_nonce_gap, wait_ms = c.api_wait_timeout_ms,
-               max_subs = c.api_max_subscriptions,
+               max_subs = c.api_max_subscriptions, batch_txs = c.api_max_batch_txs,
+               batch_bytes = static_cast<std::int64_t>(c.api_max_batch_bytes),
                max_msg = c.max_message_bytes, queue = c.peer_queue_messages,
                backfill_rate = c.backfill_blocks_per_s;
 
@@ -205,6 +208,8 @@ Result<Config> load_config(const fs::path& file) {
            read(known, root, "api", "listen", c.api_listen, name),
            read(known, root, "api", "wait_timeout_ms", wait_ms, name),
            read(known, root, "api", "max_subscriptions", max_subs, name),
+           read(known, root, "api", "max_batch_txs", batch_txs, name),
+           read(known, root, "api", "max_batch_bytes", batch_bytes, name),
            read(known, root, "p2p", "listen", c.p2p_listen, name), read(known, root, "p2p", "peers", peers, name),
            read(known, root, "p2p", "tls", c.tls, name), read(known, root, "p2p", "tls_ca", tls_ca, name),
            read(known, root, "p2p", "tls_cert", tls_cert, name), read(known, root, "p2p", "tls_key", tls_key, name),
@@ -241,9 +246,17 @@ Result<Config> load_config(const fs::path& file) {
                    positive(mp_txs, "[mempool] max_txs"), positive(mp_bytes, "[mempool] max_bytes"),
                    positive(wait_ms, "[api] wait_timeout_ms"),
                    positive(max_subs, "[api] max_subscriptions"),
+                   positive(batch_txs, "[api] max_batch_txs"),
+                   positive(batch_bytes, "[api] max_batch_bytes"),
                    positive(max_msg, "[p2p] max_message_bytes"),
                    positive(queue, "[p2p] send_queue_messages")}) {
     if (!s.is_ok()) return s;
+  }
+  if (batch_bytes < static_cast<std::int64_t>(tx::kMaxTransactionBytes) ||
+      batch_bytes > (std::int64_t{1} << 30)) {
+    return Status::invalid_argument(name + ": [api] max_batch_bytes must be between " +
+                                    std::to_string(tx::kMaxTransactionBytes) +
+                                    " (one transaction of the largest size) and 1073741824");
   }
   if (mp_gap < 0) return Status::invalid_argument(name + ": [mempool] max_nonce_gap must be >= 0");
   if (backfill_rate < 0) {
@@ -266,6 +279,8 @@ Result<Config> load_config(const fs::path& file) {
   c.mempool_max_nonce_gap = static_cast<std::uint64_t>(mp_gap);
   c.api_wait_timeout_ms = static_cast<std::uint32_t>(wait_ms);
   c.api_max_subscriptions = static_cast<std::uint32_t>(max_subs);
+  c.api_max_batch_txs = static_cast<std::uint32_t>(batch_txs);
+  c.api_max_batch_bytes = static_cast<std::uint64_t>(batch_bytes);
   c.max_message_bytes = static_cast<std::uint32_t>(max_msg);
   c.peer_queue_messages = static_cast<std::uint32_t>(queue);
   c.backfill_blocks_per_s = static_cast<std::uint64_t>(backfill_rate);

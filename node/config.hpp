@@ -26,6 +26,10 @@ struct Config {
   std::string api_listen = "127.0.0.1:26600";
   std::uint32_t api_max_subscriptions = 1000;  // open SubscribeBlocks streams at once
   std::uint32_t api_wait_timeout_ms = 30000;   // default for SubmitTransaction wait_for_commit
+  // SubmitTransactions: one message carries at most this many transactions and bytes; a larger
+  // message is refused with RESOURCE_EXHAUSTED naming the limit.
+  std::uint32_t api_max_batch_txs = 1000;
+  std::uint64_t api_max_batch_bytes = 4 << 20;
   // [p2p]
   std::string p2p_listen = "127.0.0.1:26601";
   std::vector<PeerAddress> peers;

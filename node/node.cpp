@@ -43,8 +43,9 @@ std::int64_t steady_ms() {
 // Engine hooks.
 
 // Judges a proposal's payload: every transaction must verify on its own (signature, chain id,
-// size). Transactions this node already admitted to its mempool were verified then; the rest
-// are verified here, once.
+// size). Transactions whose exact bytes this node verified before (on admission, from gossip,
+// or in an earlier proposal) are not verified again; the rest are verified on the pool, in
+// parallel.
 class Node::App final : public consensus::Application {
  public:
   App(Node& node) : node_(node) {}
@@ -55,17 +56,24 @@ class Node::App final : public consensus::Application {
                                       " transactions; the limit is " +
                                       std::to_string(node_.config_.max_block_txs));
     }
+    std::vector<SignedTransaction> unseen;
+    std::vector<int> unseen_index;
     for (int i = 0; i < block.transactions_size(); ++i) {
       const std::string& bytes = block.transactions(i);
+      if (node_.verify_pool_->verified_before(bytes)) continue;
       SignedTransaction tx;
       if (!tx.ParseFromString(bytes)) {
         return Status::invalid_argument("transaction " + std::to_string(i) + " does not decode");
       }
-      if (node_.mempool_->contains(tx::hash_of(tx))) continue;
-      auto verified = tx::verify(tx, node_.chain_->chain_id());
-      if (!verified) {
-        return Status::invalid_argument("transaction " + std::to_string(i) + ": " +
-                                        verified.status().message());
+      unseen.push_back(std::move(tx));
+      unseen_index.push_back(i);
+    }
+    if (unseen.empty()) return Status::ok();
+    const auto verified = node_.verify_pool_->verify(std::move(unseen));
+    for (std::size_t k = 0; k < verified.size(); ++k) {
+      if (!verified[k]) {
+        return Status::invalid_argument("transaction " + std::to_string(unseen_index[k]) + ": " +
+                                        verified[k].status().message());
       }
     }
     return Status::ok();
@@ -82,10 +90,6 @@ Node::Node(const Config& config)
       m_committed_txs_(metrics_.counter("sharechain_committed_transactions_total",
                                         "Transactions in committed blocks")),
       m_blocks_(metrics_.counter("sharechain_committed_blocks_total", "Blocks committed by this node")),
-      m_rejected_txs_(metrics_.counter("sharechain_rejected_transactions_total",
-                                       "Transactions refused at admission")),
-      m_admitted_txs_(metrics_.counter("sharechain_admitted_transactions_total",
-                                       "Transactions admitted to the mempool")),
       m_height_(metrics_.gauge("sharechain_height", "Last committed height")),
       m_view_(metrics_.gauge("sharechain_view", "Current consensus view")) {
   for (std::size_t i = 0; i < consensus::kRejectionKinds; ++i) {
@@ -142,6 +146,18 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config) {
   node->mempool_ = std::make_unique<Mempool>(
       Mempool::Limits{config.mempool_max_txs, config.mempool_max_bytes, config.mempool_max_nonce_gap},
       chain_id, [chain](std::string_view address) { return contracts::next_nonce(chain->store(), address); });
+  // Verification gets every core; the queue holds a few full batches per core before clients
+  // hear RESOURCE_EXHAUSTED; what verified is remembered for twice the mempool's capacity.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  node->verify_pool_ = std::make_unique<VerifyPool>(
+      chain_id, cores, std::max<std::size_t>(std::size_t{4} * cores * config.api_max_batch_txs, 16384),
+      std::min<std::size_t>(2 * config.mempool_max_txs, 1 << 20));
+  Node* self_node = node.get();
+  node->admission_ = std::make_unique<Admission>(Admission::Deps{
+      *chain, *node->mempool_, *node->verify_pool_, node->metrics_,
+      [self_node] { return self_node->may_admit(); },
+      [self_node] { return self_node->primary_.load(); },
+      [self_node] { self_node->schedule_drain(); }});
 
   consensus::Config cc;
   cc.chain_id = chain_id;
@@ -231,7 +247,7 @@ Status Node::start() {
     post([this, from, env = std::move(env)] { on_peer_message(from, env); });
   };
   handlers.on_transactions = [this](std::uint32_t, std::vector<SignedTransaction> txs) {
-    admit_gossip(std::move(txs));
+    admission_->admit_gossip(std::move(txs));
   };
   handlers.block_at = [this](std::uint64_t h) { return chain_->store().block_at(h); };
   handlers.height = [this] { return chain_->store().height(); };
@@ -255,7 +271,10 @@ Status Node::start() {
   int port = 0;
   builder.AddListeningPort(config_.api_listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(client_service_.get());
-  builder.SetMaxReceiveMessageSize(static_cast<int>(tx::kMaxTransactionBytes * 4));
+  // A SubmitTransactions message up to [api] max_batch_bytes reaches the handler, which names
+  // the limit when a message passes it; beyond this size gRPC refuses it itself.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::max<std::uint64_t>(tx::kMaxTransactionBytes * 4, config_.api_max_batch_bytes + tx::kMaxTransactionBytes)));
   api_server_ = builder.BuildAndStart();
   if (!api_server_ || port == 0) {
     return Status::unavailable("cannot serve the client API on " + config_.api_listen +
@@ -330,86 +349,16 @@ void Node::post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 // ---------------------------------------------------------------------------------------------
 // Transactions in.
 
-Result<crypto::Hash> Node::submit(const SignedTransaction& tx) {
+Status Node::may_admit() const {
   {
     std::lock_guard lock(stop_mu_);
     if (stop_requested_) return Status::unavailable("the node is shutting down");
   }
-  if (!synced()) {
-    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
-    return sync_refusal();
-  }
-  auto verified = tx::verify(tx, chain_->chain_id());
-  if (!verified) {
-    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
-    return verified.status();
-  }
-  if (Status s = dry_run(*verified); !s) {
-    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
-    return s;
-  }
-  auto admitted = mempool_->add_verified(std::move(verified).value());
-  if (!admitted) {
-    m_rejected_txs_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::debug("refused transaction: {}", admitted.status().to_string());
-    return admitted;
-  }
-  m_admitted_txs_.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::lock_guard lock(gossip_mu_);
-    gossip_buffer_.push_back(tx);
-  }
-  schedule_drain();
-  return admitted;
-}
-
-// A transaction whose nonce is the sender's next committed one is executed alone against the
-// committed state before admission. If it would fail there (more than the balance, a missing
-// role, an unknown asset, ...), the submitter hears why at once with a gRPC status, and nothing
-// enters the mempool. Later transactions of a sender with pending ones skip this: their outcome
-// depends on the pending ones, so they are judged when they execute, in their receipts.
-Status Node::dry_run(const tx::VerifiedTransaction& vtx) {
-  const auto& store = chain_->store();
-  if (vtx.body.nonce() != contracts::next_nonce(store, vtx.sender)) return Status::ok();
-  contracts::BlockContext ctx{chain_->chain_id(), store.height() + 1, now_ms(), primary_.load()};
-  const auto result = contracts::execute_block(store, ctx, {vtx});
-  if (result.receipts.empty()) return Status::ok();
-  const Receipt& r = result.receipts.front();
-  switch (r.status()) {
-    case RECEIPT_OK:
-    case RECEIPT_BAD_NONCE:  // a race with a commit; the mempool judges nonces
-      return Status::ok();
-    case RECEIPT_INVALID_ARGUMENT:
-    case RECEIPT_OUT_OF_RANGE:
-      return Status::invalid_argument(r.error());
-    case RECEIPT_NOT_FOUND:
-      return Status::not_found(r.error());
-    case RECEIPT_PERMISSION_DENIED:
-      return Status::permission_denied(r.error());
-    case RECEIPT_ALREADY_EXISTS:
-      return Status::already_exists(r.error());
-    default:
-      return Status::failed_precondition(r.error());
-  }
-}
-
-void Node::admit_gossip(std::vector<SignedTransaction> txs) {
-  bool any = false;
-  for (const auto& tx : txs) {
-    if (mempool_->add(tx)) {
-      any = true;
-      m_admitted_txs_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  if (any) schedule_drain();
+  return synced() ? Status::ok() : sync_refusal();
 }
 
 void Node::flush_gossip() {
-  std::vector<SignedTransaction> batch;
-  {
-    std::lock_guard lock(gossip_mu_);
-    batch.swap(gossip_buffer_);
-  }
+  auto batch = admission_->take_gossip();
   if (!batch.empty()) network_->gossip(batch);
 }
 

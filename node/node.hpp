@@ -16,6 +16,7 @@
 #include "consensus/engine.hpp"
 #include "consensus/signing.hpp"
 #include "consensus/trace.hpp"
+#include "node/admission.hpp"
 #include "node/api_service.hpp"
 #include "node/backfill.hpp"
 #include "node/chain.hpp"
@@ -24,6 +25,7 @@
 #include "node/mempool.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_network.hpp"
+#include "node/verify_pool.hpp"
 
 namespace sharechain::node {
 
@@ -43,9 +45,10 @@ class Node {
   void request_stop();
 
   // For the API services.
-  // Admits a transaction to the mempool. UNAVAILABLE while the node is not synced (see
-  // synced()): a node behind the chain would judge nonces and balances on stale state.
-  Result<crypto::Hash> submit(const SignedTransaction& tx);
+  // The way in for transactions (node/admission.hpp). It refuses with UNAVAILABLE while the
+  // node is not synced (see synced()): a node behind the chain would judge nonces and balances
+  // on stale state.
+  Admission& admission() { return *admission_; }
   // True when this node is in touch with a quorum of validators, not behind the height they
   // certified (beyond a block or two in flight), and its consensus thread has confirmed this
   // recently (a process frozen and resumed is not synced until its peers answer again).
@@ -84,8 +87,8 @@ class Node {
   // Recomputes synced() and its reason from the engine and the store (consensus thread).
   void update_sync(std::uint64_t now);
   Status sync_refusal() const;
-  Status dry_run(const tx::VerifiedTransaction& vtx);
-  void admit_gossip(std::vector<SignedTransaction> txs);
+  // OK when transactions may be admitted, else why not (stopping, not synced).
+  Status may_admit() const;
   void flush_gossip();
   // [debug] trace_inputs: writes what the recorder buffered (at most once a second unless
   // `force` or a megabyte is waiting); close_trace() writes the rest and closes the file.
@@ -99,6 +102,8 @@ class Node {
   Metrics metrics_;
   std::unique_ptr<Chain> chain_;
   std::unique_ptr<Mempool> mempool_;
+  std::unique_ptr<VerifyPool> verify_pool_;
+  std::unique_ptr<Admission> admission_;
   consensus::Config consensus_config_;
   std::unique_ptr<consensus::KeySigner> signer_;
   std::unique_ptr<consensus::KeyVerifier> verifier_;
@@ -135,10 +140,7 @@ class Node {
   std::map<std::uint64_t, std::shared_ptr<const storage::Store::Snapshot>> checkpoint_snapshots_;
   std::shared_ptr<const ServedSnapshot> served_snapshot_;
 
-  std::mutex gossip_mu_;
-  std::vector<SignedTransaction> gossip_buffer_;
-
-  std::mutex stop_mu_;
+  mutable std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stop_requested_ = false;
   bool stopped_ = false;
@@ -164,8 +166,6 @@ class Node {
 
   std::atomic<std::uint64_t>& m_committed_txs_;
   std::atomic<std::uint64_t>& m_blocks_;
-  std::atomic<std::uint64_t>& m_rejected_txs_;
-  std::atomic<std::uint64_t>& m_admitted_txs_;
   std::atomic<std::int64_t>& m_height_;
   std::atomic<std::int64_t>& m_view_;
   // sharechain_consensus_rejections_total{reason=...}, by consensus::Rejection.

@@ -8,6 +8,10 @@
 //     unknown account, full mempool
 //   a client that opens hundreds of block streams gets RESOURCE_EXHAUSTED beyond [api]
 //   max_subscriptions, and the node keeps serving
+//   SubmitTransactions: every refusal of SubmitTransaction through a batch, each with the same
+//     code and message, while the good transactions of the batch are admitted and commit;
+//     a message over [api] max_batch_txs or max_batch_bytes ends the stream with
+//     RESOURCE_EXHAUSTED naming the limit, and changes nothing
 #include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
 
@@ -85,6 +89,21 @@ struct Running {
     t->set_to(to_address);
     t->set_amount(amount);
     return body;
+  }
+  // One SubmitTransactions message on a fresh stream: the answer, or the status that ended the
+  // stream instead.
+  std::pair<grpc::Status, api::SubmitBatchResponse> submit_batch(const std::vector<SignedTransaction>& txs) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    auto stream = stub->SubmitTransactions(&ctx);
+    api::SubmitBatchRequest req;
+    for (const auto& t : txs) *req.add_transactions() = t;
+    api::SubmitBatchResponse resp;
+    const bool answered = stream->Write(req) && stream->Read(&resp);
+    stream->WritesDone();
+    grpc::Status s = stream->Finish();
+    if (answered && !s.ok()) resp.Clear();
+    return {s, resp};
   }
   grpc::Status submit(const SignedTransaction& tx, bool wait, api::SubmitResponse* out = nullptr) {
     grpc::ClientContext ctx;
@@ -352,4 +371,144 @@ TEST_CASE("a client opening streams in a loop gets RESOURCE_EXHAUSTED beyond the
   reader->WaitForInitialMetadata();
   sub_ctx.TryCancel();
   CHECK(reader->Finish().error_code() == grpc::StatusCode::CANCELLED);
+}
+
+TEST_CASE("SubmitTransactions answers each transaction as SubmitTransaction would, in order") {
+  Running r(27200);
+  const auto& user1 = r.home->keys.at("user1");
+  const auto& user2 = r.home->keys.at("user2");
+  const std::string u2 = user2.address();
+  // A transaction committed before this batch, to be sent again inside it.
+  const TransactionBody first = r.transfer_body("user1", u2, 7);
+  api::SubmitResponse committed;
+  REQUIRE(r.submit(tx::sign(first, user1), true, &committed).ok());
+  const std::uint64_t n = first.nonce() + 1;
+
+  std::vector<SignedTransaction> batch;
+  std::vector<std::pair<grpc::StatusCode, std::string>> expected;
+  auto add = [&](SignedTransaction t, grpc::StatusCode code, std::string words) {
+    batch.push_back(std::move(t));
+    expected.emplace_back(code, std::move(words));
+  };
+  add(tx::sign(r.transfer_body("user1", u2, 1, n), user1), grpc::StatusCode::OK, "");
+  add(tx::sign(r.transfer_body("user1", u2, 2, n + 1), user1), grpc::StatusCode::OK, "");
+  {
+    SignedTransaction t = tx::sign(r.transfer_body("user2", u2, 1, 0), user2);
+    t.set_signature(user1.sign(tx::signing_hash(t.body())));
+    add(t, grpc::StatusCode::INVALID_ARGUMENT, "signature does not verify");
+  }
+  {
+    TransactionBody b = r.transfer_body("user2", u2, 1, 0);
+    b.set_chain_id("someone-elses-chain");
+    add(tx::sign(b, user2), grpc::StatusCode::INVALID_ARGUMENT, "someone-elses-chain");
+  }
+  add(tx::sign(r.transfer_body("user1", u2, 8, first.nonce()), user1), grpc::StatusCode::FAILED_PRECONDITION,
+      "already used");
+  add(tx::sign(first, user1), grpc::StatusCode::ALREADY_EXISTS,
+      "already committed at height " + std::to_string(committed.height()));
+  add(tx::sign(r.transfer_body("user1", u2, 1, n + 9), user1), grpc::StatusCode::FAILED_PRECONDITION, "gap");
+  {
+    TransactionBody b = r.transfer_body("user2", u2, 1, 0);
+    b.mutable_ledger()->mutable_transfer()->set_memo(std::string(70 * 1024, 'x'));
+    add(tx::sign(b, user2), grpc::StatusCode::RESOURCE_EXHAUSTED, "limit");
+  }
+  {
+    TransactionBody b;
+    b.set_chain_id(r.home->chain_id);
+    b.set_sender(user2.address());
+    b.set_nonce(0);
+    auto* issue = b.mutable_ledger()->mutable_issue();
+    issue->set_to(u2);
+    issue->set_amount(100);
+    issue->set_reference("payment-1");
+    add(tx::sign(b, user2), grpc::StatusCode::PERMISSION_DENIED, "data_server");
+  }
+  {
+    TransactionBody b;
+    b.set_chain_id(r.home->chain_id);
+    b.set_sender(r.home->keys.at("operator").address());
+    b.set_nonce(0);
+    auto* grant = b.mutable_ledger()->mutable_grant_role();
+    grant->set_account(u2);
+    grant->set_role("emperor");
+    add(tx::sign(b, r.home->keys.at("operator")), grpc::StatusCode::INVALID_ARGUMENT, "emperor");
+  }
+  {
+    SignedTransaction t = tx::sign(r.transfer_body("user2", u2, 1, 0), user2);
+    t.set_body("\x0a\xff\xff");
+    t.set_signature(user2.sign(tx::signing_hash(t.body())));
+    add(t, grpc::StatusCode::INVALID_ARGUMENT, "not a valid TransactionBody");
+  }
+
+  // Each refusal is exactly what SubmitTransaction answers for the same transaction alone.
+  for (std::size_t i = 2; i < batch.size(); ++i) {
+    const grpc::Status alone = r.submit(batch[i], false);
+    INFO("transaction " << i << ": " << alone.error_message());
+    CHECK(alone.error_code() == expected[i].first);
+  }
+  auto [status, resp] = r.submit_batch(batch);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  REQUIRE(resp.results_size() == static_cast<int>(batch.size()));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const api::SubmitResult& res = resp.results(static_cast<int>(i));
+    INFO("transaction " << i << ": " << res.message());
+    CHECK(res.tx_hash() == crypto::hash_bytes(tx::hash_of(batch[i])));
+    CHECK(res.code() == static_cast<std::uint32_t>(expected[i].first));
+    if (expected[i].first == grpc::StatusCode::OK) {
+      CHECK(res.status() == api::TX_PENDING);
+      CHECK(res.message().empty());
+    } else {
+      CHECK_THAT(res.message(), Catch::Contains(expected[i].second, Catch::CaseSensitive::No));
+      if (i > 1 && !(expected[i].first == grpc::StatusCode::ALREADY_EXISTS)) {
+        CHECK(res.message() == r.submit(batch[i], false).error_message());
+      }
+    }
+  }
+  const api::SubmitResult& again = resp.results(5);
+  CHECK(again.status() == api::TX_COMMITTED);
+  CHECK(again.height() == committed.height());
+  // The two good ones (consecutive nonces of one sender in one message) commit; nothing else.
+  CHECK(r.node->mempool().size() <= 2);
+  const std::uint64_t before = r.home->user_balance + 7;
+  for (int i = 0; i < 100 && r.balance_of(u2) != before + 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(r.balance_of(u2) == before + 3);
+  CHECK(r.nonce_of("user1") == n + 2);
+  CHECK(r.nonce_of("user2") == 0);
+}
+
+TEST_CASE("a SubmitTransactions message over a limit ends the stream with RESOURCE_EXHAUSTED") {
+  Running r(27210, [](std::string& config) {
+    config.replace(config.find("[api]\n"), 6, "[api]\nmax_batch_txs = 3\nmax_batch_bytes = 70000\n");
+  });
+  const auto& user1 = r.home->keys.at("user1");
+  const std::string u2 = r.home->keys.at("user2").address();
+  const std::uint64_t n = r.nonce_of("user1");
+  SECTION("too many transactions") {
+    std::vector<SignedTransaction> batch;
+    for (std::uint64_t k = 0; k < 4; ++k) batch.push_back(tx::sign(r.transfer_body("user1", u2, 1, n + k), user1));
+    auto [status, resp] = r.submit_batch(batch);
+    CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK_THAT(status.error_message(), Catch::Contains("[api] max_batch_txs"));
+    CHECK_THAT(status.error_message(), Catch::Contains("holds 4 transactions"));
+  }
+  SECTION("too many bytes") {
+    std::vector<SignedTransaction> batch;
+    for (std::uint64_t k = 0; k < 2; ++k) {
+      TransactionBody b = r.transfer_body("user1", u2, 1, n + k);
+      b.mutable_ledger()->mutable_transfer()->set_memo(std::string(40 * 1024, 'm'));
+      batch.push_back(tx::sign(b, user1));
+    }
+    auto [status, resp] = r.submit_batch(batch);
+    CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK_THAT(status.error_message(), Catch::Contains("[api] max_batch_bytes"));
+  }
+  // Nothing was admitted, and a message within the limits is welcome afterwards.
+  CHECK(r.node->mempool().size() == 0);
+  auto [status, resp] = r.submit_batch({tx::sign(r.transfer_body("user1", u2, 1, n), user1)});
+  REQUIRE(status.ok());
+  REQUIRE(resp.results_size() == 1);
+  CHECK(resp.results(0).code() == 0);
 }

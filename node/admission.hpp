@@ -1,0 +1,68 @@
+// Admission: how a transaction gets from a client or a peer into the mempool.
+//
+//   client (SubmitTransaction / SubmitTransactions) or peer gossip
+//     → sync check (a node behind the chain would judge nonces and balances on stale state)
+//     → signature verification (inline for one, on the VerifyPool for a batch or gossip)
+//     → dry run of a sender's next transaction against committed state (immediate errors)
+//     → mempool (nonce order, limits) → gossip buffer → the consensus thread proposes it.
+//
+// Every step is thread-safe; none touches the consensus engine.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "node/chain.hpp"
+#include "node/mempool.hpp"
+#include "node/metrics.hpp"
+#include "node/verify_pool.hpp"
+
+namespace sharechain::node {
+
+class Admission {
+ public:
+  struct Deps {
+    Chain& chain;
+    Mempool& mempool;
+    VerifyPool& pool;
+    Metrics& metrics;
+    // OK when this node may admit transactions, else the UNAVAILABLE to answer.
+    std::function<Status()> may_admit;
+    // The proposer to assume for a dry run (the current primary).
+    std::function<std::uint32_t()> primary;
+    // Something entered the mempool: the consensus thread should look at it.
+    std::function<void()> on_admitted;
+  };
+  explicit Admission(Deps deps);
+
+  // One transaction from a client, verified on the calling thread (no hand-off for one).
+  Result<crypto::Hash> submit(const SignedTransaction& tx);
+  // Many, verified on the pool; `done` runs on a pool thread with one result per transaction,
+  // in order. Transactions are admitted in order, so one sender's consecutive nonces in one
+  // batch are all accepted. A full verification queue refuses the whole batch with
+  // RESOURCE_EXHAUSTED.
+  using BatchResults = std::vector<Result<crypto::Hash>>;
+  void submit_batch(std::vector<SignedTransaction> txs, std::function<void(BatchResults)> done);
+  // Transactions a peer gossiped (it verified and admitted them; this node checks again).
+  void admit_gossip(std::vector<SignedTransaction> txs);
+
+  // What was admitted from clients since the last call, to gossip to the peers.
+  std::vector<SignedTransaction> take_gossip();
+
+ private:
+  // After verification: dry run, mempool, gossip buffer, metrics.
+  Result<crypto::Hash> admit_verified(tx::VerifiedTransaction vtx, bool from_client);
+  Status dry_run(const tx::VerifiedTransaction& vtx);
+  Result<crypto::Hash> refused(Status why);
+
+  Deps deps_;
+  std::mutex gossip_mu_;
+  std::vector<SignedTransaction> gossip_buffer_;
+  std::atomic<std::uint64_t>& m_rejected_;
+  std::atomic<std::uint64_t>& m_admitted_;
+  std::atomic<std::uint64_t>& m_batches_;
+};
+
+}  // namespace sharechain::node
