@@ -75,14 +75,30 @@ class PeerNetwork::Link {
     if (thread_.joinable()) thread_.join();
   }
 
+  // Gossip and consensus wait in separate queues, together at most [p2p] send_queue_messages.
+  // When full, the oldest gossip goes first (a transaction a peer misses reaches it in a
+  // proposal); consensus messages are never dropped one by one. A link whose queue is full of
+  // consensus messages alone has a peer that stopped reading: the queue is cleared (counted in
+  // sharechain_peer_dropped_messages_total) and the peer catches up by state transfer.
   void enqueue(PeerMessage msg) {
     {
       std::lock_guard lock(mu_);
-      if (queue_.size() >= net_.config_.peer_queue_messages) {
-        queue_.pop_front();
-        dropped_.fetch_add(1, std::memory_order_relaxed);
+      const std::size_t limit = net_.config_.peer_queue_messages;
+      if (consensus_.size() + gossip_.size() >= limit) {
+        if (!gossip_.empty()) {
+          gossip_.pop_front();
+          dropped_.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          // Expected while the peer is down; worth a warning when it is up but not reading.
+          spdlog::log(connected_ ? spdlog::level::warn : spdlog::level::debug,
+                      "peer {} at {}: {} consensus messages wait unsent; dropping them (the peer "
+                      "will catch up by state transfer)",
+                      peer_.validator, peer_.address, consensus_.size());
+          dropped_.fetch_add(consensus_.size(), std::memory_order_relaxed);
+          consensus_.clear();
+        }
       }
-      queue_.push_back(std::move(msg));
+      (msg.kind_case() == PeerMessage::kTxs ? gossip_ : consensus_).push_back(std::move(msg));
     }
     cv_.notify_one();
   }
@@ -138,18 +154,17 @@ class PeerNetwork::Link {
       // An idle stream still carries an empty message every second: a write is the only way
       // this side learns that the listener refused or dropped the stream.
       PeerMessage msg;
+      std::size_t messages = 0;
       {
         std::unique_lock lock(mu_);
-        cv_.wait_for(lock, kIdleKeepalive, [this] { return stopping_ || !queue_.empty(); });
+        cv_.wait_for(lock, kIdleKeepalive,
+                     [this] { return stopping_ || !consensus_.empty() || !gossip_.empty(); });
         if (stopping_) break;
-        if (!queue_.empty()) {
-          msg = std::move(queue_.front());
-          queue_.pop_front();
-        }
+        messages = take_locked(msg);
       }
       up = writer->Write(msg);
       // An empty message is the idle keepalive: not traffic, so not counted.
-      if (up && msg.kind_case() != PeerMessage::KIND_NOT_SET) sent_.fetch_add(1, std::memory_order_relaxed);
+      if (up) sent_.fetch_add(messages, std::memory_order_relaxed);
     }
     writer->WritesDone();
     const grpc::Status status = writer->Finish();
@@ -172,13 +187,43 @@ class PeerNetwork::Link {
     return up || connected_;
   }
 
+  // Moves what is queued into `out`: a lone message as it is, several as one Bundle (gossip
+  // first), at most about half the peer's message limit in bytes. Returns how many messages.
+  std::size_t take_locked(PeerMessage& out) {
+    const std::size_t total = consensus_.size() + gossip_.size();
+    if (total == 0) return 0;
+    if (total == 1) {
+      auto& q = gossip_.empty() ? consensus_ : gossip_;
+      out = std::move(q.front());
+      q.pop_front();
+      return 1;
+    }
+    const std::size_t budget = net_.config_.max_message_bytes / 2;
+    std::size_t bytes = 0, taken = 0;
+    peer::Bundle* bundle = out.mutable_bundle();
+    while (!gossip_.empty() && (taken == 0 || bytes + gossip_.front().ByteSizeLong() <= budget)) {
+      bytes += gossip_.front().ByteSizeLong();
+      *bundle->add_txs() = std::move(*gossip_.front().mutable_txs());
+      gossip_.pop_front();
+      ++taken;
+    }
+    while (!consensus_.empty() && (taken == 0 || bytes + consensus_.front().ByteSizeLong() <= budget)) {
+      bytes += consensus_.front().ByteSizeLong();
+      *bundle->add_consensus() = std::move(*consensus_.front().mutable_consensus());
+      consensus_.pop_front();
+      ++taken;
+    }
+    return taken;
+  }
+
   PeerNetwork& net_;
   const PeerAddress peer_;
   std::atomic<std::uint64_t>& dropped_;
   std::atomic<std::uint64_t>& sent_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<PeerMessage> queue_;
+  std::deque<PeerMessage> consensus_;
+  std::deque<PeerMessage> gossip_;
   bool stopping_ = false;
   std::shared_ptr<grpc::ClientContext> context_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -286,6 +331,24 @@ class PeerNetwork::Service final : public Peer::Service {
         case PeerMessage::kTxs: {
           std::vector<SignedTransaction> txs(msg.txs().transactions().begin(), msg.txs().transactions().end());
           net_.handlers_.on_transactions(from, std::move(txs));
+          break;
+        }
+        case PeerMessage::kBundle: {
+          peer::Bundle& bundle = *msg.mutable_bundle();
+          for (const auto& e : bundle.consensus()) {
+            if (e.validator() != from) {
+              rejected_++;
+              return {grpc::StatusCode::PERMISSION_DENIED,
+                      "a consensus message names validator " + std::to_string(e.validator()) +
+                          " on validator " + std::to_string(from) + "'s stream"};
+            }
+          }
+          std::vector<SignedTransaction> txs;
+          for (auto& batch : *bundle.mutable_txs()) {
+            for (auto& t : *batch.mutable_transactions()) txs.push_back(std::move(t));
+          }
+          if (!txs.empty()) net_.handlers_.on_transactions(from, std::move(txs));
+          for (auto& e : *bundle.mutable_consensus()) net_.handlers_.on_consensus(from, std::move(e));
           break;
         }
         default:

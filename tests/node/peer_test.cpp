@@ -39,6 +39,7 @@ namespace {
 
 constexpr int kPort = 27140;
 constexpr int kSizesPort = 27160;
+constexpr int kBundlePort = 27190;
 
 // A unary call with raw request bytes, as a client with another (or a broken) encoder sends it.
 grpc::Status raw_call(const std::string& address, const std::string& method,
@@ -102,6 +103,7 @@ class FaultyPeer {
     *msg.mutable_consensus() = envelope;
     return writer_->Write(msg);
   }
+  bool send(const peer::PeerMessage& msg) { return writer_->Write(msg); }
   // Ends the stream and returns how the node ended it.
   grpc::Status finish() {
     writer_->WritesDone();
@@ -224,6 +226,59 @@ TEST_CASE("a faulty validator on the peer port: dropped, counted, and cut off on
   CHECK(status().height() == 0);
   CHECK(metrics().find("# TYPE sharechain_consensus_rejections_total counter") !=
         std::string::npos);
+  n->stop();
+}
+
+TEST_CASE("a bundle is taken apart: gossip first, then each envelope as if sent alone") {
+  auto home = testing::TestHome::create(kBundlePort, "", 4);
+  auto config = node::load_config(home->config);
+  REQUIRE(config.is_ok());
+  auto genesis = node::load_genesis(home->dir / "genesis.json");
+  REQUIRE(genesis.is_ok());
+  auto created = node::Node::create(*config);
+  REQUIRE(created.is_ok());
+  auto n = std::move(created).value();
+  REQUIRE(n->start().is_ok());
+  auto metrics = [&] { return http_get(home->metrics_address, "/metrics"); };
+  const std::string malformed = "sharechain_consensus_rejections_total{reason=\"malformed\"}";
+
+  FaultyPeer peer(*home, genesis->hash);
+  REQUIRE(peer.connect());
+  peer::PeerMessage msg;
+  peer::Bundle* bundle = msg.mutable_bundle();
+  TransactionBody body;
+  body.set_chain_id(home->chain_id);
+  body.set_sender(home->keys.at("user1").address());
+  body.set_nonce(0);
+  body.mutable_ledger()->mutable_transfer()->set_to(home->keys.at("user2").address());
+  body.mutable_ledger()->mutable_transfer()->set_amount(1);
+  *bundle->add_txs()->add_transactions() = tx::sign(body, home->keys.at("user1"));
+  consensus::Envelope garbage;
+  garbage.set_validator(1);
+  garbage.set_payload("\xff\xff\xff not a consensus message");
+  consensus::KeySigner signer(home->other_validators.at(0), true);
+  garbage.set_signature(signer.sign(consensus::envelope_digest(home->chain_id, garbage.payload())));
+  *bundle->add_consensus() = garbage;
+  *bundle->add_consensus() = garbage;
+  REQUIRE(peer.send(msg));
+  for (int i = 0; i < 100 && (metric(metrics(), malformed) < 2 || n->mempool().size() < 1); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(metric(metrics(), malformed) == 2);
+  CHECK(n->mempool().size() == 1);
+
+  // An envelope in a bundle that names another validator than the stream's ends the stream.
+  peer::PeerMessage forged;
+  consensus::Envelope other = garbage;
+  other.set_validator(2);
+  *forged.mutable_bundle()->add_consensus() = garbage;
+  *forged.mutable_bundle()->add_consensus() = other;
+  peer.send(forged);
+  const grpc::Status ended = peer.finish();
+  CHECK(ended.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK_THAT(ended.error_message(), Catch::Contains("names validator 2 on validator 1's stream"));
+  // Nothing of the forged bundle reached the engine.
+  CHECK(metric(metrics(), malformed) == 2);
   n->stop();
 }
 
