@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "tools/common/keystore.hpp"
 #include "tools/common/passphrase.hpp"
 #include "tools/common/render.hpp"
+#include "tools/bench/proc_stats.hpp"
 
 using namespace sharechain;
 using Clock = std::chrono::steady_clock;
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
   CLI::App app{"sharechain-bench — submit signed transfers at a target rate and measure commits"};
   std::vector<std::string> nodes{"127.0.0.1:26600"};
   std::string keystore_dir, passphrase_file, funder = "user1";
-  std::size_t accounts = 64, workers = 4, inflight = 32;
+  std::size_t accounts = 64, batch = 500, inflight = 32;
   double rate = 0, duration = 20, verify_seconds = 2;
   std::uint32_t validators_on_host = 0;
   bool json = false;
@@ -141,7 +143,8 @@ int main(int argc, char** argv) {
   app.add_option("--accounts", accounts, "throw-away sending accounts")->check(CLI::Range(1, 100000));
   app.add_option("--rate", rate, "target submissions per second (0 = as fast as accepted)");
   app.add_option("--duration", duration, "seconds of load")->check(CLI::PositiveNumber);
-  app.add_option("--workers", workers, "submitting threads")->check(CLI::Range(1, 256));
+  app.add_option("--batch", batch, "transactions per SubmitTransactions message at most (one stream per node)")
+      ->check(CLI::Range(1, 100000));
   app.add_option("--inflight", inflight, "uncommitted transactions per account at most")->check(CLI::Range(1, 1000));
   app.add_option("--validators-on-host", validators_on_host,
                  "validators sharing this machine's cores (default: the chain's validator count)");
@@ -274,71 +277,125 @@ int main(int argc, char** argv) {
                           nodes.size());
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
-  std::atomic<std::uint64_t> tickets{0};
+  const std::vector<pid_t> daemons = bench::processes_named("sharechaind");
+  const bench::ProcSample before = bench::sample(daemons);
+  // Rate limiting: by `elapsed` seconds, rate × elapsed submissions may have been made in all.
+  std::atomic<std::uint64_t> issued{0};
+  auto claim = [&](std::uint64_t want) -> std::uint64_t {
+    if (rate <= 0) return want;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const auto allowed = static_cast<std::uint64_t>(rate * elapsed);
+    std::uint64_t had = issued.load();
+    for (;;) {
+      if (had >= allowed) return 0;
+      const std::uint64_t take = std::min(want, allowed - had);
+      if (issued.compare_exchange_weak(had, had + take)) return take;
+    }
+  };
+  // Each account talks to one node, as a real client does (consecutive nonces sent to
+  // different nodes would race the gossip between them and be refused as gaps), and moves to
+  // the next node when its node cannot take transactions (down, or not synced). The thread of
+  // the account's node owns its `next`; a move hands it over (release/acquire on node_of).
+  std::vector<std::atomic<std::size_t>> node_of(accounts), next(accounts);
+  for (std::size_t a = 0; a < accounts; ++a) node_of[a] = a % stubs.size();
+  // A refused transaction: count it and decide what the account sends next.
+  auto on_refused = [&](std::size_t a, std::size_t k, grpc::StatusCode code, const std::string& message) {
+    ++refused;
+    {
+      std::lock_guard lock(mu);
+      submitted_at.erase(tx::hash_of(signed_txs[a][k]));
+      ++refusals[refusal_kind(grpc::Status(code, message))];
+    }
+    if ((code == grpc::StatusCode::FAILED_PRECONDITION && message.find("already used") != std::string::npos) ||
+        (code == grpc::StatusCode::ALREADY_EXISTS && message.find("already committed") != std::string::npos)) {
+      return true;  // a retry of one that did get in
+    }
+    // Transactions pending on a node that was killed are gone: the node now wants an earlier
+    // nonce, and resending from there (account k's nonces are 0, 1, ...) is the only way
+    // forward; resending the same one would be refused for ever.
+    static const std::string kGap = "leaves a gap: the next nonce is ";
+    if (const auto at = message.find(kGap); code == grpc::StatusCode::FAILED_PRECONDITION && at != std::string::npos) {
+      const std::size_t wanted = std::strtoull(message.c_str() + at + kGap.size(), nullptr, 10);
+      if (wanted < next[a].load()) next[a] = wanted;
+    }
+    return false;
+  };
+  // One thread and one SubmitTransactions stream per node: each round sends every eligible
+  // transaction of the node's accounts (at most --batch) in one message and reads the answer.
   std::vector<std::thread> pool;
-  for (std::size_t w = 0; w < workers; ++w) {
-    pool.emplace_back([&, w] {
-      std::vector<std::size_t> next(accounts, 0);
-      // Each account talks to one node, as a real client does (consecutive nonces sent to
-      // different nodes would race the gossip between them and be refused as gaps), and moves
-      // to the next node when its node cannot take transactions (down, or not synced).
-      std::vector<std::size_t> node_of(accounts);
-      for (std::size_t a = 0; a < accounts; ++a) node_of[a] = a % stubs.size();
+  for (std::size_t node = 0; node < stubs.size(); ++node) {
+    pool.emplace_back([&, node] {
+      std::unique_ptr<grpc::ClientContext> ctx;
+      std::unique_ptr<grpc::ClientReaderWriter<api::SubmitBatchRequest, api::SubmitBatchResponse>> stream;
+      std::size_t offset = 0;
       while (Clock::now() < end) {
-        bool progressed = false;
-        for (std::size_t a = w; a < accounts && Clock::now() < end; a += workers) {
-          if (next[a] >= signed_txs[a].size()) continue;
+        if (!stream) {
+          ctx = std::make_unique<grpc::ClientContext>();
+          stream = stubs[node]->SubmitTransactions(ctx.get());
+        }
+        api::SubmitBatchRequest req;
+        std::vector<std::pair<std::size_t, std::size_t>> sent;  // (account, nonce index)
+        for (std::size_t i = 0; i < accounts && sent.size() < batch; ++i) {
+          const std::size_t a = (offset + i) % accounts;
+          if (node_of[a].load(std::memory_order_acquire) != node) continue;
           const std::size_t done = committed_per_account[a].load();
-          if (next[a] > done && next[a] - done >= inflight) continue;
-          if (rate > 0) {
-            const std::uint64_t ticket = tickets++;
-            const auto due = start + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(static_cast<double>(ticket) / rate));
-            if (due > end) return;
-            std::this_thread::sleep_until(due);
-          }
-          const SignedTransaction& t = signed_txs[a][next[a]];
-          {
-            std::lock_guard lock(mu);
-            submitted_at[tx::hash_of(t)] = Clock::now();
-          }
-          api::SubmitRequest req;
-          *req.mutable_transaction() = t;
-          grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-          api::SubmitResponse resp;
-          auto s = stubs[node_of[a]]->SubmitTransaction(&ctx, req, &resp);
-          if (s.ok()) {
-            ++next[a];
-            ++submitted;
-            progressed = true;
-          } else {
-            ++refused;
-            std::lock_guard lock(mu);
-            submitted_at.erase(tx::hash_of(t));
-            ++refusals[refusal_kind(s)];
-            if ((s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
-                 s.error_message().find("already used") != std::string::npos) ||
-                (s.error_code() == grpc::StatusCode::ALREADY_EXISTS &&
-                 s.error_message().find("already committed") != std::string::npos)) {
-              ++next[a];  // a retry of one that did get in
-            }
-            // Transactions pending on a node that was killed are gone: the node now wants an
-            // earlier nonce, and resending from there (account k's nonces are 0, 1, ...) is the
-            // only way forward; resending the same one would be refused for ever.
-            static const std::string kGap = "leaves a gap: the next nonce is ";
-            if (const auto at = s.error_message().find(kGap);
-                s.error_code() == grpc::StatusCode::FAILED_PRECONDITION && at != std::string::npos) {
-              const std::size_t wanted = std::strtoull(s.error_message().c_str() + at + kGap.size(), nullptr, 10);
-              if (wanted < next[a]) next[a] = wanted;
-            }
-            if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-              node_of[a] = (node_of[a] + 1) % stubs.size();
-            }
+          std::size_t k = next[a].load();
+          while (k < signed_txs[a].size() && sent.size() < batch && (k <= done || k - done < inflight)) {
+            if (claim(1) == 0) break;
+            *req.add_transactions() = signed_txs[a][k];
+            sent.emplace_back(a, k);
+            ++k;
           }
         }
-        if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        offset = (offset + 1) % accounts;
+        if (sent.empty()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          continue;
+        }
+        {
+          std::lock_guard lock(mu);
+          const auto now = Clock::now();
+          for (const auto& [a, k] : sent) submitted_at[tx::hash_of(signed_txs[a][k])] = now;
+        }
+        api::SubmitBatchResponse resp;
+        if (!stream->Write(req) || !stream->Read(&resp) || resp.results_size() != req.transactions_size()) {
+          stream->WritesDone();
+          grpc::Status s = stream->Finish();
+          if (s.ok()) s = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream ended");
+          stream.reset();
+          for (const auto& [a, k] : sent) {
+            on_refused(a, k, s.error_code(), s.error_message());
+            node_of[a].store((node + 1) % stubs.size(), std::memory_order_release);
+          }
+          continue;
+        }
+        // Answers come in order; an account's run of nonces stops at its first refusal.
+        std::map<std::size_t, std::size_t> resume;  // account -> next nonce index to send
+        std::set<std::size_t> moved;
+        for (std::size_t i = 0; i < sent.size(); ++i) {
+          const auto [a, k] = sent[i];
+          if (resume.contains(a) && resume[a] <= k) {
+            // A later nonce of an account whose earlier one was refused: it will be resent.
+            std::lock_guard lock(mu);
+            if (resp.results(static_cast<int>(i)).code() != 0) submitted_at.erase(tx::hash_of(signed_txs[a][k]));
+            continue;
+          }
+          const api::SubmitResult& r = resp.results(static_cast<int>(i));
+          if (r.code() == 0) {
+            ++submitted;
+            next[a] = k + 1;
+            continue;
+          }
+          const auto code = static_cast<grpc::StatusCode>(r.code());
+          next[a] = on_refused(a, k, code, r.message()) ? k + 1 : std::min(next[a].load(), k);
+          resume[a] = next[a];
+          if (code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED) moved.insert(a);
+        }
+        for (std::size_t a : moved) node_of[a].store((node + 1) % stubs.size(), std::memory_order_release);
+      }
+      if (stream) {
+        stream->WritesDone();
+        stream->Finish();
       }
     });
   }
@@ -358,6 +415,14 @@ int main(int argc, char** argv) {
     if (watch_ctx) watch_ctx->TryCancel();
   }
   watcher.join();
+
+  const bench::ProcSample after = bench::sample(daemons);
+  const double per_tx = committed.load() > 0 ? 1.0 / static_cast<double>(committed.load()) : 0.0;
+  const double cpu_us_per_tx = (after.cpu_s - before.cpu_s) * 1e6 * per_tx;
+  const double switches_per_tx =
+      static_cast<double>(after.context_switches > before.context_switches
+                              ? after.context_switches - before.context_switches
+                              : 0) * per_tx;
 
   std::lock_guard lock(mu);
   std::sort(latencies_ms.begin(), latencies_ms.end());
@@ -384,6 +449,11 @@ int main(int argc, char** argv) {
       {"verify_per_s_all_cores", verify_rate},
       {"ceiling_tps", ceiling},
       {"fraction_of_ceiling", ceiling > 0 ? tps / ceiling : 0.0},
+      {"node_processes", after.processes},
+      {"node_cpu_us_per_tx", cpu_us_per_tx},
+      {"node_context_switches_per_tx", switches_per_tx},
+      {"node_peak_rss_mib", static_cast<double>(after.peak_rss_kib) / 1024.0},
+      {"batch", batch},
   };
   if (json) {
     std::cout << out.dump() << '\n';
@@ -400,6 +470,9 @@ int main(int argc, char** argv) {
                 latencies_ms.empty() ? 0.0 : latencies_ms.back());
     std::printf("BIP340 verifications/s on %u cores: %.0f; ceiling for %u validators: %.0f tx/s; achieved %.1f%%\n",
                 std::thread::hardware_concurrency(), verify_rate, validators_on_host, ceiling, 100.0 * tps / ceiling);
+    std::printf("node processes on this machine (%zu): %.0f CPU us and %.1f context switches per committed "
+                "transaction; peak RSS of the largest %.0f MiB\n",
+                after.processes, cpu_us_per_tx, switches_per_tx, static_cast<double>(after.peak_rss_kib) / 1024.0);
   }
   return committed.load() > 0 ? 0 : 1;
 }

@@ -7,6 +7,8 @@ namespace sharechain::dataserver {
 namespace {
 
 constexpr int kMaxAttempts = 6;
+// Transactions per SubmitTransactions message; within every node's default [api] max_batch_txs.
+constexpr std::size_t kMaxBatch = 256;
 // Extra waits, each of a commit timeout, for a transaction the node still holds as pending.
 constexpr int kPendingExtensions = 2;
 
@@ -39,6 +41,8 @@ Signer::Signer(std::string name, crypto::PrivateKey key, std::size_t node)
 Chain::Chain(Options options) : options_(std::move(options)) {
   for (const std::string& address : options_.nodes) {
     clients_.push_back(std::make_unique<tools::NodeClient>(address, options_.call_timeout));
+    submitters_.push_back(std::make_unique<tools::BatchSubmitter>(clients_.back()->stub(), kMaxBatch,
+                                                                  options_.call_timeout));
   }
 }
 
@@ -173,13 +177,7 @@ Result<Chain::Admitted> Chain::admit(Signer& s, const std::function<void(Transac
     waiters_[key] = a.waiter;
   }
 
-  tools::NodeClient& node = *clients_[s.node_];
-  auto ctx = node.context(options_.call_timeout);
-  api::SubmitRequest req;
-  *req.mutable_transaction() = signed_tx;
-  req.set_wait_for_commit(false);
-  api::SubmitResponse resp;
-  const grpc::Status st = node.stub().SubmitTransaction(ctx.get(), req, &resp);
+  const grpc::Status st = submitters_[s.node_]->submit(signed_tx);
   if (st.ok()) {
     ++*s.next_nonce_;
     {
