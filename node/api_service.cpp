@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "contracts/executor.hpp"
-#include "node/node.hpp"
 
 namespace sharechain::node {
 

@@ -9,19 +9,33 @@
 #include <optional>
 #include <set>
 
+#include "node/admission.hpp"
+#include "node/chain.hpp"
+#include "node/config.hpp"
 #include "proto/crypto.hpp"
 #include "proto/status.hpp"
 #include "sharechain/api.grpc.pb.h"
 
 namespace sharechain::node {
 
-class Node;
-
 grpc::Status to_grpc(const Status& status);
+
+// What the client API needs of a node, and no more: the service depends on this, not on Node.
+class ClientBackend {
+ public:
+  virtual ~ClientBackend() = default;
+  virtual Chain& chain() = 0;
+  virtual Mempool& mempool() = 0;
+  virtual Admission& admission() = 0;
+  virtual const Config& config() const = 0;
+  // See Node::synced(): a node behind the chain refuses transactions and says so on reads.
+  virtual bool synced() const = 0;
+  virtual api::NodeStatus status() = 0;
+};
 
 class ClientService final : public api::Client::CallbackService {
  public:
-  explicit ClientService(Node& node) : node_(node) {}
+  explicit ClientService(ClientBackend& node) : node_(node) {}
 
   grpc::ServerUnaryReactor* SubmitTransaction(grpc::CallbackServerContext* ctx,
                                               const api::SubmitRequest* request,
@@ -67,7 +81,7 @@ class ClientService final : public api::Client::CallbackService {
 
   friend class BlockStream;
   friend class SubmitStream;
-  Node& node_;
+  ClientBackend& node_;
   std::mutex subscribers_mu_;
   std::set<BlockStream*> subscribers_;
 };

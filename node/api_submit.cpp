@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include "node/api_service.hpp"
-#include "node/node.hpp"
 
 namespace sharechain::node {
 

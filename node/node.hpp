@@ -29,7 +29,7 @@
 
 namespace sharechain::node {
 
-class Node {
+class Node final : public ClientBackend {
  public:
   // Loads key and genesis, opens the store (initialising genesis on first start) and builds the
   // engine from its persisted state. Errors name the file and the fix.
@@ -48,15 +48,15 @@ class Node {
   // The way in for transactions (node/admission.hpp). It refuses with UNAVAILABLE while the
   // node is not synced (see synced()): a node behind the chain would judge nonces and balances
   // on stale state.
-  Admission& admission() { return *admission_; }
+  Admission& admission() override { return *admission_; }
   // True when this node is in touch with a quorum of validators, not behind the height they
   // certified (beyond a block or two in flight), and its consensus thread has confirmed this
   // recently (a process frozen and resumed is not synced until its peers answer again).
-  bool synced() const;
-  api::NodeStatus status();
-  Chain& chain() { return *chain_; }
-  Mempool& mempool() { return *mempool_; }
-  const Config& config() const { return config_; }
+  bool synced() const override;
+  api::NodeStatus status() override;
+  Chain& chain() override { return *chain_; }
+  Mempool& mempool() override { return *mempool_; }
+  const Config& config() const override { return config_; }
 
  private:
   class App;
