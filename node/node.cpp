@@ -399,17 +399,7 @@ void Node::on_peer_message(std::uint32_t from, const consensus::Envelope& envelo
 }
 
 void Node::perform(consensus::Actions actions) {
-  while (!actions.empty()) {
-    consensus::Actions follow_up;
-    for (auto& action : actions) {
-      {
-        std::lock_guard lock(stop_mu_);
-        if (!halt_status_.is_ok()) return;
-      }
-      perform_one(action, follow_up);
-    }
-    actions = std::move(follow_up);
-  }
+  if (!consensus::perform(*this, std::move(actions))) return;
   view_ = engine_->view();
   primary_ = engine_->primary();
   update_sync(now_ms());
@@ -425,42 +415,11 @@ void Node::perform(consensus::Actions actions) {
   }
 }
 
-void Node::perform_one(consensus::Action& action, consensus::Actions& follow_up) {
-  std::visit(
-      [&](auto& a) {
-        using A = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<A, consensus::Send>) {
-          network_->send(a.to, a.envelope);
-        } else if constexpr (std::is_same_v<A, consensus::Broadcast>) {
-          network_->broadcast(a.envelope);
-        } else if constexpr (std::is_same_v<A, consensus::SetTimer>) {
-          set_timer(a);
-        } else if constexpr (std::is_same_v<A, consensus::CancelTimer>) {
-          auto it = timers_.find(a.id);
-          if (it != timers_.end()) {
-            ++it->second.generation;
-            it->second.timer->cancel();
-          }
-        } else if constexpr (std::is_same_v<A, consensus::Persist>) {
-          // Durable before anything that depends on it leaves this node.
-          if (Status s = chain_->store().write_consensus(a.puts, a.deletes); !s) {
-            halt("cannot persist consensus state: " + s.to_string());
-          }
-        } else if constexpr (std::is_same_v<A, consensus::Deliver>) {
-          deliver(a, follow_up);
-        } else if constexpr (std::is_same_v<A, consensus::FetchBlocks>) {
-          start_fetch(a);
-        } else if constexpr (std::is_same_v<A, consensus::Evidence>) {
-          spdlog::warn("equivocation by validator {}: two {} messages for view {} height {}", a.validator, a.kind, a.view, a.height);
-          metrics_.counter("sharechain_equivocation_evidence_total", "Equivocations detected").fetch_add(1);
-        } else if constexpr (std::is_same_v<A, consensus::Halt>) {
-          halt(a.reason);
-        }
-      },
-      action);
-}
+void Node::do_send(const consensus::Send& s) { network_->send(s.to, s.envelope); }
 
-void Node::set_timer(const consensus::SetTimer& t) {
+void Node::do_broadcast(const consensus::Broadcast& b) { network_->broadcast(b.envelope); }
+
+void Node::do_set_timer(const consensus::SetTimer& t) {
   TimerSlot& slot = timers_[t.id];
   if (!slot.timer) slot.timer = std::make_unique<asio::steady_timer>(io_);
   const std::uint64_t generation = ++slot.generation;
@@ -474,7 +433,19 @@ void Node::set_timer(const consensus::SetTimer& t) {
   });
 }
 
-void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
+void Node::do_cancel_timer(const consensus::CancelTimer& c) {
+  auto it = timers_.find(c.id);
+  if (it != timers_.end()) {
+    ++it->second.generation;
+    it->second.timer->cancel();
+  }
+}
+
+Status Node::do_persist(const consensus::Persist& p) {
+  return chain_->store().write_consensus(p.puts, p.deletes);
+}
+
+void Node::do_deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
   auto& store = chain_->store();
   if (d.height <= store.height()) {
     // Already have it (state transfer got there first): it must be the same block.
@@ -510,6 +481,21 @@ void Node::deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
   auto more = input_.on_executed(d.height, executed->state_root, now_ms());
   follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   schedule_drain();
+}
+
+void Node::do_fetch(const consensus::FetchBlocks& f) { start_fetch(f); }
+
+void Node::do_evidence(const consensus::Evidence& e) {
+  spdlog::warn("equivocation by validator {}: two {} messages for view {} height {}", e.validator,
+               e.kind, e.view, e.height);
+  metrics_.counter("sharechain_equivocation_evidence_total", "Equivocations detected").fetch_add(1);
+}
+
+void Node::do_halt(const consensus::Halt& h) { halt(h.reason); }
+
+bool Node::halted() {
+  std::lock_guard lock(stop_mu_);
+  return !halt_status_.is_ok();
 }
 
 void Node::halt(const std::string& reason) {

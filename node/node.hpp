@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "consensus/driver.hpp"
 #include "consensus/engine.hpp"
 #include "consensus/signing.hpp"
 #include "consensus/trace.hpp"
@@ -29,7 +30,9 @@
 
 namespace sharechain::node {
 
-class Node final : public ClientBackend {
+// The node is the consensus::Host of its engine; privately, since only the node itself hands
+// actions to consensus::perform(). The client API sees it as a ClientBackend.
+class Node final : public ClientBackend, private consensus::Host {
  public:
   // Loads key and genesis, opens the store (initialising genesis on first start) and builds the
   // engine from its persisted state. Errors name the file and the fix.
@@ -64,15 +67,25 @@ class Node final : public ClientBackend {
 
   std::uint64_t now_ms() const;
   void post(std::function<void()> fn);
+  // Performs the engine's actions (consensus::perform); unless a halt stopped them, then
+  // refreshes the status, metrics and sync state read from the engine.
   void perform(consensus::Actions actions);
   // A peer's consensus message through the engine; provable misbehaviour costs the sender its
   // connection for a while (PeerNetwork::penalize).
   void on_peer_message(std::uint32_t from, const consensus::Envelope& envelope);
-  void perform_one(consensus::Action& action, consensus::Actions& follow_up);
-  void set_timer(const consensus::SetTimer& t);
+  // consensus::Host
+  void do_send(const consensus::Send& s) override;
+  void do_broadcast(const consensus::Broadcast& b) override;
+  void do_set_timer(const consensus::SetTimer& t) override;
+  void do_cancel_timer(const consensus::CancelTimer& c) override;
+  Status do_persist(const consensus::Persist& p) override;
+  void do_deliver(const consensus::Deliver& d, consensus::Actions& follow_up) override;
+  void do_fetch(const consensus::FetchBlocks& f) override;
+  void do_evidence(const consensus::Evidence& e) override;
+  void do_halt(const consensus::Halt& h) override;
+  bool halted() override;
   void schedule_drain();
   void drain_requests();
-  void deliver(const consensus::Deliver& d, consensus::Actions& follow_up);
   void start_fetch(const consensus::FetchBlocks& f);
   // state_transfer.cpp
   // After a block is executed and stored: the mempool drops its transactions, then waiters

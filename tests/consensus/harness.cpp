@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include "consensus/driver.hpp"
+
 namespace sharechain::consensus::testing {
 
 crypto::Hash genesis_root() { return crypto::sha256("test-genesis-state"); }
@@ -209,33 +211,58 @@ TraceRecorder& Node::record_trace() {
 
 Actions Node::start(uint64_t now) { return run(input_.start(now), now); }
 
-Actions Node::run(Actions actions, uint64_t now) {
-  Actions seen;
-  while (!actions.empty()) {
-    Actions follow;
-    for (Action& a : actions) {
-      if (auto* p = std::get_if<Persist>(&a)) {
-        for (auto& [k, v] : p->puts) persisted_[k] = v;
-        for (const std::string& k : p->deletes) persisted_.erase(k);
-      } else if (auto* t = std::get_if<SetTimer>(&a)) {
-        timers_[t->id] = t->delay_ms;
-      } else if (auto* c = std::get_if<CancelTimer>(&a)) {
-        timers_.erase(c->id);
-      } else if (auto* d = std::get_if<Deliver>(&a)) {
-        delivered_.push_back(*d);
-        if (execute && d->height == chain_.size() + 1) {
-          chain_.push_back(d->block);
-          hashes_.push_back(d->hash);
-          roots_.push_back(corrupt_root ? *corrupt_root : next_root(root(), d->hash));
-          Actions more = input_.on_executed(d->height, roots_.back(), now);
-          follow.insert(follow.end(), more.begin(), more.end());
-        }
-      }
-      seen.push_back(a);
-    }
-    actions = std::move(follow);
+namespace {
+
+// The node's part in memory. Sends and broadcasts are only recorded: the Cluster routes them
+// from what run() returns.
+class MemoryHost final : public Host {
+ public:
+  using Execute = std::function<void(const Deliver&, Actions&)>;
+  MemoryHost(std::map<std::string, std::string>& persisted, std::map<TimerId, uint64_t>& timers,
+             Execute execute)
+      : persisted_(persisted), timers_(timers), execute_(std::move(execute)) {}
+
+  void do_send(const Send&) override {}
+  void do_broadcast(const Broadcast&) override {}
+  void do_set_timer(const SetTimer& t) override { timers_[t.id] = t.delay_ms; }
+  void do_cancel_timer(const CancelTimer& c) override { timers_.erase(c.id); }
+  Status do_persist(const Persist& p) override {
+    for (const auto& [k, v] : p.puts) persisted_[k] = v;
+    for (const std::string& k : p.deletes) persisted_.erase(k);
+    return Status::ok();
   }
-  return seen;
+  void do_deliver(const Deliver& d, Actions& follow_up) override { execute_(d, follow_up); }
+  void do_fetch(const FetchBlocks&) override {}
+  void do_evidence(const Evidence&) override {}
+  void do_halt(const Halt&) override {}
+  // Tests look at everything the engine returned, a Halt and what follows it included; the
+  // engine itself ignores every input after a Halt.
+  bool halted() override { return false; }
+  void before_action(const Action& a) override { seen.push_back(a); }
+
+  Actions seen;
+
+ private:
+  std::map<std::string, std::string>& persisted_;
+  std::map<TimerId, uint64_t>& timers_;
+  Execute execute_;
+};
+
+}  // namespace
+
+Actions Node::run(Actions actions, uint64_t now) {
+  MemoryHost host(persisted_, timers_, [&](const Deliver& d, Actions& follow_up) {
+    delivered_.push_back(d);
+    if (execute && d.height == chain_.size() + 1) {
+      chain_.push_back(d.block);
+      hashes_.push_back(d.hash);
+      roots_.push_back(corrupt_root ? *corrupt_root : next_root(root(), d.hash));
+      Actions more = input_.on_executed(d.height, roots_.back(), now);
+      follow_up.insert(follow_up.end(), more.begin(), more.end());
+    }
+  });
+  perform(host, std::move(actions));
+  return std::move(host.seen);
 }
 
 Cluster::Cluster(uint32_t n, std::function<void(Config&)> tweak) : keys_(n) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <variant>
 
+#include "consensus/driver.hpp"
 #include "consensus/engine.hpp"
 #include "consensus/messages.hpp"
 #include "consensus/quorum.hpp"
@@ -146,6 +147,9 @@ class Simulation {
   Outcome run();
 
  private:
+  // Carries out one replica's actions for consensus::perform().
+  class ReplicaHost;
+
   void schedule(uint64_t at, EventKind what) {
     queue_.push(Event{at, next_seq_++, std::move(what)});
   }
@@ -163,7 +167,6 @@ class Simulation {
   void start_replica(Replica& r);
   void crash(Replica& r);
   void input(Replica& r, Actions actions, const std::string& cause);
-  void perform(Replica& r, Action& action, Actions& follow);
   void send(Replica& r, std::vector<uint32_t> destinations, const Envelope& env);
   void deliver_block(Replica& r, const consensus::Deliver& d, Actions& follow);
   void fetch(Replica& r, const FetchEvent& ev);
@@ -201,6 +204,78 @@ class Simulation {
   uint64_t tx_counter_ = 0;
   std::priority_queue<Event, std::vector<Event>, Later> queue_;
   Stats stats_;
+};
+
+class Simulation::ReplicaHost final : public consensus::Host {
+ public:
+  ReplicaHost(Simulation& sim, Replica& r) : sim_(sim), r_(r) {}
+
+  void do_send(const consensus::Send& a) override { sim_.send(r_, {a.to}, a.envelope); }
+  void do_broadcast(const consensus::Broadcast& a) override {
+    std::vector<uint32_t> others;
+    for (uint32_t i = 0; i < sim_.n_; ++i) {
+      if (i != r_.index) others.push_back(i);
+    }
+    sim_.send(r_, std::move(others), a.envelope);
+  }
+  void do_set_timer(const consensus::SetTimer& a) override {
+    const uint64_t gen = ++r_.timer_generation[a.id];
+    sim_.schedule(sim_.now_ + a.delay_ms, TimerEvent{r_.node, r_.incarnation, a.id, gen});
+  }
+  void do_cancel_timer(const consensus::CancelTimer& a) override {
+    ++r_.timer_generation[a.id];
+  }
+  Status do_persist(const consensus::Persist& a) override {
+    for (const auto& [k, v] : a.puts) r_.persisted[k] = v;
+    for (const std::string& k : a.deletes) r_.persisted.erase(k);
+    sim_.stats_.max_persisted_keys =
+        std::max<uint64_t>(sim_.stats_.max_persisted_keys, r_.persisted.size());
+    // At most three records (proposal, vote, committed block) per height between the executed
+    // height and the top of the window, plus five single records.
+    if (r_.persisted.size() > 3 * r_.config.window + 5) {
+      sim_.checker_->fail("replica " + sim_.name(r_) + " persists " +
+                          std::to_string(r_.persisted.size()) + " records: not bounded");
+    }
+    return Status::ok();
+  }
+  void do_deliver(const consensus::Deliver& a, Actions& follow_up) override {
+    sim_.deliver_block(r_, a, follow_up);
+  }
+  void do_fetch(const consensus::FetchBlocks& a) override {
+    if (!r_.fetching) {
+      r_.fetching = true;
+      sim_.schedule(sim_.now_ + sim_.net_rng_.between(5, 60),
+                    FetchEvent{r_.node, r_.incarnation, a, 0});
+    }
+  }
+  void do_evidence(const consensus::Evidence& a) override {
+    ++sim_.stats_.evidence;
+    sim_.checker_->on_evidence(r_.node, a);
+  }
+  void do_halt(const consensus::Halt& a) override {
+    ++sim_.stats_.halts;
+    sim_.checker_->on_halt(r_.node, a.reason);
+  }
+  // A replica that halts keeps running: beyond f faults that is allowed, and within f the
+  // checker has failed the run, which stops it here.
+  bool halted() override { return !r_.up || sim_.checker_->failed(); }
+  // A crash planned in the middle of a step strikes between two actions.
+  void before_action(const Action& a) override {
+    if (r_.crash_after_actions) {
+      if (*r_.crash_after_actions == 0) {
+        sim_.crash(r_);
+        return;
+      }
+      *r_.crash_after_actions -= 1;
+    }
+    if (sim_.opt_.trace != nullptr) {
+      sim_.trace("  " + sim_.name(r_) + ": " + consensus::describe(a));
+    }
+  }
+
+ private:
+  Simulation& sim_;
+  Replica& r_;
 };
 
 Simulation::Simulation(const Options& options) : opt_(options), net_rng_(options.seed) {
@@ -491,69 +566,8 @@ void Simulation::input(Replica& r, Actions actions, const std::string& cause) {
     }
     r.seen_rejections = rejected;
   }
-  while (!actions.empty() && r.up && !checker_->failed()) {
-    Actions follow;
-    for (Action& a : actions) {
-      if (!r.up || checker_->failed()) return;
-      if (r.crash_after_actions) {
-        if (*r.crash_after_actions == 0) {
-          crash(r);
-          return;
-        }
-        *r.crash_after_actions -= 1;
-      }
-      if (opt_.trace != nullptr) trace("  " + name(r) + ": " + consensus::describe(a));
-      perform(r, a, follow);
-    }
-    actions = std::move(follow);
-  }
-  if (r.up) note_engine(r);
-}
-
-void Simulation::perform(Replica& r, Action& action, Actions& follow) {
-  std::visit(
-      [&](auto& a) {
-        using A = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<A, consensus::Send>) {
-          send(r, {a.to}, a.envelope);
-        } else if constexpr (std::is_same_v<A, consensus::Broadcast>) {
-          std::vector<uint32_t> others;
-          for (uint32_t i = 0; i < n_; ++i) {
-            if (i != r.index) others.push_back(i);
-          }
-          send(r, std::move(others), a.envelope);
-        } else if constexpr (std::is_same_v<A, consensus::SetTimer>) {
-          const uint64_t gen = ++r.timer_generation[a.id];
-          schedule(now_ + a.delay_ms, TimerEvent{r.node, r.incarnation, a.id, gen});
-        } else if constexpr (std::is_same_v<A, consensus::CancelTimer>) {
-          ++r.timer_generation[a.id];
-        } else if constexpr (std::is_same_v<A, consensus::Persist>) {
-          for (auto& [k, v] : a.puts) r.persisted[k] = v;
-          for (const std::string& k : a.deletes) r.persisted.erase(k);
-          stats_.max_persisted_keys =
-              std::max<uint64_t>(stats_.max_persisted_keys, r.persisted.size());
-          // At most three records (proposal, vote, committed block) per height between the
-          // executed height and the top of the window, plus five single records.
-          if (r.persisted.size() > 3 * r.config.window + 5) {
-            checker_->fail("replica " + name(r) + " persists " +
-                           std::to_string(r.persisted.size()) + " records: not bounded");
-          }
-        } else if constexpr (std::is_same_v<A, consensus::Deliver>) {
-          deliver_block(r, a, follow);
-        } else if constexpr (std::is_same_v<A, consensus::FetchBlocks>) {
-          if (!r.fetching) {
-            r.fetching = true;
-            schedule(now_ + net_rng_.between(5, 60), FetchEvent{r.node, r.incarnation, a, 0});
-          }
-        } else if constexpr (std::is_same_v<A, consensus::Evidence>) {
-          ++stats_.evidence;
-          checker_->on_evidence(r.node, a);
-        } else if constexpr (std::is_same_v<A, consensus::Halt>) {
-          ++stats_.halts;
-          checker_->on_halt(r.node, a.reason);
-        }
-      },
-      action);
+  ReplicaHost host(*this, r);
+  if (consensus::perform(host, std::move(actions)) && r.up) note_engine(r);
 }
 
 void Simulation::send(Replica& r, std::vector<uint32_t> destinations, const Envelope& env) {
