@@ -18,6 +18,25 @@ std::uint64_t wall_ms() {
 
 }  // namespace
 
+Status dry_run_verdict(const Receipt& r) {
+  switch (r.status()) {
+    case RECEIPT_OK:
+    case RECEIPT_BAD_NONCE:
+      return Status::ok();
+    case RECEIPT_INVALID_ARGUMENT:
+    case RECEIPT_OUT_OF_RANGE:
+      return Status::invalid_argument(r.error());
+    case RECEIPT_NOT_FOUND:
+      return Status::not_found(r.error());
+    case RECEIPT_PERMISSION_DENIED:
+      return Status::permission_denied(r.error());
+    case RECEIPT_ALREADY_EXISTS:
+      return Status::already_exists(r.error());
+    default:
+      return Status::failed_precondition(r.error());
+  }
+}
+
 Admission::Admission(Deps deps)
     : deps_(std::move(deps)),
       m_rejected_(deps_.metrics.counter("sharechain_rejected_transactions_total",
@@ -121,23 +140,7 @@ Status Admission::dry_run(const tx::VerifiedTransaction& vtx) {
   contracts::BlockContext ctx{deps_.chain.chain_id(), store.height() + 1, wall_ms(), deps_.primary()};
   const auto result = contracts::execute_block(store, ctx, {vtx});
   if (result.receipts.empty()) return Status::ok();
-  const Receipt& r = result.receipts.front();
-  switch (r.status()) {
-    case RECEIPT_OK:
-    case RECEIPT_BAD_NONCE:  // a race with a commit; the mempool judges nonces
-      return Status::ok();
-    case RECEIPT_INVALID_ARGUMENT:
-    case RECEIPT_OUT_OF_RANGE:
-      return Status::invalid_argument(r.error());
-    case RECEIPT_NOT_FOUND:
-      return Status::not_found(r.error());
-    case RECEIPT_PERMISSION_DENIED:
-      return Status::permission_denied(r.error());
-    case RECEIPT_ALREADY_EXISTS:
-      return Status::already_exists(r.error());
-    default:
-      return Status::failed_precondition(r.error());
-  }
+  return dry_run_verdict(result.receipts.front());
 }
 
 }  // namespace sharechain::node

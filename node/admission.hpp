@@ -21,6 +21,10 @@
 
 namespace sharechain::node {
 
+// What a dry run's receipt means for the submitter: OK when it may be admitted (a bad nonce
+// there is a race with a commit, and the mempool judges nonces), else the refusal to answer.
+Status dry_run_verdict(const Receipt& receipt);
+
 class Admission {
  public:
   struct Deps {

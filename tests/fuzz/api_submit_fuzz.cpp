@@ -1,7 +1,7 @@
 // Fuzz target api_submit: SubmitTransaction requests of the client API (api.proto) as a node
 // handles them, one mempool per input. The input is a limits byte (nonce gap 0-3, room for 4-11
 // transactions), then records (support/records.hpp) of serialized SubmitRequest, at most 16.
-// Each request goes the node's way (node/api_service.cpp, Node::submit, Node::dry_run): a
+// Each request goes the node's way (node/api_service.cpp, node/admission.cpp): a
 // missing transaction is refused, tx::verify, a dry run against the contract world when the nonce
 // is the sender's next committed one, then the real node::Mempool.
 //  - decode -> encode -> decode is stable for every request
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "contracts/executor.hpp"
+#include "node/admission.hpp"
 #include "node/mempool.hpp"
 #include "sharechain/api.pb.h"
 #include "tests/fuzz/support/check.hpp"
@@ -30,29 +31,13 @@ using namespace sharechain;
 
 namespace {
 
-// Node::dry_run: a transaction with the sender's next committed nonce runs alone first, and a
-// refusal there is the API's answer.
+// Admission::dry_run: a transaction with the sender's next committed nonce runs alone first,
+// and a refusal there is the API's answer.
 Status dry_run(const fuzz::ContractWorld& world, const tx::VerifiedTransaction& vtx) {
   if (vtx.body.nonce() != contracts::next_nonce(world.state(), vtx.sender)) return Status::ok();
   const auto result = fuzz::execute_on(world.state(), world, 0, {vtx});
   FUZZ_CHECK(result.receipts.size() == 1, "a dry run gave no receipt");
-  const Receipt& r = result.receipts.front();
-  switch (r.status()) {
-    case RECEIPT_OK:
-    case RECEIPT_BAD_NONCE:
-      return Status::ok();
-    case RECEIPT_INVALID_ARGUMENT:
-    case RECEIPT_OUT_OF_RANGE:
-      return Status::invalid_argument(r.error());
-    case RECEIPT_NOT_FOUND:
-      return Status::not_found(r.error());
-    case RECEIPT_PERMISSION_DENIED:
-      return Status::permission_denied(r.error());
-    case RECEIPT_ALREADY_EXISTS:
-      return Status::already_exists(r.error());
-    default:
-      return Status::failed_precondition(r.error());
-  }
+  return node::dry_run_verdict(result.receipts.front());
 }
 
 Status submit(const fuzz::ContractWorld& world, node::Mempool& mempool, const api::SubmitRequest& request,
