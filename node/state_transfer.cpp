@@ -44,8 +44,10 @@ constexpr std::size_t kRunTransactions = 20000;
 constexpr std::size_t kRunsInFlight = 2;
 // The engine asks for the blocks up to the height it knows is certified, which right after a
 // restart is often far below the peers' head (it learns the head from their queued messages).
-// Past that height the fetch goes on to the peer's head, for as long as a fetch still brings
-// this many blocks or more: fewer means this node is at the head, and consensus carries on.
+// Past that height the fetch goes on towards the peer's head, for as long as a fetch still
+// brings this many blocks or more (fewer means this node is at the head, and consensus carries
+// on), but never further than two checkpoint intervals past where it started: a node further
+// behind than that restores a snapshot first, which the engine's next FetchBlocks triggers.
 // Without it the rest would arrive as consensus messages, each block a synced write of its own.
 constexpr std::size_t kChaseBlocks = 16;
 
@@ -346,12 +348,13 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
     // A source that fails or sends uncertified blocks costs an attempt; progress does not.
     std::size_t failures = 0;
     std::size_t source_index = 0;
+    const std::uint64_t chase_to = std::max(f.to_height, next - 1 + 2 * config_.checkpoint_interval);
     bool chasing = true;
-    while (!sources.empty() && !failed && (next <= f.to_height || chasing) && failures < sources.size() * 2 &&
-           !stopping()) {
+    while (!sources.empty() && !failed && (next <= f.to_height || (chasing && next <= chase_to)) &&
+           failures < sources.size() * 2 && !stopping()) {
       const std::uint32_t source = sources[source_index % sources.size()];
-      // To height 0: as far as the peer has blocks (it sends at most 1,000 per call).
-      auto blocks = network_->fetch_blocks(source, next, 0);
+      // The peer sends what it has of the range, at most 1,000 blocks per call.
+      auto blocks = network_->fetch_blocks(source, next, chase_to);
       if (!blocks || blocks->empty()) {
         if (!blocks) spdlog::warn("state transfer from validator {}: {}", source, blocks.status().message());
         if (next > f.to_height) break;  // at this peer's head, beyond what the engine asked for
