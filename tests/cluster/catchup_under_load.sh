@@ -18,7 +18,7 @@ victim=3
 load=$!
 wait_for 30 "the background load to commit" height_at_least 0 5
 
-out=$("$BENCH" catchup --dir "$DIR" --blocks 300 --node "$victim" --funder user1 --accounts 16 --bin "$DAEMON" \
+out=$("$BENCH" catchup --dir "$DIR" --blocks 200 --node "$victim" --funder user1 --accounts 16 --bin "$DAEMON" \
   --timeout 60 --json 2>"$DIR/catchup.err") || die "catch-up run failed: $out $(tail -n 5 "$DIR/catchup.err")"
 log "bench: $out"
 kill -0 "$load" 2>/dev/null || die "the background load ended before the catch-up did"

@@ -81,7 +81,7 @@ std::uint64_t nonce_of(tools::NodeClient& client, const std::string& address20) 
 }
 
 // A height every node in `clients` has committed: once they agree for a second (an idle
-// chain), or after ten seconds the lowest of them (a chain under other load never stops).
+// chain), or after five seconds the lowest of them (a chain under other load never stops).
 std::uint64_t common_height(std::vector<tools::NodeClient*>& clients) {
   std::uint64_t last = 0, lo = 0;
   auto stable_since = Clock::now();
@@ -100,7 +100,7 @@ std::uint64_t common_height(std::vector<tools::NodeClient*>& clients) {
     } else if (seconds_since(stable_since) >= 1.0) {
       return last;
     }
-    if (seconds_since(started) >= 10.0) return lo;
+    if (seconds_since(started) >= 5.0) return lo;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
