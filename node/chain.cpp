@@ -26,6 +26,17 @@ Chain::Chain(std::string chain_id, std::unique_ptr<storage::Store> store)
     : chain_id_(std::move(chain_id)), store_(std::move(store)) {}
 
 Result<ExecutedBlock> Chain::execute(const Block& block, const crypto::Hash& hash, std::uint64_t height) {
+  auto run = store_->begin_run();
+  auto executed = execute_in(*run, block, hash, height);
+  if (!executed) return executed;
+  if (Status s = run->commit(); !s) {
+    return Status::internal("commit of block " + std::to_string(height) + " failed: " + s.to_string());
+  }
+  return executed;
+}
+
+Result<ExecutedBlock> Chain::execute_in(storage::Store::BlockRun& run, const Block& block,
+                                        const crypto::Hash& hash, std::uint64_t height) {
   BlockHeader header;
   if (!header.ParseFromString(block.header())) {
     return Status::internal("certified block " + std::to_string(height) + " has an undecodable header");
@@ -41,15 +52,14 @@ Result<ExecutedBlock> Chain::execute(const Block& block, const crypto::Hash& has
     txs.push_back(std::move(vtx).value());
   }
   contracts::BlockContext ctx{chain_id_, height, header.timestamp_ms(), header.proposer()};
-  contracts::BlockResult result = contracts::execute_block(*store_, ctx, txs);
+  contracts::BlockResult result = contracts::execute_block(run, ctx, txs);
   for (std::size_t i = 0; i < result.receipts.size(); ++i) {
     Receipt& r = result.receipts[i];
     r.set_height(height);
     r.set_index(static_cast<std::uint32_t>(i));
     if (r.tx_hash().empty()) r.set_tx_hash(crypto::hash_bytes(out.tx_hashes[i]));
   }
-  auto root = store_->commit_block(height, hash, block, header.timestamp_ms(), result.receipts,
-                                   result.writes);
+  auto root = run.add(height, hash, block, header.timestamp_ms(), result.receipts, result.writes);
   if (!root) return Status::internal("commit of block " + std::to_string(height) + " failed: " + root.status().to_string());
   out.height = height;
   out.hash = hash;

@@ -37,6 +37,11 @@ class Chain {
   // block does not chain onto the store or a transaction cannot be decoded: both mean a broken
   // invariant (the block was certified by a quorum), and the caller halts.
   Result<ExecutedBlock> execute(const Block& block, const crypto::Hash& hash, std::uint64_t height);
+  // The same for a block of a run (storage::Store::BlockRun): it executes against the state the
+  // run's earlier blocks left and is staged in the run, durable only once the caller commits
+  // the run. The ExecutedBlock must not be published before that.
+  Result<ExecutedBlock> execute_in(storage::Store::BlockRun& run, const Block& block,
+                                   const crypto::Hash& hash, std::uint64_t height);
 
   storage::Store& store() { return *store_; }
   const storage::Store& store() const { return *store_; }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <utility>  // Boost 1.74 awaitable.hpp uses std::exchange without including it
 #include <boost/asio.hpp>
 #include <map>
@@ -94,7 +95,9 @@ class Node final : public ClientBackend, private consensus::Host {
   std::vector<crypto::Hash> finish_commit(const ExecutedBlock& executed);
   void serve_stable_snapshot();
   std::uint64_t fetch_snapshot_from(const std::vector<std::uint32_t>& sources, std::uint64_t target);
-  bool execute_fetched(Block block, std::uint64_t height);
+  // (blocks, transactions) it executed; nullopt when the transfer must stop.
+  std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> execute_fetched(std::vector<Block> blocks,
+                                                                                       std::uint64_t first);
   void halt(const std::string& reason);
   void tick();
   // Recomputes synced() and its reason from the engine and the store (consensus thread).

@@ -9,9 +9,21 @@
 // height, and a state root it recomputes from the entries; then it fetches the remaining blocks.
 //
 // Network waits happen on the fetch thread; every store write happens on the consensus thread.
+//
+// Fetched blocks go through a pipeline, so a node far behind catches up at the speed of its
+// disk and CPUs rather than of one round trip and one fsync per block: the fetch thread checks
+// the certificates of a fetched range on all cores, hands the consensus thread runs of blocks
+// (each executed in one task and written with one synced WriteBatch, Store::BlockRun), and
+// fetches and checks the next range while those execute. Every block is still certified before
+// it executes, executed strictly in height order, and checked against the state root its
+// header certifies; nothing is published (mempool, waiters, consensus) before its run is
+// durable.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <deque>
 #include <future>
+#include <thread>
 
 #include "node/node.hpp"
 
@@ -21,6 +33,61 @@ namespace {
 // How many checkpoint snapshots a node keeps at most (the stable one plus newer ones that are
 // waiting for a quorum).
 constexpr std::size_t kMaxCheckpointSnapshots = 4;
+
+// A run of fetched blocks is executed in one consensus-thread task and written with one synced
+// write. The bounds keep the consensus thread from being held for long (20,000 transfers take
+// well under a second) and bound what a crash can lose (only a run not yet written).
+constexpr std::size_t kRunBlocks = 512;
+constexpr std::size_t kRunTransactions = 20000;
+// Runs handed to the consensus thread and not yet done: while they execute, the fetch thread
+// fetches and verifies the next range; more would only hold more blocks in memory.
+constexpr std::size_t kRunsInFlight = 2;
+// The engine asks for the blocks up to the height it knows is certified, which right after a
+// restart is often far below the peers' head (it learns the head from their queued messages).
+// Past that height the fetch goes on towards the peer's head, for as long as a fetch still
+// brings this many blocks or more (fewer means this node is at the head, and consensus carries
+// on), but never further than two checkpoint intervals past where it started: a node further
+// behind than that restores a snapshot first, which the engine's next FetchBlocks triggers.
+// Without it the rest would arrive as consensus messages, each block a synced write of its own.
+constexpr std::size_t kChaseBlocks = 16;
+
+// Checks the commit certificate of each of `blocks` (heights first, first+1, ...) on up to one
+// thread per core; returns how many leading blocks are certified at the height they claim.
+// Every block is checked; only the order of the checks is parallel.
+std::size_t verify_certified(const std::vector<Block>& blocks, std::uint64_t first,
+                             const consensus::Config& config, consensus::Verifier& verifier,
+                             std::uint32_t source) {
+  std::vector<Status> results(blocks.size(), Status::ok());
+  const auto check = [&](std::size_t i) {
+    BlockHeader header;
+    if (!header.ParseFromString(blocks[i].header()) || header.height() != first + i) {
+      results[i] = Status::invalid_argument("its header does not decode or names another height");
+      return;
+    }
+    results[i] = consensus::verify_commit_certificate(config, blocks[i], verifier);
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), (blocks.size() + 15) / 16);
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < blocks.size(); ++i) check(i);
+  } else {
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        for (std::size_t i = t; i < blocks.size(); i += threads) check(i);
+      });
+    }
+    for (auto& th : pool) th.join();
+  }
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (!results[i]) {
+      spdlog::warn("state transfer: block {} from validator {} is not certified: {}", first + i, source,
+                   results[i].message());
+      return i;
+    }
+  }
+  return blocks.size();
+}
 
 }  // namespace
 
@@ -32,6 +99,9 @@ std::vector<crypto::Hash> Node::finish_commit(const ExecutedBlock& executed) {
   m_height_.store(static_cast<std::int64_t>(executed.height), std::memory_order_relaxed);
   if (executed.height % config_.checkpoint_interval == 0) {
     std::shared_ptr<const storage::Store::Snapshot> snap = chain_->store().snapshot();
+    // State transfer ends its runs at checkpoint heights, so the store is at this block; a
+    // snapshot of any other height would be served as the wrong checkpoint's.
+    if (snap->height() != executed.height) return dropped;
     std::lock_guard lock(snapshot_mu_);
     checkpoint_snapshots_[snap->height()] = std::move(snap);
     while (checkpoint_snapshots_.size() > kMaxCheckpointSnapshots) {
@@ -150,49 +220,80 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
   return start_height;
 }
 
-// Verified already; runs the block on the consensus thread and waits. False when the block does
-// not follow the store, the node diverged, or the node is stopping.
-bool Node::execute_fetched(Block block, std::uint64_t height) {
-  const crypto::Hash hash = crypto::sha256(block.header());
-  auto done = std::make_shared<std::promise<bool>>();
+// Verified already: executes the run of blocks at heights first, first+1, ... on the consensus
+// thread in one task, writes them with one synced write, and only then publishes them. The
+// future holds how many blocks and transactions it executed (heights consensus committed
+// meanwhile are skipped), or nothing when a block does not follow the store, the node diverged
+// or halted.
+std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> Node::execute_fetched(std::vector<Block> blocks,
+                                                                                          std::uint64_t first) {
+  using Done = std::optional<std::pair<std::uint64_t, std::uint64_t>>;
+  auto done = std::make_shared<std::promise<Done>>();
   auto ok = done->get_future();
-  post([this, block = std::move(block), hash, height, done]() mutable {
-    auto& store = chain_->store();
-    if (height != store.height() + 1) {
-      done->set_value(height <= store.height());
-      return;
-    }
-    // The header certifies the state root the proposer had after state_height; this node must
-    // have computed the same one, or it has diverged and must not go on signing.
-    BlockHeader header;
-    header.ParseFromString(block.header());
-    if (header.state_height() > 0 && header.state_height() <= store.height()) {
-      auto ours = store.state_root_at(header.state_height());
-      if (ours && crypto::hash_bytes(*ours) != header.state_root()) {
-        halt("state divergence: certified block " + std::to_string(height) + " says the state root after height " +
-             std::to_string(header.state_height()) + " is " + crypto::to_hex(header.state_root()) +
-             ", this node computed " + crypto::to_hex(*ours));
-        done->set_value(false);
+  post([this, blocks = std::move(blocks), first, done]() mutable {
+    const auto started = std::chrono::steady_clock::now();
+    auto run = chain_->store().begin_run();
+    std::vector<ExecutedBlock> executed;
+    executed.reserve(blocks.size());
+    bool follows = true;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const std::uint64_t height = first + i;
+      if (height <= run->height()) continue;  // consensus committed it meanwhile
+      if (height != run->height() + 1) {
+        follows = false;
+        break;
+      }
+      const Block& block = blocks[i];
+      // The header certifies the state root the proposer had after state_height; this node
+      // must have computed the same one (in the store or earlier in this run), or it has
+      // diverged and must not go on signing.
+      BlockHeader header;
+      header.ParseFromString(block.header());
+      if (header.state_height() > 0 && header.state_height() <= run->height()) {
+        auto ours = run->state_root_at(header.state_height());
+        if (ours && crypto::hash_bytes(*ours) != header.state_root()) {
+          halt("state divergence: certified block " + std::to_string(height) + " says the state root after height " +
+               std::to_string(header.state_height()) + " is " + crypto::to_hex(header.state_root()) +
+               ", this node computed " + crypto::to_hex(*ours));
+          done->set_value(std::nullopt);
+          return;
+        }
+      }
+      auto e = chain_->execute_in(*run, block, crypto::sha256(block.header()), height);
+      if (!e) {
+        halt(e.status().message());
+        done->set_value(std::nullopt);
         return;
       }
+      executed.push_back(std::move(e).value());
     }
-    auto executed = chain_->execute(block, hash, height);
-    if (!executed) {
-      halt(executed.status().message());
-      done->set_value(false);
+    if (Status s = run->commit(); !s) {
+      halt("cannot write fetched blocks: " + s.to_string());
+      done->set_value(std::nullopt);
       return;
     }
-    auto dropped = finish_commit(*executed);
-    dropped.insert(dropped.end(), executed->tx_hashes.begin(), executed->tx_hashes.end());
-    perform(input_.on_transactions_committed(dropped, now_ms()));
-    done->set_value(true);
+    // Durable now: only from here may the mempool, waiters and consensus hear of them.
+    std::vector<crypto::Hash> committed;
+    std::uint64_t transactions = 0;
+    for (const ExecutedBlock& e : executed) {
+      transactions += e.tx_hashes.size();
+      auto dropped = finish_commit(e);
+      committed.insert(committed.end(), dropped.begin(), dropped.end());
+      committed.insert(committed.end(), e.tx_hashes.begin(), e.tx_hashes.end());
+    }
+    if (!executed.empty()) {
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      metrics_.observe_ms("sharechain_state_transfer_run_ms",
+                          "Execute and commit time per run of fetched blocks (one synced write)", ms);
+      metrics_.counter("sharechain_state_transfer_blocks_total", "Blocks executed by state transfer")
+          .fetch_add(executed.size());
+      spdlog::debug("state transfer: executed blocks {}..{} in one write ({:.1f} ms)", executed.front().height,
+                    executed.back().height, ms);
+    }
+    perform(input_.on_transactions_committed(committed, now_ms()));
+    done->set_value(follows ? Done(std::make_pair(executed.size(), transactions)) : Done());
   });
-  // The consensus thread may stop before it runs the task; never wait past a stop.
-  while (ok.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-    std::lock_guard lock(stop_mu_);
-    if (stop_requested_) return false;
-  }
-  return ok.get();
+  return ok;
 }
 
 void Node::start_fetch(const consensus::FetchBlocks& f) {
@@ -209,35 +310,91 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
     if (!sources.empty() && f.to_height > start_height + 2 * config_.checkpoint_interval) {
       fetch_snapshot_from(sources, f.to_height);
     }
+    const auto stopping = [this] {
+      std::lock_guard lock(stop_mu_);
+      return stop_requested_;
+    };
     std::uint64_t next = std::max<std::uint64_t>(f.from_height, chain_->store().height() + 1);
-    const std::uint64_t after_snapshot = next - 1;
-    for (std::size_t attempt = 0; attempt < sources.size() * 2 && next <= f.to_height; ++attempt) {
-      {
-        std::lock_guard lock(stop_mu_);
-        if (stop_requested_) break;
+    std::uint64_t executed_blocks = 0;
+    std::uint64_t transactions = 0;
+    bool failed = false;
+    struct Pending {
+      std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> done;
+    };
+    std::deque<Pending> in_flight;
+    // Waits for the oldest runs until at most `keep` are in flight. The consensus thread may
+    // stop before it runs a task; never wait past a stop.
+    const auto settle = [&](std::size_t keep) {
+      while (in_flight.size() > keep) {
+        Pending& p = in_flight.front();
+        bool stopped = false;
+        while (p.done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+          if (stopping()) {
+            stopped = true;
+            break;
+          }
+        }
+        const auto counts = stopped ? std::nullopt : p.done.get();
+        if (!counts) {
+          failed = true;
+          in_flight.clear();  // the consensus thread owns the tasks; their promises outlive this
+          return;
+        }
+        executed_blocks += counts->first;
+        transactions += counts->second;
+        in_flight.pop_front();
       }
-      const std::uint32_t source = sources[attempt % sources.size()];
-      auto blocks = network_->fetch_blocks(source, next, f.to_height);
-      if (!blocks) {
-        spdlog::warn("state transfer from validator {}: {}", source, blocks.status().message());
+    };
+    // A source that fails or sends uncertified blocks costs an attempt; progress does not.
+    std::size_t failures = 0;
+    std::size_t source_index = 0;
+    const std::uint64_t chase_to = std::max(f.to_height, next - 1 + 2 * config_.checkpoint_interval);
+    bool chasing = true;
+    while (!sources.empty() && !failed && (next <= f.to_height || (chasing && next <= chase_to)) &&
+           failures < sources.size() * 2 && !stopping()) {
+      const std::uint32_t source = sources[source_index % sources.size()];
+      // The peer sends what it has of the range, at most 1,000 blocks per call.
+      auto blocks = network_->fetch_blocks(source, next, chase_to);
+      if (!blocks || blocks->empty()) {
+        if (!blocks) spdlog::warn("state transfer from validator {}: {}", source, blocks.status().message());
+        if (next > f.to_height) break;  // at this peer's head, beyond what the engine asked for
+        ++failures;
+        ++source_index;
         continue;
       }
-      for (Block& block : *blocks) {
-        BlockHeader header;
-        if (!header.ParseFromString(block.header()) || header.height() != next) break;
-        if (Status s = consensus::verify_commit_certificate(consensus_config_, block, *verifier_); !s) {
-          spdlog::warn("state transfer: block {} from validator {} is not certified: {}", next,
-                       source, s.message());
-          break;
+      chasing = blocks->size() >= kChaseBlocks;
+      const std::size_t good = verify_certified(*blocks, next, consensus_config_, *verifier_, source);
+      // Runs end at checkpoint heights (finish_commit keeps a snapshot of the store there) and
+      // at the size bounds.
+      std::size_t i = 0;
+      while (i < good && !failed) {
+        std::vector<Block> run;
+        std::uint64_t txs = 0;
+        const std::uint64_t first = next;
+        while (i < good && run.size() < kRunBlocks &&
+               (run.empty() || txs + static_cast<std::uint64_t>((*blocks)[i].transactions_size()) <= kRunTransactions)) {
+          txs += static_cast<std::uint64_t>((*blocks)[i].transactions_size());
+          run.push_back(std::move((*blocks)[i]));
+          ++i;
+          if (next++ % config_.checkpoint_interval == 0) break;
         }
-        if (!execute_fetched(std::move(block), next)) break;
-        ++next;
+        in_flight.push_back(Pending{execute_fetched(std::move(run), first)});
+        settle(kRunsInFlight);
+      }
+      if (good < blocks->size()) {
+        ++failures;
+        ++source_index;
       }
     }
-    const std::uint64_t fetched = next - 1 - after_snapshot;
+    settle(0);
+    // Blocks consensus committed meanwhile (from messages queued while this node was away) are
+    // not counted: the rate is this path's own.
+    const std::uint64_t fetched = executed_blocks;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("state transfer: {} -> {}: {} blocks executed in {:.2f} s ({:.0f} blocks/s)", start_height,
-                 chain_->store().height(), fetched, secs, secs > 0 ? fetched / secs : 0.0);
+    spdlog::info("state transfer: {} -> {}: {} blocks executed in {:.3f} s ({:.0f} blocks/s, {} transactions, "
+                 "{:.0f} tx/s)",
+                 start_height, chain_->store().height(), fetched, secs, secs > 0 ? fetched / secs : 0.0, transactions,
+                 secs > 0 ? transactions / secs : 0.0);
     post([this] {
       const auto& st = chain_->store();
       fetching_ = false;

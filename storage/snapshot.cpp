@@ -163,11 +163,6 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
                                     " entry; every state after a block has one");
   }
 
-  std::string buf;
-  block.SerializeToString(&buf);
-  batch.Put(db_->h(kBlocksCf), keys::height_key(height), buf);
-  batch.Put(db_->h(kIndexCf), keys::block_hash_key(block_hash), keys::u64(height));
-
   // Everything from the old head up to the snapshot is now a hole in the history, anchored
   // above by the snapshot's certified block and history value and below by this store's own.
   HistoryGap gap;
@@ -180,13 +175,7 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
   gap.below_root = h.state_root;
   batch.Put(db_->h(kMetaCf), keys::gap_key(gap.low), encode_gap(gap));
 
-  Head next = h;
-  next.height = height;
-  next.last_block_hash = block_hash;
-  next.last_timestamp_ms = timestamp_ms;
-  next.accumulator = acc;
-  next.state_root = root;
-  next.history = gap.high_history;
+  Head next = stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, gap.high_history);
   if (Status st = write_head(batch, std::move(next),
                              "restore snapshot at height " + std::to_string(height));
       !st) {

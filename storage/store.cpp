@@ -32,29 +32,43 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& c
 }
 
 // Adds the state writes of one block to `batch` and moves the accumulator along. The old value
-// of each key is read from the database, never trusted from the caller: LtHash cannot detect
-// the removal of a pair that is not there (see lthash.hpp), so knowing the old pair exactly is
-// what keeps the accumulator equal to the hash of the real state. Callers hold the writer lock,
-// so nothing changes the state between these reads and the batch being written.
-Status stage_state_writes(const Db& db, const contracts::WriteSet& writes, LtHash& acc,
+// of each key is read from the database (or from the blocks of the same run staged before this
+// one, in `staged`), never trusted from the caller: LtHash cannot detect the removal of a pair
+// that is not there (see lthash.hpp), so knowing the old pair exactly is what keeps the
+// accumulator equal to the hash of the real state. Callers hold the writer lock, so nothing
+// changes the state between these reads and the batch being written.
+Status stage_state_writes(const Db& db, const contracts::Overlay& staged,
+                          const contracts::WriteSet& writes, LtHash& acc,
                           rocksdb::WriteBatch& batch) {
   if (writes.empty()) return Status::ok();
+  const contracts::WriteSet& earlier = staged.writes();
+  // Keys no earlier block of the run wrote are read from the database in one MultiGet.
   std::vector<rocksdb::Slice> ks;
   ks.reserve(writes.size());
-  for (const auto& [key, value] : writes) ks.push_back(slice(key));
+  for (const auto& [key, value] : writes) {
+    if (earlier.find(key) == earlier.end()) ks.push_back(slice(key));
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> cfs(ks.size(), db.h(kStateCf));
   std::vector<std::string> olds;
-  const auto statuses = db.db->MultiGet(rocksdb::ReadOptions(), cfs, ks, &olds);
+  std::vector<rocksdb::Status> statuses;
+  if (!ks.empty()) statuses = db.db->MultiGet(rocksdb::ReadOptions(), cfs, ks, &olds);
 
   std::size_t i = 0;
   for (const auto& [key, value] : writes) {
-    const auto& s = statuses[i];
-    const std::string& old = olds[i];
-    ++i;
-    if (!s.ok() && !s.IsNotFound()) return from_rocks(s, "read state before commit");
-    const bool had_old = s.ok();
-    if (had_old && value && old == *value) continue;  // unchanged: nothing to hash or write
-    if (had_old) acc.remove(key, old);
+    bool had_old = false;
+    const std::string* old = nullptr;
+    if (auto e = earlier.find(key); e != earlier.end()) {
+      had_old = e->second.has_value();
+      if (had_old) old = &*e->second;
+    } else {
+      const auto& s = statuses[i];
+      old = &olds[i];
+      ++i;
+      if (!s.ok() && !s.IsNotFound()) return from_rocks(s, "read state before commit");
+      had_old = s.ok();
+    }
+    if (had_old && value && *old == *value) continue;  // unchanged: nothing to hash or write
+    if (had_old) acc.remove(key, *old);
     if (value) {
       acc.add(key, *value);
       batch.Put(db.h(kStateCf), slice(key), slice(*value));
@@ -296,8 +310,48 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
                                          const Block& block, std::uint64_t timestamp_ms,
                                          const std::vector<Receipt>& receipts,
                                          const contracts::WriteSet& writes) {
-  std::lock_guard writer(write_mu_);
-  Head h = head();
+  auto run = begin_run();
+  auto root = run->add(height, block_hash, block, timestamp_ms, receipts, writes);
+  if (!root) return root;
+  if (Status st = run->commit(); !st) return st;
+  return root;
+}
+
+std::unique_ptr<Store::BlockRun> Store::begin_run() {
+  return std::unique_ptr<BlockRun>(new BlockRun(*this));
+}
+
+Store::BlockRun::BlockRun(Store& store)
+    : store_(store),
+      writer_(store.write_mu_),
+      head_(store.head()),
+      base_height_(head_.height),
+      batch_(std::make_unique<rocksdb::WriteBatch>()),
+      staged_(store) {}
+
+Store::BlockRun::~BlockRun() = default;
+
+std::optional<std::string> Store::BlockRun::get(std::string_view key) const { return staged_.get(key); }
+
+void Store::BlockRun::scan(std::string_view prefix,
+                           const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  staged_.scan(prefix, fn);
+}
+
+std::optional<crypto::Hash> Store::BlockRun::state_root_at(std::uint64_t height) const {
+  if (height > base_height_ && height <= head_.height) return roots_[height - base_height_ - 1];
+  return store_.state_root_at(height);
+}
+
+Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Hash& block_hash,
+                                          const Block& block, std::uint64_t timestamp_ms,
+                                          const std::vector<Receipt>& receipts,
+                                          const contracts::WriteSet& writes) {
+  const Head& h = head_;
+  if (done_) {
+    return Status::failed_precondition("cannot commit block " + std::to_string(height) +
+                                       ": its run of blocks was already written");
+  }
   if (!h.genesis_hash) {
     return Status::failed_precondition("cannot commit block " + std::to_string(height) +
                                        ": genesis is not initialised");
@@ -308,7 +362,7 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
         std::to_string(h.height) + ", so the next block is " + std::to_string(h.height + 1));
   }
   BlockHeader header;
-  if (auto st = check_block(height, block_hash, block, &header); !st) return st;
+  if (auto st = store_.check_block(height, block_hash, block, &header); !st) return st;
   if (header.prev_hash() != crypto::hash_bytes(h.last_block_hash)) {
     return Status::failed_precondition(
         "block " + std::to_string(height) + " builds on " + crypto::to_hex(header.prev_hash()) +
@@ -325,37 +379,77 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
                                     " receipts");
   }
 
-  rocksdb::WriteBatch batch;
+  // A block that fails half way must leave the blocks staged before it intact.
+  const Db& db = *store_.db_;
+  rocksdb::WriteBatch& batch = *batch_;
+  batch.SetSavePoint();
+  const auto fail = [&batch](Status st) {
+    batch.RollbackToSavePoint().PermitUncheckedError();
+    return st;
+  };
   std::vector<crypto::Hash> receipt_hashes;
   receipt_hashes.reserve(receipts.size());
   std::string buf;
   for (int i = 0; i < block.transactions_size(); ++i) {
     SignedTransaction stx;
     if (!stx.ParseFromString(block.transactions(i))) {
-      return Status::invalid_argument("transaction " + std::to_string(i) + " of block " +
-                                      std::to_string(height) + " does not parse");
+      return fail(Status::invalid_argument("transaction " + std::to_string(i) + " of block " +
+                                           std::to_string(height) + " does not parse"));
     }
     const auto index = static_cast<std::uint32_t>(i);
-    batch.Put(db_->h(kIndexCf), keys::tx_hash_key(tx::hash_of(stx)),
-              keys::tx_location(height, index));
+    batch.Put(db.h(kIndexCf), keys::tx_hash_key(tx::hash_of(stx)), keys::tx_location(height, index));
     // The stored receipt always says where it is, whatever the executor filled in.
     Receipt r = receipts[static_cast<std::size_t>(i)];
     r.set_height(height);
     r.set_index(index);
     r.SerializeToString(&buf);
     receipt_hashes.push_back(crypto::sha256(buf));
-    batch.Put(db_->h(kReceiptsCf), keys::receipt_key(height, index), buf);
+    batch.Put(db.h(kReceiptsCf), keys::receipt_key(height, index), buf);
   }
 
   // The history value is one more state write of the block, so the state root covers it.
   const crypto::Hash history =
       next_history(h.history, height, crypto::merkle_root(receipt_hashes), h.state_root);
+  contracts::WriteSet all = writes;
+  all.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
   LtHash acc = h.accumulator;
-  if (auto st = stage_state_writes(*db_, writes, acc, batch); !st) return st;
-  contracts::WriteSet history_write;
-  history_write.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
-  if (auto st = stage_state_writes(*db_, history_write, acc, batch); !st) return st;
+  if (auto st = stage_state_writes(db, staged_, all, acc, batch); !st) return fail(st);
 
+  Head next = store_.stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, history);
+  for (auto& [key, value] : all) {
+    if (value) {
+      staged_.put(key, *value);
+    } else {
+      staged_.erase(key);
+    }
+  }
+  roots_.push_back(next.state_root);
+  head_ = std::move(next);
+  return head_.state_root;
+}
+
+Status Store::BlockRun::commit() {
+  if (done_) return Status::ok();
+  done_ = true;
+  Status st = Status::ok();
+  if (!roots_.empty()) {
+    const std::string what = roots_.size() == 1
+                                 ? "commit block " + std::to_string(head_.height)
+                                 : "commit blocks " + std::to_string(base_height_ + 1) + ".." +
+                                       std::to_string(head_.height);
+    st = store_.write_head(*batch_, head_, what);
+  }
+  batch_.reset();
+  staged_.discard();
+  writer_.unlock();
+  return st;
+}
+
+Store::Head Store::stage_block(rocksdb::WriteBatch& batch, const Head& h, std::uint64_t height,
+                               const crypto::Hash& block_hash, const Block& block,
+                               std::uint64_t timestamp_ms, const LtHash& acc,
+                               const crypto::Hash& history) const {
+  std::string buf;
   block.SerializeToString(&buf);
   batch.Put(db_->h(kBlocksCf), keys::height_key(height), buf);
   batch.Put(db_->h(kIndexCf), keys::block_hash_key(block_hash), keys::u64(height));
@@ -367,18 +461,13 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
   next.accumulator = acc;
   next.state_root = acc.root();
   next.history = history;
-  const crypto::Hash root = next.state_root;
-  if (Status st = write_head(batch, std::move(next), "commit block " + std::to_string(height)); !st) {
-    return st;
-  }
-  return root;
-}
-
-Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what) {
   put_meta(*db_, batch, next.height, next.last_block_hash, next.last_timestamp_ms,
            next.accumulator, next.state_root);
   batch.Put(db_->h(kMetaCf), keys::history_key(next.height), crypto::hash_bytes(next.history));
+  return next;
+}
 
+Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what) {
   if (options_.fault_hook) options_.fault_hook(FaultPoint::kBeforeWrite, next.height);
   // If this fails the write may or may not be durable (a failed fsync says nothing about what
   // reached the disk). The in-memory head stays where it was and RocksDB refuses further

@@ -11,8 +11,10 @@
 //
 // Crash safety: everything a block changes (block, index entries, receipts, state writes, the
 // new accumulator and meta) goes into ONE RocksDB WriteBatch written with a synced WAL. After a
-// crash the store is therefore exactly before or exactly after a block. On open, meta is the
-// only truth: there is no recovery step, nothing to replay and nothing to repair.
+// crash the store is therefore exactly before or exactly after a block. A run of blocks
+// committed together (BlockRun, for state transfer) is one WriteBatch as well: exactly before or
+// after the run. On open, meta is the only truth: there is no recovery step, nothing to replay
+// and nothing to repair.
 //
 // Threads: every method may be called from any thread. Writers (init_genesis, commit_block,
 // restore_snapshot) are serialised among themselves; readers never wait for them. Each read sees
@@ -35,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "contracts/overlay.hpp"
 #include "contracts/state.hpp"
 #include "proto/crypto.hpp"
 #include "proto/status.hpp"
@@ -136,6 +139,11 @@ class Store : public contracts::StateReader {
                                     const Block& block, std::uint64_t timestamp_ms,
                                     const std::vector<Receipt>& receipts,
                                     const contracts::WriteSet& writes);
+
+  // A run of consecutive blocks committed together with ONE synced WriteBatch (see BlockRun
+  // below). It takes the writer lock until it is committed or destroyed.
+  class BlockRun;
+  std::unique_ptr<BlockRun> begin_run();
 
   // The history value after `height` (zero at 0); nullopt above height() or inside a hole.
   std::optional<crypto::Hash> history_at(std::uint64_t height) const;
@@ -279,8 +287,14 @@ class Store : public contracts::StateReader {
   // Checks shared by commit_block and restore_snapshot.
   Status check_block(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
                      BlockHeader* header) const;
-  // The tail every head-moving write shares: the meta of `next` into `batch`, the fault
-  // points around one synced write, then the in-memory head. `what` names the write in errors.
+  // The tail every block-moving write shares (a committed block, a restored snapshot): the
+  // block and its hash index, then the meta of the head that follows `h` (head fields,
+  // accumulator, root and history records of `height`) into `batch`. Returns that head.
+  Head stage_block(rocksdb::WriteBatch& batch, const Head& h, std::uint64_t height,
+                   const crypto::Hash& block_hash, const Block& block, std::uint64_t timestamp_ms,
+                   const LtHash& acc, const crypto::Hash& history) const;
+  // The fault points around one synced write of `batch`, then the in-memory head becomes
+  // `next`. `what` names the write in errors.
   Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what);
   static std::vector<HistoryGap> load_gaps(const Db& db);
 
@@ -294,6 +308,62 @@ class Store : public contracts::StateReader {
   std::uint64_t consensus_deletes_since_compaction_ = 0;  // guarded by consensus_mu_
   std::atomic<std::uint64_t> consensus_compactions_{0};
   std::atomic<std::uint64_t> consensus_compaction_failures_{0};
+};
+
+// Blocks staged one after another in memory and written with one synced WriteBatch by commit():
+// how state transfer replays fetched blocks without a WAL sync per block.
+//
+// Each block gets exactly the checks, errors, stored records, state root and history value
+// Store::commit_block would give it (commit_block is a run of one block). Reads through the run
+// (it is a StateReader, so blocks execute against it) see the store with every staged block
+// applied; readers of the Store see none of them until commit(). Nothing is durable before
+// commit() either: a crash leaves the store at its height before the run, the last durable
+// block, and never in the middle of the run, since the whole run is one WriteBatch. So nothing
+// that consensus depends on (a vote, a checkpoint) may be based on a staged block before
+// commit() returned OK.
+//
+// The run holds the store's writer lock from begin_run() until commit() or its destruction
+// (which drops whatever was staged): other writers (backfill, a snapshot restore) wait for it,
+// so callers keep runs short.
+class Store::BlockRun final : public contracts::StateReader {
+ public:
+  ~BlockRun() override;
+  BlockRun(const BlockRun&) = delete;
+  BlockRun& operator=(const BlockRun&) = delete;
+
+  // Stages block `height` on top of the blocks staged so far, with the checks and errors of
+  // commit_block; returns its state root. A failed block stages nothing, and the blocks before
+  // it stay staged. FAILED_PRECONDITION after commit().
+  Result<crypto::Hash> add(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
+                           std::uint64_t timestamp_ms, const std::vector<Receipt>& receipts,
+                           const contracts::WriteSet& writes);
+
+  // Writes every staged block in one synced batch and moves the store's head to the last one,
+  // then releases the writer lock. OK with nothing to write. A failed write leaves the store
+  // where it was before the run, as a failed commit_block does (the node must stop).
+  Status commit();
+
+  std::uint64_t height() const { return head_.height; }  // the last staged block's height
+  std::size_t blocks() const { return roots_.size(); }   // staged, not yet written
+  // The state root after `height`, staged or already in the store.
+  std::optional<crypto::Hash> state_root_at(std::uint64_t height) const;
+
+  std::optional<std::string> get(std::string_view key) const override;
+  void scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+
+ private:
+  friend class Store;
+  explicit BlockRun(Store& store);
+
+  Store& store_;
+  std::unique_lock<std::mutex> writer_;
+  Head head_;                  // after the last staged block
+  std::uint64_t base_height_;  // the store's height when the run began
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  contracts::Overlay staged_;  // the state writes of the staged blocks, over the store
+  std::vector<crypto::Hash> roots_;  // state root after base_height_ + 1 + i
+  bool done_ = false;
 };
 
 }  // namespace sharechain::storage

@@ -24,6 +24,7 @@
 
 #include "proto/transaction.hpp"
 #include "sharechain/api.grpc.pb.h"
+#include "tools/bench/catchup.hpp"
 #include "tools/common/keystore.hpp"
 #include "tools/common/passphrase.hpp"
 #include "tools/common/render.hpp"
@@ -129,6 +130,7 @@ std::string refusal_kind(const grpc::Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "catchup") return sharechain::bench::run_catchup(argc - 1, argv + 1);
   CLI::App app{"sharechain-bench — submit signed transfers at a target rate and measure commits"};
   std::vector<std::string> nodes{"127.0.0.1:26600"};
   std::string keystore_dir, passphrase_file, funder = "user1";
