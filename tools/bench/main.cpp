@@ -28,6 +28,7 @@
 #include "tools/common/keystore.hpp"
 #include "tools/common/passphrase.hpp"
 #include "tools/common/render.hpp"
+#include "tools/bench/ordering.hpp"
 #include "tools/bench/proc_stats.hpp"
 
 using namespace sharechain;
@@ -131,6 +132,7 @@ std::string refusal_kind(const grpc::Status& s) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "catchup") return sharechain::bench::run_catchup(argc - 1, argv + 1);
+  if (bench::parse_mode(argc, argv) == "ordering") return bench::ordering_main(argc, argv);
   CLI::App app{"sharechain-bench — submit signed transfers at a target rate and measure commits"};
   std::vector<std::string> nodes{"127.0.0.1:26600"};
   std::string keystore_dir, passphrase_file, funder = "user1";
@@ -152,6 +154,8 @@ int main(int argc, char** argv) {
                  "validators sharing this machine's cores (default: the chain's validator count)");
   app.add_option("--verify-seconds", verify_seconds, "length of the verification-rate measurement");
   app.add_flag("--json", json, "print one JSON object");
+  std::string mode;
+  app.add_option("--mode", mode, "load (this mode, the default) or ordering (docs/benchmarks.md)");
   CLI11_PARSE(app, argc, argv);
 
   auto source = tools::passphrase_source_from_environment(passphrase_file);

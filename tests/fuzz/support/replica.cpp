@@ -98,53 +98,80 @@ consensus::Actions Replica::request(std::vector<consensus::Tx> txs) {
 }
 
 consensus::Actions Replica::run(consensus::Actions actions) {
-  using namespace consensus;
-  Actions performed;
-  bool crashed = false;
-  while (!actions.empty() && !crashed) {
-    Actions follow;
-    for (Action& a : actions) {
-      if (crash_after_ && performed.size() >= *crash_after_) {
-        crashed = true;
-        break;
-      }
-      if (auto* p = std::get_if<Persist>(&a)) {
-        for (auto& [k, v] : p->puts) persisted_[k] = v;
-        for (const std::string& k : p->deletes) persisted_.erase(k);
-      } else if (auto* t = std::get_if<SetTimer>(&a)) {
-        timers_[t->id] = now_ + t->delay_ms;
-      } else if (auto* c = std::get_if<CancelTimer>(&a)) {
-        timers_.erase(c->id);
-      } else if (auto* d = std::get_if<Deliver>(&a)) {
-        // The engine's promise: committed blocks in height order, each once, certified.
-        FUZZ_CHECK(d->height == height() + 1,
-                   "delivered height " + std::to_string(d->height) + " after executing " +
-                       std::to_string(height()));
-        FUZZ_CHECK(d->hash == block_hash(d->block), "a delivered block's hash is not its header's");
-        const Status cert = verify_commit_certificate(replica_config(self_), d->block, fake_verifier());
-        FUZZ_CHECK(cert.is_ok(), "a delivered block's certificate does not verify: " + cert.message());
-        BlockHeader header;
-        header.ParseFromString(d->block.header());
-        hashes_.push_back(d->hash);
-        roots_.push_back(cst::next_root(roots_.empty() ? cst::genesis_root() : roots_.back(), d->hash));
-        last_timestamp_ms_ = header.timestamp_ms();
-        Actions more = engine_->on_executed(d->height, roots_.back(), now_);
-        follow.insert(follow.end(), std::make_move_iterator(more.begin()),
-                      std::make_move_iterator(more.end()));
-      }
-      performed.push_back(std::move(a));
-    }
-    actions = std::move(follow);
-  }
-  if (crashed) {
+  performed_.clear();
+  crashed_ = false;
+  consensus::perform(*this, std::move(actions));
+  consensus::Actions performed = std::move(performed_);
+  performed_.clear();
+  if (crashed_) {
+    crashed_ = false;
     crash_after_.reset();
     ++restarts_;
     boot();
-    Actions restarted = run(engine_->start(now_));
+    consensus::Actions restarted = run(engine_->start(now_));
     performed.insert(performed.end(), std::make_move_iterator(restarted.begin()),
                      std::make_move_iterator(restarted.end()));
   }
   return performed;
 }
+
+// The crash point: once `crash_after_` actions are done, halted() turns true and perform()
+// carries out nothing more of this input.
+void Replica::before_action(const consensus::Action&) {
+  if (crash_after_ && performed_.size() >= *crash_after_) crashed_ = true;
+}
+
+void Replica::do_send(const consensus::Send& send) { performed_.emplace_back(send); }
+
+void Replica::do_broadcast(const consensus::Broadcast& broadcast) {
+  performed_.emplace_back(broadcast);
+}
+
+void Replica::do_set_timer(const consensus::SetTimer& timer) {
+  timers_[timer.id] = now_ + timer.delay_ms;
+  performed_.emplace_back(timer);
+}
+
+void Replica::do_cancel_timer(const consensus::CancelTimer& timer) {
+  timers_.erase(timer.id);
+  performed_.emplace_back(timer);
+}
+
+Status Replica::do_persist(const consensus::Persist& persist) {
+  for (const auto& [k, v] : persist.puts) persisted_[k] = v;
+  for (const std::string& k : persist.deletes) persisted_.erase(k);
+  performed_.emplace_back(persist);
+  return Status::ok();
+}
+
+void Replica::do_deliver(const consensus::Deliver& d, consensus::Actions& follow_up) {
+  // The engine's promise: committed blocks in height order, each once, certified.
+  FUZZ_CHECK(d.height == height() + 1, "delivered height " + std::to_string(d.height) +
+                                           " after executing " + std::to_string(height()));
+  FUZZ_CHECK(d.hash == consensus::block_hash(d.block),
+             "a delivered block's hash is not its header's");
+  const Status cert =
+      consensus::verify_commit_certificate(replica_config(self_), d.block, fake_verifier());
+  FUZZ_CHECK(cert.is_ok(), "a delivered block's certificate does not verify: " + cert.message());
+  BlockHeader header;
+  header.ParseFromString(d.block.header());
+  hashes_.push_back(d.hash);
+  roots_.push_back(cst::next_root(roots_.empty() ? cst::genesis_root() : roots_.back(), d.hash));
+  last_timestamp_ms_ = header.timestamp_ms();
+  consensus::Actions more = engine_->on_executed(d.height, roots_.back(), now_);
+  follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()),
+                   std::make_move_iterator(more.end()));
+  performed_.emplace_back(d);
+}
+
+void Replica::do_fetch(const consensus::FetchBlocks& fetch) { performed_.emplace_back(fetch); }
+
+void Replica::do_evidence(const consensus::Evidence& evidence) {
+  performed_.emplace_back(evidence);
+}
+
+// A halted engine ignores every later input on its own; the replica only reports the Halt, as
+// its callers check the engine's state themselves.
+void Replica::do_halt(const consensus::Halt& halt) { performed_.emplace_back(halt); }
 
 }  // namespace sharechain::fuzz

@@ -3,9 +3,11 @@
 // cluster the corpus generator records it from.
 //
 // It plays the node as tests/consensus/harness.hpp does (Persist applied, Deliver executed at
-// once and reported with on_executed, timers remembered) and adds a crash: when `crash_after`
-// is set, the process dies after that many actions of the next input, so later Persists are lost
-// and later messages never leave; boot() then rebuilds the engine from what was persisted.
+// once and reported with on_executed, timers remembered), as a consensus::Host so that
+// consensus::perform() carries out the actions exactly as it does for the node, and adds a
+// crash: when `crash_after` is set, the process dies after that many actions of the next input
+// (Host::before_action), so later Persists are lost and later messages never leave; boot() then
+// rebuilds the engine from what was persisted.
 //
 // The consensus target's input is a validator byte (this replica's index, mod 4), then records
 // (support/records.hpp) of steps; a record's tag is `kind | (validator << 4)`.
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "consensus/driver.hpp"
 #include "consensus/engine.hpp"
 
 namespace sharechain::fuzz {
@@ -48,7 +51,7 @@ const consensus::Config& replica_config(std::uint32_t self);
 // The transaction a kRequest step carries.
 consensus::Tx request_tx(std::string_view body);
 
-class Replica {
+class Replica final : private consensus::Host {
  public:
   explicit Replica(std::uint32_t self);
 
@@ -76,7 +79,22 @@ class Replica {
 
  private:
   void boot();
+  // Performs `actions` (consensus::perform) and returns those performed; after a crash,
+  // restarts and appends what the restarted engine performed.
   consensus::Actions run(consensus::Actions actions);
+
+  // consensus::Host: each do_* records the action in performed_.
+  void do_send(const consensus::Send& send) override;
+  void do_broadcast(const consensus::Broadcast& broadcast) override;
+  void do_set_timer(const consensus::SetTimer& timer) override;
+  void do_cancel_timer(const consensus::CancelTimer& timer) override;
+  Status do_persist(const consensus::Persist& persist) override;
+  void do_deliver(const consensus::Deliver& deliver, consensus::Actions& follow_up) override;
+  void do_fetch(const consensus::FetchBlocks& fetch) override;
+  void do_evidence(const consensus::Evidence& evidence) override;
+  void do_halt(const consensus::Halt& halt) override;
+  bool halted() override { return crashed_; }
+  void before_action(const consensus::Action& action) override;
 
   std::uint32_t self_;
   std::uint64_t now_;
@@ -88,6 +106,8 @@ class Replica {
   std::uint64_t last_timestamp_ms_;
   std::map<consensus::TimerId, std::uint64_t> timers_;
   std::optional<std::size_t> crash_after_;
+  bool crashed_ = false;            // during run(): the crash point was reached
+  consensus::Actions performed_;    // during run(): the actions performed so far
   std::uint32_t restarts_ = 0;
 };
 
