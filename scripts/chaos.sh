@@ -319,7 +319,7 @@ say "seed $SEED; $NODES nodes on $NETWORK ($ADDRS); faults: ${ENABLED_LIST:-none
 # ---------------------------------------------------------------------------------------------
 # Load: the bench over every node, and the acknowledgement ledger.
 nice -n 5 "$BENCH" --nodes "$ADDRS" --keystore "$CL/keystore" --passphrase-file "$CL/passphrase" \
-  --funder user1 --accounts 32 --workers 2 --rate "$RATE" --duration "$RUN_SECONDS" --verify-seconds 0.2 \
+  --funder user1 --accounts 32 --rate "$RATE" --duration "$RUN_SECONDS" --verify-seconds 0.2 \
   --json > "$RUN/bench.json" 2> "$RUN/bench.log" &
 BENCH_PID=$!
 HELPERS+=("$BENCH_PID")
