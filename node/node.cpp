@@ -327,7 +327,7 @@ void Node::stop() {
   work_.reset();
   post([this] {
     tick_timer_.cancel();
-    for (auto& [id, slot] : timers_) slot.timer->cancel();
+    timers_.cancel_all();
     close_trace();  // the engine sees no input after this handler
     io_.stop();
   });
@@ -420,26 +420,10 @@ void Node::do_send(const consensus::Send& s) { network_->send(s.to, s.envelope);
 void Node::do_broadcast(const consensus::Broadcast& b) { network_->broadcast(b.envelope); }
 
 void Node::do_set_timer(const consensus::SetTimer& t) {
-  TimerSlot& slot = timers_[t.id];
-  if (!slot.timer) slot.timer = std::make_unique<asio::steady_timer>(io_);
-  const std::uint64_t generation = ++slot.generation;
-  slot.timer->expires_after(std::chrono::milliseconds(t.delay_ms));
-  const consensus::TimerId id = t.id;
-  slot.timer->async_wait([this, id, generation](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto it = timers_.find(id);
-    if (it == timers_.end() || it->second.generation != generation) return;
-    perform(input_.on_timer(id, now_ms()));
-  });
+  timers_.set(t, [this](consensus::TimerId id) { perform(input_.on_timer(id, now_ms())); });
 }
 
-void Node::do_cancel_timer(const consensus::CancelTimer& c) {
-  auto it = timers_.find(c.id);
-  if (it != timers_.end()) {
-    ++it->second.generation;
-    it->second.timer->cancel();
-  }
-}
+void Node::do_cancel_timer(const consensus::CancelTimer& c) { timers_.cancel(c.id); }
 
 Status Node::do_persist(const consensus::Persist& p) {
   return chain_->store().write_consensus(p.puts, p.deletes);

@@ -23,6 +23,7 @@
 #include "node/backfill.hpp"
 #include "node/chain.hpp"
 #include "node/config.hpp"
+#include "node/engine_timers.hpp"
 #include "node/genesis.hpp"
 #include "node/mempool.hpp"
 #include "node/metrics.hpp"
@@ -141,11 +142,7 @@ class Node final : public ClientBackend, private consensus::Host {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread core_thread_;
   boost::asio::steady_timer tick_timer_{io_};
-  struct TimerSlot {
-    std::unique_ptr<boost::asio::steady_timer> timer;
-    std::uint64_t generation = 0;
-  };
-  std::map<consensus::TimerId, TimerSlot> timers_;
+  EngineTimers timers_{io_};
   std::atomic<bool> drain_scheduled_{false};
   std::atomic<bool> fetching_{false};
   std::thread fetch_thread_;

@@ -26,6 +26,7 @@
 #include "consensus/engine.hpp"
 #include "consensus/signing.hpp"
 #include "node/config.hpp"
+#include "node/engine_timers.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_network.hpp"
 
@@ -207,7 +208,7 @@ class Validator final : private consensus::Host {
     if (!thread_.joinable()) return;
     work_.reset();
     asio::post(io_, [this] {
-      for (auto& [id, slot] : timers_) slot.timer->cancel();
+      timers_.cancel_all();
       io_.stop();
     });
     thread_.join();
@@ -235,29 +236,10 @@ class Validator final : private consensus::Host {
   void do_send(const consensus::Send& s) override { network_->send(s.to, s.envelope); }
   void do_broadcast(const consensus::Broadcast& b) override { network_->broadcast(b.envelope); }
 
-  // Same scheme as node/node.cpp: a re-armed or cancelled timer's generation moves on, so a
-  // wait that completes for an older arming does nothing.
   void do_set_timer(const consensus::SetTimer& t) override {
-    TimerSlot& slot = timers_[t.id];
-    if (!slot.timer) slot.timer = std::make_unique<asio::steady_timer>(io_);
-    const std::uint64_t generation = ++slot.generation;
-    slot.timer->expires_after(std::chrono::milliseconds(t.delay_ms));
-    const consensus::TimerId id = t.id;
-    slot.timer->async_wait([this, id, generation](const boost::system::error_code& ec) {
-      if (ec) return;
-      auto it = timers_.find(id);
-      if (it == timers_.end() || it->second.generation != generation) return;
-      perform(engine_->on_timer(id, now_ms()));
-    });
+    timers_.set(t, [this](consensus::TimerId id) { perform(engine_->on_timer(id, now_ms())); });
   }
-
-  void do_cancel_timer(const consensus::CancelTimer& c) override {
-    auto it = timers_.find(c.id);
-    if (it != timers_.end()) {
-      ++it->second.generation;
-      it->second.timer->cancel();
-    }
-  }
+  void do_cancel_timer(const consensus::CancelTimer& c) override { timers_.cancel(c.id); }
 
   // Kept in memory only: the ordering figures leave storage out, and the engine deletes what it
   // no longer needs, so this stays a few records per height in the window.
@@ -330,11 +312,7 @@ class Validator final : private consensus::Host {
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
-  struct TimerSlot {
-    std::unique_ptr<asio::steady_timer> timer;
-    std::uint64_t generation = 0;
-  };
-  std::map<consensus::TimerId, TimerSlot> timers_;
+  node::EngineTimers timers_{io_};
   std::unique_ptr<node::PeerNetwork> network_;
 
   // This validator's thread only.
