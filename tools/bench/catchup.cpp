@@ -1,4 +1,5 @@
 #include "tools/bench/catchup.hpp"
+#include "tools/bench/transfer.hpp"
 
 #include <grpcpp/grpcpp.h>
 
@@ -49,17 +50,6 @@ std::string loadavg() {
   return a + " " + b + " " + c;
 }
 
-SignedTransaction transfer(const std::string& chain_id, const crypto::PrivateKey& from,
-                           std::uint64_t nonce, const std::string& to, std::uint64_t amount) {
-  TransactionBody body;
-  body.set_chain_id(chain_id);
-  body.set_nonce(nonce);
-  body.set_sender(from.address());
-  auto* t = body.mutable_ledger()->mutable_transfer();
-  t->set_to(to);
-  t->set_amount(amount);
-  return tx::sign(body, from);
-}
 
 std::optional<api::NodeStatus> try_status(const std::string& address) {
   tools::NodeClient client(address, std::chrono::seconds(1), tools::NodeClient::Connection::kPrivate);

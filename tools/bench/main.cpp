@@ -25,6 +25,7 @@
 #include "proto/transaction.hpp"
 #include "sharechain/api.grpc.pb.h"
 #include "tools/bench/catchup.hpp"
+#include "tools/bench/transfer.hpp"
 #include "tools/common/keystore.hpp"
 #include "tools/common/passphrase.hpp"
 #include "tools/common/render.hpp"
@@ -110,17 +111,7 @@ std::uint64_t nonce_of(api::Client::Stub& stub, const std::string& address20) {
   return s.ok() ? acct.nonce() : 0;
 }
 
-SignedTransaction transfer(const std::string& chain_id, const crypto::PrivateKey& from,
-                           std::uint64_t nonce, const std::string& to, std::uint64_t amount) {
-  TransactionBody body;
-  body.set_chain_id(chain_id);
-  body.set_nonce(nonce);
-  body.set_sender(from.address());
-  auto* t = body.mutable_ledger()->mutable_transfer();
-  t->set_to(to);
-  t->set_amount(amount);
-  return tx::sign(body, from);
-}
+using bench::transfer;
 
 // Groups refusals by status code and the reason with its addresses, hashes and numbers
 // blanked out (they would make every message unique).
