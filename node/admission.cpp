@@ -116,6 +116,9 @@ std::vector<SignedTransaction> Admission::take_gossip() {
 }
 
 Result<crypto::Hash> Admission::admit_verified(tx::VerifiedTransaction vtx, bool from_client) {
+  // The same transaction again (a client retrying after a timeout): it is in, say so, and do
+  // not judge or gossip it twice.
+  if (deps_.mempool.contains(vtx.hash)) return vtx.hash;
   if (Status s = dry_run(vtx); !s) return refused(std::move(s));
   SignedTransaction copy = from_client ? vtx.signed_tx : SignedTransaction{};
   auto admitted = deps_.mempool.add_verified(std::move(vtx));

@@ -194,8 +194,16 @@ grpc::ServerUnaryReactor* ClientService::GetAccount(grpc::CallbackServerContext*
     return finish(ctx, Status::invalid_argument("address must be 20 bytes"));
   }
   auto account = contracts::get_account(node_.chain().store(), request->address());
-  if (!account) return finish(ctx, account.status());
-  *response = std::move(account).value();
+  if (account) {
+    *response = std::move(account).value();
+  } else if (account.status().code() == Code::kNotFound) {
+    // An address nothing has touched holds nothing and starts at nonce 0: a zero account, so a
+    // client treats a new account like any other.
+    response->set_address(request->address());
+  } else {
+    return finish(ctx, account.status());
+  }
+  response->set_next_nonce(std::max(response->nonce(), node_.mempool().next_nonce(request->address())));
   return finish(ctx, Status::ok());
 }
 
@@ -308,15 +316,8 @@ grpc::ServerWriteReactor<api::BlockInfo>* ClientService::SubscribeBlocks(
   auto* stream = new BlockStream(*this, ctx, from);
   {
     std::lock_guard lock(subscribers_mu_);
-    const std::uint32_t limit = node_.config().api_max_subscriptions;
-    if (subscribers_.size() >= limit) {
-      // Each stream holds a reactor and a block in flight; without a bound, one client opening
-      // streams in a loop would take the node's memory.
-      stream->refuse(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          "this node already serves " + std::to_string(limit) +
-              " block subscriptions, its limit ([api] max_subscriptions); close one, or "
-              "subscribe on another node"));
+    if (!subscription_fits_locked()) {
+      stream->refuse(too_many_subscriptions());
       return stream;
     }
     // Tells the client at once that the subscription was accepted (a refused one ends instead)
@@ -328,14 +329,29 @@ grpc::ServerWriteReactor<api::BlockInfo>* ClientService::SubscribeBlocks(
   return stream;
 }
 
+// Each stream holds a reactor and a block in flight; without a bound, one client opening
+// streams in a loop would take the node's memory.
+bool ClientService::subscription_fits_locked() const {
+  return subscribers_.size() + event_subscribers_.size() < node_.config().api_max_subscriptions;
+}
+
+grpc::Status ClientService::too_many_subscriptions() const {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "this node already serves " + std::to_string(node_.config().api_max_subscriptions) +
+                          " block and event subscriptions, its limit ([api] max_subscriptions); close "
+                          "one, or subscribe on another node");
+}
+
 void ClientService::notify_subscribers() {
   std::lock_guard lock(subscribers_mu_);
   for (BlockStream* s : subscribers_) s->pump();
+  notify_event_subscribers_locked();
 }
 
 void ClientService::close_subscribers() {
   std::lock_guard lock(subscribers_mu_);
   for (BlockStream* s : subscribers_) s->close();
+  close_event_subscribers_locked();
 }
 
 }  // namespace sharechain::node

@@ -59,13 +59,17 @@ class ClientService final : public api::Client::CallbackService {
                                   api::QueryResponse* response) override;
   grpc::ServerWriteReactor<api::BlockInfo>* SubscribeBlocks(
       grpc::CallbackServerContext* ctx, const api::SubscribeRequest* request) override;
+  // node/api_events.cpp
+  grpc::ServerWriteReactor<api::EventBatch>* SubscribeEvents(
+      grpc::CallbackServerContext* ctx, const api::SubscribeEventsRequest* request) override;
 
-  // Wakes every block subscriber (called after each commit).
+  // Wakes every block and event subscriber (called after each commit).
   void notify_subscribers();
   // Ends every subscription (shutdown).
   void close_subscribers();
 
   class BlockStream;
+  class EventStream;
   class SubmitStream;
 
  private:
@@ -79,11 +83,21 @@ class ClientService final : public api::Client::CallbackService {
   // UNAVAILABLE for a read of `height` inside a hole that backfill has not filled yet.
   Status not_backfilled(std::uint64_t height) const;
 
+  // Whether another subscription fits under [api] max_subscriptions (block and event streams
+  // together); with subscribers_mu_ held.
+  bool subscription_fits_locked() const;
+  grpc::Status too_many_subscriptions() const;
+  // node/api_events.cpp; with subscribers_mu_ held.
+  void notify_event_subscribers_locked();
+  void close_event_subscribers_locked();
+
   friend class BlockStream;
+  friend class EventStream;
   friend class SubmitStream;
   ClientBackend& node_;
   std::mutex subscribers_mu_;
   std::set<BlockStream*> subscribers_;
+  std::set<EventStream*> event_subscribers_;
 };
 
 }  // namespace sharechain::node

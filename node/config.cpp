@@ -194,7 +194,8 @@ Result<Config> load_config(const fs::path& file) {
                batch_delay = c.batch_delay_ms, checkpoint = c.checkpoint_interval,
                window = c.window, view_timeout = c.view_timeout_ms,
                mp_txs = c.mempool_max_txs, mp_bytes = c.mempool_max_bytes,
-               mp_gap = c.mempool_max_nonce_gap, wait_ms = c.api_wait_timeout_ms,
+               mp_gap = c.mempool_max_nonce_gap,
+               mp_per_account = c.mempool_max_pending_per_account, wait_ms = c.api_wait_timeout_ms,
                max_subs = c.api_max_subscriptions, batch_txs = c.api_max_batch_txs,
                batch_bytes = static_cast<std::int64_t>(c.api_max_batch_bytes),
                max_msg = c.max_message_bytes, queue = c.peer_queue_messages,
@@ -225,6 +226,7 @@ Result<Config> load_config(const fs::path& file) {
            read(known, root, "mempool", "max_txs", mp_txs, name),
            read(known, root, "mempool", "max_bytes", mp_bytes, name),
            read(known, root, "mempool", "max_nonce_gap", mp_gap, name),
+           read(known, root, "mempool", "max_pending_per_account", mp_per_account, name),
            read(known, root, "history", "backfill_blocks_per_s", backfill_rate, name),
            read(known, root, "log", "level", c.log_level, name),
            read(known, root, "debug", "trace_inputs", c.trace_inputs, name),
@@ -244,6 +246,7 @@ Result<Config> load_config(const fs::path& file) {
                    positive(window, "[consensus] window"),
                    positive(view_timeout, "[consensus] view_timeout_ms"),
                    positive(mp_txs, "[mempool] max_txs"), positive(mp_bytes, "[mempool] max_bytes"),
+                   positive(mp_per_account, "[mempool] max_pending_per_account"),
                    positive(wait_ms, "[api] wait_timeout_ms"),
                    positive(max_subs, "[api] max_subscriptions"),
                    positive(batch_txs, "[api] max_batch_txs"),
@@ -277,6 +280,7 @@ Result<Config> load_config(const fs::path& file) {
   c.mempool_max_txs = static_cast<std::uint64_t>(mp_txs);
   c.mempool_max_bytes = static_cast<std::uint64_t>(mp_bytes);
   c.mempool_max_nonce_gap = static_cast<std::uint64_t>(mp_gap);
+  c.mempool_max_pending_per_account = static_cast<std::uint64_t>(mp_per_account);
   c.api_wait_timeout_ms = static_cast<std::uint32_t>(wait_ms);
   c.api_max_subscriptions = static_cast<std::uint32_t>(max_subs);
   c.api_max_batch_txs = static_cast<std::uint32_t>(batch_txs);

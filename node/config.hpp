@@ -49,7 +49,8 @@ struct Config {
   // [mempool]
   std::uint64_t mempool_max_txs = 50000;
   std::uint64_t mempool_max_bytes = 64 << 20;
-  std::uint64_t mempool_max_nonce_gap = 0;   // pending txs per account beyond the next nonce
+  std::uint64_t mempool_max_nonce_gap = 0;   // how far beyond a sender's first missing nonce
+  std::uint64_t mempool_max_pending_per_account = 1000;  // the nonces a client may pipeline
   // [history]
   std::uint64_t backfill_blocks_per_s = 0;   // 0 = as fast as peers serve
   // [log]

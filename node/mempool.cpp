@@ -42,21 +42,26 @@ Result<crypto::Hash> Mempool::add_verified(tx::VerifiedTransaction vtx) {
     if (fresh && q.by_nonce.empty()) senders_.erase(it);
     return used(q.committed_next);
   }
-  if (q.by_nonce.contains(nonce)) {
-    return duplicate("another transaction from " + who + " with nonce " + std::to_string(nonce) +
-                     " is already pending");
+  if (auto taken = q.by_nonce.find(nonce); taken != q.by_nonce.end()) {
+    // Not ALREADY_EXISTS: that answer means "your transaction is in", and this one is not.
+    if (const std::uint64_t next = committed_nonce_(vtx.sender); nonce < next) return used(next);
+    return Status::failed_precondition(
+        "nonce " + std::to_string(nonce) + " of " + who + " is taken by pending transaction " +
+        crypto::to_hex(taken->second) + "; the next free nonce is " +
+        std::to_string(next_free_locked(q)) + " (GetAccount's next_nonce)");
   }
-  // The sender's next nonce is the first one from the committed nonce on that is not pending.
-  // Counting the pending transactions instead let a sender stack transactions ever further
-  // beyond a hole, each one widening the allowance (found by the api_submit fuzz target).
-  std::uint64_t expected = q.committed_next;
-  for (auto n = q.by_nonce.find(expected); n != q.by_nonce.end() && n->first == expected; ++n) {
-    ++expected;
-  }
+  const std::uint64_t expected = next_free_locked(q);
   if (nonce > expected + limits_.max_nonce_gap) {
     if (fresh && q.by_nonce.empty()) senders_.erase(it);
     return Status::failed_precondition("nonce " + std::to_string(nonce) + " of " + who +
                                        " leaves a gap: the next nonce is " + std::to_string(expected));
+  }
+  if (q.by_nonce.size() >= limits_.max_pending_per_account) {
+    if (fresh && q.by_nonce.empty()) senders_.erase(it);
+    return Status::resource_exhausted(
+        who + " has " + std::to_string(q.by_nonce.size()) +
+        " transactions pending, the most one account may have ([mempool] max_pending_per_account); "
+        "send more once some have committed");
   }
   if (by_hash_.size() >= limits_.max_txs || bytes_ + bytes.size() > limits_.max_bytes) {
     if (fresh && q.by_nonce.empty()) senders_.erase(it);
@@ -69,6 +74,27 @@ Result<crypto::Hash> Mempool::add_verified(tx::VerifiedTransaction vtx) {
   by_hash_.emplace(hash, Entry{std::move(bytes), vtx.sender, nonce});
   release_ready_locked(q);
   return hash;
+}
+
+// The sender's next nonce is the first one from the committed nonce on that is not pending.
+// Counting the pending transactions instead let a sender stack transactions ever further beyond a
+// hole, each one widening the allowance (found by the api_submit fuzz target).
+std::uint64_t Mempool::next_free_locked(const SenderQueue& q) const {
+  std::uint64_t next = q.committed_next;
+  for (auto n = q.by_nonce.find(next); n != q.by_nonce.end() && n->first == next; ++n) ++next;
+  return next;
+}
+
+std::uint64_t Mempool::next_nonce(std::string_view sender) const {
+  const std::uint64_t committed = committed_nonce_(sender);
+  std::lock_guard lock(mu_);
+  auto it = senders_.find(std::string(sender));
+  if (it == senders_.end()) return committed;
+  std::uint64_t next = std::max(committed, it->second.committed_next);
+  for (auto n = it->second.by_nonce.find(next); n != it->second.by_nonce.end() && n->first == next; ++n) {
+    ++next;
+  }
+  return next;
 }
 
 void Mempool::release_ready_locked(SenderQueue& q) {

@@ -40,6 +40,9 @@ class Mempool {
     std::uint64_t max_txs = 50000;
     std::uint64_t max_bytes = 64 << 20;
     std::uint64_t max_nonce_gap = 0;
+    // Pending transactions one account may hold: a client pipelines up to this many nonces,
+    // and one account alone cannot fill the mempool.
+    std::uint64_t max_pending_per_account = 1000;
   };
   // `committed_nonce(address)` returns the next nonce of an account in committed state.
   Mempool(Limits limits, std::string chain_id,
@@ -48,9 +51,10 @@ class Mempool {
   // Verifies and admits. Thread-safe; signature verification runs outside the lock, so
   // several API threads verify in parallel. Errors:
   //   INVALID_ARGUMENT / RESOURCE_EXHAUSTED from tx::verify;
-  //   ALREADY_EXISTS     the same transaction, or another with the same sender and nonce, is pending;
-  //   FAILED_PRECONDITION nonce already used, or leaves a gap;
-  //   RESOURCE_EXHAUSTED the mempool is full.
+  //   ALREADY_EXISTS     the same transaction is pending;
+  //   FAILED_PRECONDITION nonce already used (committed, or taken by another pending transaction),
+  //                      or leaves a gap;
+  //   RESOURCE_EXHAUSTED the mempool is full, or the sender has max_pending_per_account pending.
   Result<crypto::Hash> add(const SignedTransaction& tx);
   // Admits a transaction whose signature this node already verified.
   Result<crypto::Hash> add_verified(tx::VerifiedTransaction vtx);
@@ -65,6 +69,9 @@ class Mempool {
                                          const std::vector<std::string>& senders);
 
   bool contains(const crypto::Hash& hash) const;
+  // The nonce `sender`'s next new transaction takes here: the committed one, moved past the
+  // sender's pending transactions that follow it without a hole.
+  std::uint64_t next_nonce(std::string_view sender) const;
   std::size_t size() const;
   std::uint64_t bytes() const;
 
@@ -80,6 +87,7 @@ class Mempool {
     std::map<std::uint64_t, crypto::Hash> by_nonce;
   };
   void release_ready_locked(SenderQueue& q);
+  std::uint64_t next_free_locked(const SenderQueue& q) const;
   void erase_locked(const crypto::Hash& hash);
 
   const Limits limits_;

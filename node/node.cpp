@@ -144,7 +144,8 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config) {
   node->chain_ = std::make_unique<Chain>(chain_id, std::move(store).value());
   Chain* chain = node->chain_.get();
   node->mempool_ = std::make_unique<Mempool>(
-      Mempool::Limits{config.mempool_max_txs, config.mempool_max_bytes, config.mempool_max_nonce_gap},
+      Mempool::Limits{config.mempool_max_txs, config.mempool_max_bytes, config.mempool_max_nonce_gap,
+                      config.mempool_max_pending_per_account},
       chain_id, [chain](std::string_view address) { return contracts::next_nonce(chain->store(), address); });
   // Verification gets every core; the queue holds a few full batches per core before clients
   // hear RESOURCE_EXHAUSTED; what verified is remembered for twice the mempool's capacity.
@@ -271,6 +272,10 @@ Status Node::start() {
   int port = 0;
   builder.AddListeningPort(config_.api_listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(client_service_.get());
+  reflection_v1_ = std::make_unique<ReflectionV1>(std::vector<std::string>{
+      api::Client::service_full_name(), "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+      "grpc.reflection.v1alpha.ServerReflection"});
+  builder.RegisterService(reflection_v1_.get());
   // A SubmitTransactions message up to [api] max_batch_bytes reaches the handler, which names
   // the limit when a message passes it; beyond this size gRPC refuses it itself.
   builder.SetMaxReceiveMessageSize(static_cast<int>(
@@ -279,6 +284,11 @@ Status Node::start() {
   if (!api_server_ || port == 0) {
     return Status::unavailable("cannot serve the client API on " + config_.api_listen +
                                " (address in use? another sharechaind running?)");
+  }
+  // Health answers for the empty name (the server) and for the client API by name, as probes
+  // and load balancers ask; both turn NOT_SERVING when the node shuts down.
+  if (auto* health = api_server_->GetHealthCheckService()) {
+    health->SetServingStatus(api::Client::service_full_name(), true);
   }
 
   work_.emplace(asio::make_work_guard(io_));
@@ -317,6 +327,9 @@ void Node::stop() {
   stop_cv_.notify_all();
   spdlog::info("shutting down");
   // Stop taking new work first, then let the consensus thread finish what it is doing.
+  if (api_server_) {
+    if (auto* health = api_server_->GetHealthCheckService()) health->Shutdown();
+  }
   if (client_service_) client_service_->close_subscribers();
   if (api_server_) api_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (backfill_) backfill_->stop();

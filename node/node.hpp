@@ -27,6 +27,7 @@
 #include "node/genesis.hpp"
 #include "node/mempool.hpp"
 #include "node/metrics.hpp"
+#include "node/reflection_v1.hpp"
 #include "node/peer_network.hpp"
 #include "node/verify_pool.hpp"
 
@@ -135,6 +136,7 @@ class Node final : public ClientBackend, private consensus::Host {
   std::unique_ptr<PeerNetwork> network_;
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<ClientService> client_service_;
+  std::unique_ptr<ReflectionV1> reflection_v1_;
   std::unique_ptr<grpc::Server> api_server_;
   std::unique_ptr<OpsServer> ops_;
 

@@ -5,7 +5,7 @@
 //     wrong chain id, replayed nonce, a committed transaction sent again (ALREADY_EXISTS with
 //     the earlier height and receipt), gapped nonce, more than the balance, zero amount,
 //     overflowing amount, issue without the role, unknown role, oversized transaction,
-//     unknown account, full mempool
+//     an address of the wrong length, full mempool
 //   a client that opens hundreds of block streams gets RESOURCE_EXHAUSTED beyond [api]
 //   max_subscriptions, and the node keeps serving
 //   SubmitTransactions: every refusal of SubmitTransaction through a batch, each with the same
@@ -23,100 +23,12 @@
 #include "node/config.hpp"
 #include "node/node.hpp"
 #include "sharechain/api.grpc.pb.h"
-#include "tests/node/test_home.hpp"
+#include "tests/node/running_node.hpp"
 
 using namespace sharechain;
+using sharechain::testing::Running;
 
 namespace {
-
-struct Running {
-  std::unique_ptr<testing::TestHome> home;
-  std::unique_ptr<node::Node> node;
-  std::unique_ptr<api::Client::Stub> stub;
-
-  explicit Running(int port, const std::string& extra = "") : home(testing::TestHome::create(port, extra)) {
-    start();
-  }
-  // `patch` edits config.toml before the node reads it (a key in a table the home already has).
-  Running(int port, const std::function<void(std::string&)>& patch)
-      : home(testing::TestHome::create(port)) {
-    std::string text;
-    {
-      std::ifstream in(home->config);
-      text.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    patch(text);
-    std::ofstream(home->config, std::ios::trunc) << text;
-    start();
-  }
-  void start() {
-    auto config = node::load_config(home->config);
-    REQUIRE(config.is_ok());
-    auto created = node::Node::create(*config);
-    INFO(created.status().to_string());
-    REQUIRE(created.is_ok());
-    node = std::move(created).value();
-    REQUIRE(node->start().is_ok());
-    stub = api::Client::NewStub(grpc::CreateChannel(home->api_address, grpc::InsecureChannelCredentials()));
-  }
-  ~Running() {
-    if (node) node->stop();
-  }
-
-  std::uint64_t nonce_of(const std::string& name) {
-    grpc::ClientContext ctx;
-    api::GetAccountRequest req;
-    req.set_address(home->keys.at(name).address());
-    ledger::Account acct;
-    auto s = stub->GetAccount(&ctx, req, &acct);
-    return s.ok() ? acct.nonce() : 0;
-  }
-  std::uint64_t balance_of(const std::string& address) {
-    grpc::ClientContext ctx;
-    api::GetAccountRequest req;
-    req.set_address(address);
-    ledger::Account acct;
-    auto s = stub->GetAccount(&ctx, req, &acct);
-    return s.ok() ? acct.balance() : 0;
-  }
-  TransactionBody transfer_body(const std::string& from, const std::string& to_address, std::uint64_t amount,
-                                std::optional<std::uint64_t> nonce = std::nullopt) {
-    TransactionBody body;
-    body.set_chain_id(home->chain_id);
-    body.set_sender(home->keys.at(from).address());
-    body.set_nonce(nonce ? *nonce : nonce_of(from));
-    auto* t = body.mutable_ledger()->mutable_transfer();
-    t->set_to(to_address);
-    t->set_amount(amount);
-    return body;
-  }
-  // One SubmitTransactions message on a fresh stream: the answer, or the status that ended the
-  // stream instead.
-  std::pair<grpc::Status, api::SubmitBatchResponse> submit_batch(const std::vector<SignedTransaction>& txs) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    auto stream = stub->SubmitTransactions(&ctx);
-    api::SubmitBatchRequest req;
-    for (const auto& t : txs) *req.add_transactions() = t;
-    api::SubmitBatchResponse resp;
-    const bool answered = stream->Write(req) && stream->Read(&resp);
-    stream->WritesDone();
-    grpc::Status s = stream->Finish();
-    if (answered && !s.ok()) resp.Clear();
-    return {s, resp};
-  }
-  grpc::Status submit(const SignedTransaction& tx, bool wait, api::SubmitResponse* out = nullptr) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    api::SubmitRequest req;
-    *req.mutable_transaction() = tx;
-    req.set_wait_for_commit(wait);
-    api::SubmitResponse resp;
-    auto s = stub->SubmitTransaction(&ctx, req, &resp);
-    if (out) *out = resp;
-    return s;
-  }
-};
 
 void expect_refused(Running& r, const SignedTransaction& tx, grpc::StatusCode code, const std::string& words) {
   const std::uint64_t h_before = r.node->chain().store().height();
@@ -290,14 +202,14 @@ TEST_CASE("bad input is refused with a status and a reason, and changes nothing"
     b.mutable_ledger()->mutable_transfer()->set_memo(std::string(70 * 1024, 'x'));
     expect_refused(r, tx::sign(b, user1), grpc::StatusCode::RESOURCE_EXHAUSTED, "limit");
   }
-  SECTION("unknown account") {
+  SECTION("an address of the wrong length") {
     grpc::ClientContext ctx;
     api::GetAccountRequest req;
-    req.set_address(crypto::PrivateKey::generate().address());
+    req.set_address(std::string(19, 'a'));
     ledger::Account acct;
     auto s = r.stub->GetAccount(&ctx, req, &acct);
-    CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
-    CHECK_THAT(s.error_message(), Catch::Contains("never"));
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(s.error_message(), Catch::Contains("20 bytes"));
   }
 }
 

@@ -1,7 +1,9 @@
 // Mempool admission and ordering.
 //   admits a valid transaction once; the same one again is ALREADY_EXISTS
 //   replayed nonce (below the committed one) and gapped nonce are FAILED_PRECONDITION
-//   another transaction with a pending nonce is ALREADY_EXISTS
+//   another transaction with a pending nonce is FAILED_PRECONDITION naming the pending one
+//   an account holds at most max_pending_per_account pending (RESOURCE_EXHAUSTED), and
+//   next_nonce counts its pending transactions up to the first hole
 //   a duplicate of a transaction the store already committed, before the mempool heard of the
 //   commit, is FAILED_PRECONDITION "already used"
 //   bad signature / wrong chain id are INVALID_ARGUMENT and leave nothing behind
@@ -84,7 +86,9 @@ TEST_CASE_METHOD(Fixture, "admission rules") {
     body.set_sender(alice.address());
     body.set_expires_at_height(99);  // different bytes, same nonce
     body.mutable_ledger();
-    CHECK(pool.add(tx::sign(body, alice)).status().code() == Code::kAlreadyExists);
+    auto r = pool.add(tx::sign(body, alice));
+    CHECK(r.status().code() == Code::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("taken by pending transaction " + crypto::to_hex(*first)));
   }
   SECTION("bad signature and wrong chain leave nothing") {
     SignedTransaction t = tx(bob, 0);
@@ -119,6 +123,23 @@ TEST_CASE_METHOD(Fixture, "ready transactions come out once, in nonce order") {
   CHECK(ready[0].hash == h1);
   CHECK(ready[1].hash == h2);
   CHECK(pool.take_ready().empty());
+}
+
+TEST_CASE_METHOD(Fixture, "one account holds at most max_pending_per_account; next_nonce counts them") {
+  Mempool::Limits limits{100, 1 << 20, 1};
+  limits.max_pending_per_account = 3;
+  Mempool pool = make(limits);
+  CHECK(pool.next_nonce(alice.address()) == 0);
+  REQUIRE(pool.add(tx(alice, 0)).is_ok());
+  REQUIRE(pool.add(tx(alice, 1)).is_ok());
+  CHECK(pool.next_nonce(alice.address()) == 2);
+  REQUIRE(pool.add(tx(alice, 3)).is_ok());  // beyond a hole: pending, but not counted
+  CHECK(pool.next_nonce(alice.address()) == 2);
+  auto r = pool.add(tx(alice, 2));
+  CHECK(r.status().code() == Code::kResourceExhausted);
+  CHECK_THAT(r.status().message(), Catch::Contains("max_pending_per_account"));
+  CHECK(pool.add(tx(bob, 0)).is_ok());  // another account is not held back
+  CHECK(pool.size() == 4);
 }
 
 TEST_CASE_METHOD(Fixture, "a nonce gap allowance counts from the first missing nonce") {

@@ -139,8 +139,13 @@ Outcome<std::optional<ledger::Account>> NodeClient::account(std::string_view add
   ledger::Account out;
   const grpc::Status st = stub_->GetAccount(ctx.get(), req, &out);
   note_answer(*ctx);
+  // Nodes before API v1 answered NOT_FOUND for an address nothing has touched; now it is a zero
+  // account. Either way the tools see "never used".
   if (st.error_code() == grpc::StatusCode::NOT_FOUND) return std::optional<ledger::Account>();
   if (!st.ok()) return failure(st);
+  const bool untouched = out.balance() == 0 && out.nonce() == 0 && out.next_nonce() == 0 && out.escrow() == 0 &&
+                         out.roles().empty() && out.qualifications().empty();
+  if (untouched) return std::optional<ledger::Account>();
   return std::optional<ledger::Account>(std::move(out));
 }
 

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "proto/transaction.hpp"
@@ -224,7 +225,9 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
     // An account the chain has never seen starts at nonce 0.
     Outcome<std::optional<ledger::Account>> account = node.account(key->address());
     if (!account) return fail(account.failure());
-    body.set_nonce(*account ? (*account)->nonce() : 0);
+    // next_nonce counts this account's transactions pending on the node, so two commands in a
+    // row without --wait take consecutive nonces.
+    body.set_nonce(*account ? std::max((*account)->nonce(), (*account)->next_nonce()) : 0);
   }
   set_call(body);
   const SignedTransaction signed_tx = tx::sign(body, *key);
