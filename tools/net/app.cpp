@@ -80,6 +80,20 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         ->check(tools::decimal(1, 600'000));
     on_run(cmd, [&] { return run_status(ctx, status); });
   }
+  ExportOptions exp;
+  {
+    CLI::App* cmd = app.add_subcommand(
+        "export", "write Kubernetes manifests, systemd units or a compose project for a cluster, keys included");
+    cmd->add_option("--dir", exp.dir, "cluster folder (from `init`)")->required();
+    cmd->add_option("--format", exp.format, "kubernetes, systemd or compose")->required();
+    cmd->add_option("--out", exp.out, "folder to write (created if missing; must be empty or an earlier export)")
+        ->required();
+    cmd->add_option("--image", exp.image, "container image (kubernetes, compose)")->capture_default_str();
+    cmd->add_option("--bin", exp.bin, "where sharechaind is installed on the hosts (systemd)")
+        ->capture_default_str();
+    cmd->add_flag("--force", exp.force, "replace an earlier export in --out (only the files it wrote)");
+    on_run(cmd, [&] { return run_export(ctx, exp); });
+  }
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   try {

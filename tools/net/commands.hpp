@@ -9,6 +9,7 @@
 
 #include "tools/common/outcome.hpp"
 #include "tools/common/render.hpp"
+#include "tools/net/export.hpp"
 #include "tools/net/init.hpp"
 
 namespace sharechain::net {
@@ -46,5 +47,6 @@ int run_init(const CommandContext& ctx, const InitOptions& options);
 int run_start(const CommandContext& ctx, const StartOptions& options);
 int run_stop(const CommandContext& ctx, const StopOptions& options);
 int run_status(const CommandContext& ctx, const StatusOptions& options);
+int run_export(const CommandContext& ctx, const ExportOptions& options);
 
 }  // namespace sharechain::net
