@@ -10,6 +10,7 @@ PACKAGES=(
   libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libtoml11-dev libssl-dev
   jq procps openssl
+  python3-grpcio python3-protobuf python3-grpc-tools python3-cryptography libsecp256k1-1
 )
 
 missing=()
