@@ -167,10 +167,10 @@ class Client:
             cur = self._select()
         return [(cur + i) % len(self._nodes) for i in range(len(self._nodes))]
 
-    def _round(self, attempt):
+    def _round(self, attempt, retry_for=None):
         """Runs attempt(node) on the nodes in turn until one serves it; see the class doc.
         `attempt` returns a value, or raises grpc.RpcError / ShareChainError."""
-        deadline = time.monotonic() + self.retry_for
+        deadline = time.monotonic() + (self.retry_for if retry_for is None else retry_for)
         attempts = []
         while True:
             try:
@@ -383,40 +383,35 @@ class Client:
         """Runs a server stream, reopening it on the next node (through open_stream(node), which
         resumes where on_item left off) after UNAVAILABLE or a lost connection, for up to
         `retry_for` seconds without progress. Yields what on_item returns."""
-        saved = self.retry_for
-        self.retry_for = retry_for
-        try:
-            while True:
-                box = []
+        while True:
+            box = []
 
-                def attempt(node):
-                    stream = open_stream(node)
-                    box.append(stream)
-                    # The first item, or the stream's end, shows the node serves it.
-                    try:
-                        return next(stream)
-                    except StopIteration:
-                        return None
-
-                first = self._round(attempt)
-                if first is None:
-                    return
-                stream = box[-1]
+            def attempt(node):
+                stream = open_stream(node)
+                box.append(stream)
+                # The first item, or the stream's end, shows the node serves it.
                 try:
-                    yield on_item(first)
-                    for item in stream:
-                        yield on_item(item)
-                    return
-                except grpc.RpcError as e:
-                    err = from_rpc_error(e, self.node)
-                    if not _moves_on(err) and err.code != grpc.StatusCode.CANCELLED:
-                        raise err from None
-                    self._nodes[self._current].reset()
-                    self._current = (self._current + 1) % len(self._nodes)
-                finally:
-                    stream.cancel()
-        finally:
-            self.retry_for = saved
+                    return next(stream)
+                except StopIteration:
+                    return None
+
+            first = self._round(attempt, retry_for)
+            if first is None:
+                return
+            stream = box[-1]
+            try:
+                yield on_item(first)
+                for item in stream:
+                    yield on_item(item)
+                return
+            except grpc.RpcError as e:
+                err = from_rpc_error(e, self.node)
+                if not _moves_on(err) and err.code != grpc.StatusCode.CANCELLED:
+                    raise err from None
+                self._nodes[self._current].reset()
+                self._current = (self._current + 1) % len(self._nodes)
+            finally:
+                stream.cancel()
 
     def subscribe_blocks(self, from_height: int = 0, retry_for: float = 30.0):
         """Every committed block from `from_height` on (0: from the next one), with receipts.

@@ -10,7 +10,8 @@
   Cursor               file store round trip; a follower stopped between events and started
                        again sees every event once; repeated events from a server are dropped
   FakeNodes            an in-process gRPC server: metadata, ALREADY_EXISTS details end to end,
-                       failover past UNAVAILABLE and an unreachable address, synced preferred
+                       failover past UNAVAILABLE and an unreachable address, synced preferred,
+                       a block stream that resumes on the next node at the next height
 """
 
 import concurrent.futures
@@ -281,7 +282,8 @@ class KeystoreFiles(unittest.TestCase):
             open(p, "wb").write(b"two\n\n")
             self.assertEqual(sc.read_passphrase_file(p), "two\n")
 
-    @unittest.skipUnless(os.environ.get("SHARECHAIN_WALLET"), "SHARECHAIN_WALLET not set")
+    @unittest.skipUnless(os.path.exists(os.environ.get("SHARECHAIN_WALLET", "")),
+                         "SHARECHAIN_WALLET does not name the built wallet")
     def test_wallet_written_file(self):
         wallet = os.environ["SHARECHAIN_WALLET"]
         with tempfile.TemporaryDirectory() as d:
@@ -497,6 +499,15 @@ class FakeNode(api_pb2_grpc.ClientServicer):
         self.committed[h] = 3
         return api_pb2.SubmitResponse(tx_hash=h, status=api_pb2.TX_PENDING)
 
+    def SubscribeBlocks(self, request, context):
+        self.calls.append(("SubscribeBlocks", request.from_height))
+        for h in range(request.from_height, request.from_height + 3):
+            yield api_pb2.BlockInfo(height=h)
+        if self.refuse:
+            context.abort(self.refuse, "the node is shutting down")
+        for h in range(request.from_height + 3, 100):
+            yield api_pb2.BlockInfo(height=h)
+
 
 def serve(node):
     server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=4))
@@ -560,6 +571,17 @@ class FakeNodes(unittest.TestCase):
         self.assertEqual(client.submit(tx).status, api_pb2.TX_PENDING)
         self.assertEqual(client.node, client.nodes[2])
         self.assertIn("SubmitTransaction", behind.calls)
+
+    def test_block_stream_resumes_on_the_next_node(self):
+        failing, good = FakeNode(refuse=grpc.StatusCode.UNAVAILABLE), FakeNode()
+        client = sc.Client([self.start(failing), self.start(good)], timeout=3)
+        heights = []
+        for b in client.subscribe_blocks(from_height=5, retry_for=5):
+            heights.append(b.height)
+            if len(heights) == 8:
+                break
+        self.assertEqual(heights, list(range(5, 13)))
+        self.assertEqual(good.calls, [("SubscribeBlocks", 8)])
 
     def test_no_node(self):
         client = sc.Client([f"127.0.0.1:{free_port()}"], timeout=1)
