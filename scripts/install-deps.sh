@@ -11,6 +11,7 @@ PACKAGES=(
   nlohmann-json3-dev libtoml11-dev libssl-dev
   jq procps openssl
   python3 python3-yaml
+  python3-grpcio python3-protobuf python3-grpc-tools python3-cryptography libsecp256k1-1
 )
 
 missing=()
