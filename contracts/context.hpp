@@ -2,6 +2,7 @@
 // is dropped if the action fails, and the events it emits.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -44,7 +45,33 @@ struct Hooks {
       investor_distribution;
 };
 
-using Attributes = std::initializer_list<std::pair<std::string_view, std::string>>;
+// An event attribute's value: the text every client has always read, and the same value typed
+// (a number, or the bytes of an address or an object id) for clients that want no parsing.
+struct AttrValue {
+  enum class Kind : std::uint8_t { kText, kNumber, kAddress, kId };
+  std::string text;
+  Kind kind = Kind::kText;
+  std::uint64_t number = 0;
+  std::string bytes;  // kAddress, kId
+
+  AttrValue(std::string t) : text(std::move(t)) {}  // NOLINT(google-explicit-constructor): plain text
+  AttrValue(const char* t) : text(t) {}             // NOLINT(google-explicit-constructor)
+};
+
+// A count or an amount. A negative value (none is emitted today) stays text only.
+template <std::integral T>
+AttrValue number(T n) {
+  AttrValue v(std::to_string(n));
+  if (n >= 0) {
+    v.kind = AttrValue::Kind::kNumber;
+    v.number = static_cast<std::uint64_t>(n);
+  }
+  return v;
+}
+AttrValue address_value(std::string_view address20);  // text as show_address writes it
+AttrValue id_value(std::string_view id);              // text as show_id writes it
+
+using Attributes = std::initializer_list<std::pair<std::string_view, AttrValue>>;
 
 class TxContext {
  public:
@@ -68,8 +95,10 @@ class TxContext {
   const Hooks& hooks() const { return hooks_; }
 
   // A 16-byte id unique on the chain: derived from the transaction hash, the purpose and a
-  // per-transaction counter, so one action may create several distinct ids.
+  // per-transaction counter, so one action may create several distinct ids. The receipt of a
+  // transaction that succeeds lists every id made here, with `purpose` as its kind.
   std::string new_id(std::string_view purpose);
+  std::vector<CreatedObject> take_created() { return std::move(created_); }
 
   void emit(std::string_view contract, std::string_view name, Attributes attributes);
   const std::vector<Event>& events() const { return events_; }
@@ -82,6 +111,7 @@ class TxContext {
   Overlay& state_;
   const Hooks& hooks_;
   std::vector<Event> events_;
+  std::vector<CreatedObject> created_;
   std::uint32_t id_counter_ = 0;
 };
 

@@ -97,6 +97,7 @@ BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
       r.set_status(RECEIPT_OK);
       r.set_state_writes(scope.writes().size() + 1);
       for (auto& e : tctx.take_events()) *r.add_events() = std::move(e);
+      for (auto& c : tctx.take_created()) *r.add_created() = std::move(c);
       block.merge_from(scope);
     } else {
       r.set_status(outcome.refusal().status);

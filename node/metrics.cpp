@@ -5,6 +5,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -14,6 +16,16 @@ namespace {
 constexpr double kBucketsMs[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
 constexpr std::size_t kBucketCount = sizeof kBucketsMs / sizeof kBucketsMs[0];
 }  // namespace
+
+// The shortest text that reads back as the same double: 67108864, not 6.71089e+07 (an ostream's
+// default six significant digits lose the low digits of byte counts and heights).
+std::string prometheus_number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
 
 std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& help) {
   std::lock_guard lock(mu_);
@@ -73,7 +85,7 @@ std::string Metrics::render() const {
   }
   for (const auto& [name, s] : sampled_) {
     out << "# HELP " << name << ' ' << s.first << "\n# TYPE " << name << " gauge\n"
-        << name << ' ' << s.second() << '\n';
+        << name << ' ' << prometheus_number(s.second()) << '\n';
   }
   for (const auto& [name, h] : histograms_) {
     out << "# HELP " << name << ' ' << h.help << "\n# TYPE " << name << " histogram\n";
@@ -81,10 +93,16 @@ std::string Metrics::render() const {
       out << name << "_bucket{le=\"" << kBucketsMs[i] << "\"} " << h.buckets[i] << '\n';
     }
     out << name << "_bucket{le=\"+Inf\"} " << h.count << '\n'
-        << name << "_sum " << h.sum << '\n'
+        << name << "_sum " << prometheus_number(h.sum) << '\n'
         << name << "_count " << h.count << '\n';
   }
+  for (const auto& text : text_sources_) out << text();
   return out.str();
+}
+
+void Metrics::text_source(std::function<std::string()> fn) {
+  std::lock_guard lock(mu_);
+  text_sources_.push_back(std::move(fn));
 }
 
 namespace asio = boost::asio;

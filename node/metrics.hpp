@@ -30,6 +30,8 @@ class Metrics {
   void observe_ms(const std::string& name, const std::string& help, double ms);
   // A callback sampled at scrape time (e.g. mempool size), for values owned elsewhere.
   void sampled(const std::string& name, const std::string& help, std::function<double()> fn);
+  // Lines of Prometheus text made elsewhere (the store's statistics), appended at scrape time.
+  void text_source(std::function<std::string()> fn);
   std::string render() const;  // Prometheus text exposition format
 
  private:
@@ -44,7 +46,11 @@ class Metrics {
   std::map<std::string, std::pair<std::string, std::unique_ptr<std::atomic<std::int64_t>>>> gauges_;
   std::map<std::string, Histogram> histograms_;
   std::map<std::string, std::pair<std::string, std::function<double()>>> sampled_;
+  std::vector<std::function<std::string()>> text_sources_;
 };
+
+// A number as Prometheus text, exactly (integers up to 2^53 without an exponent).
+std::string prometheus_number(double v);
 
 // Serves, on its own thread until stop():
 //   GET /metrics  Prometheus text

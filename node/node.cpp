@@ -241,6 +241,7 @@ Status Node::start() {
                    [this] { return static_cast<double>(mempool_->size()); });
   metrics_.sampled("sharechain_mempool_bytes", "Bytes held by the mempool",
                    [this] { return static_cast<double>(mempool_->bytes()); });
+  metrics_.text_source([this] { return chain_->store().stats(); });
 
   PeerIdentity identity{chain_->chain_id(), genesis_.hash, genesis_.validator_keys, self_};
   PeerHandlers handlers;
@@ -259,6 +260,8 @@ Status Node::start() {
   };
   network_ = std::make_unique<PeerNetwork>(config_, identity, *key_, metrics_, std::move(handlers));
   if (Status s = network_->start(); !s) return s;
+  metrics_.sampled("sharechain_peers_connected", "Other validators this node has a live link with",
+                   [this] { return static_cast<double>(network_->connected_peers()); });
   backfill_ = std::make_unique<Backfill>(Backfill::Deps{
       chain_->store(), *network_, consensus_config_, *verifier_, metrics_,
       config_.backfill_blocks_per_s, [this](const std::string& reason) { halt(reason); }});

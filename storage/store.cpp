@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <system_error>
+#include <tuple>
 
 #include "proto/transaction.hpp"
 #include "storage/db.hpp"
@@ -664,20 +665,35 @@ Stats Store::collect_stats() const {
 std::string Store::stats() const {
   const Stats st = collect_stats();
   std::string out;
+  // One family at a time, each with its HELP and TYPE, its series together (as the exposition
+  // format requires).
+  auto family = [&out](const std::string& name, const char* type, const char* help) {
+    out += "# HELP sharechain_storage_" + name + " " + help + "\n# TYPE sharechain_storage_" + name + " " + type +
+           "\n";
+  };
   auto line = [&out](const std::string& name, const std::string& cf, std::uint64_t v) {
     out += "sharechain_storage_" + name;
     if (!cf.empty()) out += "{cf=\"" + cf + "\"}";
     out += " " + std::to_string(v) + "\n";
   };
+  family("height", "gauge", "Height of the last block the store holds");
   line("height", "", st.height);
-  for (const auto& cs : st.column_families) {
-    line("keys_estimate", cs.name, cs.keys_estimate);
-    line("sst_bytes", cs.name, cs.sst_bytes);
-    line("live_data_bytes", cs.name, cs.live_data_bytes);
-    line("memtable_bytes", cs.name, cs.memtable_bytes);
-    line("pending_compaction_bytes", cs.name, cs.pending_compaction_bytes);
+  using Field = std::uint64_t CfStats::*;
+  const std::tuple<const char*, const char*, Field> per_cf[] = {
+      {"keys_estimate", "Estimated keys per column family", &CfStats::keys_estimate},
+      {"sst_bytes", "Bytes of SST files per column family", &CfStats::sst_bytes},
+      {"live_data_bytes", "Estimated live data bytes per column family", &CfStats::live_data_bytes},
+      {"memtable_bytes", "Bytes in memtables per column family", &CfStats::memtable_bytes},
+      {"pending_compaction_bytes", "Bytes compaction still has to rewrite per column family",
+       &CfStats::pending_compaction_bytes},
+  };
+  for (const auto& [name, help, field] : per_cf) {
+    family(name, "gauge", help);
+    for (const auto& cs : st.column_families) line(name, cs.name, cs.*field);
   }
+  family("consensus_compactions_total", "counter", "Compactions of the consensus column family");
   line("consensus_compactions_total", "", st.consensus_compactions);
+  family("consensus_compaction_failures_total", "counter", "Compactions of the consensus column family that failed");
   line("consensus_compaction_failures_total", "", st.consensus_compaction_failures);
   return out;
 }

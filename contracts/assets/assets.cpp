@@ -146,11 +146,11 @@ Outcome do_register(TxContext& ctx, const pb::RegisterAsset& r) {
   ctx.state().put(key(kOwnerPrefix, owner, id), "");
   add_history(ctx, a, "registered", "", owner, "", kind_name(spec.kind()));
   ctx.emit(kContract, "AssetRegistered",
-           {{"asset", show_id(id)},
+           {{"asset", id_value(id)},
             {"kind", kind_name(spec.kind())},
-            {"owner", show_address(owner)},
+            {"owner", address_value(owner)},
             {"name", spec.name()},
-            {"investment_cost", std::to_string(spec.investment_cost())}});
+            {"investment_cost", number(spec.investment_cost())}});
   return Outcome::ok();
 }
 
@@ -172,8 +172,8 @@ Outcome do_verify(TxContext& ctx, const pb::VerifyOwnership& v) {
   a->set_verified_by(ctx.sender());
   add_history(ctx, *a, "ownership_verified", "", a->owner(), v.proof_hash(), v.note());
   ctx.emit(kContract, "OwnershipVerified",
-           {{"asset", show_id(v.asset_id())},
-            {"owner", show_address(a->owner())},
+           {{"asset", id_value(v.asset_id())},
+            {"owner", address_value(a->owner())},
             {"proof", crypto::to_hex(v.proof_hash())}});
   return Outcome::ok();
 }
@@ -216,9 +216,9 @@ Outcome do_transfer(TxContext& ctx, const pb::TransferAsset& t) {
   }
   add_history(ctx, *a, "transferred", from, t.new_owner(), "", "");
   ctx.emit(kContract, "AssetTransferred",
-           {{"asset", show_id(t.asset_id())},
-            {"from", show_address(from)},
-            {"to", show_address(t.new_owner())}});
+           {{"asset", id_value(t.asset_id())},
+            {"from", address_value(from)},
+            {"to", address_value(t.new_owner())}});
   return Outcome::ok();
 }
 
@@ -242,7 +242,7 @@ Outcome do_retire(TxContext& ctx, const pb::RetireAsset& r) {
   if (r.reason().size() > 256) return Refusal::invalid("the reason exceeds 256 bytes");
   a->set_status(pb::ASSET_RETIRED);
   add_history(ctx, *a, "retired", "", "", "", r.reason());
-  ctx.emit(kContract, "AssetRetired", {{"asset", show_id(r.asset_id())}, {"reason", r.reason()}});
+  ctx.emit(kContract, "AssetRetired", {{"asset", id_value(r.asset_id())}, {"reason", r.reason()}});
   return Outcome::ok();
 }
 

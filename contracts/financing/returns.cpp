@@ -68,15 +68,15 @@ Outcome record_return(TxContext& ctx, const InvestorDistribution& d, std::uint64
   save(ctx.state(), detail::period_key(d.asset_id, period), p);
 
   ctx.emit(kContract, "ReturnUpdated",
-           {{"asset", show_id(d.asset_id)},
-            {"investor", show_address(d.investor)},
-            {"amount", std::to_string(d.amount)},
-            {"passed_to_financiers", std::to_string(pool)},
-            {"cumulative_income", std::to_string(*cumulative)},
-            {"investment_cost", std::to_string(cost)},
-            {"roi_bps", std::to_string(r->roi_bps())},
+           {{"asset", id_value(d.asset_id)},
+            {"investor", address_value(d.investor)},
+            {"amount", number(d.amount)},
+            {"passed_to_financiers", number(pool)},
+            {"cumulative_income", number(*cumulative)},
+            {"investment_cost", number(cost)},
+            {"roi_bps", number(r->roi_bps())},
             {"period", show_month(ym)},
-            {"period_income", std::to_string(p.income())}});
+            {"period_income", number(p.income())}});
   return Outcome::ok();
 }
 

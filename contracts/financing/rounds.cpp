@@ -119,15 +119,15 @@ Outcome offer(TxContext& ctx, const pb::OfferFinancing& o) {
                               std::to_string(o.terms().term_ends_ms()) + " ms"));
   const auto& t = o.terms();
   ctx.emit(kContract, "FinancingOffered",
-           {{"financing", show_id(f.id())},
-            {"asset", show_id(f.asset_id())},
-            {"investor", show_address(f.investor())},
-            {"amount_sought", std::to_string(t.amount_sought())},
-            {"minimum_raise", std::to_string(minimum_raise(t))},
-            {"share_bps", std::to_string(t.share_bps())},
-            {"min_subscription", std::to_string(std::max<std::uint64_t>(1, t.min_subscription()))},
-            {"deadline_ms", std::to_string(t.deadline_ms())},
-            {"term_ends_ms", std::to_string(t.term_ends_ms())}});
+           {{"financing", id_value(f.id())},
+            {"asset", id_value(f.asset_id())},
+            {"investor", address_value(f.investor())},
+            {"amount_sought", number(t.amount_sought())},
+            {"minimum_raise", number(minimum_raise(t))},
+            {"share_bps", number(t.share_bps())},
+            {"min_subscription", number(std::max<std::uint64_t>(1, t.min_subscription()))},
+            {"deadline_ms", number(t.deadline_ms())},
+            {"term_ends_ms", number(t.term_ends_ms())}});
   return Outcome::ok();
 }
 
@@ -191,12 +191,12 @@ Outcome subscribe(TxContext& ctx, const pb::Subscribe& s) {
   save_subscription(ctx.state(), sub);
   f->set_subscribed(f->subscribed() + s.amount());
   ctx.emit(kContract, "Subscribed",
-           {{"financing", show_id(f->id())},
-            {"financier", show_address(ctx.sender())},
-            {"amount", std::to_string(s.amount())},
-            {"subscription", std::to_string(sub.amount())},
-            {"subscribed", std::to_string(f->subscribed())},
-            {"remaining", std::to_string(t.amount_sought() - f->subscribed())}});
+           {{"financing", id_value(f->id())},
+            {"financier", address_value(ctx.sender())},
+            {"amount", number(s.amount())},
+            {"subscription", number(sub.amount())},
+            {"subscribed", number(f->subscribed())},
+            {"remaining", number(t.amount_sought() - f->subscribed())}});
   // A fully subscribed round has nothing left to wait for.
   if (f->subscribed() == t.amount_sought()) SC_TRY(close_round(ctx, *f));
   save_financing(ctx.state(), *f);
@@ -227,10 +227,10 @@ Outcome withdraw(TxContext& ctx, const pb::WithdrawSubscription& w) {
   f->set_subscribers(f->subscribers() - 1);
   save_financing(ctx.state(), *f);
   ctx.emit(kContract, "SubscriptionWithdrawn",
-           {{"financing", show_id(f->id())},
-            {"financier", show_address(ctx.sender())},
-            {"amount", std::to_string(amount)},
-            {"subscribed", std::to_string(f->subscribed())}});
+           {{"financing", id_value(f->id())},
+            {"financier", address_value(ctx.sender())},
+            {"amount", number(amount)},
+            {"subscribed", number(f->subscribed())}});
   return Outcome::ok();
 }
 
@@ -263,10 +263,10 @@ Outcome cancel(TxContext& ctx, const pb::CancelOffer& c) {
   SC_TRY(refund_all(ctx, *f));
   SC_TRY(end_financing(ctx, *f, pb::FINANCING_CANCELLED, c.reason()));
   ctx.emit(kContract, "FinancingCancelled",
-           {{"financing", show_id(f->id())},
+           {{"financing", id_value(f->id())},
             {"reason", c.reason()},
-            {"refunded", std::to_string(refunded)},
-            {"subscribers", std::to_string(f->subscribers())}});
+            {"refunded", number(refunded)},
+            {"subscribers", number(f->subscribers())}});
   return Outcome::ok();
 }
 
@@ -394,19 +394,19 @@ Outcome close_round(TxContext& ctx, pb::Financing& f) {
     f.set_status_reason("raised " + format_units(f.raised()) + " of " +
                         format_units(t.amount_sought()) + " sought");
     ctx.emit(kContract, "RoundClosed",
-             {{"financing", show_id(f.id())},
+             {{"financing", id_value(f.id())},
               {"outcome", "succeeded"},
-              {"subscribed", std::to_string(f.subscribed())},
-              {"minimum_raise", std::to_string(minimum_raise(t))},
-              {"subscribers", std::to_string(f.subscribers())},
+              {"subscribed", number(f.subscribed())},
+              {"minimum_raise", number(minimum_raise(t))},
+              {"subscribers", number(f.subscribers())},
               {"reason", f.status_reason()}});
     ctx.emit(kContract, "FinancingActivated",
-             {{"financing", show_id(f.id())},
-              {"asset", show_id(f.asset_id())},
-              {"investor", show_address(f.investor())},
-              {"raised", std::to_string(f.raised())},
-              {"share_bps", std::to_string(t.share_bps())},
-              {"term_ends_ms", std::to_string(t.term_ends_ms())}});
+             {{"financing", id_value(f.id())},
+              {"asset", id_value(f.asset_id())},
+              {"investor", address_value(f.investor())},
+              {"raised", number(f.raised())},
+              {"share_bps", number(t.share_bps())},
+              {"term_ends_ms", number(t.term_ends_ms())}});
     save_financing(ctx.state(), f);
     return Outcome::ok();
   }
@@ -415,11 +415,11 @@ Outcome close_round(TxContext& ctx, pb::Financing& f) {
                                        " did not reach the minimum raise of " +
                                        format_units(minimum_raise(t));
   ctx.emit(kContract, "RoundClosed",
-           {{"financing", show_id(f.id())},
+           {{"financing", id_value(f.id())},
             {"outcome", "failed"},
-            {"subscribed", std::to_string(f.subscribed())},
-            {"minimum_raise", std::to_string(minimum_raise(t))},
-            {"subscribers", std::to_string(f.subscribers())},
+            {"subscribed", number(f.subscribed())},
+            {"minimum_raise", number(minimum_raise(t))},
+            {"subscribers", number(f.subscribers())},
             {"reason", reason}});
   SC_TRY(refund_all(ctx, f));
   return end_financing(ctx, f, pb::FINANCING_FAILED, reason);
@@ -432,9 +432,9 @@ Outcome refund_all(TxContext& ctx, pb::Financing& f) {
     s.set_refunded(true);
     save_subscription(ctx.state(), s);
     ctx.emit(kContract, "SubscriptionRefunded",
-             {{"financing", show_id(f.id())},
-              {"financier", show_address(s.financier())},
-              {"amount", std::to_string(s.amount())}});
+             {{"financing", id_value(f.id())},
+              {"financier", address_value(s.financier())},
+              {"amount", number(s.amount())}});
   }
   return Outcome::ok();
 }
@@ -457,12 +457,12 @@ Outcome end_financing(TxContext& ctx, pb::Financing& f, pb::FinancingStatus stat
 Outcome complete_term(TxContext& ctx, pb::Financing& f) {
   SC_TRY(end_financing(ctx, f, pb::FINANCING_COMPLETED, "the term ended"));
   ctx.emit(kContract, "FinancingCompleted",
-           {{"financing", show_id(f.id())},
-            {"asset", show_id(f.asset_id())},
-            {"raised", std::to_string(f.raised())},
-            {"paid_out", std::to_string(f.paid_out())},
-            {"distributions", std::to_string(f.distributions())},
-            {"roi_bps", std::to_string(basis_points(f.paid_out(), f.raised()))}});
+           {{"financing", id_value(f.id())},
+            {"asset", id_value(f.asset_id())},
+            {"raised", number(f.raised())},
+            {"paid_out", number(f.paid_out())},
+            {"distributions", number(f.distributions())},
+            {"roi_bps", number(basis_points(f.paid_out(), f.raised()))}});
   return Outcome::ok();
 }
 
@@ -498,10 +498,10 @@ Checked<std::uint64_t> share_with_financiers(TxContext& ctx, pb::Financing& f,
     summary += show_address(subs[i].financier()) + "=" + std::to_string((*parts)[i]);
   }
   ctx.emit(kContract, "FinancingDistributed",
-           {{"financing", show_id(f.id())},
-            {"asset", show_id(f.asset_id())},
-            {"investor_part", std::to_string(d.amount)},
-            {"pool", std::to_string(pool)},
+           {{"financing", id_value(f.id())},
+            {"asset", id_value(f.asset_id())},
+            {"investor_part", number(d.amount)},
+            {"pool", number(pool)},
             {"parts", summary}});
 
   for (std::size_t i = 0; i < subs.size(); ++i) {
@@ -532,11 +532,11 @@ Checked<std::uint64_t> share_with_financiers(TxContext& ctx, pb::Financing& f,
     s.set_payouts(s.payouts() + 1);
     save_subscription(ctx.state(), s);
     ctx.emit(kContract, "FinancierPaid",
-             {{"financing", show_id(f.id())},
-              {"financier", show_address(s.financier())},
-              {"amount", std::to_string(part)},
-              {"seq", std::to_string(p.seq())},
-              {"paid_out", std::to_string(s.paid_out())}});
+             {{"financing", id_value(f.id())},
+              {"financier", address_value(s.financier())},
+              {"amount", number(part)},
+              {"seq", number(p.seq())},
+              {"paid_out", number(s.paid_out())}});
   }
   save_financing(ctx.state(), f);
   return pool;

@@ -71,10 +71,10 @@ Outcome do_grant(TxContext& ctx, const pb::GrantRole& g) {
   save_account(state, a);
   state.put(role_key(g.role(), g.account()), "");
   ctx.emit(kContract, "RoleGranted",
-           {{"account", show_address(g.account())},
+           {{"account", address_value(g.account())},
             {"role", g.role()},
             {"organisation", g.organisation()},
-            {"by", show_address(ctx.sender())}});
+            {"by", address_value(ctx.sender())}});
   return Outcome::ok();
 }
 
@@ -102,9 +102,9 @@ Outcome do_revoke(TxContext& ctx, const pb::RevokeRole& r) {
   save_account(state, *a);
   state.erase(role_key(r.role(), r.account()));
   ctx.emit(kContract, "RoleRevoked",
-           {{"account", show_address(r.account())},
+           {{"account", address_value(r.account())},
             {"role", r.role()},
-            {"by", show_address(ctx.sender())}});
+            {"by", address_value(ctx.sender())}});
   return Outcome::ok();
 }
 
@@ -140,10 +140,10 @@ Outcome do_certify(TxContext& ctx, const pb::Certify& c) {
   for (auto& x : quals) *a.add_qualifications() = x;
   save_account(state, a);
   ctx.emit(kContract, "Certified",
-           {{"account", show_address(c.account())},
+           {{"account", address_value(c.account())},
             {"qualification", c.qualification()},
-            {"expires_at_ms", std::to_string(c.expires_at_ms())},
-            {"by", show_address(ctx.sender())}});
+            {"expires_at_ms", number(c.expires_at_ms())},
+            {"by", address_value(ctx.sender())}});
   return Outcome::ok();
 }
 
@@ -172,9 +172,9 @@ Outcome do_decertify(TxContext& ctx, const pb::Decertify& d) {
   for (auto& x : kept) *a->add_qualifications() = x;
   save_account(state, *a);
   ctx.emit(kContract, "Decertified",
-           {{"account", show_address(d.account())},
+           {{"account", address_value(d.account())},
             {"qualification", d.qualification()},
-            {"by", show_address(ctx.sender())}});
+            {"by", address_value(ctx.sender())}});
   return Outcome::ok();
 }
 

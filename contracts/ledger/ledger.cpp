@@ -136,9 +136,9 @@ Outcome transfer(TxContext& ctx, std::string_view from, std::string_view to,
   save_account(state, *payer);
   save_account(state, payee);
   ctx.emit(kContract, "Transferred",
-           {{"from", show_address(from)},
-            {"to", show_address(to)},
-            {"amount", std::to_string(amount)},
+           {{"from", address_value(from)},
+            {"to", address_value(to)},
+            {"amount", number(amount)},
             {"memo", std::string(memo)}});
   return Outcome::ok();
 }
@@ -181,10 +181,10 @@ Outcome mint(TxContext& ctx, std::string_view to, std::uint64_t amount,
   rec.set_purpose(std::string(purpose));
   save(state, issue_key(reference), rec);
   ctx.emit(kContract, "Issued",
-           {{"to", show_address(to)},
-            {"amount", std::to_string(amount)},
+           {{"to", address_value(to)},
+            {"amount", number(amount)},
             {"reference", std::string(reference)},
-            {"issuer", show_address(ctx.sender())},
+            {"issuer", address_value(ctx.sender())},
             {"purpose", std::string(purpose)}});
   return Outcome::ok();
 }
@@ -217,9 +217,9 @@ Checked<std::string> hold(TxContext& ctx, std::string_view owner, std::uint64_t 
   save(state, hold_key(id), h);
   state.put(holds_of_key(owner, id), "");
   ctx.emit(kContract, "EscrowHeld",
-           {{"hold", show_id(id)},
-            {"owner", show_address(owner)},
-            {"amount", std::to_string(amount)},
+           {{"hold", id_value(id)},
+            {"owner", address_value(owner)},
+            {"amount", number(amount)},
             {"contract", std::string(contract)},
             {"purpose", std::string(purpose)}});
   return id;
@@ -250,10 +250,10 @@ Outcome release_loaded(TxContext& ctx, std::string_view hold_id, pb::EscrowHold&
     save(state, hold_key(hold_id), h);
   }
   ctx.emit(kContract, "EscrowReleased",
-           {{"hold", show_id(hold_id)},
-            {"owner", show_address(h.owner())},
-            {"amount", std::to_string(amount)},
-            {"remaining", std::to_string(remaining)}});
+           {{"hold", id_value(hold_id)},
+            {"owner", address_value(h.owner())},
+            {"amount", number(amount)},
+            {"remaining", number(remaining)}});
   return Outcome::ok();
 }
 

@@ -132,8 +132,8 @@ void maybe_activate(TxContext& ctx, pb::Model& m) {
   m.set_activated_at_ms(ctx.now_ms());
   m.set_last_settled_at_ms(ctx.now_ms());
   ctx.emit(kContract, "ModelActivated",
-           {{"model", show_id(m.id())},
-            {"version", std::to_string(m.version())},
+           {{"model", id_value(m.id())},
+            {"version", number(m.version())},
             {"parties", describe_parties(m.terms())}});
 }
 
@@ -168,9 +168,9 @@ Outcome do_propose(TxContext& ctx, const pb::ProposeModel& p) {
   m.set_pot(ledger::derived_address("model", m.id()));
   add_confirmation(m, ctx.sender());
   ctx.emit(kContract, "ModelProposed",
-           {{"model", show_id(m.id())},
+           {{"model", id_value(m.id())},
             {"version", "1"},
-            {"proposer", show_address(ctx.sender())},
+            {"proposer", address_value(ctx.sender())},
             {"name", p.terms().name()},
             {"parties", describe_parties(p.terms())}});
   maybe_activate(ctx, m);
@@ -199,7 +199,7 @@ Outcome do_edit(TxContext& ctx, const pb::EditModel& e) {
     SC_TRY(settle_pot(ctx, *m));
     m->set_last_settled_at_ms(ctx.now_ms());
     ctx.emit(kContract, "ModelSettled",
-             {{"model", show_id(m->id())}, {"amount", std::to_string(waiting)}});
+             {{"model", id_value(m->id())}, {"amount", number(waiting)}});
   }
   std::string changes = describe_changes(m->terms(), e.terms());
   *m->mutable_terms() = e.terms();
@@ -209,9 +209,9 @@ Outcome do_edit(TxContext& ctx, const pb::EditModel& e) {
   m->clear_confirmations();
   if (find_party(e.terms(), ctx.sender()) != nullptr) add_confirmation(*m, ctx.sender());
   ctx.emit(kContract, "ModelEdited",
-           {{"model", show_id(m->id())},
-            {"version", std::to_string(m->version())},
-            {"editor", show_address(ctx.sender())},
+           {{"model", id_value(m->id())},
+            {"version", number(m->version())},
+            {"editor", address_value(ctx.sender())},
             {"changes", changes},
             {"note", e.note()},
             {"parties", describe_parties(e.terms())}});
@@ -241,9 +241,9 @@ Outcome do_confirm(TxContext& ctx, const pb::ConfirmModel& c) {
   }
   add_confirmation(*m, ctx.sender());
   ctx.emit(kContract, "ModelConfirmed",
-           {{"model", show_id(m->id())},
-            {"version", std::to_string(m->version())},
-            {"party", show_address(ctx.sender())}});
+           {{"model", id_value(m->id())},
+            {"version", number(m->version())},
+            {"party", address_value(ctx.sender())}});
   maybe_activate(ctx, *m);
   save(ctx.state(), model_key(m->id()), *m);
   return Outcome::ok();
@@ -265,9 +265,9 @@ Outcome do_route(TxContext& ctx, const pb::RouteIncome& r) {
   if (!total) return Refusal::range("the model's income total would overflow");
   m->set_income_total(*total);
   ctx.emit(kContract, "IncomeRouted",
-           {{"model", show_id(m->id())},
-            {"payer", show_address(ctx.sender())},
-            {"amount", std::to_string(r.amount())},
+           {{"model", id_value(m->id())},
+            {"payer", address_value(ctx.sender())},
+            {"amount", number(r.amount())},
             {"memo", r.memo()}});
   if (m->terms().settlement_period_ms() == 0) SC_TRY(settle_pot(ctx, *m));
   save(ctx.state(), model_key(m->id()), *m);
@@ -301,7 +301,7 @@ Outcome do_settle(TxContext& ctx, const pb::SettleModel& s) {
   SC_TRY(settle_pot(ctx, *m));
   m->set_last_settled_at_ms(ctx.now_ms());
   ctx.emit(kContract, "ModelSettled",
-           {{"model", show_id(m->id())}, {"amount", std::to_string(amount)}});
+           {{"model", id_value(m->id())}, {"amount", number(amount)}});
   save(ctx.state(), model_key(m->id()), *m);
   return Outcome::ok();
 }

@@ -101,9 +101,9 @@ Checked<std::vector<std::uint64_t>> distribute(TxContext& ctx, std::string_view 
   }
   ctx.emit(kContract, "IncomeSplit",
            {{"source_kind", source.kind},
-            {"source", show_id(source.id)},
+            {"source", id_value(source.id)},
             {"session", source.session_id.empty() ? "" : show_id(source.session_id)},
-            {"amount", std::to_string(amount)},
+            {"amount", number(amount)},
             {"parts", summary}});
 
   for (std::size_t i = 0; i < recipients.size(); ++i) {
@@ -148,12 +148,12 @@ Checked<std::vector<std::uint64_t>> distribute(TxContext& ctx, std::string_view 
 
     ctx.emit(kContract, "RevenueDistributed",
              {{"source_kind", source.kind},
-              {"source", show_id(source.id)},
-              {"party", show_address(r.party)},
-              {"paid_to", show_address(payout)},
-              {"amount", std::to_string(part)},
-              {"share_bps", std::to_string(r.share_bps)},
-              {"passed_on", std::to_string(part - keep)},
+              {"source", id_value(source.id)},
+              {"party", address_value(r.party)},
+              {"paid_to", address_value(payout)},
+              {"amount", number(part)},
+              {"share_bps", number(r.share_bps)},
+              {"passed_on", number(part - keep)},
               {"investor", to_investor ? "true" : "false"}});
   }
   return std::move(parts).value();

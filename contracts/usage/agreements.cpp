@@ -56,9 +56,9 @@ Outcome activate_if_confirmed(TxContext& ctx, pb::Agreement& a) {
     SC_TRY(assets::note_agreement_live(ctx, a.asset_id(), a.id()));
   }
   ctx.emit(kContract, "AgreementActivated",
-           {{"agreement", show_id(a.id())},
-            {"asset", show_id(a.asset_id())},
-            {"version", std::to_string(a.version())},
+           {{"agreement", id_value(a.id())},
+            {"asset", id_value(a.asset_id())},
+            {"version", number(a.version())},
             {"partners", describe_partners(a.terms())}});
   return Outcome::ok();
 }
@@ -88,11 +88,11 @@ Outcome propose(TxContext& ctx, const pb::ProposeAgreement& p) {
   add_confirmation(a, ctx.sender());
   ctx.state().put(asset_agreement_key(a.asset_id(), a.id()), "");
   ctx.emit(kContract, "AgreementProposed",
-           {{"agreement", show_id(a.id())},
-            {"asset", show_id(a.asset_id())},
-            {"proposer", show_address(ctx.sender())},
+           {{"agreement", id_value(a.id())},
+            {"asset", id_value(a.asset_id())},
+            {"proposer", address_value(ctx.sender())},
             {"version", "1"},
-            {"deposit", std::to_string(p.terms().deposit())},
+            {"deposit", number(p.terms().deposit())},
             {"partners", describe_partners(p.terms())}});
   SC_TRY(activate_if_confirmed(ctx, a));
   save_agreement(ctx.state(), a);
@@ -121,10 +121,10 @@ Outcome amend(TxContext& ctx, const pb::AmendAgreement& m) {
   a->clear_confirmations();
   if (is_partner(m.terms(), ctx.sender())) add_confirmation(*a, ctx.sender());
   ctx.emit(kContract, "AgreementAmended",
-           {{"agreement", show_id(a->id())},
-            {"version", std::to_string(a->version())},
-            {"by", show_address(ctx.sender())},
-            {"deposit", std::to_string(m.terms().deposit())},
+           {{"agreement", id_value(a->id())},
+            {"version", number(a->version())},
+            {"by", address_value(ctx.sender())},
+            {"deposit", number(m.terms().deposit())},
             {"partners", describe_partners(m.terms())}});
   SC_TRY(activate_if_confirmed(ctx, *a));
   save_agreement(ctx.state(), *a);
@@ -153,9 +153,9 @@ Outcome confirm(TxContext& ctx, const pb::ConfirmAgreement& c) {
   }
   add_confirmation(*a, ctx.sender());
   ctx.emit(kContract, "AgreementConfirmed",
-           {{"agreement", show_id(a->id())},
-            {"version", std::to_string(a->version())},
-            {"partner", show_address(ctx.sender())},
+           {{"agreement", id_value(a->id())},
+            {"version", number(a->version())},
+            {"partner", address_value(ctx.sender())},
             {"confirmed", std::to_string(a->confirmations_size()) + " of " +
                               std::to_string(a->terms().partners_size())}});
   SC_TRY(activate_if_confirmed(ctx, *a));
@@ -180,8 +180,8 @@ Outcome suspend(TxContext& ctx, const pb::SuspendAgreement& s) {
   a->set_status_reason(s.reason());
   a->clear_confirmations();
   ctx.emit(kContract, "AgreementSuspended",
-           {{"agreement", show_id(a->id())},
-            {"by", show_address(ctx.sender())},
+           {{"agreement", id_value(a->id())},
+            {"by", address_value(ctx.sender())},
             {"reason", s.reason()}});
   save_agreement(ctx.state(), *a);
   return Outcome::ok();
@@ -223,8 +223,8 @@ Outcome terminate(TxContext& ctx, const pb::TerminateAgreement& t) {
     free_slot(ctx.state(), r);
     save_reservation(ctx.state(), r);
     ctx.emit(kContract, "ReservationCancelled",
-             {{"reservation", show_id(r.id())},
-              {"user", show_address(r.user())},
+             {{"reservation", id_value(r.id())},
+              {"user", address_value(r.user())},
               {"fee", "0"},
               {"reason", "agreement terminated"}});
   }
@@ -234,10 +234,10 @@ Outcome terminate(TxContext& ctx, const pb::TerminateAgreement& t) {
   a->set_status_reason(t.reason());
   if (was_live) SC_TRY(assets::note_agreement_ended(ctx, a->asset_id(), a->id()));
   ctx.emit(kContract, "AgreementTerminated",
-           {{"agreement", show_id(a->id())},
-            {"by", show_address(ctx.sender())},
+           {{"agreement", id_value(a->id())},
+            {"by", address_value(ctx.sender())},
             {"reason", t.reason()},
-            {"reservations_cancelled", std::to_string(to_cancel.size())}});
+            {"reservations_cancelled", number(to_cancel.size())}});
   save_agreement(ctx.state(), *a);
   return Outcome::ok();
 }

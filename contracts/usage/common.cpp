@@ -272,10 +272,10 @@ Checked<std::vector<pb::Payout>> take_income(
                               "income of agreement " + show_id(agreement.id())));
     }
     ctx.emit(kContract, "IncomeAccrued",
-             {{"agreement", show_id(agreement.id())},
+             {{"agreement", id_value(agreement.id())},
               {"session", session_id.empty() ? "" : show_id(session_id)},
-              {"amount", std::to_string(amount)},
-              {"pot", std::to_string(ledger::balance_of(ctx.state(), agreement.pot()))}});
+              {"amount", number(amount)},
+              {"pot", number(ledger::balance_of(ctx.state(), agreement.pot()))}});
     return payouts;
   }
   revenue::IncomeSource source{"agreement", agreement.id(), agreement.asset_id(),
@@ -299,9 +299,9 @@ Outcome settle_pot(TxContext& ctx, pb::Agreement& agreement) {
   if (!parts.is_ok()) return parts.refusal();
   agreement.set_last_settled_at_ms(ctx.now_ms());
   ctx.emit(kContract, "AgreementSettled",
-           {{"agreement", show_id(agreement.id())},
-            {"version", std::to_string(agreement.version())},
-            {"amount", std::to_string(amount)}});
+           {{"agreement", id_value(agreement.id())},
+            {"version", number(agreement.version())},
+            {"amount", number(amount)}});
   return Outcome::ok();
 }
 

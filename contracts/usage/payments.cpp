@@ -84,10 +84,10 @@ Outcome pay_session(TxContext& ctx, const pb::PaySession& p) {
   save_agreement(ctx.state(), *ag);
   save_session(ctx.state(), *s);
   ctx.emit(kContract, "SessionPaid",
-           {{"session", show_id(s->id())},
-            {"user", show_address(s->user())},
-            {"amount", std::to_string(s->charge())},
-            {"from_deposit", std::to_string(from_deposit)},
+           {{"session", id_value(s->id())},
+            {"user", address_value(s->user())},
+            {"amount", number(s->charge())},
+            {"from_deposit", number(from_deposit)},
             {"on_chain", "true"},
             {"on_time", on_time ? "true" : "false"},
             {"split", describe_split(*payouts)}});
@@ -122,9 +122,9 @@ Outcome record_payment(TxContext& ctx, const pb::RecordExternalPayment& p) {
   save_agreement(ctx.state(), *ag);
   save_session(ctx.state(), *s);
   ctx.emit(kContract, "SessionPaid",
-           {{"session", show_id(s->id())},
-            {"user", show_address(s->user())},
-            {"amount", std::to_string(s->charge())},
+           {{"session", id_value(s->id())},
+            {"user", address_value(s->user())},
+            {"amount", number(s->charge())},
             {"from_deposit", "0"},
             {"on_chain", "false"},
             {"reference", p.reference()},
@@ -149,11 +149,11 @@ Outcome report_overdue(TxContext& ctx, const pb::ReportOverdue& r) {
   revenue::record_overdue(ctx.state(), s->user());
   save_session(ctx.state(), *s);
   ctx.emit(kContract, "PaymentOverdue",
-           {{"session", show_id(s->id())},
-            {"user", show_address(s->user())},
-            {"amount", std::to_string(s->charge())},
-            {"due_at_ms", std::to_string(s->payment_due_at_ms())},
-            {"reported_by", show_address(ctx.sender())}});
+           {{"session", id_value(s->id())},
+            {"user", address_value(s->user())},
+            {"amount", number(s->charge())},
+            {"due_at_ms", number(s->payment_due_at_ms())},
+            {"reported_by", address_value(ctx.sender())}});
   return Outcome::ok();
 }
 
@@ -181,7 +181,7 @@ Outcome raise_dispute(TxContext& ctx, const pb::RaiseDispute& d) {
   save_session(ctx.state(), *s);
   ctx.emit(
       kContract, "DisputeRaised",
-      {{"session", show_id(s->id())}, {"by", show_address(ctx.sender())}, {"reason", d.reason()}});
+      {{"session", id_value(s->id())}, {"by", address_value(ctx.sender())}, {"reason", d.reason()}});
   return Outcome::ok();
 }
 
@@ -216,16 +216,16 @@ Outcome resolve_dispute(TxContext& ctx, const pb::ResolveDispute& d) {
   s->set_disputed(false);
   if (!d.at_fault().empty()) revenue::record_dispute_lost(ctx.state(), d.at_fault());
   ctx.emit(kContract, "DisputeResolved",
-           {{"session", show_id(s->id())},
-            {"by", show_address(ctx.sender())},
+           {{"session", id_value(s->id())},
+            {"by", address_value(ctx.sender())},
             {"at_fault", d.at_fault().empty() ? "" : show_address(d.at_fault())},
-            {"charge_before", std::to_string(before)},
-            {"charge_after", std::to_string(s->charge())},
+            {"charge_before", number(before)},
+            {"charge_after", number(s->charge())},
             {"note", d.note()}});
   if (s->status() == pb::AWAITING_PAYMENT && s->charge() == 0) {
     SC_TRY(return_deposit(ctx, *s));
     mark_settled(ctx, *s);
-    ctx.emit(kContract, "SessionCompleted", {{"session", show_id(s->id())}, {"charge", "0"}});
+    ctx.emit(kContract, "SessionCompleted", {{"session", id_value(s->id())}, {"charge", "0"}});
   }
   save_session(ctx.state(), *s);
   return Outcome::ok();

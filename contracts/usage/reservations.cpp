@@ -171,13 +171,13 @@ Outcome reserve(TxContext& ctx, const pb::Reserve& r) {
   ctx.state().put(slot_key(res.asset_id(), res.start_ms(), res.id()), be64(res.end_ms()));
   save_reservation(ctx.state(), res);
   ctx.emit(kContract, "Reserved",
-           {{"reservation", show_id(res.id())},
-            {"agreement", show_id(a->id())},
-            {"asset", show_id(a->asset_id())},
-            {"user", show_address(user)},
-            {"start_ms", std::to_string(res.start_ms())},
-            {"end_ms", std::to_string(res.end_ms())},
-            {"deposit", std::to_string(res.deposit())},
+           {{"reservation", id_value(res.id())},
+            {"agreement", id_value(a->id())},
+            {"asset", id_value(a->asset_id())},
+            {"user", address_value(user)},
+            {"start_ms", number(res.start_ms())},
+            {"end_ms", number(res.end_ms())},
+            {"deposit", number(res.deposit())},
             {"deposit_held", res.deposit_hold().empty() ? "false" : "true"}});
   return Outcome::ok();
 }
@@ -202,9 +202,9 @@ Outcome pay_deposit(TxContext& ctx, const pb::PayDeposit& p) {
   r->set_deposit_hold(*hold);
   save_reservation(ctx.state(), *r);
   ctx.emit(kContract, "DepositPaid",
-           {{"reservation", show_id(r->id())},
-            {"user", show_address(r->user())},
-            {"amount", std::to_string(r->deposit())}});
+           {{"reservation", id_value(r->id())},
+            {"user", address_value(r->user())},
+            {"amount", number(r->deposit())}});
   return Outcome::ok();
 }
 
@@ -236,9 +236,9 @@ Outcome cancel(TxContext& ctx, const pb::CancelReservation& c) {
   free_slot(ctx.state(), *r);
   save_reservation(ctx.state(), *r);
   ctx.emit(kContract, "ReservationCancelled",
-           {{"reservation", show_id(r->id())},
-            {"user", show_address(r->user())},
-            {"fee", std::to_string(fee)},
+           {{"reservation", id_value(r->id())},
+            {"user", address_value(r->user())},
+            {"fee", number(fee)},
             {"reason", free ? "cancelled in time" : "cancelled inside the cancellation window"}});
   return Outcome::ok();
 }
@@ -262,9 +262,9 @@ Outcome expire(TxContext& ctx, const pb::ExpireReservation& e) {
   free_slot(ctx.state(), *r);
   save_reservation(ctx.state(), *r);
   ctx.emit(kContract, "ReservationExpired",
-           {{"reservation", show_id(r->id())},
-            {"user", show_address(r->user())},
-            {"fee", std::to_string(fee)}});
+           {{"reservation", id_value(r->id())},
+            {"user", address_value(r->user())},
+            {"fee", number(fee)}});
   return Outcome::ok();
 }
 

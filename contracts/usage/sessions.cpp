@@ -206,15 +206,15 @@ Outcome request_access(TxContext& ctx, const pb::RequestAccess& a) {
   ctx.state().put(user_session_key(user, s.started_at_ms(), s.id()), "");
   save_session(ctx.state(), s);
   ctx.emit(kContract, "AccessGranted",
-           {{"session", show_id(s.id())},
-            {"reservation", show_id(r->id())},
-            {"agreement", show_id(ag->id())},
-            {"asset", show_id(asset->id())},
-            {"user", show_address(user)},
+           {{"session", id_value(s.id())},
+            {"reservation", id_value(r->id())},
+            {"agreement", id_value(ag->id())},
+            {"asset", id_value(asset->id())},
+            {"user", address_value(user)},
             {"access_code", s.access_code()},
-            {"valid_until_ms", std::to_string(r->end_ms())},
+            {"valid_until_ms", number(r->end_ms())},
             {"mode", mode_name(s.mode())},
-            {"limit", std::to_string(s.limit())},
+            {"limit", number(s.limit())},
             {"vehicle_vin", s.vehicle_vin()}});
   return Outcome::ok();
 }
@@ -246,9 +246,9 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
     complete_reservation(ctx, *s);
     save_session(ctx.state(), *s);
     ctx.emit(kContract, "SessionStopped",
-             {{"session", show_id(s->id())},
-              {"user", show_address(s->user())},
-              {"ended_at_ms", std::to_string(ctx.now_ms())}});
+             {{"session", id_value(s->id())},
+              {"user", address_value(s->user())},
+              {"ended_at_ms", number(ctx.now_ms())}});
     return Outcome::ok();
   }
 
@@ -282,13 +282,13 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
   auto asset = assets::require_asset(ctx.state(), s->asset_id());
   if (!asset.is_ok()) return asset.refusal();
   ctx.emit(kContract, "SessionEnded",
-           {{"session", show_id(s->id())},
-            {"user", show_address(s->user())},
+           {{"session", id_value(s->id())},
+            {"user", address_value(s->user())},
             {"kind", end_kind_name(s->end_kind())},
             {"reason", s->end_reason()},
-            {"started_at_ms", std::to_string(s->started_at_ms())},
-            {"ended_at_ms", std::to_string(s->ended_at_ms())},
-            {"charge", std::to_string(s->charge())},
+            {"started_at_ms", number(s->started_at_ms())},
+            {"ended_at_ms", number(s->ended_at_ms())},
+            {"charge", number(s->charge())},
             {"limit_reached", charge->capped ? "true" : "false"}});
   if (!s->vehicle_vin().empty() && asset->spec().kind() == apb::MAINTENANCE_STATION) {
     // A maintenance session names the vehicle it served: VehicleMaintained tells subscribers at
@@ -301,11 +301,11 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
     ctx.state().put(vehicle_key(s->vehicle_vin(), s->ended_at_ms(), s->id()), "");
     ctx.emit(kContract, "VehicleMaintained",
              {{"vin", s->vehicle_vin()},
-              {"session", show_id(s->id())},
-              {"asset", show_id(s->asset_id())},
-              {"technician", show_address(s->user())},
-              {"started_at_ms", std::to_string(s->started_at_ms())},
-              {"ended_at_ms", std::to_string(s->ended_at_ms())},
+              {"session", id_value(s->id())},
+              {"asset", id_value(s->asset_id())},
+              {"technician", address_value(s->user())},
+              {"started_at_ms", number(s->started_at_ms())},
+              {"ended_at_ms", number(s->ended_at_ms())},
               {"equipment", equipment},
               {"end_kind", end_kind_name(s->end_kind())}});
     SC_TRY(vehicles::record_maintenance_session(
@@ -318,7 +318,7 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
     SC_TRY(return_deposit(ctx, *s));
     mark_settled(ctx, *s);
     save_session(ctx.state(), *s);
-    ctx.emit(kContract, "SessionCompleted", {{"session", show_id(s->id())}, {"charge", "0"}});
+    ctx.emit(kContract, "SessionCompleted", {{"session", id_value(s->id())}, {"charge", "0"}});
     return Outcome::ok();
   }
   auto ag = require_agreement(ctx.state(), s->agreement_id());
@@ -331,11 +331,11 @@ Outcome end_session(TxContext& ctx, const pb::EndSession& e) {
   s->set_payment_due_at_ms(*due);
   save_session(ctx.state(), *s);
   ctx.emit(kContract, "PaymentRequested",
-           {{"session", show_id(s->id())},
-            {"user", show_address(s->user())},
-            {"amount", std::to_string(s->charge())},
-            {"deposit", std::to_string(s->deposit_hold().empty() ? 0 : s->deposit())},
-            {"due_at_ms", std::to_string(*due)}});
+           {{"session", id_value(s->id())},
+            {"user", address_value(s->user())},
+            {"amount", number(s->charge())},
+            {"deposit", number(s->deposit_hold().empty() ? 0 : s->deposit())},
+            {"due_at_ms", number(*due)}});
   return Outcome::ok();
 }
 

@@ -67,10 +67,10 @@ pb::Flag make_flag(TxContext& ctx, const pb::Record& lower, std::string_view ear
 void emit_flag(TxContext& ctx, const pb::Record& lower, const pb::Flag& f) {
   ctx.emit(kContract, "OdometerRollback",
            {{"vin", lower.vin()},
-            {"record", show_id(f.record_id())},
-            {"odometer_km", std::to_string(f.odometer_km())},
-            {"earlier_record", show_id(f.earlier_record_id())},
-            {"earlier_odometer_km", std::to_string(f.earlier_odometer_km())}});
+            {"record", id_value(f.record_id())},
+            {"odometer_km", number(f.odometer_km())},
+            {"earlier_record", id_value(f.earlier_record_id())},
+            {"earlier_odometer_km", number(f.earlier_odometer_km())}});
 }
 
 // An attested reading is a rollback when a reading that occurred earlier is higher. A record
@@ -136,12 +136,12 @@ void attest(TxContext& ctx, pb::Record& r, pb::Vehicle& v) {
   v.set_attested(bump(v.attested()));
   ctx.state().put(history_key(r.vin(), r.occurred_at_ms(), r.id()), "");
   ctx.emit(kContract, "RecordAttested",
-           {{"record", show_id(r.id())},
+           {{"record", id_value(r.id())},
             {"vin", r.vin()},
             {"kind", kind_name(r.kind())},
-            {"true", std::to_string(r.true_count())},
-            {"false", std::to_string(r.false_count())},
-            {"threshold", std::to_string(r.threshold())}});
+            {"true", number(r.true_count())},
+            {"false", number(r.false_count())},
+            {"threshold", number(r.threshold())}});
   if (r.odometer_km() > 0) check_odometer(ctx, r, v);
   if (r.kind() == pb::REGISTRATION && !r.new_owner().empty()) {
     if (!v.owner().empty()) halt("a first-owner registration was attested for an owned vehicle");
@@ -149,7 +149,7 @@ void attest(TxContext& ctx, pb::Record& r, pb::Vehicle& v) {
     v.clear_open_transfer();
     ctx.emit(
         kContract, "OwnerRegistered",
-        {{"vin", r.vin()}, {"owner", show_address(r.new_owner())}, {"record", show_id(r.id())}});
+        {{"vin", r.vin()}, {"owner", address_value(r.new_owner())}, {"record", id_value(r.id())}});
   }
   if (r.kind() == pb::OWNERSHIP_TRANSFER) {
     if (v.owner() != r.from_owner()) halt("an attested transfer's seller is not the owner");
@@ -157,9 +157,9 @@ void attest(TxContext& ctx, pb::Record& r, pb::Vehicle& v) {
     v.clear_open_transfer();
     ctx.emit(kContract, "OwnershipTransferred",
              {{"vin", r.vin()},
-              {"from", show_address(r.from_owner())},
-              {"to", show_address(r.new_owner())},
-              {"record", show_id(r.id())}});
+              {"from", address_value(r.from_owner())},
+              {"to", address_value(r.new_owner())},
+              {"record", id_value(r.id())}});
   }
 }
 
@@ -168,12 +168,12 @@ void reject(TxContext& ctx, pb::Record& r, pb::Vehicle& v, const std::string& re
   v.set_rejected(bump(v.rejected()));
   if (v.open_transfer() == r.id()) v.clear_open_transfer();
   ctx.emit(kContract, "RecordRejected",
-           {{"record", show_id(r.id())},
+           {{"record", id_value(r.id())},
             {"vin", r.vin()},
             {"kind", kind_name(r.kind())},
-            {"true", std::to_string(r.true_count())},
-            {"false", std::to_string(r.false_count())},
-            {"threshold", std::to_string(r.threshold())},
+            {"true", number(r.true_count())},
+            {"false", number(r.false_count())},
+            {"threshold", number(r.threshold())},
             {"reason", reason}});
 }
 
@@ -316,16 +316,16 @@ Outcome create_record(TxContext& ctx, pb::Record& r, pb::Vehicle& vehicle,
   vehicle.set_records(bump(vehicle.records()));
   ctx.state().put(pending_key(r.id()), "");
   ctx.emit(kContract, "RecordSubmitted",
-           {{"record", show_id(r.id())},
+           {{"record", id_value(r.id())},
             {"vin", r.vin()},
             {"kind", kind_name(r.kind())},
-            {"submitter", show_address(r.submitter())},
+            {"submitter", address_value(r.submitter())},
             {"organisation", r.organisation()},
-            {"occurred_at_ms", std::to_string(r.occurred_at_ms())},
-            {"odometer_km", std::to_string(r.odometer_km())},
+            {"occurred_at_ms", number(r.occurred_at_ms())},
+            {"odometer_km", number(r.odometer_km())},
             {"evidence", crypto::to_hex(r.evidence_hash())},
             {"status", status_name(r.status())},
-            {"threshold", std::to_string(r.threshold())}});
+            {"threshold", number(r.threshold())}});
   if (unreachable) reject(ctx, r, vehicle, unreachable_reason(r, open));
   save_record(ctx.state(), r);
   return Outcome::ok();
@@ -475,14 +475,14 @@ Outcome endorse(TxContext& ctx, const pb::Endorse& e) {
     r->set_false_count(r->false_count() + 1);
   }
   ctx.emit(kContract, "RecordEndorsed",
-           {{"record", show_id(r->id())},
+           {{"record", id_value(r->id())},
             {"vin", r->vin()},
-            {"attester", show_address(ctx.sender())},
+            {"attester", address_value(ctx.sender())},
             {"organisation", en->organisation()},
             {"verdict", e.verdict() == pb::VERDICT_TRUE ? "TRUE" : "FALSE"},
-            {"true", std::to_string(r->true_count())},
-            {"false", std::to_string(r->false_count())},
-            {"threshold", std::to_string(r->threshold())}});
+            {"true", number(r->true_count())},
+            {"false", number(r->false_count())},
+            {"threshold", number(r->threshold())}});
   pb::Vehicle vehicle = vehicle_of(ctx.state(), *r);
   SC_TRY(decide(ctx, *r, vehicle));
   save_vehicle(ctx.state(), vehicle);

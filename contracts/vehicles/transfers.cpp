@@ -52,11 +52,11 @@ Outcome offer_transfer(TxContext& ctx, const pb::OfferTransfer& o) {
   vehicle->set_open_transfer(r.id());
   save_vehicle(ctx.state(), *vehicle);
   ctx.emit(kContract, "OwnershipTransferOffered",
-           {{"record", show_id(r.id())},
+           {{"record", id_value(r.id())},
             {"vin", r.vin()},
-            {"seller", show_address(r.from_owner())},
-            {"buyer", show_address(r.new_owner())},
-            {"price", std::to_string(r.price())}});
+            {"seller", address_value(r.from_owner())},
+            {"buyer", address_value(r.new_owner())},
+            {"price", number(r.price())}});
   return Outcome::ok();
 }
 
@@ -86,10 +86,10 @@ Outcome accept_transfer(TxContext& ctx, const pb::AcceptTransfer& a) {
   r->set_occurred_at_ms(ctx.now_ms());
   save_record(ctx.state(), *r);
   ctx.emit(kContract, "OwnershipTransferAccepted",
-           {{"record", show_id(r->id())},
+           {{"record", id_value(r->id())},
             {"vin", r->vin()},
-            {"seller", show_address(r->from_owner())},
-            {"buyer", show_address(r->new_owner())}});
+            {"seller", address_value(r->from_owner())},
+            {"buyer", address_value(r->new_owner())}});
   return Outcome::ok();
 }
 
@@ -112,7 +112,7 @@ Outcome cancel_transfer(TxContext& ctx, const pb::CancelTransfer& c) {
   save_record(ctx.state(), *r);
   save_vehicle(ctx.state(), vehicle);
   ctx.emit(kContract, "OwnershipTransferCancelled",
-           {{"record", show_id(r->id())}, {"vin", r->vin()}, {"by", show_address(ctx.sender())}});
+           {{"record", id_value(r->id())}, {"vin", r->vin()}, {"by", address_value(ctx.sender())}});
   return Outcome::ok();
 }
 

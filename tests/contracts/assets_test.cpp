@@ -78,6 +78,16 @@ TEST_CASE("an owner registers a digital asset", "[contracts][assets]") {
   CHECK(attr(*e, "investment_cost") == "1000000");
   std::string id = event_id(r, "AssetRegistered", "asset");
   REQUIRE(id.size() == 16);
+  // The typed result: the receipt names what it created, the event carries the typed values.
+  REQUIRE(r.created_size() == 1);
+  CHECK(r.created(0).kind() == "asset");
+  CHECK(r.created(0).id() == id);
+  CHECK(r.created(0).id_text() == crypto::to_hex(id));
+  for (const Attribute& a : e->attributes()) {
+    if (a.key() == "asset") CHECK(a.id() == id);
+    if (a.key() == "investment_cost") CHECK(a.number() == 1'000'000);
+    if (a.key() == "kind") CHECK(a.typed_case() == Attribute::TYPED_NOT_SET);
+  }
 
   auto a = asset_of(chain, id);
   CHECK(a.owner() == address_for("investor"));
@@ -96,6 +106,11 @@ TEST_CASE("an owner registers a digital asset", "[contracts][assets]") {
   auto list = chain.query(q);
   REQUIRE(list.is_ok());
   CHECK(list->assets().assets().assets_size() == 2);
+
+  // A refused registration created nothing.
+  auto refused = chain.assets("investor", register_call(apb::AssetSpec{}));
+  CHECK(refused.status() != RECEIPT_OK);
+  CHECK(refused.created().empty());
 }
 
 TEST_CASE("malformed asset specs are refused by field", "[contracts][assets]") {

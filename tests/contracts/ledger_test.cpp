@@ -1,5 +1,5 @@
 // Ledger actions:
-//  - transfer: moves funds, emits Transferred; refuses zero, self, malformed recipient,
+//  - transfer: moves funds, emits Transferred (text and typed values); refuses zero, self, malformed recipient,
 //    more than the balance (both numbers in the message)
 //  - issue: data_server or operator only; mints with a unique reference; a repeated reference
 //    and an overflowing total are refused; supply rises by exactly the amount
@@ -80,6 +80,13 @@ TEST_CASE("transfer moves funds and emits Transferred", "[contracts][ledger]") {
   CHECK(attr(*e, "amount") == "1234");
   CHECK(attr(*e, "memo") == "rent");
   CHECK(attr(*e, "to") == crypto::format_address(address_for("bob")));
+  for (const Attribute& a : e->attributes()) {  // the same values, typed
+    if (a.key() == "amount") CHECK(a.number() == 1'234);
+    if (a.key() == "to") CHECK(a.address() == address_for("bob"));
+    if (a.key() == "from") CHECK(a.address() == address_for("alice"));
+    if (a.key() == "memo") CHECK(a.typed_case() == Attribute::TYPED_NOT_SET);
+  }
+  CHECK(r.created().empty());
 
   // A new account appears when it first receives funds.
   REQUIRE(chain.ledger("alice", transfer("carol", 1)).status() == RECEIPT_OK);

@@ -215,6 +215,9 @@ Json receipt_json(const Receipt& receipt) {
   Json events = Json::array();
   for (const Event& e : receipt.events()) events.push_back(event_json(e));
   out["events"] = std::move(events);
+  Json created = Json::array();
+  for (const CreatedObject& c : receipt.created()) created.push_back({{"kind", c.kind()}, {"id", c.id_text()}});
+  out["created"] = std::move(created);
   out["state_reads"] = receipt.state_reads();
   out["state_writes"] = receipt.state_writes();
   return out;
