@@ -217,6 +217,7 @@ Result<Config> load_config(const fs::path& file) {
            read(known, root, "p2p", "max_message_bytes", max_msg, name),
            read(known, root, "p2p", "send_queue_messages", queue, name),
            read(known, root, "metrics", "listen", c.metrics_listen, name),
+           read(known, root, "metrics", "remote_logspec", c.remote_logspec, name),
            read(known, root, "consensus", "max_block_txs", max_block_txs, name),
            read(known, root, "consensus", "max_block_bytes", max_block_bytes, name),
            read(known, root, "consensus", "batch_delay_ms", batch_delay, name),

@@ -39,6 +39,7 @@ struct Config {
   std::uint32_t peer_queue_messages = 10000;
   // [metrics]
   std::string metrics_listen = "127.0.0.1:26602";
+  bool remote_logspec = false;  // PUT /logspec from hosts other than this one
   // [consensus]
   std::uint32_t max_block_txs = 2000;
   std::uint64_t max_block_bytes = 4 << 20;

@@ -1,10 +1,12 @@
 #include "node/metrics.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -109,16 +111,70 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+constexpr const char* kPaths = "/metrics, /healthz, /readyz, /version and /logspec";
+
+void json_body(http::response<http::string_body>& res, http::status code, const nlohmann::json& body) {
+  res.result(code);
+  res.set(http::field::content_type, "application/json");
+  res.body() = body.dump() + "\n";
+}
+
+// The level a PUT /logspec asks for: a bare name, or {"level": name}.
+std::string requested_level(const std::string& body) {
+  std::string text = body;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  if (!text.empty() && text.front() == '{') {
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_object() && j.contains("level") && j["level"].is_string()) return j["level"].get<std::string>();
+    return {};
+  }
+  return text;
+}
+
+}  // namespace
+
 struct OpsServer::Impl {
   Metrics& metrics;
   std::function<Status()> health;
   std::function<Status()> ready;
+  OpsOptions options;
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::thread thread;
 
-  Impl(Metrics& m, std::function<Status()> h, std::function<Status()> r)
-      : metrics(m), health(std::move(h)), ready(std::move(r)) {}
+  Impl(Metrics& m, std::function<Status()> h, std::function<Status()> r, OpsOptions o)
+      : metrics(m), health(std::move(h)), ready(std::move(r)), options(std::move(o)) {}
+
+  void logspec(const http::request<http::string_body>& req, const tcp::socket& socket,
+               http::response<http::string_body>& res) {
+    const std::string current(spdlog::level::to_string_view(spdlog::get_level()).data());
+    if (req.method() == http::verb::get) {
+      json_body(res, http::status::ok, {{"level", current}});
+      return;
+    }
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (!options.remote_logspec && (ec || !peer.address().is_loopback())) {
+      json_body(res, http::status::forbidden,
+                {{"error", "the log level changes only from this host (set [metrics] remote_logspec = true "
+                           "to allow other hosts)"}});
+      return;
+    }
+    const std::string wanted = requested_level(req.body());
+    const auto level = spdlog::level::from_str(wanted);
+    // from_str answers "off" for any name it does not know; only "off" itself means off.
+    if (wanted.empty() || (level == spdlog::level::off && wanted != "off")) {
+      json_body(res, http::status::bad_request,
+                {{"error", "unknown log level '" + wanted +
+                               "'; send one of trace, debug, info, warn, error, critical, off"}});
+      return;
+    }
+    spdlog::set_level(level);
+    spdlog::warn("log level changed from {} to {} through /logspec", current, wanted);
+    json_body(res, http::status::ok, {{"level", wanted}, {"previous", current}});
+  }
 
   static void json_status(http::response<http::string_body>& res, const Status& s,
                           const char* good, const char* bad) {
@@ -150,9 +206,15 @@ struct OpsServer::Impl {
     res.version(req.version());
     res.keep_alive(false);
     res.set(http::field::server, "sharechaind");
-    if (req.method() != http::verb::get) {
+    if (req.target() == "/logspec" && (req.method() == http::verb::get || req.method() == http::verb::put)) {
+      logspec(req, socket, res);
+    } else if (req.method() != http::verb::get) {
       res.result(http::status::method_not_allowed);
-      res.body() = "only GET is served\n";
+      res.body() = "only GET is served (and PUT /logspec)\n";
+    } else if (req.target() == "/version") {
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "application/json");
+      res.body() = options.version_json + "\n";
     } else if (req.target() == "/metrics") {
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; version=0.0.4");
@@ -168,7 +230,7 @@ struct OpsServer::Impl {
       res.body() = s.is_ok() ? "ok\n" : s.message() + "\n";
     } else {
       res.result(http::status::not_found);
-      res.body() = "not found: this port serves /metrics, /healthz and /readyz\n";
+      res.body() = std::string("not found: this port serves ") + kPaths + "\n";
     }
     res.prepare_payload();
     http::write(socket, res, ec);
@@ -176,8 +238,9 @@ struct OpsServer::Impl {
   }
 };
 
-OpsServer::OpsServer(Metrics& metrics, std::function<Status()> health, std::function<Status()> ready)
-    : impl_(std::make_unique<Impl>(metrics, std::move(health), std::move(ready))) {}
+OpsServer::OpsServer(Metrics& metrics, std::function<Status()> health, std::function<Status()> ready,
+                     OpsOptions options)
+    : impl_(std::make_unique<Impl>(metrics, std::move(health), std::move(ready), std::move(options))) {}
 
 OpsServer::~OpsServer() { stop(); }
 

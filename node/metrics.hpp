@@ -58,10 +58,20 @@ std::string prometheus_number(double v);
 //                 (/health is the same, in plain text, for older probes)
 //   GET /readyz   readiness: 200 when the node is synced (caught up and in touch with a quorum),
 //                 else 503 with the reason, both as JSON
+//   GET /version  the build and the node's identity, as JSON
+//   GET /logspec  {"level":"info"}; PUT /logspec with a level name (or {"level":"debug"}) sets
+//                 the log level at run time: 400 for an unknown level, 403 for a caller that is
+//                 not on loopback unless `remote_logspec` allows it
+struct OpsOptions {
+  std::string version_json;     // the body of /version
+  bool remote_logspec = false;  // [metrics] remote_logspec
+};
+
 class OpsServer {
  public:
   // `health` returns OK, or the reason the node is not healthy; `ready` likewise for readiness.
-  OpsServer(Metrics& metrics, std::function<Status()> health, std::function<Status()> ready);
+  OpsServer(Metrics& metrics, std::function<Status()> health, std::function<Status()> ready,
+            OpsOptions options = {});
   ~OpsServer();
   Status start(const std::string& listen);  // host:port; fails with a clear message if taken
   void stop();

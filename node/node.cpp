@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -235,7 +236,14 @@ Status Node::start() {
           if (stop_requested_) return Status::unavailable("the node is shutting down");
         }
         return synced() ? Status::ok() : sync_refusal();
-      });
+      },
+      OpsOptions{nlohmann::json{{"version", SHARECHAIN_VERSION},
+                                {"node", config_.name},
+                                {"validator", self_},
+                                {"chain_id", chain_->chain_id()},
+                                {"genesis_hash", crypto::to_hex(genesis_.hash)}}
+                     .dump(),
+                 config_.remote_logspec});
   if (Status s = ops_->start(config_.metrics_listen); !s) return s;
   metrics_.sampled("sharechain_mempool_transactions", "Transactions waiting in the mempool",
                    [this] { return static_cast<double>(mempool_->size()); });

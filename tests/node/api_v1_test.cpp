@@ -9,9 +9,18 @@
 //   v1 lists the services and serves the client API's descriptors;
 //   SubscribeEvents: from the first block, resumed from a stored cursor (also across a node
 //   restart) with no event lost or repeated; filtered by account; a filter matching nothing still
-//   moves the cursor to the tip; live events; bad filters refused.
+//   moves the cursor to the tip; live events; bad filters refused;
+//   the operations port: /version names the build and chain, /logspec reads and sets the log
+//   level (400 for an unknown level), /metrics holds the storage statistics and peers connected
+//   with exact numbers, an unknown path is 404 naming the paths served.
 #include <catch2/catch.hpp>
 #include <grpcpp/generic/generic_stub.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <grpcpp/grpcpp.h>
 
 #include <future>
@@ -91,6 +100,26 @@ std::vector<Position> read_until(EventReader& s, std::uint64_t tip, api::EventCu
     if (batch.next().height() > tip) break;
   }
   return seen;
+}
+
+// One HTTP request to the node's operations port: status code and body.
+std::pair<int, std::string> http_call(Running& r, boost::beast::http::verb method, const std::string& target,
+                                      const std::string& body = "") {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  const auto colon = r.home->metrics_address.rfind(':');
+  socket.connect({boost::asio::ip::make_address(r.home->metrics_address.substr(0, colon)),
+                  static_cast<unsigned short>(std::stoi(r.home->metrics_address.substr(colon + 1)))});
+  http::request<http::string_body> req(method, target, 11);
+  req.set(http::field::host, "localhost");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  return {static_cast<int>(res.result_int()), res.body()};
 }
 
 }  // namespace
@@ -317,4 +346,45 @@ TEST_CASE("SubscribeEvents resumes from a stored cursor without losing or repeat
     CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_THAT(st.error_message(), Catch::Contains("unknown contract 'bank'"));
   }
+}
+
+TEST_CASE("the operations port serves /version, /logspec and exact metrics") {
+  namespace http = boost::beast::http;
+  Running r(27250);
+  const auto [vcode, vbody] = http_call(r, http::verb::get, "/version");
+  CHECK(vcode == 200);
+  const auto version = nlohmann::json::parse(vbody);
+  CHECK(version["version"] == SHARECHAIN_VERSION);
+  CHECK(version["chain_id"] == r.home->chain_id);
+  CHECK(version["node"] == "node0");
+  CHECK(version["genesis_hash"].get<std::string>().size() == 64);
+
+  const auto before = spdlog::get_level();
+  CHECK(nlohmann::json::parse(http_call(r, http::verb::get, "/logspec").second)["level"] ==
+        std::string(spdlog::level::to_string_view(before).data()));
+  auto [code, body] = http_call(r, http::verb::put, "/logspec", "debug");
+  CHECK(code == 200);
+  CHECK(spdlog::get_level() == spdlog::level::debug);
+  std::tie(code, body) = http_call(r, http::verb::put, "/logspec", R"({"level": "error"})");
+  CHECK(code == 200);
+  CHECK(nlohmann::json::parse(body)["previous"] == "debug");
+  CHECK(spdlog::get_level() == spdlog::level::err);
+  std::tie(code, body) = http_call(r, http::verb::put, "/logspec", "loud");
+  CHECK(code == 400);
+  CHECK_THAT(body, Catch::Contains("unknown log level 'loud'"));
+  CHECK(spdlog::get_level() == spdlog::level::err);  // unchanged
+  spdlog::set_level(before);
+
+  std::tie(code, body) = http_call(r, http::verb::get, "/metrics");
+  CHECK(code == 200);
+  CHECK_THAT(body, Catch::Contains("sharechain_peers_connected 0\n"));
+  CHECK_THAT(body, Catch::Contains("sharechain_storage_height "));
+  CHECK_THAT(body, Catch::Contains("sharechain_mempool_bytes 0\n"));
+  CHECK_THAT(body, !Catch::Contains("e+"));
+
+  std::tie(code, body) = http_call(r, http::verb::get, "/nothing");
+  CHECK(code == 404);
+  CHECK_THAT(body, Catch::Contains("/logspec"));
+  std::tie(code, body) = http_call(r, http::verb::post, "/metrics");
+  CHECK(code == 405);
 }
