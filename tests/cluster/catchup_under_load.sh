@@ -21,7 +21,7 @@ victim=3
 "$BENCH" --nodes "$(api 0),$(api 1),$(api 2)" --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase" \
   --funder user2 --accounts 40 --rate 150 --duration 900 --verify-seconds 0.2 --json >"$DIR/load.json" 2>"$DIR/load.err" &
 load=$!
-trap 'rc=$?; kill "$load" 2>/dev/null; (exit $rc); cleanup' EXIT
+BACKGROUND_PIDS=$load  # stopped by cleanup, also when the test fails
 wait_for 30 "the background load to commit" height_at_least 0 5
 
 out=$("$BENCH" catchup --dir "$DIR" --blocks 200 --node "$victim" --funder user1 --accounts 16 --bin "$DAEMON" \

@@ -22,6 +22,8 @@ die() {
 
 cleanup() {
   local rc=$?
+  # Helpers a test started in the background (a load generator) go first.
+  for p in ${BACKGROUND_PIDS:-}; do kill "$p" 2>/dev/null || true; done
   "$NET" stop --dir "$DIR" --grace 5 >/dev/null 2>&1 || true
   # Anything still alive from this folder (a SIGSTOPped node, a restarted one) goes too.
   for p in "$DIR"/node*/sharechaind.pid; do

@@ -139,13 +139,23 @@ Outcome<std::optional<ledger::Account>> NodeClient::account(std::string_view add
   ledger::Account out;
   const grpc::Status st = stub_->GetAccount(ctx.get(), req, &out);
   note_answer(*ctx);
-  // Nodes before API v1 answered NOT_FOUND for an address nothing has touched; now it is a zero
-  // account. Either way the tools see "never used".
+  // Nodes before API v1 answered NOT_FOUND for an address nothing has touched; now GetAccount
+  // answers a zero account, and the tools (which tell "no such account" apart, and count the
+  // accounts the ledger holds) ask the ledger query, which still says whether the account exists.
   if (st.error_code() == grpc::StatusCode::NOT_FOUND) return std::optional<ledger::Account>();
   if (!st.ok()) return failure(st);
-  const bool untouched = out.balance() == 0 && out.nonce() == 0 && out.next_nonce() == 0 && out.escrow() == 0 &&
-                         out.roles().empty() && out.qualifications().empty();
-  if (untouched) return std::optional<ledger::Account>();
+  const bool looks_untouched = out.balance() == 0 && out.nonce() == 0 && out.next_nonce() == 0 &&
+                               out.escrow() == 0 && out.roles().empty() && out.qualifications().empty();
+  if (looks_untouched) {
+    auto qctx = context(timeout_);
+    api::QueryRequest q;
+    q.mutable_ledger()->mutable_account()->set_address(std::string(address20));
+    api::QueryResponse resp;
+    const grpc::Status qs = stub_->Query(qctx.get(), q, &resp);
+    note_answer(*qctx);
+    if (qs.error_code() == grpc::StatusCode::NOT_FOUND) return std::optional<ledger::Account>();
+    if (!qs.ok()) return failure(qs);
+  }
   return std::optional<ledger::Account>(std::move(out));
 }
 
