@@ -37,6 +37,12 @@ Status dry_run_verdict(const Receipt& r) {
   }
 }
 
+std::string pending_message(const crypto::Hash& hash) {
+  return "transaction " + crypto::to_hex(hash) +
+         " is already pending on this node; sending the same signed transaction again does not "
+         "repeat it (a new payment needs a new nonce)";
+}
+
 Admission::Admission(Deps deps)
     : deps_(std::move(deps)),
       m_rejected_(deps_.metrics.counter("sharechain_rejected_transactions_total",
@@ -116,9 +122,10 @@ std::vector<SignedTransaction> Admission::take_gossip() {
 }
 
 Result<crypto::Hash> Admission::admit_verified(tx::VerifiedTransaction vtx, bool from_client) {
-  // The same transaction again (a client retrying after a timeout): it is in, say so, and do
-  // not judge or gossip it twice.
-  if (deps_.mempool.contains(vtx.hash)) return vtx.hash;
+  // The same transaction again: it is in, and the answer says so without admitting, judging or
+  // gossiping it twice. ALREADY_EXISTS, not OK: a client that meant a second payment and built
+  // the same bytes (a stale nonce) must not hear "admitted"; one that retries knows it is in.
+  if (deps_.mempool.contains(vtx.hash)) return refused(Status::already_exists(pending_message(vtx.hash)));
   if (Status s = dry_run(vtx); !s) return refused(std::move(s));
   SignedTransaction copy = from_client ? vtx.signed_tx : SignedTransaction{};
   auto admitted = deps_.mempool.add_verified(std::move(vtx));

@@ -25,6 +25,10 @@ namespace sharechain::node {
 // there is a race with a commit, and the mempool judges nonces), else the refusal to answer.
 Status dry_run_verdict(const Receipt& receipt);
 
+// The message of ALREADY_EXISTS for a transaction that is pending here (its status details, from
+// the client API, hold a SubmitResponse with status TX_PENDING and the hash).
+std::string pending_message(const crypto::Hash& hash);
+
 class Admission {
  public:
   struct Deps {

@@ -96,6 +96,19 @@ grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerC
     return reactor;
   }
   auto admitted = node_.admission().submit(request->transaction());
+  if (!admitted && admitted.status().code() == Code::kAlreadyExists && node_.mempool().contains(hash)) {
+    // Pending already: ALREADY_EXISTS, with the hash and TX_PENDING in the details, as a
+    // committed one carries its height and receipt.
+    api::SubmitResponse pending;
+    pending.set_tx_hash(crypto::hash_bytes(hash));
+    pending.set_status(api::TX_PENDING);
+    ctx->AddInitialMetadata("sharechain-height", std::to_string(store.height()));
+    ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS, admitted.status().message(),
+                                 pending.SerializeAsString()));
+    return reactor;
+  }
   if (!admitted) return finish(ctx, admitted.status());
   response->set_tx_hash(crypto::hash_bytes(*admitted));
   response->set_status(api::TX_PENDING);

@@ -88,6 +88,10 @@ class ClientService::SubmitStream final
             const grpc::Status s = to_grpc(results[k].status());
             r->set_code(static_cast<std::uint32_t>(s.error_code()));
             r->set_message(s.error_message());
+            if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS &&
+                service_.node_.mempool().contains(*crypto::hash_from_bytes(r->tx_hash()))) {
+              r->set_status(api::TX_PENDING);  // the same transaction, pending already
+            }
           }
           StartWrite(&response_);
         });

@@ -1,9 +1,9 @@
 // The client API's v1 promises, on one in-process validator over gRPC on loopback:
 //   an unknown account reads as a zero account; GetAccount's next_nonce counts the pending
 //   transactions, so a client pipelines its nonces;
-//   submission is idempotent: a pending transaction sent again is OK and pending with the same
-//   hash (alone and in a SubmitTransactions message), a committed one is ALREADY_EXISTS with its
-//   height; another transaction on a pending nonce is FAILED_PRECONDITION naming the pending one;
+//   submission is idempotent: a pending transaction sent again is ALREADY_EXISTS with TX_PENDING
+//   and its hash in the details (alone and in a SubmitTransactions message), a committed one is
+//   ALREADY_EXISTS with its height; another transaction on a pending nonce is FAILED_PRECONDITION naming the pending one;
 //   an account holds at most [mempool] max_pending_per_account pending (RESOURCE_EXHAUSTED);
 //   the health service answers for the empty name and for sharechain.api.Client, and reflection
 //   v1 lists the services and serves the client API's descriptors;
@@ -153,19 +153,20 @@ TEST_CASE("accounts read as zero until used, and next_nonce counts pending trans
   CHECK(pending.nonce() == n);
   CHECK(pending.next_nonce() == n + 3);
 
-  SECTION("a pending transaction sent again is pending, with the same hash") {
-    api::SubmitResponse resp;
-    const grpc::Status s = r.submit(t[1], false, &resp);
-    INFO(s.error_message());
-    CHECK(s.ok());
-    CHECK(resp.status() == api::TX_PENDING);
-    CHECK(resp.tx_hash() == hash_of(t[1]));
+  SECTION("a pending transaction sent again is ALREADY_EXISTS, pending, with the same hash") {
+    const grpc::Status s = r.submit(t[1], false);
+    CHECK(s.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+    CHECK_THAT(s.error_message(), Catch::Contains("already pending") && Catch::Contains("new nonce"));
+    api::SubmitResponse details;
+    REQUIRE(details.ParseFromString(s.error_details()));
+    CHECK(details.status() == api::TX_PENDING);
+    CHECK(details.tx_hash() == hash_of(t[1]));
     CHECK(r.node->mempool().size() == 3);
     auto [status, batch] = r.submit_batch({t[0], t[2]});
     REQUIRE(status.ok());
     REQUIRE(batch.results_size() == 2);
     for (int i = 0; i < 2; ++i) {
-      CHECK(batch.results(i).code() == 0);
+      CHECK(batch.results(i).code() == static_cast<std::uint32_t>(grpc::StatusCode::ALREADY_EXISTS));
       CHECK(batch.results(i).status() == api::TX_PENDING);
     }
     CHECK(batch.results(1).tx_hash() == hash_of(t[2]));
@@ -182,12 +183,10 @@ TEST_CASE("accounts read as zero until used, and next_nonce counts pending trans
     const grpc::Status s = r.submit(t[4], false);
     CHECK(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
     CHECK_THAT(s.error_message(), Catch::Contains("max_pending_per_account"));
-    // Waiting on a transaction that is already pending waits for its commit.
-    api::SubmitResponse resp;
-    const grpc::Status waited = r.submit(t[3], true, &resp);
-    INFO(waited.error_message());
-    REQUIRE(waited.ok());
-    CHECK(resp.status() == api::TX_COMMITTED);
+    // All four commit together once the batch delay is over.
+    for (int i = 0; i < 200 && !r.node->chain().store().find_tx(tx::hash_of(t[3])); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     const ledger::Account after = account_of(r, user1.address());
     CHECK(after.nonce() == n + 4);
     CHECK(after.next_nonce() == n + 4);
@@ -263,7 +262,10 @@ TEST_CASE("SubscribeEvents resumes from a stored cursor without losing or repeat
   std::vector<SignedTransaction> three;
   for (std::uint64_t i = 0; i < 3; ++i) three.push_back(tx::sign(r.transfer_body("user1", u2, 10 + i, n + i), user1));
   REQUIRE(r.submit_batch(three).first.ok());
-  REQUIRE(r.submit(three.back(), true).ok());
+  for (int i = 0; i < 200 && !r.node->chain().store().find_tx(tx::hash_of(three.back())); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(r.node->chain().store().find_tx(tx::hash_of(three.back())));
   std::uint64_t tip = r.node->chain().store().height();
 
   std::vector<Position> all;
