@@ -45,14 +45,26 @@ Status ClientService::not_backfilled(std::uint64_t height) const {
                              holes_text(store.history_gaps()) + "); another node has it");
 }
 
-grpc::ServerUnaryReactor* ClientService::finish(grpc::CallbackServerContext* ctx,
-                                                const Status& status) {
+grpc::ServerUnaryReactor* ClientService::answer(grpc::CallbackServerContext* ctx) {
   // Every answer says which height it was read at and whether this node is synced, so a
   // client can tell a possibly stale answer from a current one.
   ctx->AddInitialMetadata("sharechain-height", std::to_string(node_.chain().store().height()));
   ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
-  auto* reactor = ctx->DefaultReactor();
+  return ctx->DefaultReactor();
+}
+
+grpc::ServerUnaryReactor* ClientService::finish(grpc::CallbackServerContext* ctx,
+                                                const Status& status) {
+  auto* reactor = answer(ctx);
   reactor->Finish(to_grpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClientService::already_in(grpc::CallbackServerContext* ctx,
+                                                    const std::string& message,
+                                                    const api::SubmitResponse& details) {
+  auto* reactor = answer(ctx);
+  reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS, message, details.SerializeAsString()));
   return reactor;
 }
 
@@ -85,38 +97,24 @@ grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerC
   }
   // The same signed bytes again: say so with the earlier commit, never as a fresh one.
   const crypto::Hash hash = tx::hash_of(request->transaction());
-  const auto& store = node_.chain().store();
   if (auto earlier = committed_before(hash)) {
-    ctx->AddInitialMetadata("sharechain-height", std::to_string(store.height()));
-    ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                                 committed_message(hash, earlier->height()),
-                                 earlier->SerializeAsString()));
-    return reactor;
+    return already_in(ctx, committed_message(hash, earlier->height()), *earlier);
   }
   auto admitted = node_.admission().submit(request->transaction());
   if (!admitted && admitted.status().code() == Code::kAlreadyExists && node_.mempool().contains(hash)) {
-    // Pending already: ALREADY_EXISTS, with the hash and TX_PENDING in the details, as a
-    // committed one carries its height and receipt.
+    // Pending already: the hash and TX_PENDING in the details, as a committed one carries its
+    // height and receipt.
     api::SubmitResponse pending;
     pending.set_tx_hash(crypto::hash_bytes(hash));
     pending.set_status(api::TX_PENDING);
-    ctx->AddInitialMetadata("sharechain-height", std::to_string(store.height()));
-    ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
-    auto* reactor = ctx->DefaultReactor();
-    reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS, admitted.status().message(),
-                                 pending.SerializeAsString()));
-    return reactor;
+    return already_in(ctx, admitted.status().message(), pending);
   }
   if (!admitted) return finish(ctx, admitted.status());
   response->set_tx_hash(crypto::hash_bytes(*admitted));
   response->set_status(api::TX_PENDING);
   if (!request->wait_for_commit()) return finish(ctx, Status::ok());
 
-  ctx->AddInitialMetadata("sharechain-height", std::to_string(store.height()));
-  ctx->AddInitialMetadata("sharechain-synced", node_.synced() ? "true" : "false");
-  auto* reactor = ctx->DefaultReactor();
+  auto* reactor = answer(ctx);
   const std::uint32_t wait_ms =
       request->wait_timeout_ms() != 0 ? request->wait_timeout_ms() : node_.config().api_wait_timeout_ms;
   node_.chain().wait_for(

@@ -76,6 +76,11 @@ class ClientService final : public api::Client::CallbackService {
   // Finishes a unary call with `status`, adding the sharechain-height and sharechain-synced
   // initial metadata every answer carries.
   grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, const Status& status);
+  // The reactor of a unary answer, with that metadata added.
+  grpc::ServerUnaryReactor* answer(grpc::CallbackServerContext* ctx);
+  // ALREADY_EXISTS for a transaction that is pending or committed, `details` in the status.
+  grpc::ServerUnaryReactor* already_in(grpc::CallbackServerContext* ctx, const std::string& message,
+                                       const api::SubmitResponse& details);
   // The answer to a transaction that is already in a block (SubmitTransaction answers it with
   // ALREADY_EXISTS, these details and message), or nothing.
   std::optional<api::SubmitResponse> committed_before(const crypto::Hash& hash) const;

@@ -79,22 +79,18 @@ Result<crypto::Hash> Mempool::add_verified(tx::VerifiedTransaction vtx) {
 // The sender's next nonce is the first one from the committed nonce on that is not pending.
 // Counting the pending transactions instead let a sender stack transactions ever further beyond a
 // hole, each one widening the allowance (found by the api_submit fuzz target).
-std::uint64_t Mempool::next_free_locked(const SenderQueue& q) const {
-  std::uint64_t next = q.committed_next;
+std::uint64_t Mempool::next_free_locked(const SenderQueue& q, std::uint64_t from) const {
+  std::uint64_t next = std::max(from, q.committed_next);
   for (auto n = q.by_nonce.find(next); n != q.by_nonce.end() && n->first == next; ++n) ++next;
   return next;
 }
 
 std::uint64_t Mempool::next_nonce(std::string_view sender) const {
+  // The store may be a commit ahead of what this queue has heard.
   const std::uint64_t committed = committed_nonce_(sender);
   std::lock_guard lock(mu_);
   auto it = senders_.find(std::string(sender));
-  if (it == senders_.end()) return committed;
-  std::uint64_t next = std::max(committed, it->second.committed_next);
-  for (auto n = it->second.by_nonce.find(next); n != it->second.by_nonce.end() && n->first == next; ++n) {
-    ++next;
-  }
-  return next;
+  return it == senders_.end() ? committed : next_free_locked(it->second, committed);
 }
 
 void Mempool::release_ready_locked(SenderQueue& q) {

@@ -87,7 +87,7 @@ class Mempool {
     std::map<std::uint64_t, crypto::Hash> by_nonce;
   };
   void release_ready_locked(SenderQueue& q);
-  std::uint64_t next_free_locked(const SenderQueue& q) const;
+  std::uint64_t next_free_locked(const SenderQueue& q, std::uint64_t from = 0) const;
   void erase_locked(const crypto::Hash& hash);
 
   const Limits limits_;
