@@ -17,6 +17,8 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "consensus/block_rules.hpp"
@@ -153,6 +155,8 @@ class Engine {
   std::optional<Certificate> find_certificate(const Slot& slot) const;
   const Proposal* find_block(const Slot& slot, uint64_t height, const crypto::Hash& hash);
   bool maybe_propose(uint64_t now, Actions& out);  // true when it proposed a block
+  bool pipeline_idle(const Parent& parent) const;  // nothing proposed above the committed height
+  bool batch_due(uint64_t now) const;              // the oldest eligible request waited long enough
   std::optional<Parent> next_parent() const;
   void propose(const Parent& parent, uint64_t now, Actions& out);
   void update_timers(uint64_t now, Actions& out);
@@ -246,7 +250,7 @@ class Engine {
   std::optional<CommitCertificate> my_cert_;          // highest certificate this replica formed
   std::map<uint64_t, Block> redeliver_;               // persisted committed blocks, after restart
   std::map<uint64_t, std::vector<crypto::Hash>> recent_txs_;  // committed, by height
-  std::set<crypto::Hash> recent_tx_set_;
+  std::unordered_set<crypto::Hash, crypto::HashHasher> recent_tx_set_;
 
   // View state.
   uint64_t view_ = 0;
@@ -272,7 +276,7 @@ class Engine {
 
   // Pending requests, in arrival order.
   std::map<uint64_t, Pending> queue_;
-  std::map<crypto::Hash, uint64_t> queue_index_;
+  std::unordered_map<crypto::Hash, uint64_t, crypto::HashHasher> queue_index_;
   uint64_t next_seq_ = 0;
   // Sequence numbers of the requests in no proposal of this primary yet, oldest first (a request
   // in queue_ but not here is in one of this primary's uncommitted proposals). Kept beside
@@ -280,7 +284,7 @@ class Engine {
   // of) requests already in blocks in flight: that walk ran on every input.
   std::set<uint64_t> eligible_;
   uint64_t eligible_bytes_ = 0;
-  std::set<crypto::Hash> in_block_;  // in this primary's uncommitted proposals of this view
+  std::unordered_set<crypto::Hash, crypto::HashHasher> in_block_;  // in this primary's uncommitted proposals of this view
 
   // Timers and catch-up.
   bool batch_armed_ = false;

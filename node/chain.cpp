@@ -120,7 +120,7 @@ void Chain::expire_waiters(std::chrono::steady_clock::time_point now) {
 }
 
 void Chain::fail_all_waiters(const Status& why) {
-  std::unordered_map<crypto::Hash, std::vector<Waiter>, HashHasher> all;
+  std::unordered_map<crypto::Hash, std::vector<Waiter>, crypto::HashHasher> all;
   {
     std::lock_guard lock(waiters_mu_);
     all.swap(waiters_);

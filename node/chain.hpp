@@ -74,7 +74,7 @@ class Chain {
     std::chrono::steady_clock::time_point deadline;
     WaitCallback done;
   };
-  std::unordered_map<crypto::Hash, std::vector<Waiter>, HashHasher> waiters_;
+  std::unordered_map<crypto::Hash, std::vector<Waiter>, crypto::HashHasher> waiters_;
   std::vector<std::function<void(const ExecutedBlock&)>> listeners_;
 };
 

@@ -25,15 +25,6 @@ struct PendingTx {
   std::string bytes;  // serialized SignedTransaction
 };
 
-struct HashHasher {
-  std::size_t operator()(const crypto::Hash& h) const noexcept {
-    std::size_t v;
-    static_assert(sizeof v <= sizeof h);
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
 class Mempool {
  public:
   struct Limits {
@@ -94,7 +85,7 @@ class Mempool {
   const std::string chain_id_;
   const std::function<std::uint64_t(std::string_view)> committed_nonce_;
   mutable std::mutex mu_;
-  std::unordered_map<crypto::Hash, Entry, HashHasher> by_hash_;
+  std::unordered_map<crypto::Hash, Entry, crypto::HashHasher> by_hash_;
   std::unordered_map<std::string, SenderQueue> senders_;
   std::vector<PendingTx> ready_;
   std::uint64_t bytes_ = 0;

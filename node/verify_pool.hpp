@@ -72,7 +72,7 @@ class VerifyPool {
   std::atomic<std::uint64_t> verifications_{0};
 
   mutable std::mutex seen_mu_;
-  std::unordered_set<crypto::Hash, HashHasher> seen_;
+  std::unordered_set<crypto::Hash, crypto::HashHasher> seen_;
   std::deque<crypto::Hash> seen_order_;  // oldest first, for forgetting
 };
 

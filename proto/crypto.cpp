@@ -1,8 +1,8 @@
 #include "proto/crypto.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 namespace sharechain::crypto {
 namespace {
@@ -34,16 +36,81 @@ secp256k1_context* context() {
 
 }  // namespace
 
+namespace {
+
+// OpenSSL 3's one-shot SHA256() looks the algorithm up (a lock and an allocation) on every call;
+// hashing is on every transaction's path, so the algorithm is fetched once and each thread
+// keeps its own context.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) std::abort();  // no SHA-256 provider: nothing in the node can work
+    return m;
+  }();
+  return md;
+}
+
+struct DigestCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestCtx() { EVP_MD_CTX_free(ctx); }
+};
+
+EVP_MD_CTX* thread_ctx() {
+  thread_local DigestCtx c;
+  if (c.ctx == nullptr) std::abort();
+  return c.ctx;
+}
+
+// A BIP340 tagged hash is SHA-256(SHA-256(tag) || SHA-256(tag) || data): the first 64 bytes are
+// fixed per tag, so each thread keeps a context that has absorbed them and copies it per call.
+EVP_MD_CTX* tag_prefix(std::string_view tag) {
+  thread_local std::unordered_map<std::string, DigestCtx> prefixes;
+  auto it = prefixes.find(std::string(tag));
+  if (it != prefixes.end()) return it->second.ctx;
+  const Hash t = sha256(tag);
+  DigestCtx& c = prefixes[std::string(tag)];
+  if (c.ctx == nullptr || EVP_DigestInit_ex2(c.ctx, sha256_md(), nullptr) != 1 ||
+      EVP_DigestUpdate(c.ctx, t.data(), t.size()) != 1 || EVP_DigestUpdate(c.ctx, t.data(), t.size()) != 1) {
+    std::abort();
+  }
+  return c.ctx;
+}
+
+}  // namespace
+
+std::size_t HashHasher::operator()(const Hash& h) const noexcept {
+  static const std::uint64_t key = [] {
+    std::uint64_t k;
+    random_bytes(reinterpret_cast<std::uint8_t*>(&k), sizeof k);
+    return k | 1;
+  }();
+  std::uint64_t a, b;
+  std::memcpy(&a, h.data(), sizeof a);
+  std::memcpy(&b, h.data() + 8, sizeof b);
+  std::uint64_t v = (a ^ key) * 0x9e3779b97f4a7c15ULL;
+  v ^= (b + key) * 0xc2b2ae3d27d4eb4fULL;
+  return static_cast<std::size_t>(v ^ (v >> 29));
+}
+
 Hash sha256(std::string_view data) {
+  EVP_MD_CTX* ctx = thread_ctx();
   Hash h;
-  SHA256(u8(data), data.size(), h.data());
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1 || EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, h.data(), &len) != 1 || len != h.size()) {
+    std::abort();  // fails only on allocation failure inside OpenSSL
+  }
   return h;
 }
 
 Hash tagged_hash(std::string_view tag, std::string_view data) {
+  EVP_MD_CTX* prefix = tag_prefix(tag);
+  EVP_MD_CTX* ctx = thread_ctx();
   Hash h;
-  if (secp256k1_tagged_sha256(context(), h.data(), u8(tag), tag.size(), u8(data), data.size()) != 1) {
-    std::abort();  // only fails on null pointers, which cannot happen here
+  unsigned int len = 0;
+  if (EVP_MD_CTX_copy_ex(ctx, prefix) != 1 || EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, h.data(), &len) != 1 || len != h.size()) {
+    std::abort();
   }
   return h;
 }

@@ -27,6 +27,14 @@ inline constexpr std::string_view kAddressPrefix = "sc";
 
 using Hash = std::array<std::uint8_t, kHashSize>;
 
+// For hash tables keyed by hashes that outsiders choose (transaction hashes): mixes two words of
+// the hash with a key drawn once per process, so no one can grind transactions into one bucket.
+// The key never changes a result, only where a key sits in memory: tables keyed this way are
+// looked up, never iterated where order would matter.
+struct HashHasher {
+  std::size_t operator()(const Hash& h) const noexcept;
+};
+
 Hash sha256(std::string_view data);
 // BIP340 tagged hash: SHA-256(SHA-256(tag) || SHA-256(tag) || data).
 Hash tagged_hash(std::string_view tag, std::string_view data);

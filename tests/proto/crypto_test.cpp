@@ -5,6 +5,11 @@
 //   tagged hashes       - domain tags separate transaction and consensus signatures
 //   addresses           - format/parse round trip; bad text refused
 //   merkle              - order matters, odd counts, leaf/node separation, empty list
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "proto/crypto.hpp"
@@ -81,6 +86,35 @@ TEST_CASE("tagged hashes separate domains") {
   const auto t = crypto::sha256("tag");
   const std::string pre = crypto::hash_bytes(t) + crypto::hash_bytes(t) + "msg";
   CHECK(crypto::tagged_hash("tag", "msg") == crypto::sha256(pre));
+}
+
+TEST_CASE("tagged hashes stay exact across tags, lengths and threads") {
+  // Each thread keeps a per-tag prefix state; interleaving tags and reusing them must never leak
+  // one call's input into the next.
+  auto expected = [](const std::string& tag, const std::string& msg) {
+    const std::string t = crypto::hash_bytes(crypto::sha256(tag));
+    return crypto::sha256(t + t + msg);
+  };
+  const std::vector<std::string> tags = {"a", "sharechain/tx", "sharechain/id", std::string(200, 't')};
+  std::vector<std::string> msgs = {"", "m", std::string(55, 'x'), std::string(64, 'y'), std::string(1000, 'z')};
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 3; ++round) {
+        for (const auto& tag : tags) {
+          for (const auto& msg : msgs) {
+            if (crypto::tagged_hash(tag, msg) != expected(tag, msg)) ++mismatches;
+            if (crypto::sha256(msg) != crypto::sha256(std::string(msg))) ++mismatches;
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(mismatches == 0);
+  CHECK(crypto::to_hex(crypto::sha256("")) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST_CASE("SHA-256 known answer") {

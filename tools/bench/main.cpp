@@ -37,14 +37,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct HashHasher {
-  std::size_t operator()(const crypto::Hash& h) const noexcept {
-    std::size_t v;
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
 [[noreturn]] void die(const std::string& message, int code = 1) {
   std::cerr << "sharechain-bench: " << message << '\n';
   std::exit(code);
@@ -205,7 +197,7 @@ int main(int argc, char** argv) {
 
   // Commit watcher: records when each transaction's block arrives.
   std::mutex mu;
-  std::unordered_map<crypto::Hash, Clock::time_point, HashHasher> submitted_at;
+  std::unordered_map<crypto::Hash, Clock::time_point, crypto::HashHasher> submitted_at;
   std::vector<double> latencies_ms;
   std::vector<std::atomic<std::uint64_t>> committed_per_account(accounts);
   std::atomic<std::uint64_t> committed{0}, submitted{0}, refused{0};

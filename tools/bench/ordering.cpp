@@ -59,14 +59,6 @@ struct Options {
   std::uint64_t view_timeout_ms = node::Config{}.view_timeout_ms;
 };
 
-struct HashHasher {
-  std::size_t operator()(const crypto::Hash& h) const noexcept {
-    std::size_t v;
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
@@ -318,7 +310,7 @@ class Validator final : private consensus::Host {
   // This validator's thread only.
   bool halted_ = false;
   std::map<std::string, std::string> persisted_;
-  std::unordered_map<crypto::Hash, Clock::time_point, HashHasher> submitted_at_;
+  std::unordered_map<crypto::Hash, Clock::time_point, crypto::HashHasher> submitted_at_;
   std::vector<double> latencies_ms_;
 
   std::atomic<std::uint64_t> committed_{0};
