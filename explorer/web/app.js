@@ -359,11 +359,13 @@ async function route() {
       if (token !== routeToken) return;
       if (e && e.status !== undefined) showError(e.message, e.status);
       else showError(String(e), 0);
+      document.body.dataset.page = path.split("/")[1] || "home";
       document.body.dataset.loaded = String(token);
     }
     return;
   }
   pageNotFound(path);
+  document.body.dataset.page = "not-found";
   document.body.dataset.loaded = String(token);
 }
 
