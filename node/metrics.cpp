@@ -5,6 +5,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <chrono>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <charconv>
@@ -113,7 +114,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr const char* kPaths = "/metrics, /healthz, /readyz, /version and /logspec";
+constexpr const char* kPaths = "/metrics, /healthz, /readyz, /version, /logspec and /explorer/";
 
 void json_body(http::response<http::string_body>& res, http::status code, const nlohmann::json& body) {
   res.result(code);
@@ -143,6 +144,8 @@ struct OpsServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::thread thread;
+  std::mutex route_mu;
+  OpsRoute route;
 
   Impl(Metrics& m, std::function<Status()> h, std::function<Status()> r, OpsOptions o)
       : metrics(m), health(std::move(h)), ready(std::move(r)), options(std::move(o)) {}
@@ -188,26 +191,71 @@ struct OpsServer::Impl {
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec) return;  // acceptor closed
-      serve(std::move(socket));
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      read(conn);
       accept();
     });
   }
 
-  // Scrapes are tiny and rare; one request per connection, answered synchronously on the
-  // server's own thread, keeps this out of every hot path.
-  void serve(tcp::socket socket) {
+  // One request per connection. Reads wait asynchronously under a deadline, so a client that
+  // opens a socket and sends nothing (a browser's speculative connection) never blocks the
+  // scrapes behind it; the answer itself is made synchronously on this thread.
+  struct Connection {
+    explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+    boost::beast::tcp_stream stream;
     boost::beast::flat_buffer buffer;
     http::request<http::string_body> req;
-    boost::system::error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);
-    http::read(socket, buffer, req, ec);
-    if (ec) return;
     http::response<http::string_body> res;
+  };
+  static constexpr std::chrono::seconds kRequestTimeout{10};
+
+  void read(const std::shared_ptr<Connection>& conn) {
+    conn->stream.expires_after(kRequestTimeout);
+    http::async_read(conn->stream, conn->buffer, conn->req,
+                     [this, conn](boost::system::error_code ec, std::size_t) {
+                       if (ec) return;  // timed out, closed or not HTTP: drop the connection
+                       answer(*conn);
+                       conn->stream.expires_after(kRequestTimeout);
+                       http::async_write(conn->stream, conn->res,
+                                         [conn](boost::system::error_code, std::size_t) {
+                                           boost::system::error_code ignored;
+                                           conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                                         });
+                     });
+  }
+
+  std::optional<HttpAnswer> routed(const http::request<http::string_body>& req) {
+    OpsRoute r;
+    {
+      std::lock_guard lock(route_mu);
+      r = route;
+    }
+    if (!r) return std::nullopt;
+    const std::string_view target(req.target().data(), req.target().size());
+    const auto q = target.find('?');
+    const std::string_view path = target.substr(0, q);
+    const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    const std::string_view method(req.method_string().data(), req.method_string().size());
+    return r(method, path, query);
+  }
+
+  void answer(Connection& conn) {
+    const auto& req = conn.req;
+    auto& res = conn.res;
     res.version(req.version());
     res.keep_alive(false);
     res.set(http::field::server, "sharechaind");
     if (req.target() == "/logspec" && (req.method() == http::verb::get || req.method() == http::verb::put)) {
-      logspec(req, socket, res);
+      logspec(req, conn.stream.socket(), res);
+    } else if (auto a = routed(req)) {
+      res.result(static_cast<http::status>(a->status));
+      if (!a->content_type.empty()) res.set(http::field::content_type, a->content_type);
+      // Pages and answers change with every block.
+      res.set(http::field::cache_control, "no-store");
+      res.set("X-Content-Type-Options", "nosniff");
+      res.body() = req.method() == http::verb::head ? std::string() : std::move(a->body);
     } else if (req.method() != http::verb::get) {
       res.result(http::status::method_not_allowed);
       res.body() = "only GET is served (and PUT /logspec)\n";
@@ -233,8 +281,6 @@ struct OpsServer::Impl {
       res.body() = std::string("not found: this port serves ") + kPaths + "\n";
     }
     res.prepare_payload();
-    http::write(socket, res, ec);
-    socket.shutdown(tcp::socket::shutdown_both, ec);
   }
 };
 
@@ -258,6 +304,11 @@ Status OpsServer::start(const std::string& listen) {
   impl_->accept();
   impl_->thread = std::thread([this] { impl_->io.run(); });
   return Status::ok();
+}
+
+void OpsServer::set_route(OpsRoute route) {
+  std::lock_guard lock(impl_->route_mu);
+  impl_->route = std::move(route);
 }
 
 void OpsServer::stop() {

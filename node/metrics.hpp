@@ -7,7 +7,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -62,6 +64,21 @@ std::string prometheus_number(double v);
 //   GET /logspec  {"level":"info"}; PUT /logspec with a level name (or {"level":"debug"}) sets
 //                 the log level at run time: 400 for an unknown level, 403 for a caller that is
 //                 not on loopback unless `remote_logspec` allows it
+//   anything else: the route set with set_route() (the explorer, node/explorer_route.hpp) if it
+//                 answers, else 404. A connection that sends no complete request within a few
+//                 seconds is closed, so an idle browser socket never holds the port.
+//
+// What a route answers.
+struct HttpAnswer {
+  unsigned status = 200;
+  std::string content_type;
+  std::string body;
+};
+// Called on the ops server's thread with the request's method ("GET"), path (the target up to
+// '?') and query (after '?', undecoded); nullopt to decline the path.
+using OpsRoute = std::function<std::optional<HttpAnswer>(std::string_view method, std::string_view path,
+                                                         std::string_view query)>;
+
 struct OpsOptions {
   std::string version_json;     // the body of /version
   bool remote_logspec = false;  // [metrics] remote_logspec
@@ -75,6 +92,9 @@ class OpsServer {
   ~OpsServer();
   Status start(const std::string& listen);  // host:port; fails with a clear message if taken
   void stop();
+  // Adds (or replaces) the route asked for every path the server does not serve itself; safe
+  // while the server runs.
+  void set_route(OpsRoute route);
 
  private:
   struct Impl;

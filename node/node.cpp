@@ -11,6 +11,7 @@
 #include <future>
 
 #include "contracts/executor.hpp"
+#include "node/explorer_route.hpp"
 
 namespace sharechain::node {
 
@@ -317,6 +318,8 @@ Status Node::start() {
     started->set_value();
   });
   engine_started.wait();
+  // The explorer (docs/explorer.md) on the ops port, once everything it reads exists.
+  ops_->set_route(explorer_route(chain_->store(), chain_->chain_id(), [this] { return status(); }));
   spdlog::info("serving client API on {}, peers on {}, metrics on {}", config_.api_listen,
                config_.p2p_listen, config_.metrics_listen);
   return Status::ok();

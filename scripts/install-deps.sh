@@ -12,6 +12,7 @@ PACKAGES=(
   jq procps openssl
   python3 python3-yaml
   python3-grpcio python3-protobuf python3-grpc-tools python3-cryptography libsecp256k1-1
+  chromium python3-websocket  # the explorer's browser test (ctest -L browser)
 )
 
 missing=()

@@ -4,7 +4,8 @@
 # usage agreements, customers' sessions, payments and revenue sharing, financing rounds and
 # vehicle records, while a block watcher shows blocks commit. When the time is up, or on Ctrl-C,
 # the data server winds down, its report is printed, then the portfolio of the investor user1,
-# and the cluster is stopped.
+# and the cluster is stopped. The block explorer's URL (node0's operations port) is printed at
+# the start: open it in a browser to watch blocks and user1's investor dashboard live.
 # Usage: scripts/run-local.sh [--nodes N] [--dir DIR] [--seconds S (0 = until Ctrl-C)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,10 @@ if [ -d "$DIR" ]; then "$NET" stop --dir "$DIR" >/dev/null 2>&1 || true; rm -rf 
 "$NET" start --dir "$DIR" --bin "$BIN/node/sharechaind"
 
 W=("$WALLET" --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase" --node "127.0.0.1:$BASE_PORT")
+# Every node serves the block explorer and investor dashboard on its operations port.
+EXPLORER_URL=$("$NET" status --dir "$DIR" --json | jq -r '.nodes[0].explorer_url')
+USER1=$("${W[@]}" keys show user1 --json | jq -r .address)
+echo "== the explorer: $EXPLORER_URL (user1's dashboard: $EXPLORER_URL#/investor/$USER1)"
 echo "== blocks as node0 commits them"
 "${W[@]}" watch &
 WATCH_PID=$!
@@ -105,4 +110,5 @@ echo "== the investor user1's portfolio"
 "${W[@]}" portfolio user1 || echo "(portfolio failed: exit $?)"
 echo
 "$NET" status --dir "$DIR"
+echo "== the explorer (while the cluster runs): $EXPLORER_URL"
 exit "$ds_status"

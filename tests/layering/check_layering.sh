@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails if an #include crosses the module dependency graph of docs/architecture.md:
 #   proto <- consensus, contracts <- storage <- node <- tools
+#   proto, contracts <- reports <- explorer (+ storage) <- node; reports <- tools
 # and if the pure modules (consensus, contracts) reach for I/O, clocks, threads or randomness.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -23,6 +24,8 @@ check contracts '#include *"(storage|node|tools|consensus)/' "contracts may depe
 check storage '#include *"(node|tools|consensus)/' "storage may depend on proto and contracts only"
 check proto '#include *"(storage|node|tools|consensus|contracts)/' "proto is the bottom layer"
 check node '#include *"tools/' "node must not depend on tools"
+check reports '#include *"(storage|node|tools|consensus|explorer)/|#include *[<"](grpcpp|rocksdb|boost)' "reports renders what proto and contracts define; no store, no network"
+check explorer '#include *"(node|tools|consensus)/|#include *[<"](grpcpp|boost/asio|boost/beast)' "explorer reads the store and answers requests the ops server hands it; no sockets"
 decl='(^|[(,<[:space:]])(float|double)[[:space:]]+[A-Za-z_][A-Za-z_0-9]*[[:space:]]*[=;,)({]'
 check contracts "$decl" "contracts use integer arithmetic only"
 check consensus "$decl" "consensus uses integer arithmetic only"

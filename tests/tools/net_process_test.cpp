@@ -229,6 +229,9 @@ TEST_CASE("the cluster layout", "[net][layout]") {
   CHECK(n.api_address == "127.0.0.1:30030");
   CHECK(n.p2p_address == "127.0.0.1:30031");
   CHECK(n.metrics_address == "127.0.0.1:30032");
+  CHECK(explorer_url(n.metrics_address) == "http://127.0.0.1:30032/explorer/");
+  CHECK(explorer_url("0.0.0.0:26602") == "http://127.0.0.1:26602/explorer/");
+  CHECK(explorer_url("10.0.0.7:26602") == "http://10.0.0.7:26602/explorer/");
   CHECK(n.config_file() == fs::path("/tmp/some-cluster/node3/config.toml"));
   CHECK(check_port_plan(4, 26600));
   CHECK(check_port_plan(100, 64543));   // highest port exactly 65535

@@ -2,7 +2,7 @@
 //   format_percent prints basis points as a percentage with two decimals, integers only
 //   reduce and floor_bps: lowest terms, 0/1 for no investment, 128-bit products, capped bps
 //   month_name and the kind, asset status and financing status names
-//   portfolio_json: per-asset income, passed on, net and ROI as the chain reports them; totals
+//   portfolio_report (reports::portfolio_json with exit codes): per-asset income, passed on, net and ROI as the chain reports them; totals
 //     across assets (sum of income / sum of cost) exactly; months summed across assets with ROI
 //     over the total cost; open offers with the asset's track record and effective minimums;
 //     closed offers with their outcome; subscriptions with financier ROI, and payouts in total
@@ -198,7 +198,7 @@ TEST_CASE("names of months, kinds and states", "[portfolio]") {
 }
 
 TEST_CASE("portfolio figures: per asset, totals, months, offers, subscriptions", "[portfolio]") {
-  const auto out = portfolio_json(sample());
+  const auto out = portfolio_report(sample());
   REQUIRE(out.is_ok());
   const Json& j = *out;
   require_no_floats(j);
@@ -297,7 +297,7 @@ TEST_CASE("portfolio figures: per asset, totals, months, offers, subscriptions",
 TEST_CASE("an investor with nothing yet has empty sections and a zero return", "[portfolio]") {
   PortfolioData d;
   d.address = addr_of('\x05');
-  const auto out = portfolio_json(d);
+  const auto out = portfolio_report(d);
   REQUIRE(out.is_ok());
   CHECK(out->at("assets").empty());
   CHECK(out->at("income_by_month").empty());
@@ -317,7 +317,7 @@ TEST_CASE("an investor with nothing yet has empty sections and a zero return", "
 TEST_CASE("sums past 2^64 - 1 and contradictory figures are refused", "[portfolio]") {
   PortfolioData d = sample();
   d.holdings[1].asset.mutable_spec()->set_investment_cost(UINT64_MAX);
-  auto out = portfolio_json(d);
+  auto out = portfolio_report(d);
   REQUIRE_FALSE(out.is_ok());
   CHECK(out.failure().exit_code == tools::kExitRefused);
   CHECK(out.failure().message.find("investment cost") != std::string::npos);
@@ -325,23 +325,23 @@ TEST_CASE("sums past 2^64 - 1 and contradictory figures are refused", "[portfoli
   d = sample();
   d.holdings[0].periods[0].set_income(UINT64_MAX);
   d.holdings[1].periods[0].set_period(d.holdings[0].periods[0].period());
-  out = portfolio_json(d);
+  out = portfolio_report(d);
   REQUIRE_FALSE(out.is_ok());
   CHECK(out.failure().message.find("2026-10") != std::string::npos);
 
   d = sample();
   d.positions[0].mutable_subscription()->set_paid_out(UINT64_MAX);
-  CHECK_FALSE(portfolio_json(d).is_ok());
+  CHECK_FALSE(portfolio_report(d).is_ok());
 
   d = sample();
   d.holdings[0].asset_return.set_passed_to_financiers(18'001);
-  out = portfolio_json(d);
+  out = portfolio_report(d);
   REQUIRE_FALSE(out.is_ok());
   CHECK(out.failure().message.find("more passed to financiers than earned") != std::string::npos);
 }
 
 TEST_CASE("the portfolio tables line up and end with totals", "[portfolio]") {
-  const auto out = portfolio_json(sample());
+  const auto out = portfolio_report(sample());
   REQUIRE(out.is_ok());
   std::ostringstream text;
   print_portfolio(text, *out);

@@ -228,6 +228,7 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
     j["client_address"] = n.api_address;
     j["p2p_address"] = n.p2p_address;
     j["metrics_address"] = n.metrics_address;
+    j["explorer_url"] = explorer_url(n.metrics_address);
     j["pid"] = pid ? Json(*pid) : Json(nullptr);
     j["running"] = pid.has_value();
     j["serving"] = p.status.has_value();

@@ -117,4 +117,13 @@ Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths) {
   return nodes;
 }
 
+std::string explorer_url(const std::string& metrics_address) {
+  const auto colon = metrics_address.rfind(':');
+  std::string host = colon == std::string::npos ? metrics_address : metrics_address.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : metrics_address.substr(colon);
+  if (host == "0.0.0.0" || host.empty()) host = std::string(kLoopbackHost);
+  if (host == "::" || host == "[::]") host = "[::1]";
+  return "http://" + host + port + "/explorer/";
+}
+
 }  // namespace sharechain::net

@@ -45,6 +45,10 @@ struct NodeLayout {
   std::filesystem::path tls_dir() const { return dir / "tls"; }
 };
 
+// The explorer a node serves on its operations port: "http://HOST:PORT/explorer/", with a
+// wildcard listen address (0.0.0.0, ::) shown as loopback, where a browser on this host finds it.
+std::string explorer_url(const std::string& metrics_address);
+
 struct ClusterPaths {
   std::filesystem::path dir;  // absolute and normalised
 

@@ -12,9 +12,6 @@ std::string short_hex(const std::string& raw) {
   return hex.size() > 16 ? hex.substr(0, 16) + "…" : hex;
 }
 
-// Basis points are hundredths of a percent as units are hundredths of a credit.
-std::string format_percent(std::uint64_t bps) { return tools::format_credits(bps) + "%"; }
-
 std::size_t display_width(const std::string& s) {
   return static_cast<std::size_t>(std::count_if(
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));

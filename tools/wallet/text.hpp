@@ -8,14 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "reports/portfolio.hpp"
+
 namespace sharechain::wallet {
 
 // The first 16 hex digits of `raw` followed by "…", or all of it when shorter.
 std::string short_hex(const std::string& raw);
 
-// basis points as a percentage with two decimals: 0 -> "0.00%", 5 -> "0.05%", 12345 ->
-// "123.45%". Integer arithmetic only: one basis point is exactly 0.01 %.
-std::string format_percent(std::uint64_t bps);
+// basis points as a percentage with two decimals (reports/portfolio.hpp).
+using reports::format_percent;
 
 // A table for people: a header row, then rows of cells. Text columns are left-aligned, number
 // columns right-aligned; every column is as wide as its widest cell; rows print with two spaces

@@ -1,4 +1,4 @@
-#include "tools/common/render.hpp"
+#include "reports/render.hpp"
 
 #include <google/protobuf/descriptor.h>
 
@@ -8,7 +8,7 @@
 
 #include "proto/transaction.hpp"
 
-namespace sharechain::tools {
+namespace sharechain::reports {
 namespace {
 
 using google::protobuf::FieldDescriptor;
@@ -451,4 +451,4 @@ std::string normalise_reason(std::string_view reason) {
   return out;
 }
 
-}  // namespace sharechain::tools
+}  // namespace sharechain::reports
