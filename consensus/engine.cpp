@@ -615,18 +615,6 @@ std::optional<Parent> Engine::next_parent() const {
   return parent;
 }
 
-// Batching adapts to the load: with no block of this view in flight a request is proposed at
-// once (waiting would only add latency, nothing else would join the block sooner than the round
-// it saves), and while one is in flight requests gather until it commits, the block fills, or
-// the oldest has waited `batch_delay_ms`. The next block could not be prepared before its parent
-// commits anyway (the pipelining rule in maybe_prepare), so under load this cuts blocks at the
-// pace the chain commits them.
-bool Engine::pipeline_idle(const Parent& parent) const { return parent.height == committed_; }
-
-bool Engine::batch_due(uint64_t now) const {
-  return queue_.at(*eligible_.begin()).arrival_ms + cfg_.batch_delay_ms <= now;
-}
-
 bool Engine::maybe_propose(uint64_t now, Actions& out) {
   if (!active_ || primary() != cfg_.self) return false;
   bool proposed = false;
@@ -636,7 +624,9 @@ bool Engine::maybe_propose(uint64_t now, Actions& out) {
     // A proposal certifies the proposer's latest executed state, which may not go backwards.
     if (parent->state_height && *parent->state_height > executed_) return proposed;
     const bool full = eligible_.size() >= cfg_.max_block_txs || eligible_bytes_ >= cfg_.max_block_bytes;
-    if (!full && !pipeline_idle(*parent) && !batch_due(now)) return proposed;
+    const uint64_t oldest = queue_.at(*eligible_.begin()).arrival_ms;
+    const bool due = oldest + cfg_.batch_delay_ms <= now;
+    if (!full && !due) return proposed;
     propose(*parent, now, out);
     proposed = true;
   }
@@ -742,7 +732,7 @@ void Engine::update_timers(uint64_t now, Actions& out) {
     const auto parent = next_parent();
     if (parent && in_window(parent->height + 1, stable_, cfg_.window)) {
       const uint64_t due = queue_.at(*eligible_.begin()).arrival_ms + cfg_.batch_delay_ms;
-      if (due > now && !pipeline_idle(*parent)) {
+      if (due > now) {
         want_batch = true;
         batch_delay = due - now;
       }

@@ -155,8 +155,6 @@ class Engine {
   std::optional<Certificate> find_certificate(const Slot& slot) const;
   const Proposal* find_block(const Slot& slot, uint64_t height, const crypto::Hash& hash);
   bool maybe_propose(uint64_t now, Actions& out);  // true when it proposed a block
-  bool pipeline_idle(const Parent& parent) const;  // nothing proposed above the committed height
-  bool batch_due(uint64_t now) const;              // the oldest eligible request waited long enough
   std::optional<Parent> next_parent() const;
   void propose(const Parent& parent, uint64_t now, Actions& out);
   void update_timers(uint64_t now, Actions& out);

@@ -54,6 +54,8 @@ grpc::ChannelArguments channel_args(const Config& config) {
 // ---------------------------------------------------------------------------------------------
 // Outbound link: one thread, one stream, one bounded queue.
 constexpr std::chrono::seconds kIdleKeepalive{1};
+// Longer than the default view timeout: a blip keeps its queue, an absence does not.
+constexpr std::chrono::seconds kStaleAfter{3};
 
 class PeerNetwork::Link {
  public:
@@ -61,7 +63,10 @@ class PeerNetwork::Link {
       : net_(net), peer_(std::move(peer)),
         dropped_(net.metrics_.counter("sharechain_peer_dropped_messages_total",
                                       "Outbound peer messages dropped because a send queue was full")),
-        sent_(net.metrics_.counter("sharechain_peer_sent_messages_total", "Messages sent to peers")) {}
+        sent_(net.metrics_.counter("sharechain_peer_sent_messages_total", "Messages sent to peers")),
+        stale_(net.metrics_.counter("sharechain_peer_stale_dropped_messages_total",
+                                    "Messages queued for a peer that was away longer than 3 s, "
+                                    "dropped when it came back (it catches up by state transfer)")) {}
 
   void start() { thread_ = std::thread([this] { run(); }); }
 
@@ -125,7 +130,10 @@ class PeerNetwork::Link {
         if (stopping_) return;
       }
       const bool had_session = session();
-      connected_ = false;
+      if (connected_.exchange(false)) {
+        std::lock_guard lock(mu_);
+        down_since_ = std::chrono::steady_clock::now();
+      }
       if (had_session) backoff_ms = 100;
       std::unique_lock lock(mu_);
       if (cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return stopping_; })) return;
@@ -148,6 +156,7 @@ class PeerNetwork::Link {
     if (up) {
       if (!connected_.exchange(true)) {
         spdlog::info("peer {} at {}: connected", peer_.validator, peer_.address);
+        drop_stale();
       }
     }
     while (up) {
@@ -185,6 +194,25 @@ class PeerNetwork::Link {
                     status.error_message());
     }
     return up || connected_;
+  }
+
+  // A peer that was away longer than kStaleAfter finds the chain moved on: what was queued for it
+  // is about heights it will fetch by state transfer (certified blocks, no signatures to check
+  // twice), and replaying the queue first only delays that. Dropping it is what a lossy network
+  // does, which the protocol tolerates (the engine re-sends what still matters).
+  void drop_stale() {
+    std::lock_guard lock(mu_);
+    const auto away = std::chrono::steady_clock::now() - down_since_;
+    const std::size_t queued = consensus_.size() + gossip_.size();
+    if (away < kStaleAfter || queued == 0) return;
+    spdlog::info("peer {} at {}: back after {} ms; dropping the {} messages queued meanwhile "
+                 "(it catches up by state transfer)",
+                 peer_.validator, peer_.address,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(away).count(), queued);
+    dropped_.fetch_add(queued, std::memory_order_relaxed);
+    stale_.fetch_add(queued, std::memory_order_relaxed);
+    consensus_.clear();
+    gossip_.clear();
   }
 
   // Moves what is queued into `out`: a lone message as it is, several as one Bundle (gossip
@@ -228,6 +256,8 @@ class PeerNetwork::Link {
   std::shared_ptr<grpc::ClientContext> context_;
   std::shared_ptr<grpc::Channel> channel_;
   std::atomic<bool> connected_{false};
+  std::chrono::steady_clock::time_point down_since_ = std::chrono::steady_clock::now();
+  std::atomic<std::uint64_t>& stale_;
   std::thread thread_;
 };
 

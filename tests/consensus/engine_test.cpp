@@ -86,10 +86,11 @@ TEST_CASE("a lone validator commits its own proposals") {
   CHECK(n.delivered().empty());
   CHECK(n.timers().count(TimerId::kBatch) == 0);
 
-  // Nothing in flight: a request is proposed on arrival, no batch delay.
   n.run(n.engine().on_request(txs(0, 2), kStart), kStart);
+  CHECK(n.delivered().empty());  // waits for the batch delay
+  REQUIRE(n.timers().count(TimerId::kBatch) == 1);
+  c.fire(0, TimerId::kBatch, kStart + 10);
   REQUIRE(n.delivered().size() == 1);
-  CHECK(n.timers().count(TimerId::kBatch) == 0);
   const Deliver& d = n.delivered()[0];
   CHECK(d.height == 1);
   CHECK(d.block.transactions_size() == 2);
@@ -97,11 +98,13 @@ TEST_CASE("a lone validator commits its own proposals") {
   CHECK(n.engine().committed_height() == 1);
   CHECK(n.engine().pending_requests() == 0);
 
-  // A burst larger than a block: full blocks, each on top of the last, in the same step.
+  // A full block goes at once; the next commits on top of it in the same step.
   n.run(n.engine().on_request(txs(10, 9), kStart + 20), kStart + 20);
-  CHECK(n.delivered().size() == 4);  // blocks of four, four and one
+  CHECK(n.delivered().size() == 3);  // two full blocks of four; one transaction waits
+  CHECK(n.engine().pending_requests() == 1);
+  c.fire(0, TimerId::kBatch, kStart + 40);
+  CHECK(n.delivered().size() == 4);
   CHECK(n.engine().pending_requests() == 0);
-  CHECK(n.timers().count(TimerId::kBatch) == 0);
   for (size_t i = 1; i < n.delivered().size(); ++i) {
     BlockHeader h;
     h.ParseFromString(n.delivered()[i].block.header());
@@ -110,45 +113,15 @@ TEST_CASE("a lone validator commits its own proposals") {
   }
 }
 
-TEST_CASE("requests that arrive while a block is in flight wait for its commit or the batch delay") {
-  Cluster c(4);
-  c.start(kStart);
-  Node& primary = c.node(0);
-  c.request(txs(0, 1), kStart);  // proposed at once: nothing in flight
-  CHECK(primary.timers().count(TimerId::kBatch) == 0);
-  c.request(txs(1, 1), kStart + 1);  // block 1 is in flight: this one waits
-  CHECK(primary.timers().count(TimerId::kBatch) == 1);
-  c.request(txs(2, 1), kStart + 2);
-
-  SECTION("the commit of the block in flight cuts the next one") {
-    c.pump(kStart + 5);
-    for (uint32_t i = 0; i < 4; ++i) {
-      INFO("replica " << i);
-      REQUIRE(c.node(i).delivered().size() == 2);
-      CHECK(c.node(i).delivered()[0].block.transactions_size() == 1);
-      CHECK(c.node(i).delivered()[1].block.transactions_size() == 2);  // both waiting requests
-    }
-    CHECK(primary.timers().count(TimerId::kBatch) == 0);
-  }
-  SECTION("the batch delay cuts it pipelined when the commit is slow") {
-    c.fire(0, TimerId::kBatch, kStart + 21);
-    c.pump(kStart + 21);
-    for (uint32_t i = 0; i < 4; ++i) {
-      INFO("replica " << i);
-      REQUIRE(c.node(i).delivered().size() == 2);
-      CHECK(c.node(i).delivered()[1].height == 2);
-      CHECK(c.node(i).delivered()[1].block.transactions_size() == 2);
-    }
-  }
-}
-
 TEST_CASE("four validators commit pipelined blocks in order") {
   Cluster c(4);
   c.start(kStart);
   c.request(txs(0, 10), kStart);
-  // Two full blocks were proposed at once, pipelined; the two requests left wait for them.
-  CHECK(c.node(0).timers().count(TimerId::kBatch) == 1);
+  // Two full blocks were proposed at once, pipelined.
   c.pump(kStart);
+  for (uint32_t i = 0; i < 4; ++i) CHECK(c.node(i).delivered().size() == 2);
+  c.fire(0, TimerId::kBatch, kStart + 10);
+  c.pump(kStart + 10);
   std::set<crypto::Hash> seen;
   for (uint32_t i = 0; i < 4; ++i) {
     Node& n = c.node(i);
