@@ -5,10 +5,12 @@
 //   stalled: one node answers but stays behind while the others advance -> critical, named
 //   paused: one node SIGSTOPped -> critical, named, fix `kill -CONT PID`; quorum still held
 //   not running: fix `sharechain-net start --dir D`
+//   one address refusing, no folder: named, and no quorum arithmetic on an unknown count
 //   quorum: two of four gone -> quorum lost naming both, and one `kill -CONT` for both pids
 //   lag: a node behind but catching up -> warning with its rate (still healthy); a single look
 //     -> warning; falling behind -> critical
-//   identity: a mismatched chain id, genesis hash, validator index or key file -> critical
+//   identity: a mismatched chain id, genesis hash, validator index or key file -> critical; a
+//     genesis.json that no node agrees with is the file's fault, one cluster finding
 //   without a genesis: the odd chain out of the nodes' majority -> critical
 //   halted, not synced, views storming, commits stalled with a full mempool, a nearly full
 //     mempool, low disk, a node that stopped voting
@@ -89,10 +91,11 @@ ClusterFacts healthy() {
   return c;
 }
 
-std::vector<const Finding*> with(const Report& r, Severity s, const std::string& check = "") {
-  std::vector<const Finding*> out;
+// Copies, so a report made in the call's argument may go.
+std::vector<Finding> with(const Report& r, Severity s, const std::string& check = "") {
+  std::vector<Finding> out;
   for (const Finding& f : r.findings) {
-    if (f.severity == s && (check.empty() || f.check == check)) out.push_back(&f);
+    if (f.severity == s && (check.empty() || f.check == check)) out.push_back(f);
   }
   return out;
 }
@@ -125,9 +128,9 @@ TEST_CASE("doctor: a healthy cluster is healthy") {
   CHECK(r.verdict.find("height 110") != std::string::npos);
   // The primary and the quorum are reported as facts.
   REQUIRE(with(r, Severity::kOk, "primary").size() == 1);
-  CHECK(with(r, Severity::kOk, "primary")[0]->message.find("node1 (validator 1) in view 1") != std::string::npos);
+  CHECK(with(r, Severity::kOk, "primary")[0].message.find("node1 (validator 1) in view 1") != std::string::npos);
   REQUIRE(with(r, Severity::kOk, "quorum").size() == 1);
-  CHECK(with(r, Severity::kOk, "quorum")[0]->message.find("4 of 4 validators respond (3 needed)") != std::string::npos);
+  CHECK(with(r, Severity::kOk, "quorum")[0].message.find("4 of 4 validators respond (3 needed)") != std::string::npos);
   CHECK(with(r, Severity::kOk, "node").size() == 4);
 }
 
@@ -139,10 +142,10 @@ TEST_CASE("doctor: a node that answers but does not advance is named") {
   CHECK_FALSE(r.healthy);
   const auto lag = with(r, Severity::kCritical, "lag");
   REQUIRE(lag.size() == 1);
-  CHECK(names(*lag[0], "node2"));
-  CHECK(lag[0]->message.find("50 blocks behind") != std::string::npos);
-  CHECK(lag[0]->message.find("did not advance") != std::string::npos);
-  CHECK(lag[0]->fix.find("sharechain status --node 127.0.0.1:33020") != std::string::npos);
+  CHECK(names(lag[0], "node2"));
+  CHECK(lag[0].message.find("50 blocks behind") != std::string::npos);
+  CHECK(lag[0].message.find("did not advance") != std::string::npos);
+  CHECK(lag[0].fix.find("sharechain status --node 127.0.0.1:33020") != std::string::npos);
   CHECK(r.verdict.find("node2") != std::string::npos);
   // Three others still form a quorum.
   CHECK(with(r, Severity::kOk, "quorum").size() == 1);
@@ -155,13 +158,13 @@ TEST_CASE("doctor: a paused node is named with kill -CONT") {
   CHECK_FALSE(r.healthy);
   const auto down = with(r, Severity::kCritical, "reachable");
   REQUIRE(down.size() == 1);
-  CHECK(names(*down[0], "node3"));
-  CHECK(down[0]->message.find("SIGSTOP") != std::string::npos);
-  CHECK(down[0]->fix == "kill -CONT 1003");
+  CHECK(names(down[0], "node3"));
+  CHECK(down[0].message.find("SIGSTOP") != std::string::npos);
+  CHECK(down[0].fix == "kill -CONT 1003");
   CHECK(r.verdict.find("node3") != std::string::npos);
   const auto quorum = with(r, Severity::kOk, "quorum");
   REQUIRE(quorum.size() == 1);
-  CHECK(quorum[0]->message.find("one more failure stops commits") != std::string::npos);
+  CHECK(quorum[0].message.find("one more failure stops commits") != std::string::npos);
 }
 
 TEST_CASE("doctor: a node that is not running is started with sharechain-net") {
@@ -173,8 +176,8 @@ TEST_CASE("doctor: a node that is not running is started with sharechain-net") {
   const Report r = diagnose(c);
   const auto down = with(r, Severity::kCritical, "reachable");
   REQUIRE(down.size() == 1);
-  CHECK(names(*down[0], "node0"));
-  CHECK(down[0]->fix == "sharechain-net start --dir /tmp/sc");
+  CHECK(names(down[0], "node0"));
+  CHECK(down[0].fix == "sharechain-net start --dir /tmp/sc");
   // node0 is the primary of view 4: the others move on.
   for (NodeFacts& n : c.nodes) {
     if (n.first) n.first = status(static_cast<std::uint32_t>(&n - &c.nodes[0]), 100, 4);
@@ -183,7 +186,25 @@ TEST_CASE("doctor: a node that is not running is started with sharechain-net") {
   const Report r2 = diagnose(c);
   const auto primary = with(r2, Severity::kWarning, "primary");
   REQUIRE(primary.size() == 1);
-  CHECK(names(*primary[0], "node0"));
+  CHECK(names(primary[0], "node0"));
+}
+
+TEST_CASE("doctor: one address that does not answer, no cluster folder") {
+  NodeFacts n;
+  n.name = "127.0.0.1:33000";
+  n.client_address = n.name;
+  n.reach = Reach::kRefused;
+  n.error = "failed to connect";
+  ClusterFacts c;
+  c.nodes.push_back(n);
+  const Report r = diagnose(c);
+  CHECK_FALSE(r.healthy);
+  REQUIRE(with(r, Severity::kCritical, "reachable").size() == 1);
+  CHECK(with(r, Severity::kCritical, "reachable")[0].message.find("127.0.0.1:33000 refuses connections: ") !=
+        std::string::npos);
+  // How many validators there are is unknown: no quorum arithmetic on a guess.
+  CHECK(with(r, Severity::kCritical, "quorum").empty());
+  CHECK(with(r, Severity::kOk, "quorum").empty());
 }
 
 TEST_CASE("doctor: two of four gone is a lost quorum naming both") {
@@ -199,12 +220,12 @@ TEST_CASE("doctor: two of four gone is a lost quorum naming both") {
   CHECK_FALSE(r.healthy);
   const auto quorum = with(r, Severity::kCritical, "quorum");
   REQUIRE(quorum.size() == 1);
-  CHECK(names(*quorum[0], "node1"));
-  CHECK(names(*quorum[0], "node2"));
-  CHECK_FALSE(names(*quorum[0], "node0"));
-  CHECK(quorum[0]->message.find("quorum lost: 2 of 4 validators respond, 3 needed") != std::string::npos);
-  CHECK(quorum[0]->message.find("bring back at least 1 of node1 and node2") != std::string::npos);
-  CHECK(quorum[0]->fix == "kill -CONT 1001 1002");
+  CHECK(names(quorum[0], "node1"));
+  CHECK(names(quorum[0], "node2"));
+  CHECK_FALSE(names(quorum[0], "node0"));
+  CHECK(quorum[0].message.find("quorum lost: 2 of 4 validators respond, 3 needed") != std::string::npos);
+  CHECK(quorum[0].message.find("bring back at least 1 of node1 and node2") != std::string::npos);
+  CHECK(quorum[0].fix == "kill -CONT 1001 1002");
   // The verdict leads with the quorum, and the findings with it.
   CHECK(r.verdict.rfind("unhealthy: quorum lost", 0) == 0);
   CHECK(r.findings.front().check == "quorum");
@@ -222,8 +243,8 @@ TEST_CASE("doctor: lag and catch-up rate") {
     CHECK(r.healthy);
     const auto lag = with(r, Severity::kWarning, "lag");
     REQUIRE(lag.size() == 1);
-    CHECK(names(*lag[0], "node1"));
-    CHECK(lag[0]->message.find("40 blocks behind (height 70 of 110), catching up at 50.0 blocks/s (about 1 s to go)") !=
+    CHECK(names(lag[0], "node1"));
+    CHECK(lag[0].message.find("40 blocks behind (height 70 of 110), catching up at 50.0 blocks/s (about 1 s to go)") !=
           std::string::npos);
     CHECK(r.verdict.find("1 warning") != std::string::npos);
   }
@@ -234,7 +255,7 @@ TEST_CASE("doctor: lag and catch-up rate") {
     CHECK_FALSE(r.healthy);
     const auto lag = with(r, Severity::kCritical, "lag");
     REQUIRE(lag.size() == 1);
-    CHECK(lag[0]->message.find("falling further behind") != std::string::npos);
+    CHECK(lag[0].message.find("falling further behind") != std::string::npos);
   }
   SECTION("one look cannot tell the rate") {
     for (NodeFacts& n : c.nodes) {
@@ -261,31 +282,42 @@ TEST_CASE("doctor: a node of another chain, genesis or key") {
     CHECK_FALSE(r.healthy);
     const auto id = with(r, Severity::kCritical, "identity");
     REQUIRE(id.size() == 1);
-    CHECK(names(*id[0], "node2"));
-    CHECK(id[0]->message.find("'other-chain'") != std::string::npos);
-    CHECK(id[0]->message.find("'sharechain-local'") != std::string::npos);
+    CHECK(names(id[0], "node2"));
+    CHECK(id[0].message.find("'other-chain'") != std::string::npos);
+    CHECK(id[0].message.find("'sharechain-local'") != std::string::npos);
     // A node of another chain is no part of this one's quorum.
-    CHECK(with(r, Severity::kOk, "quorum")[0]->message.find("3 of 4") != std::string::npos);
+    CHECK(with(r, Severity::kOk, "quorum")[0].message.find("3 of 4") != std::string::npos);
   }
   SECTION("genesis hash") {
     c.nodes[1].version->genesis_hash = std::string(64, 'c');
     const auto id = with(diagnose(c), Severity::kCritical, "identity");
     REQUIRE(id.size() == 1);
-    CHECK(id[0]->message.find("genesis") != std::string::npos);
+    CHECK(id[0].message.find("genesis") != std::string::npos);
+  }
+  SECTION("a genesis file changed after the start: every node differs from it") {
+    c.expected->genesis_hash = std::string(64, 'd');
+    const Report r = diagnose(c);
+    CHECK_FALSE(r.healthy);
+    const auto id = with(r, Severity::kCritical, "identity");
+    REQUIRE(id.size() == 1);
+    CHECK(id[0].nodes.empty());
+    CHECK(id[0].message.find("/tmp/sc/genesis.json") != std::string::npos);
+    // The nodes themselves still form a quorum.
+    CHECK(with(r, Severity::kOk, "quorum").size() == 1);
   }
   SECTION("another validator's key") {
     c.nodes[3].first->node_id = 0;
     c.nodes[3].second->node_id = 0;
     const auto id = with(diagnose(c), Severity::kCritical, "identity");
     REQUIRE_FALSE(id.empty());
-    CHECK(names(*id[0], "node3"));
-    CHECK(id[0]->message.find("answers as validator 0") != std::string::npos);
+    CHECK(names(id[0], "node3"));
+    CHECK(id[0].message.find("answers as validator 0") != std::string::npos);
   }
   SECTION("key file") {
     c.nodes[0].key_file_public_key = std::string(64, 'f');
     const auto id = with(diagnose(c), Severity::kCritical, "identity");
     REQUIRE(id.size() == 1);
-    CHECK(id[0]->message.find("key file") != std::string::npos);
+    CHECK(id[0].message.find("key file") != std::string::npos);
   }
   SECTION("without a genesis, the odd one out") {
     c.expected.reset();
@@ -293,7 +325,7 @@ TEST_CASE("doctor: a node of another chain, genesis or key") {
     c.nodes[2].second->chain_id = "other-chain";
     const auto id = with(diagnose(c), Severity::kCritical, "identity");
     REQUIRE(id.size() == 1);
-    CHECK(names(*id[0], "node2"));
+    CHECK(names(id[0], "node2"));
   }
 }
 
@@ -303,16 +335,16 @@ TEST_CASE("doctor: halted, not synced, storming views, stalled commits") {
     c.nodes[1].healthz = HttpAnswer{503, R"({"status":"halted","reason":"state root mismatch at 42"})"};
     const auto h = with(diagnose(c), Severity::kCritical, "halted");
     REQUIRE(h.size() == 1);
-    CHECK(h[0]->message.find("state root mismatch at 42") != std::string::npos);
-    CHECK(h[0]->fix.find("tail -n 50 /tmp/sc/node1/node.log") == 0);
+    CHECK(h[0].message.find("state root mismatch at 42") != std::string::npos);
+    CHECK(h[0].fix.find("tail -n 50 /tmp/sc/node1/node.log") == 0);
   }
   SECTION("not synced though a quorum is up") {
     c.nodes[1].second->synced = false;
     c.nodes[1].readyz = HttpAnswer{503, R"({"status":"not_ready","reason":"not in touch with a quorum of validators"})"};
     const auto s = with(diagnose(c), Severity::kCritical, "synced");
     REQUIRE(s.size() == 1);
-    CHECK(names(*s[0], "node1"));
-    CHECK(s[0]->fix.find("curl -s http://127.0.0.1:33012/readyz") == 0);
+    CHECK(names(s[0], "node1"));
+    CHECK(s[0].fix.find("curl -s http://127.0.0.1:33012/readyz") == 0);
   }
   SECTION("views storming without commits") {
     for (std::uint32_t i = 0; i < kNodes; ++i) {
@@ -322,7 +354,7 @@ TEST_CASE("doctor: halted, not synced, storming views, stalled commits") {
     const Report r = diagnose(c);
     const auto v = with(r, Severity::kWarning, "views");
     REQUIRE(v.size() == 1);
-    CHECK(v[0]->message.find("from view 3 to 6") != std::string::npos);
+    CHECK(v[0].message.find("from view 3 to 6") != std::string::npos);
   }
   SECTION("nothing commits while transactions wait") {
     for (std::uint32_t i = 0; i < kNodes; ++i) {
@@ -335,8 +367,8 @@ TEST_CASE("doctor: halted, not synced, storming views, stalled commits") {
     CHECK_FALSE(r.healthy);
     const auto s = with(r, Severity::kCritical, "commits");
     REQUIRE(s.size() == 1);
-    CHECK(s[0]->message.find("30 transactions wait") != std::string::npos);
-    CHECK(names(*s[0], "node1"));  // the primary of view 1
+    CHECK(s[0].message.find("30 transactions wait") != std::string::npos);
+    CHECK(names(s[0], "node1"));  // the primary of view 1
   }
   SECTION("an idle chain is not stalled") {
     for (std::uint32_t i = 0; i < kNodes; ++i) {
@@ -355,14 +387,14 @@ TEST_CASE("doctor: mempool, disk and voting warnings") {
     c.nodes[2].second->mempool_size = 90;
     const auto m = with(diagnose(c), Severity::kWarning, "mempool");
     REQUIRE(m.size() == 1);
-    CHECK(m[0]->message.find("90 of 100 transactions") != std::string::npos);
+    CHECK(m[0].message.find("90 of 100 transactions") != std::string::npos);
   }
   SECTION("disk low, then nearly full") {
     c.nodes[0].disk->total_bytes = 4ull << 30;
     c.nodes[0].disk->available_bytes = 512ull << 20;
     auto d = with(diagnose(c), Severity::kWarning, "disk");
     REQUIRE(d.size() == 1);
-    CHECK(d[0]->fix == "df -h /tmp/sc/node0/data");
+    CHECK(d[0].fix == "df -h /tmp/sc/node0/data");
     c.nodes[0].disk->available_bytes = 100ull << 20;
     CHECK(with(diagnose(c), Severity::kCritical, "disk").size() == 1);
   }
@@ -370,8 +402,8 @@ TEST_CASE("doctor: mempool, disk and voting warnings") {
     c.nodes[3].metrics_second = metrics(500, 540);
     const auto v = with(diagnose(c), Severity::kWarning, "voting");
     REQUIRE(v.size() == 1);
-    CHECK(names(*v[0], "node3"));
-    CHECK(v[0]->message.find("not voting") != std::string::npos);
+    CHECK(names(v[0], "node3"));
+    CHECK(v[0].message.find("not voting") != std::string::npos);
   }
   SECTION("an ops port that gives nothing") {
     c.nodes[1].metrics_first.reset();

@@ -72,6 +72,7 @@ class Doctor {
 
   Report run() {
     count_validators();
+    check_genesis_file();
     for (const NodeFacts& n : facts_.nodes) check_identity(n);
     for (const NodeFacts& n : facts_.nodes) check_reachable(n);
     compute_heights();
@@ -156,9 +157,35 @@ class Doctor {
           if (s) n_ = std::max(n_, s->validators);
         }
       }
+      n_known_ = n_ > 0;
       n_ = std::max<std::uint32_t>(n_, static_cast<std::uint32_t>(facts_.nodes.size()));
     }
     quorum_ = consensus::quorum_size(n_);
+  }
+
+  // When every node that says agrees on a chain id or genesis hash and the cluster folder's
+  // genesis.json does not, the file is the odd one out (changed after the chain started), not
+  // the nodes.
+  void check_genesis_file() {
+    if (!facts_.expected) return;
+    std::set<std::string> chains;
+    std::set<std::string> hashes;
+    for (const NodeFacts& n : facts_.nodes) {
+      if (const StatusSample* s = latest(n)) chains.insert(s->chain_id);
+      if (n.version && !n.version->genesis_hash.empty()) hashes.insert(n.version->genesis_hash);
+    }
+    const Expectation& e = *facts_.expected;
+    const std::string file = facts_.cluster_dir.empty() ? "genesis.json" : facts_.cluster_dir + "/genesis.json";
+    stale_chain_ = chains.size() == 1 && facts_.nodes.size() > 1 && *chains.begin() != e.chain_id;
+    stale_hash_ = hashes.size() == 1 && facts_.nodes.size() > 1 && !e.genesis_hash.empty() && *hashes.begin() != e.genesis_hash;
+    if (stale_chain_ || stale_hash_) {
+      add(Severity::kCritical, "identity", {},
+          "every node runs with " +
+              (stale_chain_ ? "chain '" + *chains.begin() + "'" : "genesis " + short_hex(*hashes.begin())) + " but " + file +
+              " says " + (stale_chain_ ? "chain '" + e.chain_id + "'" : "genesis " + short_hex(e.genesis_hash)) +
+              ": the file was changed after the chain started; the nodes' checks against it are skipped",
+          "restore " + file + " from a node's host or backup (the nodes refuse peers of another genesis)");
+    }
   }
 
   void check_identity(const NodeFacts& n) {
@@ -167,7 +194,7 @@ class Doctor {
     if (facts_.expected) {
       const Expectation& e = *facts_.expected;
       const std::string cfg = facts_.cluster_dir.empty() ? "its config" : facts_.cluster_dir + "/" + n.name + "/config.toml";
-      if (s && s->chain_id != e.chain_id) {
+      if (s && s->chain_id != e.chain_id && !stale_chain_) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
             n.name + " serves chain '" + s->chain_id + "' but the cluster's genesis is of chain '" + e.chain_id +
@@ -175,7 +202,7 @@ class Doctor {
             "check [node] genesis_file and [api] listen in " + cfg + "; " + status_cmd(n));
       }
       if (n.version && !n.version->genesis_hash.empty() && !e.genesis_hash.empty() &&
-          n.version->genesis_hash != e.genesis_hash) {
+          n.version->genesis_hash != e.genesis_hash && !stale_hash_) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
             n.name + " runs with genesis " + short_hex(n.version->genesis_hash) + " but the cluster's genesis.json is " +
@@ -225,7 +252,7 @@ class Doctor {
   }
 
   void check_reachable(const NodeFacts& n) {
-    const std::string at = " at " + n.client_address;
+    const std::string at = n.name == n.client_address ? "" : " at " + n.client_address;
     const std::string guessed = n.address_guessed ? " (an address guessed from its peer address)" : "";
     switch (n.reach) {
       case Reach::kAnswered:
@@ -343,6 +370,8 @@ class Doctor {
     for (std::uint32_t v = 0; v < n_; ++v) {
       if (!seen.count(v)) unchecked.push_back(name_of_validator(v));
     }
+    // Nobody answered and no genesis says how many validators there are: nothing to count.
+    if (!n_known_) return;
     const std::string counted = std::to_string(responsive_) + " of " + std::to_string(n_) + " validators respond";
     if (responsive_ >= quorum_) {
       const std::uint32_t spare = responsive_ - quorum_;
@@ -620,9 +649,12 @@ class Doctor {
   std::set<std::string> halted_;
   std::set<std::string> stalled_;  // behind and not advancing
   std::uint32_t n_ = 0;
+  bool n_known_ = true;  // the validator count came from a genesis or a node's answer
   std::uint32_t quorum_ = 1;
   std::uint32_t responsive_ = 0;
   bool quorum_lost_ = false;
+  bool stale_chain_ = false;  // the cluster folder's genesis, not the nodes, is the odd one out
+  bool stale_hash_ = false;
   std::uint64_t max_height_ = 0;
   std::uint64_t max_first_ = 0;
   std::uint64_t max_second_ = 0;
