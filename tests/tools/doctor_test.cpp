@@ -16,12 +16,11 @@
 //     mempool, low disk, a node that stopped voting
 //   prometheus: the text format the node writes parses, labelled series keep their labels
 //   json: healthy, verdict and findings with severity, node, message, fix
-#include <catch2/catch.hpp>
+#include "tools/common/doctor.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <sstream>
-
-#include "tools/common/doctor.hpp"
 
 using namespace sharechain::tools;
 using namespace sharechain::tools::doctor;
@@ -128,9 +127,11 @@ TEST_CASE("doctor: a healthy cluster is healthy") {
   CHECK(r.verdict.find("height 110") != std::string::npos);
   // The primary and the quorum are reported as facts.
   REQUIRE(with(r, Severity::kOk, "primary").size() == 1);
-  CHECK(with(r, Severity::kOk, "primary")[0].message.find("node1 (validator 1) in view 1") != std::string::npos);
+  CHECK(with(r, Severity::kOk, "primary")[0].message.find("node1 (validator 1) in view 1") !=
+        std::string::npos);
   REQUIRE(with(r, Severity::kOk, "quorum").size() == 1);
-  CHECK(with(r, Severity::kOk, "quorum")[0].message.find("4 of 4 validators respond (3 needed)") != std::string::npos);
+  CHECK(with(r, Severity::kOk, "quorum")[0].message.find("4 of 4 validators respond (3 needed)") !=
+        std::string::npos);
   CHECK(with(r, Severity::kOk, "node").size() == 4);
 }
 
@@ -200,8 +201,8 @@ TEST_CASE("doctor: one address that does not answer, no cluster folder") {
   const Report r = diagnose(c);
   CHECK_FALSE(r.healthy);
   REQUIRE(with(r, Severity::kCritical, "reachable").size() == 1);
-  CHECK(with(r, Severity::kCritical, "reachable")[0].message.find("127.0.0.1:33000 refuses connections: ") !=
-        std::string::npos);
+  CHECK(with(r, Severity::kCritical, "reachable")[0].message.find(
+            "127.0.0.1:33000 refuses connections: ") != std::string::npos);
   // How many validators there are is unknown: no quorum arithmetic on a guess.
   CHECK(with(r, Severity::kCritical, "quorum").empty());
   CHECK(with(r, Severity::kOk, "quorum").empty());
@@ -223,7 +224,8 @@ TEST_CASE("doctor: two of four gone is a lost quorum naming both") {
   CHECK(names(quorum[0], "node1"));
   CHECK(names(quorum[0], "node2"));
   CHECK_FALSE(names(quorum[0], "node0"));
-  CHECK(quorum[0].message.find("quorum lost: 2 of 4 validators respond, 3 needed") != std::string::npos);
+  CHECK(quorum[0].message.find("quorum lost: 2 of 4 validators respond, 3 needed") !=
+        std::string::npos);
   CHECK(quorum[0].message.find("bring back at least 1 of node1 and node2") != std::string::npos);
   CHECK(quorum[0].fix == "kill -CONT 1001 1002");
   // The verdict leads with the quorum, and the findings with it.
@@ -244,8 +246,8 @@ TEST_CASE("doctor: lag and catch-up rate") {
     const auto lag = with(r, Severity::kWarning, "lag");
     REQUIRE(lag.size() == 1);
     CHECK(names(lag[0], "node1"));
-    CHECK(lag[0].message.find("40 blocks behind (height 70 of 110), catching up at 50.0 blocks/s (about 1 s to go)") !=
-          std::string::npos);
+    CHECK(lag[0].message.find("40 blocks behind (height 70 of 110), catching up at 50.0 blocks/s "
+                              "(about 1 s to go)") != std::string::npos);
     CHECK(r.verdict.find("1 warning") != std::string::npos);
   }
   SECTION("falling behind is critical") {
@@ -332,7 +334,8 @@ TEST_CASE("doctor: a node of another chain, genesis or key") {
 TEST_CASE("doctor: halted, not synced, storming views, stalled commits") {
   ClusterFacts c = healthy();
   SECTION("halted") {
-    c.nodes[1].healthz = HttpAnswer{503, R"({"status":"halted","reason":"state root mismatch at 42"})"};
+    c.nodes[1].healthz =
+        HttpAnswer{503, R"({"status":"halted","reason":"state root mismatch at 42"})"};
     const auto h = with(diagnose(c), Severity::kCritical, "halted");
     REQUIRE(h.size() == 1);
     CHECK(h[0].message.find("state root mismatch at 42") != std::string::npos);
@@ -340,7 +343,8 @@ TEST_CASE("doctor: halted, not synced, storming views, stalled commits") {
   }
   SECTION("not synced though a quorum is up") {
     c.nodes[1].second->synced = false;
-    c.nodes[1].readyz = HttpAnswer{503, R"({"status":"not_ready","reason":"not in touch with a quorum of validators"})"};
+    c.nodes[1].readyz = HttpAnswer{
+        503, R"({"status":"not_ready","reason":"not in touch with a quorum of validators"})"};
     const auto s = with(diagnose(c), Severity::kCritical, "synced");
     REQUIRE(s.size() == 1);
     CHECK(names(s[0], "node1"));

@@ -40,7 +40,9 @@ std::string name_list(const std::vector<std::string>& names) {
   return join(head, ", ") + " and " + names.back();
 }
 
-std::string short_hex(const std::string& hex) { return hex.size() > 16 ? hex.substr(0, 16) + "…" : hex; }
+std::string short_hex(const std::string& hex) {
+  return hex.size() > 16 ? hex.substr(0, 16) + "…" : hex;
+}
 
 // The latest status a node answered, when its latest attempt succeeded.
 const StatusSample* latest(const NodeFacts& n) {
@@ -50,13 +52,16 @@ const StatusSample* latest(const NodeFacts& n) {
   return nullptr;
 }
 
-bool two_samples(const NodeFacts& n) { return n.reach == Reach::kAnswered && n.first && n.second && n.sample_seconds > 0; }
+bool two_samples(const NodeFacts& n) {
+  return n.reach == Reach::kAnswered && n.first && n.second && n.sample_seconds > 0;
+}
 
 // The "reason" of a /readyz or /healthz JSON body, else the body itself.
 std::string reason_of(const HttpAnswer& answer) {
   try {
     const Json j = Json::parse(answer.body);
-    if (j.is_object() && j.contains("reason") && j["reason"].is_string()) return j["reason"].get<std::string>();
+    if (j.is_object() && j.contains("reason") && j["reason"].is_string())
+      return j["reason"].get<std::string>();
   } catch (const std::exception&) {
   }
   std::string body = answer.body;
@@ -92,11 +97,13 @@ class Doctor {
  private:
   // ---- helpers -------------------------------------------------------------------------------
 
-  void add(Severity s, std::string check, std::vector<std::string> nodes, std::string message, std::string fix) {
+  void add(Severity s, std::string check, std::vector<std::string> nodes, std::string message,
+           std::string fix) {
     for (const std::string& n : nodes) {
       if (s != Severity::kOk) flagged_.insert(n);
     }
-    findings_.push_back({s, std::move(check), std::move(nodes), std::move(message), std::move(fix)});
+    findings_.push_back(
+        {s, std::move(check), std::move(nodes), std::move(message), std::move(fix)});
   }
 
   std::optional<std::uint32_t> validator_of(const NodeFacts& n) const {
@@ -110,7 +117,8 @@ class Doctor {
     for (const NodeFacts& n : facts_.nodes) {
       if (validator_of(n) == v) return n.name;
     }
-    if (facts_.expected && v < facts_.expected->validator_names.size()) return facts_.expected->validator_names[v];
+    if (facts_.expected && v < facts_.expected->validator_names.size())
+      return facts_.expected->validator_names[v];
     return "validator " + std::to_string(v);
   }
 
@@ -125,7 +133,9 @@ class Doctor {
     return n.log_file.empty() ? "" : "tail -n 50 " + n.log_file;
   }
 
-  std::string status_cmd(const NodeFacts& n) const { return "sharechain status --node " + n.client_address; }
+  std::string status_cmd(const NodeFacts& n) const {
+    return "sharechain status --node " + n.client_address;
+  }
 
   std::string ops_url(const NodeFacts& n, std::string_view path) const {
     return "curl -s http://" + n.ops_address + std::string(path);
@@ -133,7 +143,8 @@ class Doctor {
 
   // The command that brings an unreachable node back, or the one to investigate it with.
   std::string revive_fix(const NodeFacts& n) const {
-    if (n.process_known && !n.pid && !facts_.cluster_dir.empty()) return "sharechain-net start --dir " + facts_.cluster_dir;
+    if (n.process_known && !n.pid && !facts_.cluster_dir.empty())
+      return "sharechain-net start --dir " + facts_.cluster_dir;
     if (n.pid && n.process_stopped) return "kill -CONT " + std::to_string(*n.pid);
     if (n.pid) {
       std::string fix = log_tail(n);
@@ -141,9 +152,12 @@ class Doctor {
       return fix.empty() ? status_cmd(n) : fix;
     }
     if (n.reach == Reach::kTimedOut) {
-      return "on its host: ps -o pid,stat,cmd -C sharechaind (stat T: kill -CONT PID); " + status_cmd(n);
+      return "on its host: ps -o pid,stat,cmd -C sharechaind (stat T: kill -CONT PID); " +
+             status_cmd(n);
     }
-    return "start the node (systemctl start sharechaind@NAME, or sharechain-net start --dir DIR); " + status_cmd(n);
+    return "start the node (systemctl start sharechaind@NAME, or sharechain-net start --dir "
+           "DIR); " +
+           status_cmd(n);
   }
 
   // ---- checks ----------------------------------------------------------------------------------
@@ -175,16 +189,23 @@ class Doctor {
       if (n.version && !n.version->genesis_hash.empty()) hashes.insert(n.version->genesis_hash);
     }
     const Expectation& e = *facts_.expected;
-    const std::string file = facts_.cluster_dir.empty() ? "genesis.json" : facts_.cluster_dir + "/genesis.json";
+    const std::string file =
+        facts_.cluster_dir.empty() ? "genesis.json" : facts_.cluster_dir + "/genesis.json";
     stale_chain_ = chains.size() == 1 && facts_.nodes.size() > 1 && *chains.begin() != e.chain_id;
-    stale_hash_ = hashes.size() == 1 && facts_.nodes.size() > 1 && !e.genesis_hash.empty() && *hashes.begin() != e.genesis_hash;
+    stale_hash_ = hashes.size() == 1 && facts_.nodes.size() > 1 && !e.genesis_hash.empty() &&
+                  *hashes.begin() != e.genesis_hash;
     if (stale_chain_ || stale_hash_) {
       add(Severity::kCritical, "identity", {},
           "every node runs with " +
-              (stale_chain_ ? "chain '" + *chains.begin() + "'" : "genesis " + short_hex(*hashes.begin())) + " but " + file +
-              " says " + (stale_chain_ ? "chain '" + e.chain_id + "'" : "genesis " + short_hex(e.genesis_hash)) +
-              ": the file was changed after the chain started; the nodes' checks against it are skipped",
-          "restore " + file + " from a node's host or backup (the nodes refuse peers of another genesis)");
+              (stale_chain_ ? "chain '" + *chains.begin() + "'"
+                            : "genesis " + short_hex(*hashes.begin())) +
+              " but " + file + " says " +
+              (stale_chain_ ? "chain '" + e.chain_id + "'"
+                            : "genesis " + short_hex(e.genesis_hash)) +
+              ": the file was changed after the chain started; the nodes' checks against it are "
+              "skipped",
+          "restore " + file +
+              " from a node's host or backup (the nodes refuse peers of another genesis)");
     }
   }
 
@@ -193,41 +214,48 @@ class Doctor {
     bool wrong = false;
     if (facts_.expected) {
       const Expectation& e = *facts_.expected;
-      const std::string cfg = facts_.cluster_dir.empty() ? "its config" : facts_.cluster_dir + "/" + n.name + "/config.toml";
+      const std::string cfg = facts_.cluster_dir.empty()
+                                  ? "its config"
+                                  : facts_.cluster_dir + "/" + n.name + "/config.toml";
       if (s && s->chain_id != e.chain_id && !stale_chain_) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
-            n.name + " serves chain '" + s->chain_id + "' but the cluster's genesis is of chain '" + e.chain_id +
-                "': another chain's node answers on " + n.client_address,
+            n.name + " serves chain '" + s->chain_id + "' but the cluster's genesis is of chain '" +
+                e.chain_id + "': another chain's node answers on " + n.client_address,
             "check [node] genesis_file and [api] listen in " + cfg + "; " + status_cmd(n));
       }
       if (n.version && !n.version->genesis_hash.empty() && !e.genesis_hash.empty() &&
           n.version->genesis_hash != e.genesis_hash && !stale_hash_) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
-            n.name + " runs with genesis " + short_hex(n.version->genesis_hash) + " but the cluster's genesis.json is " +
-                short_hex(e.genesis_hash) + ": its peers refuse it",
-            "point [node] genesis_file in " + cfg + " at the cluster's genesis.json (a new genesis needs a fresh data folder)");
+            n.name + " runs with genesis " + short_hex(n.version->genesis_hash) +
+                " but the cluster's genesis.json is " + short_hex(e.genesis_hash) +
+                ": its peers refuse it",
+            "point [node] genesis_file in " + cfg +
+                " at the cluster's genesis.json (a new genesis needs a fresh data folder)");
       }
       if (n.validator && s && s->node_id != *n.validator) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
-            n.name + " answers as validator " + std::to_string(s->node_id) + ", but genesis gives it validator " +
-                std::to_string(*n.validator) + ": it runs with another validator's key (two nodes with one key)",
+            n.name + " answers as validator " + std::to_string(s->node_id) +
+                ", but genesis gives it validator " + std::to_string(*n.validator) +
+                ": it runs with another validator's key (two nodes with one key)",
             "check [node] key_file in " + cfg + "; " + status_cmd(n));
       }
       if (n.validator && !n.key_file_public_key.empty() && *n.validator < e.validator_keys.size() &&
           n.key_file_public_key != e.validator_keys[*n.validator]) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
-            n.name + "'s key file holds public key " + short_hex(n.key_file_public_key) + ", but genesis gives validator " +
-                std::to_string(*n.validator) + " the key " + short_hex(e.validator_keys[*n.validator]) +
+            n.name + "'s key file holds public key " + short_hex(n.key_file_public_key) +
+                ", but genesis gives validator " + std::to_string(*n.validator) + " the key " +
+                short_hex(e.validator_keys[*n.validator]) +
                 ": the node cannot sign as that validator",
             "restore " + n.name + "/node_key.json from the backup made with the genesis");
       }
       if (s && !s->node_name.empty() && s->node_name != n.name && n.validator) {
         add(Severity::kWarning, "identity", {n.name},
-            n.client_address + " is answered by a node calling itself '" + s->node_name + "', not " + n.name,
+            n.client_address + " is answered by a node calling itself '" + s->node_name +
+                "', not " + n.name,
             "check [api] listen in " + cfg);
       }
     } else if (s) {
@@ -244,7 +272,8 @@ class Doctor {
       if (chains.size() > 1 && s->chain_id != majority) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
-            n.name + " serves chain '" + s->chain_id + "' while the other nodes serve '" + majority + "'",
+            n.name + " serves chain '" + s->chain_id + "' while the other nodes serve '" +
+                majority + "'",
             status_cmd(n));
       }
     }
@@ -253,31 +282,36 @@ class Doctor {
 
   void check_reachable(const NodeFacts& n) {
     const std::string at = n.name == n.client_address ? "" : " at " + n.client_address;
-    const std::string guessed = n.address_guessed ? " (an address guessed from its peer address)" : "";
+    const std::string guessed =
+        n.address_guessed ? " (an address guessed from its peer address)" : "";
     switch (n.reach) {
       case Reach::kAnswered:
         break;
       case Reach::kNotRunning:
-        add(Severity::kCritical, "reachable", {n.name}, n.name + " is not running (no live process in its pid file)",
-            revive_fix(n));
+        add(Severity::kCritical, "reachable", {n.name},
+            n.name + " is not running (no live process in its pid file)", revive_fix(n));
         break;
       case Reach::kTimedOut:
         if (n.pid && n.process_stopped) {
           add(Severity::kCritical, "reachable", {n.name},
               n.name + " (pid " + std::to_string(*n.pid) +
-                  ") is stopped (SIGSTOP): it holds its ports but answers nothing and does not vote",
+                  ") is stopped (SIGSTOP): it holds its ports but answers nothing and does not "
+                  "vote",
               revive_fix(n));
         } else {
           add(Severity::kCritical, "reachable", {n.name},
-              n.name + (n.pid ? " (pid " + std::to_string(*n.pid) + ")" : "") + " did not answer" + at + guessed +
-                  " before the deadline: paused, stuck or overloaded" + (n.error.empty() ? "" : " (" + n.error + ")"),
+              n.name + (n.pid ? " (pid " + std::to_string(*n.pid) + ")" : "") + " did not answer" +
+                  at + guessed + " before the deadline: paused, stuck or overloaded" +
+                  (n.error.empty() ? "" : " (" + n.error + ")"),
               revive_fix(n));
         }
         break;
       case Reach::kRefused:
         add(Severity::kCritical, "reachable", {n.name},
-            n.name + (n.pid ? " (pid " + std::to_string(*n.pid) + ") runs but" : "") + " refuses connections" + at +
-                guessed + (n.pid ? ": still starting, or listening elsewhere" : ": the process is down or not listening there"),
+            n.name + (n.pid ? " (pid " + std::to_string(*n.pid) + ") runs but" : "") +
+                " refuses connections" + at + guessed +
+                (n.pid ? ": still starting, or listening elsewhere"
+                       : ": the process is down or not listening there"),
             revive_fix(n));
         break;
       case Reach::kError:
@@ -288,14 +322,16 @@ class Doctor {
     if (halted(n)) {
       halted_.insert(n.name);
       add(Severity::kCritical, "halted", {n.name},
-          n.name + " has halted: " + reason_of(*n.healthz) + " (it stays up to be inspected but takes no part in consensus)",
+          n.name + " has halted: " + reason_of(*n.healthz) +
+              " (it stays up to be inspected but takes no part in consensus)",
           (log_tail(n).empty() ? ops_url(n, "/healthz") : log_tail(n)) +
               "; fix the cause the log names, then restart it");
     }
     if (n.reach == Reach::kAnswered && !n.ops_address.empty() && !n.metrics_first && !n.healthz) {
       add(Severity::kWarning, "ops", {n.name},
           n.name + "'s operations port " + n.ops_address + " gave nothing" +
-              (n.ops_error.empty() ? "" : " (" + n.ops_error + ")") + ": no metrics or health from it",
+              (n.ops_error.empty() ? "" : " (" + n.ops_error + ")") +
+              ": no metrics or health from it",
           ops_url(n, "/readyz"));
     }
   }
@@ -314,7 +350,10 @@ class Doctor {
         sampled_ = true;
       }
     }
-    leader_rate_ = sampled_ && sample_seconds_ > 0 ? static_cast<double>(max_second_ - std::min(max_first_, max_second_)) / sample_seconds_ : 0;
+    leader_rate_ =
+        sampled_ && sample_seconds_ > 0
+            ? static_cast<double>(max_second_ - std::min(max_first_, max_second_)) / sample_seconds_
+            : 0;
   }
 
   void check_progress(const NodeFacts& n) {
@@ -323,15 +362,18 @@ class Doctor {
     const std::uint64_t lag = max_height_ - s->height;
     if (lag <= t_.lag_blocks) return;
     const std::string behind = n.name + " is " + std::to_string(lag) + " blocks behind (height " +
-                               std::to_string(s->height) + " of " + std::to_string(max_height_) + ")";
+                               std::to_string(s->height) + " of " + std::to_string(max_height_) +
+                               ")";
     std::string fix = status_cmd(n);
     if (!log_tail(n).empty()) fix += "; " + log_tail(n);
     if (!two_samples(n)) {
-      add(Severity::kWarning, "lag", {n.name}, behind + "; sample twice (sharechain doctor) to see whether it catches up",
-          fix);
+      add(Severity::kWarning, "lag", {n.name},
+          behind + "; sample twice (sharechain doctor) to see whether it catches up", fix);
       return;
     }
-    const double rate = static_cast<double>(n.second->height - std::min(n.first->height, n.second->height)) / n.sample_seconds;
+    const double rate =
+        static_cast<double>(n.second->height - std::min(n.first->height, n.second->height)) /
+        n.sample_seconds;
     if (rate <= 0) {
       stalled_.insert(n.name);
       add(Severity::kCritical, "lag", {n.name},
@@ -341,10 +383,13 @@ class Doctor {
     } else if (rate > leader_rate_) {
       const double eta = static_cast<double>(lag) / (rate - leader_rate_);
       add(Severity::kWarning, "lag", {n.name},
-          behind + ", catching up at " + fmt(rate) + " blocks/s (about " + fmt(eta, 0) + " s to go)", fix);
+          behind + ", catching up at " + fmt(rate) + " blocks/s (about " + fmt(eta, 0) +
+              " s to go)",
+          fix);
     } else {
       add(Severity::kCritical, "lag", {n.name},
-          behind + " and falling further behind: " + fmt(rate) + " blocks/s against the chain's " + fmt(leader_rate_),
+          behind + " and falling further behind: " + fmt(rate) + " blocks/s against the chain's " +
+              fmt(leader_rate_),
           fix);
     }
   }
@@ -372,20 +417,22 @@ class Doctor {
     }
     // Nobody answered and no genesis says how many validators there are: nothing to count.
     if (!n_known_) return;
-    const std::string counted = std::to_string(responsive_) + " of " + std::to_string(n_) + " validators respond";
+    const std::string counted =
+        std::to_string(responsive_) + " of " + std::to_string(n_) + " validators respond";
     if (responsive_ >= quorum_) {
       const std::uint32_t spare = responsive_ - quorum_;
       add(Severity::kOk, "quorum", {},
           "quorum: " + counted + " (" + std::to_string(quorum_) + " needed); " +
-              (spare == 0 ? "one more failure stops commits" : std::to_string(spare) + " more may fail"),
+              (spare == 0 ? "one more failure stops commits"
+                          : std::to_string(spare) + " more may fail"),
           "");
       return;
     }
     quorum_lost_ = unchecked.empty();
     if (!quorum_lost_) {
       add(Severity::kWarning, "quorum", unchecked,
-          "cannot confirm a quorum: " + counted + " among those checked (" + std::to_string(quorum_) +
-              " needed); not checked: " + name_list(unchecked),
+          "cannot confirm a quorum: " + counted + " among those checked (" +
+              std::to_string(quorum_) + " needed); not checked: " + name_list(unchecked),
           "sharechain doctor --dir CLUSTER_DIR (checks every validator)");
       return;
     }
@@ -408,19 +455,26 @@ class Doctor {
     if (start) fixes.push_back("sharechain-net start --dir " + facts_.cluster_dir);
     const std::uint32_t missing = quorum_ - responsive_;
     add(Severity::kCritical, "quorum", down,
-        "quorum lost: " + counted + ", " + std::to_string(quorum_) + " needed, so nothing can commit; bring back " +
-            (missing < down.size() ? "at least " + std::to_string(missing) + " of " : "") + name_list(down),
+        "quorum lost: " + counted + ", " + std::to_string(quorum_) +
+            " needed, so nothing can commit; bring back " +
+            (missing < down.size() ? "at least " + std::to_string(missing) + " of " : "") +
+            name_list(down),
         join(fixes, "; "));
   }
 
   void check_synced(const NodeFacts& n) {
     const StatusSample* s = latest(n);
-    if (!s || s->synced || foreign_.count(n.name) || halted_.count(n.name) || stalled_.count(n.name)) return;
-    if (quorum_lost_) return;  // the quorum finding explains it
+    if (!s || s->synced || foreign_.count(n.name) || halted_.count(n.name) ||
+        stalled_.count(n.name))
+      return;
+    if (quorum_lost_) return;                             // the quorum finding explains it
     if (max_height_ - s->height > t_.lag_blocks) return;  // the lag finding explains it
-    const std::string why = n.readyz && n.readyz->code != 200 ? reason_of(*n.readyz) : "not in touch with a quorum of validators";
+    const std::string why = n.readyz && n.readyz->code != 200
+                                ? reason_of(*n.readyz)
+                                : "not in touch with a quorum of validators";
     add(Severity::kCritical, "synced", {n.name},
-        n.name + " is not synced (" + why + "): it refuses new transactions and its reads may be stale",
+        n.name + " is not synced (" + why +
+            "): it refuses new transactions and its reads may be stale",
         n.ops_address.empty() ? status_cmd(n) : ops_url(n, "/readyz") + "; " + status_cmd(n));
   }
 
@@ -434,7 +488,8 @@ class Doctor {
     const std::string span = fmt(n.sample_seconds) + " s";
     if (sent1 && sent2 && *sent2 <= *sent1) {
       add(Severity::kWarning, "voting", {n.name},
-          n.name + " sent no message to its peers in " + span + " while the chain advanced: it is not voting",
+          n.name + " sent no message to its peers in " + span +
+              " while the chain advanced: it is not voting",
           ops_url(n, "/metrics") + " | grep sharechain_peer_");
     }
     if (recv1 && recv2 && *recv2 <= *recv1) {
@@ -455,7 +510,8 @@ class Doctor {
       }
       if (!cut.empty()) {
         add(Severity::kWarning, "links", {n.name},
-            n.name + " has no peer link to " + name_list(cut) + " although " + (cut.size() == 1 ? "it answers" : "they answer") +
+            n.name + " has no peer link to " + name_list(cut) + " although " +
+                (cut.size() == 1 ? "it answers" : "they answer") +
                 ": check the network and TLS between them",
             status_cmd(n));
       }
@@ -482,9 +538,14 @@ class Doctor {
     primary_name_ = name_of_validator(primary);
     const NodeFacts* p = node_of_validator(primary);
     std::string stable;
-    if (sampled_) stable = view_changes_seen() ? "" : "; no view change during the " + fmt(sample_seconds_) + " s sample";
-    add(Severity::kOk, "primary", p ? std::vector<std::string>{p->name} : std::vector<std::string>{},
-        "primary: " + primary_name_ + " (validator " + std::to_string(primary) + ") in view " + std::to_string(view) + stable,
+    if (sampled_)
+      stable = view_changes_seen()
+                   ? ""
+                   : "; no view change during the " + fmt(sample_seconds_) + " s sample";
+    add(Severity::kOk, "primary",
+        p ? std::vector<std::string>{p->name} : std::vector<std::string>{},
+        "primary: " + primary_name_ + " (validator " + std::to_string(primary) + ") in view " +
+            std::to_string(view) + stable,
         "");
     if (p && !responsive(*p) && !quorum_lost_) {
       add(Severity::kWarning, "primary", {p->name},
@@ -500,7 +561,8 @@ class Doctor {
         if (v != view) odd.insert(odd.end(), names.begin(), names.end());
       }
       add(Severity::kWarning, "views", odd,
-          "views differ: " + join(parts, ", ") + " (a view change in progress, or a node out of touch)",
+          "views differ: " + join(parts, ", ") +
+              " (a view change in progress, or a node out of touch)",
           odd.empty() ? "" : status_cmd(*node_by_name(odd.front())));
     }
     std::vector<std::string> storming;
@@ -512,15 +574,16 @@ class Doctor {
       if (dv >= t_.view_storm_views && !committed) {
         storming.push_back(n.name);
         if (detail.empty()) {
-          detail = n.name + " went from view " + std::to_string(n.first->view) + " to " + std::to_string(n.second->view) +
-                   " in " + fmt(n.sample_seconds) + " s";
+          detail = n.name + " went from view " + std::to_string(n.first->view) + " to " +
+                   std::to_string(n.second->view) + " in " + fmt(n.sample_seconds) + " s";
         }
       }
     }
     if (!storming.empty()) {
       add(Severity::kWarning, "views", storming,
           "view changes storming without commits: " + detail +
-              " (validators out of touch with each other, or a view timeout shorter than a block takes)",
+              " (validators out of touch with each other, or a view timeout shorter than a block "
+              "takes)",
           "sharechain status --node " + node_by_name(storming.front())->client_address);
     }
   }
@@ -555,9 +618,11 @@ class Doctor {
     }
     std::string fix = p ? status_cmd(*p) : "";
     if (p && !log_tail(*p).empty()) fix += "; " + log_tail(*p);
-    add(Severity::kCritical, "commits", p ? std::vector<std::string>{p->name} : std::vector<std::string>{},
+    add(Severity::kCritical, "commits",
+        p ? std::vector<std::string>{p->name} : std::vector<std::string>{},
         "nothing committed in " + fmt(sample_seconds_) + " s although " + std::to_string(waiting) +
-            " transactions wait in the mempool (primary " + primary_name_ + ", view " + std::to_string(view_) + ")",
+            " transactions wait in the mempool (primary " + primary_name_ + ", view " +
+            std::to_string(view_) + ")",
         fix);
   }
 
@@ -569,12 +634,17 @@ class Doctor {
     std::optional<double> bytes;
     if (n.metrics_second) bytes = metric(*n.metrics_second, "sharechain_mempool_bytes");
     if (!bytes && n.metrics_first) bytes = metric(*n.metrics_first, "sharechain_mempool_bytes");
-    const bool full_txs = max_txs > 0 && static_cast<double>(s->mempool_size) >= t_.mempool_warning_fraction * max_txs;
-    const bool full_bytes = bytes && max_bytes > 0 && *bytes >= t_.mempool_warning_fraction * max_bytes;
+    const bool full_txs = max_txs > 0 && static_cast<double>(s->mempool_size) >=
+                                             t_.mempool_warning_fraction * max_txs;
+    const bool full_bytes =
+        bytes && max_bytes > 0 && *bytes >= t_.mempool_warning_fraction * max_bytes;
     if (full_txs || full_bytes) {
       add(Severity::kWarning, "mempool", {n.name},
-          n.name + "'s mempool is nearly full: " + std::to_string(s->mempool_size) + " of " + std::to_string(max_txs) +
-              " transactions" + (bytes ? ", " + bytes_text(static_cast<std::uint64_t>(*bytes)) + " of " + bytes_text(max_bytes) : "") +
+          n.name + "'s mempool is nearly full: " + std::to_string(s->mempool_size) + " of " +
+              std::to_string(max_txs) + " transactions" +
+              (bytes ? ", " + bytes_text(static_cast<std::uint64_t>(*bytes)) + " of " +
+                           bytes_text(max_bytes)
+                     : "") +
               "; beyond the limit it refuses transactions with RESOURCE_EXHAUSTED",
           ops_url(n, "/metrics") + " | grep -E 'sharechain_(mempool|committed)'");
     }
@@ -583,11 +653,14 @@ class Doctor {
   void check_disk(const NodeFacts& n) {
     if (!n.disk || n.disk->total_bytes == 0) return;
     const DiskSpace& d = *n.disk;
-    const double fraction = static_cast<double>(d.available_bytes) / static_cast<double>(d.total_bytes);
-    const std::string what = n.name + "'s data folder " + d.path + " has " + bytes_text(d.available_bytes) + " free of " +
+    const double fraction =
+        static_cast<double>(d.available_bytes) / static_cast<double>(d.total_bytes);
+    const std::string what = n.name + "'s data folder " + d.path + " has " +
+                             bytes_text(d.available_bytes) + " free of " +
                              bytes_text(d.total_bytes) + " (" + fmt(100 * fraction) + "%)";
     if (fraction < t_.disk_critical_fraction || d.available_bytes < t_.disk_critical_bytes) {
-      add(Severity::kCritical, "disk", {n.name}, what + ": a full disk halts the node", "df -h " + d.path);
+      add(Severity::kCritical, "disk", {n.name}, what + ": a full disk halts the node",
+          "df -h " + d.path);
     } else if (fraction < t_.disk_warning_fraction || d.available_bytes < t_.disk_warning_bytes) {
       add(Severity::kWarning, "disk", {n.name}, what, "df -h " + d.path);
     }
@@ -598,25 +671,32 @@ class Doctor {
     if (!s || flagged_.count(n.name)) return;
     std::size_t linked = 0;
     for (const PeerLink& p : s->peers) linked += p.connected ? 1 : 0;
-    std::string m = n.name + ": height " + std::to_string(s->height) + ", view " + std::to_string(s->view) + ", " +
-                    (s->synced ? "synced" : "not synced") + ", " + std::to_string(linked) + " of " +
-                    std::to_string(s->peers.size()) + " peers linked, mempool " + std::to_string(s->mempool_size) + " txs";
+    std::string m = n.name + ": height " + std::to_string(s->height) + ", view " +
+                    std::to_string(s->view) + ", " + (s->synced ? "synced" : "not synced") + ", " +
+                    std::to_string(linked) + " of " + std::to_string(s->peers.size()) +
+                    " peers linked, mempool " + std::to_string(s->mempool_size) + " txs";
     if (two_samples(n)) {
-      m += ", " + fmt(static_cast<double>(n.second->height - std::min(n.first->height, n.second->height)) / n.sample_seconds) +
+      m += ", " +
+           fmt(static_cast<double>(n.second->height - std::min(n.first->height, n.second->height)) /
+               n.sample_seconds) +
            " blocks/s";
     }
-    if (n.disk && n.disk->total_bytes > 0) m += ", " + bytes_text(n.disk->available_bytes) + " disk free";
+    if (n.disk && n.disk->total_bytes > 0)
+      m += ", " + bytes_text(n.disk->available_bytes) + " disk free";
     add(Severity::kOk, "node", {n.name}, m, "");
   }
 
   Report finish() {
     Report r;
     // Critical first, and among those a lost quorum first: it is what stops the whole chain.
-    auto rank = [](const Finding& f) { return f.check == "quorum" ? 0 : f.check == "identity" ? 1 : 2; };
-    std::stable_sort(findings_.begin(), findings_.end(), [&rank](const Finding& a, const Finding& b) {
-      if (a.severity != b.severity) return a.severity > b.severity;
-      return rank(a) < rank(b);
-    });
+    auto rank = [](const Finding& f) {
+      return f.check == "quorum" ? 0 : f.check == "identity" ? 1 : 2;
+    };
+    std::stable_sort(findings_.begin(), findings_.end(),
+                     [&rank](const Finding& a, const Finding& b) {
+                       if (a.severity != b.severity) return a.severity > b.severity;
+                       return rank(a) < rank(b);
+                     });
     for (const Finding& f : findings_) {
       r.critical += f.severity == Severity::kCritical ? 1 : 0;
       r.warnings += f.severity == Severity::kWarning ? 1 : 0;
@@ -626,14 +706,17 @@ class Doctor {
       r.healthy = false;
       r.verdict = "unhealthy: no node to check";
     } else if (r.critical > 0) {
-      r.verdict = "unhealthy: " + findings_.front().message +
-                  (r.critical > 1 ? " (and " + std::to_string(r.critical - 1) + " more critical)" : "");
+      r.verdict =
+          "unhealthy: " + findings_.front().message +
+          (r.critical > 1 ? " (and " + std::to_string(r.critical - 1) + " more critical)" : "");
     } else {
       r.verdict = "healthy: " + std::to_string(responsive_) + " of " + std::to_string(n_) +
-                  " validators respond and follow the chain at height " + std::to_string(max_height_) + " (view " +
-                  std::to_string(view_) + ", primary " + primary_name_ + ")";
+                  " validators respond and follow the chain at height " +
+                  std::to_string(max_height_) + " (view " + std::to_string(view_) + ", primary " +
+                  primary_name_ + ")";
       if (r.warnings > 0) {
-        r.verdict += "; " + std::to_string(r.warnings) + (r.warnings == 1 ? " warning: " : " warnings, first: ") +
+        r.verdict += "; " + std::to_string(r.warnings) +
+                     (r.warnings == 1 ? " warning: " : " warnings, first: ") +
                      findings_.front().message;
       }
     }

@@ -34,7 +34,7 @@ struct PeerLink {
 struct StatusSample {
   std::string chain_id;
   std::string node_name;
-  std::uint32_t node_id = 0;     // the validator index the node serves as
+  std::uint32_t node_id = 0;  // the validator index the node serves as
   std::uint32_t validators = 0;
   std::uint64_t height = 0;
   std::uint64_t view = 0;
@@ -85,15 +85,15 @@ struct NodeFacts {
   std::string name;                        // "node2", or what the node calls itself
   std::optional<std::uint32_t> validator;  // the index it should serve as, when known
   std::string client_address;
-  std::string ops_address;                 // empty when unknown
-  bool address_guessed = false;            // client address derived from a peer address
+  std::string ops_address;       // empty when unknown
+  bool address_guessed = false;  // client address derived from a peer address
   // Process, known with a cluster folder (its pid file) only.
   bool process_known = false;
-  std::optional<int> pid;                  // a live process (process_known)
-  bool process_stopped = false;            // that process is stopped (SIGSTOP, state T)
+  std::optional<int> pid;        // a live process (process_known)
+  bool process_stopped = false;  // that process is stopped (SIGSTOP, state T)
   // Client API: two samples `sample_seconds` apart (second absent with a single look).
   Reach reach = Reach::kNotRunning;
-  std::string error;                       // why the latest attempt failed
+  std::string error;  // why the latest attempt failed
   std::optional<StatusSample> first;
   std::optional<StatusSample> second;
   double sample_seconds = 0;
@@ -103,13 +103,13 @@ struct NodeFacts {
   std::optional<HttpAnswer> healthz;
   std::optional<HttpAnswer> readyz;
   std::optional<VersionInfo> version;
-  std::string ops_error;                   // why the operations port gave nothing
+  std::string ops_error;  // why the operations port gave nothing
   // Local files, with a cluster folder.
   std::optional<DiskSpace> disk;
-  std::string key_file_public_key;         // hex, from node_key.json; empty when unread
-  std::optional<std::uint64_t> mempool_max_txs;    // [mempool] limits when configured
+  std::string key_file_public_key;               // hex, from node_key.json; empty when unread
+  std::optional<std::uint64_t> mempool_max_txs;  // [mempool] limits when configured
   std::optional<std::uint64_t> mempool_max_bytes;
-  std::string log_file;                    // the node's log, when known
+  std::string log_file;  // the node's log, when known
 };
 
 // What the cluster folder's genesis says every node must run with.
@@ -127,15 +127,15 @@ struct ClusterFacts {
 };
 
 struct Thresholds {
-  std::uint64_t lag_blocks = 2;                     // a node further behind is "behind" (as /readyz)
+  std::uint64_t lag_blocks = 2;  // a node further behind is "behind" (as /readyz)
   double disk_warning_fraction = 0.10;
-  std::uint64_t disk_warning_bytes = 1ull << 30;    // warn below 10% or 1 GiB free
+  std::uint64_t disk_warning_bytes = 1ull << 30;  // warn below 10% or 1 GiB free
   double disk_critical_fraction = 0.01;
-  std::uint64_t disk_critical_bytes = 256ull << 20; // critical below 1% or 256 MiB free
+  std::uint64_t disk_critical_bytes = 256ull << 20;  // critical below 1% or 256 MiB free
   double mempool_warning_fraction = 0.8;
-  std::uint64_t default_mempool_max_txs = 50'000;   // the daemon's defaults ([mempool])
+  std::uint64_t default_mempool_max_txs = 50'000;  // the daemon's defaults ([mempool])
   std::uint64_t default_mempool_max_bytes = 64ull << 20;
-  std::uint64_t view_storm_views = 2;               // views passed in one sample without a commit
+  std::uint64_t view_storm_views = 2;  // views passed in one sample without a commit
 };
 
 struct Finding {
@@ -143,14 +143,14 @@ struct Finding {
   std::string check;               // "reachable", "quorum", "primary", "lag", ... (stable names)
   std::vector<std::string> nodes;  // the node(s) it concerns; empty = the whole cluster
   std::string message;
-  std::string fix;                 // a command that fixes or investigates it; may be empty
+  std::string fix;  // a command that fixes or investigates it; may be empty
 };
 
 struct Report {
   bool healthy = true;  // no critical finding
   std::size_t critical = 0;
   std::size_t warnings = 0;
-  std::string verdict;  // one line
+  std::string verdict;            // one line
   std::vector<Finding> findings;  // critical first, then warnings, then ok
 };
 

@@ -29,7 +29,8 @@ StatusSample sample_of(const api::NodeStatus& s) {
   out.mempool_size = s.mempool_size();
   out.synced = s.synced();
   out.certified_height = s.certified_height();
-  for (const api::PeerStatus& p : s.peers()) out.peers.push_back({p.validator(), p.address(), p.connected()});
+  for (const api::PeerStatus& p : s.peers())
+    out.peers.push_back({p.validator(), p.address(), p.connected()});
   return out;
 }
 
@@ -61,8 +62,8 @@ StatusAnswer ask_status(NodeClient& client) {
   return a;
 }
 
-std::optional<HttpAnswer> ask_http(const std::string& address, const char* path, std::chrono::milliseconds timeout,
-                                   std::string* error) {
+std::optional<HttpAnswer> ask_http(const std::string& address, const char* path,
+                                   std::chrono::milliseconds timeout, std::string* error) {
   Outcome<HttpResponse> r = http_get(address, path, timeout);
   if (!r) {
     if (error->empty()) *error = r.failure().message;
@@ -76,9 +77,12 @@ std::optional<VersionInfo> version_of(const HttpAnswer& a) {
   try {
     const Json j = Json::parse(a.body);
     VersionInfo v;
-    if (j.contains("chain_id") && j["chain_id"].is_string()) v.chain_id = j["chain_id"].get<std::string>();
-    if (j.contains("genesis_hash") && j["genesis_hash"].is_string()) v.genesis_hash = j["genesis_hash"].get<std::string>();
-    if (j.contains("validator") && j["validator"].is_number_unsigned()) v.validator = j["validator"].get<std::uint32_t>();
+    if (j.contains("chain_id") && j["chain_id"].is_string())
+      v.chain_id = j["chain_id"].get<std::string>();
+    if (j.contains("genesis_hash") && j["genesis_hash"].is_string())
+      v.genesis_hash = j["genesis_hash"].get<std::string>();
+    if (j.contains("validator") && j["validator"].is_number_unsigned())
+      v.validator = j["validator"].get<std::uint32_t>();
     if (j.contains("node") && j["node"].is_string()) v.node = j["node"].get<std::string>();
     return v;
   } catch (const std::exception&) {
@@ -128,16 +132,21 @@ void first_look(Probe& p, const ProbeOptions& o) {
     f.reach = Reach::kNotRunning;
     return;
   }
-  p.client = std::make_unique<NodeClient>(p.target.client_address, o.timeout, NodeClient::Connection::kPrivate);
+  p.client = std::make_unique<NodeClient>(p.target.client_address, o.timeout,
+                                          NodeClient::Connection::kPrivate);
   const std::string ops = f.ops_address;
   std::string metrics_error, health_error, ready_error, version_error;
   auto status = std::async(std::launch::async, [&] { return ask_status(*p.client); });
   std::future<std::optional<HttpAnswer>> metrics, healthz, readyz, version;
   if (!ops.empty()) {
-    metrics = std::async(std::launch::async, [&] { return ask_http(ops, "/metrics", o.timeout, &metrics_error); });
-    healthz = std::async(std::launch::async, [&] { return ask_http(ops, "/healthz", o.timeout, &health_error); });
-    readyz = std::async(std::launch::async, [&] { return ask_http(ops, "/readyz", o.timeout, &ready_error); });
-    version = std::async(std::launch::async, [&] { return ask_http(ops, "/version", o.timeout, &version_error); });
+    metrics = std::async(std::launch::async,
+                         [&] { return ask_http(ops, "/metrics", o.timeout, &metrics_error); });
+    healthz = std::async(std::launch::async,
+                         [&] { return ask_http(ops, "/healthz", o.timeout, &health_error); });
+    readyz = std::async(std::launch::async,
+                        [&] { return ask_http(ops, "/readyz", o.timeout, &ready_error); });
+    version = std::async(std::launch::async,
+                         [&] { return ask_http(ops, "/version", o.timeout, &version_error); });
   }
   StatusAnswer a = status.get();
   p.first_at = a.asked_at;
@@ -147,7 +156,8 @@ void first_look(Probe& p, const ProbeOptions& o) {
     if (p.expect_validator && a.status->node_id() != *p.expect_validator) {
       f.reach = Reach::kRefused;
       f.error = "the node answering at " + p.target.client_address + " is validator " +
-                std::to_string(a.status->node_id()) + ", not " + std::to_string(*p.expect_validator);
+                std::to_string(a.status->node_id()) + ", not " +
+                std::to_string(*p.expect_validator);
     } else {
       f.first = sample_of(*a.status);
       p.last = std::move(a.status);
@@ -163,7 +173,8 @@ void first_look(Probe& p, const ProbeOptions& o) {
   if (m && m->code == 200) f.metrics_first = parse_prometheus(m->body);
   f.ops_error = !metrics_error.empty() ? metrics_error : health_error;
   // A guessed operations address is believed only when the node there is this one.
-  if (p.target.ops_address.empty() && (!f.first || !f.version || f.version->validator != f.first->node_id)) {
+  if (p.target.ops_address.empty() &&
+      (!f.first || !f.version || f.version->validator != f.first->node_id)) {
     f.metrics_first.reset();
     f.healthz.reset();
     f.readyz.reset();
@@ -179,8 +190,9 @@ void second_look(Probe& p, const ProbeOptions& o) {
   std::string metrics_error;
   std::future<std::optional<HttpAnswer>> metrics;
   if (!f.ops_address.empty()) {
-    metrics = std::async(std::launch::async,
-                         [&] { return ask_http(f.ops_address, "/metrics", o.timeout, &metrics_error); });
+    metrics = std::async(std::launch::async, [&] {
+      return ask_http(f.ops_address, "/metrics", o.timeout, &metrics_error);
+    });
   }
   StatusAnswer a = ask_status(*p.client);
   f.sample_seconds = std::chrono::duration<double>(a.asked_at - p.first_at).count();
@@ -217,7 +229,8 @@ Probe probe_for(const ProbeTarget& t) {
 template <typename Fn>
 void for_each_parallel(std::vector<Probe>& probes, std::size_t from, Fn fn) {
   std::vector<std::thread> threads;
-  for (std::size_t i = from; i < probes.size(); ++i) threads.emplace_back([&, i] { fn(probes[i]); });
+  for (std::size_t i = from; i < probes.size(); ++i)
+    threads.emplace_back([&, i] { fn(probes[i]); });
   for (std::thread& t : threads) t.join();
 }
 

@@ -20,10 +20,10 @@ struct ProbeTarget {
   std::string name;
   std::optional<std::uint32_t> validator;
   std::string client_address;
-  std::string ops_address;        // empty: client port + 2 on the same host, checked by /version
-  bool process_known = false;     // a cluster folder tells whether its process runs...
-  std::optional<int> pid;         // ...and which one; known but absent = not running, not asked
-  std::string data_dir;           // free space is checked when set
+  std::string ops_address;     // empty: client port + 2 on the same host, checked by /version
+  bool process_known = false;  // a cluster folder tells whether its process runs...
+  std::optional<int> pid;      // ...and which one; known but absent = not running, not asked
+  std::string data_dir;        // free space is checked when set
   std::string key_file_public_key;
   std::optional<std::uint64_t> mempool_max_txs;
   std::optional<std::uint64_t> mempool_max_bytes;

@@ -9,8 +9,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <optional>
 #include <cstring>
+#include <optional>
 
 namespace sharechain::tools {
 namespace {
@@ -32,7 +32,8 @@ class Fd {
 };
 
 int ms_left(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left > 0 ? static_cast<int>(left) : 0;
 }
 
@@ -55,19 +56,24 @@ std::optional<std::size_t> content_length(const std::string& reply) {
   for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const std::size_t at = head.find("\r\ncontent-length:");
   if (at == std::string::npos) return std::nullopt;
-  return head_end + 4 + static_cast<std::size_t>(std::strtoull(head.c_str() + at + 17, nullptr, 10));
+  return head_end + 4 +
+         static_cast<std::size_t>(std::strtoull(head.c_str() + at + 17, nullptr, 10));
 }
 
 }  // namespace
 
-Outcome<HttpResponse> http_get(std::string_view address, std::string_view path, std::chrono::milliseconds timeout) {
+Outcome<HttpResponse> http_get(std::string_view address, std::string_view path,
+                               std::chrono::milliseconds timeout) {
   const std::string where = "http://" + std::string(address) + std::string(path);
-  const std::string late = "no answer from " + where + " within " + std::to_string(timeout.count()) + " ms";
+  const std::string late =
+      "no answer from " + where + " within " + std::to_string(timeout.count()) + " ms";
   const std::size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return Failure::usage("not HOST:PORT: '" + std::string(address) + "'");
+  if (colon == std::string_view::npos || colon == 0)
+    return Failure::usage("not HOST:PORT: '" + std::string(address) + "'");
   std::string host(address.substr(0, colon));
   const std::string port(address.substr(colon + 1));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
 
   const auto deadline = Clock::now() + timeout;
   addrinfo hints{};
@@ -80,7 +86,8 @@ Outcome<HttpResponse> http_get(std::string_view address, std::string_view path, 
   std::string error = "no address for " + host;
   int fd_raw = -1;
   for (addrinfo* ai = res; ai != nullptr && fd_raw < 0; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    const int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       error = std::strerror(errno);
       continue;
@@ -113,7 +120,8 @@ Outcome<HttpResponse> http_get(std::string_view address, std::string_view path, 
   if (fd_raw < 0) return Failure::unreachable("cannot connect to " + where + ": " + error);
   Fd fd(fd_raw);
 
-  const std::string request = "GET " + std::string(path) + " HTTP/1.1\r\nHost: " + std::string(address) +
+  const std::string request = "GET " + std::string(path) +
+                              " HTTP/1.1\r\nHost: " + std::string(address) +
                               "\r\nConnection: close\r\nAccept: */*\r\n\r\n";
   std::size_t sent = 0;
   while (sent < request.size()) {

@@ -53,7 +53,8 @@ void read_config(const NodeLayout& n, tools::doctor::ProbeTarget& t) {
     if (root.contains("mempool")) {
       const toml::value& m = root.at("mempool");
       if (m.contains("max_txs")) t.mempool_max_txs = toml::get<std::uint64_t>(m.at("max_txs"));
-      if (m.contains("max_bytes")) t.mempool_max_bytes = toml::get<std::uint64_t>(m.at("max_bytes"));
+      if (m.contains("max_bytes"))
+        t.mempool_max_bytes = toml::get<std::uint64_t>(m.at("max_bytes"));
     }
   } catch (const std::exception&) {
     // discover_nodes already parsed it; a limit of another type is the daemon's to refuse.

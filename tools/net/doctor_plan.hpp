@@ -13,7 +13,7 @@ namespace sharechain::net {
 
 struct DoctorPlan {
   std::vector<NodeLayout> layouts;
-  std::vector<tools::doctor::ProbeTarget> targets;  // in layouts order
+  std::vector<tools::doctor::ProbeTarget> targets;     // in layouts order
   std::optional<tools::doctor::Expectation> expected;  // absent when genesis.json is unreadable
 };
 

@@ -30,7 +30,8 @@ int run_doctor(Context& ctx, const DoctorOptions& o) {
   std::optional<doctor::Expectation> expected;
   std::string cluster_dir;
   if (!o.dir.empty()) {
-    if (!ctx.options.node.empty()) return ctx.fail(Failure::usage("give either --dir or --node, not both"));
+    if (!ctx.options.node.empty())
+      return ctx.fail(Failure::usage("give either --dir or --node, not both"));
     const net::ClusterPaths paths(o.dir);
     Result<net::DoctorPlan> plan = net::doctor_plan(paths);
     if (!plan) return ctx.fail(Failure::usage(plan.status().message()));
@@ -38,7 +39,8 @@ int run_doctor(Context& ctx, const DoctorOptions& o) {
     expected = std::move(plan->expected);
     cluster_dir = paths.dir.string();
   } else {
-    Outcome<std::vector<std::string>> nodes = tools::parse_node_list(tools::resolve_node_address(ctx.options.node));
+    Outcome<std::vector<std::string>> nodes =
+        tools::parse_node_list(tools::resolve_node_address(ctx.options.node));
     if (!nodes) return ctx.fail(nodes.failure());
     for (const std::string& address : *nodes) {
       doctor::ProbeTarget t;
@@ -66,17 +68,21 @@ void register_doctor_commands(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DoctorOptions>();
   CLI::App* cmd = app.add_subcommand(
       "doctor",
-      "why is nothing committing, why is a node behind: checks every validator (reachable, advancing, "
-      "quorum, primary and views, lag and catch-up rate, mempool, disk, identity) and says what to do. "
+      "why is nothing committing, why is a node behind: checks every validator (reachable, "
+      "advancing, "
+      "quorum, primary and views, lag and catch-up rate, mempool, disk, identity) and says what to "
+      "do. "
       "Exit 0 when healthy (warnings allowed unless --strict), 1 when not, 2 for a usage error");
   cmd->add_option("--dir", o->dir,
                   "a cluster folder made by `sharechain-net init`: check each of its nodes, their "
                   "processes, data folders and keys (default: --node and the peers it names)");
-  cmd->add_option("--sample-ms", o->sample_ms,
-                  "milliseconds between the two looks at each node that measure progress (0: one look)")
+  cmd->add_option(
+         "--sample-ms", o->sample_ms,
+         "milliseconds between the two looks at each node that measure progress (0: one look)")
       ->capture_default_str()
       ->check(tools::decimal(0, 60'000));
-  cmd->add_option("--probe-timeout-ms", o->timeout_ms, "deadline of each call to a node, in milliseconds")
+  cmd->add_option("--probe-timeout-ms", o->timeout_ms,
+                  "deadline of each call to a node, in milliseconds")
       ->capture_default_str()
       ->check(tools::decimal(50, 60'000));
   cmd->add_flag("--strict", o->strict, "warnings count as unhealthy too (exit 1)");
