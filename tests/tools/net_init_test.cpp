@@ -455,6 +455,17 @@ TEST_CASE("status and stop on a cluster with no running node", "[net]") {
     CHECK(n["pid"].is_null());
     CHECK(n["height"].is_null());
   }
+  // The verdict (sharechain doctor's checks): nothing runs, so the quorum is lost, every node is
+  // named and the fix starts the cluster.
+  const nlohmann::json& verdict = j["verdict"];
+  CHECK(verdict["healthy"] == false);
+  CHECK(verdict["verdict"].get<std::string>().rfind("unhealthy: quorum lost: 0 of 3 validators respond", 0) == 0);
+  REQUIRE_FALSE(verdict["findings"].empty());
+  CHECK(verdict["findings"][0]["check"] == "quorum");
+  CHECK(verdict["findings"][0]["nodes"] == nlohmann::json({"node0", "node1", "node2"}));
+  CHECK(verdict["findings"][0]["fix"].get<std::string>().rfind("sharechain-net start --dir ", 0) == 0);
+  r = run_net({"status", "--dir", dir.string()});
+  CHECK(r.out.find("verdict: unhealthy: quorum lost") != std::string::npos);
   r = run_net({"stop", "--dir", dir.string()});
   CHECK(r.code == 0);
   CHECK(r.out.find("node2  not running") != std::string::npos);

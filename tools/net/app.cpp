@@ -73,11 +73,17 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   }
   StatusOptions status;
   {
-    CLI::App* cmd = app.add_subcommand("status", "show each node's address, process, height, view and peers");
+    CLI::App* cmd = app.add_subcommand(
+        "status", "show each node's address, process, height, view and peers, and a one-line verdict (as sharechain doctor)");
     cmd->add_option("--dir", status.dir, "cluster folder")->required();
     cmd->add_option("--timeout", status.timeout_ms, "milliseconds to wait for each node's answer")
         ->capture_default_str()
         ->check(tools::decimal(1, 600'000));
+    cmd->add_option("--sample-ms", status.sample_ms,
+                    "look at the nodes twice this many milliseconds apart, so the verdict also sees "
+                    "whether they advance (0: one look)")
+        ->capture_default_str()
+        ->check(tools::decimal(0, 60'000));
     on_run(cmd, [&] { return run_status(ctx, status); });
   }
   ExportOptions exp;

@@ -6,6 +6,7 @@
 #include "tools/common/client.hpp"
 #include "tools/common/files.hpp"
 #include "tools/net/commands.hpp"
+#include "tools/net/doctor_plan.hpp"
 #include "tools/net/process.hpp"
 
 namespace sharechain::net {
@@ -215,25 +216,37 @@ int run_stop(const CommandContext& ctx, const StopOptions& options) {
 }
 
 int run_status(const CommandContext& ctx, const StatusOptions& options) {
-  tools::Outcome<std::vector<NodeLayout>> layouts = load_cluster(options.dir);
-  if (!layouts) return ctx.fail(layouts.failure());
+  if (options.dir.empty()) return ctx.fail(Failure::usage("--dir is required"));
+  Result<DoctorPlan> plan = doctor_plan(ClusterPaths(options.dir));
+  // A folder that is not a cluster is the caller's mistake.
+  if (!plan) return ctx.fail(Failure::usage(plan.status().message()));
+  // One look at every node at once (a node without a live process is not asked: it cannot
+  // answer, so there is no timeout to wait for), judged by the same checks as `sharechain doctor`.
+  tools::doctor::ProbeOptions probe;
+  probe.timeout = std::chrono::milliseconds(options.timeout_ms);
+  probe.sample = std::chrono::milliseconds(options.sample_ms);
+  const std::string dir_arg = ClusterPaths(options.dir).dir.string();
+  tools::doctor::Collected seen = tools::doctor::collect(plan->targets, plan->expected, dir_arg, probe);
+  const tools::doctor::Report report = tools::doctor::diagnose(seen.facts);
+
   Json list = Json::array();
-  for (const NodeLayout& n : *layouts) {
-    const std::optional<pid_t> pid = running_pid(n);
-    tools::NodeClient client(n.api_address, std::chrono::milliseconds(options.timeout_ms));
-    // A node without a live process cannot answer; do not wait for a timeout to learn that.
-    Probe p = pid ? probe(client) : Probe{std::nullopt, "not running"};
+  for (std::size_t i = 0; i < plan->layouts.size(); ++i) {
+    const NodeLayout& n = plan->layouts[i];
+    const tools::doctor::NodeFacts& f = seen.facts.nodes[i];
+    const std::optional<api::NodeStatus>& status = f.reach == tools::doctor::Reach::kAnswered
+                                                       ? seen.statuses[i]
+                                                       : std::optional<api::NodeStatus>();
     Json j;
     j["name"] = n.name;
     j["client_address"] = n.api_address;
     j["p2p_address"] = n.p2p_address;
     j["metrics_address"] = n.metrics_address;
     j["explorer_url"] = explorer_url(n.metrics_address);
-    j["pid"] = pid ? Json(*pid) : Json(nullptr);
-    j["running"] = pid.has_value();
-    j["serving"] = p.status.has_value();
-    if (p.status) {
-      const api::NodeStatus& s = *p.status;
+    j["pid"] = f.pid ? Json(*f.pid) : Json(nullptr);
+    j["running"] = f.pid.has_value();
+    j["serving"] = status.has_value();
+    if (status) {
+      const api::NodeStatus& s = *status;
       j["chain_id"] = s.chain_id();
       j["height"] = s.height();
       j["view"] = s.view();
@@ -254,12 +267,14 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
       j["height"] = nullptr;
       j["view"] = nullptr;
       j["peers"] = Json::array();
-      j["error"] = p.error;
+      j["error"] = f.reach == tools::doctor::Reach::kNotRunning ? std::string("not running")
+                   : f.process_stopped                           ? "stopped (SIGSTOP): " + f.error
+                                                                 : f.error;
     }
     list.push_back(std::move(j));
   }
   if (ctx.json) {
-    ctx.print_json({{"nodes", std::move(list)}});
+    ctx.print_json({{"nodes", std::move(list)}, {"verdict", tools::doctor::report_json(report)}});
     return tools::kExitOk;
   }
   auto pad = [](std::string s, std::size_t w) {
@@ -283,6 +298,10 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
                         : "-")
             << "\n";
     if (j["running"].get<bool>() && !serving) ctx.out << "        " << j["error"].get<std::string>() << "\n";
+  }
+  ctx.out << "verdict: " << report.verdict << "\n";
+  if (report.critical + report.warnings > 0) {
+    ctx.out << "         (sharechain doctor --dir " << dir_arg << " lists every finding and its fix)\n";
   }
   return tools::kExitOk;
 }

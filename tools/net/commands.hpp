@@ -41,6 +41,7 @@ struct StopOptions {
 struct StatusOptions {
   std::filesystem::path dir;
   unsigned timeout_ms = 2000;
+  unsigned sample_ms = 0;  // > 0: look twice, this far apart, so the verdict sees progress
 };
 
 int run_init(const CommandContext& ctx, const InitOptions& options);
