@@ -20,6 +20,7 @@
 
 #include "explorer/api.hpp"
 #include "proto/transaction.hpp"
+#include "tests/node/ops_http.hpp"
 #include "tests/node/running_node.hpp"
 
 namespace sharechain {
@@ -36,20 +37,8 @@ struct Reply {
 };
 
 Reply http_get(Running& r, const std::string& target, boost::beast::http::verb method = boost::beast::http::verb::get) {
-  namespace http = boost::beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  const auto colon = r.home->metrics_address.rfind(':');
-  socket.connect({boost::asio::ip::make_address(r.home->metrics_address.substr(0, colon)),
-                  static_cast<unsigned short>(std::stoi(r.home->metrics_address.substr(colon + 1)))});
-  http::request<http::string_body> req(method, target, 11);
-  req.set(http::field::host, "localhost");
-  req.prepare_payload();
-  http::write(socket, req);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(socket, buffer, res);
-  return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), res.body()};
+  auto a = testing::ops_request(r.home->metrics_address, method, target);
+  return {a.status, std::move(a.content_type), std::move(a.body)};
 }
 
 // Submits a transfer and waits for its commit; its hash in hex.

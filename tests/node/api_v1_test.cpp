@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "tests/node/ops_http.hpp"
 #include "tests/node/running_node.hpp"
 
 using namespace sharechain;
@@ -105,21 +106,8 @@ std::vector<Position> read_until(EventReader& s, std::uint64_t tip, api::EventCu
 // One HTTP request to the node's operations port: status code and body.
 std::pair<int, std::string> http_call(Running& r, boost::beast::http::verb method, const std::string& target,
                                       const std::string& body = "") {
-  namespace http = boost::beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  const auto colon = r.home->metrics_address.rfind(':');
-  socket.connect({boost::asio::ip::make_address(r.home->metrics_address.substr(0, colon)),
-                  static_cast<unsigned short>(std::stoi(r.home->metrics_address.substr(colon + 1)))});
-  http::request<http::string_body> req(method, target, 11);
-  req.set(http::field::host, "localhost");
-  req.body() = body;
-  req.prepare_payload();
-  http::write(socket, req);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(socket, buffer, res);
-  return {static_cast<int>(res.result_int()), res.body()};
+  auto a = testing::ops_request(r.home->metrics_address, method, target, body);
+  return {a.status, std::move(a.body)};
 }
 
 }  // namespace
