@@ -194,9 +194,10 @@ bool is_money_key(std::string_view key) {
 }
 
 std::string Violation::describe() const {
-  std::string s = "invariant " + invariant + " violated at height " + std::to_string(height) +
-                  ", transaction " + std::to_string(tx_index);
-  if (!tx_hash.empty()) s += " (" + crypto::to_hex(tx_hash) + ")";
+  std::string s = "invariant " + invariant + " violated at height " + std::to_string(height);
+  if (!tx_hash.empty()) {
+    s += ", transaction " + std::to_string(tx_index) + " (" + crypto::to_hex(tx_hash) + ")";
+  }
   return s + ": " + message;
 }
 

@@ -45,9 +45,11 @@ struct Violation {
   std::string invariant;       // one of the kInvariant* names
   std::uint64_t height = 0;
   std::uint32_t tx_index = 0;  // position of the transaction in its block
-  std::string tx_hash;         // 32 raw bytes (empty when not known)
+  std::string tx_hash;         // 32 raw bytes; empty when no transaction is known (an outside
+                               // audit's check of the current state)
   std::string message;         // what differs, with the numbers
-  // "invariant supply violated at height 12, transaction 3 (ab12...): ..."
+  // "invariant supply violated at height 12, transaction 3 (ab12...): ..." (without the
+  // transaction part when tx_hash is empty)
   std::string describe() const;
 };
 
