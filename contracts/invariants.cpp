@@ -132,9 +132,9 @@ bool add_to(std::uint64_t& total, std::uint64_t amount) {
 struct RevenueGroup {
   std::string source;
   std::uint64_t amount = 0;
-  std::vector<std::uint64_t> parts;     // from the IncomeSplit summary, every partner
-  std::vector<std::uint64_t> paid;      // RevenueDistributed amounts (zero parts emit none)
-  std::vector<std::uint32_t> shares;    // their share_bps
+  std::vector<std::uint64_t> parts;   // from the IncomeSplit summary, every partner
+  std::vector<std::uint64_t> paid;    // RevenueDistributed amounts (zero parts emit none)
+  std::vector<std::uint32_t> shares;  // their share_bps
   bool shares_known = true;
 };
 
@@ -152,8 +152,7 @@ std::optional<std::string> close_revenue(const RevenueGroup& g) {
   }
   auto exact = revenue::split_by_shares(g.amount, g.shares);
   if (!exact.is_ok()) {
-    return "the shares of " + g.source + " do not form a sharing rule: " +
-           exact.refusal().message;
+    return "the shares of " + g.source + " do not form a sharing rule: " + exact.refusal().message;
   }
   if (*exact != g.paid) {
     return "income " + std::to_string(g.amount) + " of " + g.source + " was distributed as " +
@@ -242,7 +241,9 @@ std::optional<Violation> check_receipt_events(std::uint64_t height, const Receip
                                               FinancingCaps& caps) {
   std::optional<RevenueGroup> revenue;
   std::optional<PoolGroup> pool;
-  auto split_violation = [&](std::string m) { return make(kInvariantSplitSum, height, r, std::move(m)); };
+  auto split_violation = [&](std::string m) {
+    return make(kInvariantSplitSum, height, r, std::move(m));
+  };
   auto cap_violation = [&](std::string m) {
     return make(kInvariantFinancingCap, height, r, std::move(m));
   };
@@ -425,9 +426,10 @@ std::optional<Violation> check_tx_state(std::uint64_t height, const Receipt& r,
     }
   }
   if (issued_before_tx && *issued_before_tx != issued) {
-    return violation(kInvariantSupply, "the issued counter read " + std::to_string(*issued_before_tx) +
-                                           " before the transaction, but " + std::to_string(issued) +
-                                           " after the one before it");
+    return violation(kInvariantSupply, "the issued counter read " +
+                                           std::to_string(*issued_before_tx) +
+                                           " before the transaction, but " +
+                                           std::to_string(issued) + " after the one before it");
   }
   const std::uint64_t before_total = issued;
   const std::uint64_t after_total = issued_after_tx.value_or(issued);
@@ -445,14 +447,13 @@ std::optional<Violation> check_tx_state(std::uint64_t height, const Receipt& r,
     Wide escrow = static_cast<Wide>(b.escrow) + f.escrow_in - f.escrow_out;
     if (balance < 0 || escrow < 0) {
       bool bal = balance < 0;
-      return violation(kInvariantNegativeBalance,
-                       "the " + std::string(bal ? "balance" : "escrow") + " of " +
-                           show_address(addr) + " was " +
-                           std::to_string(bal ? b.balance : b.escrow) +
-                           "; this transaction moved " +
-                           std::to_string(bal ? f.balance_in : f.escrow_in) + " in and " +
-                           std::to_string(bal ? f.balance_out : f.escrow_out) +
-                           " out, which leaves " + show(bal ? balance : escrow));
+      return violation(
+          kInvariantNegativeBalance,
+          "the " + std::string(bal ? "balance" : "escrow") + " of " + show_address(addr) + " was " +
+              std::to_string(bal ? b.balance : b.escrow) + "; this transaction moved " +
+              std::to_string(bal ? f.balance_in : f.escrow_in) + " in and " +
+              std::to_string(bal ? f.balance_out : f.escrow_out) + " out, which leaves " +
+              show(bal ? balance : escrow));
     }
   }
   for (const auto& [addr, a] : accounts) {
@@ -471,12 +472,11 @@ std::optional<Violation> check_tx_state(std::uint64_t height, const Receipt& r,
   Wide issued_delta = static_cast<Wide>(after_total) - before_total;
   Wide by_events = static_cast<Wide>(flows->issued) - flows->burned;
   if (issued_delta != by_events) {
-    return violation(kInvariantSupply, "the issued counter moved from " +
-                                           std::to_string(before_total) + " to " +
-                                           std::to_string(after_total) + " (" +
-                                           signed_show(issued_delta) +
-                                           ") but the transaction's Issued events total " +
-                                           std::to_string(flows->issued));
+    return violation(kInvariantSupply,
+                     "the issued counter moved from " + std::to_string(before_total) + " to " +
+                         std::to_string(after_total) + " (" + signed_show(issued_delta) +
+                         ") but the transaction's Issued events total " +
+                         std::to_string(flows->issued));
   }
   Wide moved = 0;
   for (const auto& [addr, a] : accounts) {
@@ -500,11 +500,11 @@ std::optional<Violation> check_tx_state(std::uint64_t height, const Receipt& r,
     Wide eb = static_cast<Wide>(f.balance_in) - f.balance_out;
     Wide ee = static_cast<Wide>(f.escrow_in) - f.escrow_out;
     if (db != eb || de != ee) {
-      return violation(kInvariantSupply,
-                       show_address(addr) + " changed by " + signed_show(db) + " balance and " +
-                           signed_show(de) + " escrow, but its ledger events account for " +
-                           signed_show(eb) + " and " + signed_show(ee) +
-                           " (every movement of money must emit its event)");
+      return violation(kInvariantSupply, show_address(addr) + " changed by " + signed_show(db) +
+                                             " balance and " + signed_show(de) +
+                                             " escrow, but its ledger events account for " +
+                                             signed_show(eb) + " and " + signed_show(ee) +
+                                             " (every movement of money must emit its event)");
     }
   }
 
@@ -552,13 +552,14 @@ std::optional<Violation> unwind_receipt(std::uint64_t height, const Receipt& rec
       return make(kInvariantSupply, height, receipt,
                   "the events of this transaction put " +
                       std::to_string(bal ? f.balance_in : f.escrow_in) + " into the " +
-                      (bal ? "balance" : "escrow") + " of " + show_address(addr) +
-                      " and took " + std::to_string(bal ? f.balance_out : f.escrow_out) +
-                      " out, but it holds " + std::to_string(bal ? after.balance : after.escrow) +
+                      (bal ? "balance" : "escrow") + " of " + show_address(addr) + " and took " +
+                      std::to_string(bal ? f.balance_out : f.escrow_out) + " out, but it holds " +
+                      std::to_string(bal ? after.balance : after.escrow) +
                       " after it (as replayed back from the current state): money left it "
                       "without an event");
     }
-    before[addr] = Holdings{static_cast<std::uint64_t>(balance), static_cast<std::uint64_t>(escrow)};
+    before[addr] =
+        Holdings{static_cast<std::uint64_t>(balance), static_cast<std::uint64_t>(escrow)};
   }
   for (auto& [addr, h] : before) holdings[addr] = h;
   return std::nullopt;

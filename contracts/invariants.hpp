@@ -42,7 +42,7 @@ inline constexpr std::string_view kInvariantNegativeBalance = "negative_balance"
 bool is_money_key(std::string_view key);
 
 struct Violation {
-  std::string invariant;       // one of the kInvariant* names
+  std::string invariant;  // one of the kInvariant* names
   std::uint64_t height = 0;
   std::uint32_t tx_index = 0;  // position of the transaction in its block
   std::string tx_hash;         // 32 raw bytes; empty when no transaction is known (an outside

@@ -70,8 +70,8 @@ struct World {
   std::string ended_session(std::uint64_t start) {
     std::string session = w.start_session("tech", w.reserve("tech", start, start + kHour));
     chain.advance(60 * kMinute);
-    must(chain.usage("dataserver", end_call(session, upb::END_NORMAL,
-                                            {{"lift", 60, 0}, {"diagnostic", 0, 0}})));
+    must(chain.usage("dataserver",
+                     end_call(session, upb::END_NORMAL, {{"lift", 60, 0}, {"diagnostic", 0, 0}})));
     return session;
   }
   // Executes a block on the current state without applying it.
@@ -283,7 +283,8 @@ TEST_CASE("a split off by one is split_sum", "[contracts][invariants]") {
     REQUIRE(report.violation);
     CHECK(report.violation->invariant == "split_sum");
     CHECK(report.violation->tx_index == 1);
-    CHECK(has(report.violation->message, "the exact split by its shares is 5000 / 4000 / 500 / 500"));
+    CHECK(
+        has(report.violation->message, "the exact split by its shares is 5000 / 4000 / 500 / 500"));
   }
   SECTION("a partner paid one unit short") {
     auto r = base;
@@ -381,16 +382,18 @@ TEST_CASE("an underflow is negative_balance", "[contracts][invariants]") {
   block.receipts[1].set_status(RECEIPT_BAD_NONCE);
   block.receipts[2] = r;
   block.money_changes.resize(3);
-  block.money_changes[2] = {
-      {lg::account_key(address_for("payer")), account_bytes("payer", 500), account_bytes("payer", wrapped)},
-      {lg::account_key(address_for("payee")), account_bytes("payee", 0), account_bytes("payee", 800)}};
+  block.money_changes[2] = {{lg::account_key(address_for("payer")), account_bytes("payer", 500),
+                             account_bytes("payer", wrapped)},
+                            {lg::account_key(address_for("payee")), account_bytes("payee", 0),
+                             account_bytes("payee", 800)}};
   auto report = check_block(77, block);
   REQUIRE(report.violation);
   CHECK(report.violation->invariant == "negative_balance");
   CHECK(report.violation->height == 77);
   CHECK(report.violation->tx_index == 2);
   CHECK(report.violation->tx_hash == std::string(32, '\x07'));
-  CHECK(has(report.violation->message, "was 500; this transaction moved 0 in and 800 out, which leaves -300"));
+  CHECK(has(report.violation->message,
+            "was 500; this transaction moved 0 in and 800 out, which leaves -300"));
 
   // Without the event the wrapped value still shows: more than was ever issued.
   block.receipts[2].clear_events();

@@ -1,6 +1,6 @@
 // `sharechain audit` run in-process against a made-up node (an in-process gRPC Client service on
-// 127.0.0.1:35150 and up, serving hand-written blocks, receipts and state), so the outside checks can be
-// shown to fail:
+// 127.0.0.1:35150 and up, serving hand-written blocks, receipts and state), so the outside checks
+// can be shown to fail:
 //   a clean history (genesis 5,000 to A; 1,000 issued to A; A pays B 300): exit 0, JSON figures
 //     (issued before the range 5,000, in it 1,000, accounts replayed 2)
 //   a split whose parts sum to one more than its income: exit 1, split_sum at height 3, tx 0
@@ -254,7 +254,8 @@ TEST_CASE("audit finds money that moved without events", "[tools][audit]") {
   }
   SECTION("a transfer that wrapped A's balance below zero") {
     // A pays B 300 while holding 5,700 - 6,000 = less than nothing: A's balance wrapped.
-    s.node.blocks[1].mutable_receipts(0)->mutable_events(0)->mutable_attributes(2)->set_number(6'000);
+    s.node.blocks[1].mutable_receipts(0)->mutable_events(0)->mutable_attributes(2)->set_number(
+        6'000);
     s.node.balances = {{kA, static_cast<std::uint64_t>(0) - 300}, {kB, 6'300}};
     s.node.reported_balances = 6'000;  // a node summing with wrap-around
     s.start();

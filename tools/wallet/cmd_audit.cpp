@@ -209,15 +209,17 @@ class Audit {
           moved = true;
           break;
         }
-        holdings_[addr] = ct::Holdings{a->ledger().account().balance(), a->ledger().account().escrow()};
+        holdings_[addr] =
+            ct::Holdings{a->ledger().account().balance(), a->ledger().account().escrow()};
       }
       if (!moved) {
         read_at_ = at;
         return kExitClean;
       }
     }
-    return cannot("the chain kept committing blocks while the audit read the state; try again, "
-                  "or audit a node that is not taking transactions");
+    return cannot(
+        "the chain kept committing blocks while the audit read the state; try again, "
+        "or audit a node that is not taking transactions");
   }
 
   // Step 2: the totals and records as they are now.
@@ -227,13 +229,12 @@ class Audit {
                            message + " (read from the node's state at height " +
                                std::to_string(read_at_) + "; the transaction is not known)"};
     };
-    const Wide held =
-        static_cast<Wide>(supply_.balances()) + supply_.escrow();
+    const Wide held = static_cast<Wide>(supply_.balances()) + supply_.escrow();
     if (held != supply_.issued()) {
-      found(at_tip(ct::kInvariantSupply,
-                   "balances " + std::to_string(supply_.balances()) + " plus escrow " +
-                       std::to_string(supply_.escrow()) + " differ from the " +
-                       std::to_string(supply_.issued()) + " units issued"));
+      found(at_tip(ct::kInvariantSupply, "balances " + std::to_string(supply_.balances()) +
+                                             " plus escrow " + std::to_string(supply_.escrow()) +
+                                             " differ from the " +
+                                             std::to_string(supply_.issued()) + " units issued"));
       return;
     }
     for (const auto& [addr, h] : holdings_) {
@@ -286,7 +287,8 @@ class Audit {
         }
         auto flows = ct::ledger_flows(r);
         if (flows->issued > issued) {
-          found(ct::Violation{std::string(ct::kInvariantSupply), b->height(), r.index(), r.tx_hash(),
+          found(ct::Violation{std::string(ct::kInvariantSupply), b->height(), r.index(),
+                              r.tx_hash(),
                               "the Issued events since this transaction total more than the "
                               "node's issued counter now holds: credits were created without "
                               "counting them, or burned without an event"});
@@ -330,9 +332,9 @@ class Audit {
     }
     out << "supply at height " << read_at_ << ": issued " << supply_.issued() << " = balances "
         << supply_.balances() << " + escrow " << supply_.escrow() << ": ok\n"
-        << "replayed " << accounts_replayed_ << " accounts back from height " << read_at_
-        << " to " << from_ << ": ok (issued before height " << from_ << ": "
-        << issued_before_range_ << "; issued in the range: " << issued_in_range_ << ")\n"
+        << "replayed " << accounts_replayed_ << " accounts back from height " << read_at_ << " to "
+        << from_ << ": ok (issued before height " << from_ << ": " << issued_before_range_
+        << "; issued in the range: " << issued_in_range_ << ")\n"
         << "financings checked against their records: " << financings_checked_ << ": ok\n"
         << "not checked from outside:\n";
     for (const std::string& s : not_checked()) out << "  - " << s << "\n";
