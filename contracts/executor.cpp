@@ -7,6 +7,7 @@
 #include "contracts/assets/assets.hpp"
 #include "contracts/encoding.hpp"
 #include "contracts/financing/financing.hpp"
+#include "contracts/invariants.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/overlay.hpp"
 #include "contracts/revenue/revenue.hpp"
@@ -54,6 +55,8 @@ BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
   BlockResult result;
   Overlay block(state);
   result.receipts.reserve(txs.size());
+  result.money_changes.resize(txs.size());
+  result.issued_before = ledger::issued_total(state);
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const tx::VerifiedTransaction& tx = txs[i];
     const TransactionBody& body = tx.body;
@@ -98,6 +101,10 @@ BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
       r.set_state_writes(scope.writes().size() + 1);
       for (auto& e : tctx.take_events()) *r.add_events() = std::move(e);
       for (auto& c : tctx.take_created()) *r.add_created() = std::move(c);
+      // Before the merge, `block` still reads as the state before this transaction.
+      for (const auto& [k, after] : scope.writes()) {
+        if (is_money_key(k)) result.money_changes[i].push_back(KeyChange{k, block.get(k), after});
+      }
       block.merge_from(scope);
     } else {
       r.set_status(outcome.refusal().status);

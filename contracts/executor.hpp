@@ -23,6 +23,13 @@ namespace sharechain::contracts {
 struct BlockResult {
   std::vector<Receipt> receipts;  // one per transaction, in order
   WriteSet writes;                // every state change of the block
+  // Per transaction, in order: the money keys it changed (is_money_key in invariants.hpp:
+  // accounts, the issued counter, financing records) with their values before and after it.
+  // Empty for a transaction that failed (its writes were dropped; only its nonce moved).
+  // check_block() reads this to name the transaction that broke a money invariant.
+  std::vector<std::vector<KeyChange>> money_changes;
+  // The issued counter (ledger/issued: genesis balances plus every mint) before the block.
+  std::uint64_t issued_before = 0;
 };
 
 // Per transaction, in order:

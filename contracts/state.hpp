@@ -26,4 +26,12 @@ class StateReader {
 // Writes of one block: key -> new value, or nullopt to delete. Ordered, deterministic.
 using WriteSet = std::map<std::string, std::optional<std::string>, std::less<>>;
 
+// One key a transaction changed: its value before the transaction and after it (nullopt: the
+// key was absent before, or the transaction deleted it).
+struct KeyChange {
+  std::string key;
+  std::optional<std::string> before;
+  std::optional<std::string> after;
+};
+
 }  // namespace sharechain::contracts

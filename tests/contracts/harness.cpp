@@ -53,6 +53,10 @@ std::vector<Receipt> Chain::run_block(const std::vector<tx::VerifiedTransaction>
   BlockContext ctx{kChainId, height_, time_ms_, 0};
   time_ms_ += 1000;
   BlockResult result = execute_block(state_, ctx, txs, hooks_);
+  last_invariants_ = check_block(height_, result);
+  if (last_invariants_.violation && throw_on_violation_) {
+    throw std::logic_error(last_invariants_.violation->describe());
+  }
   state_.apply(result.writes);
   return result.receipts;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "contracts/executor.hpp"
+#include "contracts/invariants.hpp"
 #include "contracts/memory_state.hpp"
 #include "proto/crypto.hpp"
 #include "proto/transaction.hpp"
@@ -37,7 +38,9 @@ class Chain {
   // Signs `body` (chain id, sender and nonce filled in unless `raw`) as `who`.
   tx::VerifiedTransaction make_tx(const std::string& who, TransactionBody body,
                                   std::uint64_t nonce_offset = 0) const;
-  // Runs one block holding the given transactions; advances height and time.
+  // Runs one block holding the given transactions; advances height and time. Every block is
+  // checked for the money invariants (check_block): a violation throws, failing the test,
+  // unless a test that breaks them on purpose turned the check off.
   std::vector<Receipt> run_block(const std::vector<tx::VerifiedTransaction>& txs);
   // One transaction in its own block.
   Receipt run(const std::string& who, const TransactionBody& body);
@@ -64,12 +67,17 @@ class Chain {
   std::uint64_t supply() const { return total_supply(state_); }
   // The chain's hooks (standard_hooks() unless a test replaces them).
   Hooks& hooks() { return hooks_; }
+  // The invariant report of the last block run, and whether a violation throws.
+  const InvariantReport& last_invariants() const { return last_invariants_; }
+  void set_throw_on_violation(bool on) { throw_on_violation_ = on; }
 
  private:
   MemoryState state_;
   std::uint64_t height_ = 0;
   std::uint64_t time_ms_ = kStartMs;
   Hooks hooks_ = standard_hooks();
+  InvariantReport last_invariants_;
+  bool throw_on_violation_ = true;
 };
 
 // The raw id carried (as hex) by attribute `key` of the first event `name` of a receipt; ""

@@ -127,5 +127,6 @@ void register_finance_commands(CLI::App& app, Context& ctx);
 void register_vehicle_commands(CLI::App& app, Context& ctx);
 void register_portfolio_commands(CLI::App& app, Context& ctx);
 void register_doctor_commands(CLI::App& app, Context& ctx);
+void register_audit_commands(CLI::App& app, Context& ctx);
 
 }  // namespace sharechain::wallet
