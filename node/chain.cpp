@@ -53,6 +53,15 @@ Result<ExecutedBlock> Chain::execute_in(storage::Store::BlockRun& run, const Blo
   }
   contracts::BlockContext ctx{chain_id_, height, header.timestamp_ms(), header.proposer()};
   contracts::BlockResult result = contracts::execute_block(run, ctx, txs);
+  // Before anything of the block is staged: a node whose execution creates or loses money must
+  // stop here rather than store, serve or certify that state.
+  if (const contracts::InvariantReport inv = contracts::check_block(height, result); !inv.ok()) {
+    contracts::Violation v = *inv.violation;
+    if (v.tx_hash.empty() && v.tx_index < out.tx_hashes.size()) v.tx_hash = crypto::hash_bytes(out.tx_hashes[v.tx_index]);
+    if (on_violation_) on_violation_(v);
+    return Status::internal("money invariant broken, refusing to store block " + std::to_string(height) + ": " +
+                            v.describe());
+  }
   for (std::size_t i = 0; i < result.receipts.size(); ++i) {
     Receipt& r = result.receipts[i];
     r.set_height(height);
@@ -80,6 +89,10 @@ std::optional<api::BlockInfo> Chain::block_info(std::uint64_t height) const {
   if (auto root = store_->state_root_at(height)) info.set_state_root(crypto::hash_bytes(*root));
   *info.mutable_block() = std::move(*block);
   return info;
+}
+
+void Chain::on_invariant_violation(std::function<void(const contracts::Violation&)> listener) {
+  on_violation_ = std::move(listener);
 }
 
 void Chain::wait_for(const crypto::Hash& tx_hash, std::chrono::steady_clock::time_point deadline,

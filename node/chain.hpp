@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "contracts/invariants.hpp"
 #include "node/mempool.hpp"
 #include "proto/status.hpp"
 #include "sharechain/api.pb.h"
@@ -34,8 +35,11 @@ class Chain {
   Chain(std::string chain_id, std::unique_ptr<storage::Store> store);
 
   // Executes a committed block through the contracts and commits it atomically. INTERNAL if the
-  // block does not chain onto the store or a transaction cannot be decoded: both mean a broken
-  // invariant (the block was certified by a quorum), and the caller halts.
+  // block does not chain onto the store, a transaction cannot be decoded, or the execution
+  // breaks a money invariant (contracts::check_block: supply, split_sum, financing_cap,
+  // negative_balance): each means something is broken (the block was certified by a quorum),
+  // nothing of the block is written, and the caller halts before anything it signs could
+  // certify that state.
   Result<ExecutedBlock> execute(const Block& block, const crypto::Hash& hash, std::uint64_t height);
   // The same for a block of a run (storage::Store::BlockRun): it executes against the state the
   // run's earlier blocks left and is staged in the run, durable only once the caller commits
@@ -60,6 +64,9 @@ class Chain {
 
   // Called after every commit (on the consensus thread), e.g. to wake block subscribers.
   void on_commit(std::function<void(const ExecutedBlock&)> listener);
+  // Called (consensus thread) when a block's execution breaks a money invariant
+  // (contracts/invariants.hpp), before execute/execute_in refuse the block with INTERNAL.
+  void on_invariant_violation(std::function<void(const contracts::Violation&)> listener);
 
   // Wakes the waiters and listeners of a committed block (Node::finish_commit calls it once
   // the mempool has dropped the block's transactions).
@@ -76,6 +83,7 @@ class Chain {
   };
   std::unordered_map<crypto::Hash, std::vector<Waiter>, crypto::HashHasher> waiters_;
   std::vector<std::function<void(const ExecutedBlock&)>> listeners_;
+  std::function<void(const contracts::Violation&)> on_violation_;
 };
 
 // Decodes a transaction from a certified block without re-checking its signature: a block

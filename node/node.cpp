@@ -145,6 +145,19 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config) {
   const std::string chain_id = node->genesis_.genesis.chain_id();
   node->chain_ = std::make_unique<Chain>(chain_id, std::move(store).value());
   Chain* chain = node->chain_.get();
+  // sharechain_invariant_violations_total{invariant=...}: every series from 0, so an alert can
+  // fire on the first increase.
+  static constexpr const char* kInvariantHelp =
+      "Blocks whose execution broke a money invariant (the node halts before storing them)";
+  for (std::string_view name : {contracts::kInvariantSupply, contracts::kInvariantSplitSum,
+                                contracts::kInvariantFinancingCap, contracts::kInvariantNegativeBalance}) {
+    node->metrics_.counter("sharechain_invariant_violations_total", kInvariantHelp, "invariant", std::string(name));
+  }
+  chain->on_invariant_violation([metrics = &node->metrics_](const contracts::Violation& v) {
+    spdlog::critical("{}", v.describe());
+    metrics->counter("sharechain_invariant_violations_total", kInvariantHelp, "invariant", v.invariant)
+        .fetch_add(1, std::memory_order_relaxed);
+  });
   node->mempool_ = std::make_unique<Mempool>(
       Mempool::Limits{config.mempool_max_txs, config.mempool_max_bytes, config.mempool_max_nonce_gap,
                       config.mempool_max_pending_per_account},
