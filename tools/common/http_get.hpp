@@ -1,6 +1,6 @@
-// A bounded HTTP/1.1 GET over plain TCP, for reading a node's operations port (/metrics,
-// /healthz, /readyz, /version) without a client library. Each attempt ends by its deadline,
-// including against a process that accepts connections but never answers (a stopped node).
+// A bounded HTTP/1.1 GET over plain TCP (Boost.Beast), for reading a node's operations port
+// (/metrics, /healthz, /readyz, /version). Each attempt ends by its deadline, including against
+// a process that accepts connections but never answers (a stopped node).
 #pragma once
 
 #include <chrono>
