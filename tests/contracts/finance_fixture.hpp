@@ -13,6 +13,24 @@ namespace fpb = ::sharechain::financing;
 namespace vpb = ::sharechain::vehicles;
 
 // --- financing --------------------------------------------------------------------------
+// Lift 100 units a minute and a diagnostic run at 4,000: a 60-minute session earns 10,000.
+inline upb::Terms lift_and_diagnostic_terms() {
+  upb::Terms t = station_terms();
+  t.clear_items();
+  *t.add_items() = item("lift", "lift", upb::PER_MINUTE, 100);
+  *t.add_items() = item("diagnostic", "diagnostic", upb::FIXED, 4'000);
+  return t;
+}
+
+// The operator's mint of `amount` units to `to`, recorded under `reference`.
+inline ::sharechain::ledger::Call issue_call(const std::string& to, std::uint64_t amount, const std::string& reference) {
+  ::sharechain::ledger::Call c;
+  c.mutable_issue()->set_to(address_for(to));
+  c.mutable_issue()->set_amount(amount);
+  c.mutable_issue()->set_reference(reference);
+  return c;
+}
+
 inline fpb::FinancingTerms financing_terms(std::uint64_t sought, std::uint64_t minimum,
                                            std::uint32_t share_bps, std::uint64_t min_sub,
                                            std::uint64_t deadline_ms, std::uint64_t term_ends_ms) {

@@ -28,23 +28,6 @@ namespace {
 
 namespace cf = ::sharechain::contracts::financing;
 
-// Lift 100 units a minute and a diagnostic run at 4,000: a 60-minute session earns 10,000.
-upb::Terms finance_terms() {
-  upb::Terms t = station_terms();
-  t.clear_items();
-  *t.add_items() = item("lift", "lift", upb::PER_MINUTE, 100);
-  *t.add_items() = item("diagnostic", "diagnostic", upb::FIXED, 4'000);
-  return t;
-}
-
-lpb::Call issue_call(const std::string& to, std::uint64_t amount, const std::string& reference) {
-  lpb::Call c;
-  c.mutable_issue()->set_to(address_for(to));
-  c.mutable_issue()->set_amount(amount);
-  c.mutable_issue()->set_reference(reference);
-  return c;
-}
-
 void expect(const Receipt& r, ReceiptStatus status, const std::string& words) {
   INFO(r.error());
   CHECK(r.status() == status);
@@ -61,7 +44,7 @@ std::vector<const Event*> events_named(const Receipt& r, const std::string& name
 
 // The station world with three funded financiers and a well-funded technician.
 struct FinanceWorld {
-  StationWorld w{finance_terms()};
+  StationWorld w{lift_and_diagnostic_terms()};
   Chain& chain = w.chain;
   std::uint64_t supply = 0;
   int refs = 0;

@@ -28,23 +28,6 @@ namespace {
 
 namespace lg = ::sharechain::contracts::ledger;
 
-// Lift 100 units a minute and a diagnostic run at 4,000: a 60-minute session earns 10,000.
-upb::Terms round_terms() {
-  upb::Terms t = station_terms();
-  t.clear_items();
-  *t.add_items() = item("lift", "lift", upb::PER_MINUTE, 100);
-  *t.add_items() = item("diagnostic", "diagnostic", upb::FIXED, 4'000);
-  return t;
-}
-
-lpb::Call issue_call(const std::string& to, std::uint64_t amount, const std::string& reference) {
-  lpb::Call c;
-  c.mutable_issue()->set_to(address_for(to));
-  c.mutable_issue()->set_amount(amount);
-  c.mutable_issue()->set_reference(reference);
-  return c;
-}
-
 TransactionBody body_of(const lpb::Call& c) {
   TransactionBody b;
   *b.mutable_ledger() = c;
@@ -57,7 +40,7 @@ TransactionBody body_of(const upb::Call& c) {
 }
 
 struct World {
-  StationWorld w{round_terms()};
+  StationWorld w{lift_and_diagnostic_terms()};
   Chain& chain = w.chain;
 
   World() {
