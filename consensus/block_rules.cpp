@@ -71,6 +71,10 @@ Result<CheckedBlock> check_proposal(const Config& config, ProposalKind kind, uin
   if (crypto::hash_bytes(crypto::merkle_root(out.tx_hashes)) != h.tx_root()) {
     return Status::invalid_argument(at(height) + "tx_root does not match the transactions");
   }
+  if (h.signed_tx_root() != crypto::hash_bytes(signed_transactions_root(block))) {
+    return Status::invalid_argument(at(height) +
+                                    "signed_tx_root does not match the transactions' signed bytes");
+  }
   if (kind == ProposalKind::kFresh && h.timestamp_ms() > now_ms &&
       h.timestamp_ms() - now_ms > config.max_clock_skew_ms) {
     return Status::invalid_argument(at(height) + "timestamp " + std::to_string(h.timestamp_ms()) +

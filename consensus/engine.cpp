@@ -653,6 +653,7 @@ void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
   header.set_prev_hash(crypto::hash_bytes(parent.hash));
   header.set_timestamp_ms(std::max(now, parent.timestamp_ms + 1));
   header.set_tx_root(crypto::hash_bytes(crypto::merkle_root(hashes)));
+  header.set_signed_tx_root(crypto::hash_bytes(signed_transactions_root(block)));
   header.set_state_height(executed_);
   header.set_state_root(crypto::hash_bytes(executed_roots_.at(executed_)));
   header.set_proposer(cfg_.self);

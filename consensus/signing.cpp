@@ -133,23 +133,43 @@ Status verify_commit_certificate(const Config& config, const Block& block, Verif
     return Status::invalid_argument("block at height " + std::to_string(header.height()) +
                                     " has no commit certificate");
   }
-  // The votes cover the header only; the transactions are the header's through its tx_root.
-  // Without this a peer could serve a certified header with other transactions, which state
-  // transfer would execute as certified.
-  auto hashes = transaction_hashes(block);
-  if (!hashes) {
-    return Status::invalid_argument("block at height " + std::to_string(header.height()) + ": " +
-                                    hashes.status().message());
-  }
-  const auto tx_root = crypto::hash_from_bytes(header.tx_root());
-  if (!tx_root || *tx_root != crypto::merkle_root(*hashes)) {
-    return Status::invalid_argument("block at height " + std::to_string(header.height()) +
-                                    ": its transactions do not match its header's tx_root");
+  // The votes cover the header only; the transactions are the header's through its tx_root and
+  // signed_tx_root. Without this a peer could serve a certified header with other transactions
+  // (or other signatures), which state transfer would execute and store as certified.
+  if (Status st = check_transaction_roots(header, block, false,
+                                          "block at height " + std::to_string(header.height()));
+      !st) {
+    return st;
   }
   return verify_commit_certificate(config.chain_id,
                                    static_cast<uint32_t>(config.validators.size()),
                                    block.certificate(), header.height(), block_hash(block),
                                    verifier);
+}
+
+crypto::Hash signed_transactions_root(const Block& block) {
+  std::vector<crypto::Hash> leaves;
+  leaves.reserve(static_cast<size_t>(block.transactions_size()));
+  for (const std::string& tx : block.transactions()) leaves.push_back(crypto::sha256(tx));
+  return crypto::merkle_root(leaves);
+}
+
+Status check_transaction_roots(const BlockHeader& header, const Block& block, bool require_signed_root,
+                               const std::string& what) {
+  auto hashes = transaction_hashes(block);
+  if (!hashes) return Status::invalid_argument(what + ": " + hashes.status().message());
+  const auto tx_root = crypto::hash_from_bytes(header.tx_root());
+  if (!tx_root || *tx_root != crypto::merkle_root(*hashes)) {
+    return Status::invalid_argument(what + ": its transactions do not match its header's tx_root");
+  }
+  if (header.signed_tx_root().empty() && !require_signed_root) return Status::ok();
+  const auto signed_root = crypto::hash_from_bytes(header.signed_tx_root());
+  if (!signed_root || *signed_root != signed_transactions_root(block)) {
+    return Status::invalid_argument(what +
+                                    ": its transactions' signatures or keys do not match its header's "
+                                    "signed_tx_root");
+  }
+  return Status::ok();
 }
 
 Result<std::vector<crypto::Hash>> transaction_hashes(const Block& block) {
@@ -177,11 +197,8 @@ Status verify_prepared_certificate(std::string_view chain_id, uint32_t n,
                                     std::to_string(certificate.height()));
   }
   // The votes cover only the header's hash; the transactions must be the ones it commits to.
-  auto hashes = transaction_hashes(certificate.block());
-  if (!hashes) return Status::invalid_argument("prepared certificate: " + hashes.status().message());
-  const auto tx_root = crypto::hash_from_bytes(header.tx_root());
-  if (!tx_root || *tx_root != crypto::merkle_root(*hashes)) {
-    return Status::invalid_argument("prepared certificate: transactions do not match tx_root");
+  if (Status st = check_transaction_roots(header, certificate.block(), false, "prepared certificate"); !st) {
+    return st;
   }
   const crypto::Hash digest = vote_digest(VoteKind::kPrepare, chain_id, certificate.view(),
                                           certificate.height(), block_hash(certificate.block()));

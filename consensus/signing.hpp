@@ -75,6 +75,17 @@ Status verify_commit_certificate(std::string_view chain_id, uint32_t n,
 // block_hash(block). OK means the whole block, transactions included, is what a quorum committed.
 Status verify_commit_certificate(const Config& config, const Block& block, Verifier& verifier);
 
+// Merkle root of SHA-256 of each transaction's bytes as the block carries them (the header's
+// signed_tx_root).
+crypto::Hash signed_transactions_root(const Block& block);
+
+// OK when the block's transactions match its header: tx_root over the bodies' hashes, and
+// signed_tx_root over the whole signed transactions when the header has one (always, with
+// `require_signed_root`; a block certified before the field existed has none). `what` starts
+// the error message.
+Status check_transaction_roots(const BlockHeader& header, const Block& block, bool require_signed_root,
+                               const std::string& what);
+
 // A quorum of valid PREPARE votes for the certificate's block at (view, height); the block's
 // header must decode, carry that height, and its transactions must match its tx_root.
 Status verify_prepared_certificate(std::string_view chain_id, uint32_t n,

@@ -10,11 +10,12 @@ Result<tx::VerifiedTransaction> decode_certified(const std::string& bytes) {
     return Status::internal("a certified block holds a transaction that does not decode");
   }
   out.hash = tx::hash_of(out.signed_tx);
-  // The sender the body names, not the address of the key beside it: a commit certificate
-  // covers the bodies (through the header's tx_root) but not the keys and signatures, and a
-  // peer serving this block during state transfer could change those. In an honest block the
-  // two are equal (tx::verify admitted nothing else), so execution depends on certified bytes
-  // only. Found by the block_range fuzz target.
+  // The sender the body names, not the address of the key beside it. The certificate covers the
+  // bodies through the header's tx_root, and the keys and signatures through signed_tx_root, but
+  // blocks certified before signed_tx_root existed have only the first; a peer serving such a
+  // block during state transfer could change its keys. In an honest block the two are equal
+  // (tx::verify admitted nothing else), so execution depends on certified bytes only. Found by
+  // the block_range fuzz target.
   if (out.body.sender().size() != crypto::kAddressSize) {
     return Status::internal("a certified block holds a transaction whose sender is not an address");
   }

@@ -81,6 +81,17 @@ TEST_CASE("each header field is checked") {
               }),
               "tx_root")
             .find("tx_root") != std::string::npos);
+  // Every proposal carries signed_tx_root, and it covers the signature bytes.
+  CHECK(fails(with_header(spec(), [](BlockHeader& h) { h.clear_signed_tx_root(); }), "no signed root")
+            .find("signed_tx_root") != std::string::npos);
+  {
+    Block b = make_block(4, spec());
+    SignedTransaction tx;
+    REQUIRE(tx.ParseFromString(b.transactions(1)));
+    tx.set_signature(std::string(64, '\x07'));
+    tx.SerializeToString(b.mutable_transactions(1));
+    CHECK(fails(b, "altered signature").find("signed_tx_root") != std::string::npos);
+  }
   Block garbage = make_block(4, spec());
   garbage.set_header("\xff\xff\xff");
   CHECK(fails(garbage, "header").find("does not decode") != std::string::npos);

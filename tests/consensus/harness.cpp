@@ -79,6 +79,7 @@ Block make_block(uint32_t n, const BlockSpec& s) {
     b.add_transactions(t.bytes);
   }
   h.set_tx_root(crypto::hash_bytes(crypto::merkle_root(hashes)));
+  h.set_signed_tx_root(crypto::hash_bytes(signed_transactions_root(b)));
   h.set_state_height(s.state_height);
   h.set_state_root(crypto::hash_bytes(s.state_root));
   h.set_proposer(s.proposer ? *s.proposer : primary_of(s.view, n));

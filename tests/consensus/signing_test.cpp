@@ -5,7 +5,9 @@
 //  - commit certificate: good; too few votes; a duplicate signer; the wrong block; the wrong
 //    height; a vote from outside the set; a forged vote; a vote from another view; standalone
 //    check of a Block with its certificate (chain id, missing certificate, transactions that
-//    are not the certified header's: found by the block_range fuzz target)
+//    are not the certified header's: found by the block_range fuzz target; the same bodies with
+//    altered signature bytes, refused through signed_tx_root; a block certified before
+//    signed_tx_root existed still verifies)
 //  - prepared certificate: good; transactions not matching tx_root; header for another height
 //  - checkpoint proof: good; a vote for another root
 #include <catch2/catch.hpp>
@@ -148,6 +150,28 @@ TEST_CASE("a block with its certificate verifies standalone") {
     Block garbage = b;
     garbage.add_transactions("not a transaction");
     CHECK_FALSE(verify_commit_certificate(cfg, garbage, keys.verifier()).is_ok());
+  }
+  SECTION("the certified bodies with altered signatures or keys") {
+    *b.mutable_certificate() = commit_certificate(keys, {0, 2, 3}, 3, 7, hash);
+    SignedTransaction tx;
+    REQUIRE(tx.ParseFromString(b.transactions(0)));
+    tx.set_signature(std::string(64, '\x01'));
+    Block altered = b;
+    tx.SerializeToString(altered.mutable_transactions(0));
+    const Status st = verify_commit_certificate(cfg, altered, keys.verifier());
+    CHECK(st.message().find("signed_tx_root") != std::string::npos);
+    tx.set_signature("");
+    tx.set_public_key(std::string(32, '\x02'));
+    tx.SerializeToString(altered.mutable_transactions(0));
+    CHECK_FALSE(verify_commit_certificate(cfg, altered, keys.verifier()).is_ok());
+  }
+  SECTION("a block certified before signed_tx_root existed") {
+    BlockHeader header;
+    REQUIRE(header.ParseFromString(b.header()));
+    header.clear_signed_tx_root();
+    header.SerializeToString(b.mutable_header());
+    *b.mutable_certificate() = commit_certificate(keys, {0, 2, 3}, 3, 7, block_hash(b));
+    CHECK(verify_commit_certificate(cfg, b, keys.verifier()).is_ok());
   }
   SECTION("a certificate for a different block at the same height") {
     Block other = simple_block(7, 3, {make_tx("b")});

@@ -49,6 +49,7 @@ Envelope alternative_proposal(const ByzantineContext& ctx, const consensus::PreP
     block.mutable_transactions()->RemoveLast();
     auto hashes = consensus::transaction_hashes(block);
     if (hashes) header.set_tx_root(crypto::hash_bytes(crypto::merkle_root(*hashes)));
+    header.set_signed_tx_root(crypto::hash_bytes(consensus::signed_transactions_root(block)));
   } else {
     header.set_timestamp_ms(header.timestamp_ms() + 1);
   }
@@ -216,6 +217,7 @@ Block fabricated_block(const ByzantineContext& ctx, uint64_t height, uint64_t vi
   h.set_prev_hash(crypto::hash_bytes(random_hash(ctx.rng)));
   h.set_timestamp_ms(ctx.rng.next() >> 20);
   h.set_tx_root(crypto::hash_bytes(crypto::merkle_root({})));
+  h.set_signed_tx_root(crypto::hash_bytes(crypto::merkle_root({})));
   h.set_state_height(0);
   h.set_state_root(crypto::hash_bytes(random_hash(ctx.rng)));
   h.set_proposer(consensus::primary_of(view, n));

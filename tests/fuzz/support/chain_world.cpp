@@ -172,6 +172,7 @@ ChainWorld::ChainWorld() {
     header.set_prev_hash(crypto::hash_bytes(prev));
     header.set_timestamp_ms(ts);
     header.set_tx_root(crypto::hash_bytes(crypto::merkle_root(tx_hashes)));
+    header.set_signed_tx_root(crypto::hash_bytes(consensus::signed_transactions_root(block)));
     header.set_state_height(h - 1);
     header.set_state_root(crypto::hash_bytes(roots_.back()));
     header.set_proposer(consensus::primary_of(0, 4));
