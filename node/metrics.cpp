@@ -22,6 +22,18 @@ constexpr std::size_t kBucketCount = sizeof kBucketsMs / sizeof kBucketsMs[0];
 
 // The shortest text that reads back as the same double: 67108864, not 6.71089e+07 (an ostream's
 // default six significant digits lose the low digits of byte counts and heights).
+bool log_level_change_allowed(std::string_view peer, bool remote_allowed) {
+  if (remote_allowed) return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(std::string(peer), ec);
+  if (ec) return false;
+  if (address.is_loopback()) return true;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return false;
+}
+
 std::string prometheus_number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -159,7 +171,7 @@ struct OpsServer::Impl {
     }
     boost::system::error_code ec;
     const auto peer = socket.remote_endpoint(ec);
-    if (!options.remote_logspec && (ec || !peer.address().is_loopback())) {
+    if (!log_level_change_allowed(ec ? std::string() : peer.address().to_string(), options.remote_logspec)) {
       json_body(res, http::status::forbidden,
                 {{"error", "the log level changes only from this host (set [metrics] remote_logspec = true "
                            "to allow other hosts)"}});

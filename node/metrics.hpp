@@ -54,6 +54,12 @@ class Metrics {
 // A number as Prometheus text, exactly (integers up to 2^53 without an exponent).
 std::string prometheus_number(double v);
 
+// Whether a PUT /logspec from `peer` (an IP address as text) may change the log level: always
+// with `remote_allowed`, otherwise only from loopback, IPv4 (127.0.0.0/8), IPv6 (::1) or IPv4
+// loopback mapped into IPv6 (::ffff:127.0.0.1, how a dual-stack listener sees a local IPv4
+// client). An address that does not parse is refused.
+bool log_level_change_allowed(std::string_view peer, bool remote_allowed);
+
 // Serves, on its own thread until stop():
 //   GET /metrics  Prometheus text
 //   GET /healthz  liveness: 200 {"status":"ok"}, or 503 {"status":"halted","reason":...}
