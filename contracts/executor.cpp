@@ -7,6 +7,7 @@
 #include "contracts/assets/assets.hpp"
 #include "contracts/encoding.hpp"
 #include "contracts/financing/financing.hpp"
+#include "contracts/governance/governance.hpp"
 #include "contracts/invariants.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/overlay.hpp"
@@ -32,6 +33,8 @@ Outcome dispatch(TxContext& ctx, const TransactionBody& body) {
       return financing::execute(ctx, body.financing());
     case TransactionBody::kVehicles:
       return vehicles::execute(ctx, body.vehicles());
+    case TransactionBody::kGovernance:
+      return governance::execute(ctx, body.governance());
     case TransactionBody::CALL_NOT_SET:
       break;
   }

@@ -1,12 +1,10 @@
 // The initial state of a chain, from its genesis file.
-#include <secp256k1.h>
-#include <secp256k1_extrakeys.h>
-
 #include <set>
 
 #include "contracts/amounts.hpp"
 #include "contracts/encoding.hpp"
 #include "contracts/executor.hpp"
+#include "contracts/governance/governance.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/memory_state.hpp"
 #include "proto/crypto.hpp"
@@ -14,14 +12,6 @@
 namespace sharechain::contracts {
 
 namespace {
-
-// An x-only public key is valid when it is the x coordinate of a point on the curve.
-bool valid_public_key(std::string_view key32) {
-  if (key32.size() != crypto::kPublicKeySize) return false;
-  secp256k1_xonly_pubkey pk;
-  return secp256k1_xonly_pubkey_parse(secp256k1_context_static, &pk,
-                                      reinterpret_cast<const unsigned char*>(key32.data())) == 1;
-}
 
 constexpr std::uint32_t kDefaultAttestationThreshold = 3;
 
@@ -44,6 +34,12 @@ Result<WriteSet> genesis_state(const Genesis& genesis) {
   if (params.attestation_threshold() == 0) {
     params.set_attestation_threshold(kDefaultAttestationThreshold);
   }
+  // 0 stays 0 and reads as the default, so a genesis file written before governance existed
+  // still gives the same state root.
+  if (params.proposal_expiry_blocks() > governance::kMaxProposalExpiryBlocks) {
+    return Status::invalid_argument("genesis: params.proposal_expiry_blocks is above " +
+                                    std::to_string(governance::kMaxProposalExpiryBlocks));
+  }
   save(state, "chain/params", params);
 
   std::set<std::string> keys;
@@ -52,7 +48,7 @@ Result<WriteSet> genesis_state(const Genesis& genesis) {
     const auto& gv = genesis.validators(i);
     std::string where = "genesis: validator " + std::to_string(i) + " (\"" + gv.name() + "\")";
     auto pubkey = crypto::from_hex(gv.public_key());
-    if (!pubkey || !valid_public_key(*pubkey)) {
+    if (!pubkey || !crypto::is_valid_public_key(*pubkey)) {
       return Status::invalid_argument(where +
                                       ": public_key is not a valid 32-byte x-only key in hex");
     }
@@ -67,6 +63,7 @@ Result<WriteSet> genesis_state(const Genesis& genesis) {
     v.set_name(gv.name());
     v.set_public_key(*pubkey);
     v.set_address(crypto::address_of(*pubkey));
+    v.set_peer_address(gv.peer_address());
     save(state, std::string("chain/validator/") + be32(static_cast<std::uint32_t>(i)), v);
   }
 
@@ -116,6 +113,14 @@ Result<WriteSet> genesis_state(const Genesis& genesis) {
     ledger::save_account(state, a);
   }
   state.put(std::string(ledger::kIssuedKey), be64(total));
+
+  // Without a committee section nothing is stored: the committee is then the operator-role
+  // holders with threshold 1 (governance/committee.hpp), as on chains made before committees.
+  if (genesis.has_committee()) {
+    auto committee = governance::genesis_committee(genesis);
+    if (!committee) return committee.status();
+    save(state, std::string(governance::kCommitteeKey), *committee);
+  }
   return state.take_writes();
 }
 

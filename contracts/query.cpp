@@ -2,6 +2,7 @@
 #include "contracts/executor.hpp"
 #include "contracts/assets/assets.hpp"
 #include "contracts/financing/financing.hpp"
+#include "contracts/governance/governance.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/revenue/revenue.hpp"
 #include "contracts/usage/usage.hpp"
@@ -46,6 +47,12 @@ Result<api::QueryResponse> query(const StateReader& state, const api::QueryReque
       auto r = vehicles::query(state, request.vehicles());
       if (!r.is_ok()) return r.status();
       *response.mutable_vehicles() = std::move(r).value();
+      return response;
+    }
+    case api::QueryRequest::kGovernance: {
+      auto r = governance::query(state, request.governance());
+      if (!r.is_ok()) return r.status();
+      *response.mutable_governance() = std::move(r).value();
       return response;
     }
     case api::QueryRequest::QUERY_NOT_SET: break;

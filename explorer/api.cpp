@@ -402,11 +402,7 @@ ApiAnswer Api::validators() const {
   }
   Json list = Json::array();
   for (const auto& v : set) {
-    Json j;
-    j["index"] = v.index();
-    j["name"] = v.name();
-    j["public_key"] = crypto::to_hex(v.public_key());
-    j["address"] = crypto::format_address(v.address());
+    Json j = reports::validator_json(v);
     const Seen s = seen[v.index()];
     j["last_signed_height"] = s.last_signed;
     j["signed_recent"] = s.signed_count;

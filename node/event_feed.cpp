@@ -9,7 +9,8 @@ namespace sharechain::node {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kContracts{"ledger", "assets", "usage", "revenue", "financing", "vehicles"};
+constexpr std::array<std::string_view, 7> kContracts{"ledger", "assets", "usage", "revenue", "financing", "vehicles",
+                                                   "governance"};
 
 bool any_attribute_names(const Event& event, const std::vector<std::string>& texts) {
   for (const auto& a : event.attributes()) {
@@ -33,7 +34,7 @@ Result<EventFilter> EventFilter::compile(const api::EventFilter& filter) {
   for (const auto& c : filter.contracts()) {
     if (std::find(kContracts.begin(), kContracts.end(), c) == kContracts.end()) {
       return Status::invalid_argument("unknown contract '" + c +
-                                      "' in the event filter (ledger, assets, usage, revenue, financing, vehicles)");
+                                      "' in the event filter (ledger, assets, usage, revenue, financing, vehicles, governance)");
     }
     f.contracts_.insert(c);
   }

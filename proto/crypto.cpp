@@ -221,6 +221,12 @@ bool verify(std::string_view public_key, const Hash& msg32, std::string_view sig
   return secp256k1_schnorrsig_verify(context(), u8(signature), msg32.data(), msg32.size(), &xonly) == 1;
 }
 
+bool is_valid_public_key(std::string_view public_key) {
+  if (public_key.size() != kPublicKeySize) return false;
+  secp256k1_xonly_pubkey xonly;
+  return secp256k1_xonly_pubkey_parse(context(), &xonly, u8(public_key)) == 1;
+}
+
 std::string address_of(std::string_view public_key) {
   const Hash h = sha256(public_key);
   return std::string(reinterpret_cast<const char*>(h.data()), kAddressSize);

@@ -80,6 +80,9 @@ class PrivateKey {
 // Any malformed input (wrong lengths, key not on the curve, s >= n, r >= p) returns false.
 bool verify(std::string_view public_key, const Hash& msg32, std::string_view signature);
 
+// True when `public_key` is 32 bytes and the x coordinate of a point on the curve.
+bool is_valid_public_key(std::string_view public_key);
+
 // Address = first 20 bytes of SHA-256(x-only public key).
 std::string address_of(std::string_view public_key);
 // "sc" followed by 40 lower-case hex digits.

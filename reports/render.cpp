@@ -177,6 +177,15 @@ Json status_json(const api::NodeStatus& s) {
   return out;
 }
 
+Json validator_json(const ledger::ValidatorInfo& v) {
+  return Json{{"index", v.index()},
+              {"name", v.name()},
+              {"public_key", crypto::to_hex(v.public_key())},
+              {"address", crypto::format_address(v.address())},
+              {"peer_address", v.peer_address()},
+              {"since_height", v.since_height()}};
+}
+
 Json account_json(std::string_view address20, const std::optional<ledger::Account>& account) {
   Json out;
   out["address"] = crypto::format_address(address20);
@@ -282,6 +291,7 @@ Json block_json(const api::BlockInfo& info) {
   out["timestamp_ms"] = header.timestamp_ms();
   out["proposer"] = header.proposer();
   out["tx_root"] = hex_of(header.tx_root());
+  if (!header.signed_tx_root().empty()) out["signed_tx_root"] = hex_of(header.signed_tx_root());
   // The header certifies an earlier state (order, then execute); keep both roots visible.
   out["state_height"] = header.state_height();
   out["certified_state_root"] = hex_of(header.state_root());

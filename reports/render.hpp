@@ -43,6 +43,8 @@ Json status_json(const api::NodeStatus& status);
 Json account_json(std::string_view address20, const std::optional<ledger::Account>& account);
 Json receipt_json(const Receipt& receipt);
 Json event_json(const Event& event);
+// A validator of the set: index, name, public_key (hex), address, peer_address, since_height.
+Json validator_json(const ledger::ValidatorInfo& v);
 // A transaction from its serialized SignedTransaction: hash, sender, nonce, chain id, call.
 // A body that does not parse gives {"hash", "error"} instead of failing the whole block.
 Json signed_transaction_json(std::string_view signed_tx_bytes);

@@ -3,6 +3,7 @@
 
 #include "contracts/amounts.hpp"
 #include "contracts/encoding.hpp"
+#include "contracts/governance/committee.hpp"
 #include "contracts/ledger/ledger.hpp"
 
 namespace sharechain::contracts::ledger {
@@ -43,8 +44,9 @@ Outcome do_issue(TxContext& ctx, const pb::Issue& i) {
   return mint(ctx, i.to(), i.amount(), i.reference(), "issue");
 }
 
-Outcome do_grant(TxContext& ctx, const pb::GrantRole& g) {
-  SC_TRY(require_role(ctx.state(), ctx.sender(), kOperator, "granting a role"));
+}  // namespace
+
+Outcome check_grant(const pb::GrantRole& g) {
   if (!is_address(g.account())) return Refusal::invalid("the account must be a 20-byte address");
   if (!is_known_role(g.role())) return Refusal::invalid(unknown_role_message(g.role()));
   if (g.role() == kAttester && g.organisation().empty()) {
@@ -56,6 +58,11 @@ Outcome do_grant(TxContext& ctx, const pb::GrantRole& g) {
   if (g.organisation().size() > 128) {
     return Refusal::invalid("the organisation name is longer than 128 bytes");
   }
+  return Outcome::ok();
+}
+
+Outcome grant_role(TxContext& ctx, const pb::GrantRole& g) {
+  SC_TRY(check_grant(g));
   Overlay& state = ctx.state();
   pb::Account a = account_or_new(state, g.account());
   if (has_role(a, g.role())) {
@@ -78,10 +85,14 @@ Outcome do_grant(TxContext& ctx, const pb::GrantRole& g) {
   return Outcome::ok();
 }
 
-Outcome do_revoke(TxContext& ctx, const pb::RevokeRole& r) {
-  SC_TRY(require_role(ctx.state(), ctx.sender(), kOperator, "revoking a role"));
+Outcome check_revoke(const pb::RevokeRole& r) {
   if (!is_address(r.account())) return Refusal::invalid("the account must be a 20-byte address");
   if (!is_known_role(r.role())) return Refusal::invalid(unknown_role_message(r.role()));
+  return Outcome::ok();
+}
+
+Outcome revoke_role(TxContext& ctx, const pb::RevokeRole& r) {
+  SC_TRY(check_revoke(r));
   Overlay& state = ctx.state();
   auto a = find_account(state, r.account());
   if (!a || !has_role(*a, r.role())) {
@@ -106,6 +117,22 @@ Outcome do_revoke(TxContext& ctx, const pb::RevokeRole& r) {
             {"role", r.role()},
             {"by", address_value(ctx.sender())}});
   return Outcome::ok();
+}
+
+namespace {
+
+// Granting and revoking belong to the operator committee; a member acts alone only when the
+// committee's threshold is 1, and otherwise proposes through the governance contract.
+Outcome do_grant(TxContext& ctx, const pb::GrantRole& g) {
+  SC_TRY(governance::require_sole_authority(ctx.state(), ctx.sender(), "granting a role",
+                                            "grant-role"));
+  return grant_role(ctx, g);
+}
+
+Outcome do_revoke(TxContext& ctx, const pb::RevokeRole& r) {
+  SC_TRY(governance::require_sole_authority(ctx.state(), ctx.sender(), "revoking a role",
+                                            "revoke-role"));
+  return revoke_role(ctx, r);
 }
 
 Outcome do_certify(TxContext& ctx, const pb::Certify& c) {
@@ -254,6 +281,8 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
         info->set_name(v.name());
         info->set_public_key(v.public_key());
         info->set_address(v.address());
+        info->set_peer_address(v.peer_address());
+        info->set_since_height(v.since_height());
         return true;
       });
       return out;

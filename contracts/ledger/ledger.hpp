@@ -86,6 +86,15 @@ Outcome release(TxContext& ctx, std::string_view hold_id, std::uint64_t amount);
 // says how much that was; the hold missing is state corruption and halts.
 Checked<std::uint64_t> release_all(TxContext& ctx, std::string_view hold_id, std::string_view holder);
 
+// --- roles (the caller has checked who may) ------------------------------------------------
+// The argument checks alone: a 20-byte account, a known role, an organisation for attesters only.
+Outcome check_grant(const pb::GrantRole& g);
+Outcome check_revoke(const pb::RevokeRole& r);
+// Refuses a role the account already holds (ALREADY_EXISTS), a role it does not hold
+// (NOT_FOUND) and revoking the last operator; emits RoleGranted / RoleRevoked.
+Outcome grant_role(TxContext& ctx, const pb::GrantRole& g);
+Outcome revoke_role(TxContext& ctx, const pb::RevokeRole& r);
+
 // --- executor support ------------------------------------------------------------------------
 std::uint64_t next_nonce(const StateReader& state, std::string_view address);
 // Consumes the sender's nonce; creates the account if it is new.

@@ -50,6 +50,16 @@ wallet() {
   "$WALLET_BIN" --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase" --node "$(api "$i")" "$@"
 }
 
+# refused NODE WORDS args...: the wallet must exit 1 (the chain refused) with WORDS in the reason.
+refused() {
+  local node=$1 words=$2; shift 2
+  local rc=0
+  wallet "$node" "$@" > "$DIR/refused.out" 2> "$DIR/refused.err" || rc=$?
+  [ "$rc" -eq 1 ] || die "expected a refusal (exit 1) from '$*', got exit $rc: $(cat "$DIR/refused.out" "$DIR/refused.err")"
+  grep -qi -- "$words" "$DIR/refused.err" || die "refusal of '$*' does not say '$words': $(cat "$DIR/refused.err")"
+  log "refused as expected: $(head -c 160 "$DIR/refused.err")"
+}
+
 height_of() { wallet "$1" status --json 2>/dev/null | jq -r '.height // empty'; }
 view_of() { wallet "$1" status --json 2>/dev/null | jq -r '.view // empty'; }
 address_of() { wallet 0 keys show "$1" --json | jq -r .address; }

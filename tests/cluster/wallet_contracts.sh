@@ -15,15 +15,6 @@
 #    back the same through every node.
 source "$(dirname "$0")/lib.sh"
 
-# refused NODE WORDS args...: the wallet must exit 1 (the chain refused) with WORDS in the reason.
-refused() {
-  local node=$1 words=$2; shift 2
-  local rc=0
-  wallet "$node" "$@" > "$DIR/refused.out" 2> "$DIR/refused.err" || rc=$?
-  [ "$rc" -eq 1 ] || die "expected a refusal (exit 1) from '$*', got exit $rc: $(cat "$DIR/refused.out" "$DIR/refused.err")"
-  grep -qi -- "$words" "$DIR/refused.err" || die "refusal of '$*' does not say '$words': $(cat "$DIR/refused.err")"
-  log "refused as expected: $(head -c 160 "$DIR/refused.err")"
-}
 # committed NODE OUT args...: runs a transaction with --json --wait, requires it committed ok,
 # then waits until every node has its block, so the next step may read or act on any node.
 committed() {

@@ -31,8 +31,10 @@ Genesis make_genesis(const std::vector<Actor>& actors) {
   return g;
 }
 
-Chain::Chain(const std::vector<Actor>& actors) {
-  auto writes = genesis_state(make_genesis(actors));
+Chain::Chain(const std::vector<Actor>& actors) : Chain(make_genesis(actors)) {}
+
+Chain::Chain(const Genesis& genesis) {
+  auto writes = genesis_state(genesis);
   if (!writes.is_ok()) throw std::runtime_error(writes.status().to_string());
   state_.apply(writes.value());
 }
@@ -98,6 +100,12 @@ Receipt Chain::financing(const std::string& who, const ::sharechain::financing::
 Receipt Chain::vehicles(const std::string& who, const ::sharechain::vehicles::Call& call) {
   TransactionBody body;
   *body.mutable_vehicles() = call;
+  return run(who, body);
+}
+
+Receipt Chain::governance(const std::string& who, const ::sharechain::governance::Call& call) {
+  TransactionBody body;
+  *body.mutable_governance() = call;
   return run(who, body);
 }
 

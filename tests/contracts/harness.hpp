@@ -34,6 +34,7 @@ Genesis make_genesis(const std::vector<Actor>& actors);
 class Chain {
  public:
   explicit Chain(const std::vector<Actor>& actors);
+  explicit Chain(const Genesis& genesis);
 
   // Signs `body` (chain id, sender and nonce filled in unless `raw`) as `who`.
   tx::VerifiedTransaction make_tx(const std::string& who, TransactionBody body,
@@ -50,6 +51,7 @@ class Chain {
   Receipt revenue(const std::string& who, const ::sharechain::revenue::Call& call);
   Receipt financing(const std::string& who, const ::sharechain::financing::Call& call);
   Receipt vehicles(const std::string& who, const ::sharechain::vehicles::Call& call);
+  Receipt governance(const std::string& who, const ::sharechain::governance::Call& call);
 
   // Runs a query against the current state.
   Result<api::QueryResponse> query(const api::QueryRequest& request) const;

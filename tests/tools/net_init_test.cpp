@@ -116,6 +116,7 @@ TEST_CASE("init writes a genesis that parses as sharechain.Genesis", "[net][init
     REQUIRE(pk);
     CHECK(g.validators(i).name() == name);
     CHECK(g.validators(i).public_key() == crypto::to_hex(pk->public_key()));
+    CHECK(g.validators(i).peer_address() == loopback(27700 + 10 * i + 1));
     CHECK(key["public_key"] == crypto::to_hex(pk->public_key()));
     CHECK(key["address"] == crypto::format_address(pk->address()));
     CHECK(key["name"] == name);
@@ -141,7 +142,8 @@ TEST_CASE("init writes a genesis that parses as sharechain.Genesis", "[net][init
   // Three attesters besides any submitter: the threshold is reachable.
   CHECK(organisations.size() - 1 >= g.params().attestation_threshold());
   const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
-      {"operator", {"operator"}}, {"dataserver", {"data_server"}}, {"user1", {}},
+      {"operator", {"operator"}}, {"operator2", {"operator"}}, {"operator3", {"operator"}},
+      {"dataserver", {"data_server"}}, {"user1", {}},
       {"user2", {}},             {"user3", {}},                    {"user4", {}}};
   for (const auto& [name, roles] : expected) {
     CAPTURE(name);
@@ -160,7 +162,36 @@ TEST_CASE("init writes a genesis that parses as sharechain.Genesis", "[net][init
     REQUIRE(info);
     CHECK(a.address() == crypto::format_address(info->address));
   }
-  CHECK(g.accounts_size() == 10 + 4);
+  CHECK(g.accounts_size() == 12 + 4);
+  // The default committee: the three operator keys, two approvals per proposal.
+  REQUIRE(g.committee().members_size() == 3);
+  CHECK(g.committee().threshold() == 2);
+  for (const char* name : {"operator", "operator2", "operator3"}) {
+    CAPTURE(name);
+    const auto& members = g.committee().members();
+    CHECK(std::find(members.begin(), members.end(), find_account(g, name)->address()) != members.end());
+  }
+}
+
+TEST_CASE("--committee and --threshold size the committee; an unreachable threshold is refused",
+          "[net][init]") {
+  TempDir tmp;
+  REQUIRE(init(tmp / "one", {"--nodes", "1", "--committee", "1", "--threshold", "1"}).code == 0);
+  Genesis g = parse_genesis(tmp / "one" / "genesis.json");
+  CHECK(g.committee().members_size() == 1);
+  CHECK(g.committee().threshold() == 1);
+  CHECK(find_account(g, "operator2") == nullptr);
+
+  REQUIRE(init(tmp / "five", {"--nodes", "1", "--committee", "5", "--threshold", "3"}).code == 0);
+  g = parse_genesis(tmp / "five" / "genesis.json");
+  CHECK(g.committee().members_size() == 5);
+  CHECK(g.committee().threshold() == 3);
+  CHECK(find_account(g, "operator5") != nullptr);
+
+  auto r = init(tmp / "bad", {"--nodes", "1", "--committee", "2", "--threshold", "3"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("not reachable by a committee of 2") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(tmp / "bad" / "genesis.json"));
 }
 
 TEST_CASE("genesis.json writes 64-bit numbers as JSON numbers", "[net][init]") {
@@ -188,7 +219,7 @@ TEST_CASE("the keystore opens with the passphrase in DIR/passphrase", "[net][ini
     CHECK(tools::file_mode(k.file).value() == 0600);
   }
   CHECK(names == std::vector<std::string>{"attester1", "attester2", "attester3", "attester4", "dataserver", "operator",
-                                          "user1", "user2", "user3", "user4"});
+                                          "operator2", "operator3", "user1", "user2", "user3", "user4"});
   Result<crypto::PrivateKey> user1 = keystore.load("user1", passphrase);
   REQUIRE(user1);
   CHECK(user1->address() == keystore.info("user1")->address);
@@ -432,7 +463,9 @@ TEST_CASE("init --json names the files and the nodes", "[net][init]") {
   CHECK(j["genesis"] == (dir / "genesis.json").string());
   CHECK(j["keystore"] == (dir / "keystore").string());
   CHECK(j["passphrase_file"] == (dir / "passphrase").string());
-  CHECK(j["keys"].size() == 10);
+  CHECK(j["keys"].size() == 12);
+  CHECK(j["committee"]["threshold"] == 2);
+  CHECK(j["committee"]["members"] == nlohmann::json::array({"operator", "operator2", "operator3"}));
   REQUIRE(j["nodes"].size() == 2);
   CHECK(j["nodes"][1]["client_address"] == "127.0.0.1:28810");
   CHECK(j["nodes"][1]["config"] == (dir / "node1" / "config.toml").string());

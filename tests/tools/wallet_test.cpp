@@ -8,7 +8,8 @@
 //   SHARECHAIN_PASSPHRASE and SHARECHAIN_KEYSTORE are honoured
 //   bad amounts (negative, zero, not a number, beyond 64 bits), unknown roles, an attester without
 //     organisation, a malformed hash or node address: usage errors before any network call
-//   the contract groups (asset, agreement, session, split, finance, vehicle, role, ledger) refuse malformed ids,
+//   the contract groups (asset, agreement, session, split, finance, vehicle, role, ledger,
+//     governance) refuse malformed ids, keys, parameter names,
 //     times, items, partners, shares and kinds the same way, before any network call
 //   a node that is not there: exit 3 "cannot reach the node at ADDR", queries included
 //   results go to stdout only, messages to stderr only
@@ -249,6 +250,7 @@ TEST_CASE("contract commands check their arguments before any network call", "[w
     return f.run(all).code;
   };
   const std::string id(32, 'a');
+  const std::string key = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";  // the secp256k1 generator's x
   const std::vector<std::vector<std::string>> bad = {
       {"asset", "show", "abc"},
       {"asset", "history", id + "00"},
@@ -308,6 +310,22 @@ TEST_CASE("contract commands check their arguments before any network call", "[w
        std::string(64, '0')},
       {"vehicle", "record", "12"},
       {"vehicle", "pending", "--after", "12"},
+      {"governance", "propose", "add-validator", "--from", "hana", "--public-key", "abcd", "--peer-address",
+       "10.0.0.9:26601"},
+      {"governance", "propose", "add-validator", "--from", "hana", "--public-key", std::string(64, 'f'),
+       "--peer-address", "10.0.0.9:26601"},  // not a point on the curve
+      {"governance", "propose", "add-validator", "--from", "hana", "--public-key", key},
+      {"governance", "propose", "rotate-key", "--from", "hana", "--public-key", key, "--new-public-key", "00"},
+      {"governance", "propose", "set-parameter", "--from", "hana", "--name", "block_reward", "--value", "1"},
+      {"governance", "propose", "set-parameter", "--from", "hana", "--name", "attestation_threshold",
+       "--value", "-1"},
+      {"governance", "propose", "set-committee", "--from", "hana", "--member", "nobody", "--threshold", "1"},
+      {"governance", "propose", "grant-role", "--from", "hana", "--account", "hana", "--role", "king"},
+      {"governance", "propose", "grant-role", "--from", "hana", "--account", "hana", "--role", "attester"},
+      {"governance", "propose", "summon", "--from", "hana"},
+      {"governance", "approve", "one", "--from", "hana"},
+      {"governance", "approve", "0", "--from", "hana"},
+      {"governance", "show", "x"},
   };
   for (const auto& args : bad) {
     CAPTURE(args);
@@ -323,6 +341,11 @@ TEST_CASE("contract commands check their arguments before any network call", "[w
   CHECK(run({"session", "end", "--from", "hana", "--session", id, "--minutes", "wash=5", "--energy-wh",
              "dc=1200"}) == 3);
   CHECK(run({"session", "end", "--from", "hana", "--session", id, "--used", "diagnostic"}) == 3);
+  CHECK(run({"governance", "propose", "add-validator", "--from", "hana", "--public-key", key, "--peer-address",
+             "10.0.0.9:26601"}) == 3);
+  CHECK(run({"governance", "approve", "1", "--from", "hana"}) == 3);
+  CHECK(run({"governance", "list", "--open"}) == 3);
+  CHECK(run({"validators"}) == 3);
 }
 
 TEST_CASE("a node that is not there exits 3 and names the address", "[wallet]") {

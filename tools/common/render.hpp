@@ -26,5 +26,6 @@ using reports::status_json;
 using reports::submit_json;
 using reports::transaction_info_json;
 using reports::tx_status_name;
+using reports::validator_json;
 
 }  // namespace sharechain::tools

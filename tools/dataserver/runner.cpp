@@ -149,6 +149,15 @@ int Runner::execute(std::ostream& out) {
     }
     keys.emplace_back(name, std::move(key).value());
   }
+  // The other committee keys, when the keystore has them, approve the role grants the set-up
+  // proposes (a committee of one needs none).
+  for (std::uint32_t i = 2; i <= kMaxCommitteeKeys; ++i) {
+    const std::string name = std::string(kOperatorKey) + std::to_string(i);
+    Result<crypto::PrivateKey> key = keystore.load(name, *pass);
+    if (!key) break;
+    keys.emplace_back(name, std::move(key).value());
+    committee_keys_.push_back(name);
+  }
 
   chain_.set_observer([this](const Receipt& r) {
     std::lock_guard lock(report_mu_);

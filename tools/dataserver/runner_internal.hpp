@@ -180,6 +180,7 @@ class Runner {
   std::uint64_t run_number_ = 0;  // the same, as a number (VIN serials)
   SetupPlan plan_;
   std::map<std::string, std::shared_ptr<Signer>, std::less<>> cast_;
+  std::vector<std::string> committee_keys_;  // operator2, operator3, ... as the keystore holds them
   std::vector<std::unique_ptr<LiveAsset>> assets_;  // ready ones only, after set-up
   std::vector<std::unique_ptr<LiveModel>> models_;
   std::vector<User> users_;

@@ -28,6 +28,7 @@
 namespace sharechain::dataserver {
 
 inline constexpr std::string_view kOperatorKey = "operator";
+inline constexpr std::uint32_t kMaxCommitteeKeys = 16;  // operator2 .. operator16, when present
 inline constexpr std::string_view kDataServerKey = "dataserver";
 inline constexpr std::string_view kInvestorAKey = "user1";
 inline constexpr std::string_view kInvestorBKey = "user2";

@@ -32,7 +32,8 @@ bool has_role(const std::optional<ledger::Account>& a, std::string_view role) {
 }  // namespace
 
 bool Runner::ensure_roles() {
-  Signer& op = cast(kOperatorKey);
+  // Roles belong to the operator committee: the operator proposes, the other committee keys
+  // approve until the proposal executes (at once when the threshold is 1).
   auto grant = [&](Signer& who, std::string_view role, std::string_view organisation) {
     auto account = chain_.account(who.address());
     if (!account) {
@@ -40,16 +41,32 @@ bool Runner::ensure_roles() {
       return false;
     }
     if (has_role(*account, role)) return true;
-    log("granting " + std::string(role) + " to " + who.name());
-    return act(op, "grant role", [&](TransactionBody& b) {
-             auto* g = b.mutable_ledger()->mutable_grant_role();
-             g->set_account(who.address());
-             g->set_role(std::string(role));
-             g->set_organisation(std::string(organisation));
-           }).has_value();
+    log("proposing the " + std::string(role) + " role for " + who.name());
+    auto proposed = act(cast(kOperatorKey), "propose grant role", [&](TransactionBody& b) {
+      auto* g = b.mutable_governance()->mutable_propose()->mutable_action()->mutable_grant_role();
+      g->set_account(who.address());
+      g->set_role(std::string(role));
+      g->set_organisation(std::string(organisation));
+    });
+    if (!proposed) return false;
+    const std::string id = event_attr(proposed->receipt, "governance", "ProposalCreated", "proposal");
+    bool executed = !event_attr(proposed->receipt, "governance", "ProposalExecuted", "proposal").empty();
+    for (const std::string& member : committee_keys_) {
+      if (executed || id.empty()) break;
+      auto approved = act(cast(member), "approve grant role", [&](TransactionBody& b) {
+        b.mutable_governance()->mutable_approve()->set_proposal_id(std::stoull(id));
+      });
+      if (!approved) return false;
+      executed = !event_attr(approved->receipt, "governance", "ProposalExecuted", "proposal").empty();
+    }
+    if (!executed) {
+      log("proposal " + id + " to grant " + std::string(role) + " to " + who.name() +
+          " needs approvals from committee keys this keystore does not hold");
+    }
+    return executed;
   };
   if (!grant(cast(kDataServerKey), "data_server", "")) {
-    log("the data server key does not hold the data_server role and the operator could not grant it");
+    log("the data server key does not hold the data_server role and the committee could not grant it");
     return false;
   }
   for (const AttesterSeat& a : kAttesters) grant(cast(a.key), "attester", a.organisation);

@@ -48,6 +48,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     cmd->add_flag("--force", init.force,
                   "replace a cluster already in --dir (deletes its keys and its nodes' data)");
     cmd->add_flag("--tls", init.tls, "mutual TLS between peers, with a CA made for this cluster");
+    cmd->add_option("--committee", init.committee,
+                    "operator keys on the governance committee (operator, operator2, ...)")
+        ->capture_default_str()
+        ->check(tools::decimal(1, kMaxCommittee));
+    cmd->add_option("--threshold", init.threshold, "committee approvals a proposal needs")
+        ->capture_default_str()
+        ->check(tools::decimal(1, kMaxCommittee));
     on_run(cmd, [&] { return run_init(ctx, init); });
   }
   StartOptions start;

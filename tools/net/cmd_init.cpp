@@ -1,13 +1,15 @@
 // `sharechain-net init`: writes the cluster and tells the operator where everything is.
 #include "tools/net/commands.hpp"
 
+#include <algorithm>
+
 namespace sharechain::net {
 
 int run_init(const CommandContext& ctx, const InitOptions& options) {
   tools::Outcome<InitReport> report = init_cluster(options);
   if (!report) return ctx.fail(report.failure());
   const InitReport& r = *report;
-  const std::vector<ClusterAccount> accounts = cluster_accounts();
+  const std::vector<ClusterAccount> accounts = cluster_accounts(options.committee);
   const std::string dir = r.paths.dir.string();
 
   if (ctx.json) {
@@ -38,6 +40,12 @@ int run_init(const CommandContext& ctx, const InitOptions& options) {
     j["passphrase_file"] = r.paths.passphrase().string();
     j["tls"] = r.tls;
     j["keys"] = std::move(keys);
+    tools::Json members = tools::Json::array();
+    for (std::size_t i = 0; i < r.keys.size(); ++i) {
+      const auto& roles = accounts[i].roles;
+      if (std::find(roles.begin(), roles.end(), "operator") != roles.end()) members.push_back(r.keys[i].name);
+    }
+    j["committee"] = {{"members", std::move(members)}, {"threshold", options.threshold}};
     j["nodes"] = std::move(nodes);
     ctx.print_json(j);
     return tools::kExitOk;
@@ -59,6 +67,9 @@ int run_init(const CommandContext& ctx, const InitOptions& options) {
     out << "  " << r.keys[i].name << std::string(12 - std::min<std::size_t>(11, r.keys[i].name.size()), ' ')
         << crypto::format_address(r.keys[i].address) << "  " << what << "\n";
   }
+  out << "\ncommittee   " << options.committee << " operator key" << (options.committee == 1 ? "" : "s")
+      << ", " << options.threshold << " approval" << (options.threshold == 1 ? "" : "s")
+      << " per proposal (sharechain governance)\n";
   out << "\nnodes\n";
   for (const NodeLayout& n : r.nodes) {
     out << "  " << n.name << "  " << n.dir.string() << "  api " << n.api_address << "  p2p "

@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -165,7 +166,7 @@ void numbers_for_64bit_fields(const google::protobuf::Descriptor& descriptor, nl
 
 }  // namespace
 
-std::vector<ClusterAccount> cluster_accounts() {
+std::vector<ClusterAccount> cluster_accounts(std::uint32_t committee) {
   std::vector<ClusterAccount> a;
   a.push_back({"operator", {"operator"}, "", 0});
   a.push_back({"dataserver", {"data_server"}, "", 0});
@@ -176,13 +177,17 @@ std::vector<ClusterAccount> cluster_accounts() {
   // besides the submitter: with only attester1..3 no vehicle record could ever be attested.
   a.push_back({"attester4", {"attester"}, "Metro Maintenance Department", 0});
   for (int i = 1; i <= 4; ++i) a.push_back({"user" + std::to_string(i), {}, "", kUserBalance});
+  // Last, so the accounts above keep their places whatever the committee's size.
+  for (std::uint32_t i = 2; i <= committee; ++i) {
+    a.push_back({"operator" + std::to_string(i), {"operator"}, "", 0});
+  }
   return a;
 }
 
 Genesis build_genesis(std::string_view chain_id, std::uint64_t genesis_time_ms,
                       const std::vector<crypto::PrivateKey>& validators,
                       const std::vector<ClusterAccount>& accounts,
-                      const std::vector<tools::KeyInfo>& keys) {
+                      const std::vector<tools::KeyInfo>& keys, std::uint32_t committee_threshold) {
   Genesis g;
   g.set_chain_id(std::string(chain_id));
   g.set_genesis_time_ms(genesis_time_ms);
@@ -206,6 +211,14 @@ Genesis build_genesis(std::string_view chain_id, std::uint64_t genesis_time_ms,
     a->add_roles("validator");
   }
   g.mutable_params()->set_attestation_threshold(3);
+  if (committee_threshold > 0) {
+    for (std::size_t i = 0; i < accounts.size() && i < keys.size(); ++i) {
+      const auto& roles = accounts[i].roles;
+      if (std::find(roles.begin(), roles.end(), "operator") == roles.end()) continue;
+      g.mutable_committee()->add_members(crypto::format_address(keys[i].address));
+    }
+    g.mutable_committee()->set_threshold(committee_threshold);
+  }
   return g;
 }
 
@@ -293,6 +306,14 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
   for (const std::string& host : options.hosts) {
     if (Status st = check_host(host); !st) return Failure::usage("--hosts: " + st.message());
   }
+  if (options.committee < 1 || options.committee > kMaxCommittee) {
+    return Failure::usage("--committee must be 1 to " + std::to_string(kMaxCommittee));
+  }
+  if (options.threshold < 1 || options.threshold > options.committee) {
+    return Failure::usage("--threshold " + std::to_string(options.threshold) +
+                          " is not reachable by a committee of " + std::to_string(options.committee) +
+                          ": it must be 1 to " + std::to_string(options.committee));
+  }
 
   InitReport report{ClusterPaths(options.dir), options.chain_id, {}, {}, {}, options.tls};
   const ClusterPaths& paths = report.paths;
@@ -319,7 +340,7 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
   tools::Keystore keystore(paths.keystore());
   tools::KeyOptions key_options;
   key_options.scrypt_n = options.scrypt_n;
-  const std::vector<ClusterAccount> accounts = cluster_accounts();
+  const std::vector<ClusterAccount> accounts = cluster_accounts(options.committee);
   for (const ClusterAccount& a : accounts) {
     Result<tools::KeyInfo> info = keystore.create(a.name, passphrase, key_options);
     if (!info) return Failure::from_local(info.status());
@@ -346,7 +367,11 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
   }
 
   // Written last: its presence is what marks the folder as holding a complete cluster.
-  const Genesis genesis = build_genesis(options.chain_id, now_ms(), validators, accounts, report.keys);
+  Genesis genesis =
+      build_genesis(options.chain_id, now_ms(), validators, accounts, report.keys, options.threshold);
+  for (const NodeLayout& n : report.nodes) {
+    genesis.mutable_validators(static_cast<int>(n.index))->set_peer_address(n.p2p_address);
+  }
   if (Outcome<bool> ok = local(tools::write_file_atomic(paths.genesis(), genesis_to_json(genesis), 0644,
                                                         tools::Overwrite::kNo));
       !ok) {

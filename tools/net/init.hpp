@@ -30,7 +30,12 @@ struct InitOptions {
   bool force = false;  // replace an existing cluster in `dir` (its nodes must be stopped)
   bool tls = false;    // mutual TLS between peers, with a CA made for this cluster
   std::uint64_t scrypt_n = tools::kLightScryptN;  // cost of the keystore files
+  // The operator committee: keys operator, operator2, ... operator<committee>, each holding the
+  // operator role; a proposal needs `threshold` of their approvals.
+  std::uint32_t committee = 3;
+  std::uint32_t threshold = 2;
 };
+inline constexpr std::uint32_t kMaxCommittee = 16;
 
 // One key of the cluster keystore as the genesis names it.
 struct ClusterAccount {
@@ -41,8 +46,8 @@ struct ClusterAccount {
 };
 
 // The keystore accounts a cluster starts with, in genesis order: operator, dataserver,
-// attester1..4 (with their organisations), user1..4 (funded).
-std::vector<ClusterAccount> cluster_accounts();
+// attester1..4 (with their organisations), user1..4 (funded), then operator2..operator<committee>.
+std::vector<ClusterAccount> cluster_accounts(std::uint32_t committee = 1);
 
 struct InitReport {
   ClusterPaths paths;
@@ -55,10 +60,12 @@ struct InitReport {
 
 // The genesis of a cluster: `validators` are node keys by index (named node<i>, each also an
 // account with the validator role), `keys` are the keystore keys matching `accounts` one to one.
+// With `committee_threshold` above 0 the genesis names a committee: every account holding the
+// operator role, with that threshold; with 0 it names none (the operators then act alone).
 Genesis build_genesis(std::string_view chain_id, std::uint64_t genesis_time_ms,
                       const std::vector<crypto::PrivateKey>& validators,
                       const std::vector<ClusterAccount>& accounts,
-                      const std::vector<tools::KeyInfo>& keys);
+                      const std::vector<tools::KeyInfo>& keys, std::uint32_t committee_threshold = 0);
 
 // The protobuf JSON mapping of `genesis`, proto field names kept (what sharechaind parses).
 std::string genesis_to_json(const Genesis& genesis);

@@ -206,7 +206,7 @@ void Context::show(const Json& value) {
 }
 
 int Context::submit(const TxOptions& tx, const std::function<void(TransactionBody&)>& set_call,
-                    std::string_view summary) {
+                    std::string_view summary, const Annotate& annotate) {
   Outcome<crypto::PrivateKey> key = load_key(tx.from);
   if (!key) return fail(key.failure());
   Outcome<tools::NodeClient*> c = client();
@@ -240,7 +240,10 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
     f.message += " (transaction " + crypto::to_hex(hash) + ")";
     return fail(f);
   }
-  const Json result = tools::submit_json(hash, *response);
+  Json result = tools::submit_json(hash, *response);
+  Json added = Json::object();
+  if (annotate && response->has_receipt()) annotate(response->receipt(), added);
+  for (const auto& [k, v] : added.items()) result[k] = v;
   if (json()) {
     print_json(result);
   } else {
@@ -258,6 +261,9 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
         for (const Attribute& a : e.attributes()) out_ << " " << a.key() << "=" << a.value();
         out_ << "\n";
       }
+    }
+    for (const auto& [k, v] : added.items()) {
+      out_ << k << "  " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
     }
   }
   if (tx.wait) {

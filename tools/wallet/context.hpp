@@ -88,8 +88,11 @@ class Context {
   // Builds, signs, submits and reports one transaction. `set_call` fills the body's call;
   // `summary` describes it for human output ("transfer 500 units to sc..."). Exit code 1 when
   // the node refuses it or, with --wait, when its receipt is not OK.
+  // `annotate`, when given, adds fields to the result from the receipt (a command that must
+  // report what the transaction made, like a proposal id); they print in JSON and as text lines.
+  using Annotate = std::function<void(const Receipt&, Json&)>;
   int submit(const TxOptions& tx, const std::function<void(TransactionBody&)>& set_call,
-             std::string_view summary);
+             std::string_view summary, const Annotate& annotate = {});
 
  private:
   std::ostream& out_;
@@ -128,5 +131,6 @@ void register_vehicle_commands(CLI::App& app, Context& ctx);
 void register_portfolio_commands(CLI::App& app, Context& ctx);
 void register_doctor_commands(CLI::App& app, Context& ctx);
 void register_audit_commands(CLI::App& app, Context& ctx);
+void register_governance_commands(CLI::App& app, Context& ctx);
 
 }  // namespace sharechain::wallet

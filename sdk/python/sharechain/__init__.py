@@ -25,7 +25,7 @@ if not _os.path.isfile(_os.path.join(_STUBS, "api_pb2.py")):
 __path__.append(_STUBS)  # noqa: F821 (a package's __path__)
 
 from . import api_pb2, types_pb2, ledger_pb2, assets_pb2, usage_pb2  # noqa: E402
-from . import revenue_pb2, financing_pb2, vehicles_pb2, consensus_pb2  # noqa: E402
+from . import revenue_pb2, financing_pb2, vehicles_pb2, governance_pb2, consensus_pb2  # noqa: E402
 from .crypto import PrivateKey, address_of, format_address, parse_address  # noqa: E402
 from .errors import ShareChainError, NoNodeAvailable, KeystoreError  # noqa: E402
 from .keystore import Keystore, read_passphrase_file  # noqa: E402
@@ -40,5 +40,5 @@ __all__ = [
     "register_asset", "owner_consent", "tx_hash", "signing_hash", "address_of",
     "format_address", "parse_address", "read_passphrase_file", "next_nonce_of",
     "api_pb2", "types_pb2", "ledger_pb2", "assets_pb2", "usage_pb2", "revenue_pb2",
-    "financing_pb2", "vehicles_pb2", "consensus_pb2",
+    "financing_pb2", "vehicles_pb2", "governance_pb2", "consensus_pb2",
 ]

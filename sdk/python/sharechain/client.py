@@ -28,6 +28,8 @@ _QUERY_FIELDS = {
     "sharechain.revenue.Query": "revenue",
     "sharechain.financing.Query": "financing",
     "sharechain.vehicles.Query": "vehicles",
+    "sharechain.governance.Query": "governance",
+    "sharechain.governance.Query": "governance",
 }
 
 _CHANNEL_OPTIONS = [

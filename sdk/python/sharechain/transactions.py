@@ -18,6 +18,7 @@ _CALL_FIELDS = {
     "sharechain.revenue.Call": "revenue",
     "sharechain.financing.Call": "financing",
     "sharechain.vehicles.Call": "vehicles",
+    "sharechain.governance.Call": "governance",
 }
 
 

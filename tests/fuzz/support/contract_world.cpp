@@ -136,6 +136,11 @@ TransactionBody body_of(const ct::vpb::Call& c) {
   *b.mutable_vehicles() = c;
   return b;
 }
+TransactionBody body_of(const ::sharechain::governance::Call& c) {
+  TransactionBody b;
+  *b.mutable_governance() = c;
+  return b;
+}
 
 ct::apb::Call consent_call(const std::string& owner, const AssetSpec& spec,
                            const std::string& chain_id) {
@@ -539,6 +544,31 @@ ContractWorld::ContractWorld() {
   add("vehicles.accept_transfer", "ann", body_of(ct::accept_transfer_call(ids.transfer_offered)));
   add("vehicles.cancel_transfer", "carl", body_of(ct::cancel_transfer_call(ids.transfer_offered)));
 
+  // governance (this world's genesis names no committee: the operator acts alone, so each
+  // proposal executes at once; the fuzzer reaches approvals by mutating these calls)
+  {
+    ::sharechain::governance::Call c;
+    auto* g = c.mutable_propose()->mutable_action()->mutable_grant_role();
+    g->set_account(ct::address_for("newbie"));
+    g->set_role("data_server");
+    add("governance.propose_grant", "operator", body_of(c));
+  }
+  {
+    ::sharechain::governance::Call c;
+    auto* p = c.mutable_propose()->mutable_action()->mutable_set_parameter();
+    p->set_name("attestation_threshold");
+    p->set_value(2);
+    add("governance.propose_parameter", "operator", body_of(c));
+  }
+  {
+    ::sharechain::governance::Call c;
+    auto* m = c.mutable_propose()->mutable_action()->mutable_set_committee();
+    m->add_members(ct::address_for("operator"));
+    m->add_members(ct::address_for("ann"));
+    m->set_threshold(2);
+    add("governance.propose_committee", "operator", body_of(c));
+  }
+
   // --- the catalogue of queries -----------------------------------------------------------
   auto q = [&](const std::string& name, auto fill) {
     api::QueryRequest r;
@@ -611,6 +641,9 @@ ContractWorld::ContractWorld() {
   q("vehicles.pending", [&](auto& r) { r.mutable_vehicles()->mutable_pending()->set_limit(5); });
   q("vehicles.report", [&](auto& r) { r.mutable_vehicles()->mutable_report()->set_vin(kVin1); });
   q("vehicles.of_owner", [&](auto& r) { r.mutable_vehicles()->mutable_of_owner()->set_owner(ct::address_for("carl")); });
+  q("governance.committee", [&](auto& r) { r.mutable_governance()->mutable_committee(); });
+  q("governance.proposal", [&](auto& r) { r.mutable_governance()->mutable_proposal()->set_id(1); });
+  q("governance.proposals", [&](auto& r) { r.mutable_governance()->mutable_proposals()->set_limit(10); });
 }
 
 const ContractWorld& contract_world() {

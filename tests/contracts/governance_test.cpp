@@ -1,0 +1,411 @@
+// Governance: the operator committee and its proposals.
+//  - genesis: the committee section becomes state; members that are not genesis accounts,
+//    repeated members and unreachable thresholds are refused; without the section the operators
+//    are the committee with threshold 1
+//  - life cycle: propose (the proposer's approval counts), approve to the threshold, execute in
+//    that transaction; a duplicate approval, an approval by a non-member, approving an executed
+//    or an expired proposal, each refused with nothing changed
+//  - role actions move under the committee: a member alone may grant only at threshold 1
+//  - set-committee: unreachable thresholds, repeated and unknown members refused; approvals of
+//    members who left stop counting
+//  - set-parameter: a contract parameter changes at once; unknown names, values out of range and
+//    consensus parameters refused
+//  - validator-set kinds: argument checks (bad key, bad address, duplicate, last validator) and
+//    then a clear refusal while epochs are not run, with nothing recorded
+#include "contracts/governance/governance.hpp"
+#include "contracts/ledger/ledger.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace sharechain;
+using namespace sharechain::contracts;
+using namespace sharechain::contracts::testing;
+namespace gov = sharechain::contracts::governance;
+namespace gpb = ::sharechain::governance;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+std::vector<Actor> actors() {
+  return {{"op1", 0, {"operator"}, ""},     {"op2", 0, {"operator"}, ""},
+          {"op3", 0, {"operator"}, ""},     {"dataserver", 0, {"data_server"}, ""},
+          {"alice", 10'000, {}, ""},        {"bob", 500, {}, ""}};
+}
+
+// op1, op2 and op3 on a committee with threshold 2 (and, optionally, a short expiry).
+Genesis committee_genesis(std::uint32_t threshold = 2, std::uint64_t expiry = 0) {
+  Genesis g = make_genesis(actors());
+  for (const char* m : {"op1", "op2", "op3"}) {
+    g.mutable_committee()->add_members(crypto::format_address(address_for(m)));
+  }
+  g.mutable_committee()->set_threshold(threshold);
+  g.mutable_params()->set_proposal_expiry_blocks(expiry);
+  return g;
+}
+
+gpb::Call propose(const gpb::Action& action, const std::string& memo = "") {
+  gpb::Call c;
+  *c.mutable_propose()->mutable_action() = action;
+  c.mutable_propose()->set_memo(memo);
+  return c;
+}
+
+gpb::Call approve(std::uint64_t id) {
+  gpb::Call c;
+  c.mutable_approve()->set_proposal_id(id);
+  return c;
+}
+
+gpb::Action grant(const std::string& who, const std::string& role, const std::string& org = "") {
+  gpb::Action a;
+  a.mutable_grant_role()->set_account(address_for(who));
+  a.mutable_grant_role()->set_role(role);
+  a.mutable_grant_role()->set_organisation(org);
+  return a;
+}
+
+gpb::Action set_parameter(const std::string& name, std::uint64_t value) {
+  gpb::Action a;
+  a.mutable_set_parameter()->set_name(name);
+  a.mutable_set_parameter()->set_value(value);
+  return a;
+}
+
+gpb::Action set_committee(const std::vector<std::string>& members, std::uint32_t threshold) {
+  gpb::Action a;
+  for (const auto& m : members) a.mutable_set_committee()->add_members(address_for(m));
+  a.mutable_set_committee()->set_threshold(threshold);
+  return a;
+}
+
+gpb::Proposal proposal(const Chain& chain, std::uint64_t id) {
+  gpb::Query q;
+  q.mutable_proposal()->set_id(id);
+  auto r = gov::query(chain.state(), q);
+  REQUIRE(r.is_ok());
+  return r.value().proposal();
+}
+
+gpb::Committee committee(const Chain& chain) {
+  auto c = gov::committee(chain.state());
+  REQUIRE(c.has_value());
+  return *c;
+}
+
+// Everything but accounts (whose nonces every transaction moves): governance, chain, roles.
+std::map<std::string, std::string> governed_state(const Chain& chain) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : chain.state().entries()) {
+    if (k.rfind("ledger/acct/", 0) != 0) out.emplace(k, v);
+  }
+  return out;
+}
+
+bool holds_role(const Chain& chain, const std::string& who, const std::string& role) {
+  return contracts::ledger::has_role(chain.state(), address_for(who), role);
+}
+
+}  // namespace
+
+TEST_CASE("the genesis committee becomes state, and a bad one is refused", "[contracts][governance]") {
+  Chain chain(committee_genesis());
+  auto c = committee(chain);
+  CHECK(c.members_size() == 3);
+  CHECK(c.threshold() == 2);
+  CHECK(gov::is_member(c, address_for("op2")));
+  CHECK_FALSE(gov::is_member(c, address_for("alice")));
+
+  Genesis g = committee_genesis(4);
+  auto r = genesis_state(g);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(contains(r.status().message(), "threshold is 4; it must be 1 to 3"));
+
+  g = committee_genesis(0);
+  CHECK_FALSE(genesis_state(g).is_ok());
+
+  g = committee_genesis();
+  g.mutable_committee()->add_members(crypto::format_address(address_for("stranger")));
+  r = genesis_state(g);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(contains(r.status().message(), "is not one of the genesis accounts"));
+
+  g = committee_genesis();
+  g.mutable_committee()->add_members(crypto::format_address(address_for("op1")));
+  r = genesis_state(g);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(contains(r.status().message(), "listed twice"));
+
+  g = committee_genesis();
+  g.mutable_committee()->clear_members();
+  CHECK_FALSE(genesis_state(g).is_ok());
+}
+
+TEST_CASE("without a committee section the operators act alone", "[contracts][governance]") {
+  Chain chain(actors());
+  auto c = committee(chain);
+  CHECK(c.members_size() == 3);
+  CHECK(c.threshold() == 1);
+  // Threshold 1: a proposal executes in the transaction that makes it.
+  auto r = chain.governance("op1", propose(grant("bob", "data_server")));
+  REQUIRE(r.status() == RECEIPT_OK);
+  CHECK(find_event(r, "ProposalExecuted") != nullptr);
+  CHECK(find_event(r, "RoleGranted") != nullptr);
+  CHECK(proposal(chain, 1).status() == gpb::PROPOSAL_EXECUTED);
+  CHECK(holds_role(chain, "bob", "data_server"));
+}
+
+TEST_CASE("a proposal executes when current members' approvals reach the threshold",
+          "[contracts][governance]") {
+  Chain chain(committee_genesis());
+
+  // A member alone may no longer grant directly.
+  ::sharechain::ledger::Call direct;
+  direct.mutable_grant_role()->set_account(address_for("bob"));
+  direct.mutable_grant_role()->set_role("data_server");
+  auto r = chain.ledger("op1", direct);
+  CHECK(r.status() == RECEIPT_PERMISSION_DENIED);
+  CHECK(contains(r.error(), "needs 2 committee approvals"));
+  CHECK(contains(r.error(), "sharechain governance propose grant-role"));
+
+  r = chain.governance("op1", propose(grant("bob", "data_server"), "bob runs the backup server"));
+  REQUIRE(r.status() == RECEIPT_OK);
+  const Event* created = find_event(r, "ProposalCreated");
+  REQUIRE(created != nullptr);
+  CHECK(attr(*created, "proposal") == "1");
+  CHECK(attr(*created, "kind") == "grant-role");
+  CHECK(find_event(r, "ProposalExecuted") == nullptr);
+  gpb::Proposal p = proposal(chain, 1);
+  CHECK(p.status() == gpb::PROPOSAL_OPEN);
+  CHECK(p.approvals_size() == 1);
+  CHECK(p.memo() == "bob runs the backup server");
+  CHECK(p.expires_at_height() == p.created_height() + gov::kDefaultProposalExpiryBlocks);
+  CHECK_FALSE(holds_role(chain, "bob", "data_server"));
+
+  // Refusals change nothing.
+  auto before = governed_state(chain);
+  r = chain.governance("op1", approve(1));
+  CHECK(r.status() == RECEIPT_ALREADY_EXISTS);
+  CHECK(contains(r.error(), "has already approved proposal 1"));
+  r = chain.governance("alice", approve(1));
+  CHECK(r.status() == RECEIPT_PERMISSION_DENIED);
+  CHECK(contains(r.error(), "is not a member"));
+  r = chain.governance("alice", propose(grant("alice", "operator")));
+  CHECK(r.status() == RECEIPT_PERMISSION_DENIED);
+  r = chain.governance("op2", approve(7));
+  CHECK(r.status() == RECEIPT_NOT_FOUND);
+  CHECK(contains(r.error(), "no proposal 7"));
+  r = chain.governance("op2", propose(grant("bob", "emperor")));
+  CHECK(r.status() == RECEIPT_INVALID_ARGUMENT);
+  CHECK(contains(r.error(), "unknown role"));
+  CHECK(governed_state(chain) == before);
+
+  r = chain.governance("op2", approve(1));
+  REQUIRE(r.status() == RECEIPT_OK);
+  const Event* approved = find_event(r, "ProposalApproved");
+  REQUIRE(approved != nullptr);
+  CHECK(attr(*approved, "approvals") == "2");
+  CHECK(attr(*approved, "threshold") == "2");
+  CHECK(find_event(r, "ProposalExecuted") != nullptr);
+  CHECK(find_event(r, "RoleGranted") != nullptr);
+  CHECK(holds_role(chain, "bob", "data_server"));
+  p = proposal(chain, 1);
+  CHECK(p.status() == gpb::PROPOSAL_EXECUTED);
+  CHECK(p.executed_height() == chain.height());
+
+  r = chain.governance("op3", approve(1));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "already executed"));
+
+  // The next proposal takes the next id; the list shows both, the open list neither.
+  REQUIRE(chain.governance("op3", propose(grant("alice", "attester", "Acme Motors"))).status() ==
+          RECEIPT_OK);
+  gpb::Query q;
+  q.mutable_proposals();
+  auto all = gov::query(chain.state(), q);
+  REQUIRE(all.is_ok());
+  REQUIRE(all.value().proposals().proposals_size() == 2);
+  CHECK(all.value().proposals().proposals(1).id() == 2);
+  q.mutable_proposals()->set_open_only(true);
+  auto open = gov::query(chain.state(), q);
+  REQUIRE(open.is_ok());
+  REQUIRE(open.value().proposals().proposals_size() == 1);
+  CHECK(open.value().proposals().proposals(0).id() == 2);
+}
+
+TEST_CASE("a proposal expires after its blocks and can no longer be approved",
+          "[contracts][governance]") {
+  Chain chain(committee_genesis(2, 3));
+  REQUIRE(chain.governance("op1", propose(grant("bob", "data_server"))).status() == RECEIPT_OK);
+  gpb::Proposal p = proposal(chain, 1);
+  CHECK(p.expires_at_height() == p.created_height() + 3);
+  while (chain.height() <= p.expires_at_height()) chain.run_block({});
+  CHECK(gov::status_at(p, chain.height()) == gpb::PROPOSAL_EXPIRED);
+  CHECK(gov::status_at(p, p.expires_at_height()) == gpb::PROPOSAL_OPEN);
+  CHECK(gov::status_name(gov::status_at(p, chain.height())) == "expired");
+
+  auto before = governed_state(chain);
+  auto r = chain.governance("op2", approve(1));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "expired after height"));
+  CHECK(governed_state(chain) == before);
+  CHECK_FALSE(holds_role(chain, "bob", "data_server"));
+}
+
+TEST_CASE("approval at the last height before expiry still executes", "[contracts][governance]") {
+  Chain chain(committee_genesis(2, 2));
+  REQUIRE(chain.governance("op1", propose(grant("bob", "data_server"))).status() == RECEIPT_OK);
+  const gpb::Proposal p = proposal(chain, 1);
+  while (chain.height() + 1 < p.expires_at_height()) chain.run_block({});
+  REQUIRE(chain.governance("op3", approve(1)).status() == RECEIPT_OK);  // at expires_at_height
+  CHECK(holds_role(chain, "bob", "data_server"));
+}
+
+TEST_CASE("the committee changes itself; approvals of members who left stop counting",
+          "[contracts][governance]") {
+  Chain chain(committee_genesis());
+  auto before = governed_state(chain);
+  auto r = chain.governance("op1", propose(set_committee({"op1", "op2", "op3"}, 4)));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "no proposal could ever pass"));
+  r = chain.governance("op1", propose(set_committee({"op1", "op2"}, 0)));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  r = chain.governance("op1", propose(set_committee({}, 1)));
+  CHECK(r.status() == RECEIPT_INVALID_ARGUMENT);
+  r = chain.governance("op1", propose(set_committee({"op1", "op1"}, 1)));
+  CHECK(r.status() == RECEIPT_INVALID_ARGUMENT);
+  CHECK(contains(r.error(), "listed twice"));
+  r = chain.governance("op1", propose(set_committee({"op1", "nobody"}, 1)));
+  CHECK(r.status() == RECEIPT_NOT_FOUND);
+  CHECK(contains(r.error(), "no account"));
+  CHECK(governed_state(chain) == before);
+
+  // op3 approves a grant, then leaves the committee; its approval no longer counts.
+  REQUIRE(chain.governance("op3", propose(grant("bob", "data_server"))).status() == RECEIPT_OK);
+  REQUIRE(chain.governance("op1", propose(set_committee({"op1", "op2", "alice"}, 2))).status() ==
+          RECEIPT_OK);
+  r = chain.governance("op2", approve(2));
+  REQUIRE(r.status() == RECEIPT_OK);
+  CHECK(find_event(r, "CommitteeChanged") != nullptr);
+  auto c = committee(chain);
+  CHECK(c.threshold() == 2);
+  CHECK(gov::is_member(c, address_for("alice")));
+  CHECK_FALSE(gov::is_member(c, address_for("op3")));
+  CHECK(c.since_height() == chain.height());
+
+  r = chain.governance("op3", approve(1));
+  CHECK(r.status() == RECEIPT_PERMISSION_DENIED);
+  r = chain.governance("alice", approve(1));
+  REQUIRE(r.status() == RECEIPT_OK);
+  // op3's approval is recorded but not counted: alice's makes one of two.
+  CHECK(attr(*find_event(r, "ProposalApproved"), "approvals") == "1");
+  CHECK(proposal(chain, 1).status() == gpb::PROPOSAL_OPEN);
+  REQUIRE(chain.governance("op1", approve(1)).status() == RECEIPT_OK);
+  CHECK(holds_role(chain, "bob", "data_server"));
+}
+
+TEST_CASE("an approved proposal whose action can no longer run is refused and stays open",
+          "[contracts][governance]") {
+  Chain chain(committee_genesis());
+  REQUIRE(chain.governance("op1", propose(grant("bob", "data_server"))).status() == RECEIPT_OK);
+  REQUIRE(chain.governance("op2", propose(grant("bob", "data_server"))).status() == RECEIPT_OK);
+  REQUIRE(chain.governance("op3", approve(2)).status() == RECEIPT_OK);
+  REQUIRE(holds_role(chain, "bob", "data_server"));
+  auto before = governed_state(chain);
+  auto r = chain.governance("op3", approve(1));
+  CHECK(r.status() == RECEIPT_ALREADY_EXISTS);
+  CHECK(contains(r.error(), "proposal 1 has its approvals but cannot execute"));
+  CHECK(governed_state(chain) == before);
+  CHECK(proposal(chain, 1).status() == gpb::PROPOSAL_OPEN);
+}
+
+TEST_CASE("contract parameters change at once; consensus parameters wait for epochs",
+          "[contracts][governance]") {
+  Chain chain(committee_genesis());
+  REQUIRE(chain.governance("op1", propose(set_parameter("attestation_threshold", 2))).status() ==
+          RECEIPT_OK);
+  auto r = chain.governance("op2", approve(1));
+  REQUIRE(r.status() == RECEIPT_OK);
+  const Event* changed = find_event(r, "ParameterChanged");
+  REQUIRE(changed != nullptr);
+  CHECK(attr(*changed, "name") == "attestation_threshold");
+  CHECK(chain_params(chain.state()).attestation_threshold() == 2);
+
+  REQUIRE(chain.governance("op1", propose(set_parameter("proposal_expiry_blocks", 5))).status() ==
+          RECEIPT_OK);
+  REQUIRE(chain.governance("op3", approve(2)).status() == RECEIPT_OK);
+  CHECK(gov::proposal_expiry_blocks(chain.state()) == 5);
+  REQUIRE(chain.governance("op1", propose(grant("bob", "data_server"))).status() == RECEIPT_OK);
+  const gpb::Proposal p = proposal(chain, 3);
+  CHECK(p.expires_at_height() == p.created_height() + 5);
+
+  auto before = governed_state(chain);
+  r = chain.governance("op1", propose(set_parameter("block_reward", 5)));
+  CHECK(r.status() == RECEIPT_INVALID_ARGUMENT);
+  CHECK(contains(r.error(), "unknown parameter \"block_reward\""));
+  CHECK(contains(r.error(), "attestation_threshold"));
+  r = chain.governance("op1", propose(set_parameter("attestation_threshold", 0)));
+  CHECK(r.status() == RECEIPT_OUT_OF_RANGE);
+  CHECK(contains(r.error(), "must be 1 to 100"));
+  r = chain.governance("op1", propose(set_parameter("proposal_expiry_blocks", 2'000'000)));
+  CHECK(r.status() == RECEIPT_OUT_OF_RANGE);
+  r = chain.governance("op1", propose(set_parameter("max_block_txs", 500)));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "epoch boundary"));
+  CHECK(governed_state(chain) == before);
+}
+
+TEST_CASE("validator-set proposals are checked, then refused until epochs run",
+          "[contracts][governance]") {
+  Chain chain(committee_genesis());
+  auto before = governed_state(chain);
+  const std::string node0 = key_for("node0").public_key();
+  const std::string fresh = key_for("node9").public_key();
+
+  gpb::Action add;
+  add.mutable_add_validator()->set_public_key(fresh);
+  add.mutable_add_validator()->set_peer_address("10.0.0.9:26656");
+  auto r = chain.governance("op1", propose(add));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "adding a validator takes effect at an epoch boundary"));
+  CHECK(contains(r.error(), "nothing was recorded"));
+
+  add.mutable_add_validator()->set_peer_address("no-port");
+  r = chain.governance("op1", propose(add));
+  CHECK(r.status() == RECEIPT_INVALID_ARGUMENT);
+  CHECK(contains(r.error(), "is not HOST:PORT"));
+  add.mutable_add_validator()->set_peer_address("host:70000");
+  CHECK(chain.governance("op1", propose(add)).status() == RECEIPT_INVALID_ARGUMENT);
+  add.mutable_add_validator()->set_peer_address("10.0.0.9:26656");
+  add.mutable_add_validator()->set_public_key(std::string(32, '\xff'));  // not on the curve
+  r = chain.governance("op1", propose(add));
+  CHECK(r.status() == RECEIPT_INVALID_ARGUMENT);
+  CHECK(contains(r.error(), "x-only public key"));
+  add.mutable_add_validator()->set_public_key(node0);
+  CHECK(chain.governance("op1", propose(add)).status() == RECEIPT_ALREADY_EXISTS);
+
+  gpb::Action remove;
+  remove.mutable_remove_validator()->set_public_key(node0);
+  r = chain.governance("op1", propose(remove));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "without a validator"));
+  remove.mutable_remove_validator()->set_public_key(fresh);
+  CHECK(chain.governance("op1", propose(remove)).status() == RECEIPT_NOT_FOUND);
+
+  gpb::Action rotate;
+  rotate.mutable_rotate_key()->set_public_key(node0);
+  rotate.mutable_rotate_key()->set_new_public_key(node0);
+  CHECK(chain.governance("op1", propose(rotate)).status() == RECEIPT_ALREADY_EXISTS);
+  rotate.mutable_rotate_key()->set_new_public_key(fresh);
+  r = chain.governance("op1", propose(rotate));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "epoch boundary"));
+
+  CHECK(chain.governance("op1", propose(gpb::Action{})).status() == RECEIPT_INVALID_ARGUMENT);
+  CHECK(chain.governance("op1", gpb::Call{}).status() == RECEIPT_INVALID_ARGUMENT);
+  CHECK(governed_state(chain) == before);
+}
