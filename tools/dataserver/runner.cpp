@@ -64,14 +64,6 @@ void WorkPool::work() {
 
 // --- helpers ----------------------------------------------------------------------------
 
-std::string event_attr(const Receipt& r, std::string_view contract, std::string_view name,
-                       std::string_view key) {
-  for (const Event& e : r.events()) {
-    if (e.contract() == contract && e.name() == name) return attribute(e, key);
-  }
-  return "";
-}
-
 std::string raw_id(std::string_view hex) {
   auto raw = crypto::from_hex(hex);
   return raw ? *raw : "";

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "tools/common/receipts.hpp"
 #include "tools/dataserver/chain.hpp"
 #include "tools/dataserver/report.hpp"
 #include "tools/dataserver/runner.hpp"
@@ -200,9 +201,7 @@ class Runner {
   std::chrono::steady_clock::time_point started_;
 };
 
-// The first event `name` of `contract` in a receipt, and one of its attributes ("" if absent).
-std::string event_attr(const Receipt& r, std::string_view contract, std::string_view name,
-                       std::string_view key);
+using tools::event_attr;
 // An id or hash shown as hex in an event, back to raw bytes ("" when it is not hex).
 std::string raw_id(std::string_view hex);
 

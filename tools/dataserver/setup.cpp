@@ -50,14 +50,14 @@ bool Runner::ensure_roles() {
     });
     if (!proposed) return false;
     const std::string id = event_attr(proposed->receipt, "governance", "ProposalCreated", "proposal");
-    bool executed = !event_attr(proposed->receipt, "governance", "ProposalExecuted", "proposal").empty();
+    bool executed = tools::has_event(proposed->receipt, "governance", "ProposalExecuted");
     for (const std::string& member : committee_keys_) {
       if (executed || id.empty()) break;
       auto approved = act(cast(member), "approve grant role", [&](TransactionBody& b) {
         b.mutable_governance()->mutable_approve()->set_proposal_id(std::stoull(id));
       });
       if (!approved) return false;
-      executed = !event_attr(approved->receipt, "governance", "ProposalExecuted", "proposal").empty();
+      executed = tools::has_event(approved->receipt, "governance", "ProposalExecuted");
     }
     if (!executed) {
       log("proposal " + id + " to grant " + std::string(role) + " to " + who.name() +

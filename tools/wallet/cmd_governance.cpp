@@ -8,6 +8,7 @@
 #include "sharechain/governance.pb.h"
 #include "sharechain/ledger.pb.h"
 #include "tools/common/cli.hpp"
+#include "tools/common/receipts.hpp"
 #include "tools/wallet/args.hpp"
 #include "tools/wallet/context.hpp"
 
@@ -24,23 +25,6 @@ Outcome<std::string> parse_public_key(const std::string& text, std::string_view 
                           "`sharechain-net init` prints it), got '" + text + "'");
   }
   return *raw;
-}
-
-std::string event_attribute(const Receipt& r, std::string_view name, std::string_view key) {
-  for (const Event& e : r.events()) {
-    if (e.contract() != gov::kContract || e.name() != name) continue;
-    for (const Attribute& a : e.attributes()) {
-      if (a.key() == key) return a.value();
-    }
-  }
-  return "";
-}
-
-bool has_event(const Receipt& r, std::string_view name) {
-  for (const Event& e : r.events()) {
-    if (e.contract() == gov::kContract && e.name() == name) return true;
-  }
-  return false;
 }
 
 Json proposal_json(const gpb::Proposal& p, std::uint64_t height) {
@@ -109,9 +93,9 @@ void add_kind(CLI::App* propose, Context& ctx, const std::string& kind, const st
         [](const Receipt& r, Json& out) {
           out["tx_status"] = "committed";
           if (r.status() != RECEIPT_OK) return;
-          const std::string id = event_attribute(r, "ProposalCreated", "proposal");
+          const std::string id = tools::event_attr(r, gov::kContract, "ProposalCreated", "proposal");
           if (!id.empty()) out["proposal_id"] = std::stoull(id);
-          out["status"] = has_event(r, "ProposalExecuted") ? "executed" : "open";
+          out["status"] = tools::has_event(r, gov::kContract, "ProposalExecuted") ? "executed" : "open";
         });
   });
 }
@@ -260,9 +244,9 @@ void register_approve(CLI::App* group, Context& ctx) {
           out["proposal_id"] = a->id;
           out["tx_status"] = "committed";
           if (r.status() == RECEIPT_OK) {
-            out["status"] = has_event(r, "ProposalExecuted") ? "executed" : "open";
-            out["approvals"] = std::stoull(event_attribute(r, "ProposalApproved", "approvals"));
-            out["threshold"] = std::stoull(event_attribute(r, "ProposalApproved", "threshold"));
+            out["status"] = tools::has_event(r, gov::kContract, "ProposalExecuted") ? "executed" : "open";
+            out["approvals"] = std::stoull(tools::event_attr(r, gov::kContract, "ProposalApproved", "approvals"));
+            out["threshold"] = std::stoull(tools::event_attr(r, gov::kContract, "ProposalApproved", "threshold"));
             return;
           }
           // Refused: say where the proposal stands (executed, expired, or still open).
