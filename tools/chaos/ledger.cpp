@@ -17,6 +17,7 @@
 #include "tools/common/client.hpp"
 #include "tools/common/files.hpp"
 #include "tools/common/keystore.hpp"
+#include "tools/common/nonce_floor.hpp"
 #include "tools/common/passphrase.hpp"
 #include "tools/net/layout.hpp"
 
@@ -89,9 +90,11 @@ class Connections {
 constexpr std::chrono::milliseconds kCallTimeout{5000};
 
 // Sends one transfer through node `node` and fills in everything `r` records about its fate.
-// `r` arrives with the command's identity (cmd, kind, sender, to, amount, memo).
+// `r` arrives with the command's identity (cmd, kind, sender, to, amount, memo). `floor` is the
+// sender's memory of its last commit, as a wallet keeps it; the call raises it.
 void send_command(Connections& conns, std::size_t node, const std::string& chain_id,
-                  const crypto::PrivateKey& key, std::chrono::milliseconds wait, LedgerRecord& r) {
+                  const crypto::PrivateKey& key, std::chrono::milliseconds wait,
+                  std::optional<tools::NonceFloor>& floor, LedgerRecord& r) {
   r.node = static_cast<std::uint32_t>(node);
   r.from = key.address();
   r.sent_ms = wall_ms();
@@ -103,7 +106,8 @@ void send_command(Connections& conns, std::size_t node, const std::string& chain
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
   };
   NodeClient& client = conns.at(node);
-  // The nonce as the wallet gets it: the node's view of the sender's next one.
+  // The nonce as the wallet gets it: the node's view of the sender's next one, unless the node
+  // is behind the sender's last commit.
   tools::Outcome<std::optional<ledger::Account>> account = client.account(key.address());
   if (!account) {
     const bool unreachable = account.failure().exit_code == tools::kExitUnreachable;
@@ -112,7 +116,26 @@ void send_command(Connections& conns, std::size_t node, const std::string& chain
            "reading the nonce: " + account.failure().message);
     return;
   }
-  r.nonce = *account ? (*account)->nonce() : 0;
+  const tools::NonceChoice choice =
+      tools::choose_nonce(*account ? (*account)->nonce() : 0, floor, [&] {
+        tools::NodeView view;
+        tools::Outcome<api::NodeStatus> st = client.status();
+        if (!st) return view;
+        tools::Outcome<std::optional<ledger::Account>> again = client.account(key.address());
+        if (!again) return view;
+        view.height = st->height();
+        view.next_nonce = *again ? (*again)->nonce() : 0;
+        return view;
+      });
+  if (choice.source == tools::NonceSource::kStaleFloor) {
+    // Within one run the chain never starts again: a node past the commit without its nonce
+    // would contradict the commit; sign on the floor and let the checks find out.
+    r.nonce = floor->next_nonce;
+    r.nonce_from = "floor";
+  } else {
+    r.nonce = choice.nonce;
+    r.nonce_from = choice.source == tools::NonceSource::kFloor ? "floor" : "node";
+  }
 
   TransactionBody body;
   body.set_chain_id(chain_id);
@@ -154,6 +177,7 @@ void send_command(Connections& conns, std::size_t node, const std::string& chain
     return;
   }
   r.height = response.height();
+  if (!floor || floor->next_nonce <= r.nonce) floor = tools::NonceFloor{r.nonce + 1, r.height};
   if (response.receipt().status() != RECEIPT_OK) {
     finish(kFailed, response.receipt().error());
     return;
@@ -177,11 +201,12 @@ class Ledger {
     Connections conns(nodes_, kCallTimeout);
     const auto deadline = Clock::now() + limit;
     std::size_t node = 0;
+    std::optional<tools::NonceFloor> floor;
     for (const Sender& s : senders) {
       for (;;) {
         LedgerRecord r = command("fund", funder.name, s.key.address(), options_.fund,
                                  "chaos seed " + std::to_string(options_.seed) + " fund " + s.name);
-        send_command(conns, node, chain_id_, funder.key, options_.wait_timeout, r);
+        send_command(conns, node, chain_id_, funder.key, options_.wait_timeout, floor, r);
         writer_.write(r);
         if (r.acked()) break;
         if (Clock::now() >= deadline || g_stop.load()) {
@@ -202,6 +227,7 @@ class Ledger {
     std::mt19937_64 rng(options_.seed * 1000 + index);
     Connections conns(nodes_, kCallTimeout);
     std::optional<LedgerRecord> previous;
+    std::optional<tools::NonceFloor> floor;
     while (!g_stop.load() && Clock::now() < end) {
       const bool repeat = previous && rng() % 100 < options_.repeat_percent;
       LedgerRecord r;
@@ -212,7 +238,8 @@ class Ledger {
         r = command("pay", me.name, to, 1 + rng() % 999, "");
         r.memo = "chaos seed " + std::to_string(options_.seed) + " cmd " + std::to_string(r.cmd);
       }
-      send_command(conns, rng() % nodes_.size(), chain_id_, me.key, options_.wait_timeout, r);
+      send_command(conns, rng() % nodes_.size(), chain_id_, me.key, options_.wait_timeout, floor,
+                   r);
       writer_.write(r);
       previous = r;
       // Nothing answers while every node is down; do not spin through commands meanwhile.

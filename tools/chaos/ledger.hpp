@@ -4,13 +4,15 @@
 //
 // Each sender key (chaos1..K in the cluster keystore, funded by `funder` at the start; each
 // funding transfer is a command too) pays the next one in a ring, one command at a time. A
-// command asks the chosen node for the sender's nonce, exactly as the wallet does, so a node
-// that answers from stale state hands out a nonce that is already used. Most commands are new
-// payments (an amount and a memo of their own); some repeat the sender's previous payment
-// (same recipient, amount and memo), as a customer paying the same bill twice does: with a
-// fresh nonce that is a second transfer with its own hash, but built on a stale nonce it is
-// byte for byte the earlier transaction, and a node that then reports it committed has
-// acknowledged one transfer for two commands (check_unique_acks).
+// command asks the chosen node for the sender's nonce, exactly as the wallet does: the node's
+// answer, unless the node is behind the sender's last commit (tools/common/nonce_floor.hpp), in
+// which case the nonce after that commit. Most commands are new payments (an amount and a memo
+// of their own); some repeat the sender's previous payment (same recipient, amount and memo), as
+// a customer paying the same bill twice does: with a fresh nonce that is a second transfer with
+// its own hash, but built on a used nonce it is byte for byte the earlier transaction, and a node
+// that then reports it committed has acknowledged one transfer for two commands
+// (check_unique_acks). A client that took a stale node's nonce did exactly that under partitions
+// (seed 20261210); the floor is the client's half of the protocol that prevents it.
 #pragma once
 
 #include <chrono>

@@ -93,6 +93,7 @@ Json to_json(const LedgerRecord& r) {
   j["amount"] = r.amount;
   j["memo"] = r.memo;
   j["nonce"] = r.nonce;
+  j["nonce_from"] = r.nonce_from;
   j["node"] = r.node;
   j["tx_hash"] = hex_or_empty(r.tx_hash);
   j["reply_hash"] = hex_or_empty(r.reply_hash);
@@ -117,6 +118,7 @@ Result<LedgerRecord> ledger_record_from_json(const Json& j) {
   f.get("amount", r.amount);
   f.get_or("memo", r.memo, std::string());
   f.get("nonce", r.nonce);
+  f.get_or("nonce_from", r.nonce_from, std::string("node"));
   f.get("node", r.node);
   f.get_hex("tx_hash", r.tx_hash, 32);
   f.get_hex("reply_hash", r.reply_hash, 32);

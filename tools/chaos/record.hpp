@@ -4,7 +4,7 @@
 // one line per command, written once the client knows what became of it:
 //
 //   {"cmd":17,"kind":"repeat","repeat_of":12,"sender":"chaos2","from":"sc…","to":"sc…",
-//    "amount":412,"memo":"chaos seed 7 cmd 12","nonce":5,"node":1,"tx_hash":"ab…",
+//    "amount":412,"memo":"chaos seed 7 cmd 12","nonce":5,"nonce_from":"node","node":1,"tx_hash":"ab…",
 //    "reply_hash":"ab…","outcome":"acked","height":913,"error":"","sent_ms":…,"latency_ms":41}
 //
 // `outcome` is "acked" (the client saw the transfer committed with an OK receipt, at `height`),
@@ -52,6 +52,9 @@ struct LedgerRecord {
   std::uint64_t amount = 0;
   std::string memo;
   std::uint64_t nonce = 0;
+  // "node" when the nonce is the node's answer, "floor" when the node was behind the sender's
+  // last commit and the client signed on the nonce after it (tools/common/nonce_floor.hpp).
+  std::string nonce_from = "node";
   std::uint32_t node = 0;  // index of the node the command went through
   std::string tx_hash;     // 32 raw bytes; empty when no transaction was built
   std::string reply_hash;  // 32 raw bytes, or empty

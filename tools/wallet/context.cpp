@@ -9,6 +9,7 @@
 
 #include "proto/transaction.hpp"
 #include "tools/common/cli.hpp"
+#include "tools/common/nonce_floor.hpp"
 #include "tools/common/passphrase.hpp"
 #include "tools/wallet/args.hpp"
 
@@ -215,6 +216,8 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
   Outcome<std::string> chain = chain_id();
   if (!chain) return fail(chain.failure());
 
+  const tools::NonceFloors floors(tools::NonceFloors::in_keystore(keystore().dir()));
+
   TransactionBody body;
   body.set_chain_id(*chain);
   body.set_sender(key->address());
@@ -227,7 +230,33 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
     if (!account) return fail(account.failure());
     // next_nonce counts this account's transactions pending on the node, so two commands in a
     // row without --wait take consecutive nonces.
-    body.set_nonce(*account ? std::max((*account)->nonce(), (*account)->next_nonce()) : 0);
+    const std::uint64_t node_next =
+        *account ? std::max((*account)->nonce(), (*account)->next_nonce()) : 0;
+    Result<std::optional<tools::NonceFloor>> floor = floors.get(*chain, key->address());
+    if (!floor) return fail(Failure::from_local(floor.status()));
+    const tools::NonceChoice choice = tools::choose_nonce(node_next, *floor, [&] {
+      tools::NodeView view;
+      Outcome<api::NodeStatus> st = node.status();
+      if (!st) return view;
+      Outcome<std::optional<ledger::Account>> again = node.account(key->address());
+      if (!again) return view;
+      view.height = st->height();
+      view.next_nonce = *again ? std::max((*again)->nonce(), (*again)->next_nonce()) : 0;
+      return view;
+    });
+    if (choice.source == tools::NonceSource::kFloor) {
+      err_ << "note: the node reports next nonce " << node_next << " but this wallet saw nonce "
+           << (*floor)->next_nonce - 1 << " committed at height " << (*floor)->height
+           << " and the node is at " << choice.node_height << "; it is behind, so nonce "
+           << choice.nonce << " is used\n";
+    } else if (choice.source == tools::NonceSource::kStaleFloor) {
+      err_ << "note: the node at height " << choice.node_height << " reports next nonce " << choice.nonce
+           << ", below the " << (*floor)->next_nonce << " this wallet remembers from height "
+           << (*floor)->height << "; this chain's history differs from the one remembered, so "
+           << "the node's nonce is used and the memory dropped\n";
+      if (Status s = floors.forget(*chain, key->address()); !s) return fail(Failure::from_local(s));
+    }
+    body.set_nonce(choice.nonce);
   }
   set_call(body);
   const SignedTransaction signed_tx = tx::sign(body, *key);
@@ -239,6 +268,12 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
     Failure f = response.failure();
     f.message += " (transaction " + crypto::to_hex(hash) + ")";
     return fail(f);
+  }
+  if (response->status() == api::TX_COMMITTED) {
+    // A committed transaction consumed its nonce whatever its receipt says.
+    const Status kept = floors.raise(*chain, key->address(),
+                                     tools::NonceFloor{body.nonce() + 1, response->height()});
+    if (!kept) err_ << "warning: " << kept.message() << "\n";
   }
   Json result = tools::submit_json(hash, *response);
   Json added = Json::object();
