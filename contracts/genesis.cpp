@@ -64,7 +64,7 @@ Result<WriteSet> genesis_state(const Genesis& genesis) {
     v.set_public_key(*pubkey);
     v.set_address(crypto::address_of(*pubkey));
     v.set_peer_address(gv.peer_address());
-    save(state, std::string("chain/validator/") + be32(static_cast<std::uint32_t>(i)), v);
+    save(state, ledger::validator_key(static_cast<std::uint32_t>(i)), v);
   }
 
   std::set<std::string> seen;

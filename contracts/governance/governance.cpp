@@ -28,24 +28,10 @@ Refusal needs_epochs(std::string_view what) {
 
 std::string show_key(std::string_view key32) { return crypto::to_hex(key32); }
 
-std::optional<Validator> find_validator(const StateReader& state, std::string_view public_key) {
-  std::optional<Validator> found;
-  state.scan("chain/validator/", [&](std::string_view, std::string_view raw) {
-    Validator v;
-    if (!v.ParseFromString(std::string(raw))) halt("a validator record does not decode");
-    if (v.public_key() == public_key) found = std::move(v);
-    return !found;
-  });
-  return found;
-}
-
-std::size_t validator_count(const StateReader& state) {
-  std::size_t n = 0;
-  state.scan("chain/validator/", [&](std::string_view, std::string_view) {
-    ++n;
-    return true;
-  });
-  return n;
+bool is_validator(const StateReader& state, std::string_view public_key) {
+  const std::vector<Validator> set = ledger::validators(state);
+  return std::any_of(set.begin(), set.end(),
+                     [&](const Validator& v) { return v.public_key() == public_key; });
 }
 
 Outcome check_public_key(std::string_view key, std::string_view field) {
@@ -108,7 +94,7 @@ Outcome check_action(const StateReader& state, const pb::Action& a) {
         return Refusal::invalid("peer_address \"" + v.peer_address() + "\" is not HOST:PORT");
       }
       if (v.name().size() > 64) return Refusal::invalid("a validator name is at most 64 bytes");
-      if (find_validator(state, v.public_key())) {
+      if (is_validator(state, v.public_key())) {
         return Refusal::exists("validator " + show_key(v.public_key()) + " is already in the set");
       }
       return needs_epochs("adding a validator");
@@ -116,10 +102,10 @@ Outcome check_action(const StateReader& state, const pb::Action& a) {
     case pb::Action::kRemoveValidator: {
       const auto& v = a.remove_validator();
       SC_TRY(check_public_key(v.public_key(), "public_key"));
-      if (!find_validator(state, v.public_key())) {
+      if (!is_validator(state, v.public_key())) {
         return Refusal::not_found("no validator has public key " + show_key(v.public_key()));
       }
-      if (validator_count(state) <= 1) {
+      if (ledger::validators(state).size() <= 1) {
         return Refusal::precondition("removing validator " + show_key(v.public_key()) +
                                      " would leave the chain without a validator");
       }
@@ -129,10 +115,10 @@ Outcome check_action(const StateReader& state, const pb::Action& a) {
       const auto& r = a.rotate_key();
       SC_TRY(check_public_key(r.public_key(), "public_key"));
       SC_TRY(check_public_key(r.new_public_key(), "new_public_key"));
-      if (!find_validator(state, r.public_key())) {
+      if (!is_validator(state, r.public_key())) {
         return Refusal::not_found("no validator has public key " + show_key(r.public_key()));
       }
-      if (find_validator(state, r.new_public_key())) {
+      if (is_validator(state, r.new_public_key())) {
         return Refusal::exists("the new key " + show_key(r.new_public_key()) +
                                " already belongs to a validator");
       }

@@ -273,9 +273,7 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
     }
     case pb::Query::kValidators: {
       auto* vs = out.mutable_validators();
-      state.scan("chain/validator/", [&](std::string_view, std::string_view raw) {
-        Validator v;
-        if (!v.ParseFromString(std::string(raw))) halt("a validator record does not decode");
+      for (const Validator& v : validators(state)) {
         auto* info = vs->add_validators();
         info->set_index(v.index());
         info->set_name(v.name());
@@ -283,8 +281,7 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
         info->set_address(v.address());
         info->set_peer_address(v.peer_address());
         info->set_since_height(v.since_height());
-        return true;
-      });
+      }
       return out;
     }
     case pb::Query::QUERY_NOT_SET: break;

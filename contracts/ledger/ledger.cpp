@@ -38,6 +38,8 @@ std::string hold_key(std::string_view hold_id) {
   return key(std::string_view("ledger/hold/"), hold_id);
 }
 
+std::string validator_key(std::uint32_t index) { return "chain/validator/" + be32(index); }
+
 std::string derived_address(std::string_view kind, std::string_view id) {
   std::string tag = "sharechain/derived-account/";
   tag += kind;
@@ -110,6 +112,17 @@ std::uint64_t issued_total(const StateReader& state) {
 
 std::optional<pb::EscrowHold> find_hold(const StateReader& state, std::string_view hold_id) {
   return load<pb::EscrowHold>(state, hold_key(hold_id));
+}
+
+std::vector<Validator> validators(const StateReader& state) {
+  std::vector<Validator> set;
+  state.scan("chain/validator/", [&](std::string_view, std::string_view raw) {
+    Validator v;
+    if (!v.ParseFromString(std::string(raw))) halt("a validator record does not decode");
+    set.push_back(std::move(v));
+    return true;
+  });
+  return set;
 }
 
 Outcome transfer(TxContext& ctx, std::string_view from, std::string_view to,

@@ -16,6 +16,7 @@
 #include "contracts/state.hpp"
 #include "proto/status.hpp"
 #include "sharechain/ledger.pb.h"
+#include "sharechain/types.pb.h"
 
 namespace sharechain::contracts::ledger {
 
@@ -36,11 +37,13 @@ bool is_known_role(std::string_view role);
 //   ledger/hold/<id16>              -> ledger.EscrowHold
 //   ledger/holds_of/<addr20><id16>  -> "" (holds of an account)
 //   ledger/issued                   -> be64 total issued (genesis balances + every mint)
+//   chain/validator/<be32 index>    -> Validator (the validator set, written at genesis)
 std::string account_key(std::string_view address);
 std::string role_key(std::string_view role, std::string_view address);
 std::string issue_key(std::string_view reference);
 std::string hold_key(std::string_view hold_id);
 inline constexpr std::string_view kIssuedKey = "ledger/issued";
+std::string validator_key(std::uint32_t index);
 
 // An account with no key anyone holds, owned by a contract object (an agreement's income pot):
 // the first 20 bytes of a tagged hash, so it can never collide with a key's address.
@@ -66,6 +69,8 @@ bool has_qualification(const StateReader& state, std::string_view address, std::
                        std::uint64_t now_ms);
 std::uint64_t issued_total(const StateReader& state);
 std::optional<pb::EscrowHold> find_hold(const StateReader& state, std::string_view hold_id);
+// The validator set in index order.
+std::vector<Validator> validators(const StateReader& state);
 
 // --- movements (each emits an event; each refusal leaves state untouched) -------------------
 // Refuses zero amounts, self-transfers, a malformed `to`, and more than the balance

@@ -172,10 +172,10 @@ void register_propose(CLI::App* group, Context& ctx) {
                  ->required();
              c->add_option("--threshold", a.threshold, "approvals a proposal needs")->required();
            },
-           [](Context& ctx, const ProposeArgs& a) -> Outcome<gpb::Action> {
+           [](Context& c, const ProposeArgs& a) -> Outcome<gpb::Action> {
              gpb::Action action;
              for (const std::string& m : a.members) {
-               Outcome<std::string> address = ctx.resolve_address(m);
+               Outcome<std::string> address = c.resolve_address(m);
                if (!address) return address.failure();
                action.mutable_set_committee()->add_members(*address);
              }
@@ -192,8 +192,8 @@ void register_propose(CLI::App* group, Context& ctx) {
                    ->check(role_check());
                if (grant) c->add_option("--organisation", a.organisation, "for the attester role");
              },
-             [grant](Context& ctx, const ProposeArgs& a) -> Outcome<gpb::Action> {
-               Outcome<std::string> account = ctx.resolve_address(a.account);
+             [grant](Context& c, const ProposeArgs& a) -> Outcome<gpb::Action> {
+               Outcome<std::string> account = c.resolve_address(a.account);
                if (!account) return account.failure();
                gpb::Action action;
                if (grant) {
