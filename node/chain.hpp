@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "contracts/executor.hpp"
 #include "contracts/invariants.hpp"
 #include "node/mempool.hpp"
 #include "proto/status.hpp"
@@ -32,7 +33,10 @@ struct ExecutedBlock {
 
 class Chain {
  public:
-  Chain(std::string chain_id, std::unique_ptr<storage::Store> store);
+  // `hooks` are the contracts' seams (contracts::standard_hooks() in the daemon); a test build
+  // passes a faulty one to prove the invariant check stops the node. They must outlive the chain.
+  Chain(std::string chain_id, std::unique_ptr<storage::Store> store,
+        const contracts::Hooks& hooks = contracts::standard_hooks());
 
   // Executes a committed block through the contracts and commits it atomically. INTERNAL if the
   // block does not chain onto the store, a transaction cannot be decoded, or the execution
@@ -76,6 +80,7 @@ class Chain {
 
   const std::string chain_id_;
   std::unique_ptr<storage::Store> store_;
+  const contracts::Hooks& hooks_;
   std::mutex waiters_mu_;
   struct Waiter {
     std::chrono::steady_clock::time_point deadline;

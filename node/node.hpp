@@ -40,6 +40,9 @@ class Node final : public ClientBackend, private consensus::Host {
   // Loads key and genesis, opens the store (initialising genesis on first start) and builds the
   // engine from its persisted state. Errors name the file and the fix.
   static Result<std::unique_ptr<Node>> create(const Config& config);
+  // The same with the contracts' hooks given (Chain's constructor says why); they must outlive
+  // the node.
+  static Result<std::unique_ptr<Node>> create(const Config& config, const contracts::Hooks& hooks);
   ~Node();
 
   Status start();
