@@ -62,16 +62,24 @@ class [[nodiscard]] Checked {
   std::variant<T, Refusal> v_;
 };
 
-// The Status a query returns for a refusal met while reading (NOT_FOUND stays NOT_FOUND;
-// anything else is the caller's argument).
-inline Status to_status(const Refusal& r) {
-  switch (r.status) {
-    case RECEIPT_NOT_FOUND: return Status::not_found(r.message);
-    case RECEIPT_PERMISSION_DENIED: return Status::permission_denied(r.message);
-    case RECEIPT_FAILED_PRECONDITION: return Status::failed_precondition(r.message);
-    default: return Status::invalid_argument(r.message);
+// The one mapping from a contract's refusal to the status a client gets, for admission's dry
+// run (node/admission.cpp) and for queries alike (docs/api.md, "Status codes"): a bad value is
+// INVALID_ARGUMENT, a missing object NOT_FOUND, a missing role PERMISSION_DENIED, a taken id
+// ALREADY_EXISTS, and anything the state does not allow yet (funds, deadlines, an object's
+// state) FAILED_PRECONDITION. RECEIPT_OK is not a refusal and maps to INTERNAL.
+inline Status status_of(ReceiptStatus status, std::string message) {
+  switch (status) {
+    case RECEIPT_INVALID_ARGUMENT:
+    case RECEIPT_OUT_OF_RANGE: return Status::invalid_argument(std::move(message));
+    case RECEIPT_NOT_FOUND: return Status::not_found(std::move(message));
+    case RECEIPT_PERMISSION_DENIED: return Status::permission_denied(std::move(message));
+    case RECEIPT_ALREADY_EXISTS: return Status::already_exists(std::move(message));
+    case RECEIPT_OK: return Status::internal("a successful receipt taken for a refusal: " + message);
+    default: return Status::failed_precondition(std::move(message));
   }
 }
+
+inline Status to_status(const Refusal& r) { return status_of(r.status, r.message); }
 
 }  // namespace sharechain::contracts
 

@@ -19,22 +19,9 @@ std::uint64_t wall_ms() {
 }  // namespace
 
 Status dry_run_verdict(const Receipt& r) {
-  switch (r.status()) {
-    case RECEIPT_OK:
-    case RECEIPT_BAD_NONCE:
-      return Status::ok();
-    case RECEIPT_INVALID_ARGUMENT:
-    case RECEIPT_OUT_OF_RANGE:
-      return Status::invalid_argument(r.error());
-    case RECEIPT_NOT_FOUND:
-      return Status::not_found(r.error());
-    case RECEIPT_PERMISSION_DENIED:
-      return Status::permission_denied(r.error());
-    case RECEIPT_ALREADY_EXISTS:
-      return Status::already_exists(r.error());
-    default:
-      return Status::failed_precondition(r.error());
-  }
+  // A nonce the dry run finds wrong is the mempool's to judge (used, taken, gap), not a refusal.
+  if (r.status() == RECEIPT_OK || r.status() == RECEIPT_BAD_NONCE) return Status::ok();
+  return contracts::status_of(r.status(), r.error());
 }
 
 std::string pending_message(const crypto::Hash& hash) {

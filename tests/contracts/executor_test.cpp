@@ -207,3 +207,30 @@ TEST_CASE("account queries", "[contracts][executor]") {
   api::QueryRequest empty;
   CHECK(query(chain.state(), empty).status().code() == Code::kInvalidArgument);
 }
+
+TEST_CASE("one mapping turns every refusal into the status a client gets", "[contracts][outcome]") {
+  using contracts::status_of;
+  const std::pair<ReceiptStatus, Code> table[] = {
+      {RECEIPT_INVALID_ARGUMENT, Code::kInvalidArgument},
+      {RECEIPT_OUT_OF_RANGE, Code::kInvalidArgument},
+      {RECEIPT_NOT_FOUND, Code::kNotFound},
+      {RECEIPT_PERMISSION_DENIED, Code::kPermissionDenied},
+      {RECEIPT_ALREADY_EXISTS, Code::kAlreadyExists},
+      {RECEIPT_FAILED_PRECONDITION, Code::kFailedPrecondition},
+      {RECEIPT_INSUFFICIENT_FUNDS, Code::kFailedPrecondition},
+      {RECEIPT_BAD_NONCE, Code::kFailedPrecondition},
+      {RECEIPT_EXPIRED, Code::kFailedPrecondition},
+      {RECEIPT_OK, Code::kInternal},
+  };
+  // Every value of the enum is in the table, so a new receipt status has to be placed here.
+  const auto* e = ReceiptStatus_descriptor();
+  REQUIRE(static_cast<std::size_t>(e->value_count()) == std::size(table));
+  for (const auto& [receipt, code] : table) {
+    INFO(ReceiptStatus_Name(receipt));
+    const Status s = status_of(receipt, "why");
+    CHECK(s.code() == code);
+    if (receipt != RECEIPT_OK) CHECK(s.message() == "why");
+    // Queries go through the same mapping.
+    CHECK(contracts::to_status(contracts::Refusal{receipt, "why"}).code() == code);
+  }
+}
