@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "contracts/client.hpp"
 #include "contracts/context.hpp"
 #include "contracts/outcome.hpp"
 #include "contracts/state.hpp"
@@ -27,10 +28,7 @@ namespace pb = ::sharechain::assets;
 
 inline constexpr std::string_view kContract = "assets";
 
-// What an owner signs to let the data server register an asset on its behalf:
-// tagged_hash("sharechain/asset-consent", chain_id || 0x00 || spec_bytes), where spec_bytes are
-// the exact serialized AssetSpec carried in the OwnerConsent.
-crypto::Hash consent_digest(std::string_view chain_id, std::string_view spec_bytes);
+// consent_digest (what an owner signs for the data server) is in contracts/client.hpp.
 
 std::string asset_key(std::string_view asset_id);
 std::optional<pb::Asset> find_asset(const StateReader& state, std::string_view asset_id);

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "contracts/client.hpp"
 #include "contracts/context.hpp"
 #include "contracts/governance/committee.hpp"
 #include "contracts/outcome.hpp"
@@ -27,33 +28,17 @@
 
 namespace sharechain::contracts::governance {
 
-inline constexpr std::string_view kContract = "governance";
 inline constexpr std::uint64_t kDefaultProposalExpiryBlocks = 1000;
 inline constexpr std::uint64_t kMaxProposalExpiryBlocks = 1'000'000;
 inline constexpr int kMaxCommitteeMembers = 64;
 
-// The chain parameters a proposal may change, with their ranges (docs/governance.md).
-struct ParameterRule {
-  std::string_view name;
-  std::uint64_t min;
-  std::uint64_t max;
-  // False for parameters the consensus engine reads: those change only at an epoch boundary,
-  // which this release does not run yet, so proposing them is refused.
-  bool contract_parameter;
-};
-const ParameterRule* find_parameter(std::string_view name);
+// kContract, ParameterRule, find_parameter, status_at, status_name and kind_name are in
+// contracts/client.hpp: the wallet applies them as the chain does.
 
 // What the genesis file's committee section becomes in state. Refuses an empty or oversized
 // committee, a member that is not a genesis account, a repeated member, and a threshold
 // outside 1..members.
 Result<pb::Committee> genesis_committee(const Genesis& genesis);
-
-// The status a proposal has at `height`: an open proposal past its expiry reads as EXPIRED.
-pb::ProposalStatus status_at(const pb::Proposal& p, std::uint64_t height);
-// "open", "executed", "expired".
-std::string_view status_name(pb::ProposalStatus s);
-// The kind as the command line names it: "add-validator", "grant-role", ...
-std::string_view kind_name(const pb::Action& a);
 
 std::uint64_t proposal_expiry_blocks(const StateReader& state);
 

@@ -2,6 +2,7 @@
 # Fails if an #include crosses the module dependency graph of docs/architecture.md:
 #   proto <- consensus, contracts <- storage <- node <- tools
 #   proto, contracts <- reports <- explorer (+ storage) <- node; reports <- tools
+#   tools see contracts only through contracts/client.hpp
 # and if the pure modules (consensus, contracts) reach for I/O, clocks, threads or randomness.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -24,6 +25,14 @@ check contracts '#include *"(storage|node|tools|consensus)/' "contracts may depe
 check storage '#include *"(node|tools|consensus)/' "storage may depend on proto and contracts only"
 check proto '#include *"(storage|node|tools|consensus|contracts)/' "proto is the bottom layer"
 check node '#include *"tools/' "node must not depend on tools"
+# Tools are clients of the chain: of contracts/ they see only the public client header.
+tool_hits=$(grep -rnE '#include *"contracts/' tools --include='*.hpp' --include='*.cpp' 2>/dev/null |
+              grep -v '#include *"contracts/client.hpp"' || true)
+if [ -n "$tool_hits" ]; then
+  echo "layering violation in tools/ (tools include only contracts/client.hpp of contracts/):"
+  echo "$tool_hits" | sed 's/^/  /'
+  fail=1
+fi
 check reports '#include *"(storage|node|tools|consensus|explorer)/|#include *[<"](grpcpp|rocksdb|boost)' "reports renders what proto and contracts define; no store, no network"
 check explorer '#include *"(node|tools|consensus)/|#include *[<"](grpcpp|boost/asio|boost/beast)' "explorer reads the store and answers requests the ops server hands it; no sockets"
 decl='(^|[(,<[:space:]])(float|double)[[:space:]]+[A-Za-z_][A-Za-z_0-9]*[[:space:]]*[=;,)({]'

@@ -4,7 +4,7 @@
 #include <array>
 #include <cmath>
 
-#include "contracts/vehicles/vin.hpp"
+#include "contracts/client.hpp"
 #include "tools/dataserver/rng.hpp"
 
 namespace sharechain::dataserver {

@@ -3,7 +3,7 @@
 // confirmed by every partner.
 #include <thread>
 
-#include "contracts/assets/assets.hpp"
+#include "contracts/client.hpp"
 #include "proto/crypto.hpp"
 #include "tools/dataserver/runner_internal.hpp"
 

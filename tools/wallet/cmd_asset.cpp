@@ -3,7 +3,7 @@
 //   verify, transfer, retire; queries show, history, list.
 #include <nlohmann/json.hpp>
 
-#include "contracts/assets/assets.hpp"
+#include "contracts/client.hpp"
 #include "sharechain/assets.pb.h"
 #include "tools/common/cli.hpp"
 #include "tools/common/files.hpp"

@@ -20,8 +20,8 @@
 #include <map>
 #include <set>
 
-#include "contracts/encoding.hpp"
-#include "contracts/invariants.hpp"
+#include "contracts/client.hpp"
+#include "proto/crypto.hpp"
 #include "tools/common/cli.hpp"
 #include "tools/wallet/context.hpp"
 
@@ -203,7 +203,7 @@ class Audit {
         auto a = node_.query(q);
         if (!a) {
           if (a.failure().message.find("no account") != std::string::npos) continue;  // zero
-          return cannot("reading account " + ct::show_address(addr) + ": " + a.failure().message);
+          return cannot("reading account " + crypto::format_address(addr) + ": " + a.failure().message);
         }
         if (a->height() != at) {
           moved = true;
@@ -240,7 +240,7 @@ class Audit {
     for (const auto& [addr, h] : holdings_) {
       if (static_cast<Wide>(h.balance) + h.escrow > supply_.issued()) {
         found(at_tip(ct::kInvariantNegativeBalance,
-                     ct::show_address(addr) + " holds " + std::to_string(h.balance) + " + " +
+                     crypto::format_address(addr) + " holds " + std::to_string(h.balance) + " + " +
                          std::to_string(h.escrow) + " in escrow, more than the " +
                          std::to_string(supply_.issued()) +
                          " units ever issued: a balance went below zero and wrapped"));
@@ -267,7 +267,7 @@ class Audit {
                   " subscribed but its subscriptions differ from that";
       }
       if (!problem.empty()) {
-        found(at_tip(ct::kInvariantFinancingCap, "financing " + ct::show_id(id) + " offered " +
+        found(at_tip(ct::kInvariantFinancingCap, "financing " + crypto::to_hex(id) + " offered " +
                                                      std::to_string(sought) + " and " + problem));
         return;
       }

@@ -4,7 +4,7 @@
 // Proposing and approving always wait for the commit: the proposal's id and whether it executed
 // are known only from the receipt. Their `status` is the proposal's (open, executed, expired);
 // `tx_status` is the transaction's.
-#include "contracts/governance/governance.hpp"
+#include "contracts/client.hpp"
 #include "sharechain/governance.pb.h"
 #include "sharechain/ledger.pb.h"
 #include "tools/common/cli.hpp"
