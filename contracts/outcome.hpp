@@ -44,22 +44,10 @@ class [[nodiscard]] Outcome {
 
 // A value, or the refusal that explains why there is none.
 template <typename T>
-class [[nodiscard]] Checked {
+class [[nodiscard]] Checked : public Expected<T, Refusal> {
  public:
-  Checked(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
-  Checked(Refusal r) : v_(std::move(r)) {}        // NOLINT(google-explicit-constructor)
-
-  bool is_ok() const { return std::holds_alternative<T>(v_); }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const Refusal& refusal() const { return std::get<Refusal>(v_); }
-
- private:
-  std::variant<T, Refusal> v_;
+  using Expected<T, Refusal>::Expected;
+  const Refusal& refusal() const { return this->error(); }
 };
 
 // The one mapping from a contract's refusal to the status a client gets, for admission's dry

@@ -6,6 +6,8 @@
 #include <utility>
 #include <variant>
 
+#include "proto/expected.hpp"
+
 namespace sharechain {
 
 // Mirrors the gRPC codes the client API returns, so a Status maps onto the wire one to one.
@@ -57,25 +59,11 @@ class [[nodiscard]] Status {
 
 // Either a value or the Status that explains why there is none.
 template <typename T>
-class [[nodiscard]] Result {
+class [[nodiscard]] Result : public Expected<T, Status> {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
-
-  bool is_ok() const { return std::holds_alternative<T>(v_); }
-  explicit operator bool() const { return is_ok(); }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
+  using Expected<T, Status>::Expected;
   // The failure; Status::ok() when a value is held.
-  Status status() const { return is_ok() ? Status::ok() : std::get<Status>(v_); }
-
- private:
-  std::variant<T, Status> v_;
+  Status status() const { return this->is_ok() ? Status::ok() : this->error(); }
 };
 
 }  // namespace sharechain

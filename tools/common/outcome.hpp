@@ -32,24 +32,10 @@ struct Failure {
 // Either a value or the Failure that explains why there is none. Result<T> carries a Status
 // whose code cannot tell a usage error from a refusal by the node; Outcome carries the exit code.
 template <typename T>
-class [[nodiscard]] Outcome {
+class [[nodiscard]] Outcome : public Expected<T, Failure> {
  public:
-  Outcome(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Outcome(Failure failure) : v_(std::move(failure)) {}  // NOLINT(google-explicit-constructor)
-
-  bool is_ok() const { return std::holds_alternative<T>(v_); }
-  explicit operator bool() const { return is_ok(); }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  const Failure& failure() const { return std::get<Failure>(v_); }
-
- private:
-  std::variant<T, Failure> v_;
+  using Expected<T, Failure>::Expected;
+  const Failure& failure() const { return this->error(); }
 };
 
 // Lifts a local Result into an Outcome with Failure::from_local.
