@@ -31,12 +31,18 @@ struct ExecutedBlock {
   std::vector<Receipt> receipts;
 };
 
+// What a test build may change in how blocks execute; sharechaind always runs the defaults.
+// tests/node/mint_fault_daemon.cpp is the only program that changes them: a faulty contract
+// hook, to prove the invariant check stops every node, and (separately) that hook with the
+// check off, to write a history with a broken invariant for `sharechain audit` to find.
+struct ExecutionSeams {
+  const contracts::Hooks* hooks = &contracts::standard_hooks();  // must outlive the chain
+  bool check_invariants = true;
+};
+
 class Chain {
  public:
-  // `hooks` are the contracts' seams (contracts::standard_hooks() in the daemon); a test build
-  // passes a faulty one to prove the invariant check stops the node. They must outlive the chain.
-  Chain(std::string chain_id, std::unique_ptr<storage::Store> store,
-        const contracts::Hooks& hooks = contracts::standard_hooks());
+  Chain(std::string chain_id, std::unique_ptr<storage::Store> store, ExecutionSeams seams = {});
 
   // Executes a committed block through the contracts and commits it atomically. INTERNAL if the
   // block does not chain onto the store, a transaction cannot be decoded, or the execution
@@ -80,7 +86,7 @@ class Chain {
 
   const std::string chain_id_;
   std::unique_ptr<storage::Store> store_;
-  const contracts::Hooks& hooks_;
+  const ExecutionSeams seams_;
   std::mutex waiters_mu_;
   struct Waiter {
     std::chrono::steady_clock::time_point deadline;

@@ -21,7 +21,7 @@ int fail(const std::string& message) {
 
 }  // namespace
 
-int run_daemon(int argc, char** argv, const contracts::Hooks& hooks) {
+int run_daemon(int argc, char** argv, const ExecutionSeams& seams) {
   CLI::App app{"sharechaind — ShareChain validator node"};
   std::string config_path, home;
   app.add_option("--config", config_path, "path to the node's config.toml");
@@ -53,7 +53,7 @@ int run_daemon(int argc, char** argv, const contracts::Hooks& hooks) {
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::flush_every(std::chrono::seconds(1));
 
-  auto node = Node::create(*config, hooks);
+  auto node = Node::create(*config, seams);
   if (!node) return fail(node.status().message());
   if (auto s = (*node)->start(); !s) {
     spdlog::critical("{}", s.message());

@@ -110,10 +110,10 @@ Node::~Node() {
 }
 
 Result<std::unique_ptr<Node>> Node::create(const Config& config) {
-  return create(config, contracts::standard_hooks());
+  return create(config, ExecutionSeams{});
 }
 
-Result<std::unique_ptr<Node>> Node::create(const Config& config, const contracts::Hooks& hooks) {
+Result<std::unique_ptr<Node>> Node::create(const Config& config, const ExecutionSeams& seams) {
   std::unique_ptr<Node> node(new Node(config));
   auto key = load_node_key(config.key_file);
   if (!key) return key.status();
@@ -147,7 +147,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const contracts
                                 " (remove the data directory or use the matching genesis.json)");
   }
   const std::string chain_id = node->genesis_.genesis.chain_id();
-  node->chain_ = std::make_unique<Chain>(chain_id, std::move(store).value(), hooks);
+  node->chain_ = std::make_unique<Chain>(chain_id, std::move(store).value(), seams);
   Chain* chain = node->chain_.get();
   // sharechain_invariant_violations_total{invariant=...}: every series from 0, so an alert can
   // fire on the first increase.

@@ -40,9 +40,8 @@ class Node final : public ClientBackend, private consensus::Host {
   // Loads key and genesis, opens the store (initialising genesis on first start) and builds the
   // engine from its persisted state. Errors name the file and the fix.
   static Result<std::unique_ptr<Node>> create(const Config& config);
-  // The same with the contracts' hooks given (Chain's constructor says why); they must outlive
-  // the node.
-  static Result<std::unique_ptr<Node>> create(const Config& config, const contracts::Hooks& hooks);
+  // The same with a test build's execution seams (chain.hpp says which program uses them).
+  static Result<std::unique_ptr<Node>> create(const Config& config, const ExecutionSeams& seams);
   ~Node();
 
   Status start();

@@ -10,7 +10,11 @@
 #    transaction named is committed at that height on every node, the nodes agree on every block
 #    and state root, and `sharechain audit` over the whole history is clean — nothing of the
 #    faulty execution survived
-# Bounded: up to 90 s of data-server activity until the fault fires, then about 30 s.
+#  - the faulty build again on a new chain, with its check skipped (a test-only switch of that
+#    binary): the nodes store the money from nowhere and `sharechain audit` (exit 1, JSON ok
+#    false) names the supply invariant
+# Bounded: up to 90 s of data-server activity until the fault fires, about 30 s of repair, then
+# up to four 20 s data-server rounds for the audit phase.
 source "$(dirname "$0")/lib.sh"
 
 DS="$BUILD_DIR/tools/dataserver/sharechain-dataserver"
@@ -77,4 +81,29 @@ assert_same_chain "$top" 0 1 2 3
 wallet 0 audit --to "$top" --json > "$DIR/audit.json" || { cat "$DIR/audit.json"; die "the audit of the repaired chain failed"; }
 [ "$(jq -r .ok "$DIR/audit.json")" = "true" ] || die "audit: $(jq -c .violation "$DIR/audit.json")"
 log "with the real daemon block $H executed cleanly; heights 1..$top agree and audit clean"
+
+# 3. The same faulty build with the check skipped (test-only) stores the money from nowhere;
+#    `sharechain audit` over that history must find it.
+log "a new cluster of the faulty build with the check skipped, for the audit to find"
+"$NET" stop --dir "$DIR" --grace 5 >/dev/null 2>&1 || true
+find "$DIR" -mindepth 1 -delete
+init_cluster 4
+DAEMON="$BUILD_DIR/tests/node/sharechaind-mint-fault"
+SC_MINT_FAULT_UNCHECKED=1 start_cluster
+for i in 0 1 2 3; do wait_for 20 "node $i to be synced" is_synced "$i"; done
+found=""
+for round in 1 2 3 4; do
+  timeout 60 "$DS" --node "$nodes" --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase"     --duration 20 --seed $(( 20 + round )) --rate 4 --json > "$DIR/report.json" 2> "$DIR/dataserver.log" || true
+  rc=0
+  wallet 0 --timeout 10 audit --json > "$DIR/bad-audit.json" 2> "$DIR/bad-audit.err" || rc=$?
+  if [ "$rc" -eq 1 ]; then found=yes; break; fi
+  [ "$rc" -eq 0 ] || die "the audit exited $rc: $(cat "$DIR/bad-audit.err")"
+  log "round $round: no distribution to an investor yet (audit clean at height $(height_of 0))"
+done
+[ -n "$found" ] || die "the audit never found the money from nowhere"
+for i in 0 1 2 3; do alive "$i" || die "node $i stopped although its check was skipped"; done
+[ "$(jq -r .ok "$DIR/bad-audit.json")" = "false" ] || die "audit JSON says ok: $(cat "$DIR/bad-audit.json")"
+[ "$(jq -r .violation.invariant "$DIR/bad-audit.json")" = "supply" ] ||
+  die "the audit named $(jq -c .violation "$DIR/bad-audit.json"), not supply"
+log "sharechain audit found it: $(jq -r .violation.message "$DIR/bad-audit.json" | head -c 200)"
 log "PASSED"

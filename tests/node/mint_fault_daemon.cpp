@@ -5,7 +5,14 @@
 // event): money from nowhere, exactly what the per-block check (contracts/invariants.hpp) exists
 // to catch. tests/cluster/invariant_halt.sh runs a cluster of these and checks that every node
 // halts at the block that did it, naming the invariant, the height and the transaction, before
-// anything it signs could certify that state. Never installed; the real daemon has no such hook.
+// anything it signs could certify that state.
+//
+// With SC_MINT_FAULT_UNCHECKED=1 in its environment it also skips that check, so the cluster
+// stores the bad blocks: the history `sharechain audit` must then find the violation in.
+// Never installed; sharechaind has neither the hook nor a way to skip the check.
+#include <cstdlib>
+#include <string_view>
+
 #include "contracts/executor.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "node/daemon.hpp"
@@ -28,4 +35,10 @@ const Hooks& minting_hooks() {
 
 }  // namespace
 
-int main(int argc, char** argv) { return sharechain::node::run_daemon(argc, argv, minting_hooks()); }
+int main(int argc, char** argv) {
+  const char* unchecked = std::getenv("SC_MINT_FAULT_UNCHECKED");
+  sharechain::node::ExecutionSeams seams;
+  seams.hooks = &minting_hooks();
+  seams.check_invariants = unchecked == nullptr || std::string_view(unchecked) != "1";
+  return sharechain::node::run_daemon(argc, argv, seams);
+}
