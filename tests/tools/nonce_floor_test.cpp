@@ -4,8 +4,8 @@
 //     and below the floor's height → the floor (the node is behind); still below at or past the
 //     floor's height → the node's nonce, marked as a different history; no answer → the floor
 //   NonceFloors: nothing for a missing file or entry; a floor rises and never falls; chains and
-//     senders are kept apart; forget drops one entry; a damaged file is named; the file is 0600
-//     and the keystore never lists it as a key
+//     senders are kept apart; forget drops one entry; a damaged file is named, a damaged entry
+//     replaced by the next commit; the file is 0600 and the keystore never lists it as a key
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -123,6 +123,14 @@ TEST_CASE("a damaged floor file is named, and the keystore does not take it for 
   auto partial = floors.get("chain-a", std::string(20, '\0'));
   REQUIRE_FALSE(partial);
   CHECK_THAT(partial.status().message(), Catch::Contains("next_nonce"));
+
+  // A damaged entry is replaced by a commit seen since; a chain that is not an object is named.
+  REQUIRE(floors.raise("chain-a", std::string(20, '\0'), NonceFloor{4, 9}));
+  CHECK((*floors.get("chain-a", std::string(20, '\0')))->next_nonce == 4);
+  { std::ofstream(file) << R"({"chain-a": 7})"; }
+  auto not_object = floors.raise("chain-a", kAlice, NonceFloor{1, 1});
+  REQUIRE_FALSE(not_object);
+  CHECK_THAT(not_object.message(), Catch::Contains("chain-a"));
 
   tools::Keystore keystore(dir.path());
   auto keys = keystore.list();

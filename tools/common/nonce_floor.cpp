@@ -76,8 +76,17 @@ Status NonceFloors::raise(std::string_view chain_id, std::string_view address20,
   if (!lock.held()) return Status::internal("cannot lock " + file_.string() + ".lock");
   Result<Json> doc = load(file_);
   if (!doc) return doc.status();
-  Json& entry = (*doc)[std::string(chain_id)][crypto::to_hex(address20)];
-  if (entry.is_object() && entry.value("next_nonce", std::uint64_t{0}) >= floor.next_nonce) {
+  Json& chain = (*doc)[std::string(chain_id)];
+  if (chain.is_null()) chain = Json::object();
+  if (!chain.is_object()) {
+    return Status::failed_precondition(file_.string() + ": the entry of chain " +
+                                       std::string(chain_id) +
+                                       " is not an object; remove the file to start afresh");
+  }
+  Json& entry = chain[crypto::to_hex(address20)];
+  if (const auto next = entry.is_object() ? entry.find("next_nonce") : entry.end();
+      next != entry.end() && next->is_number_unsigned() &&
+      next->get<std::uint64_t>() >= floor.next_nonce) {
     return Status::ok();
   }
   entry = Json{{"next_nonce", floor.next_nonce}, {"height", floor.height}};
