@@ -42,6 +42,9 @@ Result<CheckedBlock> check_proposal(const Config& config, ProposalKind kind, uin
       h.state_root().size() != crypto::kHashSize) {
     return Status::invalid_argument(at(height) + "prev_hash, tx_root and state_root must be 32 bytes");
   }
+  if (!h.history_root().empty() && h.history_root().size() != crypto::kHashSize) {
+    return Status::invalid_argument(at(height) + "history_root must be 32 bytes when present");
+  }
   if (h.state_height() >= height) {
     return Status::invalid_argument(at(height) + "state_height " + std::to_string(h.state_height()) +
                                     " is not below the block's height");

@@ -97,7 +97,7 @@ Status validate_config(const Config& c) {
 Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& app,
                const std::map<std::string, std::string>& persisted, uint64_t last_height,
                const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
-               uint64_t last_timestamp_ms)
+               uint64_t last_timestamp_ms, const crypto::Hash& last_history)
     : cfg_(std::move(config)), safety_(cfg_, signer), verifier_(verifier), app_(app) {
   n_ = static_cast<uint32_t>(cfg_.validators.size());
   quorum_ = quorum_size(n_);
@@ -108,6 +108,7 @@ Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& a
   committed_hashes_[last_height] = last_block_hash;
   executed_ = last_height;
   executed_roots_[last_height] = last_state_root;
+  executed_history_[last_height] = last_history;
   committed_at_last_tick_ = last_height;
   init_status_ = validate_config(cfg_);
   if (init_status_) init_status_ = restore(persisted);
@@ -144,7 +145,10 @@ Actions Engine::start(uint64_t now) {
     committed_state_height_ = checked->header.state_height();
     committed_hashes_[h] = checked->hash;
     const uint64_t sh = checked->header.state_height();
-    if (sh > executed_) certified_roots_[sh] = *crypto::hash_from_bytes(checked->header.state_root());
+    if (sh > executed_) {
+      certified_roots_[sh] = *crypto::hash_from_bytes(checked->header.state_root());
+      if (auto history = crypto::hash_from_bytes(checked->header.history_root())) certified_history_[sh] = *history;
+    }
     recent_txs_[h] = checked->tx_hashes;
     recent_tx_set_.insert(checked->tx_hashes.begin(), checked->tx_hashes.end());
     slots_.erase(h);
@@ -228,7 +232,8 @@ Actions Engine::on_request(std::vector<Tx> txs, uint64_t now) {
   return out;
 }
 
-Actions Engine::on_executed(uint64_t height, const crypto::Hash& state_root, uint64_t now) {
+Actions Engine::on_executed(uint64_t height, const crypto::Hash& state_root, const crypto::Hash& history,
+                            uint64_t now) {
   Actions out;
   if (halted_ || !started_) return out;
   if (height <= executed_) {
@@ -242,22 +247,15 @@ Actions Engine::on_executed(uint64_t height, const crypto::Hash& state_root, uin
                std::to_string(committed_));
     return out;
   }
-  if (auto it = certified_roots_.find(height);
-      it != certified_roots_.end() && it->second != state_root) {
-    halt("state root disagreement at height " + std::to_string(height) + ": a committed block " +
-             "certifies " + crypto::to_hex(it->second) + ", this replica computed " +
-             crypto::to_hex(state_root),
-         out);
-    return out;
-  }
-  record_executed(height, state_root, out);
+  if (disagrees_with_certified(height, state_root, history, "this replica computed", out)) return out;
+  record_executed(height, state_root, history, out);
   finish(now, out);
   return out;
 }
 
 Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
                                      const crypto::Hash& state_root, uint64_t timestamp_ms,
-                                     uint64_t now) {
+                                     uint64_t now, const crypto::Hash& history) {
   Actions out;
   if (halted_ || !started_) return out;
   if (height <= committed_) {
@@ -272,16 +270,9 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
              out);
         return out;
       }
-      if (auto it = certified_roots_.find(height);
-          it != certified_roots_.end() && it->second != state_root) {
-        halt("state root disagreement at height " + std::to_string(height) +
-                 ": a committed block certifies " + crypto::to_hex(it->second) +
-                 ", state transfer produced " + crypto::to_hex(state_root),
-             out);
-        return out;
-      }
+      if (disagrees_with_certified(height, state_root, history, "state transfer produced", out)) return out;
       fetch_requested_to_ = 0;
-      record_executed(height, state_root, out);
+      record_executed(height, state_root, history, out);
       finish(now, out);
       return out;
     }
@@ -298,9 +289,10 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
   progressed_ = true;
   slots_.erase(slots_.begin(), slots_.upper_bound(height));
   certified_roots_.erase(certified_roots_.begin(), certified_roots_.upper_bound(height));
+  certified_history_.erase(certified_history_.begin(), certified_history_.upper_bound(height));
   safety_.forget_through(height);
   fetch_requested_to_ = 0;
-  record_executed(height, state_root, out);
+  record_executed(height, state_root, history, out);
   finish(now, out);
   return out;
 }
@@ -335,15 +327,37 @@ Actions Engine::on_transactions_committed(const std::vector<crypto::Hash>& hashe
   return out;
 }
 
-void Engine::record_executed(uint64_t height, const crypto::Hash& root, Actions& out) {
+bool Engine::disagrees_with_certified(uint64_t height, const crypto::Hash& root, const crypto::Hash& history,
+                                      const char* how, Actions& out) {
+  if (auto it = certified_roots_.find(height); it != certified_roots_.end() && it->second != root) {
+    halt("state root disagreement at height " + std::to_string(height) + ": a committed block " +
+             "certifies " + crypto::to_hex(it->second) + ", " + how + " " + crypto::to_hex(root),
+         out);
+    return true;
+  }
+  if (auto it = certified_history_.find(height); it != certified_history_.end() && it->second != history) {
+    halt("history disagreement at height " + std::to_string(height) + ": a committed block " +
+             "certifies receipts chained to " + crypto::to_hex(it->second) + ", " + how + " " +
+             crypto::to_hex(history),
+         out);
+    return true;
+  }
+  return false;
+}
+
+void Engine::record_executed(uint64_t height, const crypto::Hash& root, const crypto::Hash& history,
+                             Actions& out) {
   executed_ = height;
   executed_roots_[height] = root;
+  executed_history_[height] = history;
   // Proposals may certify a root up to a window behind; older roots are of no further use.
   if (height > cfg_.window + cfg_.checkpoint_interval) {
-    executed_roots_.erase(executed_roots_.begin(),
-                          executed_roots_.lower_bound(height - cfg_.window - cfg_.checkpoint_interval));
+    const uint64_t keep_from = height - cfg_.window - cfg_.checkpoint_interval;
+    executed_roots_.erase(executed_roots_.begin(), executed_roots_.lower_bound(keep_from));
+    executed_history_.erase(executed_history_.begin(), executed_history_.lower_bound(keep_from));
   }
   certified_roots_.erase(certified_roots_.begin(), certified_roots_.upper_bound(height));
+  certified_history_.erase(certified_history_.begin(), certified_history_.upper_bound(height));
   Persist p;
   erase_below(p, height);
   if (!p.deletes.empty()) out.push_back(std::move(p));
@@ -417,6 +431,14 @@ void Engine::maybe_prepare(uint64_t h, Slot& slot, Actions& out) {
       it != executed_roots_.end() && crypto::hash_bytes(it->second) != header.state_root()) {
     slot.rejected = "proposal at height " + std::to_string(h) + " certifies state root " +
                     crypto::to_hex(header.state_root()) + " for height " + std::to_string(sh) +
+                    ", this replica computed " + crypto::to_hex(it->second);
+    reject(Rejection::kInvalidProposal, proposer, slot.rejected);
+    return;
+  }
+  if (auto it = executed_history_.find(sh);
+      it != executed_history_.end() && crypto::hash_bytes(it->second) != header.history_root()) {
+    slot.rejected = "proposal at height " + std::to_string(h) + " certifies history " +
+                    crypto::to_hex(header.history_root()) + " for height " + std::to_string(sh) +
                     ", this replica computed " + crypto::to_hex(it->second);
     reject(Rejection::kInvalidProposal, proposer, slot.rejected);
     return;
@@ -589,6 +611,20 @@ void Engine::deliver(uint64_t h, const Proposal& p, CommitCertificate cert, Acti
   } else if (sh > executed_) {
     certified_roots_[sh] = claimed;
   }
+  // Blocks certified before history_root existed carry none; there is nothing to compare.
+  if (auto history = crypto::hash_from_bytes(header.history_root())) {
+    if (auto it = executed_history_.find(sh); it != executed_history_.end()) {
+      if (it->second != *history) {
+        halt("history disagreement at height " + std::to_string(sh) + ": committed block " +
+                 std::to_string(h) + " certifies " + crypto::to_hex(*history) +
+                 ", this replica computed " + crypto::to_hex(it->second),
+             out);
+        return;
+      }
+    } else if (sh > executed_) {
+      certified_history_[sh] = *history;
+    }
+  }
   drop_requests(p.checked.tx_hashes);
   recent_txs_[h] = p.checked.tx_hashes;
   recent_tx_set_.insert(p.checked.tx_hashes.begin(), p.checked.tx_hashes.end());
@@ -656,6 +692,7 @@ void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
   header.set_signed_tx_root(crypto::hash_bytes(signed_transactions_root(block)));
   header.set_state_height(executed_);
   header.set_state_root(crypto::hash_bytes(executed_roots_.at(executed_)));
+  header.set_history_root(crypto::hash_bytes(executed_history_.at(executed_)));
   header.set_proposer(cfg_.self);
   header.SerializeToString(block.mutable_header());  // serialized once: these bytes are hashed
 

@@ -40,7 +40,7 @@ class Engine {
   Engine(Config config, Signer& signer, Verifier& verifier, Application& app,
          const std::map<std::string, std::string>& persisted, uint64_t last_height,
          const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
-         uint64_t last_timestamp_ms);
+         uint64_t last_timestamp_ms, const crypto::Hash& last_history = {});
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -54,12 +54,19 @@ class Engine {
   Actions on_timer(TimerId id, uint64_t now_ms);
   // New pending transactions. Already queued or recently committed ones are ignored.
   Actions on_request(std::vector<Tx> txs, uint64_t now_ms);
-  // The node executed the delivered block at `height`; `state_root` is the state after it.
-  Actions on_executed(uint64_t height, const crypto::Hash& state_root, uint64_t now_ms);
+  // The node executed the delivered block at `height`; `state_root` is the state after it and
+  // `history` the history value after it (storage/history.hpp). Proposals certify both for their
+  // state_height; hosts that keep no receipts (the simulator, the ordering benchmark) pass zero,
+  // which every replica of theirs agrees on.
+  Actions on_executed(uint64_t height, const crypto::Hash& state_root, const crypto::Hash& history,
+                      uint64_t now_ms);
+  Actions on_executed(uint64_t height, const crypto::Hash& state_root, uint64_t now_ms) {
+    return on_executed(height, state_root, crypto::Hash{}, now_ms);
+  }
   // The node fetched, verified and executed certified blocks up to `height` (after FetchBlocks).
   Actions on_state_transferred(uint64_t height, const crypto::Hash& block_hash,
                                const crypto::Hash& state_root, uint64_t timestamp_ms,
-                               uint64_t now_ms);
+                               uint64_t now_ms, const crypto::Hash& history = {});
   // Transactions the node committed without a Deliver (through state transfer): they leave the
   // pending queue so no primary proposes them again.
   Actions on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now_ms);
@@ -165,7 +172,12 @@ class Engine {
   void drop_requests(const std::vector<crypto::Hash>& hashes);
   void mark_in_block(const std::vector<crypto::Hash>& hashes);
   void reset_in_block();
-  void record_executed(uint64_t height, const crypto::Hash& root, Actions& out);
+  void record_executed(uint64_t height, const crypto::Hash& root, const crypto::Hash& history,
+                       Actions& out);
+  // Halts when a committed header certified another state root or history for `height` than
+  // this replica produced (`how`: "computed", "state transfer produced").
+  bool disagrees_with_certified(uint64_t height, const crypto::Hash& root, const crypto::Hash& history,
+                                const char* how, Actions& out);
   void halt(std::string reason, Actions& out);
   // `validator`: the one the input names as its sender, if any (see RejectedInput).
   void reject(Rejection reason, std::optional<uint32_t> validator, std::string detail);
@@ -245,6 +257,8 @@ class Engine {
   uint64_t executed_ = 0;
   std::map<uint64_t, crypto::Hash> executed_roots_;
   std::map<uint64_t, crypto::Hash> certified_roots_;  // claimed by committed headers, unexecuted
+  std::map<uint64_t, crypto::Hash> executed_history_;   // history(h) beside executed_roots_
+  std::map<uint64_t, crypto::Hash> certified_history_;  // as certified_roots_, for history_root
   std::optional<CommitCertificate> my_cert_;          // highest certificate this replica formed
   std::map<uint64_t, Block> redeliver_;               // persisted committed blocks, after restart
   std::map<uint64_t, std::vector<crypto::Hash>> recent_txs_;  // committed, by height

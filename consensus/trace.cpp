@@ -141,7 +141,7 @@ TraceRecorder::TraceRecorder(Signer& signer, Application& app)
 void TraceRecorder::header(const Config& config, const std::map<std::string, std::string>& persisted,
                            uint64_t last_height, const crypto::Hash& last_block_hash,
                            const crypto::Hash& last_state_root, uint64_t last_timestamp_ms,
-                           const std::string& node_name) {
+                           const std::string& node_name, const crypto::Hash& last_history) {
   TraceRecord r;
   TraceHeader* h = r.mutable_header();
   h->set_format(kTraceFormat);
@@ -166,6 +166,7 @@ void TraceRecorder::header(const Config& config, const std::map<std::string, std
   h->set_last_state_root(hash_string(last_state_root));
   h->set_last_timestamp_ms(last_timestamp_ms);
   h->set_node(node_name);
+  h->set_last_history(hash_string(last_history));
   append(r);
 }
 
@@ -244,26 +245,29 @@ Actions TracedEngine::on_request(std::vector<Tx> txs, uint64_t now) {
   return a;
 }
 
-Actions TracedEngine::on_executed(uint64_t height, const crypto::Hash& root, uint64_t now) {
-  if (rec_ == nullptr) return engine_->on_executed(height, root, now);
+Actions TracedEngine::on_executed(uint64_t height, const crypto::Hash& root, const crypto::Hash& history,
+                                  uint64_t now) {
+  if (rec_ == nullptr) return engine_->on_executed(height, root, history, now);
   TraceInput& in = rec_->begin(TRACE_EXECUTED, now);
   in.set_height(height);
   in.set_state_root(hash_string(root));
-  Actions a = engine_->on_executed(height, root, now);
+  in.set_history(hash_string(history));
+  Actions a = engine_->on_executed(height, root, history, now);
   rec_->end(a);
   return a;
 }
 
 Actions TracedEngine::on_state_transferred(uint64_t height, const crypto::Hash& block_hash,
                                            const crypto::Hash& root, uint64_t timestamp_ms,
-                                           uint64_t now) {
-  if (rec_ == nullptr) return engine_->on_state_transferred(height, block_hash, root, timestamp_ms, now);
+                                           uint64_t now, const crypto::Hash& history) {
+  if (rec_ == nullptr) return engine_->on_state_transferred(height, block_hash, root, timestamp_ms, now, history);
   TraceInput& in = rec_->begin(TRACE_STATE_TRANSFERRED, now);
   in.set_height(height);
   in.set_block_hash(hash_string(block_hash));
   in.set_state_root(hash_string(root));
   in.set_timestamp_ms(timestamp_ms);
-  Actions a = engine_->on_state_transferred(height, block_hash, root, timestamp_ms, now);
+  in.set_history(hash_string(history));
+  Actions a = engine_->on_state_transferred(height, block_hash, root, timestamp_ms, now, history);
   rec_->end(a);
   return a;
 }
@@ -470,10 +474,11 @@ Actions feed(Engine& e, const TraceInput& in) {
       return e.on_request(std::move(txs), now);
     }
     case TRACE_EXECUTED:
-      return e.on_executed(in.height(), to_hash(in.state_root()), now);
+      return e.on_executed(in.height(), to_hash(in.state_root()), to_hash(in.history()), now);
     case TRACE_STATE_TRANSFERRED:
       return e.on_state_transferred(in.height(), to_hash(in.block_hash()),
-                                    to_hash(in.state_root()), in.timestamp_ms(), now);
+                                    to_hash(in.state_root()), in.timestamp_ms(), now,
+                                    to_hash(in.history()));
     case TRACE_TRANSACTIONS_COMMITTED: {
       std::vector<crypto::Hash> hashes;
       for (const auto& h : in.hashes()) hashes.push_back(to_hash(h));
@@ -527,7 +532,7 @@ ReplayReport replay_trace(std::istream& in, Verifier* verifier,
       seg->engine = std::make_unique<Engine>(
           seg->config, *seg->signer, verifier ? *verifier : *seg->own_verifier, *seg->app,
           persisted, h.last_height(), to_hash(h.last_block_hash()), to_hash(h.last_state_root()),
-          h.last_timestamp_ms());
+          h.last_timestamp_ms(), to_hash(h.last_history()));
       continue;
     }
     if (!record.has_input()) {

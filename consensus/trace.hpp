@@ -54,7 +54,7 @@ class TraceRecorder {
   void header(const Config& config, const std::map<std::string, std::string>& persisted,
               uint64_t last_height, const crypto::Hash& last_block_hash,
               const crypto::Hash& last_state_root, uint64_t last_timestamp_ms,
-              const std::string& node_name = {});
+              const std::string& node_name = {}, const crypto::Hash& last_history = {});
 
   // Around one input: begin() returns the record to fill with the input's arguments; the hooks
   // add their answers while the engine runs; end() adds the actions digest and appends it.
@@ -111,10 +111,11 @@ class TracedEngine {
   Actions on_message(const Envelope& envelope, uint64_t now_ms);
   Actions on_timer(TimerId id, uint64_t now_ms);
   Actions on_request(std::vector<Tx> txs, uint64_t now_ms);
-  Actions on_executed(uint64_t height, const crypto::Hash& state_root, uint64_t now_ms);
+  Actions on_executed(uint64_t height, const crypto::Hash& state_root, const crypto::Hash& history,
+                      uint64_t now_ms);
   Actions on_state_transferred(uint64_t height, const crypto::Hash& block_hash,
                                const crypto::Hash& state_root, uint64_t timestamp_ms,
-                               uint64_t now_ms);
+                               uint64_t now_ms, const crypto::Hash& history);
   Actions on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now_ms);
   Actions probe_peers(uint64_t now_ms);
 

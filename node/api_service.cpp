@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "contracts/executor.hpp"
+#include "node/proof_builder.hpp"
 
 namespace sharechain::node {
 
@@ -168,6 +169,17 @@ grpc::ServerUnaryReactor* ClientService::GetTransaction(grpc::CallbackServerCont
   }
   return finish(ctx, Status::not_found("no transaction " + crypto::to_hex(*hash) +
                                        " is pending or committed on this node"));
+}
+
+grpc::ServerUnaryReactor* ClientService::GetProof(grpc::CallbackServerContext* ctx,
+                                                  const api::GetProofRequest* request,
+                                                  api::TransactionProof* response) {
+  auto hash = crypto::hash_from_bytes(request->tx_hash());
+  if (!hash) return finish(ctx, Status::invalid_argument("tx_hash must be 32 bytes"));
+  auto proof = build_transaction_proof(node_.chain().store(), *hash);
+  if (!proof) return finish(ctx, proof.status());
+  *response = std::move(proof).value();
+  return finish(ctx, Status::ok());
 }
 
 grpc::ServerUnaryReactor* ClientService::GetBlock(grpc::CallbackServerContext* ctx,

@@ -46,6 +46,9 @@ class ClientService final : public api::Client::CallbackService {
   grpc::ServerUnaryReactor* GetTransaction(grpc::CallbackServerContext* ctx,
                                            const api::GetTransactionRequest* request,
                                            api::TransactionInfo* response) override;
+  grpc::ServerUnaryReactor* GetProof(grpc::CallbackServerContext* ctx,
+                                     const api::GetProofRequest* request,
+                                     api::TransactionProof* response) override;
   grpc::ServerUnaryReactor* GetBlock(grpc::CallbackServerContext* ctx,
                                      const api::GetBlockRequest* request,
                                      api::BlockInfo* response) override;

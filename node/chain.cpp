@@ -76,6 +76,7 @@ Result<ExecutedBlock> Chain::execute_in(storage::Store::BlockRun& run, const Blo
   out.height = height;
   out.hash = hash;
   out.state_root = *root;
+  out.history = run.history();
   out.timestamp_ms = header.timestamp_ms();
   out.receipts = std::move(result.receipts);
   return out;

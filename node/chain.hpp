@@ -25,6 +25,7 @@ struct ExecutedBlock {
   std::uint64_t height = 0;
   crypto::Hash hash{};
   crypto::Hash state_root{};
+  crypto::Hash history{};  // history(height): what the next proposals certify beside state_root
   std::uint64_t timestamp_ms = 0;
   std::vector<crypto::Hash> tx_hashes;
   std::vector<std::string> senders;

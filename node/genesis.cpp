@@ -1,11 +1,9 @@
 #include "node/genesis.hpp"
 
-#include <google/protobuf/util/json_util.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 
 namespace sharechain::node {
@@ -24,32 +22,7 @@ Result<std::string> read_file(const std::filesystem::path& file, const char* wha
 Result<LoadedGenesis> load_genesis(const std::filesystem::path& file) {
   auto bytes = read_file(file, "genesis file");
   if (!bytes) return bytes.status();
-  LoadedGenesis out;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(*bytes, &out.genesis, options);
-  if (!parsed.ok()) {
-    return Status::invalid_argument("genesis file " + file.string() +
-                                    " is not a valid genesis: " + std::string(parsed.message()));
-  }
-  const Genesis& g = out.genesis;
-  if (g.chain_id().empty()) return Status::invalid_argument("genesis file " + file.string() + " has no chain_id");
-  if (g.validators().empty()) {
-    return Status::invalid_argument("genesis file " + file.string() + " names no validators");
-  }
-  std::set<std::string> seen;
-  for (int i = 0; i < g.validators_size(); ++i) {
-    const auto& v = g.validators(i);
-    auto key = crypto::from_hex(v.public_key());
-    const std::string where = "genesis validator " + std::to_string(i) + " (" + v.name() + ")";
-    if (!key || key->size() != crypto::kPublicKeySize) {
-      return Status::invalid_argument(where + ": public_key must be 64 hex digits");
-    }
-    if (!seen.insert(*key).second) return Status::invalid_argument(where + ": duplicate public key");
-    out.validator_keys.push_back(*key);
-  }
-  out.hash = crypto::hash_bytes(crypto::sha256(*bytes));
-  return out;
+  return parse_genesis(*bytes, file.string());
 }
 
 Result<crypto::PrivateKey> load_node_key(const std::filesystem::path& file) {

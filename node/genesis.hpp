@@ -6,19 +6,14 @@
 #include <vector>
 
 #include "proto/crypto.hpp"
+#include "proto/genesis.hpp"
 #include "proto/status.hpp"
-#include "sharechain/types.pb.h"
 
 namespace sharechain::node {
 
-struct LoadedGenesis {
-  Genesis genesis;
-  std::string hash;                      // SHA-256 of the file's exact bytes (32 raw bytes)
-  std::vector<std::string> validator_keys;  // x-only public keys, by validator index
-};
+using LoadedGenesis = sharechain::LoadedGenesis;
 
-// INVALID_ARGUMENT naming the problem: not JSON of sharechain.Genesis, empty chain id, no
-// validators, a validator key that is not 64 hex digits of a valid x-only key, duplicates.
+// NOT_FOUND if the file cannot be read; otherwise parse_genesis (proto/genesis.hpp).
 Result<LoadedGenesis> load_genesis(const std::filesystem::path& file);
 
 // node_key.json: {"secret_key": "<64 hex>", ...}. Refuses a file readable by group/others.

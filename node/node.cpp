@@ -214,7 +214,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
     }
     node->trace_ = std::make_unique<consensus::TraceRecorder>(*node->signer_, *node->app_);
     node->trace_->header(cc, persisted, st.height(), st.last_block_hash(), st.state_root(),
-                         st.last_timestamp_ms(), config.name);
+                         st.last_timestamp_ms(), config.name, st.history());
     signer = &node->trace_->signer();
     app = &node->trace_->application();
     spdlog::info("tracing consensus inputs to {} ([debug] trace_inputs; replay with "
@@ -223,7 +223,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   }
   node->engine_ = std::make_unique<consensus::Engine>(
       cc, *signer, *node->verifier_, *app, persisted, st.height(), st.last_block_hash(),
-      st.state_root(), st.last_timestamp_ms());
+      st.state_root(), st.last_timestamp_ms(), st.history());
   node->input_ = consensus::TracedEngine(*node->engine_, node->trace_.get());
   return node;
 }
@@ -506,7 +506,7 @@ void Node::do_deliver(const consensus::Deliver& d, consensus::Actions& follow_up
     auto more = input_.on_transactions_committed(dropped, now_ms());
     follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
-  auto more = input_.on_executed(d.height, executed->state_root, now_ms());
+  auto more = input_.on_executed(d.height, executed->state_root, executed->history, now_ms());
   follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   schedule_drain();
 }
@@ -648,6 +648,7 @@ api::NodeStatus Node::status() {
   api::NodeStatus s;
   const auto& st = chain_->store();
   s.set_chain_id(chain_->chain_id());
+  if (auto genesis = chain_->store().genesis_hash()) s.set_genesis_hash(*genesis);
   s.set_height(st.height());
   s.set_view(view_.load());
   s.set_validators(static_cast<std::uint32_t>(genesis_.validator_keys.size()));

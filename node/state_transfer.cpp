@@ -187,7 +187,8 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
                                         snap.entries);
       if (s) {
         m_height_.store(static_cast<std::int64_t>(snap.height), std::memory_order_relaxed);
-        perform(input_.on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms()));
+        perform(input_.on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms(),
+                                            store.history()));
       } else if (s.code() == Code::kUnavailable || s.code() == Code::kResourceExhausted ||
                  s.code() == Code::kInternal) {
         // This node's own disk failed, not the peer's snapshot: trying another peer would fail
@@ -399,7 +400,7 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
       const auto& st = chain_->store();
       fetching_ = false;
       perform(input_.on_state_transferred(st.height(), st.last_block_hash(), st.state_root(),
-                                            st.last_timestamp_ms(), now_ms()));
+                                            st.last_timestamp_ms(), now_ms(), st.history()));
     });
   });
 }

@@ -267,4 +267,56 @@ Hash merkle_root(const std::vector<Hash>& leaves) {
   return level.front();
 }
 
+namespace {
+
+Hash merkle_leaf(const Hash& leaf) {
+  std::string buf(1, '\x00');
+  buf.append(reinterpret_cast<const char*>(leaf.data()), leaf.size());
+  return sha256(buf);
+}
+
+Hash merkle_node(const Hash& left, const Hash& right) {
+  std::string buf(1, '\x01');
+  buf.append(reinterpret_cast<const char*>(left.data()), kHashSize);
+  buf.append(reinterpret_cast<const char*>(right.data()), kHashSize);
+  return sha256(buf);
+}
+
+}  // namespace
+
+std::vector<Hash> merkle_path(const std::vector<Hash>& leaves, std::size_t index) {
+  std::vector<Hash> path;
+  if (index >= leaves.size()) return path;
+  std::vector<Hash> level;
+  level.reserve(leaves.size());
+  for (const Hash& leaf : leaves) level.push_back(merkle_leaf(leaf));
+  while (level.size() > 1) {
+    const std::size_t sibling = index ^ 1U;
+    if (sibling < level.size()) path.push_back(level[sibling]);
+    std::vector<Hash> next;
+    next.reserve((level.size() + 1) / 2);
+    for (std::size_t i = 0; i + 1 < level.size(); i += 2) next.push_back(merkle_node(level[i], level[i + 1]));
+    if (level.size() % 2 == 1) next.push_back(level.back());
+    level = std::move(next);
+    index /= 2;
+  }
+  return path;
+}
+
+std::optional<Hash> merkle_root_from_path(const Hash& leaf, std::size_t index, std::size_t count,
+                                          const std::vector<Hash>& path) {
+  if (index >= count) return std::nullopt;
+  Hash node = merkle_leaf(leaf);
+  std::size_t used = 0;
+  for (std::size_t width = count; width > 1; width = (width + 1) / 2, index /= 2) {
+    const bool right_child = (index % 2) == 1;
+    if (!right_child && index + 1 == width) continue;  // the odd one out: promoted unchanged
+    if (used == path.size()) return std::nullopt;
+    const Hash& sibling = path[used++];
+    node = right_child ? merkle_node(sibling, node) : merkle_node(node, sibling);
+  }
+  if (used != path.size()) return std::nullopt;
+  return node;
+}
+
 }  // namespace sharechain::crypto

@@ -95,6 +95,17 @@ std::optional<std::string> parse_address(std::string_view text);
 // share a root. The root of an empty list is SHA-256 of the empty string.
 Hash merkle_root(const std::vector<Hash>& leaves);
 
+// The proof that leaves[index] is under merkle_root(leaves): the sibling of its node at each
+// level, lowest first. A level where the node is the odd one out (promoted unchanged) has no
+// sibling and adds nothing, so a list of one leaf has an empty path.
+std::vector<Hash> merkle_path(const std::vector<Hash>& leaves, std::size_t index);
+// The root that `leaf`, at `index` of `count` leaves, hashes up to along `path`; nullopt when
+// index >= count or the path is too short or too long for that position. The position decides
+// at each level whether the sibling is on the left, on the right or absent, so the path carries
+// hashes only.
+std::optional<Hash> merkle_root_from_path(const Hash& leaf, std::size_t index, std::size_t count,
+                                          const std::vector<Hash>& path);
+
 // Domain tags for every signed message type.
 inline constexpr std::string_view kTxTag = "sharechain/tx";
 inline constexpr std::string_view kConsensusTag = "sharechain/consensus";

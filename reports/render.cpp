@@ -295,6 +295,7 @@ Json block_json(const api::BlockInfo& info) {
   // The header certifies an earlier state (order, then execute); keep both roots visible.
   out["state_height"] = header.state_height();
   out["certified_state_root"] = hex_of(header.state_root());
+  if (!header.history_root().empty()) out["certified_history_root"] = hex_of(header.history_root());
   Json txs = Json::array();
   for (int i = 0; i < info.block().transactions_size(); ++i) {
     Json t = signed_transaction_json(info.block().transactions(i));

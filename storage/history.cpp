@@ -30,25 +30,6 @@ std::string hex16(const crypto::Hash& h) { return crypto::to_hex(h).substr(0, 16
 
 }  // namespace
 
-crypto::Hash receipts_root(const std::vector<std::string>& serialized_receipts) {
-  std::vector<crypto::Hash> leaves;
-  leaves.reserve(serialized_receipts.size());
-  for (const auto& r : serialized_receipts) leaves.push_back(crypto::sha256(r));
-  return crypto::merkle_root(leaves);
-}
-
-crypto::Hash next_history(const crypto::Hash& previous, std::uint64_t height,
-                          const crypto::Hash& receipts_root,
-                          const crypto::Hash& previous_state_root) {
-  std::string data;
-  data.reserve(3 * crypto::kHashSize + 8);
-  put_hash(data, previous);
-  data += keys::u64(height);
-  put_hash(data, receipts_root);
-  put_hash(data, previous_state_root);
-  return crypto::tagged_hash(kHistoryTag, data);
-}
-
 std::string encode_gap(const HistoryGap& gap) {
   std::string out = keys::u64(gap.high);
   for (const auto* h : {&gap.high_hash, &gap.high_history, &gap.below_hash, &gap.below_history,

@@ -1,11 +1,7 @@
 // The history chain: one 32-byte value per height that commits to every receipt and every state
-// root of the chain below it, kept inside the state so the certified state root covers it.
-//
-//   history(0) = 32 zero bytes
-//   history(h) = tagged_hash("sharechain/history",
-//                            history(h-1) || be64(h) || receipts_root(h) || state_root(h-1))
-//   receipts_root(h) = merkle_root(SHA-256 of each stored receipt of block h, in block order)
-//                      (the receipt serialized once, as the store keeps it)
+// root of the chain below it, kept inside the state so the certified state root covers it, and
+// certified directly by each block header's history_root (for its state_height). The hashing
+// rule is proto/history_chain.hpp; receipts are hashed serialized once, as the store keeps them.
 //
 // Why: a node that restores a state snapshot at height S trusts the state through the
 // checkpoint proof, but the blocks and receipts below S come from peers afterwards. Block
@@ -22,18 +18,20 @@
 #include <vector>
 
 #include "proto/crypto.hpp"
+#include "proto/history_chain.hpp"
 #include "sharechain/types.pb.h"
 
 namespace sharechain::storage {
 
 // The state key holding history(h) after block h (absent at genesis: history(0) is zero).
 inline constexpr std::string_view kHistoryStateKey = "chain/history";
-inline constexpr std::string_view kHistoryTag = "sharechain/history";
+inline constexpr std::string_view kHistoryTag = history::kTag;
 
-// Over serialized receipts, in block order.
-crypto::Hash receipts_root(const std::vector<std::string>& serialized_receipts);
-crypto::Hash next_history(const crypto::Hash& previous, std::uint64_t height,
-                          const crypto::Hash& receipts_root, const crypto::Hash& previous_state_root);
+using history::receipts_root;
+inline crypto::Hash next_history(const crypto::Hash& previous, std::uint64_t height,
+                                 const crypto::Hash& receipts_root, const crypto::Hash& previous_state_root) {
+  return history::next(previous, height, receipts_root, previous_state_root);
+}
 
 // An inclusive range of heights.
 struct HeightRange {

@@ -232,6 +232,11 @@ crypto::Hash Store::state_root() const {
   return head_.state_root;
 }
 
+crypto::Hash Store::history() const {
+  std::lock_guard lock(head_mu_);
+  return head_.history;
+}
+
 std::optional<crypto::Hash> Store::state_root_at(std::uint64_t height) const {
   if (height > this->height()) return std::nullopt;
   auto raw = db_->get(kMetaCf, keys::root_key(height));

@@ -122,6 +122,7 @@ class Store : public contracts::StateReader {
   crypto::Hash last_block_hash() const;      // 32 zero bytes at height 0
   std::uint64_t last_timestamp_ms() const;   // genesis_time_ms at height 0
   crypto::Hash state_root() const;           // after the last committed block
+  crypto::Hash history() const;              // history(height()), also after a snapshot restore
   // The root after `height`; nullopt above height() or for heights skipped by a restore.
   std::optional<crypto::Hash> state_root_at(std::uint64_t height) const;
 
@@ -347,6 +348,7 @@ class Store::BlockRun final : public contracts::StateReader {
   std::size_t blocks() const { return roots_.size(); }   // staged, not yet written
   // The state root after `height`, staged or already in the store.
   std::optional<crypto::Hash> state_root_at(std::uint64_t height) const;
+  const crypto::Hash& history() const { return head_.history; }  // after the last staged block
 
   std::optional<std::string> get(std::string_view key) const override;
   void scan(std::string_view prefix,

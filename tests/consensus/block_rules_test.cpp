@@ -74,6 +74,8 @@ TEST_CASE("each header field is checked") {
             .find("32 bytes") != std::string::npos);
   CHECK(fails(with_header(spec(), [](BlockHeader& h) { h.set_state_root(""); }), "root")
             .find("32 bytes") != std::string::npos);
+  CHECK(fails(with_header(spec(), [](BlockHeader& h) { h.set_history_root("short"); }), "history")
+            .find("history_root must be 32 bytes") != std::string::npos);
   CHECK(fails(with_header(spec(), [](BlockHeader& h) { h.set_state_height(3); }), "state")
             .find("state_height 3") != std::string::npos);
   CHECK(fails(with_header(spec(), [](BlockHeader& h) {

@@ -402,6 +402,61 @@ TEST_CASE("a quorum certifying another state root halts the replica") {
   for (uint32_t i = 0; i < 3; ++i) CHECK_FALSE(c.node(i).engine().halted());
 }
 
+TEST_CASE("proposals certify the history of their state height beside its root") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 4), kStart);
+  c.pump(kStart);
+  c.request(txs(10, 4), kStart + 1);
+  c.pump(kStart + 1);
+  const auto& delivered = c.node(1).delivered();
+  REQUIRE(delivered.size() >= 2);
+  BlockHeader h;
+  REQUIRE(h.ParseFromString(delivered.back().block.header()));
+  REQUIRE(h.state_height() >= 1);
+  // The harness reports history = SHA-256("history " + hex(root)) for every executed height.
+  const crypto::Hash root = *crypto::hash_from_bytes(h.state_root());
+  CHECK(h.history_root() == crypto::hash_bytes(crypto::sha256("history " + crypto::to_hex(root))));
+}
+
+TEST_CASE("a replica with another history refuses to prepare; a certified header halts it") {
+  SECTION("from the start: it refuses the proposal naming the history, and halts on the certificate") {
+    Cluster c(4);
+    c.node(3).corrupt_history = crypto::sha256("wrong receipts");
+    c.start(kStart);
+    c.request(txs(0, 4), kStart);
+    c.pump(kStart);
+    c.request(txs(10, 4), kStart + 1);
+    c.pump(kStart + 1);
+    Engine& bad = c.node(3).engine();
+    REQUIRE(bad.rejections(Rejection::kInvalidProposal) >= 1);
+    REQUIRE(bad.last_rejection());
+    CHECK(bad.last_rejection()->detail.find("proposal at height 2 certifies history") != std::string::npos);
+    // The others commit without it; their commit certificate then halts it.
+    CHECK(c.node(0).engine().committed_height() >= 2);
+    REQUIRE(bad.halted());
+    CHECK(bad.halt_reason().find("history disagreement at height 1: committed block 2") != std::string::npos);
+    for (uint32_t i = 0; i < 3; ++i) CHECK_FALSE(c.node(i).engine().halted());
+  }
+  SECTION("after a block: the committed header certifying the honest history halts it") {
+    Cluster c(4);
+    c.start(kStart);
+    c.request(txs(0, 4), kStart);
+    c.pump(kStart);
+    c.node(2).corrupt_history = crypto::sha256("wrong receipts");
+    c.request(txs(10, 4), kStart + 1);
+    c.pump(kStart + 1);
+    c.request(txs(20, 4), kStart + 2);
+    c.pump(kStart + 2);
+    c.request(txs(30, 4), kStart + 3);
+    c.pump(kStart + 3);
+    Engine& bad = c.node(2).engine();
+    REQUIRE(bad.halted());
+    CHECK(bad.halt_reason().find("history disagreement at height 2: committed block 3") != std::string::npos);
+    CHECK_FALSE(c.node(0).engine().halted());
+  }
+}
+
 TEST_CASE("a committed header certifying another state root halts on execution") {
   Cluster c(4);
   c.start(kStart);

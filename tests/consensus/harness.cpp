@@ -82,10 +82,14 @@ Block make_block(uint32_t n, const BlockSpec& s) {
   h.set_signed_tx_root(crypto::hash_bytes(signed_transactions_root(b)));
   h.set_state_height(s.state_height);
   h.set_state_root(crypto::hash_bytes(s.state_root));
+  h.set_history_root(crypto::hash_bytes(s.history ? *s.history
+                                                  : s.state_height == 0 ? crypto::Hash{} : history_for(s.state_root)));
   h.set_proposer(s.proposer ? *s.proposer : primary_of(s.view, n));
   h.SerializeToString(b.mutable_header());
   return b;
 }
+
+crypto::Hash history_for(const crypto::Hash& root) { return crypto::sha256("history " + crypto::to_hex(root)); }
 
 Block simple_block(uint64_t height, uint64_t view, std::vector<Tx> txs,
                    std::optional<uint32_t> proposer) {
@@ -258,7 +262,8 @@ Actions Node::run(Actions actions, uint64_t now) {
       chain_.push_back(d.block);
       hashes_.push_back(d.hash);
       roots_.push_back(corrupt_root ? *corrupt_root : next_root(root(), d.hash));
-      Actions more = input_.on_executed(d.height, roots_.back(), now);
+      const crypto::Hash history = corrupt_history ? *corrupt_history : history_for(roots_.back());
+      Actions more = input_.on_executed(d.height, roots_.back(), history, now);
       follow_up.insert(follow_up.end(), more.begin(), more.end());
     }
   });

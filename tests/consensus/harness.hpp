@@ -62,7 +62,12 @@ struct BlockSpec {
   uint64_t state_height = 0;
   crypto::Hash state_root = genesis_root();
   std::optional<uint32_t> proposer;  // default: primary of `view`
+  // history_root: default zero at state height 0 and history_for(state_root) above, what an
+  // honest harness replica reports.
+  std::optional<crypto::Hash> history;
 };
+// The history value a harness replica reports beside `root` (zero at genesis).
+crypto::Hash history_for(const crypto::Hash& root);
 Block make_block(uint32_t n, const BlockSpec& spec);
 // A block of a 4-validator set on genesis, proposed by `proposer` (default: the view's primary).
 Block simple_block(uint64_t height, uint64_t view, std::vector<Tx> txs,
@@ -131,6 +136,9 @@ class Node {
   std::map<TimerId, uint64_t>& timers() { return timers_; }
   // When set, executing a block yields this root instead of the honest one (a faulty node).
   std::optional<crypto::Hash> corrupt_root;
+  // The history value reported with each execution: by default derived from the root (so honest
+  // replicas agree), or this one (a replica whose receipts differ).
+  std::optional<crypto::Hash> corrupt_history;
   // When false, delivered blocks are recorded but not executed (the node crashed first).
   bool execute = true;
   // The node's judgement of proposals (Application::validate_proposal); accepts all by default.

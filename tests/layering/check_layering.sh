@@ -2,6 +2,7 @@
 # Fails if an #include crosses the module dependency graph of docs/architecture.md:
 #   proto <- consensus, contracts <- storage <- node <- tools
 #   proto, contracts <- reports <- explorer (+ storage) <- node; reports <- tools
+#   proto, consensus, reports <- proofs <- tools
 #   tools see contracts only through contracts/client.hpp
 # and if the pure modules (consensus, contracts) reach for I/O, clocks, threads or randomness.
 set -euo pipefail
@@ -34,6 +35,7 @@ if [ -n "$tool_hits" ]; then
   fail=1
 fi
 check reports '#include *"(storage|node|tools|consensus|explorer)/|#include *[<"](grpcpp|rocksdb|boost)' "reports renders what proto and contracts define; no store, no network"
+check proofs '#include *"(storage|node|tools|contracts|explorer)/|#include *[<"](grpcpp|rocksdb|boost)' "proofs checks what proto, consensus and reports define; no store, no network"
 check explorer '#include *"(node|tools|consensus)/|#include *[<"](grpcpp|boost/asio|boost/beast)' "explorer reads the store and answers requests the ops server hands it; no sockets"
 decl='(^|[(,<[:space:]])(float|double)[[:space:]]+[A-Za-z_][A-Za-z_0-9]*[[:space:]]*[=;,)({]'
 check contracts "$decl" "contracts use integer arithmetic only"

@@ -150,3 +150,36 @@ TEST_CASE("merkle root") {
   CHECK(crypto::merkle_root({h1, h2, h3}) != crypto::merkle_root({h1, h2}));
   CHECK(crypto::merkle_root({h1, h2, h3}) == crypto::merkle_root({h1, h2, h3}));
 }
+
+TEST_CASE("merkle paths prove every leaf of every shape, and nothing else") {
+  for (std::size_t count = 1; count <= 17; ++count) {
+    std::vector<crypto::Hash> leaves;
+    for (std::size_t i = 0; i < count; ++i) leaves.push_back(crypto::sha256("leaf " + std::to_string(i)));
+    const crypto::Hash root = crypto::merkle_root(leaves);
+    for (std::size_t i = 0; i < count; ++i) {
+      INFO("count " << count << " index " << i);
+      const std::vector<crypto::Hash> path = crypto::merkle_path(leaves, i);
+      CHECK(crypto::merkle_root_from_path(leaves[i], i, count, path) == root);
+      // Another leaf, position or count does not reach the root.
+      CHECK(crypto::merkle_root_from_path(crypto::sha256("forged"), i, count, path) != root);
+      if (count > 1) {
+        const std::size_t other = (i + 1) % count;
+        const auto moved = crypto::merkle_root_from_path(leaves[i], other, count, path);
+        CHECK((!moved || *moved != root));
+      }
+      CHECK_FALSE(crypto::merkle_root_from_path(leaves[i], count, count, path));
+      if (!path.empty()) {
+        std::vector<crypto::Hash> bent = path;
+        bent.front()[0] ^= 1;
+        CHECK(crypto::merkle_root_from_path(leaves[i], i, count, bent) != root);
+        std::vector<crypto::Hash> shorter(path.begin(), path.end() - 1);
+        CHECK_FALSE(crypto::merkle_root_from_path(leaves[i], i, count, shorter));
+      }
+      std::vector<crypto::Hash> longer = path;
+      longer.push_back(root);
+      CHECK_FALSE(crypto::merkle_root_from_path(leaves[i], i, count, longer));
+    }
+  }
+  CHECK(crypto::merkle_path({}, 0).empty());
+  CHECK_FALSE(crypto::merkle_root_from_path(crypto::sha256("x"), 0, 0, {}));
+}

@@ -118,14 +118,7 @@ void send_command(Connections& conns, std::size_t node, const std::string& chain
   }
   const tools::NonceChoice choice =
       tools::choose_nonce(*account ? (*account)->nonce() : 0, floor, [&] {
-        tools::NodeView view;
-        tools::Outcome<api::NodeStatus> st = client.status();
-        if (!st) return view;
-        tools::Outcome<std::optional<ledger::Account>> again = client.account(key.address());
-        if (!again) return view;
-        view.height = st->height();
-        view.next_nonce = *again ? (*again)->nonce() : 0;
-        return view;
+        return tools::read_node_view(client, key.address(), tools::NonceCount::kCommitted);
       });
   if (choice.source == tools::NonceSource::kStaleFloor) {
     // Within one run the chain never starts again: a node past the commit without its nonce

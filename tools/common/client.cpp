@@ -199,6 +199,17 @@ Outcome<api::TransactionInfo> NodeClient::transaction(std::string_view hash32) {
   return out;
 }
 
+Outcome<api::TransactionProof> NodeClient::proof(std::string_view hash32) {
+  auto ctx = context(timeout_);
+  api::GetProofRequest req;
+  req.set_tx_hash(std::string(hash32));
+  api::TransactionProof out;
+  const grpc::Status st = stub_->GetProof(ctx.get(), req, &out);
+  note_answer(*ctx);
+  if (!st.ok()) return failure(st);
+  return out;
+}
+
 Outcome<api::QueryResponse> NodeClient::query(const api::QueryRequest& request) {
   auto ctx = context(timeout_);
   api::QueryResponse out;

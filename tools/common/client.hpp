@@ -59,6 +59,8 @@ class NodeClient {
   Outcome<api::BlockInfo> block_by_hash(std::string_view hash32);
   Outcome<api::BlockInfo> latest_block();
   Outcome<api::TransactionInfo> transaction(std::string_view hash32);
+  // GetProof: the transaction's inclusion and receipt proof (docs/proofs.md).
+  Outcome<api::TransactionProof> proof(std::string_view hash32);
   // A contract query; the answer carries the height it was read at.
   Outcome<api::QueryResponse> query(const api::QueryRequest& request);
   // With `wait`, the node answers once the transaction is committed or `wait_timeout` passed;

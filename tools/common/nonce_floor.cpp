@@ -4,7 +4,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "proto/crypto.hpp"
+#include "tools/common/client.hpp"
 #include "tools/common/files.hpp"
 #include "tools/common/render.hpp"
 
@@ -103,6 +106,20 @@ Status NonceFloors::forget(std::string_view chain_id, std::string_view address20
     return Status::ok();
   }
   return store(file_, *doc);
+}
+
+NodeView read_node_view(NodeClient& node, std::string_view address20, NonceCount count) {
+  NodeView view;
+  Outcome<api::NodeStatus> status = node.status();
+  if (!status) return view;
+  Outcome<std::optional<ledger::Account>> account = node.account(address20);
+  if (!account) return view;
+  view.height = status->height();
+  if (*account) {
+    const ledger::Account& a = **account;
+    view.next_nonce = count == NonceCount::kWithPending ? std::max(a.nonce(), a.next_nonce()) : a.nonce();
+  }
+  return view;
 }
 
 }  // namespace sharechain::tools

@@ -46,6 +46,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   register_doctor_commands(app, ctx);
   register_audit_commands(app, ctx);
   register_governance_commands(app, ctx);
+  register_proof_commands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   try {

@@ -3,6 +3,7 @@
 
 #include "tools/common/cli.hpp"
 #include "tools/wallet/context.hpp"
+#include "tools/wallet/proof_bundles.hpp"
 #include "tools/wallet/text.hpp"
 
 namespace sharechain::wallet {
@@ -177,11 +178,16 @@ void register_query_commands(CLI::App& app, Context& ctx) {
   }
   {
     auto hash = std::make_shared<std::string>();
+    auto bundle = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand("tx", "show a transaction, its status and its receipt");
     cmd->add_option("hash", *hash, "transaction hash (64 hex digits)")->required();
-    on_run(cmd, ctx, [&ctx, hash] {
+    cmd->add_option("--bundle", *bundle,
+                    "write a proof bundle of the committed transaction and its receipt to this file, "
+                    "checkable offline with `verify-bundle` (docs/proofs.md)");
+    on_run(cmd, ctx, [&ctx, hash, bundle] {
       Outcome<std::string> raw = parse_hash(*hash, "a transaction hash");
       if (!raw) return ctx.fail(raw.failure());
+      if (!bundle->empty()) return write_transaction_bundle(ctx, *raw, *bundle);
       Outcome<tools::NodeClient*> c = ctx.client();
       if (!c) return ctx.fail(c.failure());
       Outcome<api::TransactionInfo> info = (*c)->transaction(*raw);

@@ -7,6 +7,7 @@
 #include "tools/common/cli.hpp"
 #include "tools/wallet/args.hpp"
 #include "tools/wallet/context.hpp"
+#include "tools/wallet/proof_bundles.hpp"
 
 namespace sharechain::wallet {
 namespace {
@@ -203,12 +204,22 @@ void register_vehicle_commands(CLI::App& app, Context& ctx) {
               q.mutable_vehicles()->mutable_vehicle()->set_vin(normal_vin(vin));
               return q;
             });
-  add_query(group, ctx, "report", "the buyer's report: owners, accidents, maintenance, odometer, flags",
-            "vin", [](Context&, const std::string& vin) -> Outcome<api::QueryRequest> {
-              api::QueryRequest q;
-              q.mutable_vehicles()->mutable_report()->set_vin(normal_vin(vin));
-              return q;
-            });
+  {
+    auto vin = std::make_shared<std::string>();
+    auto bundle = std::make_shared<std::string>();
+    CLI::App* cmd = group->add_subcommand("report", "the buyer's report: owners, accidents, maintenance, odometer, flags");
+    cmd->add_option("vin", *vin, "vin")->required();
+    cmd->add_option("--bundle", *bundle,
+                    "write a proof bundle of every record, endorsement and decision to this file (instead of "
+                    "printing the report), "
+                    "checkable offline with `verify-bundle` (docs/proofs.md)");
+    on_run(cmd, ctx, [&ctx, vin, bundle] {
+      if (!bundle->empty()) return write_vehicle_bundle(ctx, normal_vin(*vin), *bundle);
+      api::QueryRequest q;
+      q.mutable_vehicles()->mutable_report()->set_vin(normal_vin(*vin));
+      return ctx.run_query(q);
+    });
+  }
   add_query(group, ctx, "records", "every record of a vehicle, whatever its status", "vin",
             [](Context&, const std::string& vin) -> Outcome<api::QueryRequest> {
               api::QueryRequest q;

@@ -235,14 +235,7 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
     Result<std::optional<tools::NonceFloor>> floor = floors.get(*chain, key->address());
     if (!floor) return fail(Failure::from_local(floor.status()));
     const tools::NonceChoice choice = tools::choose_nonce(node_next, *floor, [&] {
-      tools::NodeView view;
-      Outcome<api::NodeStatus> st = node.status();
-      if (!st) return view;
-      Outcome<std::optional<ledger::Account>> again = node.account(key->address());
-      if (!again) return view;
-      view.height = st->height();
-      view.next_nonce = *again ? std::max((*again)->nonce(), (*again)->next_nonce()) : 0;
-      return view;
+      return tools::read_node_view(node, key->address(), tools::NonceCount::kWithPending);
     });
     if (choice.source == tools::NonceSource::kFloor) {
       err_ << "note: the node reports next nonce " << node_next << " but this wallet saw nonce "

@@ -132,5 +132,6 @@ void register_portfolio_commands(CLI::App& app, Context& ctx);
 void register_doctor_commands(CLI::App& app, Context& ctx);
 void register_audit_commands(CLI::App& app, Context& ctx);
 void register_governance_commands(CLI::App& app, Context& ctx);
+void register_proof_commands(CLI::App& app, Context& ctx);
 
 }  // namespace sharechain::wallet

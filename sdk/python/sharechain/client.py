@@ -253,6 +253,27 @@ class Client:
             req = api_pb2.GetBlockRequest(latest=True)
         return self._unary("GetBlock", req)
 
+    def get_proof(self, hash32: bytes, wait: float = 0.0, poll: float = 0.25):
+        """The TransactionProof of a committed transaction (docs/proofs.md): check it offline
+        with sharechain.proofs.verify_transaction_proof(proof, trust_from_genesis(...)).
+
+        Raises ShareChainError NOT_FOUND for a transaction the node does not hold, and
+        FAILED_PRECONDITION "not certified yet" while no later block certifies its receipt; with
+        `wait` seconds it asks again until one does (on an idle chain that block comes with the
+        next transaction anyone submits). A node missing part of its history answers UNAVAILABLE
+        and the call moves on to the next node."""
+        req = api_pb2.GetProofRequest(tx_hash=hash32)
+        end = time.monotonic() + wait
+        while True:
+            try:
+                return self._unary("GetProof", req)
+            except ShareChainError as e:
+                uncertified = (e.code == grpc.StatusCode.FAILED_PRECONDITION
+                               and "not certified yet" in e.message)
+                if not uncertified or time.monotonic() >= end:
+                    raise
+            time.sleep(poll)
+
     def query(self, q):
         """A contract query: an api QueryRequest, or one contract's Query message
         (ledger_pb2.Query(...), assets_pb2.Query(...), ...). Returns the QueryResponse."""

@@ -11,10 +11,17 @@
                        again sees every event once; repeated events from a server are dropped
   FakeNodes            an in-process gRPC server: metadata, ALREADY_EXISTS details end to end,
                        failover past UNAVAILABLE and an unreachable address, synced preferred,
-                       a block stream that resumes on the next node at the next height
+                       a block stream that resumes on the next node at the next height,
+                       get_proof waiting out "not certified yet"
+  ProofBundles         docs/proofs.md offline: Merkle paths (the document's example and every
+                       position of 1..9 leaves), quorums of 4 and 7, a hand-built chain whose
+                       every tampered part fails naming it, and the C++ wallet's own bundles in
+                       tests/fixtures/ proven with its facts, failing on any changed value and
+                       against another genesis; with SHARECHAIN_WALLET, its verify-bundle agrees
 """
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -32,7 +39,7 @@ import grpc  # noqa: E402
 
 import sharechain as sc  # noqa: E402
 from sharechain import (api_pb2, api_pb2_grpc, assets_pb2, consensus_pb2, crypto,  # noqa: E402
-                        errors, ledger_pb2, types_pb2, usage_pb2)
+                        errors, ledger_pb2, proofs, types_pb2, usage_pb2, vehicles_pb2)
 from sharechain.cursor import FileCursorStore, MemoryCursorStore  # noqa: E402
 from sharechain.transactions import verify_signed  # noqa: E402
 
@@ -463,6 +470,8 @@ class FakeNode(api_pb2_grpc.ClientServicer):
         self.synced, self.refuse = synced, refuse
         self.calls = []
         self.committed = {}
+        self.proofs = {}        # tx hash -> TransactionProof
+        self.uncertified = 0    # GetProof answers "not certified yet" this many times first
 
     def _meta(self, context):
         context.send_initial_metadata([("sharechain-synced", "true" if self.synced else "false"),
@@ -498,6 +507,17 @@ class FakeNode(api_pb2_grpc.ClientServicer):
                           f"transaction {h.hex()} was already committed at height 3")
         self.committed[h] = 3
         return api_pb2.SubmitResponse(tx_hash=h, status=api_pb2.TX_PENDING)
+
+    def GetProof(self, request, context):
+        self.calls.append("GetProof")
+        self._meta(context)
+        if request.tx_hash not in self.proofs:
+            context.abort(grpc.StatusCode.NOT_FOUND, "no committed transaction with that hash")
+        if self.uncertified > 0:
+            self.uncertified -= 1
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          "the receipt of block 5 is not certified yet: retry")
+        return self.proofs[request.tx_hash]
 
     def SubscribeBlocks(self, request, context):
         self.calls.append(("SubscribeBlocks", request.from_height))
@@ -583,12 +603,906 @@ class FakeNodes(unittest.TestCase):
         self.assertEqual(heights, list(range(5, 13)))
         self.assertEqual(good.calls, [("SubscribeBlocks", 8)])
 
+    def test_get_proof_waits_for_certification(self):
+        chain = payment_chain()
+        proof = chain.proof(5, 1)
+        node = FakeNode()
+        node.proofs[proof_tx_hash(proof)] = proof
+        node.uncertified = 2
+        client = sc.Client([self.start(node)], timeout=3)
+        with self.assertRaises(sc.ShareChainError) as ctx:
+            client.get_proof(proof_tx_hash(proof))
+        self.assertEqual(ctx.exception.code, grpc.StatusCode.FAILED_PRECONDITION)
+        got = client.get_proof(proof_tx_hash(proof), wait=5, poll=0.05)
+        self.assertEqual(got, proof)
+        self.assertEqual(proofs.verify_transaction_proof(got, chain.trust).tx_hash,
+                         proof_tx_hash(proof).hex())
+        with self.assertRaises(sc.ShareChainError) as ctx:
+            client.get_proof(b"\x09" * 32, wait=5)
+        self.assertEqual(ctx.exception.code, grpc.StatusCode.NOT_FOUND)
+
     def test_no_node(self):
         client = sc.Client([f"127.0.0.1:{free_port()}"], timeout=1)
         with self.assertRaises(sc.NoNodeAvailable) as ctx:
             client.get_status()
         self.assertEqual(ctx.exception.code, grpc.StatusCode.UNAVAILABLE)
 
+
+# --- proof bundles (docs/proofs.md) ---------------------------------------------------------------
+
+FIXTURES = os.path.join(HERE, "fixtures")
+
+
+def merkle_path(leaves, index):
+    """Sibling hashes from a leaf up to the root of the full tree, built level by level (the
+    writer's side, kept apart from the verifier's path walk)."""
+    level = [crypto.sha256(b"\x00" + h) for h in leaves]
+    path = []
+    while len(level) > 1:
+        if index ^ 1 < len(level):
+            path.append(level[index ^ 1])
+        nxt = [crypto.sha256(b"\x01" + level[i] + level[i + 1])
+               for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level, index = nxt, index // 2
+    return path
+
+
+def proof_tx_hash(proof):
+    st = types_pb2.SignedTransaction()
+    st.ParseFromString(proof.transaction)
+    return crypto.sha256(st.body)
+
+
+def certified_json(c):
+    cert = c.certificate
+    return {"header": c.header.hex(),
+            "certificate": {"height": cert.height, "view": cert.view,
+                            "block_hash": cert.block_hash.hex(),
+                            "votes": [{"validator": v.validator, "signature": v.signature.hex()}
+                                      for v in cert.votes]}}
+
+
+def proof_json(p):
+    """A TransactionProof in its bundle form, as proofs/bundle.cpp writes it."""
+    return {"height": p.height, "index": p.index, "block": certified_json(p.block),
+            "transaction": p.transaction.hex(), "transaction_count": p.transaction_count,
+            "transaction_path": [h.hex() for h in p.transaction_path],
+            "receipt": p.receipt.hex(), "receipt_count": p.receipt_count,
+            "receipt_path": [h.hex() for h in p.receipt_path],
+            "previous_history": p.previous_history.hex(),
+            "previous_state_root": p.previous_state_root.hex(),
+            "links": [{"height": x.height, "receipts_root": x.receipts_root.hex(),
+                       "previous_state_root": x.previous_state_root.hex()} for x in p.links],
+            "anchor": certified_json(p.anchor)}
+
+
+def event(contract, name, **attributes):
+    """An event as the contracts emit it: numbers carry their typed value too."""
+    e = types_pb2.Event(contract=contract, name=name)
+    for k, v in attributes.items():
+        a = e.attributes.add(key=k, value=str(v))
+        if isinstance(v, int):
+            a.number = v
+    return e
+
+
+def receipts_root(receipts):
+    return crypto.merkle_root([crypto.sha256(r) for r in receipts])
+
+
+class MiniChain:
+    """A chain built by hand from height 5 up: blocks of signed transactions and receipts, each
+    header certifying the history after the block before it, each certified by `signers`."""
+
+    def __init__(self, n=4, signers=None, chain_id="proof-test"):
+        self.chain_id = chain_id
+        self.keys = [sc.PrivateKey(bytes([i + 1]) * 32) for i in range(n)]
+        self.signers = list(range(proofs.quorum_size(n))) if signers is None else signers
+        validators = [{"name": f"v{i}", "public_key": k.public_key.hex(),
+                       "peer_address": f"127.0.0.1:{9000 + i}"} for i, k in enumerate(self.keys)]
+        self.genesis = json.dumps({"chain_id": chain_id, "genesis_time_ms": 1700000000000,
+                                   "validators": validators}, indent=2).encode()
+        self.trust = proofs.trust_from_genesis(self.genesis)
+        self.nonces = {}
+        self.history = {4: crypto.sha256(b"history 4")}
+        self.blocks = {}   # height -> (header bytes, certificate, transactions, receipts)
+
+    def user(self, secret_byte):
+        return sc.PrivateKey(b"\x00" * 31 + bytes([secret_byte]))
+
+    def state_root(self, height):
+        return crypto.sha256(f"root {height}".encode())
+
+    def tx(self, key, call):
+        nonce = self.nonces.get(key.address, 0)
+        self.nonces[key.address] = nonce + 1
+        body = sc.build_body(self.chain_id, key.address, nonce, call)
+        return sc.sign_body(body, key).SerializeToString()
+
+    def certificate(self, header, height, signers=None, view=0):
+        block_hash = crypto.sha256(header)
+        digest = crypto.vote_digest(crypto.VOTE_COMMIT, self.chain_id, view, height, block_hash)
+        cert = types_pb2.CommitCertificate(height=height, view=view, block_hash=block_hash)
+        for i in (self.signers if signers is None else signers):
+            cert.votes.add(validator=i, signature=self.keys[i].sign(digest))
+        return cert
+
+    def add_block(self, entries, **header_fields):
+        """entries: [(signed transaction bytes, [events], receipt status, error)]."""
+        height = max(self.history) + 1
+        txs, receipts = [e[0] for e in entries], []
+        for i, (raw, events, status, error) in enumerate(entries):
+            st = types_pb2.SignedTransaction()
+            st.ParseFromString(raw)
+            receipts.append(types_pb2.Receipt(
+                tx_hash=crypto.sha256(st.body), status=status, error=error, height=height, index=i,
+                events=events, state_reads=2 + i, state_writes=1).SerializeToString())
+        header = types_pb2.BlockHeader(
+            chain_id=self.chain_id, height=height, prev_hash=b"\x01" * 32,
+            timestamp_ms=1700000000000 + height, tx_root=b"\x02" * 32, state_height=height - 1,
+            state_root=self.state_root(height - 1), proposer=height % len(self.keys),
+            signed_tx_root=crypto.merkle_root([crypto.sha256(t) for t in txs]),
+            history_root=self.history[height - 1])
+        for k, v in header_fields.items():
+            setattr(header, k, v)
+        raw_header = header.SerializeToString()
+        self.blocks[height] = (raw_header, self.certificate(raw_header, height), txs, receipts)
+        self.history[height] = proofs.history_next(self.history[height - 1], height,
+                                                   receipts_root(receipts),
+                                                   self.state_root(height - 1))
+
+    def proof(self, height, index, anchor=None):
+        """The proof of (height, index) anchored by `anchor` (by default the next block, added
+        if need be: it certifies history(height))."""
+        anchor = height + 1 if anchor is None else anchor
+        while max(self.blocks) < anchor:
+            self.add_block([(self.tx(self.user(99), sc.transfer(b"\x05" * 20, 1)), [], 0, "")])
+        header, cert, txs, receipts = self.blocks[height]
+        p = api_pb2.TransactionProof(
+            height=height, index=index, transaction=txs[index], transaction_count=len(txs),
+            receipt=receipts[index], receipt_count=len(receipts),
+            previous_history=self.history[height - 1],
+            previous_state_root=self.state_root(height - 1),
+            transaction_path=merkle_path([crypto.sha256(t) for t in txs], index),
+            receipt_path=merkle_path([crypto.sha256(r) for r in receipts], index))
+        p.block.header = header
+        p.block.certificate.CopyFrom(cert)
+        for h in range(height + 1, anchor):
+            p.links.add(height=h, receipts_root=receipts_root(self.blocks[h][3]),
+                        previous_state_root=self.state_root(h - 1))
+        p.anchor.header = self.blocks[anchor][0]
+        p.anchor.certificate.CopyFrom(self.blocks[anchor][1])
+        return p
+
+    def bundle(self, kind, proof_list, facts, subject=None):
+        validators = [{"index": i, "public_key": k.public_key.hex()}
+                      for i, k in enumerate(self.keys)]
+        return {"format": "sharechain-proof-bundle", "version": 1, "kind": kind,
+                "chain_id": self.chain_id, "genesis_hash": crypto.sha256(self.genesis).hex(),
+                "validator_sets": [{"from_height": 0, "validators": validators}],
+                "subject": subject or {}, "facts": facts,
+                "proofs": [proof_json(p) for p in proof_list]}
+
+
+def payment_chain():
+    """Block 5: three transfers of user 7 (the third refused); block 6: one more."""
+    chain = MiniChain()
+    u = chain.user(7)
+    entries = []
+    for amount in (100, 200, 300):
+        call = sc.transfer(b"\x02" * 20, amount, memo=f"order {amount}")
+        refused = amount == 300
+        entries.append((chain.tx(u, call),
+                        [event("ledger", "Transfer", amount=amount, to="sc" + "02" * 20)],
+                        types_pb2.RECEIPT_INSUFFICIENT_FUNDS if refused else types_pb2.RECEIPT_OK,
+                        "balance 250 is below 300" if refused else ""))
+    chain.add_block(entries)
+    chain.add_block([(chain.tx(u, sc.transfer(b"\x03" * 20, 400)), [], 0, "")])
+    return chain
+
+
+VIN = "1HGCM82633A004352"
+RECORD = "ab" * 32
+EVIDENCE = "cd" * 32
+
+
+def vehicle_chain():
+    """A record submitted at height 5 by attester 11, endorsed TRUE at height 6 by attesters 12
+    and 13 (the second endorsement decides it; an unrelated transfer sits between them)."""
+    chain = MiniChain()
+    a, b, c = chain.user(11), chain.user(12), chain.user(13)
+    submit = vehicles_pb2.Call(submit=vehicles_pb2.SubmitRecord(
+        vin=VIN, kind=vehicles_pb2.ACCIDENT, occurred_at_ms=1690000000000,
+        summary="rear collision", evidence_hash=bytes.fromhex(EVIDENCE)))
+    chain.add_block([(chain.tx(a, submit), [event(
+        "vehicles", "RecordSubmitted", record=RECORD, vin=VIN, kind="ACCIDENT",
+        submitter=a.address_text, organisation="Acme Motors", occurred_at_ms=1690000000000,
+        odometer_km=0, evidence=EVIDENCE, status="PENDING", threshold=2)], 0, "")])
+
+    def endorse(key, org, true_count, decided):
+        call = vehicles_pb2.Call(endorse=vehicles_pb2.Endorse(record_id=bytes.fromhex(RECORD),
+                                                               verdict=vehicles_pb2.VERDICT_TRUE))
+        events = [event("vehicles", "RecordEndorsed", record=RECORD, vin=VIN,
+                        attester=key.address_text, organisation=org, verdict="TRUE",
+                        true=true_count, false=0, threshold=2)]
+        if decided:
+            events.append(event("vehicles", "RecordAttested", record=RECORD, vin=VIN,
+                                kind="ACCIDENT", true=true_count, false=0, threshold=2))
+        return chain.tx(key, call), events, 0, ""
+    chain.add_block([endorse(b, "Northwind Insurance", 1, False),
+                     (chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, 5)), [], 0, ""),
+                     endorse(c, "City Garage", 2, True)])
+    return chain
+
+
+def copy_proof(p):
+    out = api_pb2.TransactionProof()
+    out.CopyFrom(p)
+    return out
+
+
+def flip(raw, at=0):
+    return raw[:at] + bytes([raw[at] ^ 0x20]) + raw[at + 1:]
+
+
+# Which part a changed bundle value must be refused for: (pattern of its path, words).
+EXPECTED_PART = [
+    (r"^/chain_id$", "chain:"), (r"^/genesis_hash$", "genesis:"),
+    (r"^/validator_sets/", "validator set:"), (r"^/(kind|subject/.*|facts/.*)$", "facts:"),
+    (r"^/proofs/(\d+)/block/certificate/", "block certificate"),
+    (r"^/proofs/(\d+)/(height|block/.*)$", "block"),
+    (r"^/proofs/(\d+)/(index|transaction|transaction_path/\d+)$", "transaction path"),
+    (r"^/proofs/(\d+)/(receipt_path/\d+|previous_history|previous_state_root)$", "history"),
+    (r"^/proofs/(\d+)/links/\d+/height$", "history link"),
+    (r"^/proofs/(\d+)/links/", "history"), (r"^/proofs/(\d+)/receipt$", "receipt"),
+    (r"^/proofs/(\d+)/(transaction|receipt)_count$", "path"),
+    (r"^/proofs/(\d+)/anchor/certificate/", "anchor certificate"),
+    (r"^/proofs/(\d+)/anchor/", "anchor"),
+]
+
+
+class ProofBundles(unittest.TestCase):
+    def verify(self, bundle, genesis):
+        return proofs.verify_bundle(json.dumps(bundle, indent=2), genesis)
+
+    def assert_failed(self, result, *words):
+        self.assertEqual(result.outcome, "failed", result.reason)
+        for w in words:
+            self.assertIn(w, result.reason)
+        self.assertIsNone(result.facts)
+        self.assertEqual(result.proven, [])
+
+    def expect_proof_failure(self, proof, trust, *words):
+        with self.assertRaises(proofs.ProofError) as ctx:
+            proofs.verify_transaction_proof(proof, trust)
+        for w in words:
+            self.assertIn(w, str(ctx.exception))
+
+    # --- the rules, one at a time -------------------------------------------------------------
+
+    def test_merkle_path_of_the_documents_example(self):
+        leaf = [crypto.sha256(bytes([i])) for i in range(3)]
+        node = [crypto.sha256(b"\x00" + h) for h in leaf]
+        left = crypto.sha256(b"\x01" + node[0] + node[1])
+        root = crypto.sha256(b"\x01" + left + node[2])
+        self.assertEqual(root, crypto.merkle_root(leaf))
+        # Index 2: promoted at level 0, then its left sibling.
+        self.assertEqual(proofs.merkle_root_from_path(leaf[2], 2, 3, [left]), root)
+        # Index 0: node(leaf1) on the right, then node(leaf2) on the right.
+        self.assertEqual(proofs.merkle_root_from_path(leaf[0], 0, 3, [node[1], node[2]]), root)
+        # An entry too many, one too few, a position outside the block.
+        self.assertIsNone(proofs.merkle_root_from_path(leaf[2], 2, 3, [left, node[0]]))
+        self.assertIsNone(proofs.merkle_root_from_path(leaf[0], 0, 3, [node[1]]))
+        self.assertIsNone(proofs.merkle_root_from_path(leaf[2], 3, 3, [left]))
+        self.assertIsNone(proofs.merkle_root_from_path(leaf[0], 0, 0, []))
+
+    def test_merkle_path_of_every_position(self):
+        for count in range(1, 10):
+            leaves = [crypto.sha256(bytes([count, i])) for i in range(count)]
+            root = crypto.merkle_root(leaves)
+            for index in range(count):
+                with self.subTest(count=count, index=index):
+                    path = merkle_path(leaves, index)
+                    got = proofs.merkle_root_from_path(leaves[index], index, count, path)
+                    self.assertEqual(got, root)
+                    if count > 1:
+                        other = leaves[(index + 1) % count]
+                        got = proofs.merkle_root_from_path(other, index, count, path)
+                        self.assertNotEqual(got, root)
+
+    def test_quorum(self):
+        self.assertEqual([proofs.quorum_size(n) for n in (1, 2, 3, 4, 5, 6, 7, 10)],
+                         [1, 2, 2, 3, 4, 4, 5, 7])
+
+    def test_history_chain(self):
+        prev, rr, sr = crypto.sha256(b"a"), crypto.sha256(b"b"), crypto.sha256(b"c")
+        want = crypto.tagged_hash(b"sharechain/history", prev + (9).to_bytes(8, "big") + rr + sr)
+        self.assertEqual(proofs.history_next(prev, 9, rr, sr), want)
+
+    def test_genesis(self):
+        chain = MiniChain()
+        self.assertEqual(chain.trust.chain_id, "proof-test")
+        self.assertEqual(chain.trust.genesis_hash, crypto.sha256(chain.genesis))
+        self.assertEqual(chain.trust.validators, tuple(k.public_key for k in chain.keys))
+        # One more space is another genesis.
+        self.assertNotEqual(proofs.trust_from_genesis(chain.genesis + b" ").genesis_hash,
+                            chain.trust.genesis_hash)
+        first_key = json.loads(chain.genesis)["validators"][0]["public_key"]
+        for change, words in ((lambda g: g.update(chain_id=""), "no chain_id"),
+                              (lambda g: g.update(validators=[]), "no validators"),
+                              (lambda g: g["validators"][1].update(public_key="12" * 31),
+                               "genesis validator 1 .v1.: public_key must be 64 hex digits"),
+                              (lambda g: g["validators"][1].update(public_key=first_key),
+                               "duplicate"),
+                              (lambda g: g.update(surprise=1), "not a valid genesis")):
+            bad = json.loads(chain.genesis)
+            change(bad)
+            with self.subTest(words), self.assertRaisesRegex(proofs.GenesisError, words):
+                proofs.trust_from_genesis(json.dumps(bad).encode())
+        with self.assertRaises(proofs.GenesisError):
+            proofs.trust_from_genesis(b"\xff not json")
+        with self.assertRaises(TypeError):
+            proofs.trust_from_genesis(chain.genesis.decode())
+
+    # --- a hand-built chain -------------------------------------------------------------------
+
+    def test_transaction_bundle_facts(self):
+        chain = payment_chain()
+        u = chain.user(7)
+        for index, amount, status in ((1, 200, "ok"), (2, 300, "insufficient_funds")):
+            p = chain.proof(5, index, anchor=7)
+            tx_hash = proof_tx_hash(p).hex()
+            # Written out by hand from docs/proofs.md and `sharechain tx --json`.
+            to = "sc" + "02" * 20
+            facts = {
+                "tx_hash": tx_hash, "height": 5, "index": index,
+                "block_hash": crypto.sha256(p.block.header).hex(), "timestamp_ms": 1700000000005,
+                "transaction": {"hash": tx_hash, "sender": u.address_text, "nonce": index,
+                                "chain_id": "proof-test", "expires_at_height": 0,
+                                "call": {"contract": "ledger", "action": "transfer",
+                                         "args": {"to": to, "amount": amount,
+                                                  "memo": f"order {amount}"}}},
+                "receipt": {"tx_hash": tx_hash, "status": status, "ok": status == "ok",
+                            "error": "" if status == "ok" else "balance 250 is below 300",
+                            "height": 5, "index": index,
+                            "events": [{"contract": "ledger", "name": "Transfer",
+                                        "attributes": {"amount": str(amount), "to": to}}],
+                            "created": [], "state_reads": 2 + index, "state_writes": 1}}
+            with self.subTest(index=index):
+                r = self.verify(chain.bundle("transaction", [p], facts), chain.genesis)
+                self.assertEqual(r.outcome, "proven", r.reason)
+                self.assertEqual(r.kind, "transaction")
+                self.assertEqual(r.facts, facts)
+                self.assertEqual([(x.tx_hash, x.height, x.index, x.anchor_height)
+                                  for x in r.proven], [(tx_hash, 5, index, 7)])
+                # A fact stated otherwise, even 1 for true, is refused and located.
+                for path, value in ((("receipt", "ok"), int(status == "ok")),
+                                    (("transaction", "call", "args", "amount"), amount + 1),
+                                    (("receipt", "events", 0, "attributes", "amount"), "999")):
+                    changed = json.loads(json.dumps(facts))
+                    set_leaf(changed, path, value)
+                    where = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path)
+                    r = self.verify(chain.bundle("transaction", [p], changed), chain.genesis)
+                    self.assert_failed(r, "facts:", f"first difference at facts{where})")
+
+    def test_vehicle_bundle_facts(self):
+        chain = vehicle_chain()
+        a, b, c = chain.user(11), chain.user(12), chain.user(13)
+        ps = [chain.proof(5, 0, anchor=7), chain.proof(6, 0, anchor=7),
+              chain.proof(6, 2, anchor=7)]
+        h = [proof_tx_hash(p).hex() for p in ps]
+        facts = {"vin": VIN, "records": [{
+            "record": RECORD, "kind": "ACCIDENT", "submitter": a.address_text,
+            "organisation": "Acme Motors", "occurred_at_ms": 1690000000000, "odometer_km": 0,
+            "evidence": EVIDENCE, "submitted_height": 5, "submitted_tx": h[0], "threshold": 2,
+            "endorsements": [
+                {"attester": b.address_text, "organisation": "Northwind Insurance",
+                 "verdict": "TRUE", "height": 6, "tx": h[1]},
+                {"attester": c.address_text, "organisation": "City Garage", "verdict": "TRUE",
+                 "height": 6, "tx": h[2]}],
+            "status": "ATTESTED", "true": 2, "false": 0, "threshold_met": True,
+            "decided_height": 6, "decided_tx": h[2]}]}
+        subject = {"vin": VIN}
+        r = self.verify(chain.bundle("vehicle-report", ps, facts, subject), chain.genesis)
+        self.assertEqual(r.outcome, "proven", r.reason)
+        self.assertEqual(r.facts, facts)
+        self.assertEqual([x.height for x in r.proven], [5, 6, 6])
+
+        def refused(proof_list, *words, kind="vehicle-report", subject=subject):
+            r = self.verify(chain.bundle(kind, proof_list, facts, subject), chain.genesis)
+            self.assert_failed(r, *words)
+        # An endorsement without its record's submission proves nothing about the record.
+        refused(ps[1:], "facts: record", "but not its submission")
+        # A transaction about something else does not belong in the report.
+        refused([ps[0], chain.proof(6, 1, anchor=7), ps[2]], "facts: transaction",
+                f"not about vehicle {VIN}")
+        refused(ps, "facts:", "not about vehicle", subject={"vin": "WVWZZZ1JZXW000001"})
+        refused(ps, 'facts: subject: a vehicle report names its "vin"', subject={"vin": 7})
+        # The same proof twice (one endorsement shown as two), or out of chain order.
+        refused(ps + ps[2:], "proofs: proof 4 (height", "is not after the one before it")
+        refused(ps[1:] + ps[:1], "proofs: proof 3 (height 5", "chain order")
+        # A kind this verifier does not know; a transaction bundle of three proofs.
+        refused(ps, "facts: bundle kind 'revenue-statement' is not one this verifier knows",
+                kind="revenue-statement")
+        refused(ps, "facts: a transaction bundle holds exactly one proof, this one 3",
+                kind="transaction")
+        # Facts left out.
+        bundle = chain.bundle("vehicle-report", ps, facts, subject)
+        del bundle["facts"]
+        self.assert_failed(self.verify(bundle, chain.genesis), "(first difference at facts)")
+
+    def test_vehicle_rejection_and_transfer(self):
+        """A record submitted and rejected by an endorsement in the same block, and a transfer
+        offered and accepted but not yet attested."""
+        chain = MiniChain()
+        a, b, owner, buyer = chain.user(11), chain.user(12), chain.user(21), chain.user(22)
+        r2, r3 = "12" * 32, "34" * 32
+        submit = vehicles_pb2.SubmitRecord(vin=VIN, kind=vehicles_pb2.ODOMETER, odometer_km=120000)
+        endorse = vehicles_pb2.Endorse(record_id=bytes.fromhex(r2),
+                                       verdict=vehicles_pb2.VERDICT_FALSE)
+        offer = vehicles_pb2.OfferTransfer(vin=VIN, buyer=buyer.address)
+        accept = vehicles_pb2.AcceptTransfer(record_id=bytes.fromhex(r3))
+        chain.add_block([
+            (chain.tx(a, vehicles_pb2.Call(submit=submit)),
+             [event("vehicles", "RecordSubmitted", record=r2, vin=VIN, kind="ODOMETER",
+                    organisation="Acme Motors", occurred_at_ms=1690000000001, odometer_km=120000,
+                    evidence="", status="PENDING", threshold=1)], 0, ""),
+            (chain.tx(b, vehicles_pb2.Call(endorse=endorse)),
+             [event("vehicles", "RecordEndorsed", record=r2, vin=VIN, attester=b.address_text,
+                    organisation="", verdict="FALSE", true=0, false=1, threshold=1),
+              event("vehicles", "RecordRejected", record=r2, vin=VIN, kind="ODOMETER", true=0,
+                    false=1, threshold=1, reason="the false verdicts reached the threshold")],
+             0, ""),
+            (chain.tx(owner, vehicles_pb2.Call(offer_transfer=offer)),
+             [event("vehicles", "OwnershipTransferOffered", record=r3, vin=VIN,
+                    kind="OWNERSHIP_TRANSFER", organisation="", occurred_at_ms=1690000000002,
+                    odometer_km=0, evidence="ef" * 32, status="AWAITING_ACCEPTANCE",
+                    threshold=2)], 0, "")])
+        chain.add_block([(chain.tx(buyer, vehicles_pb2.Call(accept_transfer=accept)),
+                          [event("vehicles", "OwnershipTransferAccepted", record=r3, vin=VIN)],
+                          0, "")])
+        ps = [chain.proof(5, 0, anchor=7), chain.proof(5, 1, anchor=7),
+              chain.proof(5, 2, anchor=7), chain.proof(6, 0, anchor=7)]
+        h = [proof_tx_hash(p).hex() for p in ps]
+        facts = {"vin": VIN, "records": [
+            {"record": r2, "kind": "ODOMETER",
+             "submitter": a.address_text, "organisation": "Acme Motors",
+             "occurred_at_ms": 1690000000001, "odometer_km": 120000, "evidence": "",
+             "submitted_height": 5, "submitted_tx": h[0], "threshold": 1,
+             "endorsements": [{"attester": b.address_text, "organisation": "",
+                               "verdict": "FALSE", "height": 5, "tx": h[1]}],
+             "status": "REJECTED", "true": 0, "false": 1, "threshold_met": False,
+             "decided_height": 5, "decided_tx": h[1]},
+            {"record": r3, "kind": "OWNERSHIP_TRANSFER", "submitter": owner.address_text,
+             "organisation": "", "occurred_at_ms": 1690000000002, "odometer_km": 0,
+             "evidence": "ef" * 32, "submitted_height": 5, "submitted_tx": h[2],
+             "threshold": 2, "endorsements": [], "status": "AWAITING_ACCEPTANCE",
+             "accepted_height": 6}]}
+        r = self.verify(chain.bundle("vehicle-report", ps, facts, {"vin": VIN}), chain.genesis)
+        self.assertEqual(r.outcome, "proven", r.reason)
+        # In the very order of keys the wallet writes (its own check compares in order).
+        self.assertEqual(json.dumps(r.facts), json.dumps(facts))
+
+    def test_call_rendering(self):
+        """Call arguments as `sharechain tx --json` shows them: enums by name (an unknown one
+        as the C++ protobuf library names it), repeated messages, 20 bytes as an address."""
+        calls = [
+            (vehicles_pb2.SubmitRecord(vin=VIN, kind=vehicles_pb2.ACCIDENT, summary="dent",
+                                       evidence_hash=b"\xcd" * 32,
+                                       details=[vehicles_pb2.Detail(key="garage", value="Dock")]),
+             {"vin": VIN, "kind": "ACCIDENT", "occurred_at_ms": 0, "odometer_km": 0,
+              "summary": "dent", "evidence_hash": "cd" * 32,
+              "details": [{"key": "garage", "value": "Dock"}], "new_owner": ""}),
+            (vehicles_pb2.SubmitRecord(vin=VIN, kind=99, evidence_hash=b"\x07" * 20),
+             {"vin": VIN, "kind": "UNKNOWN_ENUM_VALUE_RecordKind_99", "occurred_at_ms": 0,
+              "odometer_km": 0, "summary": "", "evidence_hash": "sc" + "07" * 20,
+              "details": [], "new_owner": ""}),
+        ]
+        for submit, args in calls:
+            chain = MiniChain()
+            chain.add_block([(chain.tx(chain.user(11), vehicles_pb2.Call(submit=submit)), [],
+                              0, "")])
+            proven = proofs.verify_transaction_proof(chain.proof(5, 0), chain.trust)
+            self.assertEqual(proofs.transaction_facts(proven)["transaction"]["call"],
+                             {"contract": "vehicles", "action": "submit", "args": args})
+        body = types_pb2.TransactionBody(chain_id="c", sender=b"\x01" * 20, nonce=3)
+        self.assertEqual(proofs.call_json(body), {"contract": "", "action": "", "args": {}})
+        self.assertEqual(proofs.signed_transaction_json(b"\xff"),
+                         {"hash": "", "error": "not a valid SignedTransaction"})
+        self.assertEqual(proofs.receipt_status_name(types_pb2.RECEIPT_BAD_NONCE), "bad_nonce")
+        self.assertEqual(proofs.receipt_status_name(77), "77")
+
+    def test_get_proof_answer_every_position(self):
+        chain = payment_chain()
+        for height, index, anchor in ((5, 0, 6), (5, 1, 7), (5, 2, 8), (6, 0, 7), (6, 0, 8)):
+            with self.subTest(height=height, index=index, anchor=anchor):
+                p = chain.proof(height, index, anchor)
+                self.assertEqual(len(p.links), anchor - height - 1)
+                got = proofs.verify_transaction_proof(p, chain.trust)
+                self.assertEqual((got.height, got.index, got.anchor_height),
+                                 (height, index, anchor))
+                self.assertEqual(got.tx_hash, proof_tx_hash(p).hex())
+                self.assertEqual(got.sender, chain.user(7).address)
+
+    def test_certificates(self):
+        chain = payment_chain()
+        good = chain.proof(5, 1, anchor=7)
+        digest = crypto.vote_digest(crypto.VOTE_COMMIT, chain.chain_id, 0, 5,
+                                    good.block.certificate.block_hash)
+        prefix = "block certificate (height 5): commit certificate"
+        for voters, reason in (([0, 1], ": 2 votes, a quorum is 3"),
+                               ([0, 1, 1, 2], ": validator 1 voted twice"),
+                               ([0, 1, 2, 4], ": vote from validator 4, which is not in the "
+                                              "validator set")):
+            with self.subTest(voters=voters):
+                p = copy_proof(good)
+                del p.block.certificate.votes[:]
+                for v in voters:
+                    p.block.certificate.votes.add(validator=v,
+                                                  signature=chain.keys[v % 4].sign(digest))
+                self.expect_proof_failure(p, chain.trust, prefix + reason)
+        # All four sign and one signature is bad: the whole certificate is refused.
+        p = copy_proof(good)
+        p.block.certificate.CopyFrom(chain.certificate(p.block.header, 5, signers=[0, 1, 2, 3]))
+        proofs.verify_transaction_proof(p, chain.trust)
+        p.block.certificate.votes[3].signature = flip(p.block.certificate.votes[3].signature, 9)
+        self.expect_proof_failure(p, chain.trust, prefix + ": bad signature from validator 3")
+        # Votes for another view, height or block do not count.
+        for tamper, reason in (
+                (lambda p: setattr(p.anchor.certificate, "view", 1),
+                 "anchor certificate (height 7): commit certificate: bad signature from "
+                 "validator 0"),
+                (lambda p: setattr(p.block.certificate, "height", 6),
+                 "commit certificate is for height 6, expected 5"),
+                (lambda p: setattr(p.block.certificate, "block_hash", b"\x00" * 32),
+                 "commit certificate at height 5 is for a different block")):
+            p = copy_proof(good)
+            tamper(p)
+            self.expect_proof_failure(p, chain.trust, reason)
+
+    def test_seven_validators(self):
+        for signers, proven in (([0, 2, 4, 6], False), ([1, 2, 3, 5, 6], True)):
+            chain = MiniChain(n=7, signers=signers)
+            chain.add_block([(chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, 1)), [], 0, "")])
+            p = chain.proof(5, 0)
+            if proven:
+                self.assertEqual(proofs.verify_transaction_proof(p, chain.trust).anchor_height, 6)
+            else:
+                self.expect_proof_failure(p, chain.trust, "4 votes, a quorum is 5")
+
+    def test_each_tampered_part_is_named(self):
+        chain = payment_chain()
+        good = chain.proof(5, 1, anchor=7)
+        other_receipt = chain.proof(5, 2, anchor=7).receipt
+        cases = {
+            "block (height 5)": lambda p: setattr(p.block, "header", flip(p.block.header, 7)),
+            "transaction path (height 5): the transaction does not hash":
+                lambda p: setattr(p, "transaction", flip(p.transaction, 40)),
+            "transaction path (height 5): does not fit position 1 of 2":
+                lambda p: setattr(p, "transaction_count", 2),
+            "transaction path (height 5): entry 0 is not 32 bytes":
+                lambda p: p.transaction_path.__setitem__(0, b"\x01" * 31),
+            "receipt path (height 5): 4 receipts for 3 transactions":
+                lambda p: setattr(p, "receipt_count", 4),
+            "receipt path (height 5): does not fit":
+                lambda p: p.receipt_path.append(b"\x00" * 32),
+            "receipt (height 5): names another transaction":
+                lambda p: setattr(p, "receipt", other_receipt),
+            "history (height 5): the receipt and links hash to":
+                lambda p: setattr(p, "previous_state_root", flip(p.previous_state_root)),
+            "history (height 5): previous_history and previous_state_root must be 32 bytes":
+                lambda p: setattr(p, "previous_history", b"\x00" * 31),
+            "history link (height 7): expected height 6":
+                lambda p: setattr(p.links[0], "height", 7),
+            "anchor (height 7): certifies history at height 6, the links reach height 5":
+                lambda p: p.links.pop(),
+            "anchor (height 5): is not above": lambda p: setattr(p.anchor, "header",
+                                                                 p.block.header),
+            "anchor certificate (height 7)":
+                lambda p: setattr(p.anchor.certificate.votes[0], "signature",
+                                  flip(p.anchor.certificate.votes[0].signature, 60)),
+            "proof (height 0): height 0 is genesis": lambda p: setattr(p, "height", 0),
+        }
+        for reason, tamper in cases.items():
+            with self.subTest(reason):
+                p = copy_proof(good)
+                tamper(p)
+                self.expect_proof_failure(p, chain.trust, reason)
+        # Another amount in the receipt, at the same position, is caught by the history.
+        p = copy_proof(good)
+        r = types_pb2.Receipt()
+        r.ParseFromString(p.receipt)
+        r.events[0].attributes[0].number = 999999
+        p.receipt = r.SerializeToString()
+        self.expect_proof_failure(p, chain.trust, "history (height 5)")
+
+    def test_transaction_rules(self):
+        """The sender's own signature over exactly these bytes, for this chain."""
+        chain = MiniChain()
+        u, other = chain.user(7), chain.user(8)
+        call = sc.transfer(b"\x02" * 20, 1)
+        good = sc.sign_body(sc.build_body(chain.chain_id, u.address, 0, call), u)
+        forged = types_pb2.SignedTransaction(body=good.body, public_key=other.public_key,
+                                             signature=other.sign(sc.signing_hash(good.body)))
+        elsewhere = sc.sign_body(sc.build_body("another-chain", u.address, 0, call), u)
+        bad_signature = types_pb2.SignedTransaction(body=good.body, public_key=good.public_key,
+                                                    signature=flip(good.signature, 63))
+        no_call = types_pb2.TransactionBody(chain_id=chain.chain_id, sender=u.address)
+        no_call = sc.sign_body(no_call, u)
+        huge = sc.sign_body(sc.build_body(chain.chain_id, u.address, 0,
+                                          sc.transfer(b"\x02" * 20, 1, memo="m" * 65536)), u)
+        for tx, reason in ((forged, "is not the address of the signing key"),
+                           (elsewhere, "transaction is for chain 'another-chain'"),
+                           (bad_signature, "signature does not verify"),
+                           (no_call, "names no contract call"),
+                           (huge, "bytes; the limit is 65536")):
+            with self.subTest(reason):
+                c = MiniChain()
+                c.add_block([(tx.SerializeToString(), [], 0, "")])
+                self.expect_proof_failure(c.proof(5, 0), c.trust, "transaction (height 5): ",
+                                          reason)
+
+    def test_headers_without_the_new_roots(self):
+        chain = MiniChain()
+        entry = (chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, 1)), [], 0, "")
+        chain.add_block([entry], signed_tx_root=b"")
+        self.expect_proof_failure(chain.proof(5, 0), chain.trust,
+                                  "block (height 5): the header has no signed_tx_root")
+        chain = MiniChain()
+        chain.add_block([entry])
+        chain.add_block([entry], history_root=b"")
+        self.expect_proof_failure(chain.proof(5, 0), chain.trust,
+                                  "anchor (height 6): the header has no history_root")
+
+    def test_another_chain_or_validator_set(self):
+        chain = payment_chain()
+        p = chain.proof(5, 0, anchor=6)
+        self.expect_proof_failure(p, MiniChain(chain_id="another-chain").trust,
+                                  "block (height 5): the header is of chain 'proof-test'")
+        stranger = sc.PrivateKey(b"\x28" * 32).public_key.hex().encode()
+        genesis = chain.genesis.replace(chain.keys[0].public_key.hex().encode(), stranger)
+        self.expect_proof_failure(p, proofs.trust_from_genesis(genesis),
+                                  "block certificate (height 5): commit certificate: "
+                                  "bad signature from validator 0")
+
+    def test_bundle_envelope(self):
+        chain = payment_chain()
+        good = chain.bundle("transaction", [chain.proof(5, 0, anchor=6)], {})
+        first = "proof 1 of 1: height 5: "
+
+        def votes(b):
+            return b["proofs"][0]["block"]["certificate"]["votes"]
+        cases = [
+            (lambda b: b.update(chain_id="another"),
+             "chain: the bundle is of chain 'another', the genesis file's is 'proof-test'"),
+            (lambda b: b.update(genesis_hash="00" * 32),
+             "genesis: the bundle was made against genesis 0000"),
+            (lambda b: b["validator_sets"].append(b["validator_sets"][0]),
+             "validator set: a bundle carries the genesis validator set (from_height 0) alone"),
+            (lambda b: b["validator_sets"][0].update(from_height=False), "validator set: a"),
+            (lambda b: b["validator_sets"][0]["validators"].pop(),
+             "validator set: 3 validators, the genesis file has 4"),
+            (lambda b: b["validator_sets"][0]["validators"].reverse(),
+             "validator set: validator 0 is not the genesis file's"),
+            (lambda b: b["validator_sets"][0]["validators"][1].update(index=1.0),
+             "validator set: validator 1 is not the genesis file's"),
+            (lambda b: b.update(proofs=[]), "proofs: the bundle holds no proof"),
+            (lambda b: b["proofs"][0].pop("receipt"), first + "receipt must be present"),
+            (lambda b: b["proofs"][0].update(index=-1),
+             first + "index must be a non-negative integer"),
+            (lambda b: b["proofs"][0].update(index=1 << 32), first + "index must be a 32-bit"),
+            (lambda b: b["proofs"][0].update(index=True), first + "index must be a non-negat"),
+            (lambda b: b["proofs"][0].update(transaction=b["proofs"][0]["transaction"].upper()),
+             first + "transaction must be lower-case hex"),
+            (lambda b: b["proofs"][0].update(receipt="0x" + b["proofs"][0]["receipt"]),
+             first + "receipt must be lower-case hex"),
+            (lambda b: votes(b)[0].update(validator="0"),
+             first + "block.certificate.validator must be a non-negative integer"),
+            (lambda b: b["proofs"][0].update(links={}), first + "links must be an array"),
+            (lambda b: b.update(proofs=[b["proofs"][0], b["proofs"][0]]),
+             "proofs: proof 2 (height"),
+        ]
+        for change, reason in cases:
+            bundle = json.loads(json.dumps(good))
+            change(bundle)
+            with self.subTest(reason):
+                self.assert_failed(self.verify(bundle, chain.genesis), reason)
+
+    def test_unreadable(self):
+        chain = payment_chain()
+        good = chain.bundle("transaction", [chain.proof(5, 0, anchor=6)], {})
+        no_format = {k: v for k, v in good.items() if k != "format"}
+        for text, reason in (
+                ("this is not JSON", "the file is not JSON"), ("[1, 2]", "the file is not JSON"),
+                (b"\xff\xfe", "the file is not JSON"),
+                ('{"format": "sharechain-proof-bundle", "version": NaN}', "not JSON"),
+                (json.dumps(dict(good, format="something-else")), "not a ShareChain proof bundle"),
+                (json.dumps(dict(good, format=7)), "not a ShareChain proof bundle"),
+                (json.dumps(no_format), "not a ShareChain proof bundle"),
+                (json.dumps(dict(good, version=2)), "bundle version is not 1"),
+                (json.dumps(dict(good, version=True)), "bundle version is not 1")):
+            with self.subTest(reason, text=text[:24]):
+                r = proofs.verify_bundle(text, chain.genesis)
+                self.assertEqual(r.outcome, "unreadable")
+                self.assertIn(reason, r.reason)
+        r = proofs.verify_bundle(json.dumps(good), b'{"chain_id": ""}')
+        self.assertEqual((r.outcome, r.reason),
+                         ("unreadable", "genesis: the genesis file has no chain_id"))
+
+    def test_changing_any_value_of_hand_built_bundles(self):
+        chain = vehicle_chain()
+        ps = [chain.proof(5, 0, anchor=8), chain.proof(6, 0, anchor=7),
+              chain.proof(6, 2, anchor=7)]
+        proven = [proofs.verify_transaction_proof(p, chain.trust) for p in ps]
+        facts = proofs.derive_facts("vehicle-report", {"vin": VIN}, proven)
+        bundle = chain.bundle("vehicle-report", ps, facts, {"vin": VIN})
+        self.assertEqual(self.verify(bundle, chain.genesis).outcome, "proven")
+        self.assert_every_change_fails(bundle, chain.genesis)
+
+    def assert_every_change_fails(self, bundle, genesis):
+        """Every leaf value but format and version, changed: a hex digit of a string (or one
+        added), +1 to an integer, a boolean negated. None may still prove, and each must be
+        refused for the part it changed."""
+        trust = proofs.trust_from_genesis(genesis)
+        changed, wrong = [], []
+        with quiet_stderr():
+            for path, value in json_leaves(bundle):
+                where = "/" + "/".join(str(k) for k in path)
+                if where in ("/format", "/version"):
+                    continue
+                copy = json.loads(json.dumps(bundle))
+                set_leaf(copy, path, changed_value(value))
+                r = proofs.verify_bundle(json.dumps(copy, indent=2), trust)
+                changed.append(where)
+                problem = self.wrong_refusal(where, r, len(bundle["proofs"]))
+                if problem:
+                    wrong.append(f"{where}: {problem}")
+        self.assertGreater(len(changed), 50)
+        self.assertEqual(wrong, [], f"{len(wrong)} of {len(changed)} changes")
+
+    @staticmethod
+    def wrong_refusal(where, result, proof_count):
+        if result.outcome != "failed" or not result.reason:
+            return f"{result.outcome} {result.reason}"
+        for pattern, part in EXPECTED_PART:
+            m = re.match(pattern, where)
+            if m:
+                prefix = f"proof {int(m.group(1)) + 1} of {proof_count}: " if m.groups() and \
+                    m.group(1).isdigit() else ""
+                if not result.reason.startswith(prefix) or part not in result.reason:
+                    return f"expected {prefix!r}...{part!r}, got {result.reason!r}"
+                return None
+        return f"no expectation for this path (refused: {result.reason!r})"
+
+    # --- the C++ wallet's own bundles ---------------------------------------------------------
+
+    def fixture(self, name):
+        path = os.path.join(FIXTURES, name)
+        self.assertTrue(os.path.exists(path), f"{path} is missing: the bundles and genesis files "
+                                              "there were written by the C++ wallet")
+        with open(path, "rb") as f:
+            return f.read()
+
+    def test_fixture_bundles_are_proven_with_the_wallets_facts(self):
+        genesis = self.fixture("genesis.json")
+        for name, kind in (("transaction.bundle", "transaction"),
+                           ("vehicle.bundle", "vehicle-report")):
+            with self.subTest(name):
+                text = self.fixture(name).decode()
+                r = proofs.verify_bundle(text, genesis)
+                self.assertEqual(r.outcome, "proven", r.reason)
+                self.assertEqual(r.kind, kind)
+                bundle = json.loads(text)
+                # The wallet wrote these facts and its own verifier recomputed them before it
+                # wrote the file: they are the C++ facts. Equal value for value (a true is not
+                # a 1), and even in the order of keys.
+                self.assertIsNone(proofs.first_difference(bundle["facts"], r.facts))
+                self.assertEqual(json.dumps(r.facts), json.dumps(bundle["facts"]))
+                self.assertEqual(len(r.proven), len(bundle["proofs"]))
+                for p in r.proven:
+                    self.assertGreater(p.anchor_height, p.height)
+        tx = proofs.verify_bundle(self.fixture("transaction.bundle"), genesis).facts
+        self.assertEqual(tx["receipt"]["tx_hash"], tx["tx_hash"])
+        self.assertEqual(tx["transaction"]["hash"], tx["tx_hash"])
+        vehicle = proofs.verify_bundle(self.fixture("vehicle.bundle"), genesis)
+        self.assertTrue(vehicle.facts["records"])
+        for record in vehicle.facts["records"]:
+            self.assertIn(record["submitted_tx"], [p.tx_hash for p in vehicle.proven])
+
+    def test_fixture_bundles_fail_on_any_changed_value(self):
+        genesis = self.fixture("genesis.json")
+        for name in ("transaction.bundle", "vehicle.bundle"):
+            with self.subTest(name):
+                self.assert_every_change_fails(json.loads(self.fixture(name)), genesis)
+
+    def test_fixture_bundles_against_another_genesis(self):
+        other = self.fixture("other-genesis.json")
+        self.assertNotEqual(other, self.fixture("genesis.json"))
+        for name in ("transaction.bundle", "vehicle.bundle"):
+            with self.subTest(name):
+                r = proofs.verify_bundle(self.fixture(name), other)
+                self.assertEqual(r.outcome, "failed")
+                self.assertRegex(r.reason, r"^(chain|genesis): ")
+
+    def test_fixture_bundles_unreadable(self):
+        genesis = self.fixture("genesis.json")
+        bundle = json.loads(self.fixture("transaction.bundle"))
+        for text in ("{not json", genesis.decode(),
+                     json.dumps(dict(bundle, format="sharechain-proof-bundle-v2"))):
+            r = proofs.verify_bundle(text, genesis)
+            self.assertEqual(r.outcome, "unreadable", r.reason)
+
+    @unittest.skipUnless(os.path.exists(os.environ.get("SHARECHAIN_WALLET", "")),
+                         "SHARECHAIN_WALLET does not name the built wallet")
+    def test_fixture_bundles_as_the_wallet_verifies_them(self):
+        wallet = os.environ["SHARECHAIN_WALLET"]
+        genesis = os.path.join(FIXTURES, "genesis.json")
+        for name in ("transaction.bundle", "vehicle.bundle"):
+            with self.subTest(name):
+                out = subprocess.run([wallet, "verify-bundle", os.path.join(FIXTURES, name),
+                                      "--genesis", genesis, "--json"],
+                                     capture_output=True, text=True)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                theirs = json.loads(out.stdout)
+                ours = proofs.verify_bundle(self.fixture(name), self.fixture("genesis.json"))
+                self.assertTrue(theirs["proven"])
+                self.assertEqual(theirs["kind"], ours.kind)
+                self.assertIsNone(proofs.first_difference(theirs["facts"], ours.facts))
+                self.assertEqual([(t["tx_hash"], t["height"], t["index"], t["certified_by"])
+                                  for t in theirs["transactions"]],
+                                 [(p.tx_hash, p.height, p.index, p.anchor_height)
+                                  for p in ours.proven])
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """The C++ protobuf library logs every string field with invalid UTF-8 it is asked to
+    decode straight to file descriptor 2; a changed receipt byte makes such a field."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def json_leaves(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from json_leaves(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from json_leaves(v, path + (i,))
+    else:
+        yield path, value
+
+
+def set_leaf(doc, path, value):
+    for k in path[:-1]:
+        doc = doc[k]
+    doc[path[-1]] = value
+
+
+def changed_value(value):
+    """One hex digit of a string changed (kept lower-case, so hex bytes really differ), or a
+    digit added to a string with none; +1 to an integer; a boolean negated."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        for i, ch in enumerate(value):
+            if ch in "0123456789abcdef":
+                return value[:i] + ("1" if ch == "0" else "0") + value[i + 1:]
+            if ch in "ABCDEF":
+                return value[:i] + ("B" if ch == "A" else "A") + value[i + 1:]
+        return value + "0"
+    raise AssertionError(f"a bundle holds no {type(value).__name__} values")
 
 if __name__ == "__main__":
     unittest.main()

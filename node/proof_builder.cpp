@@ -1,0 +1,96 @@
+#include "node/proof_builder.hpp"
+
+#include "storage/history.hpp"
+
+namespace sharechain::node {
+namespace {
+
+void put_path(google::protobuf::RepeatedPtrField<std::string>* out, const std::vector<crypto::Hash>& path) {
+  for (const crypto::Hash& h : path) out->Add(crypto::hash_bytes(h));
+}
+
+Status hole(std::uint64_t height) {
+  return Status::unavailable("height " + std::to_string(height) +
+                             " is not yet backfilled on this node; ask another node for the proof");
+}
+
+void certified(const Block& block, api::CertifiedHeader* out) {
+  out->set_header(block.header());
+  *out->mutable_certificate() = block.certificate();
+}
+
+}  // namespace
+
+Result<api::TransactionProof> build_transaction_proof(const storage::Store& store, const crypto::Hash& tx_hash) {
+  const auto loc = store.find_tx(tx_hash);
+  if (!loc) return Status::not_found("no committed transaction " + crypto::to_hex(tx_hash) + " on this node");
+  const std::uint64_t h = loc->height;
+  auto entry = store.history_entry(h);
+  if (!entry) return hole(h);
+  const Block& block = entry->block;
+  if (loc->index >= entry->receipts.size()) {
+    return Status::internal("transaction index points past block " + std::to_string(h));
+  }
+
+  // The anchor: the first later block whose header certifies history at or above h.
+  std::optional<Block> anchor;
+  std::uint64_t anchor_state_height = 0;
+  const std::uint64_t top = std::min(store.height(), h + kMaxAnchorDistance);
+  for (std::uint64_t c = h + 1; c <= top && !anchor; ++c) {
+    auto candidate = store.block_at(c);
+    if (!candidate) return hole(c);
+    BlockHeader header;
+    if (!header.ParseFromString(candidate->header())) {
+      return Status::internal("stored block " + std::to_string(c) + " has an undecodable header");
+    }
+    if (header.state_height() >= h && header.history_root().size() == crypto::kHashSize) {
+      anchor_state_height = header.state_height();
+      anchor = std::move(candidate);
+    }
+  }
+  if (!anchor) {
+    if (top < h + kMaxAnchorDistance) {
+      return Status::failed_precondition(
+          "the receipt of block " + std::to_string(h) + " is not certified yet: the next block proposed after " +
+          "it executes certifies it; retry once the chain has moved on (height now " + std::to_string(store.height()) +
+          ")");
+    }
+    return Status::failed_precondition("no block within " + std::to_string(kMaxAnchorDistance) + " of height " +
+                                       std::to_string(h) +
+                                       " carries a history root (blocks certified before history roots existed)");
+  }
+
+  api::TransactionProof proof;
+  proof.set_height(h);
+  proof.set_index(loc->index);
+  certified(block, proof.mutable_block());
+  const int index = static_cast<int>(loc->index);
+  proof.set_transaction(block.transactions(index));
+  proof.set_transaction_count(static_cast<std::uint32_t>(block.transactions_size()));
+  std::vector<crypto::Hash> tx_leaves;
+  tx_leaves.reserve(static_cast<std::size_t>(block.transactions_size()));
+  for (const std::string& tx : block.transactions()) tx_leaves.push_back(crypto::sha256(tx));
+  put_path(proof.mutable_transaction_path(), crypto::merkle_path(tx_leaves, loc->index));
+
+  proof.set_receipt(entry->receipts[loc->index]);
+  proof.set_receipt_count(static_cast<std::uint32_t>(entry->receipts.size()));
+  std::vector<crypto::Hash> receipt_leaves;
+  receipt_leaves.reserve(entry->receipts.size());
+  for (const std::string& r : entry->receipts) receipt_leaves.push_back(crypto::sha256(r));
+  put_path(proof.mutable_receipt_path(), crypto::merkle_path(receipt_leaves, loc->index));
+  proof.set_previous_history(crypto::hash_bytes(entry->previous_history));
+  proof.set_previous_state_root(crypto::hash_bytes(entry->previous_state_root));
+
+  for (std::uint64_t k = h + 1; k <= anchor_state_height; ++k) {
+    auto link = store.history_entry(k);
+    if (!link) return hole(k);
+    api::HistoryLink* l = proof.add_links();
+    l->set_height(k);
+    l->set_receipts_root(crypto::hash_bytes(storage::receipts_root(link->receipts)));
+    l->set_previous_state_root(crypto::hash_bytes(link->previous_state_root));
+  }
+  certified(*anchor, proof.mutable_anchor());
+  return proof;
+}
+
+}  // namespace sharechain::node

@@ -1,0 +1,444 @@
+#include "proofs/bundle.hpp"
+
+#include <map>
+#include <optional>
+
+namespace sharechain::proofs {
+namespace {
+
+std::string hex(std::string_view raw) { return crypto::to_hex(raw); }
+
+// Bytes as a bundle spells them: lower-case hex digits only, so each byte string has one spelling.
+std::optional<std::string> from_bundle_hex(std::string_view text) {
+  if (text.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
+  return crypto::from_hex(text);
+}
+
+Json certified_json(const api::CertifiedHeader& c) {
+  Json votes = Json::array();
+  for (const CommitVote& v : c.certificate().votes()) {
+    votes.push_back({{"validator", v.validator()}, {"signature", hex(v.signature())}});
+  }
+  return {{"header", hex(c.header())},
+          {"certificate",
+           {{"height", c.certificate().height()},
+            {"view", c.certificate().view()},
+            {"block_hash", hex(c.certificate().block_hash())},
+            {"votes", std::move(votes)}}}};
+}
+
+Json path_json(const google::protobuf::RepeatedPtrField<std::string>& path) {
+  Json out = Json::array();
+  for (const std::string& h : path) out.push_back(hex(h));
+  return out;
+}
+
+// Field readers that name what is wrong, for proof_from_json.
+struct Reader {
+  std::string where;
+
+  Status missing(const std::string& field, const char* what) const {
+    return Status::invalid_argument(where + field + " must be " + what);
+  }
+  Result<const Json*> member(const Json& j, const std::string& field) const {
+    if (!j.is_object() || !j.contains(field)) return missing(field, "present");
+    return &j.at(field);
+  }
+  Result<std::uint64_t> number(const Json& j, const std::string& field) const {
+    auto m = member(j, field);
+    if (!m) return m.status();
+    if (!(*m)->is_number_unsigned()) return missing(field, "a non-negative integer");
+    return (*m)->get<std::uint64_t>();
+  }
+  Result<std::string> bytes(const Json& j, const std::string& field) const {
+    auto m = member(j, field);
+    if (!m) return m.status();
+    if (!(*m)->is_string()) return missing(field, "a lower-case hex string");
+    auto raw = from_bundle_hex((*m)->get<std::string>());
+    if (!raw) return missing(field, "a lower-case hex string");
+    return *raw;
+  }
+  Status hashes(const Json& j, const std::string& field, google::protobuf::RepeatedPtrField<std::string>* out) const {
+    auto m = member(j, field);
+    if (!m) return m.status();
+    if (!(*m)->is_array()) return missing(field, "an array of hex strings");
+    for (const Json& e : **m) {
+      if (!e.is_string()) return missing(field, "an array of lower-case hex strings");
+      auto raw = from_bundle_hex(e.get<std::string>());
+      if (!raw) return missing(field, "an array of lower-case hex strings");
+      out->Add(std::move(*raw));
+    }
+    return Status::ok();
+  }
+  Status certified(const Json& j, const std::string& field, api::CertifiedHeader* out) const {
+    auto m = member(j, field);
+    if (!m) return m.status();
+    Reader inner{where + field + "."};
+    auto header = inner.bytes(**m, "header");
+    if (!header) return header.status();
+    out->set_header(std::move(*header));
+    auto cert = inner.member(**m, "certificate");
+    if (!cert) return cert.status();
+    Reader c{where + field + ".certificate."};
+    auto height = c.number(**cert, "height");
+    auto view = c.number(**cert, "view");
+    auto block_hash = c.bytes(**cert, "block_hash");
+    auto votes = c.member(**cert, "votes");
+    if (!height) return height.status();
+    if (!view) return view.status();
+    if (!block_hash) return block_hash.status();
+    if (!votes) return votes.status();
+    if (!(*votes)->is_array()) return c.missing("votes", "an array");
+    CommitCertificate* cc = out->mutable_certificate();
+    cc->set_height(*height);
+    cc->set_view(*view);
+    cc->set_block_hash(std::move(*block_hash));
+    for (const Json& v : **votes) {
+      auto validator = c.number(v, "validator");
+      auto signature = c.bytes(v, "signature");
+      if (!validator) return validator.status();
+      if (!signature) return signature.status();
+      if (*validator > UINT32_MAX) return c.missing("votes[].validator", "a validator index");
+      CommitVote* vote = cc->add_votes();
+      vote->set_validator(static_cast<std::uint32_t>(*validator));
+      vote->set_signature(std::move(*signature));
+    }
+    return Status::ok();
+  }
+};
+
+std::string attribute(const Event& e, std::string_view key) {
+  for (const Attribute& a : e.attributes()) {
+    if (a.key() == key) return a.value();
+  }
+  return {};
+}
+
+std::uint64_t attribute_number(const Event& e, std::string_view key) {
+  for (const Attribute& a : e.attributes()) {
+    if (a.key() == key && a.typed_case() == Attribute::kNumber) return a.number();
+  }
+  return 0;
+}
+
+// A vehicle report's facts from the proven transactions: each record with how it was submitted,
+// every endorsement, and the decision, as the contract's own events in the certified receipts
+// state them. Every proven transaction must concern the vehicle.
+Result<Json> vehicle_facts(const Json& subject, const std::vector<ProvenTransaction>& proven) {
+  if (!subject.is_object() || !subject.contains("vin") || !subject["vin"].is_string()) {
+    return Status::invalid_argument("subject: a vehicle report names its \"vin\"");
+  }
+  const std::string vin = subject["vin"].get<std::string>();
+  std::map<std::string, Json> records;       // by record id
+  std::vector<std::string> order;            // in chain order of submission
+  auto record = [&](const std::string& id) -> Json& {
+    auto [it, fresh] = records.try_emplace(id, Json::object());
+    if (fresh) order.push_back(id);
+    return it->second;
+  };
+  for (const ProvenTransaction& p : proven) {
+    const std::string where = "transaction " + crypto::to_hex(p.tx_hash) + " at height " + std::to_string(p.height);
+    bool about_vehicle = false;
+    for (const Event& e : p.receipt.events()) {
+      if (e.contract() != "vehicles" || attribute(e, "vin") != vin) continue;
+      about_vehicle = true;
+      const std::string id = attribute(e, "record");
+      if (id.empty()) continue;
+      Json& r = record(id);
+      if (e.name() == "RecordSubmitted" || e.name() == "OwnershipTransferOffered") {
+        r["record"] = id;
+        r["kind"] = attribute(e, "kind");
+        r["submitter"] = crypto::format_address(p.sender);
+        r["organisation"] = attribute(e, "organisation");
+        r["occurred_at_ms"] = attribute_number(e, "occurred_at_ms");
+        r["odometer_km"] = attribute_number(e, "odometer_km");
+        r["evidence"] = attribute(e, "evidence");
+        r["submitted_height"] = p.height;
+        r["submitted_tx"] = crypto::to_hex(p.tx_hash);
+        r["threshold"] = attribute_number(e, "threshold");
+        if (!r.contains("endorsements")) r["endorsements"] = Json::array();
+        if (!r.contains("status")) r["status"] = attribute(e, "status");
+      } else if (e.name() == "RecordEndorsed") {
+        if (!r.contains("endorsements")) r["endorsements"] = Json::array();
+        r["endorsements"].push_back({{"attester", attribute(e, "attester")},
+                                     {"organisation", attribute(e, "organisation")},
+                                     {"verdict", attribute(e, "verdict")},
+                                     {"height", p.height},
+                                     {"tx", crypto::to_hex(p.tx_hash)}});
+      } else if (e.name() == "RecordAttested" || e.name() == "RecordRejected") {
+        r["status"] = e.name() == "RecordAttested" ? "ATTESTED" : "REJECTED";
+        r["true"] = attribute_number(e, "true");
+        r["false"] = attribute_number(e, "false");
+        r["threshold_met"] = e.name() == "RecordAttested";
+        r["decided_height"] = p.height;
+        r["decided_tx"] = crypto::to_hex(p.tx_hash);
+      } else if (e.name() == "OwnershipTransferAccepted") {
+        r["accepted_height"] = p.height;
+      }
+    }
+    if (!about_vehicle) return Status::invalid_argument(where + " is not about vehicle " + vin);
+  }
+  Json list = Json::array();
+  for (const std::string& id : order) {
+    Json& r = records.at(id);
+    if (!r.contains("submitted_tx")) {
+      return Status::invalid_argument("record " + id + ": the bundle proves endorsements of it but not its submission");
+    }
+    list.push_back(std::move(r));
+  }
+  return Json{{"vin", vin}, {"records", std::move(list)}};
+}
+
+BundleVerdict failed(std::string reason) {
+  BundleVerdict v;
+  v.outcome = BundleVerdict::Outcome::kFailed;
+  v.reason = std::move(reason);
+  return v;
+}
+
+BundleVerdict unreadable(std::string reason) {
+  BundleVerdict v;
+  v.outcome = BundleVerdict::Outcome::kUnreadable;
+  v.reason = std::move(reason);
+  return v;
+}
+
+// The first path at which two JSON values differ, for a message a person can follow.
+std::string first_difference(const Json& a, const Json& b, const std::string& at) {
+  if (a.type() != b.type()) return at;
+  if (a.is_object()) {
+    for (const auto& [k, v] : a.items()) {
+      if (!b.contains(k)) return at + "." + k;
+      if (v != b.at(k)) return first_difference(v, b.at(k), at + "." + k);
+    }
+    for (const auto& [k, v] : b.items()) {
+      if (!a.contains(k)) return at + "." + k;
+    }
+  } else if (a.is_array()) {
+    if (a.size() != b.size()) return at;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) return first_difference(a[i], b[i], at + "[" + std::to_string(i) + "]");
+    }
+  }
+  return at;
+}
+
+// A string member, or "" when absent or not a string (a verdict, never an exception).
+std::string string_at(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return {};
+  return j[key].get<std::string>();
+}
+
+// A hex member as bytes, or "" when absent or not hex.
+std::string bytes_at(const Json& j, const char* key) {
+  auto raw = from_bundle_hex(string_at(j, key));
+  return raw ? *raw : std::string();
+}
+
+// What each kind of bundle names as its subject: nothing for a transaction (the proof is the
+// subject), the VIN for a vehicle report.
+Json subject_of(std::string_view kind, const Json& facts) {
+  if (kind == kKindVehicleReport && facts.contains("vin")) return Json{{"vin", facts["vin"]}};
+  return Json::object();
+}
+
+}  // namespace
+
+Json proof_to_json(const api::TransactionProof& p) {
+  Json links = Json::array();
+  for (const api::HistoryLink& l : p.links()) {
+    links.push_back({{"height", l.height()},
+                     {"receipts_root", hex(l.receipts_root())},
+                     {"previous_state_root", hex(l.previous_state_root())}});
+  }
+  return {{"height", p.height()},
+          {"index", p.index()},
+          {"block", certified_json(p.block())},
+          {"transaction", hex(p.transaction())},
+          {"transaction_count", p.transaction_count()},
+          {"transaction_path", path_json(p.transaction_path())},
+          {"receipt", hex(p.receipt())},
+          {"receipt_count", p.receipt_count()},
+          {"receipt_path", path_json(p.receipt_path())},
+          {"previous_history", hex(p.previous_history())},
+          {"previous_state_root", hex(p.previous_state_root())},
+          {"links", std::move(links)},
+          {"anchor", certified_json(p.anchor())}};
+}
+
+Result<api::TransactionProof> proof_from_json(const Json& j) {
+  const Reader r{""};
+  api::TransactionProof p;
+  auto height = r.number(j, "height");
+  if (!height) return height.status();
+  p.set_height(*height);
+  const Reader at{"height " + std::to_string(*height) + ": "};
+  auto index = at.number(j, "index");
+  auto tx = at.bytes(j, "transaction");
+  auto tx_count = at.number(j, "transaction_count");
+  auto receipt = at.bytes(j, "receipt");
+  auto receipt_count = at.number(j, "receipt_count");
+  auto previous_history = at.bytes(j, "previous_history");
+  auto previous_root = at.bytes(j, "previous_state_root");
+  if (!index) return index.status();
+  if (!tx) return tx.status();
+  if (!tx_count) return tx_count.status();
+  if (!receipt) return receipt.status();
+  if (!receipt_count) return receipt_count.status();
+  if (!previous_history) return previous_history.status();
+  if (!previous_root) return previous_root.status();
+  if (*index > UINT32_MAX || *tx_count > UINT32_MAX || *receipt_count > UINT32_MAX) {
+    return Status::invalid_argument(at.where + "index and counts must fit 32 bits");
+  }
+  p.set_index(static_cast<std::uint32_t>(*index));
+  p.set_transaction(std::move(*tx));
+  p.set_transaction_count(static_cast<std::uint32_t>(*tx_count));
+  p.set_receipt(std::move(*receipt));
+  p.set_receipt_count(static_cast<std::uint32_t>(*receipt_count));
+  p.set_previous_history(std::move(*previous_history));
+  p.set_previous_state_root(std::move(*previous_root));
+  if (Status s = at.hashes(j, "transaction_path", p.mutable_transaction_path()); !s) return s;
+  if (Status s = at.hashes(j, "receipt_path", p.mutable_receipt_path()); !s) return s;
+  if (Status s = at.certified(j, "block", p.mutable_block()); !s) return s;
+  if (Status s = at.certified(j, "anchor", p.mutable_anchor()); !s) return s;
+  auto links = at.member(j, "links");
+  if (!links) return links.status();
+  if (!(*links)->is_array()) return at.missing("links", "an array");
+  for (const Json& l : **links) {
+    auto lh = at.number(l, "height");
+    auto root = at.bytes(l, "receipts_root");
+    auto below = at.bytes(l, "previous_state_root");
+    if (!lh) return lh.status();
+    if (!root) return root.status();
+    if (!below) return below.status();
+    api::HistoryLink* link = p.add_links();
+    link->set_height(*lh);
+    link->set_receipts_root(std::move(*root));
+    link->set_previous_state_root(std::move(*below));
+  }
+  return p;
+}
+
+Json transaction_facts(const ProvenTransaction& p) {
+  return {{"tx_hash", crypto::to_hex(p.tx_hash)},
+          {"height", p.height},
+          {"index", p.index},
+          {"block_hash", crypto::to_hex(p.block_hash)},
+          {"timestamp_ms", p.timestamp_ms},
+          {"transaction", reports::signed_transaction_json(p.transaction)},
+          {"receipt", reports::receipt_json(p.receipt)}};
+}
+
+Result<Json> derive_facts(std::string_view kind, const Json& subject, const std::vector<ProvenTransaction>& proven) {
+  if (kind == kKindTransaction) {
+    if (proven.size() != 1) {
+      return Status::invalid_argument("a transaction bundle holds exactly one proof, this one " +
+                                      std::to_string(proven.size()));
+    }
+    return transaction_facts(proven.front());
+  }
+  if (kind == kKindVehicleReport) return vehicle_facts(subject, proven);
+  return Status::invalid_argument("bundle kind '" + std::string(kind) + "' is not one this verifier knows");
+}
+
+Json make_bundle(std::string_view kind, const Trust& trust, Json facts, const std::vector<api::TransactionProof>& proofs) {
+  Json validators = Json::array();
+  for (std::size_t i = 0; i < trust.validators.size(); ++i) {
+    validators.push_back({{"index", i}, {"public_key", hex(trust.validators[i].public_key)}});
+  }
+  Json list = Json::array();
+  for (const api::TransactionProof& p : proofs) list.push_back(proof_to_json(p));
+  Json subject = subject_of(kind, facts);
+  return {{"format", kBundleFormat},
+          {"version", kBundleVersion},
+          {"kind", kind},
+          {"chain_id", trust.chain_id},
+          {"genesis_hash", hex(trust.genesis_hash)},
+          {"validator_sets", Json::array({{{"from_height", 0}, {"validators", std::move(validators)}}})},
+          {"subject", std::move(subject)},
+          {"facts", std::move(facts)},
+          {"proofs", std::move(list)}};
+}
+
+BundleVerdict verify_bundle(std::string_view text, const Trust& trust) {
+  const Json bundle = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (bundle.is_discarded() || !bundle.is_object()) return unreadable("the file is not JSON");
+  if (string_at(bundle, "format") != kBundleFormat) {
+    return unreadable("the file is not a ShareChain proof bundle (\"format\" is not \"" + std::string(kBundleFormat) +
+                      "\")");
+  }
+  if (!bundle.contains("version") || !bundle["version"].is_number_unsigned() ||
+      bundle["version"].get<std::uint64_t>() != kBundleVersion) {
+    return unreadable("bundle version is not " + std::to_string(kBundleVersion) + ", the one this verifier reads");
+  }
+  const std::string kind = string_at(bundle, "kind");
+
+  // The chain and the validators the bundle claims must be the ones the genesis file defines.
+  const std::string chain_id = string_at(bundle, "chain_id");
+  if (chain_id != trust.chain_id) {
+    return failed("chain: the bundle is of chain '" + chain_id + "', the genesis file's is '" + trust.chain_id + "'");
+  }
+  if (bytes_at(bundle, "genesis_hash") != trust.genesis_hash) {
+    return failed("genesis: the bundle was made against genesis " + string_at(bundle, "genesis_hash") +
+                  ", the file given hashes to " + hex(trust.genesis_hash));
+  }
+  const Json& sets = bundle.contains("validator_sets") ? bundle["validator_sets"] : Json();
+  if (!sets.is_array() || sets.size() != 1 || !sets[0].is_object() || !sets[0].contains("from_height") ||
+      !sets[0]["from_height"].is_number_unsigned() || sets[0]["from_height"].get<std::uint64_t>() != 0 ||
+      !sets[0].contains("validators") || !sets[0]["validators"].is_array()) {
+    return failed("validator set: a bundle carries the genesis validator set (from_height 0) alone");
+  }
+  const Json& validators = sets[0]["validators"];
+  if (validators.size() != trust.validators.size()) {
+    return failed("validator set: " + std::to_string(validators.size()) + " validators, the genesis file has " +
+                  std::to_string(trust.validators.size()));
+  }
+  for (std::size_t i = 0; i < validators.size(); ++i) {
+    const Json& v = validators[i];
+    const bool index_ok = v.is_object() && v.contains("index") && v["index"].is_number_unsigned() &&
+                          v["index"].get<std::uint64_t>() == i;
+    if (!index_ok || bytes_at(v, "public_key") != trust.validators[i].public_key) {
+      return failed("validator set: validator " + std::to_string(i) + " is not the genesis file's");
+    }
+  }
+
+  if (!bundle.contains("proofs") || !bundle["proofs"].is_array() || bundle["proofs"].empty()) {
+    return failed("proofs: the bundle holds no proof");
+  }
+  BundleVerdict v;
+  v.kind = kind;
+  const Json& proofs = bundle["proofs"];
+  for (std::size_t i = 0; i < proofs.size(); ++i) {
+    const std::string which = "proof " + std::to_string(i + 1) + " of " + std::to_string(proofs.size()) + ": ";
+    auto proof = proof_from_json(proofs[i]);
+    if (!proof) return failed(which + proof.status().message());
+    auto proven = verify_transaction_proof(*proof, trust);
+    if (!proven) return failed(which + proven.status().message());
+    // In chain order, each transaction once: a repeated proof would count an endorsement or a
+    // payment twice in the facts.
+    if (!v.proven.empty() && std::make_pair(proven->height, proven->index) <=
+                                 std::make_pair(v.proven.back().height, v.proven.back().index)) {
+      return failed(which + "not after the proof before it (proofs are in chain order, each transaction once)");
+    }
+    v.proven.push_back(std::move(proven).value());
+  }
+
+  const Json subject = bundle.contains("subject") ? bundle["subject"] : Json::object();
+  auto facts = derive_facts(kind, subject, v.proven);
+  if (!facts) return failed("facts: " + facts.status().message());
+  if (subject != subject_of(kind, *facts)) {
+    return failed("subject: it is not what the facts are about (" + subject.dump() + ")");
+  }
+  // Compared as values, whatever the key order a tool may have rewritten the file in, and with
+  // numbers of the same type (5.0 is not the height 5).
+  const nlohmann::json stated = bundle.contains("facts") ? nlohmann::json(bundle["facts"]) : nlohmann::json();
+  if (stated.dump() != nlohmann::json(*facts).dump()) {
+    return failed("facts: the bundle states something its proofs do not prove (first difference at facts" +
+                  first_difference(bundle.contains("facts") ? bundle["facts"] : Json(), *facts, "") + ")");
+  }
+  v.facts = std::move(facts).value();
+  v.outcome = BundleVerdict::Outcome::kProven;
+  return v;
+}
+
+}  // namespace sharechain::proofs

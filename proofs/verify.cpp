@@ -1,0 +1,151 @@
+#include "proofs/verify.hpp"
+
+#include "consensus/signing.hpp"
+#include "proto/history_chain.hpp"
+#include "proto/transaction.hpp"
+
+namespace sharechain::proofs {
+namespace {
+
+Status fail(const std::string& part, std::uint64_t height, const std::string& why) {
+  return Status::invalid_argument(part + " (height " + std::to_string(height) + "): " + why);
+}
+
+Result<std::vector<crypto::Hash>> read_path(const google::protobuf::RepeatedPtrField<std::string>& raw,
+                                            const std::string& part, std::uint64_t height) {
+  std::vector<crypto::Hash> path;
+  path.reserve(static_cast<std::size_t>(raw.size()));
+  for (int i = 0; i < raw.size(); ++i) {
+    auto h = crypto::hash_from_bytes(raw[i]);
+    if (!h) return fail(part, height, "entry " + std::to_string(i) + " is not 32 bytes");
+    path.push_back(*h);
+  }
+  return path;
+}
+
+// The header decoded, on this chain, at the expected height, and certified by a quorum.
+Result<BlockHeader> check_certified(const api::CertifiedHeader& certified, const std::string& part,
+                                    std::uint64_t height, const Trust& trust, consensus::Verifier& verifier) {
+  BlockHeader header;
+  if (!header.ParseFromString(certified.header())) return fail(part, height, "the header does not decode");
+  if (header.chain_id() != trust.chain_id) {
+    return fail(part, height, "the header is of chain '" + header.chain_id() + "', the genesis file's is '" +
+                                  trust.chain_id + "'");
+  }
+  if (header.height() != height) {
+    return fail(part, height, "the header says height " + std::to_string(header.height()));
+  }
+  const Status cert = consensus::verify_commit_certificate(
+      trust.chain_id, static_cast<std::uint32_t>(trust.validators.size()), certified.certificate(), height,
+      crypto::sha256(certified.header()), verifier);
+  if (!cert) return fail(part + " certificate", height, cert.message());
+  return header;
+}
+
+}  // namespace
+
+Trust trust_from(const LoadedGenesis& genesis) {
+  Trust t;
+  t.chain_id = genesis.genesis.chain_id();
+  t.genesis_hash = genesis.hash;
+  for (const std::string& key : genesis.validator_keys) t.validators.push_back(consensus::ValidatorInfo{key});
+  return t;
+}
+
+Result<ProvenTransaction> verify_transaction_proof(const api::TransactionProof& proof, const Trust& trust) {
+  consensus::KeyVerifier verifier(trust.validators);
+  const std::uint64_t h = proof.height();
+  if (h == 0) return fail("proof", h, "height 0 is genesis and holds no transactions");
+  ProvenTransaction out;
+  out.height = h;
+  out.index = proof.index();
+
+  // 1. The block: a quorum of the validators committed exactly this header.
+  auto header = check_certified(proof.block(), "block", h, trust, verifier);
+  if (!header) return header.status();
+  out.block_hash = crypto::sha256(proof.block().header());
+  out.timestamp_ms = header->timestamp_ms();
+
+  // 2. The transaction: its exact bytes hash up to the header's signed_tx_root.
+  auto signed_root = crypto::hash_from_bytes(header->signed_tx_root());
+  if (!signed_root) return fail("block", h, "the header has no signed_tx_root (certified before it existed)");
+  auto tx_path = read_path(proof.transaction_path(), "transaction path", h);
+  if (!tx_path) return tx_path.status();
+  auto tx_root = crypto::merkle_root_from_path(crypto::sha256(proof.transaction()), proof.index(),
+                                               proof.transaction_count(), *tx_path);
+  if (!tx_root) {
+    return fail("transaction path", h, "does not fit position " + std::to_string(proof.index()) + " of " +
+                                           std::to_string(proof.transaction_count()) + " transactions");
+  }
+  if (*tx_root != *signed_root) {
+    return fail("transaction path", h, "the transaction does not hash to the block's signed_tx_root");
+  }
+  SignedTransaction signed_tx;
+  if (!signed_tx.ParseFromString(proof.transaction())) return fail("transaction", h, "does not decode");
+  // The signature too, although the certificate covers it: the sender's own key, not the
+  // validators' word, is what proves the sender asked for this.
+  auto verified = tx::verify(signed_tx, trust.chain_id);
+  if (!verified) return fail("transaction", h, verified.status().message());
+  out.transaction = proof.transaction();
+  out.tx_hash = verified->hash;
+  out.body = verified->body;
+  out.sender = verified->sender;
+
+  // 3. The receipt: its exact bytes hash up to receipts_root(h) at the same position.
+  if (proof.receipt_count() != proof.transaction_count()) {
+    return fail("receipt path", h, std::to_string(proof.receipt_count()) + " receipts for " +
+                                       std::to_string(proof.transaction_count()) + " transactions");
+  }
+  auto receipt_path = read_path(proof.receipt_path(), "receipt path", h);
+  if (!receipt_path) return receipt_path.status();
+  auto receipts_root = crypto::merkle_root_from_path(crypto::sha256(proof.receipt()), proof.index(),
+                                                     proof.receipt_count(), *receipt_path);
+  if (!receipts_root) return fail("receipt path", h, "does not fit the receipt's position");
+  if (!out.receipt.ParseFromString(proof.receipt())) return fail("receipt", h, "does not decode");
+  if (out.receipt.tx_hash() != crypto::hash_bytes(out.tx_hash) || out.receipt.height() != h ||
+      out.receipt.index() != proof.index()) {
+    return fail("receipt", h, "names another transaction or position");
+  }
+
+  // 4. The history chain from h up to the anchor's state_height.
+  auto previous_history = crypto::hash_from_bytes(proof.previous_history());
+  auto previous_root = crypto::hash_from_bytes(proof.previous_state_root());
+  if (!previous_history || !previous_root) {
+    return fail("history", h, "previous_history and previous_state_root must be 32 bytes");
+  }
+  crypto::Hash value = history::next(*previous_history, h, *receipts_root, *previous_root);
+  std::uint64_t at = h;
+  for (const api::HistoryLink& link : proof.links()) {
+    const std::string part = "history link";
+    if (link.height() != at + 1) {
+      return fail(part, link.height(), "expected height " + std::to_string(at + 1));
+    }
+    auto root = crypto::hash_from_bytes(link.receipts_root());
+    auto below = crypto::hash_from_bytes(link.previous_state_root());
+    if (!root || !below) return fail(part, link.height(), "receipts_root and previous_state_root must be 32 bytes");
+    value = history::next(value, link.height(), *root, *below);
+    at = link.height();
+  }
+
+  // 5. The anchor: a later certified block whose history_root is that value for that height.
+  BlockHeader anchor_header;
+  if (!anchor_header.ParseFromString(proof.anchor().header())) return fail("anchor", h, "the header does not decode");
+  const std::uint64_t anchor_height = anchor_header.height();
+  if (anchor_height <= h) return fail("anchor", anchor_height, "is not above the transaction's block");
+  auto anchor = check_certified(proof.anchor(), "anchor", anchor_height, trust, verifier);
+  if (!anchor) return anchor.status();
+  if (anchor->state_height() != at) {
+    return fail("anchor", anchor_height, "certifies history at height " + std::to_string(anchor->state_height()) +
+                                             ", the links reach height " + std::to_string(at));
+  }
+  auto certified_history = crypto::hash_from_bytes(anchor->history_root());
+  if (!certified_history) return fail("anchor", anchor_height, "the header has no history_root");
+  if (*certified_history != value) {
+    return fail("history", h, "the receipt and links hash to " + crypto::to_hex(value) + ", the anchor certifies " +
+                                  crypto::to_hex(*certified_history));
+  }
+  out.anchor_height = anchor_height;
+  return out;
+}
+
+}  // namespace sharechain::proofs

@@ -1,0 +1,819 @@
+"""Checking proof bundles and GetProof answers offline, trusting nothing but the genesis file.
+
+An independent implementation of docs/proofs.md ("Checking a bundle without ShareChain's code"),
+kept in step with the C++ verifier (proofs/verify.cpp, proofs/bundle.cpp): a bundle the wallet
+wrote is proven here with the same facts, and one it refuses is refused here.
+
+    trust = trust_from_genesis(open("genesis.json", "rb").read())
+    result = verify_bundle(open("payment.bundle").read(), trust)   # or the genesis bytes
+    if result.outcome == "proven":
+        print(result.facts)
+    else:
+        print(result.outcome, result.reason)   # the first check that failed
+
+`verify_transaction_proof(client.get_proof(tx_hash), trust)` checks one GetProof answer and
+raises ProofError naming the part that failed.
+
+Where this module is stricter than the C++ verifier, the document is on its side: bytes must be
+lower-case hex, numbers integers (a fact of 5.0 is not the height 5), and a bundle may not list
+one transaction twice or out of chain order. Object keys may come in any order.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+
+from . import api_pb2, types_pb2
+from .crypto import TX_TAG, VOTE_COMMIT, format_address, sha256, tagged_hash, verify, vote_digest
+
+FORMAT = "sharechain-proof-bundle"
+VERSION = 1
+KIND_TRANSACTION = "transaction"
+KIND_VEHICLE_REPORT = "vehicle-report"
+
+HISTORY_TAG = b"sharechain/history"
+# The node refuses larger transactions, so no certified block holds one (proto/transaction.hpp).
+MAX_TRANSACTION_BYTES = 64 * 1024
+_U32 = (1 << 32) - 1
+_U64 = (1 << 64) - 1
+
+
+class ProofError(ValueError):
+    """A check failed; the message names the part, the height and what is wrong."""
+
+
+class GenesisError(ValueError):
+    """The genesis file cannot be read as a genesis, so it cannot anchor any trust."""
+
+
+# --- What a verifier trusts ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Trust:
+    """The chain id, the genesis hash (SHA-256 of the file's exact bytes) and the validators'
+    32-byte x-only keys in index order. Until governance epochs exist the genesis set certifies
+    every block."""
+    chain_id: str
+    genesis_hash: bytes
+    validators: Tuple[bytes, ...]
+
+
+def _key_from_genesis_hex(text: str) -> Optional[bytes]:
+    # As the node reads its genesis (crypto::from_hex): an optional 0x, either case. A file the
+    # chain started from must not be refused here.
+    if text[:2] in ("0x", "0X"):
+        text = text[2:]
+    if len(text) != 64 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        return None
+    return bytes.fromhex(text)
+
+
+def trust_from_genesis(genesis_bytes: bytes) -> Trust:
+    """The Trust a genesis file defines; GenesisError when a node would not start from it."""
+    if isinstance(genesis_bytes, str):
+        raise TypeError("give the genesis file's bytes: the genesis hash is of the exact bytes")
+    genesis = types_pb2.Genesis()
+    try:
+        # The protobuf JSON mapping with unknown fields refused, as the node's parse_genesis.
+        json_format.Parse(bytes(genesis_bytes).decode("utf-8"), genesis)
+    except (UnicodeDecodeError, json_format.ParseError) as e:
+        raise GenesisError(f"not a valid genesis file: {e}") from None
+    if not genesis.chain_id:
+        raise GenesisError("the genesis file has no chain_id")
+    if not genesis.validators:
+        raise GenesisError("the genesis file names no validators")
+    keys = []
+    for i, v in enumerate(genesis.validators):
+        key = _key_from_genesis_hex(v.public_key)
+        where = f"genesis validator {i} ({v.name})"
+        if key is None:
+            raise GenesisError(f"{where}: public_key must be 64 hex digits")
+        if key in keys:
+            raise GenesisError(f"{where}: duplicate public key")
+        keys.append(key)
+    return Trust(genesis.chain_id, sha256(bytes(genesis_bytes)), tuple(keys))
+
+
+# --- What a proof establishes -------------------------------------------------------------------
+
+@dataclass
+class ProvenTransaction:
+    height: int
+    index: int
+    tx_hash: str                # hex of SHA-256(body)
+    block_hash: str             # hex of SHA-256(header)
+    timestamp_ms: int           # the block's, as its proposer stamped it
+    anchor_height: int          # the block whose certificate covers the receipt
+    transaction: bytes          # the SignedTransaction exactly as the block carries it
+    body: types_pb2.TransactionBody
+    sender: bytes               # 20-byte address
+    receipt: types_pb2.Receipt
+
+
+@dataclass
+class BundleResult:
+    outcome: str                # "proven", "failed" or "unreadable"
+    reason: str = ""            # the first failed check, or why the file is not a bundle
+    kind: str = ""
+    facts: Optional[dict] = None  # when proven: recomputed from the proofs, never the file's
+    proven: List[ProvenTransaction] = field(default_factory=list)  # empty unless proven
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "proven"
+
+
+# --- Hashing rules ------------------------------------------------------------------------------
+
+def max_faulty(n: int) -> int:
+    return (n - 1) // 3
+
+
+def quorum_size(n: int) -> int:
+    """3 of 4, 5 of 7: any two quorums share an honest validator."""
+    return (n + max_faulty(n)) // 2 + 1
+
+
+def merkle_root_from_path(leaf: bytes, index: int, count: int, path) -> Optional[bytes]:
+    """The root a leaf hash reaches at `index` of `count` leaves with the sibling hashes in
+    `path`; None when the path does not fit that position (too short, too long, index >= count).
+    An odd last node is promoted unchanged, so it takes no path entry at that level."""
+    if index >= count:
+        return None
+    node = sha256(b"\x00" + leaf)
+    used = 0
+    pos, width = index, count
+    while width > 1:
+        right_child = pos % 2 == 1
+        if right_child or pos + 1 < width:
+            if used == len(path):
+                return None
+            sibling = path[used]
+            used += 1
+            node = sha256(b"\x01" + (sibling + node if right_child else node + sibling))
+        pos, width = pos // 2, (width + 1) // 2
+    # Unused entries would be bytes the proof carries that nothing checked.
+    return node if used == len(path) else None
+
+
+def history_next(previous: bytes, height: int, receipts_root: bytes,
+                 previous_state_root: bytes) -> bytes:
+    """history(h) from history(h-1), receipts_root(h) and the state root after h-1."""
+    data = previous + height.to_bytes(8, "big") + receipts_root + previous_state_root
+    return tagged_hash(HISTORY_TAG, data)
+
+
+# --- One transaction proof ----------------------------------------------------------------------
+
+def _fail(part: str, height: int, why: str) -> ProofError:
+    return ProofError(f"{part} (height {height}): {why}")
+
+
+def _decode(message_class, raw: bytes):
+    m = message_class()
+    try:
+        m.ParseFromString(raw)
+    except (DecodeError, ValueError, RuntimeError):
+        return None
+    return m
+
+
+def _hash32(raw: bytes) -> Optional[bytes]:
+    return bytes(raw) if len(raw) == 32 else None
+
+
+def _read_path(raw, part: str, height: int) -> List[bytes]:
+    for i, h in enumerate(raw):
+        if len(h) != 32:
+            raise _fail(part, height, f"entry {i} is not 32 bytes")
+    return [bytes(h) for h in raw]
+
+
+def check_commit_certificate(trust: Trust, certificate, height: int, block_hash: bytes) -> None:
+    """Raises ProofError unless a quorum of distinct validators signed COMMIT for exactly this
+    block. Every vote must be valid: one bad vote rejects the certificate, as a node rejects it."""
+    n = len(trust.validators)
+    if certificate.height != height:
+        raise ProofError(f"commit certificate is for height {certificate.height}, "
+                         f"expected {height}")
+    if bytes(certificate.block_hash) != block_hash:
+        raise ProofError(f"commit certificate at height {height} is for a different block")
+    digest = vote_digest(VOTE_COMMIT, trust.chain_id, certificate.view, height, block_hash)
+    seen = set()
+    for vote in certificate.votes:
+        if vote.validator >= n:
+            raise ProofError(f"commit certificate: vote from validator {vote.validator}, "
+                             "which is not in the validator set")
+        if vote.validator in seen:
+            raise ProofError(f"commit certificate: validator {vote.validator} voted twice")
+        if not verify(trust.validators[vote.validator], digest, bytes(vote.signature)):
+            raise ProofError(f"commit certificate: bad signature from validator {vote.validator}")
+        seen.add(vote.validator)
+    if len(seen) < quorum_size(n):
+        raise ProofError(f"commit certificate: {len(seen)} votes, a quorum is {quorum_size(n)}")
+
+
+def _check_certified(certified, part: str, height: int, trust: Trust):
+    """The header decoded, of this chain, at `height`, and committed by a quorum."""
+    header = _decode(types_pb2.BlockHeader, certified.header)
+    if header is None:
+        raise _fail(part, height, "the header does not decode")
+    if header.chain_id != trust.chain_id:
+        raise _fail(part, height, f"the header is of chain '{header.chain_id}', "
+                                  f"the genesis file's is '{trust.chain_id}'")
+    if header.height != height:
+        raise _fail(part, height, f"the header says height {header.height}")
+    try:
+        check_commit_certificate(trust, certified.certificate, height, sha256(certified.header))
+    except ProofError as e:
+        raise _fail(part + " certificate", height, str(e)) from None
+    return header
+
+
+def _check_signed_transaction(raw: bytes, chain_id: str, height: int):
+    """(body, sender, tx hash) of a transaction its sender's key signed for this chain. The
+    certificate covers these bytes already; the sender's own signature is what proves the
+    sender asked for this, rather than the validators' word."""
+    def fail(why):
+        return _fail("transaction", height, why)
+    if len(raw) > MAX_TRANSACTION_BYTES:
+        raise fail(f"transaction is {len(raw)} bytes; the limit is {MAX_TRANSACTION_BYTES}")
+    signed = _decode(types_pb2.SignedTransaction, raw)
+    if signed is None:
+        raise fail("does not decode")
+    if len(signed.public_key) != 32:
+        raise fail("public_key must be a 32-byte x-only secp256k1 key, "
+                   f"got {len(signed.public_key)} bytes")
+    if len(signed.signature) != 64:
+        raise fail(f"signature must be 64 bytes (BIP340), got {len(signed.signature)} bytes")
+    body = _decode(types_pb2.TransactionBody, signed.body)
+    if body is None:
+        raise fail("transaction body is not a valid TransactionBody message")
+    if body.chain_id != chain_id:
+        raise fail(f"transaction is for chain '{body.chain_id}', "
+                   f"the genesis file's is '{chain_id}'")
+    sender = sha256(signed.public_key)[:20]
+    if body.sender != sender:
+        raise fail(f"sender {_address_text(body.sender)} is not the address of the signing key "
+                   f"({format_address(sender)})")
+    if body.WhichOneof("call") is None:
+        raise fail("transaction names no contract call")
+    if not verify(signed.public_key, tagged_hash(TX_TAG, signed.body), signed.signature):
+        raise fail("signature does not verify for the given public key and body")
+    return body, sender, sha256(signed.body)
+
+
+def _history_through_links(start: bytes, height: int, links) -> Tuple[bytes, int]:
+    """The history value after the last link, and the height it reaches."""
+    value, at = start, height
+    for link in links:
+        if link.height != at + 1:
+            raise _fail("history link", link.height, f"expected height {at + 1}")
+        root, below = _hash32(link.receipts_root), _hash32(link.previous_state_root)
+        if root is None or below is None:
+            raise _fail("history link", link.height,
+                        "receipts_root and previous_state_root must be 32 bytes")
+        value = history_next(value, link.height, root, below)
+        at = link.height
+    return value, at
+
+
+def _check_transaction_in_block(proof, header) -> None:
+    h = proof.height
+    signed_root = _hash32(header.signed_tx_root)
+    if signed_root is None:
+        raise _fail("block", h, "the header has no signed_tx_root (certified before it existed)")
+    path = _read_path(proof.transaction_path, "transaction path", h)
+    root = merkle_root_from_path(sha256(proof.transaction), proof.index,
+                                 proof.transaction_count, path)
+    if root is None:
+        raise _fail("transaction path", h, f"does not fit position {proof.index} of "
+                                           f"{proof.transaction_count} transactions")
+    if root != signed_root:
+        raise _fail("transaction path", h,
+                    "the transaction does not hash to the block's signed_tx_root")
+
+
+def _check_receipt(proof, tx_hash: bytes):
+    """The receipt and receipts_root(height) its path reaches. Whether that root is the chain's
+    only the history shows."""
+    h = proof.height
+    # Equal counts matter: under another count the same path can fit the same position.
+    if proof.receipt_count != proof.transaction_count:
+        raise _fail("receipt path", h, f"{proof.receipt_count} receipts for "
+                                       f"{proof.transaction_count} transactions")
+    path = _read_path(proof.receipt_path, "receipt path", h)
+    root = merkle_root_from_path(sha256(proof.receipt), proof.index, proof.receipt_count, path)
+    if root is None:
+        raise _fail("receipt path", h, "does not fit the receipt's position")
+    receipt = _decode(types_pb2.Receipt, proof.receipt)
+    if receipt is None:
+        raise _fail("receipt", h, "does not decode")
+    if bytes(receipt.tx_hash) != tx_hash or receipt.height != h or receipt.index != proof.index:
+        raise _fail("receipt", h, "names another transaction or position")
+    return receipt, root
+
+
+def _check_anchor(proof, trust: Trust, history: bytes, reached: int) -> int:
+    """The anchor's height, once its certified header says history(reached) is `history`."""
+    header = _decode(types_pb2.BlockHeader, proof.anchor.header)
+    if header is None:
+        raise _fail("anchor", proof.height, "the header does not decode")
+    height = header.height
+    if height <= proof.height:
+        raise _fail("anchor", height, "is not above the transaction's block")
+    header = _check_certified(proof.anchor, "anchor", height, trust)
+    if header.state_height != reached:
+        raise _fail("anchor", height, f"certifies history at height {header.state_height}, "
+                                      f"the links reach height {reached}")
+    certified = _hash32(header.history_root)
+    if certified is None:
+        raise _fail("anchor", height, "the header has no history_root")
+    if certified != history:
+        raise _fail("history", proof.height, f"the receipt and links hash to {history.hex()}, "
+                                             f"the anchor certifies {certified.hex()}")
+    return height
+
+
+def verify_transaction_proof(proof, trust: Trust) -> ProvenTransaction:
+    """Checks an api_pb2.TransactionProof (a GetProof answer) against `trust`; returns what it
+    proves, or raises ProofError naming the first check that failed: "block certificate (height
+    58): commit certificate: bad signature from validator 2", "transaction path (height 58):
+    ...", "receipt", "history", "history link", "anchor", "anchor certificate"."""
+    h = proof.height
+    if h == 0:
+        raise _fail("proof", h, "height 0 is genesis and holds no transactions")
+    # The block: a quorum of the validators committed exactly this header...
+    header = _check_certified(proof.block, "block", h, trust)
+    # ...whose signed_tx_root the transaction's exact bytes hash up to, signed by its sender.
+    _check_transaction_in_block(proof, header)
+    body, sender, tx_hash = _check_signed_transaction(bytes(proof.transaction), trust.chain_id, h)
+    receipt, receipts_root = _check_receipt(proof, tx_hash)
+    # The history chain from h up to the anchor's state_height. What lies below h is taken from
+    # the proof unchecked: it is bound by hashing into the certified history_root.
+    previous_history = _hash32(proof.previous_history)
+    previous_root = _hash32(proof.previous_state_root)
+    if previous_history is None or previous_root is None:
+        raise _fail("history", h, "previous_history and previous_state_root must be 32 bytes")
+    start = history_next(previous_history, h, receipts_root, previous_root)
+    history, reached = _history_through_links(start, h, proof.links)
+    anchor_height = _check_anchor(proof, trust, history, reached)
+    return ProvenTransaction(height=h, index=proof.index, tx_hash=tx_hash.hex(),
+                             block_hash=sha256(proof.block.header).hex(),
+                             timestamp_ms=header.timestamp_ms, anchor_height=anchor_height,
+                             transaction=bytes(proof.transaction), body=body, sender=sender,
+                             receipt=receipt)
+
+
+# --- Facts, rendered as the wallet renders them (reports/render.cpp) ----------------------------
+
+def _address_text(raw: bytes) -> str:
+    return "sc" + bytes(raw).hex()
+
+
+def render_bytes(raw: bytes) -> str:
+    """A 20-byte value is an address ("sc" + 40 hex digits); any other is plain hex."""
+    return _address_text(raw) if len(raw) == 20 else bytes(raw).hex()
+
+
+def _enum_name(enum_type, number: int) -> str:
+    v = enum_type.values_by_number.get(number)
+    # A value this build does not know: the name the C++ protobuf library makes up for it.
+    return v.name if v is not None else f"UNKNOWN_ENUM_VALUE_{enum_type.name}_{number}"
+
+
+def _scalar_json(f, value):
+    if f.type == f.TYPE_MESSAGE:
+        return proto_to_json(value)
+    if f.type == f.TYPE_ENUM:
+        return _enum_name(f.enum_type, value)
+    if f.type == f.TYPE_BYTES:
+        return render_bytes(value)
+    return value
+
+
+def _is_map(f) -> bool:
+    return (f.label == f.LABEL_REPEATED and f.message_type is not None
+            and f.message_type.GetOptions().map_entry)
+
+
+def _map_key_text(key) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return key if isinstance(key, str) else str(key)
+
+
+def proto_to_json(message) -> dict:
+    """Every singular scalar (defaults too, for a stable shape), set sub-messages and oneof
+    members only, repeated fields as arrays, maps as objects, enums by name, bytes as
+    render_bytes: reports::proto_to_json."""
+    out = {}
+    for f in message.DESCRIPTOR.fields:
+        value = getattr(message, f.name)
+        if _is_map(f):
+            value_field = f.message_type.fields_by_name["value"]
+            out[f.name] = {_map_key_text(k): _scalar_json(value_field, v)
+                           for k, v in value.items()}
+        elif f.label == f.LABEL_REPEATED:
+            out[f.name] = [_scalar_json(f, v) for v in value]
+        elif f.has_presence:
+            if message.HasField(f.name):
+                out[f.name] = _scalar_json(f, value)
+        else:
+            out[f.name] = _scalar_json(f, value)
+    return out
+
+
+def _is_synthetic_oneof(oneof) -> bool:
+    # proto3 `optional` wraps its field in a oneof named "_" + the field: that is no action.
+    return len(oneof.fields) == 1 and oneof.name == "_" + oneof.fields[0].name
+
+
+def call_json(body) -> dict:
+    """{"contract": "ledger", "action": "transfer", "args": {...}}; "action" is empty (and
+    "args" the whole call) when the call has no action set."""
+    contract = body.WhichOneof("call")
+    if contract is None:
+        return {"contract": "", "action": "", "args": {}}
+    call = getattr(body, contract)
+    for oneof in call.DESCRIPTOR.oneofs:
+        action = None if _is_synthetic_oneof(oneof) else call.WhichOneof(oneof.name)
+        if action is not None:
+            f = call.DESCRIPTOR.fields_by_name[action]
+            return {"contract": contract, "action": action,
+                    "args": _scalar_json(f, getattr(call, action))}
+    return {"contract": contract, "action": "", "args": proto_to_json(call)}
+
+
+def receipt_status_name(status: int) -> str:
+    """RECEIPT_INSUFFICIENT_FUNDS -> "insufficient_funds"; an unknown status by its number."""
+    v = types_pb2.ReceiptStatus.DESCRIPTOR.values_by_number.get(status)
+    if v is None:
+        return str(status)
+    return v.name[len("RECEIPT_"):].lower() if v.name.startswith("RECEIPT_") else v.name.lower()
+
+
+def event_json(event) -> dict:
+    attributes = {}
+    for a in event.attributes:
+        attributes[a.key] = a.value   # a repeated key: the last value, at the first place
+    return {"contract": event.contract, "name": event.name, "attributes": attributes}
+
+
+def receipt_json(receipt) -> dict:
+    return {
+        "tx_hash": bytes(receipt.tx_hash).hex(),
+        "status": receipt_status_name(receipt.status),
+        "ok": receipt.status == types_pb2.RECEIPT_OK,
+        "error": receipt.error,
+        "height": receipt.height,
+        "index": receipt.index,
+        "events": [event_json(e) for e in receipt.events],
+        "created": [{"kind": c.kind, "id": c.id_text} for c in receipt.created],
+        "state_reads": receipt.state_reads,
+        "state_writes": receipt.state_writes,
+    }
+
+
+def signed_transaction_json(signed_tx_bytes: bytes) -> dict:
+    """hash, sender, nonce, chain_id, expires_at_height and call, as `sharechain tx --json`."""
+    signed = _decode(types_pb2.SignedTransaction, signed_tx_bytes)
+    if signed is None:
+        return {"hash": "", "error": "not a valid SignedTransaction"}
+    out = {"hash": sha256(signed.body).hex()}
+    body = _decode(types_pb2.TransactionBody, signed.body)
+    if body is None:
+        out["error"] = "body is not a valid TransactionBody"
+        return out
+    out.update({"sender": _address_text(body.sender), "nonce": body.nonce,
+                "chain_id": body.chain_id, "expires_at_height": body.expires_at_height,
+                "call": call_json(body)})
+    return out
+
+
+def transaction_facts(p: ProvenTransaction) -> dict:
+    return {"tx_hash": p.tx_hash, "height": p.height, "index": p.index,
+            "block_hash": p.block_hash, "timestamp_ms": p.timestamp_ms,
+            "transaction": signed_transaction_json(p.transaction),
+            "receipt": receipt_json(p.receipt)}
+
+
+def _attribute(event, key: str) -> str:
+    for a in event.attributes:
+        if a.key == key:
+            return a.value
+    return ""
+
+
+def _attribute_number(event, key: str) -> int:
+    # The first attribute of that key typed as a number; a text one of the same key is skipped.
+    for a in event.attributes:
+        if a.key == key and a.WhichOneof("typed") == "number":
+            return a.number
+    return 0
+
+
+def _apply_vehicle_event(r: dict, e, record_id: str, p: ProvenTransaction) -> None:
+    """One contract event's part of a record's facts (proofs/bundle.cpp vehicle_facts)."""
+    if e.name in ("RecordSubmitted", "OwnershipTransferOffered"):
+        r.update({"record": record_id, "kind": _attribute(e, "kind"),
+                  "submitter": _address_text(p.sender),
+                  "organisation": _attribute(e, "organisation"),
+                  "occurred_at_ms": _attribute_number(e, "occurred_at_ms"),
+                  "odometer_km": _attribute_number(e, "odometer_km"),
+                  "evidence": _attribute(e, "evidence"),
+                  "submitted_height": p.height, "submitted_tx": p.tx_hash,
+                  "threshold": _attribute_number(e, "threshold")})
+        r.setdefault("endorsements", [])
+        # A decision listed before the submission (same block) stands.
+        r.setdefault("status", _attribute(e, "status"))
+    elif e.name == "RecordEndorsed":
+        r.setdefault("endorsements", []).append({
+            "attester": _attribute(e, "attester"), "organisation": _attribute(e, "organisation"),
+            "verdict": _attribute(e, "verdict"), "height": p.height, "tx": p.tx_hash})
+    elif e.name in ("RecordAttested", "RecordRejected"):
+        attested = e.name == "RecordAttested"
+        r.update({"status": "ATTESTED" if attested else "REJECTED",
+                  "true": _attribute_number(e, "true"), "false": _attribute_number(e, "false"),
+                  "threshold_met": attested, "decided_height": p.height,
+                  "decided_tx": p.tx_hash})
+    elif e.name == "OwnershipTransferAccepted":
+        r["accepted_height"] = p.height
+
+
+def vehicle_facts(subject, proven: List[ProvenTransaction]) -> dict:
+    """A vehicle's records from the contract's own events in the certified receipts: each
+    submission, every endorsement and the decision. Every proven transaction must concern the
+    vehicle, and every record that appears must have its submission proven."""
+    if not isinstance(subject, dict) or not isinstance(subject.get("vin"), str):
+        raise ProofError('subject: a vehicle report names its "vin"')
+    vin = subject["vin"]
+    records = {}   # by record id, in the order they first appear
+    for p in proven:
+        about_vehicle = False
+        for e in p.receipt.events:
+            if e.contract != "vehicles" or _attribute(e, "vin") != vin:
+                continue
+            about_vehicle = True
+            record_id = _attribute(e, "record")
+            if record_id:
+                _apply_vehicle_event(records.setdefault(record_id, {}), e, record_id, p)
+        if not about_vehicle:
+            raise ProofError(f"transaction {p.tx_hash} at height {p.height} "
+                             f"is not about vehicle {vin}")
+    for record_id, r in records.items():
+        if "submitted_tx" not in r:
+            raise ProofError(f"record {record_id}: the bundle proves endorsements of it "
+                             "but not its submission")
+    return {"vin": vin, "records": list(records.values())}
+
+
+def derive_facts(kind: str, subject, proven: List[ProvenTransaction]) -> dict:
+    """The facts a kind of bundle states, computed from its verified proofs alone."""
+    if kind == KIND_TRANSACTION:
+        if len(proven) != 1:
+            raise ProofError("a transaction bundle holds exactly one proof, "
+                             f"this one {len(proven)}")
+        return transaction_facts(proven[0])
+    if kind == KIND_VEHICLE_REPORT:
+        return vehicle_facts(subject, proven)
+    raise ProofError(f"bundle kind {_quoted(kind)} is not one this verifier knows")
+
+
+def _quoted(v) -> str:
+    """A bundle's value in a message: text in quotes, anything else as JSON."""
+    return f"'{v}'" if isinstance(v, str) else json.dumps(v)
+
+
+def _json_kind(v) -> str:
+    # bool before int: True == 1 in Python, but a fact that says true is not one that says 1.
+    for t, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"),
+                    (list, "list"), (dict, "dict")):
+        if isinstance(v, t):
+            return name
+    return "null"
+
+
+def first_difference(stated, derived, at: str = "") -> Optional[str]:
+    """The first path at which two JSON values differ ("[0].status"), None when they are equal.
+    Object keys may come in any order; a boolean never equals a number, nor 5.0 the integer 5."""
+    if _json_kind(stated) != _json_kind(derived):
+        return at
+    if isinstance(stated, dict):
+        for k in stated:
+            if k not in derived:
+                return f"{at}.{k}"
+            d = first_difference(stated[k], derived[k], f"{at}.{k}")
+            if d is not None:
+                return d
+        extra = [k for k in derived if k not in stated]
+        return f"{at}.{extra[0]}" if extra else None
+    if isinstance(stated, list):
+        if len(stated) != len(derived):
+            return at
+        for i, (a, b) in enumerate(zip(stated, derived)):
+            d = first_difference(a, b, f"{at}[{i}]")
+            if d is not None:
+                return d
+        return None
+    return None if stated == derived else at
+
+
+# --- The bundle file ----------------------------------------------------------------------------
+
+def _hex_bytes(v) -> Optional[bytes]:
+    # docs/proofs.md: bytes are lower-case hex. Nothing else is read, so that a byte string has
+    # one spelling in a bundle.
+    if not isinstance(v, str) or len(v) % 2 or any(c not in "0123456789abcdef" for c in v):
+        return None
+    return bytes.fromhex(v)
+
+
+class _Reader:
+    """Field readers for proof_from_json whose errors name the field and what it must be."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def missing(self, name: str, what: str) -> ProofError:
+        return ProofError(f"{self.where}{name} must be {what}")
+
+    def member(self, j, name: str):
+        if not isinstance(j, dict) or name not in j:
+            raise self.missing(name, "present")
+        return j[name]
+
+    def number(self, j, name: str, limit: int = _U64) -> int:
+        v = self.member(j, name)
+        if _json_kind(v) != "int" or v < 0 or v > _U64:
+            raise self.missing(name, "a non-negative integer")
+        if v > limit:
+            raise self.missing(name, "a 32-bit number")
+        return v
+
+    def raw(self, j, name: str) -> bytes:
+        b = _hex_bytes(self.member(j, name))
+        if b is None:
+            raise self.missing(name, "lower-case hex")
+        return b
+
+    def hashes(self, j, name: str) -> List[bytes]:
+        v = self.member(j, name)
+        out = [_hex_bytes(e) for e in v] if isinstance(v, list) else None
+        if out is None or any(e is None for e in out):
+            raise self.missing(name, "an array of lower-case hex strings")
+        return out
+
+    def certified(self, j, name: str, out) -> None:
+        m = self.member(j, name)
+        inner = _Reader(f"{self.where}{name}.")
+        out.header = inner.raw(m, "header")
+        cert = inner.member(m, "certificate")
+        c = _Reader(f"{self.where}{name}.certificate.")
+        out.certificate.height = c.number(cert, "height")
+        out.certificate.view = c.number(cert, "view")
+        out.certificate.block_hash = c.raw(cert, "block_hash")
+        votes = c.member(cert, "votes")
+        if not isinstance(votes, list):
+            raise c.missing("votes", "an array")
+        for v in votes:
+            out.certificate.votes.add(validator=c.number(v, "validator", _U32),
+                                      signature=c.raw(v, "signature"))
+
+
+def proof_from_json(j) -> "api_pb2.TransactionProof":
+    """A TransactionProof from its bundle form; ProofError names the field that is wrong."""
+    p = api_pb2.TransactionProof()
+    p.height = _Reader("").number(j, "height")
+    at = _Reader(f"height {p.height}: ")
+    p.index = at.number(j, "index", _U32)
+    p.transaction = at.raw(j, "transaction")
+    p.transaction_count = at.number(j, "transaction_count", _U32)
+    p.receipt = at.raw(j, "receipt")
+    p.receipt_count = at.number(j, "receipt_count", _U32)
+    p.previous_history = at.raw(j, "previous_history")
+    p.previous_state_root = at.raw(j, "previous_state_root")
+    p.transaction_path.extend(at.hashes(j, "transaction_path"))
+    p.receipt_path.extend(at.hashes(j, "receipt_path"))
+    at.certified(j, "block", p.block)
+    at.certified(j, "anchor", p.anchor)
+    links = at.member(j, "links")
+    if not isinstance(links, list):
+        raise at.missing("links", "an array")
+    for link in links:
+        p.links.add(height=at.number(link, "height"),
+                    receipts_root=at.raw(link, "receipts_root"),
+                    previous_state_root=at.raw(link, "previous_state_root"))
+    return p
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_bundle(text) -> Optional[dict]:
+    """The bundle as a dict, or None when it is not a JSON object."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        # NaN and Infinity are Python's extension, not JSON.
+        bundle = json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    return bundle if isinstance(bundle, dict) else None
+
+
+def _check_claimed_chain(bundle: dict, trust: Trust) -> Optional[str]:
+    """Why the chain and validators the bundle names are not the genesis file's, or None."""
+    chain_id = bundle.get("chain_id")
+    if chain_id != trust.chain_id:
+        return (f"chain: the bundle is of chain {_quoted(chain_id)}, "
+                f"the genesis file's is '{trust.chain_id}'")
+    if bundle.get("genesis_hash") != trust.genesis_hash.hex():
+        return (f"genesis: the bundle was made against genesis {bundle.get('genesis_hash')}, "
+                f"the file given hashes to {trust.genesis_hash.hex()}")
+    sets = bundle.get("validator_sets")
+    if (not isinstance(sets, list) or len(sets) != 1 or not isinstance(sets[0], dict)
+            or _json_kind(sets[0].get("from_height")) != "int" or sets[0]["from_height"] != 0
+            or not isinstance(sets[0].get("validators"), list)):
+        return "validator set: a bundle carries the genesis validator set (from_height 0) alone"
+    validators = sets[0]["validators"]
+    if len(validators) != len(trust.validators):
+        return (f"validator set: {len(validators)} validators, "
+                f"the genesis file has {len(trust.validators)}")
+    for i, (v, key) in enumerate(zip(validators, trust.validators)):
+        if (not isinstance(v, dict) or _json_kind(v.get("index")) != "int" or v["index"] != i
+                or v.get("public_key") != key.hex()):
+            return f"validator set: validator {i} is not the genesis file's"
+    return None
+
+
+def _check_chain_order(proven: List[ProvenTransaction]) -> Optional[str]:
+    """Why the proofs are not each a different transaction in chain order, or None. A repeated
+    proof would show one endorsement as two."""
+    for i, p in enumerate(proven):
+        if i and (p.height, p.index) <= (proven[i - 1].height, proven[i - 1].index):
+            return (f"proofs: proof {i + 1} (height {p.height}, index {p.index}) is not after the one "
+                    f"before it (height {proven[i - 1].height}, index {proven[i - 1].index}); proofs "
+                    f"are in chain order, each transaction once")
+    return None
+
+
+def _verify_proofs(proofs: list, trust: Trust) -> List[ProvenTransaction]:
+    proven = []
+    for i, j in enumerate(proofs):
+        try:
+            proven.append(verify_transaction_proof(proof_from_json(j), trust))
+        except ProofError as e:
+            raise ProofError(f"proof {i + 1} of {len(proofs)}: {e}") from None
+    wrong = _check_chain_order(proven)
+    if wrong:
+        raise ProofError(wrong)
+    return proven
+
+
+def verify_bundle(bundle_text, genesis) -> BundleResult:
+    """Checks a bundle's text against a genesis file (its exact bytes, or a Trust from
+    trust_from_genesis). Outcome "unreadable" when either is not what it must be, "failed"
+    with the first failed check in `reason`, "proven" with the facts recomputed from the
+    proofs."""
+    try:
+        trust = genesis if isinstance(genesis, Trust) else trust_from_genesis(genesis)
+    except GenesisError as e:
+        return BundleResult("unreadable", f"genesis: {e}")
+    bundle = _parse_bundle(bundle_text)
+    if bundle is None:
+        return BundleResult("unreadable", "the file is not JSON (a bundle is one JSON object)")
+    if bundle.get("format") != FORMAT:
+        return BundleResult("unreadable", "the file is not a ShareChain proof bundle "
+                                          f'("format" is not "{FORMAT}")')
+    if _json_kind(bundle.get("version")) != "int" or bundle["version"] != VERSION:
+        return BundleResult("unreadable",
+                            f"bundle version is not {VERSION}, the one this verifier reads")
+
+    wrong = _check_claimed_chain(bundle, trust)
+    if wrong:
+        return BundleResult("failed", wrong)
+    kind = bundle["kind"] if isinstance(bundle.get("kind"), str) else ""
+    proofs = bundle.get("proofs")
+    if not isinstance(proofs, list) or not proofs:
+        return BundleResult("failed", "proofs: the bundle holds no proof", kind)
+    try:
+        proven = _verify_proofs(proofs, trust)
+    except ProofError as e:
+        return BundleResult("failed", str(e), kind)
+    try:
+        facts = derive_facts(kind, bundle.get("subject", {}), proven)
+    except ProofError as e:
+        return BundleResult("failed", f"facts: {e}", kind)
+    where = first_difference(bundle["facts"], facts) if "facts" in bundle else ""
+    if where is not None:
+        return BundleResult("failed", "facts: the bundle states something its proofs do not "
+                                      f"prove (first difference at facts{where})", kind)
+    return BundleResult("proven", "", kind, facts, proven)

@@ -1,0 +1,91 @@
+// GetProof on one in-process validator, over gRPC on loopback:
+//   a transfer just committed is "not certified yet" (FAILED_PRECONDITION) until a later block
+//   carries its history; then the answer verifies offline against the chain's validator set, its
+//   receipt names the transfer, and the anchor is the next block
+//   bad input: a hash of the wrong length (INVALID_ARGUMENT), an unknown hash (NOT_FOUND)
+//   a proof checked against another validator set does not verify
+#include <catch2/catch.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "node/node.hpp"
+#include "proofs/verify.hpp"
+#include "sharechain/api.grpc.pb.h"
+#include "tests/node/running_node.hpp"
+
+using namespace sharechain;
+using sharechain::testing::Running;
+
+namespace {
+
+grpc::Status get_proof(Running& r, const std::string& hash, api::TransactionProof* out) {
+  grpc::ClientContext ctx;
+  api::GetProofRequest req;
+  req.set_tx_hash(hash);
+  return r.stub->GetProof(&ctx, req, out);
+}
+
+proofs::Trust trust_of(Running& r) {
+  grpc::ClientContext ctx;
+  api::NodeStatus status;
+  REQUIRE(r.stub->GetStatus(&ctx, api::GetStatusRequest(), &status).ok());
+  REQUIRE(status.genesis_hash().size() == 32);
+  proofs::Trust t;
+  t.chain_id = status.chain_id();
+  t.genesis_hash = status.genesis_hash();
+  t.validators.push_back({r.home->validator.public_key()});
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("GetProof answers a proof that verifies offline, once a later block certifies it") {
+  Running r(27260);
+  const std::string u2 = r.home->keys.at("user2").address();
+  api::SubmitResponse first;
+  REQUIRE(r.submit(tx::sign(r.transfer_body("user1", u2, 700), r.home->keys.at("user1")), true, &first).ok());
+
+  api::TransactionProof proof;
+  grpc::Status s = get_proof(r, first.tx_hash(), &proof);
+  INFO(s.error_message());
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(s.error_message(), Catch::Contains("not certified yet"));
+
+  s = get_proof(r, "short", &proof);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(s.error_message(), Catch::Contains("32 bytes"));
+  s = get_proof(r, crypto::hash_bytes(crypto::sha256("never submitted")), &proof);
+  CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK_THAT(s.error_message(), Catch::Contains("no committed transaction"));
+
+  api::SubmitResponse second;
+  REQUIRE(r.submit(tx::sign(r.transfer_body("user1", u2, 1), r.home->keys.at("user1")), true, &second).ok());
+  REQUIRE(second.height() > first.height());
+  s = get_proof(r, first.tx_hash(), &proof);
+  REQUIRE(s.ok());
+  const proofs::Trust trust = trust_of(r);
+  auto proven = proofs::verify_transaction_proof(proof, trust);
+  INFO(proven.status().message());
+  REQUIRE(proven);
+  CHECK(crypto::hash_bytes(proven->tx_hash) == first.tx_hash());
+  CHECK(proven->height == first.height());
+  CHECK(proven->receipt.status() == RECEIPT_OK);
+  CHECK(proven->body.ledger().transfer().amount() == 700);
+  CHECK(proven->anchor_height == second.height());
+
+  SECTION("another validator set does not certify it") {
+    proofs::Trust other = trust;
+    other.validators = {{crypto::PrivateKey::generate().public_key()}};
+    auto refused = proofs::verify_transaction_proof(proof, other);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::Contains("certificate"));
+  }
+  SECTION("a changed receipt does not verify") {
+    Receipt receipt;
+    REQUIRE(receipt.ParseFromString(proof.receipt()));
+    receipt.set_error("nothing happened");
+    proof.set_receipt(receipt.SerializeAsString());
+    auto refused = proofs::verify_transaction_proof(proof, trust);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::Contains("history"));
+  }
+}

@@ -1,0 +1,192 @@
+// Proof bundle files: a transaction bundle verifies; changing any value anywhere in it (a fact,
+// a path, a header, a certificate, the validator set, a count or index) makes it fail rather
+// than prove something else; another genesis fails; a file that is not a bundle is unreadable.
+// Vehicle-report facts follow from the contract's events, and refuse proofs about another
+// vehicle or endorsements without their submission.
+#include <catch2/catch.hpp>
+
+#include "mini_chain.hpp"
+#include "proofs/bundle.hpp"
+
+namespace sharechain::proofs {
+namespace {
+
+using testing::MiniChain;
+
+std::string transaction_bundle(MiniChain& chain, std::uint32_t which) {
+  const api::TransactionProof proof = chain.proof(which);
+  auto proven = verify_transaction_proof(proof, chain.trust());
+  REQUIRE(proven);
+  return make_bundle(kKindTransaction, chain.trust(), transaction_facts(*proven), {proof}).dump(2);
+}
+
+// Every leaf of a JSON document, by JSON pointer.
+void leaves(const Json& j, const Json::json_pointer& at, std::vector<Json::json_pointer>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) leaves(v, at / k, out);
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) leaves(j[i], at / i, out);
+  } else {
+    out.push_back(at);
+  }
+}
+
+Json changed(const Json& v) {
+  if (v.is_boolean()) return !v.get<bool>();
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() + 1;
+  if (v.is_number()) return v.get<double>() + 1;
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s.empty()) return "x";
+    // A hex digit stays a hex digit, so the change is to the bytes, not to the encoding.
+    s[s.size() / 2] = s[s.size() / 2] == '0' ? '1' : '0';
+    return s;
+  }
+  return "x";
+}
+
+TEST_CASE("a transaction bundle verifies and states its facts") {
+  MiniChain chain;
+  const std::string text = transaction_bundle(chain, 1);
+  const BundleVerdict v = verify_bundle(text, chain.trust());
+  INFO(v.reason);
+  REQUIRE(v.outcome == BundleVerdict::Outcome::kProven);
+  CHECK(v.kind == "transaction");
+  CHECK(v.facts["height"] == 5);
+  CHECK(v.facts["index"] == 1);
+  CHECK(v.facts["tx_hash"] == crypto::to_hex(chain.tx_hashes()[1]));
+  CHECK(v.facts["transaction"]["call"]["contract"] == "ledger");
+  REQUIRE(v.proven.size() == 1);
+  CHECK(v.proven[0].anchor_height == 7);
+}
+
+TEST_CASE("changing any value of a bundle makes it fail, never prove") {
+  MiniChain chain;
+  const Json bundle = Json::parse(transaction_bundle(chain, 0));
+  std::vector<Json::json_pointer> all;
+  leaves(bundle, Json::json_pointer(), all);
+  REQUIRE(all.size() > 40);
+  std::size_t checked = 0;
+  for (const auto& at : all) {
+    // The format and version say what the file is: changing them makes it unreadable (exit 2).
+    if (at.to_string() == "/format" || at.to_string() == "/version") continue;
+    Json tampered = bundle;
+    tampered[at] = changed(bundle[at]);
+    const BundleVerdict v = verify_bundle(tampered.dump(), chain.trust());
+    INFO(at.to_string() << ": " << v.reason);
+    CHECK(v.outcome == BundleVerdict::Outcome::kFailed);
+    CHECK_FALSE(v.reason.empty());
+    ++checked;
+  }
+  CHECK(checked + 2 == all.size());
+
+  SECTION("reasons name the part") {
+    auto reason = [&](const std::string& pointer) {
+      Json tampered = bundle;
+      const Json::json_pointer at(pointer);
+      tampered[at] = changed(bundle[at]);
+      return verify_bundle(tampered.dump(), chain.trust()).reason;
+    };
+    CHECK(reason("/facts/receipt/events/0/name").find("facts") != std::string::npos);
+    CHECK(reason("/proofs/0/transaction_path/0").find("transaction path") != std::string::npos);
+    CHECK(reason("/proofs/0/block/certificate/votes/2/signature").find("block certificate") != std::string::npos);
+    CHECK(reason("/proofs/0/anchor/header").find("anchor") != std::string::npos);
+    CHECK(reason("/validator_sets/0/validators/3/public_key").find("validator set") != std::string::npos);
+    CHECK(reason("/proofs/0/links/0/receipts_root").find("history") != std::string::npos);
+  }
+}
+
+TEST_CASE("a bundle checked against another genesis fails") {
+  MiniChain chain;
+  const std::string text = transaction_bundle(chain, 3);
+  Trust other = chain.trust();
+  other.genesis_hash = crypto::hash_bytes(crypto::sha256("another genesis"));
+  BundleVerdict v = verify_bundle(text, other);
+  CHECK(v.outcome == BundleVerdict::Outcome::kFailed);
+  CHECK(v.reason.find("genesis") != std::string::npos);
+  other = chain.trust();
+  other.chain_id = "another-chain";
+  v = verify_bundle(text, other);
+  CHECK(v.outcome == BundleVerdict::Outcome::kFailed);
+  CHECK(v.reason.find("chain") != std::string::npos);
+}
+
+TEST_CASE("a file that is not a bundle is unreadable, not failed") {
+  MiniChain chain;
+  CHECK(verify_bundle("", chain.trust()).outcome == BundleVerdict::Outcome::kUnreadable);
+  CHECK(verify_bundle("{\"format\": \"something-else\"}", chain.trust()).outcome ==
+        BundleVerdict::Outcome::kUnreadable);
+  Json j = Json::parse(transaction_bundle(chain, 0));
+  j["version"] = 99;
+  CHECK(verify_bundle(j.dump(), chain.trust()).outcome == BundleVerdict::Outcome::kUnreadable);
+  j = Json::parse(transaction_bundle(chain, 0));
+  j["proofs"] = Json::array();
+  CHECK(verify_bundle(j.dump(), chain.trust()).outcome == BundleVerdict::Outcome::kFailed);
+}
+
+// --- vehicle reports ------------------------------------------------------------------------
+
+Event vehicle_event(const std::string& name, std::vector<std::pair<std::string, std::string>> attrs) {
+  Event e;
+  e.set_contract("vehicles");
+  e.set_name(name);
+  for (auto& [k, v] : attrs) {
+    Attribute* a = e.add_attributes();
+    a->set_key(k);
+    a->set_value(v);
+    if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos) a->set_number(std::stoull(v));
+  }
+  return e;
+}
+
+ProvenTransaction vehicle_tx(std::uint64_t height, char sender, std::vector<Event> events) {
+  ProvenTransaction p;
+  p.height = height;
+  p.tx_hash = crypto::sha256("tx at " + std::to_string(height));
+  p.sender = std::string(20, sender);
+  for (Event& e : events) *p.receipt.add_events() = std::move(e);
+  return p;
+}
+
+TEST_CASE("vehicle-report facts follow from the contract's events") {
+  const std::string vin = "1HGCM82633A004352";
+  std::vector<ProvenTransaction> txs;
+  txs.push_back(vehicle_tx(10, 'a', {vehicle_event("RecordSubmitted", {{"record", "r1"}, {"vin", vin},
+                                                                       {"kind", "ACCIDENT"}, {"organisation", "Garage"},
+                                                                       {"status", "PENDING"}, {"threshold", "2"}})}));
+  txs.push_back(vehicle_tx(11, 'b', {vehicle_event("RecordEndorsed", {{"record", "r1"}, {"vin", vin},
+                                                                      {"attester", "scbb"}, {"organisation", "Insurer"},
+                                                                      {"verdict", "TRUE"}})}));
+  txs.push_back(vehicle_tx(12, 'c', {vehicle_event("RecordEndorsed", {{"record", "r1"}, {"vin", vin},
+                                                                      {"attester", "sccc"}, {"organisation", "Police"},
+                                                                      {"verdict", "TRUE"}}),
+                                     vehicle_event("RecordAttested", {{"record", "r1"}, {"vin", vin}, {"true", "2"},
+                                                                      {"false", "0"}, {"threshold", "2"}})}));
+  auto facts = derive_facts(kKindVehicleReport, Json{{"vin", vin}}, txs);
+  REQUIRE(facts);
+  const Json& r = (*facts)["records"][0];
+  CHECK((*facts)["vin"] == vin);
+  CHECK(r["kind"] == "ACCIDENT");
+  CHECK(r["organisation"] == "Garage");
+  CHECK(r["status"] == "ATTESTED");
+  CHECK(r["threshold_met"] == true);
+  CHECK(r["decided_height"] == 12);
+  REQUIRE(r["endorsements"].size() == 2);
+  CHECK(r["endorsements"][1]["organisation"] == "Police");
+
+  SECTION("a transaction about another vehicle is refused") {
+    txs.push_back(vehicle_tx(13, 'd', {vehicle_event("RecordSubmitted", {{"record", "r2"}, {"vin", "OTHERVIN"}})}));
+    auto other = derive_facts(kKindVehicleReport, Json{{"vin", vin}}, txs);
+    REQUIRE_FALSE(other);
+    CHECK(other.status().message().find("not about vehicle") != std::string::npos);
+  }
+  SECTION("endorsements without the submission they endorse are refused") {
+    txs.erase(txs.begin());
+    auto partial = derive_facts(kKindVehicleReport, Json{{"vin", vin}}, txs);
+    REQUIRE_FALSE(partial);
+    CHECK(partial.status().message().find("submission") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace sharechain::proofs

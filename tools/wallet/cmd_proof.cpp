@@ -1,0 +1,201 @@
+// Proof bundles: written from what a node serves (GetProof for each transaction behind the facts,
+// the node's chain id, genesis hash and validator set), checked with nothing but the genesis file.
+//
+// Exit codes of verify-bundle: 0 everything proven, 1 a check failed (the first one is named),
+// 2 the bundle or the genesis file cannot be read.
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "proofs/bundle.hpp"
+#include "proto/genesis.hpp"
+#include "sharechain/vehicles.pb.h"
+#include "tools/common/cli.hpp"
+#include "tools/common/files.hpp"
+#include "tools/wallet/context.hpp"
+#include "tools/wallet/proof_bundles.hpp"
+
+namespace sharechain::wallet {
+namespace {
+
+constexpr int kExitProven = 0;
+constexpr int kExitCheckFailed = 1;
+constexpr int kExitUnreadable = 2;
+// How long a bundle waits for the block that certifies the newest receipt it needs. On a busy
+// chain that block follows within a batch delay; on an idle one it comes with the next
+// transaction anyone submits.
+constexpr auto kCertifyWait = std::chrono::seconds(30);
+constexpr auto kCertifyPoll = std::chrono::milliseconds(250);
+
+// The chain as the node describes it: what a bundle names and is checked against before it is
+// written. The reader of the bundle checks it against its own genesis file instead.
+Outcome<proofs::Trust> node_trust(Context& ctx) {
+  Outcome<tools::NodeClient*> c = ctx.client();
+  if (!c) return c.failure();
+  Outcome<api::NodeStatus> status = (*c)->status();
+  if (!status) return status.failure();
+  if (status->genesis_hash().size() != crypto::kHashSize) {
+    return Failure::refused("the node does not report its genesis hash (an older release); a bundle needs it");
+  }
+  api::QueryRequest q;
+  q.mutable_ledger()->mutable_validators();
+  Outcome<api::QueryResponse> r = ctx.query(q);
+  if (!r) return r.failure();
+  proofs::Trust trust;
+  trust.chain_id = status->chain_id();
+  trust.genesis_hash = status->genesis_hash();
+  for (const ledger::ValidatorInfo& v : r->ledger().validators().validators()) {
+    if (v.index() != trust.validators.size()) return Failure::refused("the node lists its validators out of order");
+    trust.validators.push_back(consensus::ValidatorInfo{v.public_key()});
+  }
+  return trust;
+}
+
+Outcome<api::TransactionProof> fetch_proof(Context& ctx, const std::string& tx_hash32) {
+  Outcome<tools::NodeClient*> c = ctx.client();
+  if (!c) return c.failure();
+  const auto deadline = std::chrono::steady_clock::now() + kCertifyWait;
+  bool told = false;
+  while (true) {
+    Outcome<api::TransactionProof> p = (*c)->proof(tx_hash32);
+    if (p || p.failure().message.find("not certified yet") == std::string::npos ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return p;
+    }
+    if (!told) {
+      ctx.err() << "note: waiting for the block that certifies the receipt of " << crypto::to_hex(tx_hash32)
+                << " (up to " << kCertifyWait.count() << " s)\n";
+      told = true;
+    }
+    std::this_thread::sleep_for(kCertifyPoll);
+  }
+}
+
+int write_bundle(Context& ctx, std::string_view kind, const proofs::Trust& trust, proofs::Json facts,
+                 const std::vector<api::TransactionProof>& list, const std::string& file) {
+  const std::string text = proofs::make_bundle(kind, trust, std::move(facts), list).dump(2) + "\n";
+  const proofs::BundleVerdict check = proofs::verify_bundle(text, trust);
+  if (check.outcome != proofs::BundleVerdict::Outcome::kProven) {
+    return ctx.fail(Failure::refused("the node's proof does not verify, no bundle written: " + check.reason));
+  }
+  if (Status s = tools::write_file_atomic(file, text, 0644, tools::Overwrite::kYes); !s) {
+    return ctx.fail(Failure::from_local(s));
+  }
+  std::uint64_t top = 0;
+  for (const auto& p : check.proven) top = std::max(top, p.anchor_height);
+  proofs::Json out;
+  out["bundle"] = file;
+  out["kind"] = std::string(kind);
+  out["proofs"] = check.proven.size();
+  out["certified_through_height"] = top;
+  out["bytes"] = text.size();
+  ctx.show(out);
+  return tools::kExitOk;
+}
+
+void register_verify(CLI::App& app, Context& ctx) {
+  auto file = std::make_shared<std::string>();
+  auto genesis = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("verify-bundle",
+                                     "check a proof bundle offline against a genesis file; no node is contacted");
+  cmd->add_option("file", *file, "the bundle (from `tx --bundle`, `vehicle report --bundle`)")->required();
+  cmd->add_option("--genesis", *genesis, "the chain's genesis file: the only thing the check trusts")->required();
+  on_run(cmd, ctx, [&ctx, file, genesis] {
+    auto text = tools::read_file(*file);
+    if (!text) return ctx.fail(Failure{kExitUnreadable, "cannot read bundle: " + text.status().message()});
+    auto genesis_bytes = tools::read_file(*genesis);
+    if (!genesis_bytes) {
+      return ctx.fail(Failure{kExitUnreadable, "cannot read genesis: " + genesis_bytes.status().message()});
+    }
+    auto loaded = parse_genesis(*genesis_bytes, *genesis);
+    if (!loaded) return ctx.fail(Failure{kExitUnreadable, loaded.status().message()});
+    const proofs::BundleVerdict v = proofs::verify_bundle(*text, proofs::trust_from(*loaded));
+    if (v.outcome == proofs::BundleVerdict::Outcome::kUnreadable) {
+      return ctx.fail(Failure{kExitUnreadable, *file + ": " + v.reason});
+    }
+    proofs::Json out;
+    out["file"] = *file;
+    out["proven"] = v.outcome == proofs::BundleVerdict::Outcome::kProven;
+    out["chain_id"] = loaded->genesis.chain_id();
+    if (v.outcome == proofs::BundleVerdict::Outcome::kFailed) {
+      out["error"] = v.reason;
+      if (ctx.json()) ctx.print_json(out);
+      return ctx.fail(Failure{kExitCheckFailed, "NOT PROVEN: " + v.reason});
+    }
+    out["kind"] = v.kind;
+    proofs::Json blocks = proofs::Json::array();
+    for (const auto& p : v.proven) {
+      blocks.push_back({{"tx_hash", crypto::to_hex(p.tx_hash)},
+                        {"height", p.height},
+                        {"index", p.index},
+                        {"certified_by", p.anchor_height}});
+    }
+    out["transactions"] = std::move(blocks);
+    out["facts"] = v.facts;
+    ctx.show(out);
+    return kExitProven;
+  });
+}
+
+}  // namespace
+
+int write_transaction_bundle(Context& ctx, const std::string& tx_hash32, const std::string& file) {
+  Outcome<proofs::Trust> trust = node_trust(ctx);
+  if (!trust) return ctx.fail(trust.failure());
+  Outcome<api::TransactionProof> proof = fetch_proof(ctx, tx_hash32);
+  if (!proof) return ctx.fail(proof.failure());
+  auto proven = proofs::verify_transaction_proof(*proof, *trust);
+  if (!proven) {
+    return ctx.fail(Failure::refused("the node's proof does not verify, no bundle written: " + proven.status().message()));
+  }
+  return write_bundle(ctx, proofs::kKindTransaction, *trust, proofs::transaction_facts(*proven), {*proof}, file);
+}
+
+int write_vehicle_bundle(Context& ctx, const std::string& vin, const std::string& file) {
+  Outcome<proofs::Trust> trust = node_trust(ctx);
+  if (!trust) return ctx.fail(trust.failure());
+  api::QueryRequest q;
+  q.mutable_vehicles()->mutable_records()->set_vin(vin);
+  Outcome<api::QueryResponse> r = ctx.query(q);
+  if (!r) return ctx.fail(r.failure());
+  // Every transaction behind the report, in chain order: each record's submission, its
+  // endorsements (the last of which decided it) and a transfer's acceptance.
+  std::vector<std::pair<std::uint64_t, std::string>> txs;
+  std::set<std::string> seen;
+  auto add = [&](std::uint64_t height, const std::string& hash) {
+    if (hash.size() == crypto::kHashSize && seen.insert(hash).second) txs.emplace_back(height, hash);
+  };
+  for (const vehicles::Record& rec : r->vehicles().records().records()) {
+    add(rec.submitted_height(), rec.submitted_tx());
+    for (const vehicles::Endorsement& e : rec.endorsements()) add(e.height(), e.tx_hash());
+    add(rec.decided_height(), rec.decided_tx());
+  }
+  if (txs.empty()) return ctx.fail(Failure::refused("vehicle " + vin + " has no records on this chain"));
+  std::stable_sort(txs.begin(), txs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<proofs::ProvenTransaction, api::TransactionProof>> fetched;
+  for (const auto& [height, hash] : txs) {
+    Outcome<api::TransactionProof> proof = fetch_proof(ctx, hash);
+    if (!proof) return ctx.fail(proof.failure());
+    auto p = proofs::verify_transaction_proof(*proof, *trust);
+    if (!p) return ctx.fail(Failure::refused("the node's proof does not verify, no bundle written: " + p.status().message()));
+    fetched.emplace_back(std::move(p).value(), std::move(proof).value());
+  }
+  // Chain order, as a verifier requires: by height, then by position in the block.
+  std::sort(fetched.begin(), fetched.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.first.height, a.first.index) < std::make_pair(b.first.height, b.first.index);
+  });
+  std::vector<api::TransactionProof> list;
+  std::vector<proofs::ProvenTransaction> proven;
+  for (auto& [p, proof] : fetched) {
+    proven.push_back(std::move(p));
+    list.push_back(std::move(proof));
+  }
+  auto facts = proofs::derive_facts(proofs::kKindVehicleReport, proofs::Json{{"vin", vin}}, proven);
+  if (!facts) return ctx.fail(Failure::refused(facts.status().message()));
+  return write_bundle(ctx, proofs::kKindVehicleReport, *trust, std::move(facts).value(), list, file);
+}
+
+void register_proof_commands(CLI::App& app, Context& ctx) { register_verify(app, ctx); }
+
+}  // namespace sharechain::wallet
