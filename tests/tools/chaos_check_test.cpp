@@ -306,6 +306,24 @@ TEST_CASE("history: history_complete=false is a violation; no field is not a pas
   CHECK(report["checks"]["history"]["status"] == "violated");
 }
 
+TEST_CASE("provable: a sampled acked transaction whose proof does not verify is a violation",
+          "[chaos][check]") {
+  Fixture f;
+  for (NodeView& n : f.nodes) n.proofs[f.ledger.front().tx_hash] = "";
+  CHECK(check_provable(f.nodes).empty());
+  tools::Json report = build_report(collected_of(f), LedgerFile{f.ledger, ""}, {});
+  CHECK(report["checks"]["provable"]["status"] == "ok");
+
+  f.nodes[2].proofs[f.ledger.front().tx_hash] = "GetProof: the receipt of block 7 is not certified yet";
+  CHECK(mentions(check_provable(f.nodes), "provable", "node2: acked transaction"));
+  report = build_report(collected_of(f), LedgerFile{f.ledger, ""}, {});
+  CHECK(report["ok"] == false);
+  CHECK(report["checks"]["provable"]["status"] == "violated");
+  // A node that did not answer at all is the heights check's finding, not this one's.
+  f.nodes[2].height.reset();
+  CHECK(check_provable(f.nodes).empty());
+}
+
 TEST_CASE("recovery: a node that never caught up is a violation; percentiles", "[chaos][check]") {
   std::vector<FaultRecord> faults;
   for (int i = 1; i <= 100; ++i) {

@@ -327,6 +327,21 @@ std::vector<Violation> check_history(const std::vector<NodeView>& nodes) {
   return out;
 }
 
+std::vector<Violation> check_provable(const std::vector<NodeView>& nodes) {
+  std::vector<Violation> out;
+  std::vector<std::string> details;
+  for (const NodeView& n : nodes) {
+    if (!n.height) continue;
+    for (const auto& [hash, reason] : n.proofs) {
+      if (!reason.empty()) {
+        details.push_back(n.name + ": acked transaction " + crypto::to_hex(hash) + " is not provable: " + reason);
+      }
+    }
+  }
+  add_capped(out, "provable", details, 50);
+  return out;
+}
+
 Percentiles percentiles(std::vector<double> samples) {
   Percentiles p;
   p.count = samples.size();

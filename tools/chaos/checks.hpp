@@ -53,11 +53,14 @@ struct NodeView {
   // The NodeStatus history fields, when this build's NodeStatus has them.
   std::optional<bool> history_complete;
   tools::Json history;  // every history/sync field the status carries, for the report
+  // For a sample of acked transactions (by tx hash): "" when the node's GetProof answer verified
+  // offline against the genesis validators, otherwise why not.
+  std::map<std::string, std::string> proofs;
 };
 
 struct Violation {
   std::string check;   // "heights", "blocks", "acked", "unique_ack", "supply", "balances",
-                       // "history", "recovery"
+                       // "history", "provable", "recovery"
   std::string detail;  // one line a person can act on
 };
 
@@ -93,6 +96,10 @@ std::vector<Violation> check_balances(const std::vector<NodeView>& nodes);
 
 // A node that reports history_complete reports true.
 std::vector<Violation> check_history(const std::vector<NodeView>& nodes);
+
+// Every sampled acked transaction is provable from every node that answered: its GetProof
+// answer verifies offline (docs/proofs.md).
+std::vector<Violation> check_provable(const std::vector<NodeView>& nodes);
 
 struct Percentiles {
   std::size_t count = 0;

@@ -14,6 +14,8 @@
 #include "tools/common/client.hpp"
 #include "tools/common/files.hpp"
 #include "tools/net/layout.hpp"
+#include "proofs/verify.hpp"
+#include "proto/genesis.hpp"
 
 namespace sharechain::chaos {
 namespace {
@@ -208,6 +210,33 @@ bool settle(const std::vector<net::NodeLayout>& layouts, std::chrono::seconds li
   }
 }
 
+// Each node's proof of each sampled transaction, verified with the genesis validators alone.
+void read_proofs(const net::NodeLayout& layout, std::chrono::milliseconds timeout, const proofs::Trust& trust,
+                 const std::vector<std::string>& sample, NodeView& view) {
+  NodeClient client(layout.api_address, timeout, NodeClient::Connection::kPrivate);
+  for (const std::string& hash : sample) {
+    auto proof = with_retries<api::TransactionProof>([&] { return client.proof(hash); });
+    if (!proof) {
+      view.proofs[hash] = "GetProof: " + proof.failure().message;
+      continue;
+    }
+    auto proven = proofs::verify_transaction_proof(*proof, trust);
+    view.proofs[hash] = proven ? std::string() : proven.status().message();
+  }
+}
+
+// Acked transactions spread evenly over the run, below the uncertified tail.
+std::vector<std::string> proof_sample(const std::vector<LedgerRecord>& ledger, std::uint64_t tip) {
+  std::vector<const LedgerRecord*> eligible;
+  for (const LedgerRecord& r : ledger) {
+    if (r.acked() && r.height + kUncertifiedTail <= tip) eligible.push_back(&r);
+  }
+  std::vector<std::string> out;
+  const std::size_t step = std::max<std::size_t>(1, eligible.size() / kProofSample);
+  for (std::size_t i = 0; i < eligible.size() && out.size() < kProofSample; i += step) out.push_back(eligible[i]->tx_hash);
+  return out;
+}
+
 }  // namespace
 
 tools::Outcome<Collected> collect(const CollectOptions& options,
@@ -260,6 +289,20 @@ tools::Outcome<Collected> collect(const CollectOptions& options,
       readers.emplace_back([&, i] {
         read_accounts((*layouts)[i], options.timeout, out.supply.known_accounts, out.nodes[i]);
       });
+    }
+    for (auto& t : readers) t.join();
+  }
+  auto genesis_bytes = tools::read_file(paths.genesis());
+  if (!genesis_bytes) return Failure::usage(genesis_bytes.status().message());
+  auto loaded = parse_genesis(*genesis_bytes, paths.genesis().string());
+  if (!loaded) return Failure::usage(loaded.status().message());
+  const proofs::Trust trust = proofs::trust_from(*loaded);
+  const std::vector<std::string> sample = proof_sample(ledger, out.tip);
+  {
+    std::vector<std::thread> readers;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!out.nodes[i].height) continue;
+      readers.emplace_back([&, i] { read_proofs((*layouts)[i], options.timeout, trust, sample, out.nodes[i]); });
     }
     for (auto& t : readers) t.join();
   }

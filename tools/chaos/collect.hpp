@@ -22,6 +22,12 @@ struct CollectOptions {
   std::chrono::milliseconds timeout{10'000};  // of each call
 };
 
+// The last heights of a run whose receipts no later block may certify: once the load stops,
+// nothing follows them (docs/proofs.md). The proof sample stays below them.
+inline constexpr std::uint64_t kUncertifiedTail = 16;
+// Acked transactions proven per node at most.
+inline constexpr std::size_t kProofSample = 60;
+
 struct Collected {
   std::vector<NodeView> nodes;
   SupplyExpectation supply;
