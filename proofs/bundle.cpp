@@ -189,6 +189,111 @@ Result<Json> vehicle_facts(const Json& subject, const std::vector<ProvenTransact
   return Json{{"vin", vin}, {"records", std::move(list)}};
 }
 
+// --- revenue statements ----------------------------------------------------------------------
+
+// Days from 1970-01-01 to the first of `month` (1..12) of `year`, proleptic Gregorian.
+std::int64_t days_from_civil(std::int64_t year, unsigned month) {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto yoe = static_cast<unsigned>(year - era * 400);
+  const unsigned doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::uint64_t month_start_ms(unsigned year, unsigned month) {
+  return static_cast<std::uint64_t>(days_from_civil(year, month)) * 86'400'000ULL;
+}
+
+bool all_digits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+
+bool checked_add(std::uint64_t& total, std::uint64_t amount) { return !__builtin_add_overflow(total, amount, &total); }
+
+// A revenue statement's facts from the proven transactions: the asset's usage agreements (each
+// proven by the AgreementProposed event naming the asset) and every income split of one of them
+// whose block falls in the period, with each partner's part (RevenueDistributed), then totals.
+Result<Json> revenue_facts(const Json& subject, const std::vector<ProvenTransaction>& proven) {
+  if (!subject.is_object() || !subject.contains("asset") || !subject["asset"].is_string() ||
+      !subject.contains("period") || !subject["period"].is_string()) {
+    return Status::invalid_argument("subject: a revenue statement names its \"asset\" and \"period\"");
+  }
+  auto expected = revenue_subject(subject["asset"].get<std::string>(), subject["period"].get<std::string>());
+  if (!expected) return Status::invalid_argument("subject: " + expected.status().message());
+  const std::string asset = (*expected)["asset"].get<std::string>();
+  const std::uint64_t from = (*expected)["from_ms"].get<std::uint64_t>();
+  const std::uint64_t to = (*expected)["to_ms"].get<std::uint64_t>();
+
+  std::map<std::string, Json> agreements;  // by agreement id (hex)
+  std::vector<std::string> agreement_order;
+  Json payments = Json::array();
+  std::uint64_t income = 0;
+  std::map<std::string, std::uint64_t> by_party;
+  for (const ProvenTransaction& p : proven) {
+    const std::string where = "transaction " + crypto::to_hex(p.tx_hash) + " at height " + std::to_string(p.height);
+    bool contributes = false;
+    Json* payment = nullptr;
+    for (const Event& e : p.receipt.events()) {
+      if (e.contract() == "usage" && e.name() == "AgreementProposed" && attribute(e, "asset") == asset) {
+        const std::string id = attribute(e, "agreement");
+        if (agreements.try_emplace(id, Json{{"agreement", id},
+                                            {"proposer", crypto::format_address(p.sender)},
+                                            {"proposed_height", p.height},
+                                            {"proposed_tx", crypto::to_hex(p.tx_hash)}})
+                .second) {
+          agreement_order.push_back(id);
+        }
+        contributes = true;
+      } else if (e.contract() == "revenue" && e.name() == "IncomeSplit" && attribute(e, "source_kind") == "agreement" &&
+                 agreements.count(attribute(e, "source")) != 0 && p.timestamp_ms >= from && p.timestamp_ms < to) {
+        const std::uint64_t amount = attribute_number(e, "amount");
+        if (!checked_add(income, amount)) return Status::invalid_argument(where + ": the income overflows 64 bits");
+        payments.push_back({{"tx", crypto::to_hex(p.tx_hash)},
+                            {"height", p.height},
+                            {"timestamp_ms", p.timestamp_ms},
+                            {"agreement", attribute(e, "source")},
+                            {"session", attribute(e, "session")},
+                            {"amount", amount},
+                            {"parts", Json::array()},
+                            {"parts_sum", 0}});
+        payment = &payments.back();
+        contributes = true;
+      } else if (e.contract() == "revenue" && e.name() == "RevenueDistributed" && payment != nullptr &&
+                 attribute(e, "source") == (*payment)["agreement"].get<std::string>()) {
+        const std::uint64_t part = attribute_number(e, "amount");
+        const std::string party = attribute(e, "party");
+        std::uint64_t sum = (*payment)["parts_sum"].get<std::uint64_t>();
+        if (!checked_add(sum, part) || !checked_add(by_party[party], part)) {
+          return Status::invalid_argument(where + ": a split overflows 64 bits");
+        }
+        (*payment)["parts_sum"] = sum;
+        (*payment)["parts"].push_back({{"party", party},
+                                       {"paid_to", attribute(e, "paid_to")},
+                                       {"amount", part},
+                                       {"share_bps", attribute_number(e, "share_bps")},
+                                       {"passed_on", attribute_number(e, "passed_on")}});
+      } else if (e.contract() == "revenue" && e.name() != "RevenueDistributed") {
+        payment = nullptr;  // a split of something else: the parts after it are not this payment's
+      }
+    }
+    if (!contributes) {
+      return Status::invalid_argument(where + " is neither a usage agreement of asset " + asset +
+                                      " nor its income in " + subject["period"].get<std::string>());
+    }
+  }
+  Json list = Json::array();
+  for (const std::string& id : agreement_order) list.push_back(agreements.at(id));
+  Json parties = Json::array();
+  for (const auto& [party, amount] : by_party) parties.push_back({{"party", party}, {"amount", amount}});
+  return Json{{"asset", asset},
+              {"period", subject["period"]},
+              {"from_ms", from},
+              {"to_ms", to},
+              {"agreements", std::move(list)},
+              {"payments", std::move(payments)},
+              {"income", income},
+              {"by_party", std::move(parties)}};
+}
+
 BundleVerdict failed(std::string reason) {
   BundleVerdict v;
   v.outcome = BundleVerdict::Outcome::kFailed;
@@ -239,10 +344,37 @@ std::string bytes_at(const Json& j, const char* key) {
 // subject), the VIN for a vehicle report.
 Json subject_of(std::string_view kind, const Json& facts) {
   if (kind == kKindVehicleReport && facts.contains("vin")) return Json{{"vin", facts["vin"]}};
+  if (kind == kKindRevenueStatement && facts.contains("asset")) {
+    return Json{{"asset", facts["asset"]}, {"period", facts["period"]}, {"from_ms", facts["from_ms"]}, {"to_ms", facts["to_ms"]}};
+  }
   return Json::object();
 }
 
 }  // namespace
+
+Result<Json> revenue_subject(std::string_view asset_hex, std::string_view period) {
+  auto asset = crypto::from_hex(asset_hex);
+  if (!asset || asset->empty() || asset_hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return Status::invalid_argument("the asset id must be lower-case hex");
+  }
+  unsigned year = 0, month = 0;
+  std::uint64_t from = 0, to = 0;
+  if (period.size() == 7 && period[4] == '-' && all_digits(period.substr(0, 4)) && all_digits(period.substr(5))) {
+    year = static_cast<unsigned>(std::stoul(std::string(period.substr(0, 4))));
+    month = static_cast<unsigned>(std::stoul(std::string(period.substr(5))));
+    if (month < 1 || month > 12) return Status::invalid_argument("period " + std::string(period) + ": no such month");
+    from = month_start_ms(year, month);
+    to = month == 12 ? month_start_ms(year + 1, 1) : month_start_ms(year, month + 1);
+  } else if (period.size() == 4 && all_digits(period)) {
+    year = static_cast<unsigned>(std::stoul(std::string(period)));
+    from = month_start_ms(year, 1);
+    to = month_start_ms(year + 1, 1);
+  } else {
+    return Status::invalid_argument("period '" + std::string(period) + "' is not YYYY-MM or YYYY");
+  }
+  if (year < 1970) return Status::invalid_argument("period " + std::string(period) + " is before 1970");
+  return Json{{"asset", std::string(asset_hex)}, {"period", std::string(period)}, {"from_ms", from}, {"to_ms", to}};
+}
 
 Json proof_to_json(const api::TransactionProof& p) {
   Json links = Json::array();
@@ -338,6 +470,7 @@ Result<Json> derive_facts(std::string_view kind, const Json& subject, const std:
     return transaction_facts(proven.front());
   }
   if (kind == kKindVehicleReport) return vehicle_facts(subject, proven);
+  if (kind == kKindRevenueStatement) return revenue_facts(subject, proven);
   return Status::invalid_argument("bundle kind '" + std::string(kind) + "' is not one this verifier knows");
 }
 

@@ -27,6 +27,11 @@ inline constexpr std::string_view kKindTransaction = "transaction";
 inline constexpr std::string_view kKindVehicleReport = "vehicle-report";
 inline constexpr std::string_view kKindRevenueStatement = "revenue-statement";
 
+// The subject of a revenue statement: the asset (its id as hex) and the period, "YYYY-MM" (a
+// calendar month) or "YYYY" (a year), in UTC; the statement covers blocks whose timestamp is in
+// [from_ms, to_ms). {"asset", "period", "from_ms", "to_ms"}; INVALID_ARGUMENT naming what is wrong.
+Result<Json> revenue_subject(std::string_view asset_hex, std::string_view period);
+
 // A TransactionProof as the bundle carries it (hex for bytes) and back. proof_from_json answers
 // INVALID_ARGUMENT naming the field that is missing or not what it must be.
 Json proof_to_json(const api::TransactionProof& proof);

@@ -8,6 +8,10 @@
 #  - the numbers agree with the node's own: issued_before_range + issued_in_range = issued now,
 #    and the ledger supply query says the same totals
 #  - bad arguments (--from after --to, --to past the tip) and an unreachable node exit 2
+#  - `revenue statement` of every asset for the month: every payment splits exactly, the
+#    partners' totals add up to the income; the statement with the most payments, written with
+#    --bundle, is proven offline by verify-bundle; a partner's amount changed in it is refused;
+#    a month 13 is a usage error (exit 2)
 # Bounded: a 25 s data-server run (AUDIT_DATASERVER_SECONDS to change) on two validators.
 source "$(dirname "$0")/lib.sh"
 
@@ -75,4 +79,37 @@ set -e
 [ "$rc_past" -eq 2 ] || die "--to past the tip exited $rc_past"
 [ "$rc_down" -eq 2 ] || die "an unreachable node exited $rc_down"
 [ "$rc_usage" -eq 2 ] || die "a malformed height exited $rc_usage"
+# A revenue statement of the same history, proven (docs/proofs.md). One more transfer first: on
+# this idle chain its block certifies the receipts of the data server's last block.
+wallet 0 --json transfer --from user1 --to "$(address_of user2)" --amount 1 --wait > /dev/null || die "transfer failed"
+month=$(date -u -d "@$(( $(wallet 0 block latest --json | jq -r .timestamp_ms) / 1000 ))" +%Y-%m)
+best="" best_payments=0
+for owner in user1 user2; do
+  for asset in $(wallet 0 asset list --owner "$owner" --json | jq -r '.assets[].id'); do
+    wallet 0 --json revenue statement "$asset" --period "$month" > "$DIR/statement.json" 2> "$DIR/statement.err" \
+      || die "revenue statement of $asset failed: $(cat "$DIR/statement.err")"
+    jq -e '[.payments[] | .amount == .parts_sum] | all' "$DIR/statement.json" > /dev/null \
+      || die "a payment of $asset does not split exactly: $(cat "$DIR/statement.json")"
+    jq -e '([.by_party[].amount] | add // 0) == .income' "$DIR/statement.json" > /dev/null \
+      || die "the partners' totals of $asset do not add up to its income"
+    n=$(jq '.payments | length' "$DIR/statement.json")
+    if [ "$n" -gt "$best_payments" ]; then best=$asset best_payments=$n; fi
+  done
+done
+[ "$best_payments" -gt 0 ] || die "no asset has income in $month"
+wallet 1 --json revenue statement "$best" --period "$month" --bundle "$DIR/revenue.bundle" > "$DIR/revenue-bundle.json" \
+  || die "revenue statement --bundle failed"
+"$WALLET_BIN" verify-bundle "$DIR/revenue.bundle" --genesis "$DIR/genesis.json" --json > "$DIR/revenue-verified.json" \
+  || die "the revenue bundle is not proven: $(cat "$DIR/revenue-verified.json")"
+jq -e --arg a "$best" --argjson n "$best_payments" \
+  '.proven and .kind == "revenue-statement" and .facts.asset == $a and (.facts.payments | length) == $n and .facts.income > 0' \
+  "$DIR/revenue-verified.json" > /dev/null || die "revenue bundle facts wrong: $(jq .facts "$DIR/revenue-verified.json")"
+log "revenue statement of $best for $month: $best_payments payments, income $(jq .facts.income "$DIR/revenue-verified.json"), proven offline"
+jq '.facts.payments[0].parts[0].amount += 1' "$DIR/revenue.bundle" > "$DIR/revenue-tampered.bundle"
+rc=0
+"$WALLET_BIN" verify-bundle "$DIR/revenue-tampered.bundle" --genesis "$DIR/genesis.json" > /dev/null 2> "$DIR/tampered.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "facts" "$DIR/tampered.err" || die "a changed partner amount was not refused (exit $rc): $(cat "$DIR/tampered.err")"
+rc=0
+wallet 0 revenue statement "$best" --period 2026-13 > /dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || die "a month 13 exited $rc"
 log "PASSED"

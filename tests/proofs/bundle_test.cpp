@@ -2,7 +2,9 @@
 // a path, a header, a certificate, the validator set, a count or index) makes it fail rather
 // than prove something else; another genesis fails; a file that is not a bundle is unreadable.
 // Vehicle-report facts follow from the contract's events, and refuse proofs about another
-// vehicle or endorsements without their submission.
+// vehicle or endorsements without their submission. Revenue-statement facts: the asset's
+// agreements and their income splits inside the period, with totals per partner; a period is a
+// UTC month or year; a transaction that is neither is refused.
 #include <catch2/catch.hpp>
 
 #include "mini_chain.hpp"
@@ -185,6 +187,95 @@ TEST_CASE("vehicle-report facts follow from the contract's events") {
     auto partial = derive_facts(kKindVehicleReport, Json{{"vin", vin}}, txs);
     REQUIRE_FALSE(partial);
     CHECK(partial.status().message().find("submission") != std::string::npos);
+  }
+}
+
+// --- revenue statements ----------------------------------------------------------------------
+
+Event typed_event(const std::string& contract, const std::string& name,
+                  std::vector<std::pair<std::string, std::string>> attrs) {
+  Event e = vehicle_event(name, std::move(attrs));
+  e.set_contract(contract);
+  return e;
+}
+
+ProvenTransaction at_time(ProvenTransaction p, std::uint64_t timestamp_ms) {
+  p.timestamp_ms = timestamp_ms;
+  return p;
+}
+
+TEST_CASE("revenue periods are UTC months or years") {
+  auto month = revenue_subject("ab01", "2026-12");
+  REQUIRE(month);
+  CHECK((*month)["from_ms"] == 1'796'083'200'000ULL);  // 2026-12-01T00:00:00Z
+  CHECK((*month)["to_ms"] == 1'798'761'600'000ULL);    // 2027-01-01T00:00:00Z
+  auto feb = revenue_subject("ab01", "2024-02");
+  REQUIRE(feb);
+  CHECK((*feb)["to_ms"].get<std::uint64_t>() - (*feb)["from_ms"].get<std::uint64_t>() == 29ULL * 86'400'000ULL);
+  auto year = revenue_subject("ab01", "2026");
+  REQUIRE(year);
+  CHECK((*year)["from_ms"] == 1'767'225'600'000ULL);  // 2026-01-01
+  for (const char* bad : {"2026-13", "2026-00", "26-12", "2026/12", "december", "1969-12"}) {
+    INFO(bad);
+    CHECK_FALSE(revenue_subject("ab01", bad));
+  }
+  CHECK_FALSE(revenue_subject("AB01", "2026-12"));
+  CHECK_FALSE(revenue_subject("", "2026-12"));
+}
+
+TEST_CASE("revenue-statement facts: the asset's agreements and their splits in the period") {
+  const std::string asset = "a55e7000";
+  const Json subject = *revenue_subject(asset, "2026-12");
+  const std::uint64_t dec = 1'796'083'200'000ULL, nov = dec - 86'400'000ULL;
+  std::vector<ProvenTransaction> txs;
+  txs.push_back(at_time(vehicle_tx(3, 'o', {typed_event("usage", "AgreementProposed",
+                                                        {{"agreement", "ag01"}, {"asset", asset}})}),
+                        nov));
+  auto split = [&](std::uint64_t height, std::uint64_t when, const std::string& amount,
+                   std::vector<std::pair<std::string, std::string>> parts) {
+    std::vector<Event> events{typed_event("revenue", "IncomeSplit",
+                                          {{"source_kind", "agreement"}, {"source", "ag01"}, {"amount", amount}})};
+    for (auto& [party, part] : parts) {
+      events.push_back(typed_event("revenue", "RevenueDistributed",
+                                   {{"source", "ag01"}, {"party", party}, {"paid_to", party}, {"amount", part},
+                                    {"share_bps", "5000"}}));
+    }
+    return at_time(vehicle_tx(height, 'd', std::move(events)), when);
+  };
+  txs.push_back(split(7, dec + 1000, "1001", {{"scp1", "501"}, {"scp2", "500"}}));
+  txs.push_back(split(9, dec + 2000, "300", {{"scp1", "150"}, {"scp2", "150"}}));
+  auto facts = derive_facts(kKindRevenueStatement, subject, txs);
+  INFO((facts ? facts->dump(2) : facts.status().message()));
+  REQUIRE(facts);
+  CHECK((*facts)["asset"] == asset);
+  CHECK((*facts)["agreements"].size() == 1);
+  REQUIRE((*facts)["payments"].size() == 2);
+  CHECK((*facts)["payments"][0]["amount"] == 1001);
+  CHECK((*facts)["payments"][0]["parts_sum"] == 1001);
+  CHECK((*facts)["payments"][0]["parts"][1]["party"] == "scp2");
+  CHECK((*facts)["income"] == 1301);
+  CHECK((*facts)["by_party"][0] == Json{{"party", "scp1"}, {"amount", 651}});
+  CHECK((*facts)["by_party"][1] == Json{{"party", "scp2"}, {"amount", 650}});
+
+  SECTION("income outside the period is not part of the statement, and is refused in its bundle") {
+    txs.push_back(split(11, dec + 40ULL * 86'400'000ULL, "5", {{"scp1", "5"}}));
+    auto outside = derive_facts(kKindRevenueStatement, subject, txs);
+    REQUIRE_FALSE(outside);
+    CHECK(outside.status().message().find("nor its income in 2026-12") != std::string::npos);
+  }
+  SECTION("income of another asset's agreement is refused") {
+    txs[1].receipt.mutable_events(0)->mutable_attributes(1)->set_value("ag99");
+    auto other = derive_facts(kKindRevenueStatement, subject, txs);
+    REQUIRE_FALSE(other);
+    CHECK(other.status().message().find("neither a usage agreement") != std::string::npos);
+  }
+  SECTION("the bounds come from the period, never from the bundle's subject") {
+    Json edited = subject;
+    edited["from_ms"] = 0;
+    auto again = derive_facts(kKindRevenueStatement, edited, txs);
+    REQUIRE(again);
+    // verify_bundle compares the stated subject with these and refuses the edited one.
+    CHECK((*again)["from_ms"] == subject["from_ms"]);
   }
 }
 

@@ -1,5 +1,6 @@
 #include "tools/common/client.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -207,6 +208,29 @@ Outcome<api::TransactionProof> NodeClient::proof(std::string_view hash32) {
   const grpc::Status st = stub_->GetProof(ctx.get(), req, &out);
   note_answer(*ctx);
   if (!st.ok()) return failure(st);
+  return out;
+}
+
+Outcome<std::vector<api::EventBatch>> NodeClient::events(const api::EventFilter& filter, std::uint64_t from,
+                                                         std::uint64_t to) {
+  // A range of committed history is read at disk speed; the deadline only bounds a stuck stream.
+  auto ctx = context(std::max<std::chrono::milliseconds>(timeout_, std::chrono::minutes(5)));
+  api::SubscribeEventsRequest req;
+  *req.mutable_filter() = filter;
+  req.mutable_cursor()->set_height(std::max<std::uint64_t>(from, 1));
+  auto reader = stub_->SubscribeEvents(ctx.get(), req);
+  std::vector<api::EventBatch> out;
+  api::EventBatch batch;
+  bool done = false;
+  while (!done && reader->Read(&batch)) {
+    if (batch.height() > to) break;
+    if (!batch.events().empty()) out.push_back(batch);
+    // Batches are whole blocks: the one of block `to`, or a mark past it, ends the range.
+    done = batch.height() >= to || batch.next().height() > to;
+  }
+  ctx->TryCancel();
+  const grpc::Status st = reader->Finish();
+  if (!done && !st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) return failure(st);
   return out;
 }
 

@@ -61,6 +61,9 @@ class NodeClient {
   Outcome<api::TransactionInfo> transaction(std::string_view hash32);
   // GetProof: the transaction's inclusion and receipt proof (docs/proofs.md).
   Outcome<api::TransactionProof> proof(std::string_view hash32);
+  // The batches of SubscribeEvents for `filter` from height `from` through height `to` (both
+  // committed), then the stream is closed. Blocks without a match are not returned.
+  Outcome<std::vector<api::EventBatch>> events(const api::EventFilter& filter, std::uint64_t from, std::uint64_t to);
   // A contract query; the answer carries the height it was read at.
   Outcome<api::QueryResponse> query(const api::QueryRequest& request);
   // With `wait`, the node answers once the transaction is committed or `wait_timeout` passed;

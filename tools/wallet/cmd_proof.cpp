@@ -196,6 +196,98 @@ int write_vehicle_bundle(Context& ctx, const std::string& vin, const std::string
   return write_bundle(ctx, proofs::kKindVehicleReport, *trust, std::move(facts).value(), list, file);
 }
 
-void register_proof_commands(CLI::App& app, Context& ctx) { register_verify(app, ctx); }
+namespace {
+
+// The statement of `asset_hex` over `period`, proven: the asset's agreements and their income
+// splits in the period, each transaction's proof checked against the node's validator set. With
+// `file`, also written as a bundle.
+int revenue_statement(Context& ctx, const std::string& asset_hex, const std::string& period, const std::string& file) {
+  auto subject = proofs::revenue_subject(asset_hex, period);
+  if (!subject) return ctx.fail(Failure::usage(subject.status().message()));
+  Outcome<proofs::Trust> trust = node_trust(ctx);
+  if (!trust) return ctx.fail(trust.failure());
+  Outcome<tools::NodeClient*> c = ctx.client();
+  if (!c) return ctx.fail(c.failure());
+  Outcome<api::NodeStatus> status = (*c)->status();
+  if (!status) return ctx.fail(status.failure());
+  const std::uint64_t tip = status->height();
+  const std::uint64_t from_ms = (*subject)["from_ms"].get<std::uint64_t>();
+  const std::uint64_t to_ms = (*subject)["to_ms"].get<std::uint64_t>();
+
+  // The asset's agreements, then their income splits inside the period.
+  api::EventFilter agreements_filter;
+  agreements_filter.add_contracts("usage");
+  agreements_filter.add_names("AgreementProposed");
+  agreements_filter.add_object_ids(*crypto::from_hex(asset_hex));
+  Outcome<std::vector<api::EventBatch>> proposed = (*c)->events(agreements_filter, 1, tip);
+  if (!proposed) return ctx.fail(proposed.failure());
+  std::set<std::string> hashes;
+  api::EventFilter income_filter;
+  income_filter.add_contracts("revenue");
+  income_filter.add_names("IncomeSplit");
+  for (const api::EventBatch& b : *proposed) {
+    for (const api::EventRecord& r : b.events()) {
+      hashes.insert(r.tx_hash());
+      for (const Attribute& a : r.event().attributes()) {
+        if (a.key() == "agreement" && a.typed_case() == Attribute::kId) income_filter.add_object_ids(a.id());
+      }
+    }
+  }
+  if (income_filter.object_ids_size() > 0) {
+    Outcome<std::vector<api::EventBatch>> income = (*c)->events(income_filter, 1, tip);
+    if (!income) return ctx.fail(income.failure());
+    for (const api::EventBatch& b : *income) {
+      if (b.timestamp_ms() < from_ms || b.timestamp_ms() >= to_ms) continue;
+      for (const api::EventRecord& r : b.events()) hashes.insert(r.tx_hash());
+    }
+  }
+  if (hashes.empty()) return ctx.fail(Failure::refused("asset " + asset_hex + " has no usage agreement on this chain"));
+
+  std::vector<std::pair<proofs::ProvenTransaction, api::TransactionProof>> fetched;
+  for (const std::string& hash : hashes) {
+    Outcome<api::TransactionProof> proof = fetch_proof(ctx, hash);
+    if (!proof) return ctx.fail(proof.failure());
+    auto p = proofs::verify_transaction_proof(*proof, *trust);
+    if (!p) return ctx.fail(Failure::refused("the node's proof does not verify: " + p.status().message()));
+    fetched.emplace_back(std::move(p).value(), std::move(proof).value());
+  }
+  std::sort(fetched.begin(), fetched.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.first.height, a.first.index) < std::make_pair(b.first.height, b.first.index);
+  });
+  std::vector<api::TransactionProof> list;
+  std::vector<proofs::ProvenTransaction> proven;
+  for (auto& [p, proof] : fetched) {
+    proven.push_back(std::move(p));
+    list.push_back(std::move(proof));
+  }
+  auto facts = proofs::derive_facts(proofs::kKindRevenueStatement, *subject, proven);
+  if (!facts) return ctx.fail(Failure::refused(facts.status().message()));
+  if (!file.empty()) return write_bundle(ctx, proofs::kKindRevenueStatement, *trust, std::move(facts).value(), list, file);
+  ctx.show(*facts);
+  return tools::kExitOk;
+}
+
+void register_revenue(CLI::App& app, Context& ctx) {
+  CLI::App* group = app.add_subcommand("revenue", "an asset's income and how it was split, proven");
+  group->require_subcommand(1);
+  auto asset = std::make_shared<std::string>();
+  auto period = std::make_shared<std::string>();
+  auto bundle = std::make_shared<std::string>();
+  CLI::App* cmd = group->add_subcommand(
+      "statement", "the asset's income splits in a period, each proven against the validators' certificates");
+  cmd->add_option("asset", *asset, "asset id (hex)")->required();
+  cmd->add_option("--period", *period, "YYYY-MM (a calendar month, UTC) or YYYY")->required();
+  cmd->add_option("--bundle", *bundle,
+                  "also write the statement as a proof bundle to this file, checkable offline with `verify-bundle` "
+                  "(docs/proofs.md); prints the bundle's summary instead of the statement");
+  on_run(cmd, ctx, [&ctx, asset, period, bundle] { return revenue_statement(ctx, *asset, *period, *bundle); });
+}
+
+}  // namespace
+
+void register_proof_commands(CLI::App& app, Context& ctx) {
+  register_verify(app, ctx);
+  register_revenue(app, ctx);
+}
 
 }  // namespace sharechain::wallet
