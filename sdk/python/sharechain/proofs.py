@@ -14,11 +14,15 @@ wrote is proven here with the same facts, and one it refuses is refused here.
 `verify_transaction_proof(client.get_proof(tx_hash), trust)` checks one GetProof answer and
 raises ProofError naming the part that failed.
 
-Where this module is stricter than the C++ verifier, the document is on its side: bytes must be
-lower-case hex, numbers integers (a fact of 5.0 is not the height 5), and a bundle may not list
-one transaction twice or out of chain order. Object keys may come in any order.
+Bytes must be lower-case hex, numbers integers (a fact of 5.0 is not the height 5), proofs in
+chain order with each transaction once, and the subject the one the kind names. Object keys may
+come in any order. Where the C++ verifier differs, the document is on this module's side: the
+C++ code compares the `subject` key by key in the order it writes the keys, and numbers by value,
+so a subject with its keys reordered fails there and one with from_ms written 1796083200000.0
+passes.
 """
 
+import calendar
 import json
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
@@ -33,6 +37,7 @@ FORMAT = "sharechain-proof-bundle"
 VERSION = 1
 KIND_TRANSACTION = "transaction"
 KIND_VEHICLE_REPORT = "vehicle-report"
+KIND_REVENUE_STATEMENT = "revenue-statement"
 
 HISTORY_TAG = b"sharechain/history"
 # The node refuses larger transactions, so no certified block holds one (proto/transaction.hpp).
@@ -571,6 +576,163 @@ def vehicle_facts(subject, proven: List[ProvenTransaction]) -> dict:
     return {"vin": vin, "records": list(records.values())}
 
 
+# --- Revenue statements -------------------------------------------------------------------------
+
+_DAY_MS = 86_400_000
+_LOWER_HEX = "0123456789abcdef"
+
+
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit would take "٢٠٢٦" or "２０２６"; the C++ reads ASCII digits only.
+    return bool(text) and all(c in "0123456789" for c in text)
+
+
+def _parse_period(period) -> Tuple[int, Optional[int]]:
+    """(year, month) of "YYYY-MM", (year, None) of "YYYY"; ProofError otherwise."""
+    if (isinstance(period, str) and len(period) == 7 and period[4] == "-"
+            and _ascii_digits(period[:4]) and _ascii_digits(period[5:])):
+        month = int(period[5:])
+        if not 1 <= month <= 12:
+            raise ProofError(f"period {period}: no such month")
+        return int(period[:4]), month
+    if isinstance(period, str) and len(period) == 4 and _ascii_digits(period):
+        return int(period), None
+    raise ProofError(f"period '{period}' is not YYYY-MM or YYYY")
+
+
+def _days_in(year: int, month: Optional[int]) -> int:
+    if month is None:
+        return 366 if calendar.isleap(year) else 365
+    return calendar.monthrange(year, month)[1]
+
+
+def revenue_subject(asset_hex: str, period: str) -> dict:
+    """The subject of a revenue statement: {"asset", "period", "from_ms", "to_ms"}, the bounds of
+    the UTC calendar month ("2026-12") or year ("2026"); a block counts when from_ms <= its
+    timestamp < to_ms. ProofError names what is wrong."""
+    if (not isinstance(asset_hex, str) or not asset_hex or len(asset_hex) % 2
+            or any(c not in _LOWER_HEX for c in asset_hex)):
+        raise ProofError("the asset id must be lower-case hex")
+    year, month = _parse_period(period)
+    if year < 1970:
+        raise ProofError(f"period {period} is before 1970")
+    from_ms = calendar.timegm((year, month or 1, 1, 0, 0, 0)) * 1000
+    # The end as the start plus the period's days: the first of year 10000 is no datetime.
+    return {"asset": asset_hex, "period": period, "from_ms": from_ms,
+            "to_ms": from_ms + _days_in(year, month) * _DAY_MS}
+
+
+class _RevenueStatement:
+    """A revenue statement's facts accumulated over the proven transactions in chain order, as
+    proofs/bundle.cpp revenue_facts computes them."""
+
+    def __init__(self, bounds: dict):
+        self.asset, self.period = bounds["asset"], bounds["period"]
+        self.from_ms, self.to_ms = bounds["from_ms"], bounds["to_ms"]
+        self.agreements = {}   # by agreement id, in the order first proposed
+        self.payments = []
+        self.income = 0
+        self.by_party = {}
+
+    def add(self, p: ProvenTransaction) -> None:
+        """One transaction's events; ProofError unless it proposes an agreement of the asset or
+        splits income of one in the period."""
+        where = f"transaction {p.tx_hash} at height {p.height}"
+        contributes = False
+        payment = None   # the income split the RevenueDistributed events that follow belong to
+        for e in p.receipt.events:
+            if self._is_proposal(e):
+                self.agreements.setdefault(_attribute(e, "agreement"), self._agreement(e, p))
+                contributes = True
+            elif self._is_split_in_period(e, p):
+                payment = self._payment(e, p, where)
+                contributes = True
+            elif e.contract == "revenue" and e.name == "RevenueDistributed":
+                # A part of another source is not this payment's, yet does not end it: in the
+                # C++ only another revenue event does, and the facts must be the same.
+                if payment is not None and _attribute(e, "source") == payment["agreement"]:
+                    self._add_part(payment, e, where)
+            elif e.contract == "revenue":
+                payment = None   # a split of something else: the parts after it are not ours
+        if not contributes:
+            raise ProofError(f"{where} is neither a usage agreement of asset {self.asset} "
+                             f"nor its income in {self.period}")
+
+    def _is_proposal(self, e) -> bool:
+        return (e.contract == "usage" and e.name == "AgreementProposed"
+                and _attribute(e, "asset") == self.asset)
+
+    def _is_split_in_period(self, e, p: ProvenTransaction) -> bool:
+        return (e.contract == "revenue" and e.name == "IncomeSplit"
+                and _attribute(e, "source_kind") == "agreement"
+                and _attribute(e, "source") in self.agreements
+                and self.from_ms <= p.timestamp_ms < self.to_ms)
+
+    @staticmethod
+    def _agreement(e, p: ProvenTransaction) -> dict:
+        # The proposer is the proven sender, whose key signed the proposal, not an attribute.
+        return {"agreement": _attribute(e, "agreement"), "proposer": _address_text(p.sender),
+                "proposed_height": p.height, "proposed_tx": p.tx_hash}
+
+    def _payment(self, e, p: ProvenTransaction, where: str) -> dict:
+        amount = _attribute_number(e, "amount")
+        self.income += amount
+        if self.income > _U64:
+            raise ProofError(f"{where}: the income overflows 64 bits")
+        payment = {"tx": p.tx_hash, "height": p.height, "timestamp_ms": p.timestamp_ms,
+                   "agreement": _attribute(e, "source"), "session": _attribute(e, "session"),
+                   "amount": amount, "parts": [], "parts_sum": 0}
+        self.payments.append(payment)
+        return payment
+
+    def _add_part(self, payment: dict, e, where: str) -> None:
+        part, party = _attribute_number(e, "amount"), _attribute(e, "party")
+        payment["parts_sum"] += part
+        self.by_party[party] = self.by_party.get(party, 0) + part
+        # Refused rather than wrapped, as the C++ refuses: a total it cannot state is no fact.
+        if payment["parts_sum"] > _U64 or self.by_party[party] > _U64:
+            raise ProofError(f"{where}: a split overflows 64 bits")
+        payment["parts"].append({"party": party, "paid_to": _attribute(e, "paid_to"),
+                                 "amount": part, "share_bps": _attribute_number(e, "share_bps"),
+                                 "passed_on": _attribute_number(e, "passed_on")})
+
+    def facts(self) -> dict:
+        return {"asset": self.asset, "period": self.period, "from_ms": self.from_ms,
+                "to_ms": self.to_ms, "agreements": list(self.agreements.values()),
+                "payments": self.payments, "income": self.income,
+                # Python orders text by code point, which is the byte order std::map uses.
+                "by_party": [{"party": k, "amount": v} for k, v in sorted(self.by_party.items())]}
+
+
+def revenue_facts(subject, proven: List[ProvenTransaction]) -> dict:
+    """An asset's usage agreements (each proven by its AgreementProposed event) and every income
+    split of one of them in a block of the period, with each partner's part, then the totals.
+    The bounds are recomputed from the period, never read from the subject."""
+    if (not isinstance(subject, dict) or not isinstance(subject.get("asset"), str)
+            or not isinstance(subject.get("period"), str)):
+        raise ProofError('subject: a revenue statement names its "asset" and "period"')
+    try:
+        bounds = revenue_subject(subject["asset"], subject["period"])
+    except ProofError as e:
+        raise ProofError(f"subject: {e}") from None
+    statement = _RevenueStatement(bounds)
+    for p in proven:
+        statement.add(p)
+    return statement.facts()
+
+
+# --- Any kind -----------------------------------------------------------------------------------
+
+# The facts each kind's subject repeats: a transaction's proof is its own subject.
+_SUBJECT_KEYS = {KIND_TRANSACTION: (), KIND_VEHICLE_REPORT: ("vin",),
+                 KIND_REVENUE_STATEMENT: ("asset", "period", "from_ms", "to_ms")}
+
+
+def subject_of(kind: str, facts: dict) -> dict:
+    """The subject a bundle of `kind` with these (derived) facts must name."""
+    return {k: facts[k] for k in _SUBJECT_KEYS.get(kind, ())}
+
+
 def derive_facts(kind: str, subject, proven: List[ProvenTransaction]) -> dict:
     """The facts a kind of bundle states, computed from its verified proofs alone."""
     if kind == KIND_TRANSACTION:
@@ -580,6 +742,8 @@ def derive_facts(kind: str, subject, proven: List[ProvenTransaction]) -> dict:
         return transaction_facts(proven[0])
     if kind == KIND_VEHICLE_REPORT:
         return vehicle_facts(subject, proven)
+    if kind == KIND_REVENUE_STATEMENT:
+        return revenue_facts(subject, proven)
     raise ProofError(f"bundle kind {_quoted(kind)} is not one this verifier knows")
 
 
@@ -765,6 +929,16 @@ def _check_chain_order(proven: List[ProvenTransaction]) -> Optional[str]:
     return None
 
 
+def _check_subject(kind: str, subject, facts: dict) -> Optional[str]:
+    """Why the bundle's subject is not the one its kind names for these facts, or None. A
+    subject with more in it, or bounds other than its period's, would claim what the facts are
+    not about. Compared as values: keys in any order, 5.0 is not 5."""
+    if first_difference(subject, subject_of(kind, facts)) is None:
+        return None
+    shown = json.dumps(subject, separators=(",", ":"), ensure_ascii=False)
+    return f"subject: it is not what the facts are about ({shown})"
+
+
 def _verify_proofs(proofs: list, trust: Trust) -> List[ProvenTransaction]:
     proven = []
     for i, j in enumerate(proofs):
@@ -808,10 +982,14 @@ def verify_bundle(bundle_text, genesis) -> BundleResult:
         proven = _verify_proofs(proofs, trust)
     except ProofError as e:
         return BundleResult("failed", str(e), kind)
+    subject = bundle.get("subject", {})
     try:
-        facts = derive_facts(kind, bundle.get("subject", {}), proven)
+        facts = derive_facts(kind, subject, proven)
     except ProofError as e:
         return BundleResult("failed", f"facts: {e}", kind)
+    wrong = _check_subject(kind, subject, facts)
+    if wrong:
+        return BundleResult("failed", wrong, kind)
     where = first_difference(bundle["facts"], facts) if "facts" in bundle else ""
     if where is not None:
         return BundleResult("failed", "facts: the bundle states something its proofs do not "
