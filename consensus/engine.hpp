@@ -56,8 +56,8 @@ class Engine {
   Actions on_request(std::vector<Tx> txs, uint64_t now_ms);
   // The node executed the delivered block at `height`; `state_root` is the state after it and
   // `history` the history value after it (storage/history.hpp). Proposals certify both for their
-  // state_height; hosts that keep no receipts (the simulator, the ordering benchmark) pass zero,
-  // which every replica of theirs agrees on.
+  // state_height; a host that executes nothing (the ordering benchmark) passes zero, which every
+  // replica of its agrees on.
   Actions on_executed(uint64_t height, const crypto::Hash& state_root, const crypto::Hash& history,
                       uint64_t now_ms);
   Actions on_executed(uint64_t height, const crypto::Hash& state_root, uint64_t now_ms) {

@@ -18,6 +18,14 @@
 namespace sharechain::sim {
 namespace {
 
+// The simulated history value beside a simulated root (the node's is storage/history.hpp's hash
+// chain over receipts): replicas that executed the same blocks agree, and the engine's history
+// checks compare real values. Zero at genesis, as on a node.
+crypto::Hash simulated_history(uint64_t height, const crypto::Hash& root) {
+  if (height == 0) return crypto::Hash{};
+  return crypto::sha256("sharechain-sim/history" + crypto::hash_bytes(root));
+}
+
 using consensus::Action;
 using consensus::Actions;
 using consensus::Envelope;
@@ -532,7 +540,7 @@ void Simulation::start_replica(Replica& r) {
   r.seen_rejections = 0;
   r.engine = std::make_unique<consensus::Engine>(r.config, *r.signer, *r.verifier, *r.app,
                                                  r.persisted, height, last_hash, last_root,
-                                                 last_ts);
+                                                 last_ts, simulated_history(height, last_root));
   trace("replica " + name(r) + " starts at height " + std::to_string(height));
   input(r, r.engine->start(clock(r)), opt_.trace ? "start" : std::string());
 }
@@ -643,7 +651,8 @@ void Simulation::deliver_block(Replica& r, const consensus::Deliver& d, Actions&
   }
   store(r, d.block, d.hash);
   if (checker_->failed()) return;
-  Actions more = r.engine->on_executed(d.height, r.chain.back().root, clock(r));
+  Actions more = r.engine->on_executed(d.height, r.chain.back().root,
+                                       simulated_history(d.height, r.chain.back().root), clock(r));
   follow.insert(follow.end(), std::make_move_iterator(more.begin()),
                 std::make_move_iterator(more.end()));
 }
@@ -707,7 +716,8 @@ void Simulation::fetch(Replica& r, const FetchEvent& ev) {
         r.engine->on_state_transferred(
             r.chain.size(), last ? last->hash : crypto::Hash{},
             last ? last->root : crypto::sha256("sharechain-sim/genesis-state"),
-            last ? last->timestamp_ms : kEpochMs - 1000, clock(r)),
+            last ? last->timestamp_ms : kEpochMs - 1000, clock(r),
+            simulated_history(r.chain.size(), last ? last->root : crypto::Hash{})),
         opt_.trace ? "state transferred" : std::string());
 }
 
