@@ -94,6 +94,33 @@ int write_bundle(Context& ctx, std::string_view kind, const proofs::Trust& trust
   return tools::kExitOk;
 }
 
+// Every transaction's proof, each verified against the node's validator set, in chain order (by
+// height, then position in the block) as a bundle lists them.
+struct ProvenSet {
+  std::vector<api::TransactionProof> proofs;
+  std::vector<proofs::ProvenTransaction> proven;
+};
+
+Outcome<ProvenSet> prove_all(Context& ctx, const proofs::Trust& trust, const std::vector<std::string>& hashes) {
+  std::vector<std::pair<proofs::ProvenTransaction, api::TransactionProof>> fetched;
+  for (const std::string& hash : hashes) {
+    Outcome<api::TransactionProof> proof = fetch_proof(ctx, hash);
+    if (!proof) return proof.failure();
+    auto p = proofs::verify_transaction_proof(*proof, trust);
+    if (!p) return Failure::refused("the node's proof does not verify, no bundle written: " + p.status().message());
+    fetched.emplace_back(std::move(p).value(), std::move(proof).value());
+  }
+  std::sort(fetched.begin(), fetched.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.first.height, a.first.index) < std::make_pair(b.first.height, b.first.index);
+  });
+  ProvenSet out;
+  for (auto& [p, proof] : fetched) {
+    out.proven.push_back(std::move(p));
+    out.proofs.push_back(std::move(proof));
+  }
+  return out;
+}
+
 void register_verify(CLI::App& app, Context& ctx) {
   auto file = std::make_shared<std::string>();
   auto genesis = std::make_shared<std::string>();
@@ -159,41 +186,23 @@ int write_vehicle_bundle(Context& ctx, const std::string& vin, const std::string
   q.mutable_vehicles()->mutable_records()->set_vin(vin);
   Outcome<api::QueryResponse> r = ctx.query(q);
   if (!r) return ctx.fail(r.failure());
-  // Every transaction behind the report, in chain order: each record's submission, its
-  // endorsements (the last of which decided it) and a transfer's acceptance.
-  std::vector<std::pair<std::uint64_t, std::string>> txs;
-  std::set<std::string> seen;
-  auto add = [&](std::uint64_t height, const std::string& hash) {
-    if (hash.size() == crypto::kHashSize && seen.insert(hash).second) txs.emplace_back(height, hash);
+  // Every transaction behind the report: each record's submission and its endorsements (the
+  // last of which decided it), each once.
+  std::set<std::string> hashes;
+  auto add = [&](const std::string& hash) {
+    if (hash.size() == crypto::kHashSize) hashes.insert(hash);
   };
   for (const vehicles::Record& rec : r->vehicles().records().records()) {
-    add(rec.submitted_height(), rec.submitted_tx());
-    for (const vehicles::Endorsement& e : rec.endorsements()) add(e.height(), e.tx_hash());
-    add(rec.decided_height(), rec.decided_tx());
+    add(rec.submitted_tx());
+    for (const vehicles::Endorsement& e : rec.endorsements()) add(e.tx_hash());
+    add(rec.decided_tx());
   }
-  if (txs.empty()) return ctx.fail(Failure::refused("vehicle " + vin + " has no records on this chain"));
-  std::stable_sort(txs.begin(), txs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::pair<proofs::ProvenTransaction, api::TransactionProof>> fetched;
-  for (const auto& [height, hash] : txs) {
-    Outcome<api::TransactionProof> proof = fetch_proof(ctx, hash);
-    if (!proof) return ctx.fail(proof.failure());
-    auto p = proofs::verify_transaction_proof(*proof, *trust);
-    if (!p) return ctx.fail(Failure::refused("the node's proof does not verify, no bundle written: " + p.status().message()));
-    fetched.emplace_back(std::move(p).value(), std::move(proof).value());
-  }
-  // Chain order, as a verifier requires: by height, then by position in the block.
-  std::sort(fetched.begin(), fetched.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.first.height, a.first.index) < std::make_pair(b.first.height, b.first.index);
-  });
-  std::vector<api::TransactionProof> list;
-  std::vector<proofs::ProvenTransaction> proven;
-  for (auto& [p, proof] : fetched) {
-    proven.push_back(std::move(p));
-    list.push_back(std::move(proof));
-  }
-  auto facts = proofs::derive_facts(proofs::kKindVehicleReport, proofs::Json{{"vin", vin}}, proven);
+  if (hashes.empty()) return ctx.fail(Failure::refused("vehicle " + vin + " has no records on this chain"));
+  Outcome<ProvenSet> set = prove_all(ctx, *trust, std::vector<std::string>(hashes.begin(), hashes.end()));
+  if (!set) return ctx.fail(set.failure());
+  auto facts = proofs::derive_facts(proofs::kKindVehicleReport, proofs::Json{{"vin", vin}}, set->proven);
   if (!facts) return ctx.fail(Failure::refused(facts.status().message()));
-  return write_bundle(ctx, proofs::kKindVehicleReport, *trust, std::move(facts).value(), list, file);
+  return write_bundle(ctx, proofs::kKindVehicleReport, *trust, std::move(facts).value(), set->proofs, file);
 }
 
 namespace {
@@ -243,26 +252,13 @@ int revenue_statement(Context& ctx, const std::string& asset_hex, const std::str
   }
   if (hashes.empty()) return ctx.fail(Failure::refused("asset " + asset_hex + " has no usage agreement on this chain"));
 
-  std::vector<std::pair<proofs::ProvenTransaction, api::TransactionProof>> fetched;
-  for (const std::string& hash : hashes) {
-    Outcome<api::TransactionProof> proof = fetch_proof(ctx, hash);
-    if (!proof) return ctx.fail(proof.failure());
-    auto p = proofs::verify_transaction_proof(*proof, *trust);
-    if (!p) return ctx.fail(Failure::refused("the node's proof does not verify: " + p.status().message()));
-    fetched.emplace_back(std::move(p).value(), std::move(proof).value());
-  }
-  std::sort(fetched.begin(), fetched.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.first.height, a.first.index) < std::make_pair(b.first.height, b.first.index);
-  });
-  std::vector<api::TransactionProof> list;
-  std::vector<proofs::ProvenTransaction> proven;
-  for (auto& [p, proof] : fetched) {
-    proven.push_back(std::move(p));
-    list.push_back(std::move(proof));
-  }
-  auto facts = proofs::derive_facts(proofs::kKindRevenueStatement, *subject, proven);
+  Outcome<ProvenSet> set = prove_all(ctx, *trust, std::vector<std::string>(hashes.begin(), hashes.end()));
+  if (!set) return ctx.fail(set.failure());
+  auto facts = proofs::derive_facts(proofs::kKindRevenueStatement, *subject, set->proven);
   if (!facts) return ctx.fail(Failure::refused(facts.status().message()));
-  if (!file.empty()) return write_bundle(ctx, proofs::kKindRevenueStatement, *trust, std::move(facts).value(), list, file);
+  if (!file.empty()) {
+    return write_bundle(ctx, proofs::kKindRevenueStatement, *trust, std::move(facts).value(), set->proofs, file);
+  }
   ctx.show(*facts);
   return tools::kExitOk;
 }
