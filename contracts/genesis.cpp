@@ -7,6 +7,7 @@
 #include "contracts/governance/governance.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/memory_state.hpp"
+#include "proto/address.hpp"
 #include "proto/crypto.hpp"
 
 namespace sharechain::contracts {
@@ -72,11 +73,8 @@ Result<WriteSet> genesis_state(const Genesis& genesis) {
   for (int i = 0; i < genesis.accounts_size(); ++i) {
     const auto& ga = genesis.accounts(i);
     std::string where = "genesis: account " + std::to_string(i) + " (\"" + ga.name() + "\")";
-    auto address = crypto::parse_address(ga.address());
-    if (!address) {
-      return Status::invalid_argument(where + ": address \"" + ga.address() +
-                                      "\" is not \"sc\" followed by 40 hex digits");
-    }
+    Result<std::string> address = crypto::read_address(ga.address());
+    if (!address) return Status::invalid_argument(where + ": " + address.status().message());
     if (!seen.insert(*address).second) {
       return Status::invalid_argument(where + ": " + show_address(*address) +
                                       " is listed twice");

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "contracts/executor.hpp"
+#include "proto/address.hpp"
 #include "proto/crypto.hpp"
 #include "proto/transaction.hpp"
 #include "reports/portfolio.hpp"
@@ -431,10 +432,8 @@ ApiAnswer Api::validators() const {
 
 ApiAnswer Api::account(std::string_view text) const {
   const storage::Store& store = *s_.store;
-  auto address = crypto::parse_address(text);
-  if (!address) {
-    return error(400, "'" + std::string(text) + "' is not an address (sc followed by 40 hex digits)");
-  }
+  Result<std::string> address = crypto::read_address(text);
+  if (!address) return error(400, address.status().message());
   StoreReader reader(store);
   auto account = reader.account(*address);
   if (!account) return from_status(account.status());
@@ -535,10 +534,8 @@ ApiAnswer Api::asset(std::string_view text) const {
 }
 
 ApiAnswer Api::investor(std::string_view text) const {
-  auto address = crypto::parse_address(text);
-  if (!address) {
-    return error(400, "'" + std::string(text) + "' is not an address (sc followed by 40 hex digits)");
-  }
+  Result<std::string> address = crypto::read_address(text);
+  if (!address) return error(400, address.status().message());
   StoreReader reader(*s_.store);
   auto data = reports::read_portfolio(reader, *address);
   if (!data) return from_status(data.status());
@@ -594,7 +591,7 @@ ApiAnswer Api::search(std::string_view text) const {
     if (store.find_tx(h)) return found("tx", crypto::to_hex(h));
     if (store.height_of(h)) return found("block", crypto::to_hex(h));
   }
-  if (crypto::parse_address(q)) return found("account", q);
+  if (auto raw = crypto::parse_address(q)) return found("account", crypto::format_address(*raw));
   if (auto raw = hex_of_size(q, 16)) {
     api::QueryRequest aq;
     aq.mutable_assets()->mutable_asset()->set_asset_id(*raw);

@@ -1,4 +1,5 @@
 #include "proto/crypto.hpp"
+#include "proto/address.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -232,14 +233,12 @@ std::string address_of(std::string_view public_key) {
   return std::string(reinterpret_cast<const char*>(h.data()), kAddressSize);
 }
 
-std::string format_address(std::string_view address20) {
-  return std::string(kAddressPrefix) + to_hex(address20);
-}
+std::string format_address(std::string_view address20) { return encode_address(address20); }
 
 std::optional<std::string> parse_address(std::string_view text) {
-  if (text.starts_with(kAddressPrefix)) text.remove_prefix(kAddressPrefix.size());
-  if (text.size() != kAddressSize * 2) return std::nullopt;
-  return from_hex(text);
+  Result<std::string> raw = read_address(text);
+  if (!raw) return std::nullopt;
+  return std::move(raw).value();
 }
 
 Hash merkle_root(const std::vector<Hash>& leaves) {

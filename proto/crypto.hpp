@@ -85,9 +85,10 @@ bool is_valid_public_key(std::string_view public_key);
 
 // Address = first 20 bytes of SHA-256(x-only public key).
 std::string address_of(std::string_view public_key);
-// "sc" followed by 40 lower-case hex digits.
+// The checksummed text form, "sc1" + 38 characters (proto/address.hpp).
 std::string format_address(std::string_view address20);
-// Accepts the formatted form (prefix optional); nullopt if it is not 20 bytes of hex.
+// Accepts the checksummed form and the legacy "sc" + 40 hex form; nullopt for anything else
+// (proto/address.hpp's read_address says why).
 std::optional<std::string> parse_address(std::string_view text);
 
 // Merkle root of hashes. Leaves and inner nodes are domain-separated (0x00 / 0x01 prefixes) and

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "proto/address.hpp"
+#include "proto/crypto.hpp"
 #include "proto/transaction.hpp"
 
 namespace sharechain::reports {
@@ -426,7 +428,16 @@ std::string normalise_reason(std::string_view reason) {
   std::size_t i = 0;
   while (i < reason.size()) {
     const char c = reason[i];
-    // An address: "sc" and 40 hex digits.
+    // An address: the checksummed form (which parses only if it is one) ...
+    if (c == 's' && (i == 0 || !std::isalnum(static_cast<unsigned char>(reason[i - 1]))) &&
+        crypto::parse_address(reason.substr(i, crypto::kAddressTextSize)) &&
+        (i + crypto::kAddressTextSize == reason.size() ||
+         !std::isalnum(static_cast<unsigned char>(reason[i + crypto::kAddressTextSize])))) {
+      out += "<account>";
+      i += crypto::kAddressTextSize;
+      continue;
+    }
+    // ... or the legacy one, "sc" and 40 hex digits.
     if (c == 's' && i + 42 <= reason.size() && reason[i + 1] == 'c' &&
         std::all_of(reason.begin() + static_cast<std::ptrdiff_t>(i + 2),
                     reason.begin() + static_cast<std::ptrdiff_t>(i + 42), is_hex) &&

@@ -7,6 +7,7 @@
 #include "contracts/governance/detail.hpp"
 #include "contracts/governance/governance.hpp"
 #include "contracts/ledger/ledger.hpp"
+#include "proto/address.hpp"
 #include "proto/crypto.hpp"
 
 namespace sharechain::contracts::governance {
@@ -91,11 +92,8 @@ Result<pb::Committee> genesis_committee(const Genesis& genesis) {
   }
   std::set<std::string> members;
   for (const std::string& text : gc.members()) {
-    auto address = crypto::parse_address(text);
-    if (!address) {
-      return Status::invalid_argument("genesis: committee member \"" + text +
-                                      "\" is not \"sc\" followed by 40 hex digits");
-    }
+    Result<std::string> address = crypto::read_address(text);
+    if (!address) return Status::invalid_argument("genesis: committee member: " + address.status().message());
     if (!accounts.count(*address)) {
       return Status::invalid_argument("genesis: committee member " + text +
                                       " is not one of the genesis accounts");

@@ -167,15 +167,40 @@ def main():
     env_digest = crypto.envelope_digest(CHAIN_ID, payload)
     env_aux = aux_for(env_digest)
 
+    raws = [bytes(20), bytes(range(20)), alice.address, b"\xff" * 20]
+    good = [{"raw": r.hex(), "text": crypto.format_address(r), "legacy": "sc" + r.hex()}
+            for r in raws]
+    sample = good[2]["text"]
+    swapped = sample[:10] + sample[11] + sample[10] + sample[12:]
+    bad = [
+        {"text": sample[:20] + ("q" if sample[20] != "q" else "p") + sample[21:],
+         "error": "checksum does not match"},
+        {"text": swapped, "error": "checksum does not match"},
+        {"text": sample[:-1], "error": "it has 40 characters"},
+        {"text": sample[:15] + "b" + sample[16:], "error": "is never used in addresses"},
+        {"text": sample[:8] + sample[8:].upper(), "error": "mixes upper- and lower-case"},
+        {"text": "bc1" + sample[3:], "error": "addresses start with 'sc1'"},
+        {"text": alice.address.hex(), "error": "addresses start with 'sc1'"},
+    ]
+    assert swapped != sample
+
     out = {
         "about": ("ShareChain signing test vectors; the rules are in docs/crypto.md, section "
-                  "'Test vectors'. Hex strings are raw bytes; addresses are 'sc' + 40 hex "
-                  "digits. Every signature is BIP340 with aux = SHA-256(digest) and reproduces "
+                  "'Test vectors'. Hex strings are raw bytes; addresses are bech32m text "
+                  "('sc1...', section 'addresses'). Every signature is BIP340 with aux = SHA-256(digest) and reproduces "
                   "byte for byte; signers that use random aux (nodes, the wallet) make other "
                   "valid signatures, so a check of such a signature verifies it instead. "
                   "Written by sdk/python/make_test_vectors.py; checked by "
                   "tests/proto/test_vectors_test.cpp and sdk/python/tests/test_unit.py."),
         "tagged_hash": "SHA-256(SHA-256(tag) || SHA-256(tag) || bytes)",
+        "addresses": {
+            "rule": ("bech32m (BIP 350) with human-readable part 'sc': 'sc1', then the 20 bytes "
+                     "as 32 five-bit groups, most significant bit first, then 6 checksum "
+                     "characters; 41 characters, one case. The legacy form 'sc' + 40 hex digits "
+                     "is read, never written."),
+            "valid": good,
+            "invalid": bad,
+        },
         "transactions": {
             "tag": "sharechain/tx",
             "tx_hash": "SHA-256(body)",

@@ -84,7 +84,16 @@ TEST_CASE("genesis refuses malformed files with the reason", "[contracts][genesi
 
   g = good;
   g.mutable_accounts(1)->set_address("sc1234");
-  refuse(g, "is not \"sc\" followed by 40 hex digits");
+  refuse(g, "'sc1234' is not an address: it has 6 characters");
+
+  // One character changed in a checksummed address: the checksum catches it.
+  g = good;
+  {
+    std::string typo = crypto::format_address(*crypto::parse_address(g.accounts(1).address()));
+    typo[10] = typo[10] == 'q' ? 'p' : 'q';
+    g.mutable_accounts(1)->set_address(typo);
+  }
+  refuse(g, "checksum does not match");
 
   g = good;
   *g.add_accounts() = g.accounts(1);

@@ -142,6 +142,12 @@ TEST_CASE("failure reasons group once ids, addresses and numbers are taken out")
   CHECK(tools::normalise_reason("insufficient funds: sc" + std::string(40, 'f') +
                          " holds 1,500 units (15.00 credits)") ==
         "insufficient funds: <account> holds N units (N credits)");
+  CHECK(tools::normalise_reason("insufficient funds: " + crypto::format_address(std::string(20, '\x07')) +
+                                " holds 1,500 units") == "insufficient funds: <account> holds N units");
+  // Something shaped like an address whose checksum fails is not taken for one.
+  std::string typo = crypto::format_address(std::string(20, '\x07'));
+  typo[5] = typo[5] == 'q' ? 'p' : 'q';
+  CHECK(tools::normalise_reason("to " + typo).starts_with("to sc"));
   CHECK(tools::normalise_reason("the meter reports 7 minutes of \"lift\" but the session lasted 2 started minutes") ==
         "the meter reports N minutes of \"lift\" but the session lasted N started minutes");
   // Short hex-looking words stay words.

@@ -6,12 +6,14 @@
 //   addresses           - format/parse round trip; bad text refused
 //   merkle              - order matters, odd counts, leaf/node separation, empty list
 #include <atomic>
+#include <cctype>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "proto/address.hpp"
 #include "proto/crypto.hpp"
 
 using namespace sharechain;
@@ -127,12 +129,50 @@ TEST_CASE("addresses format and parse") {
   const std::string addr = key.address();
   CHECK(addr.size() == crypto::kAddressSize);
   const std::string text = crypto::format_address(addr);
-  CHECK(text.rfind("sc", 0) == 0);
-  CHECK(text.size() == 42);
+  CHECK(text.rfind("sc1", 0) == 0);
+  CHECK(text.size() == crypto::kAddressTextSize);
   CHECK(crypto::parse_address(text) == addr);
-  CHECK(crypto::parse_address(text.substr(2)) == addr);
+  std::string upper = text;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  CHECK(crypto::parse_address(upper) == addr);
+  CHECK(crypto::parse_address("sc" + crypto::to_hex(addr)) == addr);  // the legacy form
+  CHECK_FALSE(crypto::parse_address(crypto::to_hex(addr)));          // no prefix: not an address
   CHECK_FALSE(crypto::parse_address("sc1234"));
   CHECK_FALSE(crypto::parse_address("sczz" + text.substr(4)));
+  CHECK_FALSE(crypto::parse_address(""));
+}
+
+// Bech32m's guarantee, checked rather than trusted: any one character changed, and any two
+// neighbours swapped, fail the checksum, with a message that says so.
+TEST_CASE("an address with one typo or one swap is refused, saying the checksum does not match") {
+  const std::string text = crypto::format_address(crypto::PrivateKey::generate().address());
+  constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+  int refused = 0;
+  for (std::size_t i = 3; i < text.size(); ++i) {
+    for (char c : kCharset) {
+      if (c == text[i]) continue;
+      std::string typo = text;
+      typo[i] = c;
+      Result<std::string> r = crypto::read_address(typo);
+      REQUIRE_FALSE(r);
+      CHECK(r.status().code() == Code::kInvalidArgument);
+      CHECK(r.status().message().find("checksum does not match") != std::string::npos);
+      ++refused;
+    }
+  }
+  CHECK(refused == 38 * 31);
+  for (std::size_t i = 3; i + 1 < text.size(); ++i) {
+    if (text[i] == text[i + 1]) continue;
+    std::string swapped = text;
+    std::swap(swapped[i], swapped[i + 1]);
+    CHECK_FALSE(crypto::read_address(swapped));
+  }
+  Result<std::string> mixed = crypto::read_address(text.substr(0, 10) + "Q" + text.substr(11));
+  REQUIRE_FALSE(mixed);
+  CHECK(mixed.status().message().find("mixes upper- and lower-case") != std::string::npos);
+  Result<std::string> bad_char = crypto::read_address(text.substr(0, 10) + "o" + text.substr(11));
+  REQUIRE_FALSE(bad_char);
+  CHECK(bad_char.status().message().find("character 11 ('o') is never used") != std::string::npos);
 }
 
 TEST_CASE("hex decoding refuses bad input") {

@@ -19,6 +19,7 @@
 
 #include "consensus/signing.hpp"
 #include "contracts/assets/assets.hpp"
+#include "proto/address.hpp"
 #include "proto/crypto.hpp"
 #include "proto/transaction.hpp"
 
@@ -71,6 +72,24 @@ void check_signature(const crypto::PrivateKey& key, const crypto::Hash& digest, 
 }
 
 }  // namespace
+
+TEST_CASE("test vectors: addresses") {
+  const Json v = load_vectors()["addresses"];
+  REQUIRE(v["valid"].size() >= 3);
+  for (const Json& a : v["valid"]) {
+    const std::string raw = bytes(a["raw"]);
+    CHECK(crypto::format_address(raw) == a["text"].get<std::string>());
+    CHECK(crypto::parse_address(a["text"].get<std::string>()) == raw);
+    CHECK(crypto::parse_address(a["legacy"].get<std::string>()) == raw);
+  }
+  REQUIRE(v["invalid"].size() >= 5);
+  for (const Json& a : v["invalid"]) {
+    INFO(a["text"].get<std::string>());
+    Result<std::string> r = crypto::read_address(a["text"].get<std::string>());
+    REQUIRE_FALSE(r);
+    CHECK(r.status().message().find(a["error"].get<std::string>()) != std::string::npos);
+  }
+}
 
 TEST_CASE("test vectors: tagged hash is BIP340's") {
   const std::string data = "abc";

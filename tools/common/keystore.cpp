@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "proto/address.hpp"
 #include "tools/common/files.hpp"
 
 namespace sharechain::tools {
@@ -98,6 +99,11 @@ Result<Sealed> seal(std::string_view key, std::string_view iv, std::string_view 
   return out;
 }
 
+// The additional authenticated data that binds a sealed secret to its address: the address as
+// "sc" + 40 hex digits, the text form of the release that defined key-file version 1. It stays
+// that form when addresses are printed with a checksum, so every key file ever written opens.
+std::string sealing_aad(std::string_view address20) { return "sc" + crypto::to_hex(address20); }
+
 // nullopt when authentication fails (wrong key, or altered ciphertext, tag, iv or aad).
 Result<std::string> open_sealed(std::string_view key, std::string_view iv, std::string_view aad,
                                 std::string_view ciphertext, std::string tag, bool* authentic) {
@@ -184,8 +190,8 @@ Result<KeyFile> parse_key_file(std::string_view name, const fs::path& path) {
                                 &f.info.public_key)}) {
       if (!st) return st;
     }
-    auto address = crypto::parse_address(j.at("address").get<std::string>());
-    if (!address) return bad("address must be \"sc\" followed by 40 hex digits");
+    Result<std::string> address = crypto::read_address(j.at("address").get<std::string>());
+    if (!address) return bad(address.status().message());
     f.info.address = std::move(*address);
     if (crypto::address_of(f.info.public_key) != f.info.address) {
       return bad("address does not belong to public_key");
@@ -253,13 +259,14 @@ Result<KeyInfo> Keystore::import_key(std::string_view name, const crypto::Privat
   info.scrypt_n = options.scrypt_n;
   info.file = path;
   const std::string address_text = crypto::format_address(info.address);
+  const std::string aad = sealing_aad(info.address);
 
   const std::string salt = random_string(kSaltSize);
   const std::string iv = random_string(kIvSize);
   Result<std::string> derived = derive_key(passphrase, salt, options.scrypt_n, kScryptR, kScryptP);
   if (!derived) return derived.status();
   Wipe wipe{*derived};
-  Result<Sealed> sealed = seal(*derived, iv, address_text, key.secret());
+  Result<Sealed> sealed = seal(*derived, iv, aad, key.secret());
   if (!sealed) return sealed.status();
 
   Json j;
@@ -292,7 +299,7 @@ Result<crypto::PrivateKey> Keystore::load(std::string_view name, std::string_vie
   if (!derived) return derived.status();
   Wipe wipe_key{*derived};
   bool authentic = false;
-  Result<std::string> plain = open_sealed(*derived, f->iv, crypto::format_address(f->info.address),
+  Result<std::string> plain = open_sealed(*derived, f->iv, sealing_aad(f->info.address),
                                           f->ciphertext, f->tag, &authentic);
   if (!plain) return plain.status();
   Wipe wipe_plain{*plain};

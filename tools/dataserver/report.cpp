@@ -95,11 +95,14 @@ void Report::add_asset(std::string_view asset_id, assets::AssetKind kind) {
 }
 
 void Report::name_party(std::string_view address20, std::string name) {
-  party_names_[crypto::format_address(address20)] = std::move(name);
+  party_names_[std::string(address20)] = std::move(name);
 }
 
 std::string Report::party_name(const std::string& formatted_address) const {
-  auto it = party_names_.find(formatted_address);
+  // Either text form of an address names the same party.
+  const std::optional<std::string> raw = crypto::parse_address(formatted_address);
+  if (!raw) return "";
+  auto it = party_names_.find(*raw);
   return it == party_names_.end() ? "" : it->second;
 }
 

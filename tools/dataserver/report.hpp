@@ -99,7 +99,7 @@ class Report {
 
   std::unordered_map<std::string, assets::AssetKind> asset_kinds_;  // formatted id -> kind
   std::unordered_map<std::string, assets::AssetKind> open_sessions_;  // session id -> kind
-  std::map<std::string, std::string> party_names_;                   // formatted address -> name
+  std::map<std::string, std::string> party_names_;                   // 20-byte address -> name
 
   std::uint64_t seed_ = 0;
   std::uint64_t elapsed_ms_ = 0;

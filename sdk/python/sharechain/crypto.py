@@ -2,7 +2,9 @@
 
 - Every signature is BIP340 Schnorr over secp256k1, of a tagged hash
   SHA-256(SHA-256(tag) || SHA-256(tag) || bytes) whose tag names the purpose.
-- An address is the first 20 bytes of SHA-256(x-only public key), written "sc" + 40 hex digits.
+- An address is the first 20 bytes of SHA-256(x-only public key), written in bech32m (BIP 350)
+  with the human part "sc": "sc1" + 38 characters, the last 6 a checksum. The legacy form
+  "sc" + 40 hex digits (no checksum) is still read, never written.
 """
 
 import hashlib
@@ -34,26 +36,83 @@ def address_of(public_key: bytes) -> bytes:
     return sha256(public_key)[:20]
 
 
+_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32M_CONST = 0x2BC830A3
+ADDRESS_TEXT_SIZE = 41
+
+
+def _polymod(values):
+    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = ((chk & 0x1FFFFFF) << 5) ^ v
+        for i, g in enumerate(generator):
+            if (top >> i) & 1:
+                chk ^= g
+    return chk
+
+
+def _hrp_values():
+    return [ord(c) >> 5 for c in ADDRESS_PREFIX] + [0] + [ord(c) & 31 for c in ADDRESS_PREFIX]
+
+
+def _groups(data: bytes):
+    n = int.from_bytes(data, "big")
+    return [(n >> (5 * (31 - i))) & 31 for i in range(32)]
+
+
 def format_address(address: bytes) -> str:
+    """The checksummed text form: "sc1" + 32 data characters + 6 checksum characters."""
     if len(address) != 20:
         raise ValueError("an address is 20 bytes")
-    return ADDRESS_PREFIX + address.hex()
+    data = _groups(address)
+    mod = _polymod(_hrp_values() + data + [0] * 6) ^ _BECH32M_CONST
+    check = [(mod >> (5 * (5 - i))) & 31 for i in range(6)]
+    return ADDRESS_PREFIX + "1" + "".join(_CHARSET[g] for g in data + check)
+
+
+def _not_an_address(text, why):
+    return ValueError(f"'{text}' is not an address: {why}")
 
 
 def parse_address(text) -> bytes:
-    """20 raw bytes from "sc" + 40 hex digits (prefix optional) or from 20 raw bytes."""
+    """20 raw bytes from a text address (checksummed, or the legacy "sc" + 40 hex digits) or
+    from 20 raw bytes. ValueError saying what is wrong otherwise."""
     if isinstance(text, (bytes, bytearray)):
         if len(text) != 20:
             raise ValueError("an address is 20 bytes")
         return bytes(text)
-    s = text[2:] if text.startswith(ADDRESS_PREFIX) else text
-    try:
-        raw = bytes.fromhex(s)
-    except ValueError:
-        raw = b""
-    if len(s) != 40 or len(raw) != 20:
-        raise ValueError(f"'{text}' is not an address (sc followed by 40 hex digits)")
-    return raw
+    if not text:
+        raise ValueError("an address is empty")
+    if len(text) == 42 and text.startswith(ADDRESS_PREFIX):
+        try:
+            return bytes.fromhex(text[2:])
+        except ValueError:
+            pass
+    if text.lower() != text and text.upper() != text:
+        raise _not_an_address(text, "it mixes upper- and lower-case letters")
+    s = text.lower()
+    if not s.startswith(ADDRESS_PREFIX + "1"):
+        raise _not_an_address(text, "addresses start with 'sc1'")
+    if len(s) != ADDRESS_TEXT_SIZE:
+        raise _not_an_address(text, f"it has {len(s)} characters; an address has "
+                                    f"{ADDRESS_TEXT_SIZE}, so one is missing or extra")
+    values = []
+    for i in range(3, len(s)):
+        at = _CHARSET.find(s[i])
+        if at < 0:
+            raise _not_an_address(text, f"character {i + 1} ('{text[i]}') is never used in "
+                                        f"addresses (they use {_CHARSET} after 'sc1'), so it is "
+                                        "mistyped")
+        values.append(at)
+    if _polymod(_hrp_values() + values) != _BECH32M_CONST:
+        raise _not_an_address(text, "its checksum does not match, so a character is mistyped "
+                                    "or two are swapped")
+    n = 0
+    for g in values[:-6]:
+        n = (n << 5) | g
+    return n.to_bytes(20, "big")
 
 
 def verify(public_key: bytes, msg32: bytes, signature: bytes) -> bool:

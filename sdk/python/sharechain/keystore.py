@@ -16,6 +16,12 @@ import os
 import re
 
 from .crypto import PrivateKey, address_of, format_address, parse_address
+
+
+def sealing_aad(address: bytes) -> bytes:
+    """What binds a sealed secret to its address: "sc" + 40 hex digits, the text form of the
+    release that defined key-file version 1, kept so every key file ever written opens."""
+    return ("sc" + address.hex()).encode()
 from .errors import KeystoreError
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,63}$")
@@ -114,7 +120,7 @@ class Keystore:
         derived = hashlib.scrypt(passphrase, salt=salt, n=n, r=r, p=p, dklen=32,
                                  maxmem=128 * r * (n + p + 2) + (1 << 20))
         try:
-            secret = AESGCM(derived).decrypt(iv, ciphertext + tag, format_address(address).encode())
+            secret = AESGCM(derived).decrypt(iv, ciphertext + tag, sealing_aad(address))
         except InvalidTag:
             raise KeystoreError(f"wrong passphrase for key '{name}' (or its file {path} was "
                                 "altered)") from None

@@ -376,11 +376,11 @@ def verify_transaction_proof(proof, trust: Trust) -> ProvenTransaction:
 # --- Facts, rendered as the wallet renders them (reports/render.cpp) ----------------------------
 
 def _address_text(raw: bytes) -> str:
-    return "sc" + bytes(raw).hex()
+    return format_address(bytes(raw))
 
 
 def render_bytes(raw: bytes) -> str:
-    """A 20-byte value is an address ("sc" + 40 hex digits); any other is plain hex."""
+    """A 20-byte value is an address (its checksummed text); any other is plain hex."""
     return _address_text(raw) if len(raw) == 20 else bytes(raw).hex()
 
 

@@ -81,6 +81,18 @@ class TestVectorsFile(unittest.TestCase):
         self.assertEqual(sc.format_address(sc.address_of(k.public_key)), v["address"])
         return k
 
+    def test_addresses(self):
+        v = self.v["addresses"]
+        for a in v["valid"]:
+            raw = bytes.fromhex(a["raw"])
+            self.assertEqual(sc.format_address(raw), a["text"])
+            self.assertEqual(sc.parse_address(a["text"]), raw)
+            self.assertEqual(sc.parse_address(a["legacy"]), raw)
+        for a in v["invalid"]:
+            with self.assertRaises(ValueError) as ctx:
+                sc.parse_address(a["text"])
+            self.assertIn(a["error"], str(ctx.exception))
+
     def check_sig(self, k, digest, v):
         sig = bytes.fromhex(v["signature"])
         self.assertEqual(k.sign(digest, bytes.fromhex(v["aux"])), sig)
@@ -192,10 +204,26 @@ class Keys(unittest.TestCase):
         self.assertEqual(k.secret_hex(), "11" * 32)
         self.assertEqual(k.address, crypto.sha256(k.public_key)[:20])
         self.assertEqual(sc.parse_address(k.address_text), k.address)
-        self.assertEqual(sc.parse_address(k.address_text[2:]), k.address)
-        for bad in ("sc12", "zz" * 20, "sc" + "g" * 40):
+        self.assertTrue(k.address_text.startswith("sc1"))
+        self.assertEqual(len(k.address_text), 41)
+        self.assertEqual(sc.parse_address(k.address_text.upper()), k.address)
+        self.assertEqual(sc.parse_address("sc" + k.address.hex()), k.address)  # legacy form
+        for bad in ("sc12", "zz" * 20, "sc" + "g" * 40, k.address.hex(), k.address_text[:-1],
+                    k.address_text[:9] + k.address_text[9].upper() + k.address_text[10:]):
             with self.assertRaises(ValueError):
                 sc.parse_address(bad)
+
+    def test_checksum_catches_every_single_typo_and_swap(self):
+        text = sc.PrivateKey.from_hex("22" * 32).address_text
+        charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+        typos = [text[:i] + c + text[i + 1:] for i in range(3, len(text)) for c in charset
+                 if c != text[i]]
+        swaps = [text[:i] + text[i + 1] + text[i] + text[i + 2:] for i in range(3, len(text) - 1)
+                 if text[i] != text[i + 1]]
+        for bad in typos + swaps:
+            with self.assertRaises(ValueError) as ctx:
+                sc.parse_address(bad)
+            self.assertIn("checksum does not match", str(ctx.exception))
 
     def test_bad_secrets(self):
         for bad in ("00" * 32, "ff" * 32, "12", "zz" * 32):
@@ -252,7 +280,8 @@ def seal_key_file(path, name, key, passphrase, n=1 << 10):
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     salt, iv = os.urandom(32), os.urandom(12)
     derived = hashlib.scrypt(passphrase.encode(), salt=salt, n=n, r=8, p=1, dklen=32)
-    sealed = AESGCM(derived).encrypt(iv, key.secret, key.address_text.encode())
+    # The additional authenticated data is the legacy text of the address (docs/wallet.md).
+    sealed = AESGCM(derived).encrypt(iv, key.secret, ("sc" + key.address.hex()).encode())
     with open(path, "w") as f:
         json.dump({"version": 1, "name": name, "address": key.address_text,
                    "public_key": key.public_key.hex(),
@@ -800,7 +829,7 @@ def payment_chain():
         call = sc.transfer(b"\x02" * 20, amount, memo=f"order {amount}")
         refused = amount == 300
         entries.append((chain.tx(u, call),
-                        [event("ledger", "Transfer", amount=amount, to="sc" + "02" * 20)],
+                        [event("ledger", "Transfer", amount=amount, to=sc.format_address(b"\x02" * 20))],
                         types_pb2.RECEIPT_INSUFFICIENT_FUNDS if refused else types_pb2.RECEIPT_OK,
                         "balance 250 is below 300" if refused else ""))
     chain.add_block(entries)
@@ -981,7 +1010,8 @@ def payment_fact(proof, timestamp_ms, agreement, session, amount, parts, parts_s
 def statement_facts(period, bounds, agreements, payments, income, by_party):
     return {"asset": ASSET, "period": period, "from_ms": bounds[0], "to_ms": bounds[1],
             "agreements": agreements, "payments": payments, "income": income,
-            "by_party": [{"party": k.address_text, "amount": v} for k, v in by_party]}
+            "by_party": [{"party": k.address_text, "amount": v}
+                         for k, v in sorted(by_party, key=lambda kv: kv[0].address_text)]}
 
 
 def changed(bundle, change):
@@ -1165,7 +1195,7 @@ def revenue_cases():
 FIXTURE_BUNDLES = (  # (bundle, kind, the genesis of the cluster that wrote it)
     ("transaction.bundle", "transaction", "genesis.json"),
     ("vehicle.bundle", "vehicle-report", "genesis.json"),
-    ("revenue.bundle", "revenue-statement", "revenue-genesis.json"),
+    ("revenue.bundle", "revenue-statement", "genesis.json"),
 )
 JAN_2026 = 1767225600000
 
@@ -1364,7 +1394,7 @@ class ProofBundles(unittest.TestCase):
             p = chain.proof(5, index, anchor=7)
             tx_hash = proof_tx_hash(p).hex()
             # Written out by hand from docs/proofs.md and `sharechain tx --json`.
-            to = "sc" + "02" * 20
+            to = sc.format_address(b"\x02" * 20)
             facts = {
                 "tx_hash": tx_hash, "height": 5, "index": index,
                 "block_hash": crypto.sha256(p.block.header).hex(), "timestamp_ms": 1700000000005,
@@ -1509,7 +1539,7 @@ class ProofBundles(unittest.TestCase):
               "details": [{"key": "garage", "value": "Dock"}], "new_owner": ""}),
             (vehicles_pb2.SubmitRecord(vin=VIN, kind=99, evidence_hash=b"\x07" * 20),
              {"vin": VIN, "kind": "UNKNOWN_ENUM_VALUE_RecordKind_99", "occurred_at_ms": 0,
-              "odometer_km": 0, "summary": "", "evidence_hash": "sc" + "07" * 20,
+              "odometer_km": 0, "summary": "", "evidence_hash": sc.format_address(b"\x07" * 20),
               "details": [], "new_owner": ""}),
         ]
         for submit, args in calls:
@@ -1919,7 +1949,7 @@ class ProofBundles(unittest.TestCase):
     def test_revenue_fixture_adds_up(self):
         """What docs/proofs.md says a statement shows, checked on the live cluster's one."""
         r = proofs.verify_bundle(self.fixture("revenue.bundle"),
-                                 self.fixture("revenue-genesis.json"))
+                                 self.fixture("genesis.json"))
         self.assertEqual(r.outcome, "proven", r.reason)
         f, bundle = r.facts, json.loads(self.fixture("revenue.bundle"))
         self.assertEqual(bundle["subject"], proofs.revenue_subject(f["asset"], f["period"]))
@@ -1953,8 +1983,8 @@ class ProofBundles(unittest.TestCase):
                                                self.fixture(genesis_name))
 
     def test_fixture_bundles_against_another_genesis(self):
-        genesis_names = ("genesis.json", "other-genesis.json", "revenue-genesis.json")
-        self.assertEqual(len({self.fixture(g) for g in genesis_names}), 3)
+        genesis_names = ("genesis.json", "other-genesis.json")
+        self.assertEqual(len({self.fixture(g) for g in genesis_names}), 2)
         for name, _, own in FIXTURE_BUNDLES:
             for other in genesis_names:
                 if other == own:
@@ -1973,7 +2003,7 @@ class ProofBundles(unittest.TestCase):
             self.assertEqual(r.outcome, "unreadable", r.reason)
 
     def test_revenue_fixture_changed_as_a_whole(self):
-        genesis = self.fixture("revenue-genesis.json")
+        genesis = self.fixture("genesis.json")
         for name, bundle, facts, words, _ in revenue_fixture_variants(
                 json.loads(self.fixture("revenue.bundle"))):
             with self.subTest(name):
@@ -2013,7 +2043,7 @@ class ProofBundles(unittest.TestCase):
         height stands for all of them) and the changes as a whole, through both verifiers: the
         same outcome, and when proven the same facts."""
         bundle = json.loads(self.fixture("revenue.bundle"))
-        genesis = self.fixture("revenue-genesis.json")
+        genesis = self.fixture("genesis.json")
         variants = []
         shapes = set()
         for path, value in json_leaves(bundle):
