@@ -3,6 +3,7 @@
 #   proto <- consensus, contracts <- storage <- node <- tools
 #   proto, contracts <- reports <- explorer (+ storage) <- node; reports <- tools
 #   proto, consensus, reports <- proofs <- tools
+#   proto <- client (the C++ client library) <- tools
 #   tools see contracts only through contracts/client.hpp
 # and if the pure modules (consensus, contracts) reach for I/O, clocks, threads or randomness.
 set -euo pipefail
@@ -24,8 +25,9 @@ check contracts "$pure_forbidden" "contracts are pure and deterministic: no I/O,
 check consensus '#include *"(storage|node|tools|contracts)/' "consensus may depend only on proto"
 check contracts '#include *"(storage|node|tools|consensus)/' "contracts may depend only on proto"
 check storage '#include *"(node|tools|consensus)/' "storage may depend on proto and contracts only"
-check proto '#include *"(storage|node|tools|consensus|contracts)/' "proto is the bottom layer"
-check node '#include *"tools/' "node must not depend on tools"
+check proto '#include *"(storage|node|tools|consensus|contracts|client)/' "proto is the bottom layer"
+check node '#include *"(tools|client)/' "node must not depend on tools or on the client library"
+check client '#include *"(storage|node|tools|consensus|contracts|reports|proofs|explorer)/' "the client library depends on proto alone: what an integrator links needs nothing of the node"
 # Tools are clients of the chain: of contracts/ they see only the public client header.
 tool_hits=$(grep -rnE '#include *"contracts/' tools --include='*.hpp' --include='*.cpp' 2>/dev/null |
               grep -v '#include *"contracts/client.hpp"' || true)

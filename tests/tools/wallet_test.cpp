@@ -114,8 +114,8 @@ TEST_CASE("keys new, list, show and export", "[wallet][keys]") {
   REQUIRE(r.code == 0);
   const json created = r.parsed();
   CHECK(created["name"] == "alice");
-  CHECK(created["address"].get<std::string>().rfind("sc", 0) == 0);
-  CHECK(created["address"].get<std::string>().size() == 42);
+  CHECK(created["address"].get<std::string>().rfind("sc1", 0) == 0);
+  CHECK(created["address"].get<std::string>().size() == 41);
   CHECK(created["public_key"].get<std::string>().size() == 64);
   CHECK(r.err.empty());
 
@@ -234,6 +234,17 @@ TEST_CASE("malformed arguments are usage errors before any network call", "[wall
   CHECK(run({"tx", "abcd"}).code == 2);
   CHECK(run({"block", "tip"}).code == 2);
   CHECK(run({"account", "nobody"}).code == 2);
+  // A checksummed address with one character changed is refused, saying why, before the network.
+  {
+    std::string typo = crypto::format_address(std::string(20, '\x5a'));
+    typo[12] = typo[12] == 'q' ? 'p' : 'q';
+    Run r = run({"transfer", "--from", "frank", "--to", typo, "--amount", "5"});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("checksum does not match, so a character is mistyped") != std::string::npos);
+    r = run({"account", typo.substr(0, 40)});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("it has 40 characters; an address has 41") != std::string::npos);
+  }
   CHECK(f.run({"--node", "no-port", "status"}).code == 2);
   CHECK(f.run({"--node", "127.0.0.1:70000", "status"}).code == 2);
   CHECK(f.run({"no-such-command"}).code == 2);

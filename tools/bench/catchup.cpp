@@ -52,27 +52,27 @@ std::string loadavg() {
 
 
 std::optional<api::NodeStatus> try_status(const std::string& address) {
-  tools::NodeClient client(address, std::chrono::seconds(1), tools::NodeClient::Connection::kPrivate);
+  client::Node client(address, std::chrono::seconds(1), client::Node::Connection::kPrivate);
   auto st = client.status();
   if (!st) return std::nullopt;
   return *st;
 }
 
-api::NodeStatus status_or_die(tools::NodeClient& client) {
+api::NodeStatus status_or_die(client::Node& client) {
   auto st = client.status();
-  if (!st) die(st.failure().message, 3);
+  if (!st) die(st.error().message, 3);
   return *st;
 }
 
-std::uint64_t nonce_of(tools::NodeClient& client, const std::string& address20) {
+std::uint64_t nonce_of(client::Node& client, const std::string& address20) {
   auto acct = client.account(address20);
-  if (!acct) die("reading account " + crypto::to_hex(address20) + ": " + acct.failure().message, 3);
+  if (!acct) die("reading account " + crypto::to_hex(address20) + ": " + acct.error().message, 3);
   return *acct ? (*acct)->nonce() : 0;
 }
 
 // A height every node in `clients` has committed: once they agree for a second (an idle
 // chain), or after five seconds the lowest of them (a chain under other load never stops).
-std::uint64_t common_height(std::vector<tools::NodeClient*>& clients) {
+std::uint64_t common_height(std::vector<client::Node*>& clients) {
   std::uint64_t last = 0, lo = 0;
   auto stable_since = Clock::now();
   const auto started = Clock::now();
@@ -107,13 +107,13 @@ struct DriveOptions {
 // chain grows by exactly one block per transfer. The engine proposes no empty blocks (a fresh
 // proposal without transactions is refused by consensus/block_rules.cpp), so this is the closest
 // a running cluster comes to measuring the per-block cost alone.
-void drive_sparse(tools::NodeClient& client, const std::string& chain_id, const crypto::PrivateKey& funder,
+void drive_sparse(client::Node& client, const std::string& chain_id, const crypto::PrivateKey& funder,
                   const std::string& to, std::uint64_t target, bool quiet) {
   std::uint64_t nonce = nonce_of(client, funder.address());
   std::uint64_t height = status_or_die(client).height();
   while (height < target) {
     auto r = client.submit(transfer(chain_id, funder, nonce, to, 1), true, std::chrono::seconds(10));
-    if (!r) die("sparse transfer with nonce " + std::to_string(nonce) + ": " + r.failure().message);
+    if (!r) die("sparse transfer with nonce " + std::to_string(nonce) + ": " + r.error().message);
     ++nonce;
     height = status_or_die(client).height();
     if (!quiet && nonce % 200 == 0) {
@@ -125,7 +125,7 @@ void drive_sparse(tools::NodeClient& client, const std::string& chain_id, const 
 
 // Transfers from `accounts` throw-away accounts, as fast as the nodes accept them with at most
 // `inflight` uncommitted per account, until the chain reaches `target`.
-void drive_transfers(std::vector<tools::NodeClient*>& clients, const std::string& chain_id,
+void drive_transfers(std::vector<client::Node*>& clients, const std::string& chain_id,
                      const crypto::PrivateKey& funder, const DriveOptions& o, std::uint64_t target,
                      bool quiet) {
   std::vector<crypto::PrivateKey> keys;
@@ -133,12 +133,12 @@ void drive_transfers(std::vector<tools::NodeClient*>& clients, const std::string
   // Every transfer moves one unit; 4,000 tx/s for ten minutes is far more than any run needs
   // and still a small part of a funded cluster account.
   const std::uint64_t grant = 200'000;
-  tools::NodeClient& first = *clients[0];
+  client::Node& first = *clients[0];
   std::uint64_t funder_nonce = nonce_of(first, funder.address());
   for (std::size_t i = 0; i < o.accounts; ++i) {
     auto r = first.submit(transfer(chain_id, funder, funder_nonce++, keys[i].address(), grant),
                           i + 1 == o.accounts, std::chrono::seconds(30));
-    if (!r) die("funding account " + std::to_string(i) + ": " + r.failure().message);
+    if (!r) die("funding account " + std::to_string(i) + ": " + r.error().message);
   }
   if (!quiet) std::fprintf(stderr, "funded %zu accounts\n", o.accounts);
 
@@ -233,11 +233,11 @@ void drive_transfers(std::vector<tools::NodeClient*>& clients, const std::string
 }
 
 // Transactions in blocks (from, to], read from a running node.
-std::uint64_t transactions_between(tools::NodeClient& client, std::uint64_t from, std::uint64_t to) {
+std::uint64_t transactions_between(client::Node& client, std::uint64_t from, std::uint64_t to) {
   std::uint64_t n = 0;
   for (std::uint64_t h = from + 1; h <= to; ++h) {
     auto b = client.block_at(h);
-    if (!b) die("reading block " + std::to_string(h) + ": " + b.failure().message, 3);
+    if (!b) die("reading block " + std::to_string(h) + ": " + b.error().message, 3);
     n += static_cast<std::uint64_t>(b->block().transactions_size());
   }
   return n;
@@ -311,8 +311,8 @@ int run_catchup(int argc, char** argv) {
   auto funder = tools::Keystore(paths.keystore()).load(funder_name, *passphrase);
   if (!funder) die(funder.status().message(), 2);
 
-  std::vector<std::unique_ptr<tools::NodeClient>> owned;
-  for (const auto& n : *layouts) owned.push_back(std::make_unique<tools::NodeClient>(n.api_address, std::chrono::seconds(5)));
+  std::vector<std::unique_ptr<client::Node>> owned;
+  for (const auto& n : *layouts) owned.push_back(std::make_unique<client::Node>(n.api_address, std::chrono::seconds(5)));
   const api::NodeStatus first = status_or_die(*owned[0]);
   const std::string chain_id = first.chain_id();
   if (lag_index < 0) {
@@ -326,7 +326,7 @@ int run_catchup(int argc, char** argv) {
   if (lag_index < 0 || static_cast<std::size_t>(lag_index) >= layouts->size()) die("--node is not a node of the cluster", 2);
   if (static_cast<std::uint32_t>(lag_index) == first.primary()) die("node " + std::to_string(lag_index) + " is the primary; pick a backup", 2);
   const net::NodeLayout& lag = (*layouts)[static_cast<std::size_t>(lag_index)];
-  std::vector<tools::NodeClient*> others;
+  std::vector<client::Node*> others;
   for (std::size_t i = 0; i < owned.size(); ++i) {
     if (static_cast<int>(i) != lag_index) others.push_back(owned[i].get());
   }
@@ -396,7 +396,7 @@ int run_catchup(int argc, char** argv) {
   }
 
   // The restarted node must hold the very block and state the others hold at the target.
-  tools::NodeClient lag_client(lag.api_address, std::chrono::seconds(5));
+  client::Node lag_client(lag.api_address, std::chrono::seconds(5));
   auto ours = lag_client.block_at(target);
   auto theirs = others[0]->block_at(target);
   const bool same = ours && theirs && ours->hash() == theirs->hash() && ours->state_root() == theirs->state_root();

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <cstring>
 
+#include "client/node.hpp"
 #include "proto/transaction.hpp"
 #include "sharechain/api.grpc.pb.h"
 #include "tools/bench/catchup.hpp"
@@ -41,12 +42,6 @@ namespace {
 [[noreturn]] void die(const std::string& message, int code = 1) {
   std::cerr << "sharechain-bench: " << message << '\n';
   std::exit(code);
-}
-
-std::unique_ptr<api::Client::Stub> stub_for(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return api::Client::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
 }
 
 // Verifications per second with every core busy, over about `seconds`.
@@ -86,22 +81,15 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[i];
 }
 
-api::NodeStatus status_of(api::Client::Stub& stub, const std::string& address) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  api::NodeStatus st;
-  auto s = stub.GetStatus(&ctx, api::GetStatusRequest{}, &st);
-  if (!s.ok()) die("cannot reach the node at " + address + ": " + s.error_message(), 3);
-  return st;
+api::NodeStatus status_of(client::Node& node) {
+  client::Reply<api::NodeStatus> st = node.status();
+  if (!st) die(st.error().message, 3);
+  return *st;
 }
 
-std::uint64_t nonce_of(api::Client::Stub& stub, const std::string& address20) {
-  grpc::ClientContext ctx;
-  api::GetAccountRequest req;
-  req.set_address(address20);
-  ledger::Account acct;
-  auto s = stub.GetAccount(&ctx, req, &acct);
-  return s.ok() ? acct.nonce() : 0;
+std::uint64_t nonce_of(client::Node& node, const std::string& address20) {
+  client::Reply<std::optional<ledger::Account>> acct = node.account(address20);
+  return acct && *acct ? (*acct)->nonce() : 0;
 }
 
 using bench::transfer;
@@ -150,9 +138,13 @@ int main(int argc, char** argv) {
   auto funding = keystore.load(funder, *passphrase);
   if (!funding) die(funding.status().message(), 2);
 
-  std::vector<std::unique_ptr<api::Client::Stub>> stubs;
-  for (const auto& n : nodes) stubs.push_back(stub_for(n));
-  const api::NodeStatus st = status_of(*stubs[0], nodes[0]);
+  // A connection of its own per node (no back-off shared with other channels), through the
+  // client library; the load itself goes on each connection's raw SubmitTransactions stream.
+  std::vector<std::unique_ptr<client::Node>> conns;
+  for (const auto& n : nodes) {
+    conns.push_back(std::make_unique<client::Node>(n, std::chrono::seconds(5), client::Node::Connection::kPrivate));
+  }
+  const api::NodeStatus st = status_of(*conns[0]);
   const std::string chain_id = st.chain_id();
   if (validators_on_host == 0) validators_on_host = st.validators();
 
@@ -167,7 +159,7 @@ int main(int argc, char** argv) {
   // Fund the throw-away accounts: one pipelined run of transfers from the funder.
   std::vector<crypto::PrivateKey> keys;
   for (std::size_t i = 0; i < accounts; ++i) keys.push_back(crypto::PrivateKey::generate());
-  std::uint64_t funder_nonce = nonce_of(*stubs[0], funding->address());
+  std::uint64_t funder_nonce = nonce_of(*conns[0], funding->address());
   for (std::size_t i = 0; i < accounts; ++i) {
     api::SubmitRequest req;
     *req.mutable_transaction() = transfer(chain_id, *funding, funder_nonce++, keys[i].address(), grant);
@@ -175,7 +167,7 @@ int main(int argc, char** argv) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     api::SubmitResponse resp;
-    auto s = stubs[0]->SubmitTransaction(&ctx, req, &resp);
+    auto s = conns[0]->stub().SubmitTransaction(&ctx, req, &resp);
     if (!s.ok()) die("funding account " + std::to_string(i) + " from '" + funder + "': " + s.error_message());
   }
   if (!json) std::fprintf(stderr, "funded %zu accounts; pre-signing transactions...\n", accounts);
@@ -216,7 +208,7 @@ int main(int argc, char** argv) {
   std::mutex watch_mu;
   std::shared_ptr<grpc::ClientContext> watch_ctx;
   std::atomic<bool> watch_stop{false};
-  std::uint64_t next_height = status_of(*stubs[0], nodes[0]).height() + 1;
+  std::uint64_t next_height = status_of(*conns[0]).height() + 1;
   std::thread watcher([&] {
     std::size_t node = 0;
     while (!watch_stop.load()) {
@@ -229,7 +221,7 @@ int main(int argc, char** argv) {
       }
       api::SubscribeRequest sub;
       sub.set_from_height(next_height);
-      auto reader = stubs[node]->SubscribeBlocks(ctx.get(), sub);
+      auto reader = conns[node]->stub().SubscribeBlocks(ctx.get(), sub);
       api::BlockInfo info;
       bool heard = false;
       while (reader->Read(&info)) {
@@ -288,7 +280,7 @@ int main(int argc, char** argv) {
   // the next node when its node cannot take transactions (down, or not synced). The thread of
   // the account's node owns its `next`; a move hands it over (release/acquire on node_of).
   std::vector<std::atomic<std::size_t>> node_of(accounts), next(accounts);
-  for (std::size_t a = 0; a < accounts; ++a) node_of[a] = a % stubs.size();
+  for (std::size_t a = 0; a < accounts; ++a) node_of[a] = a % conns.size();
   // A refused transaction: count it and decide what the account sends next.
   auto on_refused = [&](std::size_t a, std::size_t k, grpc::StatusCode code, const std::string& message) {
     ++refused;
@@ -314,7 +306,7 @@ int main(int argc, char** argv) {
   // One thread and one SubmitTransactions stream per node: each round sends every eligible
   // transaction of the node's accounts (at most --batch) in one message and reads the answer.
   std::vector<std::thread> pool;
-  for (std::size_t node = 0; node < stubs.size(); ++node) {
+  for (std::size_t node = 0; node < conns.size(); ++node) {
     pool.emplace_back([&, node] {
       std::unique_ptr<grpc::ClientContext> ctx;
       std::unique_ptr<grpc::ClientReaderWriter<api::SubmitBatchRequest, api::SubmitBatchResponse>> stream;
@@ -322,7 +314,7 @@ int main(int argc, char** argv) {
       while (Clock::now() < end) {
         if (!stream) {
           ctx = std::make_unique<grpc::ClientContext>();
-          stream = stubs[node]->SubmitTransactions(ctx.get());
+          stream = conns[node]->stub().SubmitTransactions(ctx.get());
         }
         api::SubmitBatchRequest req;
         std::vector<std::pair<std::size_t, std::size_t>> sent;  // (account, nonce index)
@@ -356,7 +348,7 @@ int main(int argc, char** argv) {
           stream.reset();
           for (const auto& [a, k] : sent) {
             on_refused(a, k, s.error_code(), s.error_message());
-            node_of[a].store((node + 1) % stubs.size(), std::memory_order_release);
+            node_of[a].store((node + 1) % conns.size(), std::memory_order_release);
           }
           continue;
         }
@@ -382,7 +374,7 @@ int main(int argc, char** argv) {
           resume[a] = next[a];
           if (code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED) moved.insert(a);
         }
-        for (std::size_t a : moved) node_of[a].store((node + 1) % stubs.size(), std::memory_order_release);
+        for (std::size_t a : moved) node_of[a].store((node + 1) % conns.size(), std::memory_order_release);
       }
       if (stream) {
         stream->WritesDone();

@@ -47,10 +47,10 @@ int run_proofs(int argc, char** argv) {
   app.add_flag("--json", json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
 
-  tools::NodeClient client(node, std::chrono::seconds(10));
+  client::Node client(node, std::chrono::seconds(10));
   auto status = client.status();
   if (!status) {
-    std::cerr << "error: " << status.failure().message << "\n";
+    std::cerr << "error: " << status.error().message << "\n";
     return 2;
   }
   proofs::Trust trust;
@@ -60,7 +60,7 @@ int run_proofs(int argc, char** argv) {
   q.mutable_ledger()->mutable_validators();
   auto vs = client.query(q);
   if (!vs) {
-    std::cerr << "error: " << vs.failure().message << "\n";
+    std::cerr << "error: " << vs.error().message << "\n";
     return 2;
   }
   for (const auto& v : vs->ledger().validators().validators()) trust.validators.push_back({v.public_key()});
@@ -99,7 +99,7 @@ int run_proofs(int argc, char** argv) {
     auto proof = client.proof(candidates[i]);
     serve_ms.push_back(us_since(t) / 1000.0);
     if (!proof) {
-      std::cerr << "GetProof " << crypto::to_hex(candidates[i]) << ": " << proof.failure().message << "\n";
+      std::cerr << "GetProof " << crypto::to_hex(candidates[i]) << ": " << proof.error().message << "\n";
       ++failures;
       continue;
     }

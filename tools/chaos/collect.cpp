@@ -22,7 +22,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using tools::Failure;
-using tools::NodeClient;
+using client::Node;
 
 // The NodeStatus fields another change adds (synced, history_complete, history_from,
 // history_missing) are read by name, so this checker reports them as soon as the node has them
@@ -107,7 +107,7 @@ void read_block_contents(const api::BlockInfo& info, BlockContents& out) {
 
 void read_node(const net::NodeLayout& layout, std::chrono::milliseconds timeout,
                const std::set<std::string>& acked_hashes, NodeView& view, BlockContents& contents) {
-  NodeClient client(layout.api_address, timeout, NodeClient::Connection::kPrivate);
+  Node client(layout.api_address, timeout, Node::Connection::kPrivate);
   auto status = with_retries<api::NodeStatus>([&] { return client.status(); });
   if (!status) {
     view.error = status.failure().message;
@@ -165,7 +165,7 @@ void read_node(const net::NodeLayout& layout, std::chrono::milliseconds timeout,
 
 void read_accounts(const net::NodeLayout& layout, std::chrono::milliseconds timeout,
                    const std::set<std::string>& addresses, NodeView& view) {
-  NodeClient client(layout.api_address, timeout, NodeClient::Connection::kPrivate);
+  Node client(layout.api_address, timeout, Node::Connection::kPrivate);
   for (const std::string& a : addresses) {
     auto account = with_retries<std::optional<ledger::Account>>([&] { return client.account(a); });
     if (!account) continue;  // check_balances reports it as not read
@@ -187,8 +187,8 @@ bool settle(const std::vector<net::NodeLayout>& layouts, std::chrono::seconds li
     std::vector<std::future<std::optional<std::uint64_t>>> probes;
     for (const net::NodeLayout& n : layouts) {
       probes.push_back(std::async(std::launch::async, [&n] {
-        NodeClient c(n.api_address, std::chrono::milliseconds(2000),
-                     NodeClient::Connection::kPrivate);
+        Node c(n.api_address, std::chrono::milliseconds(2000),
+                     Node::Connection::kPrivate);
         auto s = c.status();
         return s ? std::optional<std::uint64_t>(s->height()) : std::nullopt;
       }));
@@ -213,7 +213,7 @@ bool settle(const std::vector<net::NodeLayout>& layouts, std::chrono::seconds li
 // Each node's proof of each sampled transaction, verified with the genesis validators alone.
 void read_proofs(const net::NodeLayout& layout, std::chrono::milliseconds timeout, const proofs::Trust& trust,
                  const std::vector<std::string>& sample, NodeView& view) {
-  NodeClient client(layout.api_address, timeout, NodeClient::Connection::kPrivate);
+  Node client(layout.api_address, timeout, Node::Connection::kPrivate);
   for (const std::string& hash : sample) {
     auto proof = with_retries<api::TransactionProof>([&] { return client.proof(hash); });
     if (!proof) {

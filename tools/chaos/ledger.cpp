@@ -25,7 +25,7 @@ namespace sharechain::chaos {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using tools::NodeClient;
+using client::Node;
 
 std::atomic<bool> g_stop{false};
 
@@ -71,10 +71,10 @@ class Connections {
  public:
   Connections(const std::vector<net::NodeLayout>& nodes, std::chrono::milliseconds timeout)
       : nodes_(nodes), timeout_(timeout), clients_(nodes.size()) {}
-  NodeClient& at(std::size_t i) {
+  Node& at(std::size_t i) {
     if (!clients_[i]) {
-      clients_[i] = std::make_unique<NodeClient>(nodes_[i].api_address, timeout_,
-                                                 NodeClient::Connection::kPrivate);
+      clients_[i] = std::make_unique<Node>(nodes_[i].api_address, timeout_,
+                                                 Node::Connection::kPrivate);
     }
     return *clients_[i];
   }
@@ -84,7 +84,7 @@ class Connections {
  private:
   const std::vector<net::NodeLayout>& nodes_;
   std::chrono::milliseconds timeout_;
-  std::vector<std::unique_ptr<NodeClient>> clients_;
+  std::vector<std::unique_ptr<Node>> clients_;
 };
 
 constexpr std::chrono::milliseconds kCallTimeout{5000};
@@ -105,7 +105,7 @@ void send_command(Connections& conns, std::size_t node, const std::string& chain
     r.latency_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
   };
-  NodeClient& client = conns.at(node);
+  Node& client = conns.at(node);
   // The nonce as the wallet gets it: the node's view of the sender's next one, unless the node
   // is behind the sender's last commit.
   tools::Outcome<std::optional<ledger::Account>> account = client.account(key.address());
@@ -323,7 +323,7 @@ int run_ledger(const LedgerOptions& options, std::ostream& err) {
   const auto id_deadline = Clock::now() + std::chrono::seconds(60);
   while (chain_id.empty()) {
     for (const net::NodeLayout& n : *nodes) {
-      NodeClient c(n.api_address, std::chrono::seconds(2), NodeClient::Connection::kPrivate);
+      Node c(n.api_address, std::chrono::seconds(2), Node::Connection::kPrivate);
       if (auto s = c.status()) {
         chain_id = s->chain_id();
         break;

@@ -30,7 +30,7 @@ std::vector<std::optional<std::uint64_t>> heights_of(const std::vector<net::Node
         std::async(std::launch::async, [&n, timeout]() -> std::optional<std::uint64_t> {
           // A fresh connection each time: one that failed while the node was down would otherwise
           // back off and miss the moment it is back.
-          tools::NodeClient c(n.api_address, timeout, tools::NodeClient::Connection::kPrivate);
+          client::Node c(n.api_address, timeout, client::Node::Connection::kPrivate);
           auto s = c.status();
           if (!s) return std::nullopt;
           return s->height();

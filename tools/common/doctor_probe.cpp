@@ -41,7 +41,7 @@ struct StatusAnswer {
   Clock::time_point asked_at;
 };
 
-StatusAnswer ask_status(NodeClient& client) {
+StatusAnswer ask_status(client::Node& client) {
   StatusAnswer a;
   a.asked_at = Clock::now();
   auto ctx = client.context(client.timeout());
@@ -116,7 +116,7 @@ struct Probe {
   ProbeTarget target;
   std::optional<std::uint32_t> expect_validator;  // a guessed address must answer as this one
   NodeFacts facts;
-  std::unique_ptr<NodeClient> client;
+  std::unique_ptr<client::Node> client;
   std::optional<api::NodeStatus> last;
   Clock::time_point first_at;
 };
@@ -132,8 +132,8 @@ void first_look(Probe& p, const ProbeOptions& o) {
     f.reach = Reach::kNotRunning;
     return;
   }
-  p.client = std::make_unique<NodeClient>(p.target.client_address, o.timeout,
-                                          NodeClient::Connection::kPrivate);
+  p.client = std::make_unique<client::Node>(p.target.client_address, o.timeout,
+                                          client::Node::Connection::kPrivate);
   const std::string ops = f.ops_address;
   std::string metrics_error, health_error, ready_error, version_error;
   auto status = std::async(std::launch::async, [&] { return ask_status(*p.client); });

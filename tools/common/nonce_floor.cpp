@@ -108,7 +108,7 @@ Status NonceFloors::forget(std::string_view chain_id, std::string_view address20
   return store(file_, *doc);
 }
 
-NodeView read_node_view(NodeClient& node, std::string_view address20, NonceCount count) {
+NodeView read_node_view(client::Node& node, std::string_view address20, NonceCount count) {
   NodeView view;
   Outcome<api::NodeStatus> status = node.status();
   if (!status) return view;

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/node.hpp"
 #include "proto/status.hpp"
 
 namespace sharechain::tools {
@@ -47,13 +48,12 @@ struct NodeView {
   std::uint64_t next_nonce = 0;
 };
 
-class NodeClient;
 // Whether the nonce read counts the sender's pending transactions (the wallet: the next nonce to
 // sign) or only committed ones (the chaos ledger, which checks commits).
 enum class NonceCount { kCommitted, kWithPending };
 // The second look choose_nonce asks for: GetStatus, then GetAccount, in that order; {0, 0} when
 // either call fails.
-NodeView read_node_view(NodeClient& node, std::string_view address20, NonceCount count);
+NodeView read_node_view(client::Node& node, std::string_view address20, NonceCount count);
 
 // `node_next` is the node's first answer for the sender's next nonce; `fresh_view` is asked for
 // only when that answer is below the floor (it costs two calls). A view that cannot be had should

@@ -13,4 +13,8 @@ Failure Failure::from_local(const Status& status) {
   }
 }
 
+Failure Failure::from_client(const client::Error& error) {
+  return error.moves_on() ? unreachable(error.message) : refused(error.message);
+}
+
 }  // namespace sharechain::tools

@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include "client/error.hpp"
 #include "proto/status.hpp"
 
 namespace sharechain::tools {
@@ -27,6 +28,9 @@ struct Failure {
   // (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS: a bad name, a missing key, a key that already
   // exists) is a usage error; anything else (wrong passphrase, damaged file, I/O) exits 1.
   static Failure from_local(const Status& status);
+  // A failed call to the network (client/error.hpp): exit 3 when the node could not be reached
+  // or cannot serve the call now, 1 for anything the node answered with a refusal.
+  static Failure from_client(const client::Error& error);
 };
 
 // Either a value or the Failure that explains why there is none. Result<T> carries a Status
@@ -35,6 +39,12 @@ template <typename T>
 class [[nodiscard]] Outcome : public Expected<T, Failure> {
  public:
   using Expected<T, Failure>::Expected;
+  // The client library's answers lift into a tool's outcome with Failure::from_client.
+  Outcome(client::Reply<T> reply)  // NOLINT(google-explicit-constructor)
+      : Expected<T, Failure>(reply ? Expected<T, Failure>(std::move(reply).value())
+                                   : Expected<T, Failure>(Failure::from_client(reply.error()))) {}
+  Outcome(const client::Error& error)  // NOLINT(google-explicit-constructor)
+      : Expected<T, Failure>(Failure::from_client(error)) {}
   const Failure& failure() const { return this->error(); }
 };
 

@@ -28,11 +28,8 @@ std::string raw(std::string_view hex) {
   return r ? *r : "";
 }
 
-// An attribute value that is a formatted address ("sc" + 40 hex digits).
-std::optional<std::string> as_address(std::string_view v) {
-  if (v.size() != 42 || v.substr(0, 2) != "sc") return std::nullopt;
-  return crypto::parse_address(v);
-}
+// An attribute value that is a formatted address.
+std::optional<std::string> as_address(std::string_view v) { return crypto::parse_address(v); }
 
 std::string units(std::uint64_t v) { return tools::format_amount(v); }
 
@@ -87,7 +84,7 @@ class Auditor {
  public:
   Auditor(const AuditOptions& options, std::ostream& err) : options_(options), err_(err) {
     for (const std::string& n : options.nodes) {
-      clients_.push_back(std::make_unique<tools::NodeClient>(n, std::chrono::seconds(10)));
+      clients_.push_back(std::make_unique<client::Node>(n, std::chrono::seconds(10)));
     }
   }
 
@@ -97,7 +94,7 @@ class Auditor {
     for (auto& c : clients_) {
       auto st = c->status();
       if (!st) {
-        err_ << "sharechain-dataserver audit: " << st.failure().message << "\n";
+        err_ << "sharechain-dataserver audit: " << st.error().message << "\n";
         return tools::kExitUnreachable;
       }
       chain_id_ = st->chain_id();
@@ -173,7 +170,7 @@ class Auditor {
     for (std::uint64_t n = 1; n <= height; ++n) {
       auto block = clients_[0]->block_at(n);
       if (!block) {
-        err_ << "sharechain-dataserver audit: block " << n << ": " << block.failure().message << "\n";
+        err_ << "sharechain-dataserver audit: block " << n << ": " << block.error().message << "\n";
         return false;
       }
       roots_.emplace_back(block->hash(), block->state_root());
@@ -226,7 +223,7 @@ class Auditor {
       for (std::uint64_t n = 1; n <= height; ++n) {
         auto block = clients_[i]->block_at(n);
         if (!block) {
-          problem = "node " + std::to_string(i) + " has no block " + std::to_string(n) + ": " + block.failure().message;
+          problem = "node " + std::to_string(i) + " has no block " + std::to_string(n) + ": " + block.error().message;
           break;
         }
         const auto& [hash, root] = roots_[n - 1];
@@ -659,7 +656,7 @@ class Auditor {
 
   const AuditOptions& options_;
   std::ostream& err_;
-  std::vector<std::unique_ptr<tools::NodeClient>> clients_;
+  std::vector<std::unique_ptr<client::Node>> clients_;
   std::string chain_id_;
   std::vector<std::pair<std::string, std::string>> roots_;  // node 0: hash, state root by height
   std::vector<Check> checks_;

@@ -40,8 +40,8 @@ Signer::Signer(std::string name, crypto::PrivateKey key, std::size_t node)
 
 Chain::Chain(Options options) : options_(std::move(options)) {
   for (const std::string& address : options_.nodes) {
-    clients_.push_back(std::make_unique<tools::NodeClient>(address, options_.call_timeout));
-    submitters_.push_back(std::make_unique<tools::BatchSubmitter>(clients_.back()->stub(), kMaxBatch,
+    clients_.push_back(std::make_unique<client::Node>(address, options_.call_timeout));
+    submitters_.push_back(std::make_unique<client::BatchSubmitter>(clients_.back()->stub(), kMaxBatch,
                                                                   options_.call_timeout));
   }
 }
@@ -323,7 +323,7 @@ Result<api::QueryResponse> Chain::query(const api::QueryRequest& request) {
   const std::size_t first = watch_node_;
   Status last;
   for (std::size_t k = 0; k < clients_.size(); ++k) {
-    tools::NodeClient& node = *clients_[(first + k) % clients_.size()];
+    client::Node& node = *clients_[(first + k) % clients_.size()];
     auto ctx = node.context(options_.call_timeout);
     api::QueryResponse resp;
     const grpc::Status st = node.stub().Query(ctx.get(), request, &resp);

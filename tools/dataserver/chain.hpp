@@ -40,7 +40,7 @@
 #include "proto/crypto.hpp"
 #include "proto/status.hpp"
 #include "sharechain/api.grpc.pb.h"
-#include "tools/common/batch_submitter.hpp"
+#include "client/batch_submitter.hpp"
 #include "tools/common/client.hpp"
 #include "tools/dataserver/report.hpp"
 
@@ -154,9 +154,9 @@ class Chain {
   void on_block(const api::BlockInfo& info);
 
   Options options_;
-  std::vector<std::unique_ptr<tools::NodeClient>> clients_;
+  std::vector<std::unique_ptr<client::Node>> clients_;
   // One SubmitTransactions stream per node: concurrent flows' transactions share its messages.
-  std::vector<std::unique_ptr<tools::BatchSubmitter>> submitters_;
+  std::vector<std::unique_ptr<client::BatchSubmitter>> submitters_;
   std::string chain_id_;
   std::function<void(const Receipt&)> observer_;
 

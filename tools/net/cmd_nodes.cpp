@@ -38,7 +38,7 @@ struct Probe {
   std::string error;
 };
 
-Probe probe(tools::NodeClient& client) {
+Probe probe(client::Node& client) {
   Probe p;
   tools::Outcome<api::NodeStatus> s = client.status();
   if (s) {
@@ -105,8 +105,8 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
       }
       // A fresh connection for every attempt: a channel that failed while the node was still
       // starting backs off before trying again, and would notice the node only seconds later.
-      tools::NodeClient client(s.layout.api_address, std::chrono::seconds(1),
-                               tools::NodeClient::Connection::kPrivate);
+      client::Node client(s.layout.api_address, std::chrono::seconds(1),
+                               client::Node::Connection::kPrivate);
       Probe p = probe(client);
       // Another program answering on this node's port is not this node.
       if (p.status && !p.status->node_name().empty() && p.status->node_name() != s.layout.name) {
@@ -141,8 +141,8 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
     bool all_synced = true;
     for (StartingNode& s : nodes) {
       if (s.status->synced()) continue;
-      tools::NodeClient client(s.layout.api_address, std::chrono::seconds(1),
-                               tools::NodeClient::Connection::kPrivate);
+      client::Node client(s.layout.api_address, std::chrono::seconds(1),
+                               client::Node::Connection::kPrivate);
       Probe p = probe(client);
       if (p.status) s.status = std::move(p.status);
       all_synced = all_synced && s.status->synced();

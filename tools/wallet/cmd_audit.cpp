@@ -67,11 +67,11 @@ Json violation_json(const ct::Violation& v) {
 
 class Audit {
  public:
-  Audit(Context& ctx, tools::NodeClient& node) : ctx_(ctx), node_(node) {}
+  Audit(Context& ctx, client::Node& node) : ctx_(ctx), node_(node) {}
 
   int run(const Args& args) {
     auto status = node_.status();
-    if (!status) return cannot(status.failure().message);
+    if (!status) return cannot(status.error().message);
     const std::uint64_t tip = status->height();
     from_ = args.from == 0 ? 1 : args.from;
     to_ = args.to == 0 ? tip : args.to;
@@ -109,7 +109,7 @@ class Audit {
   int fetch_until(std::uint64_t height) {
     for (std::uint64_t h = from_ + blocks_.size(); h <= height; ++h) {
       auto b = node_.block_at(h);
-      if (!b) return cannot("reading block " + std::to_string(h) + ": " + b.failure().message);
+      if (!b) return cannot("reading block " + std::to_string(h) + ": " + b.error().message);
       blocks_.push_back(std::move(b).value());
     }
     return kExitClean;
@@ -187,7 +187,7 @@ class Audit {
       api::QueryRequest sq;
       sq.mutable_ledger()->mutable_supply();
       auto s = node_.query(sq);
-      if (!s) return cannot("reading the supply: " + s.failure().message);
+      if (!s) return cannot("reading the supply: " + s.error().message);
       const std::uint64_t at = s->height();
       if (at < from_ + blocks_.size() - 1) {
         return cannot("the node answered from height " + std::to_string(at) +
@@ -202,8 +202,8 @@ class Audit {
         q.mutable_ledger()->mutable_account()->set_address(addr);
         auto a = node_.query(q);
         if (!a) {
-          if (a.failure().message.find("no account") != std::string::npos) continue;  // zero
-          return cannot("reading account " + crypto::format_address(addr) + ": " + a.failure().message);
+          if (a.error().message.find("no account") != std::string::npos) continue;  // zero
+          return cannot("reading account " + crypto::format_address(addr) + ": " + a.error().message);
         }
         if (a->height() != at) {
           moved = true;
@@ -344,7 +344,7 @@ class Audit {
   }
 
   Context& ctx_;
-  tools::NodeClient& node_;
+  client::Node& node_;
   std::uint64_t from_ = 1;
   std::uint64_t to_ = 0;
   std::vector<api::BlockInfo> blocks_;  // from_ .. read_at_
@@ -377,7 +377,7 @@ void register_audit_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("--to", a->to, "last height to check (default: the node's height)")
       ->check(tools::decimal(1));
   on_run(cmd, ctx, [&ctx, a] {
-    Outcome<tools::NodeClient*> c = ctx.client();
+    Outcome<client::Node*> c = ctx.client();
     if (!c) {
       ctx.fail(c.failure());
       return kExitCannot;

@@ -17,7 +17,7 @@ class ClientReader final : public reports::ChainReader {
   explicit ClientReader(Context& ctx) : ctx_(ctx) {}
 
   Result<std::optional<ledger::Account>> account(const std::string& address20) override {
-    Outcome<tools::NodeClient*> c = ctx_.client();
+    Outcome<client::Node*> c = ctx_.client();
     if (!c) return fail(c.failure());
     Outcome<std::optional<ledger::Account>> a = (*c)->account(address20);
     if (!a) return fail(a.failure());

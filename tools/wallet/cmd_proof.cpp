@@ -31,7 +31,7 @@ constexpr auto kCertifyPoll = std::chrono::milliseconds(250);
 // The chain as the node describes it: what a bundle names and is checked against before it is
 // written. The reader of the bundle checks it against its own genesis file instead.
 Outcome<proofs::Trust> node_trust(Context& ctx) {
-  Outcome<tools::NodeClient*> c = ctx.client();
+  Outcome<client::Node*> c = ctx.client();
   if (!c) return c.failure();
   Outcome<api::NodeStatus> status = (*c)->status();
   if (!status) return status.failure();
@@ -53,7 +53,7 @@ Outcome<proofs::Trust> node_trust(Context& ctx) {
 }
 
 Outcome<api::TransactionProof> fetch_proof(Context& ctx, const std::string& tx_hash32) {
-  Outcome<tools::NodeClient*> c = ctx.client();
+  Outcome<client::Node*> c = ctx.client();
   if (!c) return c.failure();
   const auto deadline = std::chrono::steady_clock::now() + kCertifyWait;
   bool told = false;
@@ -215,7 +215,7 @@ int revenue_statement(Context& ctx, const std::string& asset_hex, const std::str
   if (!subject) return ctx.fail(Failure::usage(subject.status().message()));
   Outcome<proofs::Trust> trust = node_trust(ctx);
   if (!trust) return ctx.fail(trust.failure());
-  Outcome<tools::NodeClient*> c = ctx.client();
+  Outcome<client::Node*> c = ctx.client();
   if (!c) return ctx.fail(c.failure());
   Outcome<api::NodeStatus> status = (*c)->status();
   if (!status) return ctx.fail(status.failure());

@@ -142,7 +142,7 @@ void register_query_commands(CLI::App& app, Context& ctx) {
   {
     CLI::App* cmd = app.add_subcommand("status", "show the node's chain, height, view and peers");
     on_run(cmd, ctx, [&ctx] {
-      Outcome<tools::NodeClient*> c = ctx.client();
+      Outcome<client::Node*> c = ctx.client();
       if (!c) return ctx.fail(c.failure());
       Outcome<api::NodeStatus> s = (*c)->status();
       if (!s) return ctx.fail(s.failure());
@@ -161,7 +161,7 @@ void register_query_commands(CLI::App& app, Context& ctx) {
     on_run(cmd, ctx, [&ctx, who] {
       Outcome<std::string> address = ctx.resolve_address(*who);
       if (!address) return ctx.fail(address.failure());
-      Outcome<tools::NodeClient*> c = ctx.client();
+      Outcome<client::Node*> c = ctx.client();
       if (!c) return ctx.fail(c.failure());
       Outcome<std::optional<ledger::Account>> account = (*c)->account(*address);
       if (!account) return ctx.fail(account.failure());
@@ -188,7 +188,7 @@ void register_query_commands(CLI::App& app, Context& ctx) {
       Outcome<std::string> raw = parse_hash(*hash, "a transaction hash");
       if (!raw) return ctx.fail(raw.failure());
       if (!bundle->empty()) return write_transaction_bundle(ctx, *raw, *bundle);
-      Outcome<tools::NodeClient*> c = ctx.client();
+      Outcome<client::Node*> c = ctx.client();
       if (!c) return ctx.fail(c.failure());
       Outcome<api::TransactionInfo> info = (*c)->transaction(*raw);
       if (!info) return ctx.fail(info.failure());
@@ -206,9 +206,9 @@ void register_query_commands(CLI::App& app, Context& ctx) {
     CLI::App* cmd = app.add_subcommand("block", "show a block by height, by hash, or the latest");
     cmd->add_option("block", *which, "HEIGHT, 'latest', or a block hash (64 hex digits)")->required();
     on_run(cmd, ctx, [&ctx, which] {
-      Outcome<tools::NodeClient*> c = ctx.client();
+      Outcome<client::Node*> c = ctx.client();
       if (!c) return ctx.fail(c.failure());
-      tools::NodeClient& node = **c;
+      client::Node& node = **c;
       const std::optional<std::uint64_t> height = tools::parse_decimal(*which);
       Outcome<api::BlockInfo> block = Failure::usage("");
       if (*which == "latest") {
@@ -245,9 +245,9 @@ void register_query_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--count", a->count, "stop after this many blocks (default: run until interrupted)")
         ->check(tools::decimal());
     on_run(cmd, ctx, [&ctx, a] {
-      Outcome<tools::NodeClient*> c = ctx.client();
+      Outcome<client::Node*> c = ctx.client();
       if (!c) return ctx.fail(c.failure());
-      tools::NodeClient& node = **c;
+      client::Node& node = **c;
       grpc::ClientContext call;  // no deadline: a subscription lasts as long as the user wants
       api::SubscribeRequest req;
       req.set_from_height(a->from);
@@ -268,7 +268,7 @@ void register_query_commands(CLI::App& app, Context& ctx) {
       }
       const grpc::Status st = reader->Finish();
       if (a->count != 0 && seen == a->count) return tools::kExitOk;
-      if (!st.ok()) return ctx.fail(node.failure(st, call));
+      if (!st.ok()) return ctx.fail(tools::Failure::from_client(node.error(st, call)));
       return tools::kExitOk;
     });
   }

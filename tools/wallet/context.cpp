@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "proto/address.hpp"
 #include "proto/transaction.hpp"
 #include "tools/common/cli.hpp"
 #include "tools/common/nonce_floor.hpp"
@@ -88,41 +89,23 @@ tools::Keystore Context::keystore() const {
   return tools::Keystore(fs::path(home_dir) / ".sharechain" / "keystore");
 }
 
-Outcome<tools::NodeClient*> Context::client() {
-  if (client_) return client_.get();
-  Outcome<std::vector<std::string>> nodes =
-      tools::parse_node_list(tools::resolve_node_address(options.node));
-  if (!nodes) return nodes.failure();
-  const std::chrono::seconds timeout(options.timeout_s);
-  if (nodes->size() == 1) {
-    client_ = std::make_unique<tools::NodeClient>(nodes->front(), timeout);
-    return client_.get();
+Outcome<client::Node*> Context::client() {
+  if (!network_) {
+    Outcome<std::vector<std::string>> nodes = tools::parse_node_list(tools::resolve_node_address(options.node));
+    if (!nodes) return nodes.failure();
+    network_ = std::make_unique<client::Client>(
+        client::Options(*nodes, std::chrono::seconds(options.timeout_s)));
   }
   // Several nodes: the first synced one, so nonces and balances are read from current state
   // and a transaction is not refused for being sent to a node that is catching up; failing
   // that, the first that answers (its reads say synced: false).
-  std::unique_ptr<tools::NodeClient> fallback;
-  std::string why;
-  for (const std::string& address : *nodes) {
-    auto candidate = std::make_unique<tools::NodeClient>(address, timeout);
-    Outcome<api::NodeStatus> status = candidate->status();
-    if (!status) {
-      why += "\n  " + status.failure().message;
-      continue;
-    }
-    if (status->synced()) {
-      client_ = std::move(candidate);
-      return client_.get();
-    }
-    why += "\n  " + address + " is not synced (height " + std::to_string(status->height()) +
-           " of " + std::to_string(status->certified_height()) + ")";
-    if (!fallback) fallback = std::move(candidate);
+  const bool chosen_before = !network_->current_address().empty();
+  client::Reply<client::Node*> node = network_->node();
+  if (!node) return node.error();
+  if (!chosen_before && network_->options().nodes.size() > 1 && (*node)->synced() == false) {
+    err_ << "warning: no synced node among " << options.node << "; using " << (*node)->address() << "\n";
   }
-  if (!fallback) return Failure::unreachable("none of the nodes answered:" + why);
-  err_ << "warning: no synced node among " << options.node << "; using " << fallback->address()
-       << why << "\n";
-  client_ = std::move(fallback);
-  return client_.get();
+  return *node;
 }
 
 Outcome<std::string> Context::passphrase(std::string_view prompt, bool confirm) {
@@ -144,17 +127,22 @@ Outcome<crypto::PrivateKey> Context::load_key(std::string_view name) {
 }
 
 Outcome<std::string> Context::resolve_address(std::string_view address_or_name) {
-  if (auto raw = crypto::parse_address(address_or_name)) return *raw;
-  if (!tools::Keystore::validate_name(address_or_name)) {
+  Result<std::string> raw = crypto::read_address(address_or_name);
+  if (raw) return std::move(raw).value();
+  // Something that starts like an address is one mistyped, not a key name: say what is wrong.
+  const bool looks_like_address = address_or_name.size() >= 30 && (address_or_name.starts_with("sc1") ||
+                                                                 address_or_name.starts_with("SC1"));
+  if (looks_like_address || !tools::Keystore::validate_name(address_or_name)) {
+    if (looks_like_address) return Failure::usage(raw.status().message());
     return Failure::usage("'" + std::string(address_or_name) +
-                          "' is neither an address (sc + 40 hex digits) nor a key name");
+                          "' is neither an address (sc1 followed by 38 letters and digits) nor a key name");
   }
   Result<tools::KeyInfo> info = keystore().info(address_or_name);
   if (!info) {
     if (info.status().code() == Code::kNotFound) {
       return Failure::usage("'" + std::string(address_or_name) +
-                            "' is not an address (sc + 40 hex digits) and there is no key of that "
-                            "name in " + keystore().dir().string());
+                            "' is not an address (sc1 followed by 38 letters and digits) and there is no "
+                            "key of that name in " + keystore().dir().string());
     }
     return Failure::from_local(info.status());
   }
@@ -164,7 +152,7 @@ Outcome<std::string> Context::resolve_address(std::string_view address_or_name) 
 Outcome<std::string> Context::chain_id() {
   if (!options.chain_id.empty()) return options.chain_id;
   if (chain_id_) return *chain_id_;
-  Outcome<tools::NodeClient*> c = client();
+  Outcome<client::Node*> c = client();
   if (!c) return c.failure();
   Outcome<api::NodeStatus> status = (*c)->status();
   if (!status) return status.failure();
@@ -173,7 +161,7 @@ Outcome<std::string> Context::chain_id() {
 }
 
 Outcome<api::QueryResponse> Context::query(const api::QueryRequest& request) {
-  Outcome<tools::NodeClient*> c = client();
+  Outcome<client::Node*> c = client();
   if (!c) return c.failure();
   return (*c)->query(request);
 }
@@ -210,9 +198,9 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
                     std::string_view summary, const Annotate& annotate) {
   Outcome<crypto::PrivateKey> key = load_key(tx.from);
   if (!key) return fail(key.failure());
-  Outcome<tools::NodeClient*> c = client();
+  Outcome<client::Node*> c = client();
   if (!c) return fail(c.failure());
-  tools::NodeClient& node = **c;
+  client::Node& node = **c;
   Outcome<std::string> chain = chain_id();
   if (!chain) return fail(chain.failure());
 
@@ -255,8 +243,10 @@ int Context::submit(const TxOptions& tx, const std::function<void(TransactionBod
   const SignedTransaction signed_tx = tx::sign(body, *key);
   const crypto::Hash hash = tx::hash_of(signed_tx);
 
+  // Through the client library: a node that fails mid-call is left for the next one, and the
+  // same bytes sent there answer what became of the first attempt.
   Outcome<api::SubmitResponse> response =
-      node.submit(signed_tx, tx.wait, std::chrono::seconds(tx.wait_timeout_s));
+      network_->submit(signed_tx, tx.wait, std::chrono::seconds(tx.wait_timeout_s));
   if (!response) {
     Failure f = response.failure();
     f.message += " (transaction " + crypto::to_hex(hash) + ")";

@@ -67,12 +67,13 @@ class Context {
 
   tools::Keystore keystore() const;
   // The connection to the node, opened on first use. Usage error for a malformed address.
-  Outcome<tools::NodeClient*> client();
+  Outcome<client::Node*> client();
   // The keystore passphrase (see tools/common/passphrase.hpp for where it comes from).
   Outcome<std::string> passphrase(std::string_view prompt, bool confirm);
   Outcome<crypto::PrivateKey> load_key(std::string_view name);
-  // An "sc..." address (or 40 hex digits) as 20 raw bytes; otherwise the name of a key in the
-  // keystore. Usage error when it is neither.
+  // An address (checksummed "sc1...", or the legacy "sc" + 40 hex) as 20 raw bytes; otherwise
+  // the name of a key in the keystore. Usage error when it is neither, saying what is wrong with
+  // an address that fails its checksum.
   Outcome<std::string> resolve_address(std::string_view address_or_name);
   // --chain-id, else the node's.
   Outcome<std::string> chain_id();
@@ -97,7 +98,7 @@ class Context {
  private:
   std::ostream& out_;
   std::ostream& err_;
-  std::unique_ptr<tools::NodeClient> client_;
+  std::unique_ptr<client::Client> network_;  // made on first use, from --node
   std::optional<std::string> passphrase_;
   std::optional<std::string> chain_id_;
 };

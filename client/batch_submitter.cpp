@@ -1,8 +1,8 @@
-#include "tools/common/batch_submitter.hpp"
+#include "client/batch_submitter.hpp"
 
 #include <future>
 
-namespace sharechain::tools {
+namespace sharechain::client {
 
 struct BatchSubmitter::Pending {
   SignedTransaction tx;
@@ -112,4 +112,4 @@ void BatchSubmitter::send(std::vector<std::shared_ptr<Pending>>& batch) {
   for (auto& p : batch) p->answer.set_value(s);
 }
 
-}  // namespace sharechain::tools
+}  // namespace sharechain::client

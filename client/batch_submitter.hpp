@@ -16,7 +16,7 @@
 
 #include "sharechain/api.grpc.pb.h"
 
-namespace sharechain::tools {
+namespace sharechain::client {
 
 class BatchSubmitter {
  public:
@@ -50,4 +50,4 @@ class BatchSubmitter {
   std::thread thread_;
 };
 
-}  // namespace sharechain::tools
+}  // namespace sharechain::client
