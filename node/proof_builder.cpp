@@ -1,5 +1,6 @@
 #include "node/proof_builder.hpp"
 
+#include "proto/history_chain.hpp"
 #include "storage/history.hpp"
 
 namespace sharechain::node {
@@ -74,10 +75,7 @@ Result<api::TransactionProof> build_transaction_proof(const storage::Store& stor
 
   proof.set_receipt(entry->receipts[loc->index]);
   proof.set_receipt_count(static_cast<std::uint32_t>(entry->receipts.size()));
-  std::vector<crypto::Hash> receipt_leaves;
-  receipt_leaves.reserve(entry->receipts.size());
-  for (const std::string& r : entry->receipts) receipt_leaves.push_back(crypto::sha256(r));
-  put_path(proof.mutable_receipt_path(), crypto::merkle_path(receipt_leaves, loc->index));
+  put_path(proof.mutable_receipt_path(), crypto::merkle_path(history::receipt_leaves(entry->receipts), loc->index));
   proof.set_previous_history(crypto::hash_bytes(entry->previous_history));
   proof.set_previous_state_root(crypto::hash_bytes(entry->previous_state_root));
 

@@ -9,11 +9,15 @@ void put_hash(std::string& out, const crypto::Hash& h) {
 
 }  // namespace
 
-crypto::Hash receipts_root(const std::vector<std::string>& serialized_receipts) {
+std::vector<crypto::Hash> receipt_leaves(const std::vector<std::string>& serialized_receipts) {
   std::vector<crypto::Hash> leaves;
   leaves.reserve(serialized_receipts.size());
   for (const auto& r : serialized_receipts) leaves.push_back(crypto::sha256(r));
-  return crypto::merkle_root(leaves);
+  return leaves;
+}
+
+crypto::Hash receipts_root(const std::vector<std::string>& serialized_receipts) {
+  return crypto::merkle_root(receipt_leaves(serialized_receipts));
 }
 
 crypto::Hash next(const crypto::Hash& previous, std::uint64_t height, const crypto::Hash& receipts_root,

@@ -18,6 +18,9 @@ namespace sharechain::history {
 
 inline constexpr std::string_view kTag = "sharechain/history";
 
+// The leaves of receipts_root: SHA-256 of each serialized receipt, in block order. A receipt's
+// Merkle path (GetProof) is taken over these.
+std::vector<crypto::Hash> receipt_leaves(const std::vector<std::string>& serialized_receipts);
 // Over serialized receipts, in block order.
 crypto::Hash receipts_root(const std::vector<std::string>& serialized_receipts);
 crypto::Hash next(const crypto::Hash& previous, std::uint64_t height, const crypto::Hash& receipts_root,

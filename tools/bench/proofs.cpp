@@ -8,6 +8,7 @@
 
 #include "proofs/bundle.hpp"
 #include "proto/history_chain.hpp"
+#include "tools/common/chain_trust.hpp"
 #include "tools/common/client.hpp"
 
 namespace sharechain::bench {
@@ -53,17 +54,12 @@ int run_proofs(int argc, char** argv) {
     std::cerr << "error: " << status.error().message << "\n";
     return 2;
   }
-  proofs::Trust trust;
-  trust.chain_id = status->chain_id();
-  trust.genesis_hash = status->genesis_hash();
-  api::QueryRequest q;
-  q.mutable_ledger()->mutable_validators();
-  auto vs = client.query(q);
-  if (!vs) {
-    std::cerr << "error: " << vs.error().message << "\n";
+  tools::Outcome<proofs::Trust> trust_or = tools::chain_trust(client);
+  if (!trust_or) {
+    std::cerr << "error: " << trust_or.failure().message << "\n";
     return 2;
   }
-  for (const auto& v : vs->ledger().validators().validators()) trust.validators.push_back({v.public_key()});
+  const proofs::Trust trust = *trust_or;
 
   // The per-block commitment: what a node hashes after each block for history_root.
   std::vector<double> block_us, block_us_per_tx;

@@ -11,6 +11,7 @@
 #include "proofs/bundle.hpp"
 #include "proto/genesis.hpp"
 #include "sharechain/vehicles.pb.h"
+#include "tools/common/chain_trust.hpp"
 #include "tools/common/cli.hpp"
 #include "tools/common/files.hpp"
 #include "tools/wallet/context.hpp"
@@ -33,23 +34,7 @@ constexpr auto kCertifyPoll = std::chrono::milliseconds(250);
 Outcome<proofs::Trust> node_trust(Context& ctx) {
   Outcome<client::Node*> c = ctx.client();
   if (!c) return c.failure();
-  Outcome<api::NodeStatus> status = (*c)->status();
-  if (!status) return status.failure();
-  if (status->genesis_hash().size() != crypto::kHashSize) {
-    return Failure::refused("the node does not report its genesis hash (an older release); a bundle needs it");
-  }
-  api::QueryRequest q;
-  q.mutable_ledger()->mutable_validators();
-  Outcome<api::QueryResponse> r = ctx.query(q);
-  if (!r) return r.failure();
-  proofs::Trust trust;
-  trust.chain_id = status->chain_id();
-  trust.genesis_hash = status->genesis_hash();
-  for (const ledger::ValidatorInfo& v : r->ledger().validators().validators()) {
-    if (v.index() != trust.validators.size()) return Failure::refused("the node lists its validators out of order");
-    trust.validators.push_back(consensus::ValidatorInfo{v.public_key()});
-  }
-  return trust;
+  return tools::chain_trust(**c);
 }
 
 Outcome<api::TransactionProof> fetch_proof(Context& ctx, const std::string& tx_hash32) {
