@@ -94,6 +94,7 @@ Node::Node(const Config& config)
       m_blocks_(metrics_.counter("sharechain_committed_blocks_total", "Blocks committed by this node")),
       m_height_(metrics_.gauge("sharechain_height", "Last committed height")),
       m_view_(metrics_.gauge("sharechain_view", "Current consensus view")) {
+  view_since_steady_ms_.store(steady_ms(), std::memory_order_relaxed);
   for (std::size_t i = 0; i < consensus::kRejectionKinds; ++i) {
     m_rejections_.push_back(&metrics_.counter(
         "sharechain_consensus_rejections_total",
@@ -268,6 +269,16 @@ Status Node::start() {
   metrics_.sampled("sharechain_mempool_bytes", "Bytes held by the mempool",
                    [this] { return static_cast<double>(mempool_->bytes()); });
   metrics_.text_source([this] { return chain_->store().stats(); });
+  // For `sharechain doctor`: nodes' clocks compared with each other (a primary whose clock leads
+  // the others by more than max_clock_skew_ms has its proposals refused), and how long the
+  // current view has lasted.
+  metrics_.sampled("sharechain_clock_seconds", "This node's wall clock when scraped, in Unix seconds",
+                   [this] { return static_cast<double>(now_ms()) / 1000.0; });
+  metrics_.sampled("sharechain_view_duration_seconds", "Seconds since this node entered its current view",
+                   [this] {
+                     const std::int64_t since = view_since_steady_ms_.load(std::memory_order_relaxed);
+                     return static_cast<double>(steady_ms() - since) / 1000.0;
+                   });
 
   PeerIdentity identity{chain_->chain_id(), genesis_.hash, genesis_.validator_keys, self_};
   PeerHandlers handlers;
@@ -451,7 +462,10 @@ void Node::perform(consensus::Actions actions) {
     stable_checkpoint_ = engine_->stable_checkpoint();
     serve_stable_snapshot();
   }
-  m_view_.store(static_cast<std::int64_t>(engine_->view()), std::memory_order_relaxed);
+  if (m_view_.exchange(static_cast<std::int64_t>(engine_->view()), std::memory_order_relaxed) !=
+      static_cast<std::int64_t>(engine_->view())) {
+    view_since_steady_ms_.store(steady_ms(), std::memory_order_relaxed);
+  }
   if (trace_ && trace_->buffered() >= kTraceFlushBytes) flush_trace(true);
   for (std::size_t i = 0; i < m_rejections_.size(); ++i) {
     m_rejections_[i]->store(engine_->rejections(static_cast<consensus::Rejection>(i)),

@@ -31,6 +31,11 @@ run_doctor --dir "$DIR" --json
 [ "$(jq -r .healthy <<<"$DOCTOR_OUT")" = true ] || die "healthy=false on a healthy cluster: $DOCTOR_OUT"
 [ "$(jq '[.findings[] | select(.severity == "critical")] | length' <<<"$DOCTOR_OUT")" -eq 0 ] || die "critical findings: $DOCTOR_OUT"
 jq -e '.findings[] | select(.check == "primary")' <<<"$DOCTOR_OUT" >/dev/null || die "no primary finding: $DOCTOR_OUT"
+jq -r '.findings[] | select(.check == "primary") | .message' <<<"$DOCTOR_OUT" | grep -Eq 'in view [0-9]+ for [0-9]+ (s|min)' ||
+  die "the primary finding does not say how long the view has lasted: $DOCTOR_OUT"
+# Four nodes on one machine share its clock: they agree, and doctor says so.
+jq -e '.findings[] | select(.check == "clock" and .severity == "ok")' <<<"$DOCTOR_OUT" >/dev/null ||
+  die "no clock finding on a healthy cluster: $DOCTOR_OUT"
 status=$("$NET" status --dir "$DIR" --json) || die "sharechain-net status failed"
 [ "$(jq -r .verdict.healthy <<<"$status")" = true ] || die "status verdict not healthy: $(jq -c .verdict <<<"$status")"
 "$NET" status --dir "$DIR" | grep -q '^verdict: healthy' || die "status prints no healthy verdict line"

@@ -451,3 +451,50 @@ TEST_CASE("doctor: json and text") {
   CHECK(text.str().find("critical node2") != std::string::npos);
   CHECK(text.str().find("verdict: unhealthy: ") != std::string::npos);
 }
+
+TEST_CASE("doctor: clocks compared among the nodes, and how long the view has lasted") {
+  ClusterFacts c = healthy();
+  // The doctor's own machine is 50 s off: every node looks 50 s away, and none is blamed.
+  for (std::size_t i = 0; i < c.nodes.size(); ++i) c.nodes[i].clock_offset_seconds = 50.0 + 0.1 * static_cast<double>(i);
+  Report r = diagnose(c);
+  CHECK(r.healthy);
+  CHECK(with(r, Severity::kWarning, "clock").empty());
+  REQUIRE(with(r, Severity::kOk, "clock").size() == 1);
+  CHECK(with(r, Severity::kOk, "clock")[0].message.find("4 nodes that answered are within 0.15 s") != std::string::npos);
+
+  // One node 4 s ahead: a warning naming it, still healthy.
+  c.nodes[2].clock_offset_seconds = 54.2;
+  r = diagnose(c);
+  CHECK(r.healthy);
+  REQUIRE(with(r, Severity::kWarning, "clock").size() == 1);
+  const Finding ahead = with(r, Severity::kWarning, "clock")[0];
+  CHECK(names(ahead, "node2"));
+  CHECK(ahead.message.find("node2's clock is 4.0 s ahead of the other nodes'") != std::string::npos);
+  CHECK(ahead.fix.find("chronyc tracking") != std::string::npos);
+  CHECK(with(r, Severity::kOk, "clock").empty());
+
+  // 25 s behind: critical, it cannot vote for the others' proposals.
+  c.nodes[2].clock_offset_seconds = 25.02;
+  r = diagnose(c);
+  CHECK_FALSE(r.healthy);
+  REQUIRE(with(r, Severity::kCritical, "clock").size() == 1);
+  CHECK(with(r, Severity::kCritical, "clock")[0].message.find("25.0 s behind the other nodes': it refuses") !=
+        std::string::npos);
+
+  // A node that does not export its clock, or did not answer, is left out; one left is no
+  // comparison at all.
+  ClusterFacts few = healthy();
+  few.nodes[0].clock_offset_seconds = 0.0;
+  few.nodes[1].clock_offset_seconds = 30.0;
+  pause(few.nodes[1]);
+  r = diagnose(few);
+  CHECK(with(r, Severity::kCritical, "clock").empty());
+  CHECK(with(r, Severity::kOk, "clock").empty());
+
+  // The view's age, from the primary's metrics.
+  ClusterFacts v = healthy();
+  v.nodes[1].metrics_second->insert({"sharechain_view_duration_seconds", 185.4});
+  r = diagnose(v);
+  REQUIRE(with(r, Severity::kOk, "primary").size() == 1);
+  CHECK(with(r, Severity::kOk, "primary")[0].message.find("in view 1 for 3 min 5 s") != std::string::npos);
+}

@@ -17,6 +17,14 @@ std::string fmt(double v, int decimals = 1) {
   return buf;
 }
 
+// "42 s", "3 min 5 s", "2 h 1 min".
+std::string duration_text(double seconds) {
+  const auto s = static_cast<std::uint64_t>(seconds < 0 ? 0 : seconds);
+  if (s < 60) return std::to_string(s) + " s";
+  if (s < 3600) return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
+  return std::to_string(s / 3600) + " h " + std::to_string(s % 3600 / 60) + " min";
+}
+
 std::string bytes_text(std::uint64_t b) {
   if (b >= (1ull << 30)) return fmt(static_cast<double>(b) / (1ull << 30)) + " GiB";
   if (b >= (1ull << 20)) return fmt(static_cast<double>(b) / (1ull << 20)) + " MiB";
@@ -87,6 +95,7 @@ class Doctor {
     for (const NodeFacts& n : facts_.nodes) check_voting(n);
     check_links();
     check_primary_and_views();
+    check_clocks();
     check_commits_stalled();
     for (const NodeFacts& n : facts_.nodes) check_mempool(n);
     for (const NodeFacts& n : facts_.nodes) check_disk(n);
@@ -542,10 +551,18 @@ class Doctor {
       stable = view_changes_seen()
                    ? ""
                    : "; no view change during the " + fmt(sample_seconds_) + " s sample";
+    // How long the view has lasted, as the primary (else any node in it) counts it.
+    std::string lasted;
+    for (const NodeFacts* n : {p, node_by_name(by_view[view].front())}) {
+      if (!n || !lasted.empty()) continue;
+      const std::optional<MetricSample>& m = n->metrics_second ? n->metrics_second : n->metrics_first;
+      if (!m) continue;
+      if (auto d = metric(*m, "sharechain_view_duration_seconds")) lasted = " for " + duration_text(*d);
+    }
     add(Severity::kOk, "primary",
         p ? std::vector<std::string>{p->name} : std::vector<std::string>{},
         "primary: " + primary_name_ + " (validator " + std::to_string(primary) + ") in view " +
-            std::to_string(view) + stable,
+            std::to_string(view) + lasted + stable,
         "");
     if (p && !responsive(*p) && !quorum_lost_) {
       add(Severity::kWarning, "primary", {p->name},
@@ -647,6 +664,42 @@ class Doctor {
                      : "") +
               "; beyond the limit it refuses transactions with RESOURCE_EXHAUSTED",
           ops_url(n, "/metrics") + " | grep -E 'sharechain_(mempool|committed)'");
+    }
+  }
+
+  // Clocks are compared among the nodes, not with this machine's: the median node is the
+  // reference, so a doctor run from a host with a wrong clock blames no node.
+  void check_clocks() {
+    std::vector<std::pair<double, const NodeFacts*>> offsets;
+    for (const NodeFacts& n : facts_.nodes) {
+      if (n.clock_offset_seconds && latest(n)) offsets.push_back({*n.clock_offset_seconds, &n});
+    }
+    if (offsets.size() < 2) return;
+    std::vector<double> sorted;
+    for (const auto& [o, n] : offsets) sorted.push_back(o);
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t k = sorted.size();
+    const double median = k % 2 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
+    double widest = 0;
+    for (const auto& [o, n] : offsets) {
+      const double off = o - median;
+      widest = std::max(widest, std::abs(off));
+      if (std::abs(off) < t_.clock_warning_seconds) continue;
+      const bool critical = std::abs(off) >= t_.clock_critical_seconds;
+      const std::string side = off > 0 ? "ahead of" : "behind";
+      add(critical ? Severity::kCritical : Severity::kWarning, "clock", {n->name},
+          n->name + "'s clock is " + fmt(std::abs(off)) + " s " + side + " the other nodes'" +
+              (critical ? (off > 0 ? ": as primary its proposals are refused (a timestamp more than " +
+                                         fmt(t_.clock_critical_seconds, 0) + " s ahead), so every view it leads ends in a view change"
+                                   : ": it refuses the others' proposals as too far ahead of its clock, and cannot vote for them")
+                        : " (the consensus rule refuses a proposal more than " + fmt(t_.clock_critical_seconds, 0) +
+                              " s ahead of a replica's clock)"),
+          "sync its clock: on its host, `timedatectl status` and `chronyc tracking` (or `ntpq -p`) say how");
+    }
+    if (widest < t_.clock_warning_seconds) {
+      add(Severity::kOk, "clock", {},
+          "clocks agree: the " + std::to_string(offsets.size()) + " nodes that answered are within " +
+              fmt(widest, 2) + " s of each other's median", "");
     }
   }
 

@@ -100,6 +100,9 @@ struct NodeFacts {
   // Operations port.
   std::optional<MetricSample> metrics_first;
   std::optional<MetricSample> metrics_second;
+  // The node's clock minus this machine's, from sharechain_clock_seconds against the middle of
+  // the scrape that read it (absent when the node does not export it).
+  std::optional<double> clock_offset_seconds;
   std::optional<HttpAnswer> healthz;
   std::optional<HttpAnswer> readyz;
   std::optional<VersionInfo> version;
@@ -136,6 +139,10 @@ struct Thresholds {
   std::uint64_t default_mempool_max_txs = 50'000;  // the daemon's defaults ([mempool])
   std::uint64_t default_mempool_max_bytes = 64ull << 20;
   std::uint64_t view_storm_views = 2;  // views passed in one sample without a commit
+  // A node's clock this far from the others' (the median) is a warning; at the consensus rule's
+  // max_clock_skew_ms (10 s by default) its proposals as primary are refused: critical.
+  double clock_warning_seconds = 2.0;
+  double clock_critical_seconds = 10.0;
 };
 
 struct Finding {

@@ -136,11 +136,16 @@ void first_look(Probe& p, const ProbeOptions& o) {
                                           client::Node::Connection::kPrivate);
   const std::string ops = f.ops_address;
   std::string metrics_error, health_error, ready_error, version_error;
+  std::chrono::system_clock::time_point metrics_sent, metrics_got;
   auto status = std::async(std::launch::async, [&] { return ask_status(*p.client); });
   std::future<std::optional<HttpAnswer>> metrics, healthz, readyz, version;
   if (!ops.empty()) {
-    metrics = std::async(std::launch::async,
-                         [&] { return ask_http(ops, "/metrics", o.timeout, &metrics_error); });
+    metrics = std::async(std::launch::async, [&] {
+      metrics_sent = std::chrono::system_clock::now();
+      auto answer = ask_http(ops, "/metrics", o.timeout, &metrics_error);
+      metrics_got = std::chrono::system_clock::now();
+      return answer;
+    });
     healthz = std::async(std::launch::async,
                          [&] { return ask_http(ops, "/healthz", o.timeout, &health_error); });
     readyz = std::async(std::launch::async,
@@ -170,12 +175,20 @@ void first_look(Probe& p, const ProbeOptions& o) {
   f.readyz = readyz.get();
   std::optional<HttpAnswer> v = version.get();
   if (v) f.version = version_of(*v);
-  if (m && m->code == 200) f.metrics_first = parse_prometheus(m->body);
+  if (m && m->code == 200) {
+    f.metrics_first = parse_prometheus(m->body);
+    if (auto node_clock = metric(*f.metrics_first, "sharechain_clock_seconds")) {
+      // The node read its clock somewhere during the request: take the middle.
+      const auto middle = metrics_sent + (metrics_got - metrics_sent) / 2;
+      f.clock_offset_seconds = *node_clock - std::chrono::duration<double>(middle.time_since_epoch()).count();
+    }
+  }
   f.ops_error = !metrics_error.empty() ? metrics_error : health_error;
   // A guessed operations address is believed only when the node there is this one.
   if (p.target.ops_address.empty() &&
       (!f.first || !f.version || f.version->validator != f.first->node_id)) {
     f.metrics_first.reset();
+    f.clock_offset_seconds.reset();
     f.healthz.reset();
     f.readyz.reset();
     f.version.reset();
