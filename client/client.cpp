@@ -167,22 +167,7 @@ Reply<std::string> Client::chain_id() {
 }
 
 Reply<ledger::Account> Client::account(std::string_view address20) {
-  return round<ledger::Account>([&](Node& n) -> Reply<ledger::Account> {
-    api::GetAccountRequest req;
-    req.set_address(std::string(address20));
-    auto ctx = n.context(n.timeout());
-    ledger::Account out;
-    const grpc::Status st = n.stub().GetAccount(ctx.get(), req, &out);
-    n.note_answer(*ctx);
-    // Nodes before API v1 answered NOT_FOUND for an address nothing has touched.
-    if (st.error_code() == grpc::StatusCode::NOT_FOUND) {
-      out.Clear();
-      out.set_address(std::string(address20));
-      return out;
-    }
-    if (!st.ok()) return n.error(st);
-    return out;
-  });
+  return round<ledger::Account>([&](Node& n) { return n.account_or_zero(address20); });
 }
 
 Reply<std::uint64_t> Client::next_nonce(std::string_view address20) {

@@ -28,10 +28,6 @@ struct Error {
   // height and receipt.
   std::optional<api::SubmitResponse> committed;
 
-  // Nothing answered in time, or the node said it cannot serve now: another node may.
-  bool unreachable() const {
-    return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
-  }
   // Whether a call that failed so should be tried on the next node: UNAVAILABLE, or no answer
   // before the deadline from a node that said nothing (hung or cut off). A node that answered
   // DEADLINE_EXCEEDED itself (a commit wait that ran out) is not left for another.

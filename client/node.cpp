@@ -103,12 +103,20 @@ Reply<api::NodeStatus> Node::status() {
   return unary<api::NodeStatus>(*this, api::GetStatusRequest(), &api::Client::Stub::GetStatus);
 }
 
-Reply<std::optional<ledger::Account>> Node::account(std::string_view address20) {
+Reply<ledger::Account> Node::account_or_zero(std::string_view address20) {
   api::GetAccountRequest req;
   req.set_address(std::string(address20));
   Reply<ledger::Account> got = unary<ledger::Account>(*this, req, &api::Client::Stub::GetAccount);
-  // Nodes before API v1 answered NOT_FOUND for an address nothing has touched.
-  if (!got && got.error().code == grpc::StatusCode::NOT_FOUND) return std::optional<ledger::Account>();
+  if (!got && got.error().code == grpc::StatusCode::NOT_FOUND) {
+    ledger::Account zero;
+    zero.set_address(std::string(address20));
+    return zero;
+  }
+  return got;
+}
+
+Reply<std::optional<ledger::Account>> Node::account(std::string_view address20) {
+  Reply<ledger::Account> got = account_or_zero(address20);
   if (!got) return got.error();
   const ledger::Account& a = *got;
   const bool looks_untouched = a.balance() == 0 && a.nonce() == 0 && a.next_nonce() == 0 && a.escrow() == 0 &&

@@ -36,6 +36,9 @@ class Node {
   // nullopt when the chain has never touched the account (GetAccount answers a zero account
   // for it; the ledger query says whether it exists).
   Reply<std::optional<ledger::Account>> account(std::string_view address20);
+  // GetAccount as API v1 answers it: an untouched address reads as a zero account (so does the
+  // NOT_FOUND of a node before API v1).
+  Reply<ledger::Account> account_or_zero(std::string_view address20);
   Reply<api::BlockInfo> block_at(std::uint64_t height);
   Reply<api::BlockInfo> block_by_hash(std::string_view hash32);
   Reply<api::BlockInfo> latest_block();

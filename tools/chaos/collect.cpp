@@ -188,7 +188,7 @@ bool settle(const std::vector<net::NodeLayout>& layouts, std::chrono::seconds li
     for (const net::NodeLayout& n : layouts) {
       probes.push_back(std::async(std::launch::async, [&n] {
         Node c(n.api_address, std::chrono::milliseconds(2000),
-                     Node::Connection::kPrivate);
+               Node::Connection::kPrivate);
         auto s = c.status();
         return s ? std::optional<std::uint64_t>(s->height()) : std::nullopt;
       }));

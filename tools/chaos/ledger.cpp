@@ -74,7 +74,7 @@ class Connections {
   Node& at(std::size_t i) {
     if (!clients_[i]) {
       clients_[i] = std::make_unique<Node>(nodes_[i].api_address, timeout_,
-                                                 Node::Connection::kPrivate);
+                                           Node::Connection::kPrivate);
     }
     return *clients_[i];
   }

@@ -133,7 +133,7 @@ void first_look(Probe& p, const ProbeOptions& o) {
     return;
   }
   p.client = std::make_unique<client::Node>(p.target.client_address, o.timeout,
-                                          client::Node::Connection::kPrivate);
+                                            client::Node::Connection::kPrivate);
   const std::string ops = f.ops_address;
   std::string metrics_error, health_error, ready_error, version_error;
   std::chrono::system_clock::time_point metrics_sent, metrics_got;

@@ -106,7 +106,7 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
       // A fresh connection for every attempt: a channel that failed while the node was still
       // starting backs off before trying again, and would notice the node only seconds later.
       client::Node client(s.layout.api_address, std::chrono::seconds(1),
-                               client::Node::Connection::kPrivate);
+                          client::Node::Connection::kPrivate);
       Probe p = probe(client);
       // Another program answering on this node's port is not this node.
       if (p.status && !p.status->node_name().empty() && p.status->node_name() != s.layout.name) {
@@ -142,7 +142,7 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
     for (StartingNode& s : nodes) {
       if (s.status->synced()) continue;
       client::Node client(s.layout.api_address, std::chrono::seconds(1),
-                               client::Node::Connection::kPrivate);
+                          client::Node::Connection::kPrivate);
       Probe p = probe(client);
       if (p.status) s.status = std::move(p.status);
       all_synced = all_synced && s.status->synced();

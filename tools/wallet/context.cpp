@@ -103,7 +103,9 @@ Outcome<client::Node*> Context::client() {
   client::Reply<client::Node*> node = network_->node();
   if (!node) return node.error();
   if (!chosen_before && network_->options().nodes.size() > 1 && (*node)->synced() == false) {
-    err_ << "warning: no synced node among " << options.node << "; using " << (*node)->address() << "\n";
+    err_ << "warning: no synced node among " << options.node << "; using " << (*node)->address();
+    if (auto h = (*node)->answered_at_height()) err_ << " (not synced, at height " << *h << ")";
+    err_ << "\n";
   }
   return *node;
 }
