@@ -1,6 +1,7 @@
 // SubscribeEvents: the events of committed receipts that pass a filter, from a cursor on.
 #include <spdlog/spdlog.h>
 
+#include "node/api_bytes.hpp"
 #include "node/api_service.hpp"
 #include "node/event_feed.hpp"
 
@@ -14,7 +15,7 @@ constexpr int kBlocksPerPump = 32;
 
 // Like BlockStream it reads blocks from the store when the client is ready for more, so a slow
 // subscriber only falls behind.
-class ClientService::EventStream final : public grpc::ServerWriteReactor<api::EventBatch> {
+class ClientService::EventStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   EventStream(ClientService& service, grpc::CallbackServerContext* ctx, EventFilter filter, api::EventCursor from)
       : service_(service), ctx_(ctx), filter_(std::move(filter)), next_(std::move(from)) {}
@@ -50,10 +51,11 @@ class ClientService::EventStream final : public grpc::ServerWriteReactor<api::Ev
         current_ = std::move(passed_);
       }
       passed_.Clear();
+      bytes_ = to_bytes(current_);
       writing_ = true;
     }
     // Outside the lock: a reaction may run before StartWrite returns.
-    StartWrite(&current_);
+    StartWrite(&bytes_);
   }
 
   void refuse(const grpc::Status& status) {
@@ -107,19 +109,31 @@ class ClientService::EventStream final : public grpc::ServerWriteReactor<api::Ev
   bool finished_ = false;
   api::EventBatch current_;
   api::EventBatch passed_;  // the last block read without a passing event, if any since a write
+  grpc::ByteBuffer bytes_;  // current_, as written
 };
 
-grpc::ServerWriteReactor<api::EventBatch>* ClientService::SubscribeEvents(
-    grpc::CallbackServerContext* ctx, const api::SubscribeEventsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ClientService::SubscribeEvents(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in) {
+  api::SubscribeEventsRequest request;
+  if (!parse_bytes(*in, request)) {
+    auto* stream = new EventStream(*this, ctx, EventFilter{}, api::EventCursor{});
+    stream->refuse(unparsable<api::SubscribeEventsRequest>("the request", *in));
+    return stream;
+  }
+  return subscribe_events(ctx, request);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ClientService::subscribe_events(
+    grpc::CallbackServerContext* ctx, const api::SubscribeEventsRequest& request) {
   api::EventCursor from;
-  if (request->has_cursor()) {
-    from = request->cursor();
+  if (request.has_cursor()) {
+    from = request.cursor();
     if (from.height() == 0) from.set_index(0);
     from.set_height(std::max<std::uint64_t>(from.height(), 1));
   } else {
     from.set_height(node_.chain().store().height() + 1);
   }
-  auto filter = EventFilter::compile(request->filter());
+  auto filter = EventFilter::compile(request.filter());
   auto* stream = new EventStream(*this, ctx, filter ? std::move(filter).value() : EventFilter{}, from);
   if (!filter) {
     stream->refuse(to_grpc(filter.status()));

@@ -1,5 +1,7 @@
 #include "node/api_service.hpp"
 
+#include "node/api_bytes.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "contracts/executor.hpp"
@@ -54,10 +56,75 @@ grpc::ServerUnaryReactor* ClientService::answer(grpc::CallbackServerContext* ctx
   return ctx->DefaultReactor();
 }
 
+void ClientService::complete(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                             const grpc::Status& status) {
+  UnaryCall call;
+  {
+    std::lock_guard lock(calls_mu_);
+    auto it = calls_.find(ctx);
+    if (it != calls_.end()) {
+      call = std::move(it->second);
+      calls_.erase(it);
+    }
+  }
+  if (status.ok() && call.out != nullptr) *call.out = to_bytes(*call.response);
+  reactor->Finish(status);
+}
+
+template <class Request, class Response>
+grpc::ServerUnaryReactor* ClientService::unary(grpc::CallbackServerContext* ctx,
+                                               const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
+                                               Handler<Request, Response> handler) {
+  auto request = std::make_unique<Request>();
+  if (!parse_bytes(*in, *request)) {
+    auto* reactor = answer(ctx);
+    reactor->Finish(unparsable<Request>("the request", *in));
+    return reactor;
+  }
+  auto response = std::make_unique<Response>();
+  Request* req = request.get();
+  Response* resp = response.get();
+  {
+    std::lock_guard lock(calls_mu_);
+    calls_[ctx] = UnaryCall{out, std::move(request), std::move(response)};
+  }
+  return (this->*handler)(ctx, req, resp);
+}
+
+grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerContext* ctx,
+                                                           const grpc::ByteBuffer* in,
+                                                           grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::submit_transaction);
+}
+grpc::ServerUnaryReactor* ClientService::GetTransaction(grpc::CallbackServerContext* ctx,
+                                                        const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::get_transaction);
+}
+grpc::ServerUnaryReactor* ClientService::GetProof(grpc::CallbackServerContext* ctx,
+                                                  const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::get_proof);
+}
+grpc::ServerUnaryReactor* ClientService::GetBlock(grpc::CallbackServerContext* ctx,
+                                                  const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::get_block);
+}
+grpc::ServerUnaryReactor* ClientService::GetAccount(grpc::CallbackServerContext* ctx,
+                                                    const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::get_account);
+}
+grpc::ServerUnaryReactor* ClientService::GetStatus(grpc::CallbackServerContext* ctx,
+                                                   const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::get_status);
+}
+grpc::ServerUnaryReactor* ClientService::Query(grpc::CallbackServerContext* ctx,
+                                               const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::query);
+}
+
 grpc::ServerUnaryReactor* ClientService::finish(grpc::CallbackServerContext* ctx,
                                                 const Status& status) {
   auto* reactor = answer(ctx);
-  reactor->Finish(to_grpc(status));
+  complete(ctx, reactor, to_grpc(status));
   return reactor;
 }
 
@@ -65,7 +132,8 @@ grpc::ServerUnaryReactor* ClientService::already_in(grpc::CallbackServerContext*
                                                     const std::string& message,
                                                     const api::SubmitResponse& details) {
   auto* reactor = answer(ctx);
-  reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS, message, details.SerializeAsString()));
+  complete(ctx, reactor,
+           grpc::Status(grpc::StatusCode::ALREADY_EXISTS, message, details.SerializeAsString()));
   return reactor;
 }
 
@@ -90,7 +158,7 @@ std::string ClientService::committed_message(const crypto::Hash& hash, std::uint
          "new nonce)";
 }
 
-grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerContext* ctx,
+grpc::ServerUnaryReactor* ClientService::submit_transaction(grpc::CallbackServerContext* ctx,
                                                            const api::SubmitRequest* request,
                                                            api::SubmitResponse* response) {
   if (!request->has_transaction()) {
@@ -120,20 +188,20 @@ grpc::ServerUnaryReactor* ClientService::SubmitTransaction(grpc::CallbackServerC
       request->wait_timeout_ms() != 0 ? request->wait_timeout_ms() : node_.config().api_wait_timeout_ms;
   node_.chain().wait_for(
       *admitted, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms),
-      [reactor, response](Result<Receipt> receipt) {
+      [this, ctx, reactor, response](Result<Receipt> receipt) {
         if (!receipt) {
-          reactor->Finish(to_grpc(receipt.status()));
+          complete(ctx, reactor, to_grpc(receipt.status()));
           return;
         }
         response->set_status(api::TX_COMMITTED);
         response->set_height(receipt->height());
         *response->mutable_receipt() = std::move(receipt).value();
-        reactor->Finish(grpc::Status::OK);
+        complete(ctx, reactor, grpc::Status::OK);
       });
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ClientService::GetTransaction(grpc::CallbackServerContext* ctx,
+grpc::ServerUnaryReactor* ClientService::get_transaction(grpc::CallbackServerContext* ctx,
                                                         const api::GetTransactionRequest* request,
                                                         api::TransactionInfo* response) {
   auto hash = crypto::hash_from_bytes(request->tx_hash());
@@ -171,7 +239,7 @@ grpc::ServerUnaryReactor* ClientService::GetTransaction(grpc::CallbackServerCont
                                        " is pending or committed on this node"));
 }
 
-grpc::ServerUnaryReactor* ClientService::GetProof(grpc::CallbackServerContext* ctx,
+grpc::ServerUnaryReactor* ClientService::get_proof(grpc::CallbackServerContext* ctx,
                                                   const api::GetProofRequest* request,
                                                   api::TransactionProof* response) {
   auto hash = crypto::hash_from_bytes(request->tx_hash());
@@ -182,7 +250,7 @@ grpc::ServerUnaryReactor* ClientService::GetProof(grpc::CallbackServerContext* c
   return finish(ctx, Status::ok());
 }
 
-grpc::ServerUnaryReactor* ClientService::GetBlock(grpc::CallbackServerContext* ctx,
+grpc::ServerUnaryReactor* ClientService::get_block(grpc::CallbackServerContext* ctx,
                                                   const api::GetBlockRequest* request,
                                                   api::BlockInfo* response) {
   const auto& store = node_.chain().store();
@@ -210,7 +278,7 @@ grpc::ServerUnaryReactor* ClientService::GetBlock(grpc::CallbackServerContext* c
   return finish(ctx, Status::ok());
 }
 
-grpc::ServerUnaryReactor* ClientService::GetAccount(grpc::CallbackServerContext* ctx,
+grpc::ServerUnaryReactor* ClientService::get_account(grpc::CallbackServerContext* ctx,
                                                     const api::GetAccountRequest* request,
                                                     ledger::Account* response) {
   if (request->address().size() != crypto::kAddressSize) {
@@ -230,14 +298,14 @@ grpc::ServerUnaryReactor* ClientService::GetAccount(grpc::CallbackServerContext*
   return finish(ctx, Status::ok());
 }
 
-grpc::ServerUnaryReactor* ClientService::GetStatus(grpc::CallbackServerContext* ctx,
+grpc::ServerUnaryReactor* ClientService::get_status(grpc::CallbackServerContext* ctx,
                                                    const api::GetStatusRequest*,
                                                    api::NodeStatus* response) {
   *response = node_.status();
   return finish(ctx, Status::ok());
 }
 
-grpc::ServerUnaryReactor* ClientService::Query(grpc::CallbackServerContext* ctx,
+grpc::ServerUnaryReactor* ClientService::query(grpc::CallbackServerContext* ctx,
                                                const api::QueryRequest* request,
                                                api::QueryResponse* response) {
   const auto& store = node_.chain().store();
@@ -251,7 +319,7 @@ grpc::ServerUnaryReactor* ClientService::Query(grpc::CallbackServerContext* ctx,
 
 // Streams committed blocks from `next_` on. It reads each block from the store when the client
 // is ready for it, so a slow subscriber only falls behind; it never makes the node buffer.
-class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::BlockInfo> {
+class ClientService::BlockStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   BlockStream(ClientService& service, grpc::CallbackServerContext* ctx, std::uint64_t from)
       : service_(service), ctx_(ctx), next_(from) {}
@@ -269,7 +337,7 @@ class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::Bl
       }
       auto info = service_.node_.chain().block_info(next_);
       if (!info) return;
-      current_ = std::move(*info);
+      current_ = to_bytes(*info);
       writing_ = true;
     }
     // Outside the lock: a reaction may run before StartWrite returns.
@@ -329,13 +397,24 @@ class ClientService::BlockStream final : public grpc::ServerWriteReactor<api::Bl
   std::uint64_t next_;
   bool writing_ = false;
   bool finished_ = false;
-  api::BlockInfo current_;
+  grpc::ByteBuffer current_;  // the block being written
 };
 
-grpc::ServerWriteReactor<api::BlockInfo>* ClientService::SubscribeBlocks(
-    grpc::CallbackServerContext* ctx, const api::SubscribeRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ClientService::SubscribeBlocks(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in) {
+  api::SubscribeRequest request;
+  if (!parse_bytes(*in, request)) {
+    auto* stream = new BlockStream(*this, ctx, 0);
+    stream->refuse(unparsable<api::SubscribeRequest>("the request", *in));
+    return stream;
+  }
+  return subscribe_blocks(ctx, request);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ClientService::subscribe_blocks(
+    grpc::CallbackServerContext* ctx, const api::SubscribeRequest& request) {
   const std::uint64_t top = node_.chain().store().height();
-  const std::uint64_t from = request->from_height() == 0 ? top + 1 : request->from_height();
+  const std::uint64_t from = request.from_height() == 0 ? top + 1 : request.from_height();
   auto* stream = new BlockStream(*this, ctx, from);
   {
     std::lock_guard lock(subscribers_mu_);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "node/admission.hpp"
 #include "node/chain.hpp"
@@ -33,38 +34,45 @@ class ClientBackend {
   virtual api::NodeStatus status() = 0;
 };
 
-class ClientService final : public api::Client::CallbackService {
+// Every method is registered raw: the service reads each request from its bytes itself, so a
+// request that does not parse is answered INVALID_ARGUMENT with the message type named (gRPC's
+// own parsing would answer a bare UNIMPLEMENTED, before any handler ran).
+using RawClientService = api::Client::WithRawCallbackMethod_SubmitTransaction<
+    api::Client::WithRawCallbackMethod_SubmitTransactions<
+        api::Client::WithRawCallbackMethod_GetTransaction<
+            api::Client::WithRawCallbackMethod_GetBlock<
+                api::Client::WithRawCallbackMethod_GetAccount<
+                    api::Client::WithRawCallbackMethod_GetStatus<
+                        api::Client::WithRawCallbackMethod_Query<
+                            api::Client::WithRawCallbackMethod_SubscribeBlocks<
+                                api::Client::WithRawCallbackMethod_SubscribeEvents<
+                                    api::Client::WithRawCallbackMethod_GetProof<api::Client::Service>>>>>>>>>>;
+
+class ClientService final : public RawClientService {
  public:
   explicit ClientService(ClientBackend& node) : node_(node) {}
 
-  grpc::ServerUnaryReactor* SubmitTransaction(grpc::CallbackServerContext* ctx,
-                                              const api::SubmitRequest* request,
-                                              api::SubmitResponse* response) override;
-  // node/api_submit.cpp
-  grpc::ServerBidiReactor<api::SubmitBatchRequest, api::SubmitBatchResponse>* SubmitTransactions(
+  // The raw entry points: each parses its request (or refuses it) and calls the handler below.
+  grpc::ServerUnaryReactor* SubmitTransaction(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                              grpc::ByteBuffer* out) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SubmitTransactions(
       grpc::CallbackServerContext* ctx) override;
-  grpc::ServerUnaryReactor* GetTransaction(grpc::CallbackServerContext* ctx,
-                                           const api::GetTransactionRequest* request,
-                                           api::TransactionInfo* response) override;
-  grpc::ServerUnaryReactor* GetProof(grpc::CallbackServerContext* ctx,
-                                     const api::GetProofRequest* request,
-                                     api::TransactionProof* response) override;
-  grpc::ServerUnaryReactor* GetBlock(grpc::CallbackServerContext* ctx,
-                                     const api::GetBlockRequest* request,
-                                     api::BlockInfo* response) override;
-  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* ctx,
-                                       const api::GetAccountRequest* request,
-                                       ledger::Account* response) override;
-  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
-                                      const api::GetStatusRequest* request,
-                                      api::NodeStatus* response) override;
-  grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* ctx, const api::QueryRequest* request,
-                                  api::QueryResponse* response) override;
-  grpc::ServerWriteReactor<api::BlockInfo>* SubscribeBlocks(
-      grpc::CallbackServerContext* ctx, const api::SubscribeRequest* request) override;
-  // node/api_events.cpp
-  grpc::ServerWriteReactor<api::EventBatch>* SubscribeEvents(
-      grpc::CallbackServerContext* ctx, const api::SubscribeEventsRequest* request) override;
+  grpc::ServerUnaryReactor* GetTransaction(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                           grpc::ByteBuffer* out) override;
+  grpc::ServerUnaryReactor* GetProof(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                     grpc::ByteBuffer* out) override;
+  grpc::ServerUnaryReactor* GetBlock(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                     grpc::ByteBuffer* out) override;
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                       grpc::ByteBuffer* out) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                      grpc::ByteBuffer* out) override;
+  grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                  grpc::ByteBuffer* out) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeBlocks(grpc::CallbackServerContext* ctx,
+                                                              const grpc::ByteBuffer* in) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeEvents(grpc::CallbackServerContext* ctx,
+                                                              const grpc::ByteBuffer* in) override;
 
   // Wakes every block and event subscriber (called after each commit).
   void notify_subscribers();
@@ -76,6 +84,40 @@ class ClientService final : public api::Client::CallbackService {
   class SubmitStream;
 
  private:
+  template <class Request, class Response>
+  using Handler = grpc::ServerUnaryReactor* (ClientService::*)(grpc::CallbackServerContext*,
+                                                                const Request*, Response*);
+  // Parses `in` as a Request and runs `handler`, whose response is serialized into `out` when
+  // the call finishes; refuses bytes that do not parse.
+  template <class Request, class Response>
+  grpc::ServerUnaryReactor* unary(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                  grpc::ByteBuffer* out, Handler<Request, Response> handler);
+
+  // The handlers, on parsed requests. node/api_service.cpp, node/api_events.cpp.
+  grpc::ServerUnaryReactor* submit_transaction(grpc::CallbackServerContext* ctx,
+                                               const api::SubmitRequest* request,
+                                               api::SubmitResponse* response);
+  grpc::ServerUnaryReactor* get_transaction(grpc::CallbackServerContext* ctx,
+                                            const api::GetTransactionRequest* request,
+                                            api::TransactionInfo* response);
+  grpc::ServerUnaryReactor* get_proof(grpc::CallbackServerContext* ctx, const api::GetProofRequest* request,
+                                      api::TransactionProof* response);
+  grpc::ServerUnaryReactor* get_block(grpc::CallbackServerContext* ctx, const api::GetBlockRequest* request,
+                                      api::BlockInfo* response);
+  grpc::ServerUnaryReactor* get_account(grpc::CallbackServerContext* ctx,
+                                        const api::GetAccountRequest* request, ledger::Account* response);
+  grpc::ServerUnaryReactor* get_status(grpc::CallbackServerContext* ctx, const api::GetStatusRequest* request,
+                                       api::NodeStatus* response);
+  grpc::ServerUnaryReactor* query(grpc::CallbackServerContext* ctx, const api::QueryRequest* request,
+                                  api::QueryResponse* response);
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* subscribe_blocks(grpc::CallbackServerContext* ctx,
+                                                               const api::SubscribeRequest& request);
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* subscribe_events(grpc::CallbackServerContext* ctx,
+                                                               const api::SubscribeEventsRequest& request);
+
+  // Ends a unary call: serializes its response when `status` is OK, then finishes `reactor`.
+  void complete(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                const grpc::Status& status);
   // Finishes a unary call with `status`, adding the sharechain-height and sharechain-synced
   // initial metadata every answer carries.
   grpc::ServerUnaryReactor* finish(grpc::CallbackServerContext* ctx, const Status& status);
@@ -103,6 +145,15 @@ class ClientService final : public api::Client::CallbackService {
   friend class EventStream;
   friend class SubmitStream;
   ClientBackend& node_;
+  // The unary calls in progress, until their handler finishes them: the parsed request, the
+  // response the handler fills, and the bytes the response goes out as.
+  struct UnaryCall {
+    grpc::ByteBuffer* out = nullptr;
+    std::unique_ptr<google::protobuf::Message> request;
+    std::unique_ptr<google::protobuf::Message> response;
+  };
+  std::mutex calls_mu_;
+  std::unordered_map<grpc::CallbackServerContext*, UnaryCall> calls_;
   std::mutex subscribers_mu_;
   std::set<BlockStream*> subscribers_;
   std::set<EventStream*> event_subscribers_;

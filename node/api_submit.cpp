@@ -5,24 +5,32 @@
 // faster than the node verifies waits in its own send buffer, not in this node's memory.
 #include <spdlog/spdlog.h>
 
+#include "node/api_bytes.hpp"
 #include "node/api_service.hpp"
 
 namespace sharechain::node {
 
 class ClientService::SubmitStream final
-    : public grpc::ServerBidiReactor<api::SubmitBatchRequest, api::SubmitBatchResponse> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   SubmitStream(ClientService& service, grpc::CallbackServerContext* ctx) : service_(service) {
     ctx->AddInitialMetadata("sharechain-height",
                             std::to_string(service_.node_.chain().store().height()));
     ctx->AddInitialMetadata("sharechain-synced", service_.node_.synced() ? "true" : "false");
     StartSendInitialMetadata();
-    StartRead(&request_);
+    StartRead(&in_);
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
       Finish(grpc::Status::OK);  // the client has sent everything (or went away)
+      return;
+    }
+    ++received_;
+    request_.Clear();
+    if (!parse_bytes(in_, request_)) {
+      Finish(unparsable<api::SubmitBatchRequest>(
+          "message " + std::to_string(received_) + " of this stream", in_));
       return;
     }
     judge();
@@ -33,8 +41,7 @@ class ClientService::SubmitStream final
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       return;
     }
-    request_.Clear();
-    StartRead(&request_);
+    StartRead(&in_);
   }
 
   void OnDone() override { delete this; }
@@ -93,18 +100,22 @@ class ClientService::SubmitStream final
               r->set_status(api::TX_PENDING);  // the same transaction, pending already
             }
           }
-          StartWrite(&response_);
+          out_ = to_bytes(response_);
+          StartWrite(&out_);
         });
   }
 
   ClientService& service_;
+  std::uint64_t received_ = 0;  // messages read so far
+  grpc::ByteBuffer in_;
+  grpc::ByteBuffer out_;
   api::SubmitBatchRequest request_;
   api::SubmitBatchResponse response_;
   std::vector<std::size_t> fresh_index_;  // where each transaction sent for admission answers
 };
 
-grpc::ServerBidiReactor<api::SubmitBatchRequest, api::SubmitBatchResponse>*
-ClientService::SubmitTransactions(grpc::CallbackServerContext* ctx) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ClientService::SubmitTransactions(
+    grpc::CallbackServerContext* ctx) {
   return new SubmitStream(*this, ctx);
 }
 

@@ -6,8 +6,13 @@
 # (sharechain-chaos check). Exit 0 when nothing was violated, 1 on any violation, 2 for a usage
 # error, 4 when the run itself could not be set up.
 #
-# Usage: scripts/chaos.sh --nodes N --minutes M [--faults kill,stop,restart-all,partition,disk-full,clock]
+# Usage: scripts/chaos.sh --nodes N --minutes M
+#                         [--faults kill,stop,restart-all,partition,disk-full,clock,overlap]
 #                         [--seed S] [--json] [--keep] [--rate TX_PER_S] [--out DIR] [--no-install]
+#
+# `overlap` is two faults of different classes at once: the second is injected while the first
+# is held (a partition during a restart, a kill during a full disk), and each heals on its own
+# schedule. Its parts come from the other classes given, or from all six when fewer than two are.
 #
 # Fault classes that need what this machine does not allow (network namespaces, mounts,
 # libfaketime) are reported and skipped. Everything the run creates (processes, namespaces, a
@@ -15,7 +20,8 @@
 # the seed, the logs, the fault log, the ledger and the reports; a run replays with --seed S.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ALL_FAULTS=kill,stop,restart-all,partition,disk-full,clock
+SIMPLE_FAULTS=kill,stop,restart-all,partition,disk-full,clock
+ALL_FAULTS=$SIMPLE_FAULTS,overlap
 
 usage() {
   echo "usage: $0 --nodes N --minutes M [--faults $ALL_FAULTS] [--seed S] [--json] [--keep]" >&2
@@ -154,6 +160,12 @@ command -v jq > /dev/null || fail_setup "jq is missing (apt-get install jq)"
 declare -A SKIPPED=()
 declare -A ENABLED=()
 for f in "${REQUESTED[@]}"; do ENABLED[$f]=1; done
+# Overlaps need two classes to combine: with fewer than two others given, every class is set up
+# as a possible part of an overlap (none of them is then drawn on its own).
+if [ -n "${ENABLED[overlap]:-}" ] && [ "$(printf '%s\n' "${REQUESTED[@]}" | grep -vcx overlap)" -lt 2 ]; then
+  IFS=',' read -r -a simple <<< "$SIMPLE_FAULTS"
+  for f in "${simple[@]}"; do ENABLED[$f]=1; done
+fi
 skip() {  # skip CLASS REASON
   if [ -n "${ENABLED[$1]:-}" ]; then
     unset "ENABLED[$1]"
@@ -261,10 +273,15 @@ fi
 # under libfaketime when clocks are stepped. Each step execs, so the pid sharechain-net records
 # is the daemon's own.
 mkdir -p "$RUN/bin"
-# The run keeps its own copy of the daemon: a rebuild during a long run must not change the
-# binary that nodes restarted later execute, and the run folder says what ran.
+# The run keeps its own copy of every program it uses: a rebuild during a long run must not change
+# the daemon that nodes restarted later execute, nor the checker that judges the run, and the run
+# folder says what ran.
 cp "$DAEMON" "$RUN/bin/sharechaind.run"
 DAEMON=$RUN/bin/sharechaind.run
+for tool in NET BENCH CHAOS; do
+  cp "${!tool}" "$RUN/bin/"
+  printf -v "$tool" '%s' "$RUN/bin/$(basename "${!tool}")"
+done
 WRAPPER=$RUN/bin/sharechaind
 cat > "$WRAPPER" <<EOF
 #!/usr/bin/env bash
@@ -312,6 +329,12 @@ max_height() {  # max_height [NODE...]: highest height among the nodes (all by d
 
 start_nodes || fail_setup "the cluster did not start: $(tail -n 5 "$RUN/start.log")"
 ADDRS=$(for i in $(seq 0 $((NODES - 1))); do grep -m1 '^listen' "$CL/node$i/config.toml" | cut -d'"' -f2; done | paste -sd,)
+# The classes an overlap combines: every single class this machine allows that was given, or
+# all of them (see above).
+PARTS=()
+IFS=',' read -r -a simple <<< "$SIMPLE_FAULTS"
+for f in "${simple[@]}"; do [ -n "${ENABLED[$f]:-}" ] && PARTS+=("$f"); done
+[ ${#PARTS[@]} -ge 2 ] || skip overlap "it needs two fault classes this machine allows (${PARTS[*]:-none} here)"
 ENABLED_LIST=$(for f in "${REQUESTED[@]}"; do [ -n "${ENABLED[$f]:-}" ] && echo "$f"; done | paste -sd, || true)
 say "seed $SEED; $NODES nodes on $NETWORK ($ADDRS); faults: ${ENABLED_LIST:-none}; ${MINUTES} min; run folder $RUN"
 [ -n "$DISK_NODE" ] && [ -n "$DISK_MOUNT" ] && say "node$DISK_NODE keeps its data on a ${DISK_MB} MB tmpfs (the disk-full target)"
@@ -418,18 +441,21 @@ recover_disk_node() {  # recover_disk_node GOAL
 }
 
 N_FAULT=0
-run_fault() {  # run_fault KIND: one fault, its line on the console and in faults.jsonl
-  local kind=$1 targets=() detail="" hold
-  N_FAULT=$((N_FAULT + 1))
+# Draws one fault of a single class: PT (the nodes hit), PH (how long it is held, s) and PO (the
+# clock step). The draws come in the same order for every class as they always have, so a seed
+# replays the schedule it made before overlaps existed.
+draw_part() {  # draw_part KIND
+  local kind=$1
+  PT=(); PO=""
   case "$kind" in
-    kill|stop|clock) draw 0 $((NODES - 1)); targets=("$R") ;;
-    restart-all) targets=($(seq 0 $((NODES - 1)))) ;;
+    kill|stop|clock) draw 0 $((NODES - 1)); PT=("$R") ;;
+    restart-all) PT=($(seq 0 $((NODES - 1)))) ;;
     partition)
       local size=1
       if [ "$NODES" -ge 4 ]; then draw 1 2; size=$R; fi
-      draw 0 $((NODES - 1)); targets=("$R")
-      if [ "$size" -eq 2 ]; then draw 1 $((NODES - 1)); targets+=("$(( (targets[0] + R) % NODES ))"); fi ;;
-    disk-full) targets=("$DISK_NODE") ;;
+      draw 0 $((NODES - 1)); PT=("$R")
+      if [ "$size" -eq 2 ]; then draw 1 $((NODES - 1)); PT+=("$(( (PT[0] + R) % NODES ))"); fi ;;
+    disk-full) PT=("$DISK_NODE") ;;
   esac
   case "$kind" in
     kill|stop) draw 3 12 ;;
@@ -438,25 +464,98 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
     disk-full) draw 10 30 ;;
     clock) draw 10 25 ;;
   esac
-  hold=$R
-  local offset=""
+  PH=$R
   if [ "$kind" = clock ]; then
-    draw 5 60; offset=$R
-    draw 0 1; [ "$R" -eq 0 ] && offset="-$offset" || offset="+$offset"
+    draw 5 60; PO=$R
+    draw 0 1; [ "$R" -eq 0 ] && PO="-$PO" || PO="+$PO"
   fi
-  local tcsv others=() t
-  tcsv=$(IFS=,; echo "${targets[*]}")
-  for t in $(seq 0 $((NODES - 1))); do [[ ",$tcsv," == *",$t,"* ]] || others+=("$t"); done
-  local ocsv; ocsv=$(IFS=,; echo "${others[*]}")
-  local names; names=$(for t in "${targets[@]}"; do printf 'node%s ' "$t"; done); names=${names% }
+}
+others_of() {  # others_of CSV: the nodes not in CSV, comma-separated
+  local t out=()
+  for t in $(seq 0 $((NODES - 1))); do [[ ",$1," == *",$t,"* ]] || out+=("$t"); done
+  (IFS=,; echo "${out[*]}")
+}
+# Injects one part; PD says what was done, for the fault's line.
+inject_part() {  # inject_part KIND TARGETS_CSV HOLD OFFSET
+  local kind=$1 tcsv=$2 hold=$3 offset=$4 t
+  local -a targets; IFS=',' read -r -a targets <<< "$tcsv"
+  case "$kind" in
+    kill) kill -KILL "$(pid_of "${targets[0]}")" 2>/dev/null || true; PD="SIGKILL, restarted after ${hold}s" ;;
+    stop) kill -STOP "$(pid_of "${targets[0]}")" 2>/dev/null || true; PD="SIGSTOP, SIGCONT after ${hold}s" ;;
+    restart-all)
+      for t in "${targets[@]}"; do kill -KILL "$(pid_of "$t")" 2>/dev/null || true; done
+      PD="SIGKILL of every node, restarted after ${hold}s" ;;
+    partition)
+      partition "$tcsv"
+      PD="blackholed from node$(others_of "$tcsv" | sed 's/,/,node/g') for ${hold}s" ;;
+    disk-full)
+      DISK_LOG_BEFORE=$(wc -l < "$CL/node$DISK_NODE/node.log")
+      fill_disk
+      PD="data tmpfs filled ($(df -h --output=avail "$DISK_MOUNT" | tail -n 1 | tr -d ' ') left) for ${hold}s" ;;
+    clock)
+      echo "${offset}s" > "$CL/node${targets[0]}/clock-offset"
+      PD="wall clock stepped ${offset}s while running, stepped back after ${hold}s" ;;
+  esac
+}
+# Heals one part; PD gets what went wrong, if anything. A restart starts every node that is down,
+# so a kill healed during an overlap may end another part's kill early.
+heal_part() {  # heal_part KIND TARGETS_CSV
+  local kind=$1 tcsv=$2
+  local -a targets; IFS=',' read -r -a targets <<< "$tcsv"
+  PD=""
+  case "$kind" in
+    kill|restart-all) start_nodes || PD="restart failed: $(tail -n 1 "$RUN/start.log")" ;;
+    stop) kill -CONT "$(pid_of "${targets[0]}")" 2>/dev/null || true ;;
+    partition) heal_partition ;;
+    disk-full) free_disk ;;
+    clock) echo "+0" > "$CL/node${targets[0]}/clock-offset" ;;
+  esac
+}
 
-  local h0 at; h0=$(max_height); at=$(elapsed)
-  local restores_before=() t
+run_fault() {  # run_fault KIND: one fault (or overlap), its line on the console and in faults.jsonl
+  local kind=$1
+  N_FAULT=$((N_FAULT + 1))
+  # The parts: one for a single class, two for an overlap (the second starting while the first
+  # is held). Per part: class, targets, start (s after the first injection), hold, clock step.
+  local -a pk=() pt=() ps=() ph=() po=()
+  if [ "$kind" = overlap ]; then
+    draw 0 $((${#PARTS[@]} - 1)); local a=$R
+    draw 0 $((${#PARTS[@]} - 2)); local b=$R
+    [ "$b" -ge "$a" ] && b=$((b + 1))
+    draw_part "${PARTS[$a]}"
+    pk+=("${PARTS[$a]}"); pt+=("$(IFS=,; echo "${PT[*]}")"); ps+=(0); ph+=("$PH"); po+=("$PO")
+    draw 0 $((PH - 1)); local second_at=$R
+    draw_part "${PARTS[$b]}"
+    pk+=("${PARTS[$b]}"); pt+=("$(IFS=,; echo "${PT[*]}")"); ps+=("$second_at"); ph+=("$PH"); po+=("$PO")
+  else
+    draw_part "$kind"
+    pk+=("$kind"); pt+=("$(IFS=,; echo "${PT[*]}")"); ps+=(0); ph+=("$PH"); po+=("$PO")
+  fi
+  local np=${#pk[@]} p
+
+  # Every node any part hits, and the rest.
+  local tcsv ocsv
+  tcsv=$(printf '%s\n' "${pt[@]}" | tr ',' '\n' | sort -n -u | paste -sd,)
+  ocsv=$(others_of "$tcsv")
+  local -a targets others=()
+  IFS=',' read -r -a targets <<< "$tcsv"
+  [ -n "$ocsv" ] && IFS=',' read -r -a others <<< "$ocsv"
+  local names; names=$(for t in "${targets[@]}"; do printf 'node%s ' "$t"; done); names=${names% }
+  local has_disk=0
+  for p in $(seq 0 $((np - 1))); do [ "${pk[$p]}" = disk-full ] && has_disk=1; done
+  local hold=0
+  for p in $(seq 0 $((np - 1))); do
+    [ $(( ps[p] + ph[p] )) -gt "$hold" ] && hold=$(( ps[p] + ph[p] ))
+  done
+
+  local h0 at t; h0=$(max_height); at=$(elapsed)
+  local restores_before=()
   for t in "${targets[@]}"; do restores_before+=("$(snapshot_restores "$t")"); done
   local cluster_from=injection
   [ ${#others[@]} -lt "$QUORUM" ] && cluster_from=heal
   local cluster_file; cluster_file=$(mktemp "$RUN/.cluster.XXXXXX")
-  local cluster_pid="" cluster_started="" inject_at heal_at log_before=0
+  local cluster_pid="" cluster_started="" inject_at heal_at
+  DISK_LOG_BEFORE=0
   await_cluster() {  # the nodes not hit (all of them when none is left) commit above h0
     local watch=${ocsv:-$tcsv}
     cluster_started=$(date +%s.%N)
@@ -465,54 +564,54 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
     HELPERS+=("$cluster_pid")
   }
 
-  # Inject.
+  # Inject and heal every part at its time: "SECONDS ORDER PART inject|heal", in time order.
+  local -a part_detail=() heal_notes=()
+  local events now=0 when order what
+  events=$(for p in $(seq 0 $((np - 1))); do
+             echo "${ps[$p]} 0 $p inject"
+             echo "$(( ps[p] + ph[p] )) 1 $p heal"
+           done | sort -n -k1,1 -k2,2 -k3,3)
   inject_at=$(date +%s.%N)
-  case "$kind" in
-    kill) kill -KILL "$(pid_of "${targets[0]}")" 2>/dev/null || true; detail="SIGKILL, restarted after ${hold}s" ;;
-    stop) kill -STOP "$(pid_of "${targets[0]}")" 2>/dev/null || true; detail="SIGSTOP, SIGCONT after ${hold}s" ;;
-    restart-all)
-      for t in "${targets[@]}"; do kill -KILL "$(pid_of "$t")" 2>/dev/null || true; done
-      detail="SIGKILL of every node, restarted after ${hold}s" ;;
-    partition)
-      partition "$tcsv"
-      detail="blackholed from node$(echo "$ocsv" | sed 's/,/,node/g') for ${hold}s" ;;
-    disk-full)
-      log_before=$(wc -l < "$CL/node$DISK_NODE/node.log")
-      fill_disk
-      detail="data tmpfs filled ($(df -h --output=avail "$DISK_MOUNT" | tail -n 1 | tr -d ' ') left) for ${hold}s" ;;
-    clock)
-      echo "${offset}s" > "$CL/node${targets[0]}/clock-offset"
-      detail="wall clock stepped ${offset}s while running, stepped back after ${hold}s" ;;
-  esac
-  [ "$cluster_from" = injection ] && await_cluster
-  sleep "$hold"
-
-  # Heal.
+  while read -r when order p what; do
+    [ "$when" -gt "$now" ] && sleep $((when - now)) && now=$when
+    if [ "$what" = inject ]; then
+      inject_part "${pk[$p]}" "${pt[$p]}" "${ph[$p]}" "${po[$p]}"
+      part_detail[$p]=$PD
+      [ "$p" -eq 0 ] && [ "$cluster_from" = injection ] && await_cluster
+    else
+      heal_part "${pk[$p]}" "${pt[$p]}"
+      heal_notes[$p]=$PD
+    fi
+  done <<< "$events"
   heal_at=$(date +%s.%N)
-  case "$kind" in
-    kill|restart-all) start_nodes || detail="$detail; restart failed: $(tail -n 1 "$RUN/start.log")" ;;
-    stop) kill -CONT "$(pid_of "${targets[0]}")" 2>/dev/null || true ;;
-    partition) heal_partition ;;
-    disk-full)
-      free_disk
-      ;;
-    clock) echo "+0" > "$CL/node${targets[0]}/clock-offset" ;;
-  esac
   [ "$cluster_from" = heal ] && await_cluster
 
-  # The nodes hit must reach the height the others have now (for restart-all: a block above the
-  # one every node had when it was killed).
+  local detail="" part_text
+  for p in $(seq 0 $((np - 1))); do
+    part_text=${part_detail[$p]}
+    [ -n "${heal_notes[$p]:-}" ] && part_text="$part_text; ${heal_notes[$p]}"
+    if [ "$np" -eq 1 ]; then
+      detail=$part_text
+    else
+      local pnames; pnames=$(echo "${pt[$p]}" | sed 's/^/node/; s/,/ node/g')
+      [ -n "$detail" ] && detail="$detail; then "
+      detail="$detail${pk[$p]} $pnames at +${ps[$p]}s ($part_text)"
+    fi
+  done
+
+  # The nodes hit must reach the height the others have now (when every node was hit: a block
+  # above the one every node had at the injection).
   local goal
   if [ ${#others[@]} -gt 0 ]; then goal=$(max_height "${others[@]}"); else goal=$((h0 + 1)); fi
-  local node_s node_started
+  local node_s="" node_started
   node_started=$(date +%s.%N)
-  if [ "$kind" = disk-full ]; then
+  if [ "$has_disk" -eq 1 ]; then
     recover_disk_node "$goal"
     node_s=$DISK_S
     # RocksDB writes into space its files already hold until it needs a new file (a log
     # rollover, a flush), so a short hold may pass unnoticed; say which way it went.
     local failure
-    failure=$(tail -n "+$((log_before + 1))" "$CL/node$DISK_NODE/node.log" |
+    failure=$(tail -n "+$((DISK_LOG_BEFORE + 1))" "$CL/node$DISK_NODE/node.log" |
       grep -m1 -E 'No space left|Assertion|HALTING|terminate called|Aborted' | cut -c1-200 || true)
     if [ -n "$failure" ]; then
       detail="$detail; the node failed: \"$failure\""
@@ -520,6 +619,16 @@ run_fault() {  # run_fault KIND: one fault, its line on the console and in fault
       detail="$detail; the node needed no new space meanwhile"
     fi
     detail="$detail$DISK_NOTES"
+    # In an overlap the other part's nodes must get there too.
+    if [ "$np" -gt 1 ] && [ "$node_s" != timeout ]; then
+      local rest_s
+      rest_s=$("$CHAOS" await --dir "$CL" --nodes "$tcsv" --height "$goal" --timeout 120 2>/dev/null || true)
+      if [ "$rest_s" = timeout ] || [ -z "$rest_s" ]; then
+        node_s=timeout
+      else
+        node_s=$(since "$node_started" "$(date +%s.%N)" 0)
+      fi
+    fi
   else
     node_s=$("$CHAOS" await --dir "$CL" --nodes "$tcsv" --height "$goal" --timeout 120 2>/dev/null || true)
   fi
