@@ -49,9 +49,6 @@ Result<CheckedBlock> check_proposal(const Config& config, ProposalKind kind, uin
     return Status::invalid_argument(at(height) + "state_height " + std::to_string(h.state_height()) +
                                     " is not below the block's height");
   }
-  if (kind == ProposalKind::kFresh && block.transactions_size() == 0) {
-    return Status::invalid_argument(at(height) + "empty block");
-  }
   if (static_cast<uint64_t>(block.transactions_size()) > config.max_block_txs) {
     return Status::invalid_argument(at(height) + std::to_string(block.transactions_size()) +
                                     " transactions, the limit is " +
@@ -109,6 +106,22 @@ Status check_extends(const BlockHeader& header, const Parent& parent) {
                                        std::to_string(header.state_height()) +
                                        " is below the parent's " +
                                        std::to_string(*parent.state_height));
+  }
+  return Status::ok();
+}
+
+Status check_certifying(const BlockHeader& header, const Parent& parent, uint64_t last_tx_height) {
+  if (!parent.state_height) return Status::ok();  // unknown after a restart: nothing to judge by
+  if (*parent.state_height >= last_tx_height) {
+    return Status::failed_precondition(
+        at(header.height()) + "empty block, but the state after the last block with transactions (" +
+        std::to_string(last_tx_height) + ") is certified already (state_height " +
+        std::to_string(*parent.state_height) + ")");
+  }
+  if (header.state_height() <= *parent.state_height) {
+    return Status::failed_precondition(at(header.height()) + "empty block certifying state_height " +
+                                       std::to_string(header.state_height()) +
+                                       ", which its parent certified already");
   }
   return Status::ok();
 }

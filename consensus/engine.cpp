@@ -97,7 +97,8 @@ Status validate_config(const Config& c) {
 Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& app,
                const std::map<std::string, std::string>& persisted, uint64_t last_height,
                const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
-               uint64_t last_timestamp_ms, const crypto::Hash& last_history)
+               uint64_t last_timestamp_ms, const crypto::Hash& last_history,
+               std::optional<TipFacts> tip)
     : cfg_(std::move(config)), safety_(cfg_, signer), verifier_(verifier), app_(app) {
   n_ = static_cast<uint32_t>(cfg_.validators.size());
   quorum_ = quorum_size(n_);
@@ -107,6 +108,14 @@ Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& a
   committed_ts_ = last_timestamp_ms;
   committed_hashes_[last_height] = last_block_hash;
   executed_ = last_height;
+  if (tip && last_height > 0) {
+    committed_state_height_ = tip->state_height;
+    // An empty tip is normally the certifying block of the height below it; should it be
+    // anything else, assuming that height had transactions costs at most one empty block.
+    last_tx_height_ = tip->has_transactions ? last_height : last_height - 1;
+  } else {
+    last_tx_height_ = last_height;  // unknown: as if the tip had transactions
+  }
   executed_roots_[last_height] = last_state_root;
   executed_history_[last_height] = last_history;
   committed_at_last_tick_ = last_height;
@@ -144,6 +153,7 @@ Actions Engine::start(uint64_t now) {
     committed_ts_ = checked->header.timestamp_ms();
     committed_state_height_ = checked->header.state_height();
     committed_hashes_[h] = checked->hash;
+    if (!checked->tx_hashes.empty()) last_tx_height_ = h;
     const uint64_t sh = checked->header.state_height();
     if (sh > executed_) {
       certified_roots_[sh] = *crypto::hash_from_bytes(checked->header.state_root());
@@ -249,6 +259,7 @@ Actions Engine::on_executed(uint64_t height, const crypto::Hash& state_root, con
   }
   if (disagrees_with_certified(height, state_root, history, "this replica computed", out)) return out;
   record_executed(height, state_root, history, out);
+  executed_at_ms_ = now;
   finish(now, out);
   return out;
 }
@@ -273,6 +284,7 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
       if (disagrees_with_certified(height, state_root, history, "state transfer produced", out)) return out;
       fetch_requested_to_ = 0;
       record_executed(height, state_root, history, out);
+      executed_at_ms_ = now;
       finish(now, out);
       return out;
     }
@@ -286,6 +298,7 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
   committed_ts_ = timestamp_ms;
   committed_state_height_.reset();
   committed_hashes_[height] = hash;
+  last_tx_height_ = std::max(last_tx_height_, height);  // the blocks went by unseen
   progressed_ = true;
   slots_.erase(slots_.begin(), slots_.upper_bound(height));
   certified_roots_.erase(certified_roots_.begin(), certified_roots_.upper_bound(height));
@@ -293,6 +306,7 @@ Actions Engine::on_state_transferred(uint64_t height, const crypto::Hash& hash,
   safety_.forget_through(height);
   fetch_requested_to_ = 0;
   record_executed(height, state_root, history, out);
+  executed_at_ms_ = now;
   finish(now, out);
   return out;
 }
@@ -424,6 +438,15 @@ void Engine::maybe_prepare(uint64_t h, Slot& slot, Actions& out) {
     slot.rejected = st.message();
     reject(Rejection::kInvalidProposal, proposer, st.message());
     return;
+  }
+  // An empty block proposed in this view must certify something (a re-proposed one was
+  // prepared by a quorum already).
+  if (p.block.transactions_size() == 0 && header.view() == p.view) {
+    if (Status st = check_certifying(header, parent, last_tx_height_); !st) {
+      slot.rejected = st.message();
+      reject(Rejection::kInvalidProposal, proposer, st.message());
+      return;
+    }
   }
   const uint64_t sh = header.state_height();
   if (sh > executed_) return;  // wait until this replica has executed that height
@@ -597,6 +620,7 @@ void Engine::deliver(uint64_t h, const Proposal& p, CommitCertificate cert, Acti
   committed_ts_ = header.timestamp_ms();
   committed_state_height_ = header.state_height();
   committed_hashes_[h] = hash;
+  if (!p.checked.tx_hashes.empty()) last_tx_height_ = h;
   progressed_ = true;
   const uint64_t sh = header.state_height();
   const crypto::Hash claimed = *crypto::hash_from_bytes(header.state_root());
@@ -666,7 +690,25 @@ bool Engine::maybe_propose(uint64_t now, Actions& out) {
     propose(*parent, now, out);
     proposed = true;
   }
+  if (!proposed && !halted_) {
+    if (const auto parent = certifying_parent(); parent && certify_due_ms() <= now) {
+      propose(*parent, now, out);
+      proposed = true;
+    }
+  }
   return proposed;
+}
+
+std::optional<Parent> Engine::certifying_parent() const {
+  if (!active_ || primary() != cfg_.self || !eligible_.empty()) return std::nullopt;
+  // Only on a quiet tip: nothing in flight above the committed block, whose certified state
+  // height is known (after a restart it is not until the next commit) and below the last block
+  // with transactions, which this replica has executed (so the empty block certifies it).
+  const auto parent = next_parent();
+  if (!parent || parent->height != committed_ || !committed_state_height_) return std::nullopt;
+  if (*committed_state_height_ >= last_tx_height_ || executed_ < last_tx_height_) return std::nullopt;
+  if (!in_window(parent->height + 1, stable_, cfg_.window)) return std::nullopt;
+  return parent;
 }
 
 void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
@@ -775,6 +817,11 @@ void Engine::update_timers(uint64_t now, Actions& out) {
         batch_delay = due - now;
       }
     }
+  } else if (certifying_parent() && certify_due_ms() > now) {
+    // The certifying block waits as long as a request would, so that a transaction arriving
+    // meanwhile makes it unnecessary.
+    want_batch = true;
+    batch_delay = certify_due_ms() - now;
   }
   if (want_batch && !batch_armed_) {
     out.push_back(SetTimer{TimerId::kBatch, batch_delay});

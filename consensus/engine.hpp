@@ -30,6 +30,15 @@
 
 namespace sharechain::consensus {
 
+// What the node's store knows of its committed tip beyond the hash: the state height the tip's
+// header certifies and whether the tip has transactions. With it a restarted primary knows at
+// once whether the tip's state still needs the empty certifying block (check_certifying);
+// without it (a node that restored a snapshot holds no tip block) it learns at the next commit.
+struct TipFacts {
+  uint64_t state_height = 0;
+  bool has_transactions = false;
+};
+
 class Engine {
  public:
   // `signer` is used only through the safety rules. `persisted` holds every key/value this
@@ -40,7 +49,8 @@ class Engine {
   Engine(Config config, Signer& signer, Verifier& verifier, Application& app,
          const std::map<std::string, std::string>& persisted, uint64_t last_height,
          const crypto::Hash& last_block_hash, const crypto::Hash& last_state_root,
-         uint64_t last_timestamp_ms, const crypto::Hash& last_history = {});
+         uint64_t last_timestamp_ms, const crypto::Hash& last_history = {},
+         std::optional<TipFacts> tip = std::nullopt);
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -163,6 +173,10 @@ class Engine {
   const Proposal* find_block(const Slot& slot, uint64_t height, const crypto::Hash& hash);
   bool maybe_propose(uint64_t now, Actions& out);  // true when it proposed a block
   std::optional<Parent> next_parent() const;
+  // The parent of the empty block that certifies the state after the last block with
+  // transactions, when this replica is the primary and nothing else will certify it.
+  std::optional<Parent> certifying_parent() const;
+  uint64_t certify_due_ms() const { return executed_at_ms_ + cfg_.batch_delay_ms; }
   void propose(const Parent& parent, uint64_t now, Actions& out);
   void update_timers(uint64_t now, Actions& out);
   bool has_outstanding_work() const;
@@ -255,6 +269,8 @@ class Engine {
   std::optional<uint64_t> committed_state_height_;
   std::map<uint64_t, crypto::Hash> committed_hashes_;  // above the stable checkpoint
   uint64_t executed_ = 0;
+  uint64_t executed_at_ms_ = 0;  // when executed_ last advanced
+  uint64_t last_tx_height_ = 0;  // the highest committed height whose block has transactions
   std::map<uint64_t, crypto::Hash> executed_roots_;
   std::map<uint64_t, crypto::Hash> certified_roots_;  // claimed by committed headers, unexecuted
   std::map<uint64_t, crypto::Hash> executed_history_;   // history(h) beside executed_roots_

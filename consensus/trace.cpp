@@ -141,7 +141,8 @@ TraceRecorder::TraceRecorder(Signer& signer, Application& app)
 void TraceRecorder::header(const Config& config, const std::map<std::string, std::string>& persisted,
                            uint64_t last_height, const crypto::Hash& last_block_hash,
                            const crypto::Hash& last_state_root, uint64_t last_timestamp_ms,
-                           const std::string& node_name, const crypto::Hash& last_history) {
+                           const std::string& node_name, const crypto::Hash& last_history,
+                           std::optional<TipFacts> tip) {
   TraceRecord r;
   TraceHeader* h = r.mutable_header();
   h->set_format(kTraceFormat);
@@ -162,6 +163,11 @@ void TraceRecorder::header(const Config& config, const std::map<std::string, std
     e->set_value(v);
   }
   h->set_last_height(last_height);
+  if (tip) {
+    h->set_tip_known(true);
+    h->set_tip_state_height(tip->state_height);
+    h->set_tip_has_transactions(tip->has_transactions);
+  }
   h->set_last_block_hash(hash_string(last_block_hash));
   h->set_last_state_root(hash_string(last_state_root));
   h->set_last_timestamp_ms(last_timestamp_ms);
@@ -532,7 +538,9 @@ ReplayReport replay_trace(std::istream& in, Verifier* verifier,
       seg->engine = std::make_unique<Engine>(
           seg->config, *seg->signer, verifier ? *verifier : *seg->own_verifier, *seg->app,
           persisted, h.last_height(), to_hash(h.last_block_hash()), to_hash(h.last_state_root()),
-          h.last_timestamp_ms(), to_hash(h.last_history()));
+          h.last_timestamp_ms(), to_hash(h.last_history()),
+          h.tip_known() ? std::optional<TipFacts>(TipFacts{h.tip_state_height(), h.tip_has_transactions()})
+                        : std::nullopt);
       continue;
     }
     if (!record.has_input()) {

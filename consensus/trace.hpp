@@ -54,7 +54,8 @@ class TraceRecorder {
   void header(const Config& config, const std::map<std::string, std::string>& persisted,
               uint64_t last_height, const crypto::Hash& last_block_hash,
               const crypto::Hash& last_state_root, uint64_t last_timestamp_ms,
-              const std::string& node_name = {}, const crypto::Hash& last_history = {});
+              const std::string& node_name = {}, const crypto::Hash& last_history = {},
+              std::optional<TipFacts> tip = std::nullopt);
 
   // Around one input: begin() returns the record to fill with the input's arguments; the hooks
   // add their answers while the engine runs; end() adds the actions digest and appends it.

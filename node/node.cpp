@@ -199,6 +199,16 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   node->app_ = std::make_unique<App>(*node);
   const auto& st = chain->store();
   const auto persisted = st.load_consensus();
+  // The tip's header, when this node holds the block (not after a snapshot restore).
+  std::optional<consensus::TipFacts> tip;
+  if (st.height() > 0) {
+    if (auto block = st.block_at(st.height())) {
+      BlockHeader header;
+      if (header.ParseFromString(block->header())) {
+        tip = consensus::TipFacts{header.state_height(), block->transactions_size() > 0};
+      }
+    }
+  }
   consensus::Signer* signer = node->signer_.get();
   consensus::Application* app = node->app_.get();
   if (config.trace_inputs) {
@@ -215,7 +225,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
     }
     node->trace_ = std::make_unique<consensus::TraceRecorder>(*node->signer_, *node->app_);
     node->trace_->header(cc, persisted, st.height(), st.last_block_hash(), st.state_root(),
-                         st.last_timestamp_ms(), config.name, st.history());
+                         st.last_timestamp_ms(), config.name, st.history(), tip);
     signer = &node->trace_->signer();
     app = &node->trace_->application();
     spdlog::info("tracing consensus inputs to {} ([debug] trace_inputs; replay with "
@@ -224,7 +234,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   }
   node->engine_ = std::make_unique<consensus::Engine>(
       cc, *signer, *node->verifier_, *app, persisted, st.height(), st.last_block_hash(),
-      st.state_root(), st.last_timestamp_ms(), st.history());
+      st.state_root(), st.last_timestamp_ms(), st.history(), tip);
   node->input_ = consensus::TracedEngine(*node->engine_, node->trace_.get());
   return node;
 }

@@ -53,8 +53,8 @@ Result<api::TransactionProof> build_transaction_proof(const storage::Store& stor
     if (top < h + kMaxAnchorDistance) {
       return Status::failed_precondition(
           "the receipt of block " + std::to_string(h) + " is not certified yet: the next block proposed after " +
-          "it executes certifies it; retry once the chain has moved on (height now " + std::to_string(store.height()) +
-          ")");
+          "it executes certifies it (on a quiet chain, the primary's empty certifying block a batch delay later); "
+          "retry in a moment (height now " + std::to_string(store.height()) + ")");
     }
     return Status::failed_precondition("no block within " + std::to_string(kMaxAnchorDistance) + " of height " +
                                        std::to_string(h) +

@@ -1,6 +1,8 @@
 // The engine through its inputs and actions:
 //  - configuration errors make start() halt
-//  - n = 1: a lone validator commits its own proposal in the same step; no empty blocks
+//  - n = 1: a lone validator commits its own proposal in the same step
+//  - an idle primary proposes one empty block certifying the state after the last block with
+//    transactions, and no more; replicas refuse an empty block that certifies nothing new
 //  - n = 4: pipelined blocks commit in height order at every replica with certificates that
 //    verify; full blocks are cut at once, partial ones after the batch delay; committed
 //    transactions leave every queue; duplicate and oversized requests are refused
@@ -145,6 +147,84 @@ TEST_CASE("four validators commit pipelined blocks in order") {
   // Re-submitting committed transactions queues nothing.
   c.request(txs(0, 10), kStart + 20);
   for (uint32_t i = 0; i < 4; ++i) CHECK(c.node(i).engine().pending_requests() == 0);
+}
+
+TEST_CASE("an idle primary certifies the last block with transactions by one empty block") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 3), kStart);
+  c.fire(0, TimerId::kBatch, kStart + 10);
+  c.pump(kStart + 10);
+  for (uint32_t i = 0; i < 4; ++i) REQUIRE(c.node(i).delivered().size() == 1);
+  // Block 1 certifies genesis state; nothing would certify block 1's but another block. The
+  // primary waits the batch delay for a transaction that would do it, then proposes an empty one.
+  Node& primary = c.node(0);
+  REQUIRE(primary.timers().count(TimerId::kBatch) == 1);
+  c.fire(0, TimerId::kBatch, kStart + 30);
+  c.pump(kStart + 30);
+  for (uint32_t i = 0; i < 4; ++i) {
+    INFO("replica " << i);
+    REQUIRE(c.node(i).delivered().size() == 2);
+    const Deliver& d = c.node(i).delivered()[1];
+    CHECK(d.block.transactions_size() == 0);
+    BlockHeader h;
+    h.ParseFromString(d.block.header());
+    CHECK(h.state_height() == 1);
+    CHECK(verify_commit_certificate(c.node(i).config(), d.block, c.keys().verifier()).is_ok());
+  }
+  // Certified: no more empty blocks, however long the chain stays idle.
+  CHECK(primary.timers().count(TimerId::kBatch) == 0);
+  c.fire(0, TimerId::kBatch, kStart + 1000);
+  c.pump(kStart + 1000);
+  CHECK(primary.delivered().size() == 2);
+
+  // A primary proposing another empty block now (certifying the empty one) is refused.
+  BlockHeader h2;
+  h2.ParseFromString(primary.delivered()[1].block.header());
+  BlockSpec s;
+  s.height = 3;
+  s.view = 0;
+  s.prev = primary.delivered()[1].hash;
+  s.timestamp_ms = h2.timestamp_ms() + 1;
+  s.state_height = 2;
+  s.state_root = primary.root();
+  Node& replica = c.node(1);
+  const uint64_t invalid_before = replica.engine().rejections(Rejection::kInvalidProposal);
+  const Actions a = replica.run(
+      replica.engine().on_message(pre_prepare(c.keys(), 0, 0, 3, make_block(4, s)), kStart + 1001),
+      kStart + 1001);
+  CHECK(sends_nothing(a));
+  CHECK(replica.engine().rejections(Rejection::kInvalidProposal) == invalid_before + 1);
+  CHECK(replica.engine().last_rejection()->detail.find("certified already") != std::string::npos);
+
+  // The next transactions make a block as usual; the empty block after them certifies it.
+  c.request(txs(10, 1), kStart + 2000);
+  c.fire(0, TimerId::kBatch, kStart + 2010);
+  c.pump(kStart + 2010);
+  c.fire(0, TimerId::kBatch, kStart + 2030);
+  c.pump(kStart + 2030);
+  REQUIRE(primary.delivered().size() == 4);
+  CHECK(primary.delivered()[2].block.transactions_size() == 1);
+  CHECK(primary.delivered()[3].block.transactions_size() == 0);
+}
+
+TEST_CASE("a primary restarted before certifying the tip certifies it from the tip's facts") {
+  Cluster c(4);
+  c.start(kStart);
+  c.request(txs(0, 3), kStart);
+  c.fire(0, TimerId::kBatch, kStart + 10);
+  c.pump(kStart + 10);
+  REQUIRE(c.node(0).delivered().size() == 1);
+  c.crash(0);
+  c.restart(0, kStart + 15);  // its store's tip: block 1, with transactions, certifying state 0
+  c.pump(kStart + 15);
+  c.fire(0, TimerId::kBatch, kStart + 40);
+  c.pump(kStart + 40);
+  for (uint32_t i = 1; i < 4; ++i) {
+    INFO("replica " << i);
+    REQUIRE(c.node(i).delivered().size() == 2);
+    CHECK(c.node(i).delivered()[1].block.transactions_size() == 0);
+  }
 }
 
 TEST_CASE("requests are deduplicated and oversized ones refused") {

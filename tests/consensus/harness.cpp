@@ -189,22 +189,26 @@ void Node::boot() {
   timers_.clear();
   const uint64_t h = chain_.size();
   uint64_t ts = kGenesisTs;
+  std::optional<TipFacts> tip;
   if (h > 0) {
     BlockHeader header;
     header.ParseFromString(chain_.back().header());
     ts = header.timestamp_ms();
+    tip = TipFacts{header.state_height(), chain_.back().transactions_size() > 0};
   }
   const crypto::Hash last_hash = h == 0 ? crypto::Hash{} : hashes_.back();
+  // What run() reported for the tip (a faulty node's corrupt history is not kept).
+  const crypto::Hash history = h == 0 ? crypto::Hash{} : history_for(root());
   Signer* signer = &keys_.signer(self_);
   Application* judge = &app;
   if (trace_) {
-    trace_->header(config_, persisted_, h, last_hash, root(), ts, "harness");
+    trace_->header(config_, persisted_, h, last_hash, root(), ts, "harness", history, tip);
     signer = &trace_->signer();
     judge = &trace_->application();
   }
   engine_.reset();
   engine_ = std::make_unique<Engine>(config_, *signer, keys_.verifier(), *judge, persisted_, h,
-                                     last_hash, root(), ts);
+                                     last_hash, root(), ts, history, tip);
   input_ = TracedEngine(*engine_, trace_.get());
 }
 

@@ -82,8 +82,8 @@ Json build_report(const Collected& c, const LedgerFile& ledger,
   std::size_t proofs_asked = 0;
   for (const NodeView& n : c.nodes) proofs_asked += n.proofs.size();
   run("provable", check_provable(c.nodes),
-      std::to_string(proofs_asked) + " proofs of acked transfers (a sample below the last " +
-          std::to_string(kUncertifiedTail) + " heights, from every node) verified offline against the genesis");
+      std::to_string(proofs_asked) + " proofs of acked transfers (a sample over the run and the last one acked, "
+          "from every node) verified offline against the genesis");
 
   const RecoveryReport recovery = recovery_report(faults);
   run("recovery", recovery.violations,

@@ -225,15 +225,21 @@ void read_proofs(const net::NodeLayout& layout, std::chrono::milliseconds timeou
   }
 }
 
-// Acked transactions spread evenly over the run, below the uncertified tail.
-std::vector<std::string> proof_sample(const std::vector<LedgerRecord>& ledger, std::uint64_t tip) {
+// Acked transactions spread evenly over the run, and the one acknowledged at the highest height.
+std::vector<std::string> proof_sample(const std::vector<LedgerRecord>& ledger) {
   std::vector<const LedgerRecord*> eligible;
   for (const LedgerRecord& r : ledger) {
-    if (r.acked() && r.height + kUncertifiedTail <= tip) eligible.push_back(&r);
+    if (r.acked()) eligible.push_back(&r);
   }
   std::vector<std::string> out;
-  const std::size_t step = std::max<std::size_t>(1, eligible.size() / kProofSample);
-  for (std::size_t i = 0; i < eligible.size() && out.size() < kProofSample; i += step) out.push_back(eligible[i]->tx_hash);
+  if (eligible.empty()) return out;
+  const LedgerRecord* newest = *std::max_element(
+      eligible.begin(), eligible.end(), [](const LedgerRecord* a, const LedgerRecord* b) { return a->height < b->height; });
+  out.push_back(newest->tx_hash);
+  const std::size_t step = std::max<std::size_t>(1, eligible.size() / (kProofSample - 1));
+  for (std::size_t i = 0; i < eligible.size() && out.size() < kProofSample; i += step) {
+    if (eligible[i] != newest) out.push_back(eligible[i]->tx_hash);
+  }
   return out;
 }
 
@@ -297,7 +303,7 @@ tools::Outcome<Collected> collect(const CollectOptions& options,
   auto loaded = parse_genesis(*genesis_bytes, paths.genesis().string());
   if (!loaded) return Failure::usage(loaded.status().message());
   const proofs::Trust trust = proofs::trust_from(*loaded);
-  const std::vector<std::string> sample = proof_sample(ledger, out.tip);
+  const std::vector<std::string> sample = proof_sample(ledger);
   {
     std::vector<std::thread> readers;
     for (std::size_t i = 0; i < n; ++i) {

@@ -22,10 +22,9 @@ struct CollectOptions {
   std::chrono::milliseconds timeout{10'000};  // of each call
 };
 
-// The last heights of a run whose receipts no later block may certify: once the load stops,
-// nothing follows them (docs/proofs.md). The proof sample stays below them.
-inline constexpr std::uint64_t kUncertifiedTail = 16;
-// Acked transactions proven per node at most.
+// Acked transactions proven per node at most: spread over the run, and always the last one
+// acknowledged, whose receipt only the primary's certifying block certifies once the load
+// stops (docs/proofs.md).
 inline constexpr std::size_t kProofSample = 60;
 
 struct Collected {

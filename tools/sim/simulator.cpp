@@ -538,9 +538,16 @@ void Simulation::start_replica(Replica& r) {
   const uint64_t last_ts = height == 0 ? kEpochMs - 1000 : r.chain.back().timestamp_ms;
   r.last_delivered = height;
   r.seen_rejections = 0;
+  // What a node's store tells its engine about the tip (the node reads the tip block's header).
+  std::optional<consensus::TipFacts> tip;
+  if (height > 0) {
+    BlockHeader header;
+    header.ParseFromString(r.chain.back().block.header());
+    tip = consensus::TipFacts{header.state_height(), r.chain.back().block.transactions_size() > 0};
+  }
   r.engine = std::make_unique<consensus::Engine>(r.config, *r.signer, *r.verifier, *r.app,
                                                  r.persisted, height, last_hash, last_root,
-                                                 last_ts, simulated_history(height, last_root));
+                                                 last_ts, simulated_history(height, last_root), tip);
   trace("replica " + name(r) + " starts at height " + std::to_string(height));
   input(r, r.engine->start(clock(r)), opt_.trace ? "start" : std::string());
 }

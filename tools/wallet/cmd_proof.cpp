@@ -23,9 +23,10 @@ namespace {
 constexpr int kExitProven = 0;
 constexpr int kExitCheckFailed = 1;
 constexpr int kExitUnreadable = 2;
-// How long a bundle waits for the block that certifies the newest receipt it needs. On a busy
-// chain that block follows within a batch delay; on an idle one it comes with the next
-// transaction anyone submits.
+// How long a bundle waits for the block that certifies the newest receipt it needs. That block
+// follows within a batch delay, busy chain or idle (the primary's certifying block); the margin
+// covers a view change, or a primary restarted from a snapshot, which certifies at the next
+// commit.
 constexpr auto kCertifyWait = std::chrono::seconds(30);
 constexpr auto kCertifyPoll = std::chrono::milliseconds(250);
 
