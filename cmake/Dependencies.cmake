@@ -7,6 +7,7 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(RocksDB CONFIG REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)  # core only: the node serves /metrics itself
 
 # Debian's gRPC CMake package pulls in targets that are not all shipped; pkg-config is reliable.
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)

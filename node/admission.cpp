@@ -47,7 +47,7 @@ Admission::Admission(Deps deps)
 }
 
 Result<crypto::Hash> Admission::refused(Status why) {
-  m_rejected_.fetch_add(1, std::memory_order_relaxed);
+  m_rejected_.Increment();
   spdlog::debug("refused transaction: {}", why.to_string());
   return why;
 }
@@ -62,7 +62,7 @@ Result<crypto::Hash> Admission::submit(const SignedTransaction& tx) {
 
 void Admission::submit_batch(std::vector<SignedTransaction> txs,
                              std::function<void(BatchResults)> done) {
-  m_batches_.fetch_add(1, std::memory_order_relaxed);
+  m_batches_.Increment();
   if (Status s = deps_.may_admit(); !s) {
     BatchResults results;
     for (std::size_t i = 0; i < txs.size(); ++i) results.push_back(refused(s));
@@ -95,7 +95,7 @@ void Admission::admit_gossip(std::vector<SignedTransaction> txs) {
     if (!v) continue;  // the sender verified it; a peer that sends bad ones is not believed
     if (deps_.mempool.add_verified(std::move(v).value())) {
       any = true;
-      m_admitted_.fetch_add(1, std::memory_order_relaxed);
+      m_admitted_.Increment();
     }
   }
   if (any) deps_.on_admitted();
@@ -117,7 +117,7 @@ Result<crypto::Hash> Admission::admit_verified(tx::VerifiedTransaction vtx, bool
   SignedTransaction copy = from_client ? vtx.signed_tx : SignedTransaction{};
   auto admitted = deps_.mempool.add_verified(std::move(vtx));
   if (!admitted) return refused(admitted.status());
-  m_admitted_.fetch_add(1, std::memory_order_relaxed);
+  m_admitted_.Increment();
   if (from_client) {
     std::lock_guard lock(gossip_mu_);
     gossip_buffer_.push_back(std::move(copy));

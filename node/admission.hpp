@@ -68,9 +68,9 @@ class Admission {
   Deps deps_;
   std::mutex gossip_mu_;
   std::vector<SignedTransaction> gossip_buffer_;
-  std::atomic<std::uint64_t>& m_rejected_;
-  std::atomic<std::uint64_t>& m_admitted_;
-  std::atomic<std::uint64_t>& m_batches_;
+  prometheus::Counter& m_rejected_;
+  prometheus::Counter& m_admitted_;
+  prometheus::Counter& m_batches_;
 };
 
 }  // namespace sharechain::node

@@ -168,7 +168,7 @@ std::uint64_t Backfill::fill_from(const storage::HistoryGap& gap, std::uint32_t 
   });
   if (refusal.empty() && !gone) flush();
   if (!refusal.empty()) {
-    refused_.fetch_add(1, std::memory_order_relaxed);
+    refused_.Increment();
     shunned_until_[peer] = std::chrono::steady_clock::now() + kShunFor;
     spdlog::warn("backfill: history from validator {} does not check out ({}); asking other peers",
                  peer, refusal);
@@ -176,7 +176,7 @@ std::uint64_t Backfill::fill_from(const storage::HistoryGap& gap, std::uint32_t 
     spdlog::debug("backfill: validator {}: {}", peer, fetched.status().message());
   }
   if (filled > 0) {
-    filled_.fetch_add(filled, std::memory_order_relaxed);
+    filled_.Increment(static_cast<double>(filled));
     const std::uint64_t low_filled = gap.high - filled + 1;
     const std::uint64_t left = low_filled - gap.low;
     spdlog::info("backfilled heights {} from validator {}{}", range_text(low_filled, gap.high), peer,

@@ -62,8 +62,8 @@ class Backfill {
   void pause(std::chrono::milliseconds how_long);
 
   Deps deps_;
-  std::atomic<std::uint64_t>& filled_;
-  std::atomic<std::uint64_t>& refused_;
+  prometheus::Counter& filled_;
+  prometheus::Counter& refused_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -1,6 +1,7 @@
 #include "node/metrics.hpp"
 
 #include <nlohmann/json.hpp>
+#include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
@@ -20,8 +21,6 @@ constexpr double kBucketsMs[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000,
 constexpr std::size_t kBucketCount = sizeof kBucketsMs / sizeof kBucketsMs[0];
 }  // namespace
 
-// The shortest text that reads back as the same double: 67108864, not 6.71089e+07 (an ostream's
-// default six significant digits lose the low digits of byte counts and heights).
 bool log_level_change_allowed(std::string_view peer, bool remote_allowed) {
   if (remote_allowed) return true;
   boost::system::error_code ec;
@@ -34,90 +33,101 @@ bool log_level_change_allowed(std::string_view peer, bool remote_allowed) {
   return false;
 }
 
-std::string prometheus_number(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
+
+// Values owned elsewhere, read when scraped: a Collectable the registry's serializer writes
+// beside its own families.
+class Metrics::Sampled final : public prometheus::Collectable {
+ public:
+  void add(const std::string& name, const std::string& help, std::function<double()> fn) {
+    std::lock_guard lock(mu_);
+    series_[name] = {help, std::move(fn)};
+  }
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::lock_guard lock(mu_);
+    std::vector<prometheus::MetricFamily> out;
+    for (const auto& [name, s] : series_) {
+      prometheus::MetricFamily family{name, s.first, prometheus::MetricType::Gauge, {}};
+      prometheus::ClientMetric metric;
+      metric.gauge.value = s.second();
+      family.metric.push_back(std::move(metric));
+      out.push_back(std::move(family));
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::pair<std::string, std::function<double()>>> series_;
+};
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), sampled_(std::make_shared<Sampled>()) {}
+
+Metrics::~Metrics() = default;
+
+prometheus::Counter& Metrics::counter(const std::string& name, const std::string& help) {
+  return counter(name, help, "", "");
 }
 
-std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& help) {
-  std::lock_guard lock(mu_);
-  auto& slot = counters_[name];
-  if (!slot.second) slot = {help, std::make_unique<std::atomic<std::uint64_t>>(0)};
-  return *slot.second;
+prometheus::Counter& Metrics::counter(const std::string& name, const std::string& help,
+                                      const std::string& label, const std::string& value) {
+  prometheus::Family<prometheus::Counter>* family = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = counters_[name];
+    if (slot == nullptr) slot = &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+    family = slot;
+  }
+  if (label.empty()) return family->Add({});
+  return family->Add({{label, value}});
 }
 
-std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& help,
-                                             const std::string& label, const std::string& value) {
-  return counter(name + "{" + label + "=\"" + value + "\"}", help);
-}
-
-std::atomic<std::int64_t>& Metrics::gauge(const std::string& name, const std::string& help) {
+prometheus::Gauge& Metrics::gauge(const std::string& name, const std::string& help) {
   std::lock_guard lock(mu_);
   auto& slot = gauges_[name];
-  if (!slot.second) slot = {help, std::make_unique<std::atomic<std::int64_t>>(0)};
-  return *slot.second;
+  if (slot == nullptr) slot = &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+  return *slot;
 }
 
 void Metrics::observe_ms(const std::string& name, const std::string& help, double ms) {
-  std::lock_guard lock(mu_);
-  Histogram& h = histograms_[name];
-  if (h.buckets.empty()) {
-    h.help = help;
-    h.buckets.assign(kBucketCount, 0);
+  prometheus::Histogram* histogram = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = histograms_[name];
+    if (slot == nullptr) {
+      slot = &prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add(
+          {}, prometheus::Histogram::BucketBoundaries(std::begin(kBucketsMs), std::end(kBucketsMs)));
+    }
+    histogram = slot;
   }
-  for (std::size_t i = 0; i < kBucketCount; ++i) {
-    if (ms <= kBucketsMs[i]) ++h.buckets[i];
-  }
-  ++h.count;
-  h.sum += ms;
+  histogram->Observe(ms);
 }
 
 void Metrics::sampled(const std::string& name, const std::string& help, std::function<double()> fn) {
-  std::lock_guard lock(mu_);
-  sampled_[name] = {help, std::move(fn)};
-}
-
-std::string Metrics::render() const {
-  std::lock_guard lock(mu_);
-  std::ostringstream out;
-  // The series of a labelled family sort next to each other (nothing but '{' follows the
-  // family name in their keys), so one HELP and TYPE before the first of them covers all.
-  std::string family_shown;
-  for (const auto& [name, c] : counters_) {
-    const std::string family = name.substr(0, name.find('{'));
-    if (family != family_shown) {
-      out << "# HELP " << family << ' ' << c.first << "\n# TYPE " << family << " counter\n";
-      family_shown = family;
-    }
-    out << name << ' ' << c.second->load(std::memory_order_relaxed) << '\n';
-  }
-  for (const auto& [name, g] : gauges_) {
-    out << "# HELP " << name << ' ' << g.first << "\n# TYPE " << name << " gauge\n"
-        << name << ' ' << g.second->load(std::memory_order_relaxed) << '\n';
-  }
-  for (const auto& [name, s] : sampled_) {
-    out << "# HELP " << name << ' ' << s.first << "\n# TYPE " << name << " gauge\n"
-        << name << ' ' << prometheus_number(s.second()) << '\n';
-  }
-  for (const auto& [name, h] : histograms_) {
-    out << "# HELP " << name << ' ' << h.help << "\n# TYPE " << name << " histogram\n";
-    for (std::size_t i = 0; i < kBucketCount; ++i) {
-      out << name << "_bucket{le=\"" << kBucketsMs[i] << "\"} " << h.buckets[i] << '\n';
-    }
-    out << name << "_bucket{le=\"+Inf\"} " << h.count << '\n'
-        << name << "_sum " << prometheus_number(h.sum) << '\n'
-        << name << "_count " << h.count << '\n';
-  }
-  for (const auto& text : text_sources_) out << text();
-  return out.str();
+  sampled_->add(name, help, std::move(fn));
 }
 
 void Metrics::text_source(std::function<std::string()> fn) {
   std::lock_guard lock(mu_);
   text_sources_.push_back(std::move(fn));
+}
+
+std::string Metrics::render() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (auto& f : sampled_->Collect()) families.push_back(std::move(f));
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  std::vector<std::function<std::string()>> sources;
+  {
+    std::lock_guard lock(mu_);
+    sources = text_sources_;
+  }
+  for (const auto& text : sources) out << text();
+  return out.str();
+}
+
+void advance_to(prometheus::Counter& counter, double to) {
+  const double by = to - counter.Value();
+  if (by > 0) counter.Increment(by);
 }
 
 namespace asio = boost::asio;

@@ -13,21 +13,32 @@
 #include <thread>
 #include <vector>
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include "proto/status.hpp"
 
 namespace sharechain::node {
 
-// Counters and gauges are plain atomics owned by the registry; handing out references keeps the
-// hot path to one relaxed atomic add.
+// The node's metrics, on prometheus-cpp: counters, gauges and histograms live in its registry
+// and are written by its text serializer; values owned elsewhere are sampled at scrape time.
+// Handing out references keeps the hot path to one atomic update.
 class Metrics {
  public:
-  std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help);
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  prometheus::Counter& counter(const std::string& name, const std::string& help);
   // One series of a labelled counter family: counter("x_total", help, "reason", "stale") is
-  // rendered as x_total{reason="stale"}, under one HELP and TYPE for the family. The value must
-  // be a Prometheus label value (no quotes, backslashes or newlines).
-  std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help,
-                                      const std::string& label, const std::string& value);
-  std::atomic<std::int64_t>& gauge(const std::string& name, const std::string& help);
+  // x_total{reason="stale"}, under one HELP and TYPE for the family.
+  prometheus::Counter& counter(const std::string& name, const std::string& help,
+                               const std::string& label, const std::string& value);
+  prometheus::Gauge& gauge(const std::string& name, const std::string& help);
   // Latency histogram in milliseconds with fixed buckets.
   void observe_ms(const std::string& name, const std::string& help, double ms);
   // A callback sampled at scrape time (e.g. mempool size), for values owned elsewhere.
@@ -37,22 +48,19 @@ class Metrics {
   std::string render() const;  // Prometheus text exposition format
 
  private:
-  struct Histogram {
-    std::string help;
-    std::vector<std::uint64_t> buckets;
-    std::uint64_t count = 0;
-    double sum = 0;
-  };
-  mutable std::mutex mu_;
-  std::map<std::string, std::pair<std::string, std::unique_ptr<std::atomic<std::uint64_t>>>> counters_;
-  std::map<std::string, std::pair<std::string, std::unique_ptr<std::atomic<std::int64_t>>>> gauges_;
-  std::map<std::string, Histogram> histograms_;
-  std::map<std::string, std::pair<std::string, std::function<double()>>> sampled_;
+  class Sampled;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<Sampled> sampled_;
+  mutable std::mutex mu_;  // the maps below; the registry and its families lock themselves
+  std::map<std::string, prometheus::Family<prometheus::Counter>*> counters_;
+  std::map<std::string, prometheus::Gauge*> gauges_;
+  std::map<std::string, prometheus::Histogram*> histograms_;
   std::vector<std::function<std::string()>> text_sources_;
 };
 
-// A number as Prometheus text, exactly (integers up to 2^53 without an exponent).
-std::string prometheus_number(double v);
+// Adds `to` minus what `counter` holds, when positive: a counter that mirrors a monotonic count
+// kept elsewhere (the engine's rejections).
+void advance_to(prometheus::Counter& counter, double to);
 
 // Whether a PUT /logspec from `peer` (an IP address as text) may change the log level: always
 // with `remote_allowed`, otherwise only from loopback, IPv4 (127.0.0.0/8), IPv6 (::1) or IPv4

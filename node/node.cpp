@@ -161,7 +161,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   chain->on_invariant_violation([metrics = &node->metrics_](const contracts::Violation& v) {
     spdlog::critical("{}", v.describe());
     metrics->counter("sharechain_invariant_violations_total", kInvariantHelp, "invariant", v.invariant)
-        .fetch_add(1, std::memory_order_relaxed);
+        .Increment();
   });
   node->mempool_ = std::make_unique<Mempool>(
       Mempool::Limits{config.mempool_max_txs, config.mempool_max_bytes, config.mempool_max_nonce_gap,
@@ -472,14 +472,14 @@ void Node::perform(consensus::Actions actions) {
     stable_checkpoint_ = engine_->stable_checkpoint();
     serve_stable_snapshot();
   }
-  if (m_view_.exchange(static_cast<std::int64_t>(engine_->view()), std::memory_order_relaxed) !=
-      static_cast<std::int64_t>(engine_->view())) {
+  // Only this thread sets the view gauge, so reading it back tells whether the view moved.
+  if (const auto view = static_cast<double>(engine_->view()); m_view_.Value() != view) {
+    m_view_.Set(view);
     view_since_steady_ms_.store(steady_ms(), std::memory_order_relaxed);
   }
   if (trace_ && trace_->buffered() >= kTraceFlushBytes) flush_trace(true);
   for (std::size_t i = 0; i < m_rejections_.size(); ++i) {
-    m_rejections_[i]->store(engine_->rejections(static_cast<consensus::Rejection>(i)),
-                            std::memory_order_relaxed);
+    advance_to(*m_rejections_[i], static_cast<double>(engine_->rejections(static_cast<consensus::Rejection>(i))));
   }
 }
 
@@ -540,7 +540,7 @@ void Node::do_fetch(const consensus::FetchBlocks& f) { start_fetch(f); }
 void Node::do_evidence(const consensus::Evidence& e) {
   spdlog::warn("equivocation by validator {}: two {} messages for view {} height {}", e.validator,
                e.kind, e.view, e.height);
-  metrics_.counter("sharechain_equivocation_evidence_total", "Equivocations detected").fetch_add(1);
+  metrics_.counter("sharechain_equivocation_evidence_total", "Equivocations detected").Increment();
 }
 
 void Node::do_halt(const consensus::Halt& h) { halt(h.reason); }

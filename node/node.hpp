@@ -181,14 +181,14 @@ class Node final : public ClientBackend, private consensus::Host {
   std::atomic<std::uint32_t> primary_{0};
   std::atomic<std::uint64_t> stable_checkpoint_{0};
 
-  std::atomic<std::uint64_t>& m_committed_txs_;
-  std::atomic<std::uint64_t>& m_blocks_;
-  std::atomic<std::int64_t>& m_height_;
-  std::atomic<std::int64_t>& m_view_;
+  prometheus::Counter& m_committed_txs_;
+  prometheus::Counter& m_blocks_;
+  prometheus::Gauge& m_height_;
+  prometheus::Gauge& m_view_;
   // When m_view_ last changed (steady clock, ms): sharechain_view_duration_seconds.
   std::atomic<std::int64_t> view_since_steady_ms_{0};
   // sharechain_consensus_rejections_total{reason=...}, by consensus::Rejection.
-  std::vector<std::atomic<std::uint64_t>*> m_rejections_;
+  std::vector<prometheus::Counter*> m_rejections_;
 };
 
 }  // namespace sharechain::node

@@ -92,14 +92,14 @@ class PeerNetwork::Link {
       if (consensus_.size() + gossip_.size() >= limit) {
         if (!gossip_.empty()) {
           gossip_.pop_front();
-          dropped_.fetch_add(1, std::memory_order_relaxed);
+          dropped_.Increment();
         } else {
           // Expected while the peer is down; worth a warning when it is up but not reading.
           spdlog::log(connected_ ? spdlog::level::warn : spdlog::level::debug,
                       "peer {} at {}: {} consensus messages wait unsent; dropping them (the peer "
                       "will catch up by state transfer)",
                       peer_.validator, peer_.address, consensus_.size());
-          dropped_.fetch_add(consensus_.size(), std::memory_order_relaxed);
+          dropped_.Increment(static_cast<double>(consensus_.size()));
           consensus_.clear();
         }
       }
@@ -173,7 +173,7 @@ class PeerNetwork::Link {
       }
       up = writer->Write(msg);
       // An empty message is the idle keepalive: not traffic, so not counted.
-      if (up) sent_.fetch_add(messages, std::memory_order_relaxed);
+      if (up) sent_.Increment(static_cast<double>(messages));
     }
     writer->WritesDone();
     const grpc::Status status = writer->Finish();
@@ -209,8 +209,8 @@ class PeerNetwork::Link {
                  "(it catches up by state transfer)",
                  peer_.validator, peer_.address,
                  std::chrono::duration_cast<std::chrono::milliseconds>(away).count(), queued);
-    dropped_.fetch_add(queued, std::memory_order_relaxed);
-    stale_.fetch_add(queued, std::memory_order_relaxed);
+    dropped_.Increment(static_cast<double>(queued));
+    stale_.Increment(static_cast<double>(queued));
     consensus_.clear();
     gossip_.clear();
   }
@@ -246,8 +246,8 @@ class PeerNetwork::Link {
 
   PeerNetwork& net_;
   const PeerAddress peer_;
-  std::atomic<std::uint64_t>& dropped_;
-  std::atomic<std::uint64_t>& sent_;
+  prometheus::Counter& dropped_;
+  prometheus::Counter& sent_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<PeerMessage> consensus_;
@@ -257,7 +257,7 @@ class PeerNetwork::Link {
   std::shared_ptr<grpc::Channel> channel_;
   std::atomic<bool> connected_{false};
   std::chrono::steady_clock::time_point down_since_ = std::chrono::steady_clock::now();
-  std::atomic<std::uint64_t>& stale_;
+  prometheus::Counter& stale_;
   std::thread thread_;
 };
 
@@ -299,20 +299,20 @@ class PeerNetwork::Service final : public Peer::Service {
     PeerMessage msg;
     if (!reader->Read(&msg)) return grpc::Status::OK;
     if (msg.kind_case() != PeerMessage::kHello) {
-      rejected_++;
+      rejected_.Increment();
       return {grpc::StatusCode::INVALID_ARGUMENT, "the first message on a peer stream must be Hello"};
     }
     const Hello& hello = msg.hello();
     const PeerIdentity& id = net_.identity_;
     if (hello.chain_id() != id.chain_id) {
-      rejected_++;
+      rejected_.Increment();
       spdlog::warn("refused a peer from {}: chain '{}' is not ours ('{}')", context->peer(),
                    hello.chain_id(), id.chain_id);
       return {grpc::StatusCode::FAILED_PRECONDITION,
               "chain id mismatch: this node serves '" + id.chain_id + "', you sent '" + hello.chain_id() + "'"};
     }
     if (hello.genesis_hash() != id.genesis_hash) {
-      rejected_++;
+      rejected_.Increment();
       spdlog::warn("refused validator {} from {}: genesis {} is not ours ({})", hello.validator(),
                    context->peer(), crypto::to_hex(hello.genesis_hash()), crypto::to_hex(id.genesis_hash));
       return {grpc::StatusCode::FAILED_PRECONDITION,
@@ -322,14 +322,14 @@ class PeerNetwork::Service final : public Peer::Service {
     }
     const std::uint32_t from = hello.validator();
     if (from >= id.validator_keys.size() || from == id.self) {
-      rejected_++;
+      rejected_.Increment();
       return {grpc::StatusCode::PERMISSION_DENIED,
               "validator index " + std::to_string(from) + " is not another validator of this chain"};
     }
     const auto digest = crypto::tagged_hash(
         crypto::kHelloTag, hello_signing_bytes(hello.chain_id(), hello.genesis_hash(), from, hello.nonce()));
     if (!crypto::verify(id.validator_keys[from], digest, hello.signature())) {
-      rejected_++;
+      rejected_.Increment();
       spdlog::warn("refused a peer from {} claiming to be validator {}: bad hello signature",
                    context->peer(), from);
       return {grpc::StatusCode::PERMISSION_DENIED,
@@ -337,7 +337,7 @@ class PeerNetwork::Service final : public Peer::Service {
                   "'s key: this node's key is not that validator's key in genesis"};
     }
     if (auto left = net_.banned_for(from)) {
-      rejected_++;
+      rejected_.Increment();
       return {grpc::StatusCode::PERMISSION_DENIED,
               "validator " + std::to_string(from) + " is disconnected for another " +
                   std::to_string((*left + 999) / 1000) + " s after provable misbehaviour: " +
@@ -347,11 +347,11 @@ class PeerNetwork::Service final : public Peer::Service {
     spdlog::debug("validator {} connected from {}", from, context->peer());
     while (reader->Read(&msg)) {
       if (msg.kind_case() == PeerMessage::KIND_NOT_SET) continue;  // idle keepalive
-      received_.fetch_add(1, std::memory_order_relaxed);
+      received_.Increment();
       switch (msg.kind_case()) {
         case PeerMessage::kConsensus:
           if (msg.consensus().validator() != from) {
-            rejected_++;
+            rejected_.Increment();
             return {grpc::StatusCode::PERMISSION_DENIED,
                     "a consensus message names validator " + std::to_string(msg.consensus().validator()) +
                         " on validator " + std::to_string(from) + "'s stream"};
@@ -367,7 +367,7 @@ class PeerNetwork::Service final : public Peer::Service {
           peer::Bundle& bundle = *msg.mutable_bundle();
           for (const auto& e : bundle.consensus()) {
             if (e.validator() != from) {
-              rejected_++;
+              rejected_.Increment();
               return {grpc::StatusCode::PERMISSION_DENIED,
                       "a consensus message names validator " + std::to_string(e.validator()) +
                           " on validator " + std::to_string(from) + "'s stream"};
@@ -478,8 +478,8 @@ class PeerNetwork::Service final : public Peer::Service {
 
  private:
   PeerNetwork& net_;
-  std::atomic<std::uint64_t>& rejected_;
-  std::atomic<std::uint64_t>& received_;
+  prometheus::Counter& rejected_;
+  prometheus::Counter& received_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -582,7 +582,7 @@ void PeerNetwork::penalize(std::uint32_t validator, const std::string& reason) {
   }
   metrics_.counter("sharechain_peer_penalties_total",
                    "Validators disconnected for provable misbehaviour")
-      .fetch_add(1, std::memory_order_relaxed);
+      .Increment();
   spdlog::warn("disconnected validator {} for {} s: {}", validator, ban / 1000, reason);
 }
 

@@ -94,9 +94,9 @@ std::size_t verify_certified(const std::vector<Block>& blocks, std::uint64_t fir
 std::vector<crypto::Hash> Node::finish_commit(const ExecutedBlock& executed) {
   auto dropped = mempool_->on_committed(executed.tx_hashes, executed.senders);
   chain_->publish(executed);
-  m_blocks_.fetch_add(1, std::memory_order_relaxed);
-  m_committed_txs_.fetch_add(executed.tx_hashes.size(), std::memory_order_relaxed);
-  m_height_.store(static_cast<std::int64_t>(executed.height), std::memory_order_relaxed);
+  m_blocks_.Increment();
+  m_committed_txs_.Increment(static_cast<double>(executed.tx_hashes.size()));
+  m_height_.Set(static_cast<double>(executed.height));
   if (executed.height % config_.checkpoint_interval == 0) {
     std::shared_ptr<const storage::Store::Snapshot> snap = chain_->store().snapshot();
     // State transfer ends its runs at checkpoint heights, so the store is at this block; a
@@ -186,7 +186,7 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
       Status s = store.restore_snapshot(snap.height, block_hash, snap.block, snap.timestamp_ms, root,
                                         snap.entries);
       if (s) {
-        m_height_.store(static_cast<std::int64_t>(snap.height), std::memory_order_relaxed);
+        m_height_.Set(static_cast<double>(snap.height));
         perform(input_.on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms(),
                                             store.history()));
       } else if (s.code() == Code::kUnavailable || s.code() == Code::kResourceExhausted ||
@@ -214,7 +214,7 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
     spdlog::info("restored the state snapshot at height {} from validator {}: {} entries in {:.2f} s "
                  "(target height {})",
                  header.height(), source, entries, secs, target);
-    metrics_.counter("sharechain_snapshots_restored_total", "State snapshots restored from peers").fetch_add(1);
+    metrics_.counter("sharechain_snapshots_restored_total", "State snapshots restored from peers").Increment();
     backfill_->wake();
     return chain_->store().height();
   }
@@ -287,7 +287,7 @@ std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> Node::execut
       metrics_.observe_ms("sharechain_state_transfer_run_ms",
                           "Execute and commit time per run of fetched blocks (one synced write)", ms);
       metrics_.counter("sharechain_state_transfer_blocks_total", "Blocks executed by state transfer")
-          .fetch_add(executed.size());
+          .Increment(static_cast<double>(executed.size()));
       spdlog::debug("state transfer: executed blocks {}..{} in one write ({:.1f} ms)", executed.front().height,
                     executed.back().height, ms);
     }

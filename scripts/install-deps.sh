@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libsecp256k1-dev libcli11-dev catch2
   libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libtoml11-dev libssl-dev
+  nlohmann-json3-dev libtoml11-dev libssl-dev prometheus-cpp-dev
   jq procps openssl
   python3 python3-yaml
   python3-grpcio python3-protobuf python3-grpc-tools python3-cryptography libsecp256k1-1

@@ -1,5 +1,6 @@
-// The metrics registry's text: numbers exact (a 64 MiB gauge is 67108864, never 6.71089e+07),
-// sampled values and text sources (the store's statistics) in the scrape; who may change the log
+// The metrics registry's text (prometheus-cpp's serializer): numbers exact (a 64 MiB gauge is
+// 67108864, never 6.71089e+07), labelled families, histogram buckets, sampled values and text
+// sources (the store's statistics) in the scrape; who may change the log
 // level through PUT /logspec (a 403 for everyone else).
 #include <catch2/catch.hpp>
 
@@ -7,15 +8,35 @@
 
 using sharechain::node::Metrics;
 using sharechain::node::log_level_change_allowed;
-using sharechain::node::prometheus_number;
 
 TEST_CASE("numbers are written exactly") {
-  CHECK(prometheus_number(67108864) == "67108864");
-  CHECK(prometheus_number(9007199254740992.0) == "9007199254740992");
-  CHECK(prometheus_number(0) == "0");
-  CHECK(prometheus_number(0.25) == "0.25");
-  CHECK(prometheus_number(-3) == "-3");
-  CHECK(prometheus_number(1.0 / 0.0) == "+Inf");
+  Metrics m;
+  m.gauge("sharechain_mempool_limit_bytes", "Limit").Set(67108864);
+  m.gauge("sharechain_big", "Largest exact double").Set(9007199254740992.0);
+  m.gauge("sharechain_quarter", "A fraction").Set(0.25);
+  m.gauge("sharechain_negative", "Below zero").Set(-3);
+  const std::string text = m.render();
+  CHECK_THAT(text, Catch::Contains("sharechain_mempool_limit_bytes 67108864\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_big 9007199254740992\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_quarter 0.25\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_negative -3\n"));
+}
+
+TEST_CASE("a labelled counter family has one HELP and TYPE and a series per label value") {
+  Metrics m;
+  m.counter("sharechain_rejections_total", "Dropped inputs", "reason", "stale").Increment(2);
+  m.counter("sharechain_rejections_total", "Dropped inputs", "reason", "wrong_view").Increment();
+  m.counter("sharechain_rejections_total", "Dropped inputs", "reason", "stale").Increment();
+  auto& plain = m.counter("sharechain_blocks_total", "Blocks");
+  plain.Increment(5);
+  sharechain::node::advance_to(plain, 9);
+  sharechain::node::advance_to(plain, 7);  // never backwards
+  const std::string text = m.render();
+  CHECK_THAT(text, Catch::Contains("# HELP sharechain_rejections_total Dropped inputs\n"
+                                   "# TYPE sharechain_rejections_total counter\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_rejections_total{reason=\"stale\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_rejections_total{reason=\"wrong_view\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_blocks_total 9\n"));
 }
 
 TEST_CASE("a scrape holds sampled values exactly and the text sources") {
@@ -27,6 +48,9 @@ TEST_CASE("a scrape holds sampled values exactly and the text sources") {
   CHECK_THAT(text, Catch::Contains("sharechain_mempool_bytes 67108864\n"));
   CHECK_THAT(text, Catch::Contains("sharechain_storage_height 12\n"));
   CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_sum 1.5\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_bucket{le=\"1\"} 0\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_bucket{le=\"2\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_bucket{le=\"+Inf\"} 1\n"));
 }
 
 TEST_CASE("only loopback callers change the log level unless remote_logspec allows it") {
