@@ -105,10 +105,22 @@ NETNS=()
 BRIDGE=""
 DISK_MOUNT=""
 HELPERS=()  # pids of the ledger, the bench and background probes
+forget_helper() {  # forget_helper PID: it was waited for; its pid may be reused from now on
+  local kept=() p
+  for p in "${HELPERS[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  HELPERS=("${kept[@]}")
+}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   set +e
+  # Only helpers still running as this shell's children: a helper waited for long ago left a
+  # pid that another process (a node of a concurrent run) may have by now.
+  local live=() p
+  for p in "${HELPERS[@]}"; do
+    [ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$$" ] && live+=("$p")
+  done
+  HELPERS=("${live[@]}")
   for p in "${HELPERS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   if [ -d "$CL" ]; then
     for f in "$CL"/node*/sharechaind.pid; do
@@ -636,6 +648,7 @@ run_fault() {  # run_fault KIND: one fault (or overlap), its line on the console
   # Each await counts from its own start; the figures count from the injection or the heal.
   [ "$node_s" = null ] || node_s=$(since "$heal_at" "$node_started" "$node_s")
   wait "$cluster_pid" 2>/dev/null || true
+  forget_helper "$cluster_pid"
   local cluster_s; cluster_s=$(cat "$cluster_file"); rm -f "$cluster_file"
   [ "$cluster_s" = timeout ] || [ -z "$cluster_s" ] && cluster_s=null
   if [ "$cluster_s" != null ]; then
