@@ -52,6 +52,14 @@ bool sends_nothing(const Actions& a) {
   return all_of<Send>(a).empty() && all_of<Broadcast>(a).empty();
 }
 
+// Starts `c` and commits a block of three transactions, cut by the primary's batch timer.
+void commit_first_block(Cluster& c) {
+  c.start(kStart);
+  c.request(txs(0, 3), kStart);
+  c.fire(0, TimerId::kBatch, kStart + 10);
+  c.pump(kStart + 10);
+}
+
 std::vector<crypto::Hash> delivered_hashes(Node& n) {
   std::vector<crypto::Hash> out;
   for (const Deliver& d : n.delivered()) out.push_back(d.hash);
@@ -151,10 +159,7 @@ TEST_CASE("four validators commit pipelined blocks in order") {
 
 TEST_CASE("an idle primary certifies the last block with transactions by one empty block") {
   Cluster c(4);
-  c.start(kStart);
-  c.request(txs(0, 3), kStart);
-  c.fire(0, TimerId::kBatch, kStart + 10);
-  c.pump(kStart + 10);
+  commit_first_block(c);
   for (uint32_t i = 0; i < 4; ++i) REQUIRE(c.node(i).delivered().size() == 1);
   // Block 1 certifies genesis state; nothing would certify block 1's but another block. The
   // primary waits the batch delay for a transaction that would do it, then proposes an empty one.
@@ -210,10 +215,7 @@ TEST_CASE("an idle primary certifies the last block with transactions by one emp
 
 TEST_CASE("a primary restarted before certifying the tip certifies it from the tip's facts") {
   Cluster c(4);
-  c.start(kStart);
-  c.request(txs(0, 3), kStart);
-  c.fire(0, TimerId::kBatch, kStart + 10);
-  c.pump(kStart + 10);
+  commit_first_block(c);
   REQUIRE(c.node(0).delivered().size() == 1);
   c.crash(0);
   c.restart(0, kStart + 15);  // its store's tip: block 1, with transactions, certifying state 0
