@@ -17,8 +17,7 @@
 namespace sharechain::node {
 
 namespace {
-constexpr double kBucketsMs[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
-constexpr std::size_t kBucketCount = sizeof kBucketsMs / sizeof kBucketsMs[0];
+constexpr double kBucketsSeconds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
 }  // namespace
 
 bool log_level_change_allowed(std::string_view peer, bool remote_allowed) {
@@ -88,18 +87,18 @@ prometheus::Gauge& Metrics::gauge(const std::string& name, const std::string& he
   return *slot;
 }
 
-void Metrics::observe_ms(const std::string& name, const std::string& help, double ms) {
+void Metrics::observe_seconds(const std::string& name, const std::string& help, double seconds) {
   prometheus::Histogram* histogram = nullptr;
   {
     std::lock_guard lock(mu_);
     auto& slot = histograms_[name];
     if (slot == nullptr) {
       slot = &prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add(
-          {}, prometheus::Histogram::BucketBoundaries(std::begin(kBucketsMs), std::end(kBucketsMs)));
+          {}, prometheus::Histogram::BucketBoundaries(std::begin(kBucketsSeconds), std::end(kBucketsSeconds)));
     }
     histogram = slot;
   }
-  histogram->Observe(ms);
+  histogram->Observe(seconds);
 }
 
 void Metrics::sampled(const std::string& name, const std::string& help, std::function<double()> fn) {

@@ -39,8 +39,8 @@ class Metrics {
   prometheus::Counter& counter(const std::string& name, const std::string& help,
                                const std::string& label, const std::string& value);
   prometheus::Gauge& gauge(const std::string& name, const std::string& help);
-  // Latency histogram in milliseconds with fixed buckets.
-  void observe_ms(const std::string& name, const std::string& help, double ms);
+  // A duration histogram in seconds (Prometheus's unit), buckets from 1 ms to 10 s.
+  void observe_seconds(const std::string& name, const std::string& help, double seconds);
   // A callback sampled at scrape time (e.g. mempool size), for values owned elsewhere.
   void sampled(const std::string& name, const std::string& help, std::function<double()> fn);
   // Lines of Prometheus text made elsewhere (the store's statistics), appended at scrape time.

@@ -520,7 +520,7 @@ void Node::do_deliver(const consensus::Deliver& d, consensus::Actions& follow_up
     return;
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  metrics_.observe_ms("sharechain_block_execution_ms", "Execute and commit time per block", ms);
+  metrics_.observe_seconds("sharechain_block_execution_seconds", "Execute and commit time per block", ms / 1000);
   auto dropped = finish_commit(*executed);
   spdlog::log(executed->tx_hashes.empty() ? spdlog::level::debug : spdlog::level::info,
               "committed block {} {} txs={} root={} ({:.1f} ms)", d.height,

@@ -284,8 +284,8 @@ std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> Node::execut
     }
     if (!executed.empty()) {
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-      metrics_.observe_ms("sharechain_state_transfer_run_ms",
-                          "Execute and commit time per run of fetched blocks (one synced write)", ms);
+      metrics_.observe_seconds("sharechain_state_transfer_run_seconds",
+                               "Execute and commit time per run of fetched blocks (one synced write)", ms / 1000);
       metrics_.counter("sharechain_state_transfer_blocks_total", "Blocks executed by state transfer")
           .Increment(static_cast<double>(executed.size()));
       spdlog::debug("state transfer: executed blocks {}..{} in one write ({:.1f} ms)", executed.front().height,

@@ -41,7 +41,7 @@ scrape_metrics 0 > "$DIR/metrics.txt" || die "node 0 served no /metrics"
 for family in sharechain_height:gauge sharechain_view:gauge sharechain_committed_blocks_total:counter \
     sharechain_committed_transactions_total:counter sharechain_admitted_transactions_total:counter \
     sharechain_rejected_transactions_total:counter sharechain_mempool_transactions:gauge \
-    sharechain_mempool_bytes:gauge sharechain_block_execution_ms:histogram \
+    sharechain_mempool_bytes:gauge sharechain_block_execution_seconds:histogram \
     sharechain_peer_sent_messages_total:counter sharechain_peer_received_messages_total:counter \
     sharechain_peer_dropped_messages_total:counter sharechain_peers_connected:gauge \
     sharechain_clock_seconds:gauge sharechain_view_duration_seconds:gauge \
@@ -53,5 +53,5 @@ scraped() { awk -v n="$1" '$1 == n {print $2}' "$DIR/metrics.txt"; }
 [ "$(scraped sharechain_committed_transactions_total)" -ge 12 ] || die "committed transactions: $(scraped sharechain_committed_transactions_total)"
 [ "$(scraped sharechain_height)" -ge "$top" ] || die "height gauge $(scraped sharechain_height), chain at $top"
 grep -q '^sharechain_consensus_rejections_total{reason="stale"} ' "$DIR/metrics.txt" || die "no per-reason rejection series"
-grep -q '^sharechain_block_execution_ms_bucket{le="+Inf"} ' "$DIR/metrics.txt" || die "no execution histogram buckets"
+grep -q '^sharechain_block_execution_seconds_bucket{le="+Inf"} ' "$DIR/metrics.txt" || die "no execution histogram buckets"
 log "/metrics: every documented family present with its type"

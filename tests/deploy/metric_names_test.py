@@ -2,7 +2,7 @@
 """Every metric the monitoring bundle reads is one something really exports.
 
 Each sharechain_* name in deploy/monitoring/grafana-dashboard.json, alerts.yml and
-alerts_test.yml must be registered in node/*.cpp (counter, gauge, sampled, or observe_ms for a
+alerts_test.yml must be registered in node/*.cpp (counter, gauge, sampled, or observe_seconds for a
 histogram's _bucket/_sum/_count), so renaming a metric in the node breaks this test until the
 dashboard and alerts follow. Other names must be Prometheus's own (`up`) or node_exporter's
 filesystem metrics, which the bundle documents as its source for disk space.
@@ -33,7 +33,7 @@ PROMQL_WORDS = {
 # Registrations in the node: the first string argument of each registering call.
 source = "".join(open(f).read() for f in glob.glob(os.path.join(SOURCE, "node", "*.cpp")))
 registered = set(re.findall(r'(?:counter|gauge|sampled)\(\s*"(sharechain_[a-z0-9_]+)"', source))
-histograms = set(re.findall(r'observe_ms\(\s*"(sharechain_[a-z0-9_]+)"', source))
+histograms = set(re.findall(r'observe_seconds\(\s*"(sharechain_[a-z0-9_]+)"', source))
 if len(registered) < 10 or not histograms:
     sys.exit(f"found only {len(registered)} metrics and {len(histograms)} histograms in node/*.cpp")
 

@@ -43,14 +43,14 @@ TEST_CASE("a scrape holds sampled values exactly and the text sources") {
   Metrics m;
   m.sampled("sharechain_mempool_bytes", "Bytes held by the mempool", [] { return 67108864.0; });
   m.text_source([] { return std::string("# TYPE sharechain_storage_height gauge\nsharechain_storage_height 12\n"); });
-  m.observe_ms("sharechain_commit_ms", "Commit latency", 1.5);
+  m.observe_seconds("sharechain_commit_seconds", "Commit latency", 0.0015);
   const std::string text = m.render();
   CHECK_THAT(text, Catch::Contains("sharechain_mempool_bytes 67108864\n"));
   CHECK_THAT(text, Catch::Contains("sharechain_storage_height 12\n"));
-  CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_sum 1.5\n"));
-  CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_bucket{le=\"1\"} 0\n"));
-  CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_bucket{le=\"2\"} 1\n"));
-  CHECK_THAT(text, Catch::Contains("sharechain_commit_ms_bucket{le=\"+Inf\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_commit_seconds_sum 0.0015\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_commit_seconds_bucket{le=\"0.001\"} 0\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_commit_seconds_bucket{le=\"0.002\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("sharechain_commit_seconds_bucket{le=\"+Inf\"} 1\n"));
 }
 
 TEST_CASE("only loopback callers change the log level unless remote_logspec allows it") {

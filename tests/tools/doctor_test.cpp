@@ -423,12 +423,12 @@ TEST_CASE("doctor: prometheus text") {
       "# HELP sharechain_height Height\n# TYPE sharechain_height gauge\nsharechain_height 42\n"
       "sharechain_consensus_rejections_total{reason=\"stale\"} 7\n"
       "sharechain_mempool_bytes 67108864\r\n"
-      "sharechain_block_execution_ms{quantile=\"0.5\"} 1.25\n"
+      "sharechain_block_execution_seconds{quantile=\"0.5\"} 1.25\n"
       "broken line\n");
   CHECK(metric(m, "sharechain_height") == 42.0);
   CHECK(metric(m, "sharechain_mempool_bytes") == 67108864.0);
   CHECK(metric(m, "sharechain_consensus_rejections_total{reason=\"stale\"}") == 7.0);
-  CHECK(metric(m, "sharechain_block_execution_ms{quantile=\"0.5\"}") == 1.25);
+  CHECK(metric(m, "sharechain_block_execution_seconds{quantile=\"0.5\"}") == 1.25);
   CHECK_FALSE(metric(m, "broken").has_value());
   CHECK(m.size() == 4);
 }
