@@ -140,6 +140,16 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   storage::Options options;
+  // RocksDB's own messages join the node's log: its flushes and compactions at debug, its
+  // background errors (a full disk, a failing device) where an operator looks first.
+  options.log = [](storage::LogLevel level, std::string_view text) {
+    switch (level) {
+      case storage::LogLevel::kDebug:
+      case storage::LogLevel::kInfo: spdlog::debug("rocksdb: {}", text); break;
+      case storage::LogLevel::kWarn: spdlog::warn("rocksdb: {}", text); break;
+      case storage::LogLevel::kError: spdlog::error("rocksdb: {}", text); break;
+    }
+  };
   auto store = storage::Store::open(config.data_dir, options);
   if (!store) return Status(store.status().code(), "data directory " + config.data_dir.string() + ": " + store.status().message());
   if (Status s = (*store)->init_genesis(node->genesis_.hash, *state, node->genesis_.genesis.genesis_time_ms()); !s) {

@@ -1,7 +1,9 @@
 #include "storage/db.hpp"
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace sharechain::storage {
 
@@ -48,6 +50,43 @@ void NoAutoResume::OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb:
                                         bool* auto_recovery) {
   bg_error.PermitUncheckedError();
   *auto_recovery = false;
+}
+
+SinkLogger::SinkLogger(LogSink sink) : sink_(std::move(sink)) {}
+
+void SinkLogger::Logv(const char* format, va_list ap) { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+
+void SinkLogger::Logv(rocksdb::InfoLogLevel level, const char* format, va_list ap) {
+  if (level < GetInfoLogLevel()) return;
+  char small[512];
+  va_list again;
+  va_copy(again, ap);
+  const int n = std::vsnprintf(small, sizeof small, format, ap);
+  std::string text;
+  if (n < 0) {
+    text = format;
+  } else if (static_cast<std::size_t>(n) < sizeof small) {
+    text.assign(small, static_cast<std::size_t>(n));
+  } else {
+    text.resize(static_cast<std::size_t>(n) + 1);
+    std::vsnprintf(text.data(), text.size(), format, again);
+    text.resize(static_cast<std::size_t>(n));
+  }
+  va_end(again);
+  const LogLevel mapped = level <= rocksdb::InfoLogLevel::DEBUG_LEVEL  ? LogLevel::kDebug
+                          : level == rocksdb::InfoLogLevel::INFO_LEVEL  ? LogLevel::kInfo
+                          : level == rocksdb::InfoLogLevel::WARN_LEVEL  ? LogLevel::kWarn
+                          : level == rocksdb::InfoLogLevel::HEADER_LEVEL ? LogLevel::kDebug
+                                                                         : LogLevel::kError;
+  sink_(mapped, text);
+}
+
+LogSink stderr_log_sink() {
+  return [](LogLevel level, std::string_view text) {
+    if (level < LogLevel::kWarn) return;
+    std::fprintf(stderr, "rocksdb %s: %.*s\n", level == LogLevel::kWarn ? "warning" : "error",
+                 static_cast<int>(text.size()), text.data());
+  };
 }
 
 void halt(std::string_view what, const rocksdb::Status& s) {

@@ -18,6 +18,7 @@
 
 #include "proto/status.hpp"
 #include "storage/keys.hpp"
+#include "storage/store.hpp"
 #include "storage/lthash.hpp"
 
 namespace sharechain::storage {
@@ -85,5 +86,24 @@ class NoAutoResume final : public rocksdb::EventListener {
   void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason reason, rocksdb::Status bg_error,
                             bool* auto_recovery) override;
 };
+
+// RocksDB's info log, sent to a LogSink instead of the LOG file RocksDB would keep in the data
+// directory. That file is written through RocksDB's WritableFileWriter, which in Debian's 7.8
+// (built with assertions) aborts on the next append once one append has failed: on a full disk
+// the first background-error message then killed the process before the store could report the
+// error (reproduced on a 6 MB tmpfs; the trace ends in EnvLogger::Logv).
+class SinkLogger final : public rocksdb::Logger {
+ public:
+  explicit SinkLogger(LogSink sink);
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override;
+  void Logv(rocksdb::InfoLogLevel level, const char* format, va_list ap) override;
+
+ private:
+  LogSink sink_;
+};
+
+// Warnings and errors to stderr: the sink of a store whose owner named none.
+LogSink stderr_log_sink();
 
 }  // namespace sharechain::storage

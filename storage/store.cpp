@@ -106,6 +106,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
   dbo.keep_log_file_num = 4;
   dbo.max_log_file_size = 8 << 20;
   dbo.listeners.push_back(std::make_shared<NoAutoResume>());
+  // A sink the owner named gets RocksDB's informational messages too; stderr only the warnings.
+  dbo.info_log = std::make_shared<SinkLogger>(options.log ? options.log : stderr_log_sink());
+  dbo.info_log->SetInfoLogLevel(options.log ? rocksdb::InfoLogLevel::INFO_LEVEL
+                                            : rocksdb::InfoLogLevel::WARN_LEVEL);
   std::unique_ptr<rocksdb::Env> env = make_fault_env(options.fault_injector);
   if (env) dbo.env = env.get();
 

@@ -58,6 +58,13 @@ using FaultHook = std::function<void(FaultPoint point, std::uint64_t height)>;
 
 class FaultInjector;  // fault_injector.hpp
 
+// How severe a message of the storage engine is, for the sink that receives it.
+enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
+
+// Receives the storage engine's own messages (flushes, compactions, background errors). The
+// default writes warnings and errors to stderr.
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
 struct Options {
   // Sync the WAL on every write. Turning it off loses the last blocks on power failure (never
   // on a process crash); it exists for throw-away test clusters and benchmarks.
@@ -74,6 +81,11 @@ struct Options {
   // test can count them, fail them and simulate power failures. Null in production: RocksDB then
   // uses its own file system directly.
   std::shared_ptr<FaultInjector> fault_injector;
+  // Where RocksDB's messages go. They never go to a file in the data directory: on a full disk
+  // RocksDB 7.8's own info log aborts the process at its next line after a failed append
+  // (docs/storage-faults.md), so a message about the full disk would end the node before it
+  // could halt cleanly.
+  LogSink log;
 };
 
 struct CfStats {
