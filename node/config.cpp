@@ -190,6 +190,7 @@ Result<Config> load_config(const fs::path& file) {
   std::vector<std::string> peers;
   std::string tls_ca, tls_cert, tls_key;
   std::string trace_file;
+  bool metrics_tls = false;
   std::int64_t max_block_txs = c.max_block_txs, max_block_bytes = c.max_block_bytes,
                batch_delay = c.batch_delay_ms, checkpoint = c.checkpoint_interval,
                window = c.window, view_timeout = c.view_timeout_ms,
@@ -218,6 +219,7 @@ Result<Config> load_config(const fs::path& file) {
            read(known, root, "p2p", "send_queue_messages", queue, name),
            read(known, root, "metrics", "listen", c.metrics_listen, name),
            read(known, root, "metrics", "remote_logspec", c.remote_logspec, name),
+           read(known, root, "metrics", "tls", metrics_tls, name),
            read(known, root, "consensus", "max_block_txs", max_block_txs, name),
            read(known, root, "consensus", "max_block_bytes", max_block_bytes, name),
            read(known, root, "consensus", "batch_delay_ms", batch_delay, name),
@@ -325,6 +327,14 @@ Result<Config> load_config(const fs::path& file) {
   c.trace_file = trace_file.empty() ? c.data_dir / "consensus-trace.bin" : resolve(base, trace_file);
   if (c.tls && (c.tls_ca.empty() || c.tls_cert.empty() || c.tls_key.empty())) {
     return Status::invalid_argument(name + ": [p2p] tls = true needs tls_ca, tls_cert and tls_key");
+  }
+  const bool metrics_tls_given = root.contains("metrics") && root.at("metrics").is_table() &&
+                                 root.at("metrics").contains("tls");
+  c.metrics_tls = metrics_tls_given ? metrics_tls : c.tls;
+  if (c.metrics_tls && (c.tls_cert.empty() || c.tls_key.empty())) {
+    return Status::invalid_argument(
+        name + ": [metrics] tls = true serves the node's certificate and needs [p2p] tls_cert and "
+               "tls_key");
   }
   return c;
 }

@@ -40,6 +40,9 @@ struct Config {
   // [metrics]
   std::string metrics_listen = "127.0.0.1:26602";
   bool remote_logspec = false;  // PUT /logspec from hosts other than this one
+  // HTTPS on the operations port, with the node's [p2p] certificate and key; by default on
+  // exactly when the peers use TLS.
+  bool metrics_tls = false;
   // [consensus]
   std::uint32_t max_block_txs = 2000;
   std::uint64_t max_block_bytes = 4 << 20;

@@ -5,9 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
-#include <chrono>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -130,6 +133,7 @@ void advance_to(prometheus::Counter& counter, double to) {
 }
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
@@ -167,20 +171,40 @@ struct OpsServer::Impl {
   std::thread thread;
   std::mutex route_mu;
   OpsRoute route;
+  std::optional<asio::ssl::context> tls;  // set when the port serves HTTPS
 
   Impl(Metrics& m, std::function<Status()> h, std::function<Status()> r, OpsOptions o)
       : metrics(m), health(std::move(h)), ready(std::move(r)), options(std::move(o)) {}
 
-  void logspec(const http::request<http::string_body>& req, const tcp::socket& socket,
+  Status load_tls() {
+    asio::ssl::context context(asio::ssl::context::tls_server);
+    boost::system::error_code ec;
+    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                            asio::ssl::context::no_tlsv1_1,
+                        ec);
+    context.use_certificate_chain_file(options.tls_cert.string(), ec);
+    if (ec) {
+      return Status::invalid_argument("operations port TLS: cannot use the certificate " +
+                                      options.tls_cert.string() + ": " + ec.message());
+    }
+    context.use_private_key_file(options.tls_key.string(), asio::ssl::context::pem, ec);
+    if (ec) {
+      return Status::invalid_argument("operations port TLS: cannot use the key " + options.tls_key.string() +
+                                      ": " + ec.message());
+    }
+    tls.emplace(std::move(context));
+    return Status::ok();
+  }
+
+  void logspec(const http::request<http::string_body>& req, const std::string& remote,
                http::response<http::string_body>& res) {
     const std::string current(spdlog::level::to_string_view(spdlog::get_level()).data());
     if (req.method() == http::verb::get) {
       json_body(res, http::status::ok, {{"level", current}});
       return;
     }
-    boost::system::error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    if (!log_level_change_allowed(ec ? std::string() : peer.address().to_string(), options.remote_logspec)) {
+    if (!log_level_change_allowed(remote, options.remote_logspec)) {
       json_body(res, http::status::forbidden,
                 {{"error", "the log level changes only from this host (set [metrics] remote_logspec = true "
                            "to allow other hosts)"}});
@@ -214,8 +238,11 @@ struct OpsServer::Impl {
       if (ec) return;  // acceptor closed
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto conn = std::make_shared<Connection>(std::move(socket));
-      read(conn);
+      if (tls) {
+        detect(std::make_shared<Connection<beast::tcp_stream>>(std::move(socket)));
+      } else {
+        read(std::make_shared<Connection<beast::tcp_stream>>(std::move(socket)));
+      }
       accept();
     });
   }
@@ -223,28 +250,88 @@ struct OpsServer::Impl {
   // One request per connection. Reads wait asynchronously under a deadline, so a client that
   // opens a socket and sends nothing (a browser's speculative connection) never blocks the
   // scrapes behind it; the answer itself is made synchronously on this thread.
+  template <class Stream>
   struct Connection {
-    explicit Connection(tcp::socket s) : stream(std::move(s)) {}
-    boost::beast::tcp_stream stream;
-    boost::beast::flat_buffer buffer;
+    template <class... Args>
+    explicit Connection(Args&&... args) : stream(std::forward<Args>(args)...) {}
+    Stream stream;
+    beast::flat_buffer buffer;
     http::request<http::string_body> req;
     http::response<http::string_body> res;
+    tcp::socket& socket() { return beast::get_lowest_layer(stream).socket(); }
   };
   static constexpr std::chrono::seconds kRequestTimeout{10};
 
-  void read(const std::shared_ptr<Connection>& conn) {
+  // With TLS on, a client that speaks plain HTTP gets a plain answer that says so, rather than a
+  // closed connection it cannot explain.
+  void detect(const std::shared_ptr<Connection<beast::tcp_stream>>& conn) {
     conn->stream.expires_after(kRequestTimeout);
+    beast::async_detect_ssl(conn->stream, conn->buffer,
+                            [this, conn](boost::system::error_code ec, bool is_tls) {
+                              if (ec) return;
+                              if (is_tls) return handshake(conn);
+                              http::async_read(conn->stream, conn->buffer, conn->req,
+                                               [this, conn](boost::system::error_code rec, std::size_t) {
+                                                 if (rec) return;
+                                                 refuse_plain(*conn);
+                                                 write(conn);
+                                               });
+                            });
+  }
+
+  void handshake(const std::shared_ptr<Connection<beast::tcp_stream>>& plain) {
+    auto conn = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(std::move(plain->stream), *tls);
+    beast::flat_buffer& seen = plain->buffer;  // the bytes detection read belong to the handshake
+    conn->stream.async_handshake(asio::ssl::stream_base::server, seen.data(),
+                                 [this, conn, plain](boost::system::error_code ec, std::size_t used) {
+                                   if (ec) return;  // not our client, or it refused our certificate
+                                   plain->buffer.consume(used);
+                                   read(conn);
+                                 });
+  }
+
+  template <class Stream>
+  void read(const std::shared_ptr<Connection<Stream>>& conn) {
+    beast::get_lowest_layer(conn->stream).expires_after(kRequestTimeout);
     http::async_read(conn->stream, conn->buffer, conn->req,
                      [this, conn](boost::system::error_code ec, std::size_t) {
                        if (ec) return;  // timed out, closed or not HTTP: drop the connection
-                       answer(*conn);
-                       conn->stream.expires_after(kRequestTimeout);
-                       http::async_write(conn->stream, conn->res,
-                                         [conn](boost::system::error_code, std::size_t) {
-                                           boost::system::error_code ignored;
-                                           conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-                                         });
+                       boost::system::error_code ignored;
+                       const auto peer = conn->socket().remote_endpoint(ignored);
+                       answer(conn->req, conn->res, ignored ? std::string() : peer.address().to_string());
+                       write(conn);
                      });
+  }
+
+  template <class Stream>
+  void write(const std::shared_ptr<Connection<Stream>>& conn) {
+    beast::get_lowest_layer(conn->stream).expires_after(kRequestTimeout);
+    http::async_write(conn->stream, conn->res, [conn](boost::system::error_code, std::size_t) {
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        boost::system::error_code ignored;
+        conn->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      } else {
+        conn->stream.async_shutdown([conn](boost::system::error_code) {
+          boost::system::error_code ignored;
+          conn->socket().close(ignored);
+        });
+      }
+    });
+  }
+
+  void refuse_plain(Connection<beast::tcp_stream>& conn) {
+    auto& res = conn.res;
+    res.version(conn.req.version());
+    res.keep_alive(false);
+    res.set(http::field::server, "sharechaind");
+    res.result(http::status::bad_request);
+    res.set(http::field::content_type, "text/plain");
+    res.set("X-Content-Type-Options", "nosniff");
+    std::string host(conn.req[http::field::host]);
+    if (host.empty()) host = "HOST:PORT";
+    res.body() = "this operations port serves HTTPS only ([metrics] tls): use https://" + host +
+                 std::string(conn.req.target()) + " with the cluster's CA certificate\n";
+    res.prepare_payload();
   }
 
   std::optional<HttpAnswer> routed(const http::request<http::string_body>& req) {
@@ -262,14 +349,13 @@ struct OpsServer::Impl {
     return r(method, path, query);
   }
 
-  void answer(Connection& conn) {
-    const auto& req = conn.req;
-    auto& res = conn.res;
+  void answer(const http::request<http::string_body>& req, http::response<http::string_body>& res,
+              const std::string& remote) {
     res.version(req.version());
     res.keep_alive(false);
     res.set(http::field::server, "sharechaind");
     if (req.target() == "/logspec" && (req.method() == http::verb::get || req.method() == http::verb::put)) {
-      logspec(req, conn.stream.socket(), res);
+      logspec(req, remote, res);
     } else if (auto a = routed(req)) {
       res.result(static_cast<http::status>(a->status));
       if (!a->content_type.empty()) res.set(http::field::content_type, a->content_type);
@@ -316,6 +402,9 @@ Status OpsServer::start(const std::string& listen) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(listen.substr(0, colon) == "localhost" ? "127.0.0.1" : listen.substr(0, colon), ec);
   if (ec) return Status::invalid_argument("metrics listen address '" + listen + "': " + ec.message());
+  if (!impl_->options.tls_cert.empty()) {
+    if (Status s = impl_->load_tls(); !s) return s;
+  }
   const tcp::endpoint endpoint(address, static_cast<unsigned short>(std::stoi(listen.substr(colon + 1))));
   impl_->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);

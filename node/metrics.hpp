@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -96,6 +97,9 @@ using OpsRoute = std::function<std::optional<HttpAnswer>(std::string_view method
 struct OpsOptions {
   std::string version_json;     // the body of /version
   bool remote_logspec = false;  // [metrics] remote_logspec
+  // Both set: the port serves HTTPS only ([metrics] tls), with this certificate chain and key
+  // (PEM); a plain HTTP request gets a 400 that says so.
+  std::filesystem::path tls_cert, tls_key;
 };
 
 class OpsServer {

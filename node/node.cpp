@@ -282,7 +282,9 @@ Status Node::start() {
                                 {"chain_id", chain_->chain_id()},
                                 {"genesis_hash", crypto::to_hex(genesis_.hash)}}
                      .dump(),
-                 config_.remote_logspec});
+                 config_.remote_logspec,
+                 config_.metrics_tls ? config_.tls_cert : std::filesystem::path(),
+                 config_.metrics_tls ? config_.tls_key : std::filesystem::path()});
   if (Status s = ops_->start(config_.metrics_listen); !s) return s;
   metrics_.sampled("sharechain_mempool_transactions", "Transactions waiting in the mempool",
                    [this] { return static_cast<double>(mempool_->size()); });
@@ -368,8 +370,8 @@ Status Node::start() {
   engine_started.wait();
   // The explorer (docs/explorer.md) on the ops port, once everything it reads exists.
   ops_->set_route(explorer_route(chain_->store(), chain_->chain_id(), [this] { return status(); }));
-  spdlog::info("serving client API on {}, peers on {}, metrics on {}", config_.api_listen,
-               config_.p2p_listen, config_.metrics_listen);
+  spdlog::info("serving client API on {}, peers on {}, metrics on {}://{}/", config_.api_listen,
+               config_.p2p_listen, config_.metrics_tls ? "https" : "http", config_.metrics_listen);
   return Status::ok();
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Validators talking over mutual TLS with certificates made by `sharechain-net init --tls`
-# commit transfers; a node whose certificate was not issued by the cluster's CA is not let in.
+# commit transfers; their operations ports follow into HTTPS, which `sharechain doctor` and
+# `sharechain-net status` read with the cluster's CA while plain HTTP is told to use HTTPS; a
+# node whose certificate was not issued by the cluster's CA is not let in.
 source "$(dirname "$0")/lib.sh"
 
 init_cluster 4 --tls
@@ -15,6 +17,27 @@ top=$(height_of 0)
 for i in 1 2 3; do wait_for 20 "node $i to reach height $top" height_at_least "$i" "$top"; done
 assert_same_chain "$top" 0 1 2 3
 log "4 transfers committed over TLS"
+
+# The operations ports speak HTTPS: plain HTTP gets a 400 that says so.
+reply=$(http_get "$(ops_port 0)" /healthz) || die "no answer on node 0's operations port"
+[ "${reply%% *}" = 400 ] || die "plain HTTP on a TLS operations port answered: $reply"
+grep -q "serves HTTPS only" <<<"$reply" || die "the 400 does not say HTTPS: $reply"
+status=$("$NET" status --dir "$DIR" --json) || die "sharechain-net status failed"
+url=$(jq -r '.nodes[0].explorer_url' <<<"$status")
+[ "$url" = "https://127.0.0.1:$(ops_port 0)/explorer/" ] || die "explorer_url is $url"
+# doctor reads every node's metrics over HTTPS (their clocks come only from /metrics).
+doctor=$("$WALLET_BIN" doctor --dir "$DIR" --sample-ms 300 --json) || die "doctor --dir over TLS: $doctor"
+jq -e '.findings[] | select(.check == "clock" and .severity == "ok")' <<<"$doctor" >/dev/null ||
+  die "doctor --dir read no clocks over HTTPS: $doctor"
+! jq -e '.findings[] | select(.check == "ops")' <<<"$doctor" >/dev/null || die "doctor --dir: $doctor"
+# Given only a node's address, doctor needs the CA, and says so.
+doctor=$("$WALLET_BIN" doctor --node "$(api 0)" --sample-ms 300 --json) || true
+jq -r '.findings[] | select(.check == "ops") | .message' <<<"$doctor" | grep -q -- "--tls-ca" ||
+  die "doctor --node without the CA does not name --tls-ca: $doctor"
+doctor=$("$WALLET_BIN" doctor --node "$(api 0)" --tls-ca "$DIR/tls/ca.pem" --sample-ms 300 --json) ||
+  die "doctor --node --tls-ca: $doctor"
+! jq -e '.findings[] | select(.check == "ops")' <<<"$doctor" >/dev/null || die "doctor --node --tls-ca: $doctor"
+log "operations ports over HTTPS: read with the CA, plain HTTP told to use HTTPS"
 
 # Replace node 3's certificate with one from a stranger CA: its peers refuse the handshake.
 "$NET" stop --dir "$DIR" >/dev/null

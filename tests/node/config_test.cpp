@@ -5,6 +5,7 @@
 //   smaller than two checkpoint intervals are each refused with a message naming the key
 //   [debug] trace_inputs defaults off; trace_file defaults into the data folder; a misspelt
 //   [debug] key is refused like any other
+//   [metrics] tls follows [p2p] tls unless given; on, it needs the node's certificate and key
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -129,4 +130,34 @@ TEST_CASE("[debug] trace_inputs is off by default and its file defaults to the d
   auto wrong = node::load_config(write_config(std::string(kGood) + "[debug]\ntrace_inputs = 1\n"));
   REQUIRE_FALSE(wrong.is_ok());
   CHECK(wrong.status().message().find("trace_inputs has the wrong type") != std::string::npos);
+}
+
+TEST_CASE("[metrics] tls follows the peers' TLS unless the config says otherwise") {
+  auto with = [](const std::string& p2p, const std::string& metrics) {
+    std::string text = kGood;
+    text.replace(text.find("[metrics]\n"), 10, "[metrics]\n" + metrics);
+    text.replace(text.find("[p2p]\n"), 6, "[p2p]\n" + p2p);
+    return node::load_config(write_config(text));
+  };
+  const std::string tls_on = "tls = true\ntls_ca = \"tls/ca.pem\"\ntls_cert = \"tls/node.pem\"\ntls_key = \"tls/node.key\"\n";
+  auto plain = with("", "");
+  REQUIRE(plain.is_ok());
+  CHECK_FALSE(plain->metrics_tls);
+  auto following = with(tls_on, "");
+  REQUIRE(following.is_ok());
+  CHECK(following->metrics_tls);
+  auto off = with(tls_on, "tls = false\n");
+  REQUIRE(off.is_ok());
+  CHECK_FALSE(off->metrics_tls);
+  auto alone = with("tls_cert = \"tls/node.pem\"\ntls_key = \"tls/node.key\"\n", "tls = true\n");
+  REQUIRE(alone.is_ok());
+  CHECK(alone->metrics_tls);
+  CHECK(alone->tls_cert == alone->config_file.parent_path() / "tls" / "node.pem");
+  auto missing = with("", "tls = true\n");
+  REQUIRE_FALSE(missing.is_ok());
+  CHECK(missing.status().code() == Code::kInvalidArgument);
+  CHECK_THAT(missing.status().message(), Catch::Contains("[metrics] tls") && Catch::Contains("tls_cert"));
+  auto typo = with(tls_on, "tls = \"yes\"\n");
+  REQUIRE_FALSE(typo.is_ok());
+  CHECK_THAT(typo.status().message(), Catch::Contains("[metrics] tls"));
 }

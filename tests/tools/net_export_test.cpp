@@ -138,6 +138,11 @@ TEST_CASE("each node's exported config loads in sharechaind with the target's pa
         CHECK((yaml.find(net::base64(key)) != std::string::npos) == (i == j));
       }
       CHECK(yaml.find("checkpoint_interval = 64") != std::string::npos);
+      // The operations port follows the peers into TLS, and the probes with it.
+      CHECK(c.metrics_tls == tls);
+      CHECK((yaml.find("httpGet: {path: /readyz, port: metrics, scheme: HTTPS}") != std::string::npos) == tls);
+      CHECK((yaml.find("httpGet: {path: /healthz, port: metrics}") != std::string::npos) == !tls);
+      CHECK((yaml.find("prometheus.io/scheme: https") != std::string::npos) == tls);
     }
     CHECK(block_of(read(tmp / "k8s" / "genesis.yaml"), "genesis.json") == read(dir / "genesis.json"));
     CHECK(fs::exists(tmp / "k8s" / "sharechain.yaml"));
@@ -188,7 +193,12 @@ TEST_CASE("each node's exported config loads in sharechaind with the target's pa
       CHECK(read(tmp / "co" / name / "keys" / "node_key.json") == read(dir / name / "node_key.json"));
       CHECK(tools::file_mode(tmp / "co" / name / "keys" / "node_key.json").value() == 0600);
       CHECK(tools::file_mode(tmp / "co" / name / "data").value() == 0700);
+      CHECK(c.metrics_tls == tls);
     }
+    // bash's /dev/tcp cannot speak TLS: with it on, the image's CLI asks the client API.
+    const std::string compose = read(tmp / "co" / "compose.yaml");
+    CHECK((compose.find("sharechain status --node 127.0.0.1:26600") != std::string::npos) == tls);
+    CHECK((compose.find("/dev/tcp/127.0.0.1/26602") != std::string::npos) == !tls);
   }
 }
 

@@ -147,6 +147,9 @@ class Doctor {
   }
 
   std::string ops_url(const NodeFacts& n, std::string_view path) const {
+    if (!n.ops_tls_ca.empty()) {
+      return "curl -s --cacert " + n.ops_tls_ca + " https://" + n.ops_address + std::string(path);
+    }
     return "curl -s http://" + n.ops_address + std::string(path);
   }
 

@@ -86,6 +86,7 @@ struct NodeFacts {
   std::optional<std::uint32_t> validator;  // the index it should serve as, when known
   std::string client_address;
   std::string ops_address;       // empty when unknown
+  std::string ops_tls_ca;        // set when the operations port speaks HTTPS: the CA to trust
   bool address_guessed = false;  // client address derived from a peer address
   // Process, known with a cluster folder (its pid file) only.
   bool process_known = false;

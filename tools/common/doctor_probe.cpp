@@ -62,11 +62,22 @@ StatusAnswer ask_status(client::Node& client) {
   return a;
 }
 
+constexpr std::string_view kHttpsOnly = "this operations port serves HTTPS only";
+constexpr std::string_view kHttpsOnlyHint =
+    " serves HTTPS only: give its CA certificate with --tls-ca (a cluster folder's tls/ca.pem)";
+
 std::optional<HttpAnswer> ask_http(const std::string& address, const char* path,
-                                   std::chrono::milliseconds timeout, std::string* error) {
-  Outcome<HttpResponse> r = http_get(address, path, timeout);
+                                   const std::string& tls_ca, std::chrono::milliseconds timeout,
+                                   std::string* error) {
+  Outcome<HttpResponse> r = http_get(address, path, timeout, tls_ca);
   if (!r) {
     if (error->empty()) *error = r.failure().message;
+    return std::nullopt;
+  }
+  if (r->status == 400 && r->body.rfind(kHttpsOnly, 0) == 0) {
+    if (error->empty()) {
+      *error = "the operations port " + address + std::string(kHttpsOnlyHint);
+    }
     return std::nullopt;
   }
   return HttpAnswer{r->status, std::move(r->body)};
@@ -135,6 +146,7 @@ void first_look(Probe& p, const ProbeOptions& o) {
   p.client = std::make_unique<client::Node>(p.target.client_address, o.timeout,
                                             client::Node::Connection::kPrivate);
   const std::string ops = f.ops_address;
+  const std::string& ca = p.target.ops_tls_ca;
   std::string metrics_error, health_error, ready_error, version_error;
   std::chrono::system_clock::time_point metrics_sent, metrics_got;
   auto status = std::async(std::launch::async, [&] { return ask_status(*p.client); });
@@ -142,16 +154,16 @@ void first_look(Probe& p, const ProbeOptions& o) {
   if (!ops.empty()) {
     metrics = std::async(std::launch::async, [&] {
       metrics_sent = std::chrono::system_clock::now();
-      auto answer = ask_http(ops, "/metrics", o.timeout, &metrics_error);
+      auto answer = ask_http(ops, "/metrics", ca, o.timeout, &metrics_error);
       metrics_got = std::chrono::system_clock::now();
       return answer;
     });
     healthz = std::async(std::launch::async,
-                         [&] { return ask_http(ops, "/healthz", o.timeout, &health_error); });
+                         [&] { return ask_http(ops, "/healthz", ca, o.timeout, &health_error); });
     readyz = std::async(std::launch::async,
-                        [&] { return ask_http(ops, "/readyz", o.timeout, &ready_error); });
+                        [&] { return ask_http(ops, "/readyz", ca, o.timeout, &ready_error); });
     version = std::async(std::launch::async,
-                         [&] { return ask_http(ops, "/version", o.timeout, &version_error); });
+                         [&] { return ask_http(ops, "/version", ca, o.timeout, &version_error); });
   }
   StatusAnswer a = status.get();
   p.first_at = a.asked_at;
@@ -184,8 +196,10 @@ void first_look(Probe& p, const ProbeOptions& o) {
     }
   }
   f.ops_error = !metrics_error.empty() ? metrics_error : health_error;
-  // A guessed operations address is believed only when the node there is this one.
-  if (p.target.ops_address.empty() &&
+  // A guessed operations address is believed only when the node there is this one; a port
+  // that answered "HTTPS only" is a sharechaind's, and the finding must say what it wants.
+  const bool https_only = f.ops_error.find(kHttpsOnlyHint) != std::string::npos;
+  if (p.target.ops_address.empty() && !https_only &&
       (!f.first || !f.version || f.version->validator != f.first->node_id)) {
     f.metrics_first.reset();
     f.clock_offset_seconds.reset();
@@ -204,7 +218,7 @@ void second_look(Probe& p, const ProbeOptions& o) {
   std::future<std::optional<HttpAnswer>> metrics;
   if (!f.ops_address.empty()) {
     metrics = std::async(std::launch::async, [&] {
-      return ask_http(f.ops_address, "/metrics", o.timeout, &metrics_error);
+      return ask_http(f.ops_address, "/metrics", p.target.ops_tls_ca, o.timeout, &metrics_error);
     });
   }
   StatusAnswer a = ask_status(*p.client);
@@ -222,14 +236,16 @@ void second_look(Probe& p, const ProbeOptions& o) {
   if (f.process_known && f.pid) f.process_stopped = process_stopped(*f.pid);
 }
 
-Probe probe_for(const ProbeTarget& t) {
+Probe probe_for(const ProbeTarget& t, const ProbeOptions& o) {
   Probe p;
   p.target = t;
+  if (p.target.ops_tls_ca.empty()) p.target.ops_tls_ca = o.ops_tls_ca;
   NodeFacts& f = p.facts;
   f.name = t.name.empty() ? t.client_address : t.name;
   f.validator = t.validator;
   f.client_address = t.client_address;
   f.ops_address = t.ops_address.empty() ? shift_port(t.client_address, 2) : t.ops_address;
+  f.ops_tls_ca = p.target.ops_tls_ca;
   f.process_known = t.process_known;
   f.pid = t.pid;
   f.key_file_public_key = t.key_file_public_key;
@@ -264,7 +280,7 @@ Collected collect(const std::vector<ProbeTarget>& targets, std::optional<Expecta
                   std::string cluster_dir, const ProbeOptions& options) {
   std::vector<Probe> probes;
   probes.reserve(targets.size());
-  for (const ProbeTarget& t : targets) probes.push_back(probe_for(t));
+  for (const ProbeTarget& t : targets) probes.push_back(probe_for(t, options));
   for_each_parallel(probes, 0, [&](Probe& p) { first_look(p, options); });
 
   if (options.follow_peers) {
@@ -287,7 +303,7 @@ Collected collect(const std::vector<ProbeTarget>& targets, std::optional<Expecta
       t.validator = v;
       t.client_address = shift_port(peer_address, -1);
       if (t.client_address.empty()) continue;
-      Probe p = probe_for(t);
+      Probe p = probe_for(t, options);
       p.facts.address_guessed = true;
       p.expect_validator = v;
       probes.push_back(std::move(p));

@@ -21,6 +21,7 @@ struct ProbeTarget {
   std::optional<std::uint32_t> validator;
   std::string client_address;
   std::string ops_address;     // empty: client port + 2 on the same host, checked by /version
+  std::string ops_tls_ca;      // set: the operations port speaks HTTPS, its certificate from this CA
   bool process_known = false;  // a cluster folder tells whether its process runs...
   std::optional<int> pid;      // ...and which one; known but absent = not running, not asked
   std::string data_dir;        // free space is checked when set
@@ -37,6 +38,8 @@ struct ProbeOptions {
   // address is guessed as their peer port - 1 on the peer's host (sharechain-net's layout and
   // every `export` target) and believed only if the node there says it is that validator.
   bool follow_peers = false;
+  // The CA (PEM file) of operations ports that speak HTTPS, for targets that name none (--tls-ca).
+  std::string ops_tls_ca;
 };
 
 struct Collected {

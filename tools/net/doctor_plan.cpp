@@ -81,6 +81,7 @@ Result<DoctorPlan> doctor_plan(const ClusterPaths& paths) {
     }
     t.client_address = n.api_address;
     t.ops_address = n.metrics_address;
+    t.ops_tls_ca = n.ops_tls_ca.string();
     t.process_known = true;
     if (const auto pid = running_pid(n)) t.pid = *pid;
     t.key_file_public_key = public_key_of(n.key_file());

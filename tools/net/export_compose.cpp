@@ -30,9 +30,14 @@ std::string env_file() {
 std::string service_block(const ExportNode& n, const ExportOptions& o) {
   const std::string s = service(n);
   const std::string metrics = std::to_string(kContainerMetricsPort);
-  // The health check needs no HTTP client in the image: bash's /dev/tcp sends the request.
-  const std::string probe = "exec 3<>/dev/tcp/127.0.0.1/" + metrics +
-                            " && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '";
+  // The health check needs no HTTP client in the image: bash's /dev/tcp sends the request. An
+  // operations port that speaks HTTPS is beyond bash, so that node is asked over its client API
+  // by the image's own CLI instead (a halted node exits, so an answer means alive there too).
+  const std::string probe =
+      n.ops_https ? "exec /usr/local/bin/sharechain status --node 127.0.0.1:" + std::to_string(kContainerApiPort) +
+                        " > /dev/null"
+                  : "exec 3<>/dev/tcp/127.0.0.1/" + metrics +
+                        " && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '";
   return "  " + s + ":\n"
          "    image: " + yaml_quote(o.image) + "\n"
          "    entrypoint: [\"/usr/local/bin/sharechaind\", \"--config\", \"" + kConfig + "\"]\n"

@@ -127,6 +127,9 @@ Result<std::string> node_objects(const ExportCluster& c, const ExportNode& n, co
   const std::string image = yaml_quote(o.image);
   const std::string lbl = labels(n);
   std::string y;
+  // With [metrics] tls the probes speak HTTPS (the kubelet does not check the certificate; it
+  // only asks whether the node is alive and ready).
+  const std::string scheme = n.ops_https ? ", scheme: HTTPS" : "";
   y += "# Validator " + n.layout.name + ". Written by `sharechain-net export --format kubernetes`.\n"
        "#\n"
        "# One StatefulSet per validator rather than one with a replica per validator: each validator\n"
@@ -166,7 +169,8 @@ Result<std::string> node_objects(const ExportCluster& c, const ExportNode& n, co
        "      annotations:\n"
        "        prometheus.io/scrape: \"true\"\n"
        "        prometheus.io/port: \"" + std::to_string(kContainerMetricsPort) + "\"\n"
-       "        prometheus.io/path: /metrics\n"
+       "        prometheus.io/path: /metrics\n" +
+       (n.ops_https ? "        prometheus.io/scheme: https\n" : "") +
        "    spec:\n"
        "      automountServiceAccountToken: false\n"
        "      enableServiceLinks: false\n"
@@ -205,15 +209,15 @@ Result<std::string> node_objects(const ExportCluster& c, const ExportNode& n, co
        "          # out of touch with a quorum, which must not get it restarted. Opening a large\n"
        "          # database takes a while, hence the startup probe's patience.\n"
        "          startupProbe:\n"
-       "            httpGet: {path: /healthz, port: metrics}\n"
+       "            httpGet: {path: /healthz, port: metrics" + scheme + "}\n"
        "            periodSeconds: 5\n"
        "            failureThreshold: 60\n"
        "          livenessProbe:\n"
-       "            httpGet: {path: /healthz, port: metrics}\n"
+       "            httpGet: {path: /healthz, port: metrics" + scheme + "}\n"
        "            periodSeconds: 10\n"
        "            failureThreshold: 3\n"
        "          readinessProbe:\n"
-       "            httpGet: {path: /readyz, port: metrics}\n"
+       "            httpGet: {path: /readyz, port: metrics" + scheme + "}\n"
        "            periodSeconds: 5\n"
        "          securityContext:\n"
        "            runAsNonRoot: true\n"

@@ -32,6 +32,7 @@ struct ExportNode {
   std::string config;       // node<i>/config.toml, as it is
   std::string key;          // node<i>/node_key.json, byte for byte
   std::optional<Pem> tls;   // node<i>/tls/node.pem and node.key, when the cluster has TLS
+  bool ops_https = false;   // the operations port serves HTTPS ([metrics] tls, else [p2p] tls)
 };
 
 struct ExportCluster {

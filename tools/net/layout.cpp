@@ -1,5 +1,6 @@
 #include "tools/net/layout.hpp"
 
+#include <optional>
 #include <system_error>
 #include <toml.hpp>
 
@@ -23,6 +24,22 @@ std::string listen_of(const toml::value& root, const char* table, const std::str
   const toml::value& t = root.at(table);
   if (!t.is_table() || !t.contains("listen")) return fallback;
   return toml::get<std::string>(t.at("listen"));
+}
+
+// The CA that checks the operations port's certificate when that port speaks HTTPS, as the
+// daemon decides it: [metrics] tls, else [p2p] tls; the CA is [p2p] tls_ca, relative to the
+// config's folder. Empty for plain HTTP.
+fs::path ops_tls_ca_of(const toml::value& root, const fs::path& config_dir) {
+  const auto flag = [&](const char* table) -> std::optional<bool> {
+    if (!root.contains(table) || !root.at(table).is_table()) return std::nullopt;
+    const toml::value& t = root.at(table);
+    if (!t.contains("tls") || !t.at("tls").is_boolean()) return std::nullopt;
+    return t.at("tls").as_boolean();
+  };
+  const bool https = flag("metrics").value_or(flag("p2p").value_or(false));
+  if (!https || !root.contains("p2p") || !root.at("p2p").contains("tls_ca")) return {};
+  const fs::path ca = toml::get<std::string>(root.at("p2p").at("tls_ca"));
+  return (ca.is_absolute() ? ca : config_dir / ca).lexically_normal();
 }
 
 }  // namespace
@@ -100,6 +117,7 @@ Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths) {
       n.api_address = listen_of(root, "api", n.api_address);
       n.p2p_address = listen_of(root, "p2p", n.p2p_address);
       n.metrics_address = listen_of(root, "metrics", n.metrics_address);
+      n.ops_tls_ca = ops_tls_ca_of(root, n.dir);
       if (root.contains("node") && root.at("node").contains("name")) {
         n.name = toml::get<std::string>(root.at("node").at("name"));
       }
@@ -117,13 +135,13 @@ Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths) {
   return nodes;
 }
 
-std::string explorer_url(const std::string& metrics_address) {
+std::string explorer_url(const std::string& metrics_address, bool https) {
   const auto colon = metrics_address.rfind(':');
   std::string host = colon == std::string::npos ? metrics_address : metrics_address.substr(0, colon);
   const std::string port = colon == std::string::npos ? "" : metrics_address.substr(colon);
   if (host == "0.0.0.0" || host.empty()) host = std::string(kLoopbackHost);
   if (host == "::" || host == "[::]") host = "[::1]";
-  return "http://" + host + port + "/explorer/";
+  return (https ? "https://" : "http://") + host + port + "/explorer/";
 }
 
 }  // namespace sharechain::net

@@ -36,6 +36,9 @@ struct NodeLayout {
   std::string api_address;              // host:port of the client API
   std::string p2p_address;
   std::string metrics_address;
+  // Set when the operations port speaks HTTPS ([metrics] tls, by default [p2p] tls): the CA
+  // certificate that signed the node's certificate, to check it with.
+  std::filesystem::path ops_tls_ca;
 
   std::filesystem::path config_file() const { return dir / "config.toml"; }
   std::filesystem::path key_file() const { return dir / "node_key.json"; }
@@ -45,9 +48,10 @@ struct NodeLayout {
   std::filesystem::path tls_dir() const { return dir / "tls"; }
 };
 
-// The explorer a node serves on its operations port: "http://HOST:PORT/explorer/", with a
-// wildcard listen address (0.0.0.0, ::) shown as loopback, where a browser on this host finds it.
-std::string explorer_url(const std::string& metrics_address);
+// The explorer a node serves on its operations port: "http://HOST:PORT/explorer/" (https when
+// the port speaks TLS), with a wildcard listen address (0.0.0.0, ::) shown as loopback, where a
+// browser on this host finds it.
+std::string explorer_url(const std::string& metrics_address, bool https = false);
 
 struct ClusterPaths {
   std::filesystem::path dir;  // absolute and normalised

@@ -19,6 +19,7 @@ struct DoctorOptions {
   unsigned sample_ms = 1000;
   unsigned timeout_ms = 800;
   bool strict = false;
+  std::string tls_ca;
 };
 
 int run_doctor(Context& ctx, const DoctorOptions& o) {
@@ -26,6 +27,7 @@ int run_doctor(Context& ctx, const DoctorOptions& o) {
   doctor::ProbeOptions probe;
   probe.timeout = std::chrono::milliseconds(o.timeout_ms);
   probe.sample = std::chrono::milliseconds(o.sample_ms);
+  probe.ops_tls_ca = o.tls_ca;
   std::vector<doctor::ProbeTarget> targets;
   std::optional<doctor::Expectation> expected;
   std::string cluster_dir;
@@ -86,6 +88,10 @@ void register_doctor_commands(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->check(tools::decimal(50, 60'000));
   cmd->add_flag("--strict", o->strict, "warnings count as unhealthy too (exit 1)");
+  cmd->add_option("--tls-ca", o->tls_ca,
+                  "CA certificate (PEM) of operations ports that serve HTTPS ([metrics] tls): a "
+                  "cluster folder's tls/ca.pem (with --dir, each node's config names its own)")
+      ->check(CLI::ExistingFile);
   on_run(cmd, ctx, [&ctx, o] { return run_doctor(ctx, *o); });
 }
 
