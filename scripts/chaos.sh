@@ -623,8 +623,12 @@ run_fault() {  # run_fault KIND: one fault (or overlap), its line on the console
     # RocksDB writes into space its files already hold until it needs a new file (a log
     # rollover, a flush), so a short hold may pass unnoticed; say which way it went.
     local failure
-    failure=$(tail -n "+$((DISK_LOG_BEFORE + 1))" "$CL/node$DISK_NODE/node.log" |
-      grep -m1 -E 'No space left|Assertion|HALTING|terminate called|Aborted' | cut -c1-200 || true)
+    # The node's own verdict (a halt, an abort) says more than the storage engine's warning
+    # that comes just before it.
+    local lines
+    lines=$(tail -n "+$((DISK_LOG_BEFORE + 1))" "$CL/node$DISK_NODE/node.log")
+    failure=$(grep -m1 -E 'Assertion|HALTING|terminate called|Aborted' <<<"$lines" | cut -c1-200 || true)
+    [ -n "$failure" ] || failure=$(grep -m1 -E 'No space left' <<<"$lines" | cut -c1-200 || true)
     if [ -n "$failure" ]; then
       detail="$detail; the node failed: \"$failure\""
     else
