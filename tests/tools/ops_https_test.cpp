@@ -6,6 +6,7 @@
 //   - a CA that did not sign the node's certificate is refused, with the reason
 //   - a certificate or key that cannot be read stops start() with the file named
 //   - a client that connects and sends nothing does not hold up the next one
+//   - a port that takes the connection and never answers the handshake is "no answer within"
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -107,6 +108,24 @@ TEST_CASE("the operations port serves HTTPS with the node's certificate", "[ops]
     ::close(fd);
     REQUIRE(health);
     CHECK(health->status == 200);
+  }
+
+  SECTION("a port that accepts and never answers the handshake runs out of time") {
+    // A listener nobody serves: the kernel completes the connection, no TLS ever answers.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(39902);
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    auto r = tools::http_get("127.0.0.1:39902", "/healthz", 300ms, ca_file);
+    ::close(fd);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.failure().message, Catch::Contains("no answer from https://127.0.0.1:39902/healthz within 300 ms"));
   }
 
   SECTION("a CA file that is not there is a usage error") {

@@ -65,6 +65,7 @@ Outcome<HttpResponse> exchange(asio::io_context& io, Stream& stream, Handshake&&
     tcp_layer.async_connect(results, [&](const beast::error_code& connected, const tcp::endpoint&) {
       if (connected) return fail(connected, "cannot connect to");
       handshake([&](const beast::error_code& shaken) {
+        if (shaken == beast::error::timeout) return fail(shaken, "");  // a stopped node
         if (shaken) {
           failed = Failure::refused("TLS with " + where + " failed: " + shaken.message());
           return;
