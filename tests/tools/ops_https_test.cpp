@@ -44,6 +44,14 @@ struct Files {
   }
 };
 
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  return addr;
+}
+
 struct Served {
   node::Metrics metrics;
   node::OpsServer server;
@@ -99,11 +107,8 @@ TEST_CASE("the operations port serves HTTPS with the node's certificate", "[ops]
   SECTION("a silent client does not block the next") {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(39900);
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const sockaddr_in addr = loopback(39900);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
     auto health = tools::http_get("127.0.0.1:39900", "/healthz", 3000ms, ca_file);
     ::close(fd);
     REQUIRE(health);
@@ -114,13 +119,10 @@ TEST_CASE("the operations port serves HTTPS with the node's certificate", "[ops]
     // A listener nobody serves: the kernel completes the connection, no TLS ever answers.
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(39902);
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    const sockaddr_in addr = loopback(39902);
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
     REQUIRE(::listen(fd, 4) == 0);
     auto r = tools::http_get("127.0.0.1:39902", "/healthz", 300ms, ca_file);
     ::close(fd);

@@ -241,7 +241,7 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
     j["client_address"] = n.api_address;
     j["p2p_address"] = n.p2p_address;
     j["metrics_address"] = n.metrics_address;
-    j["explorer_url"] = explorer_url(n.metrics_address, !n.ops_tls_ca.empty());
+    j["explorer_url"] = explorer_url(n.metrics_address, n.ops_https);
     j["pid"] = f.pid ? Json(*f.pid) : Json(nullptr);
     j["running"] = f.pid.has_value();
     j["serving"] = status.has_value();

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -36,24 +35,15 @@ Outcome<std::string> read_required(const fs::path& file, const std::string& why)
   return std::move(text).value();
 }
 
-// [TABLE] tls of a config, false when absent or unreadable (placed_config reports a parse
-// error with the file's name).
-std::optional<bool> config_tls_flag(const std::string& config, const char* table) {
+bool config_has_tls(const std::string& config) {
   try {
     std::istringstream in(config);
     const SortedToml root = toml::parse<toml::discard_comments, std::map, std::vector>(in, "config.toml");
-    if (!root.contains(table) || !root.at(table).contains("tls")) return std::nullopt;
-    return toml::get<bool>(root.at(table).at("tls"));
+    if (!root.contains("p2p") || !root.at("p2p").contains("tls")) return false;
+    return toml::get<bool>(root.at("p2p").at("tls"));
   } catch (const std::exception&) {
-    return std::nullopt;
+    return false;  // placed_config reports the parse error with the file's name
   }
-}
-
-bool config_has_tls(const std::string& config) { return config_tls_flag(config, "p2p").value_or(false); }
-
-// As the daemon decides: [metrics] tls when given, else the peers' setting.
-bool config_ops_https(const std::string& config) {
-  return config_tls_flag(config, "metrics").value_or(config_has_tls(config));
 }
 
 Outcome<ExportCluster> read_cluster(const fs::path& dir) {
@@ -80,7 +70,7 @@ Outcome<ExportCluster> read_cluster(const fs::path& dir) {
     if (!key) return key.failure();
     n.config = std::move(*config);
     n.key = std::move(*key);
-    n.ops_https = config_ops_https(n.config);
+    n.ops_https = layout.ops_https;
     if (config_has_tls(n.config)) {
       any_tls = true;
       Outcome<std::string> cert = read_required(layout.tls_dir() / "node.pem", layout.name + "'s TLS certificate");

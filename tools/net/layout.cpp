@@ -26,20 +26,21 @@ std::string listen_of(const toml::value& root, const char* table, const std::str
   return toml::get<std::string>(t.at("listen"));
 }
 
-// The CA that checks the operations port's certificate when that port speaks HTTPS, as the
-// daemon decides it: [metrics] tls, else [p2p] tls; the CA is [p2p] tls_ca, relative to the
-// config's folder. Empty for plain HTTP.
-fs::path ops_tls_ca_of(const toml::value& root, const fs::path& config_dir) {
-  const auto flag = [&](const char* table) -> std::optional<bool> {
-    if (!root.contains(table) || !root.at(table).is_table()) return std::nullopt;
-    const toml::value& t = root.at(table);
-    if (!t.contains("tls") || !t.at("tls").is_boolean()) return std::nullopt;
-    return t.at("tls").as_boolean();
-  };
-  const bool https = flag("metrics").value_or(flag("p2p").value_or(false));
-  if (!https || !root.contains("p2p") || !root.at("p2p").contains("tls_ca")) return {};
+// [TABLE] tls of a config, when it is given as a boolean.
+std::optional<bool> tls_flag(const toml::value& root, const char* table) {
+  if (!root.contains(table) || !root.at(table).is_table()) return std::nullopt;
+  const toml::value& t = root.at(table);
+  if (!t.contains("tls") || !t.at("tls").is_boolean()) return std::nullopt;
+  return t.at("tls").as_boolean();
+}
+
+// The operations port's TLS as the daemon decides it ([metrics] tls, else [p2p] tls), and the
+// CA to check it with ([p2p] tls_ca, relative to the config's folder).
+void read_ops_tls(const toml::value& root, NodeLayout& n) {
+  n.ops_https = tls_flag(root, "metrics").value_or(tls_flag(root, "p2p").value_or(false));
+  if (!n.ops_https || !root.contains("p2p") || !root.at("p2p").contains("tls_ca")) return;
   const fs::path ca = toml::get<std::string>(root.at("p2p").at("tls_ca"));
-  return (ca.is_absolute() ? ca : config_dir / ca).lexically_normal();
+  n.ops_tls_ca = (ca.is_absolute() ? ca : n.dir / ca).lexically_normal();
 }
 
 }  // namespace
@@ -117,7 +118,7 @@ Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths) {
       n.api_address = listen_of(root, "api", n.api_address);
       n.p2p_address = listen_of(root, "p2p", n.p2p_address);
       n.metrics_address = listen_of(root, "metrics", n.metrics_address);
-      n.ops_tls_ca = ops_tls_ca_of(root, n.dir);
+      read_ops_tls(root, n);
       if (root.contains("node") && root.at("node").contains("name")) {
         n.name = toml::get<std::string>(root.at("node").at("name"));
       }

@@ -36,8 +36,9 @@ struct NodeLayout {
   std::string api_address;              // host:port of the client API
   std::string p2p_address;
   std::string metrics_address;
-  // Set when the operations port speaks HTTPS ([metrics] tls, by default [p2p] tls): the CA
-  // certificate that signed the node's certificate, to check it with.
+  // Whether the operations port speaks HTTPS ([metrics] tls, by default [p2p] tls), and the CA
+  // certificate ([p2p] tls_ca) that checks the node's certificate then.
+  bool ops_https = false;
   std::filesystem::path ops_tls_ca;
 
   std::filesystem::path config_file() const { return dir / "config.toml"; }
