@@ -15,6 +15,12 @@ pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
 find_library(GRPCPP_REFLECTION grpc++_reflection REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 
+# The daemon's allocator (docs/benchmarks.md: glibc's malloc and free were a fifth of the
+# primary's CPU at saturation). Sanitizer builds keep their own allocator.
+if(NOT SC_SANITIZE AND NOT SC_FUZZ)
+  find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
+endif()
+
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 find_path(CATCH2_INCLUDE_DIR catch2/catch.hpp REQUIRED)
 find_path(TOML11_INCLUDE_DIR toml.hpp REQUIRED)

@@ -2,21 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 
 #include "contracts/executor.hpp"
 
 namespace sharechain::node {
-
-namespace {
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
-}  // namespace
 
 Status dry_run_verdict(const Receipt& r) {
   // A nonce the dry run finds wrong is the mempool's to judge (used, taken, gap), not a refusal.
@@ -134,7 +123,7 @@ Result<crypto::Hash> Admission::admit_verified(tx::VerifiedTransaction vtx, bool
 Status Admission::dry_run(const tx::VerifiedTransaction& vtx) {
   const auto& store = deps_.chain.store();
   if (vtx.body.nonce() != contracts::next_nonce(store, vtx.sender)) return Status::ok();
-  contracts::BlockContext ctx{deps_.chain.chain_id(), store.height() + 1, wall_ms(), deps_.primary()};
+  contracts::BlockContext ctx{deps_.chain.chain_id(), store.height() + 1, deps_.wall_ms(), deps_.primary()};
   const auto result = contracts::execute_block(store, ctx, {vtx});
   if (result.receipts.empty()) return Status::ok();
   return dry_run_verdict(result.receipts.front());

@@ -42,6 +42,8 @@ class Admission {
     std::function<std::uint32_t()> primary;
     // Something entered the mempool: the consensus thread should look at it.
     std::function<void()> on_admitted;
+    // The node's wall clock (ms since the Unix epoch), for the dry run's block timestamp.
+    std::function<std::uint64_t()> wall_ms;
   };
   explicit Admission(Deps deps);
 

@@ -190,6 +190,7 @@ Result<Config> load_config(const fs::path& file) {
   std::vector<std::string> peers;
   std::string tls_ca, tls_cert, tls_key;
   std::string trace_file;
+  std::string clock_offset_file;
   bool metrics_tls = false;
   std::int64_t max_block_txs = c.max_block_txs, max_block_bytes = c.max_block_bytes,
                batch_delay = c.batch_delay_ms, checkpoint = c.checkpoint_interval,
@@ -233,7 +234,8 @@ Result<Config> load_config(const fs::path& file) {
            read(known, root, "history", "backfill_blocks_per_s", backfill_rate, name),
            read(known, root, "log", "level", c.log_level, name),
            read(known, root, "debug", "trace_inputs", c.trace_inputs, name),
-           read(known, root, "debug", "trace_file", trace_file, name)}) {
+           read(known, root, "debug", "trace_file", trace_file, name),
+           read(known, root, "debug", "clock_offset_file", clock_offset_file, name)}) {
     if (!s.is_ok()) return s;
   }
   if (Status s = refuse_unknown_keys(root, known, name); !s) return s;
@@ -325,6 +327,7 @@ Result<Config> load_config(const fs::path& file) {
   c.tls_cert = resolve(base, tls_cert);
   c.tls_key = resolve(base, tls_key);
   c.trace_file = trace_file.empty() ? c.data_dir / "consensus-trace.bin" : resolve(base, trace_file);
+  c.clock_offset_file = resolve(base, clock_offset_file);
   if (c.tls && (c.tls_ca.empty() || c.tls_cert.empty() || c.tls_key.empty())) {
     return Status::invalid_argument(name + ": [p2p] tls = true needs tls_ca, tls_cert and tls_key");
   }

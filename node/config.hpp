@@ -62,6 +62,9 @@ struct Config {
   // [debug]
   bool trace_inputs = false;            // record every consensus engine input (consensus/trace.hpp)
   std::filesystem::path trace_file;     // default <data_dir>/consensus-trace.bin
+  // A file holding an offset ("+30s", "-12") added to the node's wall clock, re-read each
+  // second: fault injection steps one node's clock with it (node/wall_clock.hpp). Empty = none.
+  std::filesystem::path clock_offset_file;
 };
 
 // Reads and validates the file. Every problem is reported with the file, the key and what is

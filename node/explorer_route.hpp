@@ -2,6 +2,7 @@
 // path under /explorer from the node's store and status, and declines the rest.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -11,8 +12,10 @@
 
 namespace sharechain::node {
 
-// `store` must outlive the route; `status` is called on the ops server's thread.
+// `store` must outlive the route; `status` and `now_ms` (the node's wall clock) are called on
+// the ops server's thread.
 OpsRoute explorer_route(const storage::Store& store, std::string chain_id,
-                        std::function<api::NodeStatus()> status);
+                        std::function<api::NodeStatus()> status,
+                        std::function<std::uint64_t()> now_ms);
 
 }  // namespace sharechain::node

@@ -89,6 +89,7 @@ class Node::App final : public consensus::Application {
 
 Node::Node(const Config& config)
     : config_(config),
+      clock_(config.clock_offset_file),
       m_committed_txs_(metrics_.counter("sharechain_committed_transactions_total",
                                         "Transactions in committed blocks")),
       m_blocks_(metrics_.counter("sharechain_committed_blocks_total", "Blocks committed by this node")),
@@ -188,7 +189,8 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
       *chain, *node->mempool_, *node->verify_pool_, node->metrics_,
       [self_node] { return self_node->may_admit(); },
       [self_node] { return self_node->primary_.load(); },
-      [self_node] { self_node->schedule_drain(); }});
+      [self_node] { self_node->schedule_drain(); },
+      [self_node] { return self_node->now_ms(); }});
 
   consensus::Config cc;
   cc.chain_id = chain_id;
@@ -249,11 +251,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   return node;
 }
 
-std::uint64_t Node::now_ms() const {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
+std::uint64_t Node::now_ms() const { return clock_.now_ms(); }
 
 Status Node::start() {
   const auto& st = chain_->store();
@@ -369,7 +367,8 @@ Status Node::start() {
   });
   engine_started.wait();
   // The explorer (docs/explorer.md) on the ops port, once everything it reads exists.
-  ops_->set_route(explorer_route(chain_->store(), chain_->chain_id(), [this] { return status(); }));
+  ops_->set_route(explorer_route(chain_->store(), chain_->chain_id(), [this] { return status(); },
+                                [this] { return now_ms(); }));
   spdlog::info("serving client API on {}, peers on {}, metrics on {}://{}/", config_.api_listen,
                config_.p2p_listen, config_.metrics_tls ? "https" : "http", config_.metrics_listen);
   return Status::ok();

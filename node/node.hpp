@@ -30,6 +30,7 @@
 #include "node/reflection_v1.hpp"
 #include "node/peer_network.hpp"
 #include "node/verify_pool.hpp"
+#include "node/wall_clock.hpp"
 
 namespace sharechain::node {
 
@@ -116,6 +117,7 @@ class Node final : public ClientBackend, private consensus::Host {
   void close_trace();
 
   Config config_;
+  WallClock clock_;
   LoadedGenesis genesis_;
   std::unique_ptr<crypto::PrivateKey> key_;
   std::uint32_t self_ = 0;

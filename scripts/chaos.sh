@@ -14,8 +14,8 @@
 # is held (a partition during a restart, a kill during a full disk), and each heals on its own
 # schedule. Its parts come from the other classes given, or from all six when fewer than two are.
 #
-# Fault classes that need what this machine does not allow (network namespaces, mounts,
-# libfaketime) are reported and skipped. Everything the run creates (processes, namespaces, a
+# Fault classes that need what this machine does not allow (network namespaces, mounts:
+# root for both) are reported and skipped. Everything the run creates (processes, namespaces, a
 # bridge, a tmpfs mount) is removed on exit, Ctrl-C and failure included. The run folder keeps
 # the seed, the logs, the fault log, the ledger and the reports; a run replays with --seed S.
 set -euo pipefail
@@ -166,7 +166,7 @@ install_packages() {  # install_packages PACKAGE...: those missing, with apt-get
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
     >> "$RUN/apt.log" 2>&1
 }
-install_packages jq procps iproute2 faketime || true
+install_packages jq procps iproute2 || true
 command -v jq > /dev/null || fail_setup "jq is missing (apt-get install jq)"
 
 declare -A SKIPPED=()
@@ -230,26 +230,6 @@ else
   skip partition "no network namespaces here ($(tail -n 1 "$RUN/network.log"))"
 fi
 
-# A node's wall clock is stepped while it runs: with the clock class enabled every node runs
-# under libfaketime, which re-reads the node's clock-offset file ("+0" normally) every second.
-# Its monotonic clock stays real, so only what reads the wall clock sees the step.
-LIBFAKETIME=""
-if [ -n "${ENABLED[clock]:-}" ]; then
-  LIBFAKETIME=$(dpkg -L libfaketime 2>/dev/null | grep 'libfaketimeMT.so' | head -n 1 || true)
-  if [ -z "$LIBFAKETIME" ] || [ ! -f "$LIBFAKETIME" ]; then
-    skip clock "libfaketime is not installed (apt-get install faketime)"
-    LIBFAKETIME=""
-  else
-    echo "+3600s" > "$RUN/clock-probe"
-    shifted=$(LD_PRELOAD=$LIBFAKETIME FAKETIME_TIMESTAMP_FILE=$RUN/clock-probe FAKETIME_DONT_FAKE_MONOTONIC=1 date +%s 2>/dev/null || echo 0)
-    rm -f "$RUN/clock-probe"
-    if [ $(( shifted - $(date +%s) )) -lt 3500 ]; then
-      skip clock "libfaketime does not shift the clock here"
-      LIBFAKETIME=""
-    fi
-  fi
-fi
-
 # ---------------------------------------------------------------------------------------------
 # The cluster.
 if [ "$NETWORK" = namespaces ]; then
@@ -281,9 +261,8 @@ if [ -n "${ENABLED[disk-full]:-}" ]; then
   fi
 fi
 
-# The daemon wrapper that `sharechain-net start --bin` runs: it starts a node in its namespace,
-# under libfaketime when clocks are stepped. Each step execs, so the pid sharechain-net records
-# is the daemon's own.
+# The daemon wrapper that `sharechain-net start --bin` runs: it starts a node in its namespace.
+# Each step execs, so the pid sharechain-net records is the daemon's own.
 mkdir -p "$RUN/bin"
 # The run keeps its own copy of every program it uses: a rebuild during a long run must not change
 # the daemon that nodes restarted later execute, nor the checker that judges the run, and the run
@@ -302,14 +281,17 @@ config=""; prev=""
 for a in "\$@"; do [ "\$prev" = "--config" ] && config=\$a; prev=\$a; done
 node_dir=\$(dirname "\$config"); node=\$(basename "\$node_dir")
 cmd=("$DAEMON" "\$@")
-if [ -n "$LIBFAKETIME" ]; then
-  cmd=(env LD_PRELOAD="$LIBFAKETIME" FAKETIME_TIMESTAMP_FILE="\$node_dir/clock-offset" FAKETIME_CACHE_DURATION=1
-       FAKETIME_DONT_FAKE_MONOTONIC=1 "\${cmd[@]}")
-fi
 if [ -n "$NS_PREFIX" ]; then exec ip netns exec "$NS_PREFIX\${node#node}" "\${cmd[@]}"; fi
 exec "\${cmd[@]}"
 EOF
-for i in $(seq 0 $((NODES - 1))); do echo "+0" > "$CL/node$i/clock-offset"; done
+# A node's wall clock is stepped while it runs: each node reads the offset in its clock-offset
+# file ("+0" normally) every second and adds it to every wall-clock reading it makes (block
+# timestamps, the engine's time, admission, /metrics); timers run on the steady clock and do not
+# see the step (node/wall_clock.hpp).
+for i in $(seq 0 $((NODES - 1))); do
+  echo "+0" > "$CL/node$i/clock-offset"
+  printf '\n[debug]\nclock_offset_file = "clock-offset"\n' >> "$CL/node$i/config.toml"
+done
 chmod +x "$WRAPPER"
 
 start_nodes() { "$NET" start --dir "$CL" --bin "$WRAPPER" --wait 60 >> "$RUN/start.log" 2>&1; }

@@ -10,7 +10,7 @@ BUILD_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libsecp256k1-dev libcli11-dev catch2
   libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libtoml11-dev libssl-dev prometheus-cpp-dev
+  nlohmann-json3-dev libtoml11-dev libssl-dev prometheus-cpp-dev libjemalloc-dev
 )
 # What the tests and scripts run besides (cluster scripts, SDK, browser test).
 TEST_PACKAGES=(

@@ -132,6 +132,19 @@ TEST_CASE("[debug] trace_inputs is off by default and its file defaults to the d
   CHECK(wrong.status().message().find("trace_inputs has the wrong type") != std::string::npos);
 }
 
+TEST_CASE("[debug] clock_offset_file is none by default and relative to the config's folder") {
+  const fs::path file = write_config(kGood);
+  auto c = node::load_config(file);
+  REQUIRE(c.is_ok());
+  CHECK(c->clock_offset_file.empty());
+  auto on = node::load_config(write_config(std::string(kGood) + "[debug]\nclock_offset_file = \"clock-offset\"\n"));
+  REQUIRE(on.is_ok());
+  CHECK(on->clock_offset_file == file.parent_path() / "clock-offset");
+  auto wrong = node::load_config(write_config(std::string(kGood) + "[debug]\nclock_offset_file = 30\n"));
+  REQUIRE_FALSE(wrong.is_ok());
+  CHECK_THAT(wrong.status().message(), Catch::Contains("clock_offset_file has the wrong type"));
+}
+
 TEST_CASE("[metrics] tls follows the peers' TLS unless the config says otherwise") {
   auto with = [](const std::string& p2p, const std::string& metrics) {
     std::string text = kGood;
