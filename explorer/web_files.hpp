@@ -12,7 +12,8 @@ struct WebFile {
   std::string_view bytes;
 };
 
-// The file named `name` ("index.html", "app.js", "app.css"), or nullopt.
+// The file named `name` ("index.html", "app.js", "app.css", "verify.js", "bundle_check.js",
+// "proto_schema.js"), or nullopt.
 std::optional<WebFile> web_file(std::string_view name);
 
 }  // namespace sharechain::explorer

@@ -1,6 +1,7 @@
 // The ShareChain explorer: a single page over /explorer/api (docs/explorer.md). Hash routes
 // (#/block/12, #/tx/HASH, #/account/ADDRESS, #/asset/ID, #/investor/ADDRESS, #/vehicle/VIN,
-// #/validators) so a URL can be shared. No framework and no build step.
+// #/validators) so a URL can be shared; #/verify checks a proof bundle offline (verify.js). No
+// framework and no build step.
 "use strict";
 
 const API = "/explorer/api/";
@@ -342,6 +343,7 @@ const routes = [
   [/^\/asset\/([^/]+)$/, (t, m) => pageAsset(t, m[1])],
   [/^\/investor\/([^/]+)$/, (t, m) => pageInvestor(t, m[1])],
   [/^\/vehicle\/([^/]+)$/, (t, m) => pageVehicle(t, m[1])],
+  [/^\/verify$/, () => pageVerify()],
 ];
 
 async function route() {
@@ -369,8 +371,17 @@ async function route() {
   document.body.dataset.loaded = String(token);
 }
 
-// Every second: the tip for the header, and the live pages (chain, validators) redrawn.
+// Every second: the tip for the header, and the live pages (chain, validators) redrawn. Not on
+// the verify page, which must show that it checks a bundle without asking the node anything.
 async function poll() {
+  const onVerify = decodeURIComponent((location.hash || "#/").slice(1)) === "/verify";
+  if (onVerify) {
+    const badge = document.getElementById("tip-badge");
+    badge.textContent = "offline check";
+    badge.dataset.height = "";
+    pollTimer = setTimeout(poll, 1000);
+    return;
+  }
   try {
     const tip = await get("tip");
     const badge = document.getElementById("tip-badge");

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The explorer's bundle verifier page (#/verify, docs/explorer.md) in headless Chromium against a
+# one-node cluster (ports BASE_PORT.. in 39950-39969):
+#  - the data server drives the node briefly (an asset earns income), then transfers (three at
+#    once, so that one block holds several and a Merkle path has entries) and a vehicle record
+#    attested by three endorsements; the wallet writes a transaction, a vehicle report and a
+#    revenue statement bundle (docs/proofs.md)
+#  - the page, given each bundle and the genesis file through its file inputs, proves them and
+#    shows the facts: the transaction's hash and height, the VIN and the ATTESTED record, the
+#    statement's payments
+#  - one byte changed in a fact, a Merkle path, a header, a certificate signature, the validator
+#    set, a receipt or an anchor's certificate fails with the reason naming that part, proof and
+#    height; a statement's partner amount changed, another chain's genesis file and a file that
+#    is not a bundle fail too
+#  - the Python SDK's verifier gives the same verdict and the same reason for every file, and
+#    the page made no request at all while verifying (the node keeps serving; the check is
+#    offline all the same)
+# Exits 77 (skipped) without chromium or python3-websocket: scripts/install-deps.sh installs them.
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then echo "chromium is not installed (scripts/install-deps.sh); skipping"; exit 77; fi
+if ! /usr/bin/python3 -c 'import websocket' 2>/dev/null; then
+  echo "python3-websocket is not installed (scripts/install-deps.sh); skipping"; exit 77
+fi
+source "$(dirname "$0")/../cluster/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DS="$BUILD_DIR/tools/dataserver/sharechain-dataserver"
+DURATION=${VERIFY_PAGE_DATASERVER_SECONDS:-20}
+BASE="http://127.0.0.1:$(ops_port 0)/explorer/"
+VIN=1HGCM82633A004352
+SHOT="$BUILD_DIR/explorer-verify.png"
+
+init_cluster 1
+start_cluster
+wait_for 30 "the node to commit" height_at_least 0 0
+
+log "the data server drives the node for ${DURATION}s"
+timeout $(( DURATION + 60 )) "$DS" --node "$(api 0)" --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase" \
+  --duration "$DURATION" --seed 11 --rate 3 --json > "$DIR/report.json" 2> "$DIR/dataserver.log" ||
+  { tail -n 30 "$DIR/dataserver.log"; die "the data server failed"; }
+
+# Three transfers at once from different senders, so that one block likely holds more than one
+# and a transaction path has an entry to change. Tried a few times; one block of two is enough.
+TX="" TX_BUNDLE=""
+for attempt in 1 2 3; do
+  wallet 0 --json transfer --from user3 --to "$(address_of user4)" --amount 1234 --memo "proof me" --wait > "$DIR/a.json" &
+  pa=$!
+  wallet 0 --json transfer --from user4 --to "$(address_of user3)" --amount 55 --wait > "$DIR/b.json" &
+  pb=$!
+  wallet 0 --json transfer --from user1 --to "$(address_of user2)" --amount 77 --wait > "$DIR/c.json" ||
+    die "transfer failed"
+  wait "$pa" || die "transfer failed"
+  wait "$pb" || die "transfer failed"
+  # One more transaction: its block certifies the receipts of the three.
+  wallet 0 --json transfer --from user2 --to "$(address_of user1)" --amount 1 --wait > /dev/null || die "transfer failed"
+  for f in a b c; do
+    tx=$(jq -r .tx_hash "$DIR/$f.json")
+    wallet 0 --json tx "$tx" --bundle "$DIR/tx-$f.bundle" > /dev/null 2> "$DIR/bundle.err" ||
+      die "tx --bundle failed: $(cat "$DIR/bundle.err")"
+    if [ -z "$TX" ] && jq -e '.proofs[0].transaction_path | length > 0' "$DIR/tx-$f.bundle" > /dev/null; then
+      TX=$tx TX_BUNDLE="$DIR/tx-$f.bundle"
+    fi
+  done
+  [ -n "$TX" ] && break
+  log "the transfers landed in blocks of one transaction each (attempt $attempt); again"
+done
+[ -n "$TX" ] || die "no block of the transfers holds two transactions after 3 attempts"
+TX_HEIGHT=$(wallet 0 tx "$TX" --json | jq -r .height)
+TX_INDEX=$(jq -r '.proofs[0].index' "$TX_BUNDLE")
+log "transaction $TX at height $TX_HEIGHT, index $TX_INDEX of $(jq -r '.proofs[0].transaction_count' "$TX_BUNDLE")"
+
+EVIDENCE=$(printf 'police report 2026-118' | sha256sum | cut -d' ' -f1)
+wallet 0 --json vehicle submit --from attester1 --vin "$VIN" --kind accident --summary "rear collision, repaired" \
+  --evidence-hash "$EVIDENCE" --wait > "$DIR/submit.json" || die "submit failed: $(cat "$DIR/submit.json")"
+record=$(jq -r '.events[] | select(.name == "RecordSubmitted") | .attributes.record' "$DIR/submit.json")
+[ -n "$record" ] || die "no record id in $(cat "$DIR/submit.json")"
+for a in attester2 attester3 attester4; do
+  wallet 0 --json vehicle endorse --from "$a" --record "$record" --verdict true --wait > /dev/null || die "endorse by $a failed"
+done
+wallet 0 --json transfer --from user2 --to "$(address_of user1)" --amount 1 --wait > /dev/null || die "transfer failed"
+wallet 0 --json vehicle report "$VIN" --bundle "$DIR/vehicle.bundle" > /dev/null 2> "$DIR/bundle.err" ||
+  die "vehicle report --bundle failed: $(cat "$DIR/bundle.err")"
+VEHICLE_PROOFS=$(jq '.proofs | length' "$DIR/vehicle.bundle")
+
+# The asset with the most income splits this month (block time, UTC).
+month=$(date -u -d "@$(( $(wallet 0 block latest --json | jq -r .timestamp_ms) / 1000 ))" +%Y-%m)
+ASSET="" PAYMENTS=0
+for owner in user1 user2; do
+  for asset in $(wallet 0 asset list --owner "$owner" --json | jq -r '.assets[].id'); do
+    n=$(wallet 0 --json revenue statement "$asset" --period "$month" | jq '.payments | length') ||
+      die "revenue statement of $asset failed"
+    if [ "$n" -gt "$PAYMENTS" ]; then ASSET=$asset PAYMENTS=$n; fi
+  done
+done
+[ "$PAYMENTS" -gt 0 ] || die "no asset has income in $month after the data server's ${DURATION}s"
+wallet 0 --json revenue statement "$ASSET" --period "$month" --bundle "$DIR/revenue.bundle" > /dev/null 2> "$DIR/bundle.err" ||
+  die "revenue statement --bundle failed: $(cat "$DIR/bundle.err")"
+log "bundles: transaction, vehicle report ($VEHICLE_PROOFS proofs), revenue statement of $ASSET for $month ($PAYMENTS payments)"
+
+# tamper IN OUT JQ_PATH: OUT is IN with one byte of the hex string at JQ_PATH changed (its sixth).
+tamper() {
+  jq "$3 |= (.[0:10] + (if .[10:11] == \"0\" then \"1\" else \"0\" end) + .[11:])" "$1" > "$2" || die "cannot tamper with $3"
+  cmp -s "$1" "$2" && die "tampering with $3 changed nothing"
+  return 0
+}
+# The last byte of a header: a field the certificate covers but that decodes all the same.
+jq '.proofs[0].block.header |= (.[0:-1] + (if .[-1:] == "0" then "1" else "0" end))' "$TX_BUNDLE" > "$DIR/t-header.bundle"
+tamper "$TX_BUNDLE" "$DIR/t-fact.bundle" '.facts.tx_hash'
+jq '.facts.transaction.call.args.amount += 1' "$TX_BUNDLE" > "$DIR/t-amount.bundle"
+tamper "$TX_BUNDLE" "$DIR/t-path.bundle" '.proofs[0].transaction_path[0]'
+tamper "$TX_BUNDLE" "$DIR/t-signature.bundle" '.proofs[0].block.certificate.votes[0].signature'
+tamper "$TX_BUNDLE" "$DIR/t-validators.bundle" '.validator_sets[0].validators[0].public_key'
+tamper "$DIR/vehicle.bundle" "$DIR/t-receipt.bundle" '.proofs[1].receipt'
+tamper "$DIR/vehicle.bundle" "$DIR/t-anchor.bundle" '.proofs[0].anchor.certificate.votes[0].signature'
+jq '.facts.payments[0].parts[0].amount += 1' "$DIR/revenue.bundle" > "$DIR/t-revenue.bundle"
+VEHICLE_H2=$(jq -r '.proofs[1].height' "$DIR/vehicle.bundle")
+ANCHOR_H1=$(jq -r '.proofs[0].anchor.certificate.height' "$DIR/vehicle.bundle")
+
+# Another chain's genesis file: a second cluster folder, never started.
+"$NET" init --nodes 1 --dir "$DIR/other" --base-port $(( BASE_PORT + 10 )) > /dev/null || die "second init failed"
+
+# The Python SDK's verifier, to compare verdicts: its stubs from the build or generated here.
+STUBS="$BUILD_DIR/tests/sdk/python-stubs"
+SDK="$ROOT/sdk/python"
+if [ ! -d "$STUBS/sharechain" ]; then
+  STUBS="$DIR/stubs"
+  /usr/bin/python3 "$SDK/generate_stubs.py" --proto "$ROOT/proto" --out "$STUBS" > /dev/null 2>&1 || SDK=""
+fi
+[ -n "$SDK" ] || log "the Python SDK's stubs cannot be generated here: its verdicts are not compared"
+export SHARECHAIN_STUBS="$STUBS" PYTHONDONTWRITEBYTECODE=1
+
+G="$DIR/genesis.json"
+jq -n --arg chromium "$CHROMIUM" --argjson port $(( BASE_PORT + 19 )) --arg profile "$DIR/chromium" \
+  --arg base "$BASE" --arg sdk "$SDK" --arg g "$G" --arg other "$DIR/other/genesis.json" --arg d "$DIR" \
+  --arg txb "$TX_BUNDLE" --arg tx "$TX" --arg h "$TX_HEIGHT" --arg vin "$VIN" --arg asset "$ASSET" \
+  --arg payments "$PAYMENTS" --arg vh2 "$VEHICLE_H2" --arg ah1 "$ANCHOR_H1" --arg vproofs "$VEHICLE_PROOFS" \
+  --arg shot "$SHOT" '{
+  chromium: $chromium, debug_port: $port, profile: $profile, base: $base,
+  sdk: (if $sdk == "" then null else $sdk end),
+  cases: [
+    {name: "transaction", bundle: $txb, genesis: $g, outcome: "proven", screenshot: $shot,
+     fields: {"[data-field=tx_hash]": $tx, "[data-field=height]": $h, "[data-field=result]": "ok",
+              "[data-field=call]": "ledger transfer"}},
+    {name: "vehicle report", bundle: ($d + "/vehicle.bundle"), genesis: $g, outcome: "proven",
+     fields: {"[data-field=vin]": $vin, "[data-field=record_count]": "1", "[data-field=record-status]": "ATTESTED"}},
+    {name: "revenue statement", bundle: ($d + "/revenue.bundle"), genesis: $g, outcome: "proven",
+     fields: {"[data-field=asset]": $asset, "[data-field=payment_count]": $payments}},
+    {name: "a fact changed", bundle: ($d + "/t-fact.bundle"), genesis: $g, outcome: "failed",
+     reason: ["facts: the bundle states something its proofs do not prove", "first difference at facts.tx_hash"]},
+    {name: "an amount changed", bundle: ($d + "/t-amount.bundle"), genesis: $g, outcome: "failed",
+     reason: ["first difference at facts.transaction.call.args.amount"]},
+    {name: "a Merkle path changed", bundle: ($d + "/t-path.bundle"), genesis: $g, outcome: "failed",
+     reason: ["proof 1 of 1: transaction path (height " + $h + "): the transaction does not hash to the block'"'"'s signed_tx_root"]},
+    {name: "a header changed", bundle: ($d + "/t-header.bundle"), genesis: $g, outcome: "failed",
+     reason: ["proof 1 of 1: block certificate (height " + $h + "): commit certificate at height " + $h + " is for a different block"]},
+    {name: "a signature changed", bundle: ($d + "/t-signature.bundle"), genesis: $g, outcome: "failed",
+     reason: ["proof 1 of 1: block certificate (height " + $h + "): commit certificate: bad signature from validator 0"]},
+    {name: "the validator set changed", bundle: ($d + "/t-validators.bundle"), genesis: $g, outcome: "failed",
+     reason: ["validator set: validator 0 is not the genesis file'"'"'s"]},
+    {name: "a receipt changed", bundle: ($d + "/t-receipt.bundle"), genesis: $g, outcome: "failed",
+     reason: ("proof 2 of " + $vproofs + ": receipt (height " + $vh2 + ")") | [.]},
+    {name: "an anchor signature changed", bundle: ($d + "/t-anchor.bundle"), genesis: $g, outcome: "failed",
+     reason: ["proof 1 of " + $vproofs + ": anchor certificate (height " + $ah1 + "): commit certificate: bad signature from validator 0"]},
+    {name: "a partner amount changed", bundle: ($d + "/t-revenue.bundle"), genesis: $g, outcome: "failed",
+     reason: ["first difference at facts.payments[0].parts[0].amount"]},
+    {name: "another chain'"'"'s genesis", bundle: $txb, genesis: $other, outcome: "failed",
+     reason: ["genesis: the bundle was made against genesis"]},
+    {name: "not a bundle", bundle: $g, genesis: $g, outcome: "unreadable",
+     reason: ["the file is not a ShareChain proof bundle"]}
+  ]}' > "$DIR/checks.json" || die "cannot write the checks"
+
+timeout 240 /usr/bin/python3 "$HERE/verify_page_check.py" "$DIR/checks.json" || die "the verify page does not verify as it must"
+log "screenshot of a proven transaction: $SHOT"
+log "passed"
