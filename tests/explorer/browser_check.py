@@ -80,34 +80,56 @@ def errors_in(events):
     return out
 
 
-def main():
-    cfg = json.load(open(sys.argv[1]))
-    port = cfg["debug_port"]
-    proc = subprocess.Popen(
+def start_chromium(cfg):
+    """Headless Chromium with its DevTools port on cfg["debug_port"], in its own session (so
+    stop_chromium kills every process of it). Returns the process."""
+    return subprocess.Popen(
         [cfg["chromium"], "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--window-size=1280,1800",
-         f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1",
+         f"--remote-debugging-port={cfg['debug_port']}", "--remote-debugging-address=127.0.0.1",
          f"--user-data-dir={cfg['profile']}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=open(os.path.join(cfg["profile"] + ".log"), "w"),
         start_new_session=True)
+
+
+def attach(port, domains):
+    """A Cdp session on Chromium's first page with `domains` enabled, or None when its DevTools
+    port does not answer within 30 s."""
+    target = None
+    end = time.time() + 30
+    while time.time() < end and target is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
+                pages = [t for t in json.load(r) if t.get("type") == "page"]
+                target = pages[0]["webSocketDebuggerUrl"] if pages else None
+        except OSError:
+            time.sleep(0.3)
+    if target is None:
+        return None
+    cdp = Cdp(target)
+    for domain in domains:
+        cdp.call(domain)
+    return cdp
+
+
+def stop_chromium(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
+
+
+def main():
+    cfg = json.load(open(sys.argv[1]))
+    proc = start_chromium(cfg)
     failures = []
     try:
-        target = None
-        end = time.time() + 30
-        while time.time() < end and target is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
-                    pages = [t for t in json.load(r) if t.get("type") == "page"]
-                    target = pages[0]["webSocketDebuggerUrl"] if pages else None
-            except OSError:
-                time.sleep(0.3)
-        if target is None:
+        cdp = attach(cfg["debug_port"], ("Page.enable", "Runtime.enable", "Log.enable"))
+        if cdp is None:
             print("browser_check: chromium did not open its DevTools port")
             return 1
-        cdp = Cdp(target)
-        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
-            cdp.call(domain)
         for page in cfg["pages"]:
             url = cfg["base"] + page["route"]
             cdp.call("Page.navigate", {"url": "about:blank"})
@@ -159,11 +181,7 @@ def main():
             if problems:
                 failures.append(page["route"])
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=10)
+        stop_chromium(proc)
     if failures:
         print("browser_check: failed pages: " + ", ".join(failures))
         return 1

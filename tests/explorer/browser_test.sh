@@ -12,11 +12,7 @@
 #  - an unknown route shows the not-found page; a malformed hash shows the API's refusal
 #  - a screenshot of the investor dashboard is saved in the build directory (path printed)
 # Exits 77 (skipped) without chromium or python3-websocket: scripts/install-deps.sh installs them.
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then echo "chromium is not installed (scripts/install-deps.sh); skipping"; exit 77; fi
-if ! /usr/bin/python3 -c 'import websocket' 2>/dev/null; then
-  echo "python3-websocket is not installed (scripts/install-deps.sh); skipping"; exit 77
-fi
+source "$(dirname "$0")/browser_lib.sh"
 source "$(dirname "$0")/../cluster/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 DS="$BUILD_DIR/tools/dataserver/sharechain-dataserver"

@@ -18,8 +18,6 @@ time-bounded; Chromium is killed at the end.
 import base64
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.request
@@ -31,7 +29,7 @@ except ImportError:
     sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from browser_check import Cdp, errors_in  # noqa: E402
+from browser_check import attach, errors_in, start_chromium, stop_chromium  # noqa: E402
 
 
 def sdk_verdicts(sdk_dir, cases):
@@ -80,7 +78,6 @@ def run_case(cdp, case, current_genesis):
 
 def main():
     cfg = json.load(open(sys.argv[1]))
-    port = cfg["debug_port"]
     cases = cfg["cases"]
     failures = []
     expected_sdk = sdk_verdicts(cfg["sdk"], cases) if cfg.get("sdk") else None
@@ -91,30 +88,13 @@ def main():
         if not kind.startswith("text/javascript"):
             failures.append(name)
             print(f"verify_page_check: FAILED {name} is served as '{kind}'")
-    proc = subprocess.Popen(
-        [cfg["chromium"], "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--window-size=1280,1800",
-         f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1",
-         f"--user-data-dir={cfg['profile']}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=open(os.path.join(cfg["profile"] + ".log"), "w"),
-        start_new_session=True)
+    proc = start_chromium(cfg)
     try:
-        target = None
-        end = time.time() + 30
-        while time.time() < end and target is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
-                    pages = [t for t in json.load(r) if t.get("type") == "page"]
-                    target = pages[0]["webSocketDebuggerUrl"] if pages else None
-            except OSError:
-                time.sleep(0.3)
-        if target is None:
+        cdp = attach(cfg["debug_port"], ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable",
+                                         "DOM.enable"))
+        if cdp is None:
             print("verify_page_check: chromium did not open its DevTools port")
             return 1
-        cdp = Cdp(target)
-        for domain in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable", "DOM.enable"):
-            cdp.call(domain)
         cdp.call("Page.navigate", {"url": cfg["base"] + "#/verify"})
         end = time.time() + 20
         while time.time() < end and cdp.evaluate("document.body && document.body.dataset.page || ''") != "verify":
@@ -182,11 +162,7 @@ def main():
         else:
             print(f"verify_page_check: ok the chain page after it shows '{badge}'")
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=10)
+        stop_chromium(proc)
     if failures:
         print("verify_page_check: failed: " + ", ".join(failures))
         return 1

@@ -16,11 +16,7 @@
 #    the page made no request at all while verifying (the node keeps serving; the check is
 #    offline all the same)
 # Exits 77 (skipped) without chromium or python3-websocket: scripts/install-deps.sh installs them.
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then echo "chromium is not installed (scripts/install-deps.sh); skipping"; exit 77; fi
-if ! /usr/bin/python3 -c 'import websocket' 2>/dev/null; then
-  echo "python3-websocket is not installed (scripts/install-deps.sh); skipping"; exit 77
-fi
+source "$(dirname "$0")/browser_lib.sh"
 source "$(dirname "$0")/../cluster/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
