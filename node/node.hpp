@@ -2,8 +2,8 @@
 // client API and operations endpoint.
 //
 // Threads: one consensus thread (an Asio io_context) owns the engine, its timers and block
-// execution; gRPC threads verify transactions and read the store; the peer links each have a
-// sender thread; the ops server has one. The engine is only ever touched on the consensus thread.
+// execution; gRPC threads verify transactions and read the store; the outbound peer links write
+// from gRPC callbacks, with one timer thread for all of them; the ops server has one thread. The engine is only ever touched on the consensus thread.
 #pragma once
 
 #include <atomic>

@@ -3,9 +3,15 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace sharechain::node {
 
@@ -52,32 +58,71 @@ grpc::ChannelArguments channel_args(const Config& config) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Outbound link: one thread, one stream, one bounded queue.
+// Outbound links: one stream and one bounded queue each, and no thread of their own. A link's
+// writes are started by whoever finds it ready: enqueue() when the stream is idle, the reactor's
+// OnWriteDone when more is queued, the keepalive timer when nothing was. The timers (reconnect
+// back-off and idle keepalive) of every link run on the one LinkTimers thread.
 constexpr std::chrono::seconds kIdleKeepalive{1};
 // Longer than the default view timeout: a blip keeps its queue, an absence does not.
 constexpr std::chrono::seconds kStaleAfter{3};
+constexpr std::uint64_t kFirstBackoffMs = 100;
+constexpr std::uint64_t kMaxBackoffMs = 5000;
+
+class PeerNetwork::LinkTimers {
+ public:
+  LinkTimers() : work_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+  ~LinkTimers() { halt(); }
+  LinkTimers(const LinkTimers&) = delete;
+  LinkTimers& operator=(const LinkTimers&) = delete;
+
+  boost::asio::io_context& io() { return io_; }
+
+  // Handlers still waiting are dropped unrun; the links' timers must be destroyed after this
+  // and before the io_context.
+  void halt() {
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
 
 class PeerNetwork::Link {
  public:
-  Link(PeerNetwork& net, PeerAddress peer)
+  Link(PeerNetwork& net, PeerAddress peer, boost::asio::io_context& timers)
       : net_(net), peer_(std::move(peer)),
         dropped_(net.metrics_.counter("sharechain_peer_dropped_messages_total",
                                       "Outbound peer messages dropped because a send queue was full")),
         sent_(net.metrics_.counter("sharechain_peer_sent_messages_total", "Messages sent to peers")),
         stale_(net.metrics_.counter("sharechain_peer_stale_dropped_messages_total",
                                     "Messages queued for a peer that was away longer than 3 s, "
-                                    "dropped when it came back (it catches up by state transfer)")) {}
+                                    "dropped when it came back (it catches up by state transfer)")),
+        timers_(timers), retry_timer_(timers), keepalive_timer_(timers) {}
 
-  void start() { thread_ = std::thread([this] { run(); }); }
+  void start() {
+    boost::asio::post(timers_, [this] { connect(); });
+  }
 
+  // Cancels the stream and returns once its reactor is done; nothing is started after this.
   void stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      if (context_) context_->TryCancel();
+    std::unique_lock lock(mu_);
+    stopping_ = true;
+    if (session_ != nullptr) {
+      session_->context.TryCancel();
+      // A write in flight ends the session from OnWriteDone; an idle one is ended here.
+      if (!writing_ && !released_) {
+        released_ = true;
+        Session* idle = session_;
+        lock.unlock();
+        idle->RemoveHold();
+        lock.lock();
+      }
     }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    done_cv_.wait(lock, [this] { return session_ == nullptr; });
   }
 
   // Gossip and consensus wait in separate queues, together at most [p2p] send_queue_messages.
@@ -86,6 +131,7 @@ class PeerNetwork::Link {
   // consensus messages alone has a peer that stopped reading: the queue is cleared (counted in
   // sharechain_peer_dropped_messages_total) and the peer catches up by state transfer.
   void enqueue(PeerMessage msg) {
+    Session* write_on = nullptr;
     {
       std::lock_guard lock(mu_);
       const std::size_t limit = net_.config_.peer_queue_messages;
@@ -104,8 +150,11 @@ class PeerNetwork::Link {
         }
       }
       (msg.kind_case() == PeerMessage::kTxs ? gossip_ : consensus_).push_back(std::move(msg));
+      if (writable_locked() && prepare_write_locked(/*keepalive_due=*/false)) write_on = session_;
     }
-    cv_.notify_one();
+    // Started outside the lock, which OnWriteDone takes: gRPC may run that reaction before
+    // StartWrite returns.
+    if (write_on != nullptr) write_on->StartWrite(&write_on->outgoing);
   }
 
   std::uint32_t validator() const { return peer_.validator; }
@@ -122,86 +171,168 @@ class PeerNetwork::Link {
   }
 
  private:
-  void run() {
-    std::uint64_t backoff_ms = 100;
-    while (true) {
-      {
-        std::lock_guard lock(mu_);
-        if (stopping_) return;
-      }
-      const bool had_session = session();
-      if (connected_.exchange(false)) {
-        std::lock_guard lock(mu_);
-        down_since_ = std::chrono::steady_clock::now();
-      }
-      if (had_session) backoff_ms = 100;
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return stopping_; })) return;
-      backoff_ms = std::min<std::uint64_t>(backoff_ms * 2, 5000);
+  // One Peer.Connect call. It holds a hold from before StartCall until the link lets the call end
+  // (a failed write, or stop()): without it gRPC could finish the call between two writes while
+  // enqueue() is about to start one on it.
+  class Session final : public grpc::ClientWriteReactor<PeerMessage> {
+   public:
+    explicit Session(Link& link) : link_(link), stub_(Peer::NewStub(link.channel())) {}
+
+    void begin() {
+      stub_->async()->Connect(&context, &ack_, this);
+      AddHold();
+      StartWrite(&outgoing);
+      StartCall();
     }
+
+    void OnWriteDone(bool ok) override { link_.on_write_done(*this, ok); }
+    void OnDone(const grpc::Status& status) override {
+      link_.on_session_done(std::unique_ptr<Session>(this), status);
+    }
+
+    grpc::ClientContext context;
+    // The message being written: untouched from StartWrite until OnWriteDone.
+    PeerMessage outgoing;
+    std::size_t outgoing_messages = 0;  // 0 for the Hello and the idle keepalive
+
+   private:
+    Link& link_;
+    std::unique_ptr<Peer::Stub> stub_;  // keeps the channel the call runs on
+    Ack ack_;
+  };
+
+  // Runs on the timer thread: first at start(), then after each back-off.
+  void connect() {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    auto session = std::make_unique<Session>(*this);
+    session->outgoing = net_.make_hello();
+    Session* started = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      session_ = session.get();
+      session_up_ = false;
+      writing_ = true;  // the Hello
+      released_ = false;
+      started = session.release();  // owned by gRPC until OnDone hands it back
+    }
+    started->begin();
   }
 
-  // One connection attempt and, if it succeeds, the sending loop. True if the stream was up.
-  bool session() {
-    auto stub = Peer::NewStub(channel());
-    auto context = std::make_shared<grpc::ClientContext>();
+  void on_write_done(Session& session, bool ok) {
+    bool write_next = false;
+    bool release = false;
     {
       std::lock_guard lock(mu_);
-      if (stopping_) return false;
-      context_ = context;
-    }
-    Ack ack;
-    auto writer = stub->Connect(context.get(), &ack);
-    bool up = writer->Write(net_.make_hello());
-    if (up) {
-      if (!connected_.exchange(true)) {
-        spdlog::info("peer {} at {}: connected", peer_.validator, peer_.address);
-        drop_stale();
+      writing_ = false;
+      if (ok) {
+        if (!session_up_) {
+          session_up_ = true;
+          if (!connected_.exchange(true)) {
+            spdlog::info("peer {} at {}: connected", peer_.validator, peer_.address);
+            drop_stale_locked();
+          }
+        } else if (session.outgoing_messages > 0) {
+          // An empty message is the idle keepalive: not traffic, so not counted.
+          sent_.Increment(static_cast<double>(session.outgoing_messages));
+        }
+      }
+      // A failed write means the call is over; its status arrives in OnDone once the hold goes.
+      if (!ok || stopping_) {
+        release = !released_;
+        released_ = true;
+      } else {
+        write_next = prepare_write_locked(/*keepalive_due=*/false);
       }
     }
-    while (up) {
+    if (write_next) session.StartWrite(&session.outgoing);
+    if (release) session.RemoveHold();
+  }
+
+  void on_session_done(std::unique_ptr<Session> ended, const grpc::Status& status) {
+    std::lock_guard lock(mu_);
+    session_ = nullptr;
+    session_up_ = false;
+    writing_ = false;
+    released_ = false;
+    const bool was_connected = connected_.exchange(false);
+    if (was_connected) down_since_ = std::chrono::steady_clock::now();
+    if (!stopping_) {
+      if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+          status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        spdlog::error("peer {} at {} refused this node: {}", peer_.validator, peer_.address,
+                      status.error_message());
+      } else if (was_connected) {
+        spdlog::warn("peer {} at {}: stream closed ({}), reconnecting", peer_.validator,
+                     peer_.address, status.error_message());
+      } else {
+        spdlog::debug("peer {} at {}: not reachable ({})", peer_.validator, peer_.address,
+                      status.error_message());
+      }
+      if (was_connected) backoff_ms_ = kFirstBackoffMs;
+      const std::chrono::milliseconds delay(backoff_ms_);
+      backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+      boost::asio::post(timers_, [this, delay] {
+        retry_timer_.expires_after(delay);
+        retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+          if (!ec) connect();
+        });
+      });
+    }
+    // The call's context goes before stop() may return and the link with it.
+    ended.reset();
+    done_cv_.notify_all();
+  }
+
+  // Runs on the timer thread when the stream has been idle for kIdleKeepalive.
+  void on_keepalive(std::uint64_t idle_epoch) {
+    Session* write_on = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (idle_epoch != idle_epoch_ || !writable_locked()) return;
+      if (prepare_write_locked(/*keepalive_due=*/true)) write_on = session_;
+    }
+    if (write_on != nullptr) write_on->StartWrite(&write_on->outgoing);
+  }
+
+  // True when a write may start now: the Hello went through, none is in flight, and the
+  // session is not ending (so its hold keeps it alive until that write completes).
+  bool writable_locked() const {
+    return session_ != nullptr && session_up_ && !writing_ && !released_ && !stopping_;
+  }
+
+  // Fills the session's outgoing message with what is queued and marks a write in flight; with
+  // nothing queued, that is an empty message if `keepalive_due`, else the link goes idle and
+  // the keepalive timer starts. True if the caller is to start the write.
+  bool prepare_write_locked(bool keepalive_due) {
+    PeerMessage& out = session_->outgoing;
+    out.Clear();
+    const std::size_t messages = take_locked(out);
+    ++idle_epoch_;  // whatever keepalive was armed is now stale
+    if (messages == 0 && !keepalive_due) {
       // An idle stream still carries an empty message every second: a write is the only way
       // this side learns that the listener refused or dropped the stream.
-      PeerMessage msg;
-      std::size_t messages = 0;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, kIdleKeepalive,
-                     [this] { return stopping_ || !consensus_.empty() || !gossip_.empty(); });
-        if (stopping_) break;
-        messages = take_locked(msg);
-      }
-      up = writer->Write(msg);
-      // An empty message is the idle keepalive: not traffic, so not counted.
-      if (up) sent_.Increment(static_cast<double>(messages));
+      boost::asio::post(timers_, [this, epoch = idle_epoch_] {
+        keepalive_timer_.expires_after(kIdleKeepalive);
+        keepalive_timer_.async_wait([this, epoch](const boost::system::error_code& ec) {
+          if (!ec) on_keepalive(epoch);
+        });
+      });
+      return false;
     }
-    writer->WritesDone();
-    const grpc::Status status = writer->Finish();
-    {
-      std::lock_guard lock(mu_);
-      context_.reset();
-      if (stopping_) return up;
-    }
-    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-      spdlog::error("peer {} at {} refused this node: {}", peer_.validator, peer_.address,
-                    status.error_message());
-    } else if (connected_) {
-      spdlog::warn("peer {} at {}: stream closed ({}), reconnecting", peer_.validator,
-                   peer_.address, status.error_message());
-    } else {
-      spdlog::debug("peer {} at {}: not reachable ({})", peer_.validator, peer_.address,
-                    status.error_message());
-    }
-    return up || connected_;
+    session_->outgoing_messages = messages;
+    writing_ = true;
+    return true;
   }
 
   // A peer that was away longer than kStaleAfter finds the chain moved on: what was queued for it
   // is about heights it will fetch by state transfer (certified blocks, no signatures to check
   // twice), and replaying the queue first only delays that. Dropping it is what a lossy network
   // does, which the protocol tolerates (the engine re-sends what still matters).
-  void drop_stale() {
-    std::lock_guard lock(mu_);
+  void drop_stale_locked() {
     const auto away = std::chrono::steady_clock::now() - down_since_;
     const std::size_t queued = consensus_.size() + gossip_.size();
     if (away < kStaleAfter || queued == 0) return;
@@ -248,17 +379,30 @@ class PeerNetwork::Link {
   const PeerAddress peer_;
   prometheus::Counter& dropped_;
   prometheus::Counter& sent_;
+  prometheus::Counter& stale_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable done_cv_;  // session_ became null
   std::deque<PeerMessage> consensus_;
   std::deque<PeerMessage> gossip_;
   bool stopping_ = false;
-  std::shared_ptr<grpc::ClientContext> context_;
   std::shared_ptr<grpc::Channel> channel_;
   std::atomic<bool> connected_{false};
   std::chrono::steady_clock::time_point down_since_ = std::chrono::steady_clock::now();
-  prometheus::Counter& stale_;
-  std::thread thread_;
+  std::uint64_t backoff_ms_ = kFirstBackoffMs;
+
+  // The current call, from connect() until its OnDone; at most one at a time.
+  Session* session_ = nullptr;
+  bool session_up_ = false;  // its Hello was written
+  bool writing_ = false;     // a write is in flight on it
+  bool released_ = false;    // its hold is gone: it is ending, nothing more is written
+  // Counts the link's transitions between idle and writing; a keepalive armed in one idle spell
+  // does nothing in a later one.
+  std::uint64_t idle_epoch_ = 0;
+
+  // Touched only on the timer thread.
+  boost::asio::io_context& timers_;
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer keepalive_timer_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -547,7 +691,8 @@ Status PeerNetwork::start() {
       return Status::invalid_argument("[p2p] peers names validator " + std::to_string(peer.validator) +
                                       ", which is not another validator of this chain");
     }
-    links_.push_back(std::make_unique<Link>(*this, peer));
+    if (!link_timers_) link_timers_ = std::make_unique<LinkTimers>();
+    links_.push_back(std::make_unique<Link>(*this, peer, link_timers_->io()));
   }
   for (auto& link : links_) link->start();
   return Status::ok();
@@ -555,7 +700,11 @@ Status PeerNetwork::start() {
 
 void PeerNetwork::stop() {
   for (auto& link : links_) link->stop();
-  links_.clear();
+  if (link_timers_) link_timers_->halt();
+  // The links themselves stay until the network is destroyed: the consensus thread may still
+  // send while the node shuts down (a stopped link queues and never writes), and the vector is
+  // never changed after start(), so it needs no lock. Their timers go before the io_context
+  // they belong to (links_ is declared after link_timers_).
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_.reset();

@@ -139,6 +139,7 @@ class PeerNetwork {
 
  private:
   class Link;
+  class LinkTimers;
   class Service;
   class InboundStream;
   std::string ban_reason(std::uint32_t validator) const;
@@ -153,6 +154,9 @@ class PeerNetwork {
   PeerHandlers handlers_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
+  // Reconnect back-off and idle keepalive of every outbound link, on one thread; the links
+  // themselves own no thread (their writes are gRPC callback reactions).
+  std::unique_ptr<LinkTimers> link_timers_;
   std::vector<std::unique_ptr<Link>> links_;
   std::atomic<std::uint64_t> hello_nonce_{0};
 
