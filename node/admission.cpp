@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "contracts/executor.hpp"
 
 namespace sharechain::node {
