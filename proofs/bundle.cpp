@@ -494,6 +494,11 @@ Json make_bundle(std::string_view kind, const Trust& trust, Json facts, const st
 }
 
 BundleVerdict verify_bundle(std::string_view text, const Trust& trust) {
+  // The JSON parser would skip a byte-order mark; the Python SDK and the explorer's page refuse
+  // one (RFC 8259: JSON text must not start with it), and all three verifiers must agree.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    return unreadable("the file is not JSON: it starts with a byte-order mark, which JSON text must not");
+  }
   const Json bundle = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (bundle.is_discarded() || !bundle.is_object()) return unreadable("the file is not JSON");
   if (string_at(bundle, "format") != kBundleFormat) {

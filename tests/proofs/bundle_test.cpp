@@ -124,6 +124,13 @@ TEST_CASE("a file that is not a bundle is unreadable, not failed") {
   j = Json::parse(transaction_bundle(chain, 0));
   j["proofs"] = Json::array();
   CHECK(verify_bundle(j.dump(), chain.trust()).outcome == BundleVerdict::Outcome::kFailed);
+  // A byte-order mark in front of a good bundle: unreadable, as the Python SDK and the
+  // explorer's page say too.
+  const std::string good = transaction_bundle(chain, 0);
+  REQUIRE(verify_bundle(good, chain.trust()).outcome == BundleVerdict::Outcome::kProven);
+  const BundleVerdict bom = verify_bundle("\xEF\xBB\xBF" + good, chain.trust());
+  CHECK(bom.outcome == BundleVerdict::Outcome::kUnreadable);
+  CHECK_THAT(bom.reason, Catch::Contains("byte-order mark"));
 }
 
 // --- vehicle reports ------------------------------------------------------------------------
