@@ -177,7 +177,58 @@ def _fail(part: str, height: int, why: str) -> ProofError:
     return ProofError(f"{part} (height {height}): {why}")
 
 
+def _wire_well_formed(raw: bytes) -> bool:
+    """True when `raw` is a sequence of well-formed protobuf fields at its top level, as the C++
+    parser demands. Python's parser takes a stray end-group tag as the end of the message and
+    accepts the bytes; the C++ verifier and the explorer's page say they do not decode, and all
+    verifiers must give the same reason."""
+    groups = []
+    i, n = 0, len(raw)
+
+    def varint():
+        nonlocal i
+        value, shift = 0, 0
+        while i < n and shift < 70:
+            b = raw[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return value
+            shift += 7
+        return None
+
+    while i < n:
+        tag = varint()
+        if tag is None or tag >> 3 == 0:
+            return False
+        number, wire_type = tag >> 3, tag & 7
+        if wire_type == 0:
+            if varint() is None:
+                return False
+        elif wire_type == 1:
+            i += 8
+        elif wire_type == 2:
+            length = varint()
+            if length is None:
+                return False
+            i += length
+        elif wire_type == 5:
+            i += 4
+        elif wire_type == 3:
+            groups.append(number)
+        elif wire_type == 4:
+            if not groups or groups.pop() != number:
+                return False
+        else:
+            return False
+        if i > n:
+            return False
+    return not groups
+
+
 def _decode(message_class, raw: bytes):
+    if not _wire_well_formed(bytes(raw)):
+        return None
     m = message_class()
     try:
         m.ParseFromString(raw)

@@ -1306,6 +1306,19 @@ class ProofBundles(unittest.TestCase):
     def verify(self, bundle, genesis):
         return proofs.verify_bundle(json.dumps(bundle, indent=2), genesis)
 
+    def test_decoding_is_as_strict_as_the_cxx_parser(self):
+        header = types_pb2.BlockHeader(height=7, chain_id="c", state_height=6).SerializeToString()
+        self.assertEqual(proofs._decode(types_pb2.BlockHeader, header).height, 7)
+        # Python's parser would take a stray end-group tag (field 1, wire type 4) as the end of
+        # the message; the C++ parser and the explorer's page refuse the bytes.
+        for bad in (header + b"\x0c", b"\x0c" + header, header + b"\x0b",   # end, end, unclosed group
+                    header + b"\x0b\x14", header + b"\x07", header + b"\x00",   # mismatched, wire type 7, field 0
+                    header + b"\x0a\x05ab", header + b"\x08\xff"):          # short bytes, short varint
+            with self.subTest(bad=bad[len(header) - 2:].hex()):
+                self.assertIsNone(proofs._decode(types_pb2.BlockHeader, bad))
+        # A well-formed group of an unknown field is kept, as C++ keeps it.
+        self.assertIsNotNone(proofs._decode(types_pb2.BlockHeader, header + b"\xfb\x01\x08\x01\xfc\x01"))
+
     def assert_failed(self, result, *words):
         self.assertEqual(result.outcome, "failed", result.reason)
         for w in words:
