@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <chrono>
 #include <map>
 
 #include "contracts/executor.hpp"
@@ -110,12 +109,6 @@ Json summary_json(const BlockSummary& b) {
           {"signers", b.signers.size()}};
 }
 
-std::uint64_t system_now_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
 // The validator set the ledger keeps (index, name, public key, address).
 std::vector<ledger::ValidatorInfo> validator_set(const storage::Store& store) {
   api::QueryRequest q;
@@ -200,7 +193,7 @@ ApiAnswer Api::route(std::string_view rest, std::string_view query) const {
 ApiAnswer Api::tip() const {
   const storage::Store& store = *s_.store;
   const std::uint64_t height = store.height();
-  const std::uint64_t now = s_.now_ms ? s_.now_ms() : system_now_ms();
+  const std::uint64_t now = s_.now_ms();
   Json j;
   j["chain_id"] = s_.chain_id;
   j["height"] = height;

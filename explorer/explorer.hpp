@@ -31,7 +31,7 @@ struct Sources {
   // The node's status (view, primary, peers connected), for the tip and the validators page;
   // may be empty (then liveness shows what the blocks' commit certificates tell).
   std::function<api::NodeStatus()> status;
-  // The node's wall clock in ms since the Unix epoch; empty = the system clock.
+  // The node's wall clock (node::WallClock) in ms since the Unix epoch.
   std::function<std::uint64_t()> now_ms;
 };
 

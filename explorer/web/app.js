@@ -192,7 +192,8 @@ async function pageBlock(token, id) {
 
 function eventsTable(events) {
   return table(["contract", "event", "attributes"], (events || []).map((e) => [esc(e.contract), esc(e.name),
-    Object.entries(e.attributes || {}).map(([k, v]) => `${esc(k)}=<span class="mono">${esc(v)}</span>`).join("<br>")]));
+    // A verified bundle's attributes come as a Map (verify.js), the API's as an object.
+    (e.attributes instanceof Map ? [...e.attributes] : Object.entries(e.attributes || {})).map(([k, v]) => `${esc(k)}=<span class="mono">${esc(v)}</span>`).join("<br>")]));
 }
 
 async function pageTx(token, hash) {

@@ -115,8 +115,7 @@ function factsSection(r) {
       ["sender", `<span class="mono" data-field="sender">${esc(t.sender)}</span> (its key signed the transaction)`],
       ["nonce", esc(t.nonce)], ["call", `<span data-field="call">${esc(call.contract + " " + call.action)}</span>`]]);
     html += `<h2>Arguments</h2><pre data-field="args">${esc(factsText(call.args))}</pre>`;
-    html += `<h2>Events</h2>` + table(["contract", "event", "attributes"], rc.events.map((e) => [esc(e.contract), esc(e.name),
-      dictEntries(e.attributes).map(([k, v]) => `${esc(k)}=<span class="mono">${esc(v)}</span>`).join("<br>")]));
+    html += `<h2>Events</h2>` + eventsTable(rc.events);
     if (rc.created.length) html += `<h2>Created</h2>` + table(["kind", "id"], rc.created.map((c) => [esc(c.kind), `<span class="mono">${esc(c.id)}</span>`]));
   } else if (r.kind === "vehicle-report") {
     html += `<h2>Vehicle <span class="mono" data-field="vin">${esc(f.vin)}</span>: <span data-field="record_count">${esc(f.records.length)}</span> proven ${f.records.length === 1 ? "record" : "records"}</h2>`;
