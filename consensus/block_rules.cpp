@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "consensus/epochs.hpp"
 #include "consensus/quorum.hpp"
 #include "consensus/signing.hpp"
 
@@ -25,6 +26,10 @@ Result<CheckedBlock> check_proposal(const Config& config, ProposalKind kind, uin
   }
   if (h.height() != height) {
     return Status::invalid_argument(at(height) + "header says height " + std::to_string(h.height()));
+  }
+  if (Status st = check_epoch_fields(config, h); !st) return st;
+  if (!h.next_validator_set_hash().empty() && h.next_validator_set_hash().size() != crypto::kHashSize) {
+    return Status::invalid_argument(at(height) + "next_validator_set_hash must be 32 bytes when present");
   }
   if (kind == ProposalKind::kFresh && h.view() != view) {
     return Status::invalid_argument(at(height) + "header view " + std::to_string(h.view()) +

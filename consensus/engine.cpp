@@ -76,6 +76,15 @@ Status validate_config(const Config& c) {
     return Status::invalid_argument("config: self " + std::to_string(c.self) +
                                     " is not a validator index");
   }
+  if (c.epoch == 0 && c.epoch_start != 0) {
+    return Status::invalid_argument("config: epoch 0 starts at genesis, not at height " +
+                                    std::to_string(c.epoch_start));
+  }
+  if (c.epoch_end && c.epoch_end->last_height <= c.epoch_start) {
+    return Status::invalid_argument("config: epoch ends at height " +
+                                    std::to_string(c.epoch_end->last_height) +
+                                    ", not above its start " + std::to_string(c.epoch_start));
+  }
   if (c.max_block_txs == 0 || c.max_block_bytes == 0) {
     return Status::invalid_argument("config: block limits must be positive");
   }
@@ -119,8 +128,88 @@ Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& a
   executed_roots_[last_height] = last_state_root;
   executed_history_[last_height] = last_history;
   committed_at_last_tick_ = last_height;
+  set_hash_ = validator_set_hash(cfg_.validators);
   init_status_ = validate_config(cfg_);
-  if (init_status_) init_status_ = restore(persisted);
+  if (!init_status_) return;
+  // Records are an epoch's: a replica that switched keeps nothing of the engine before (its
+  // heights are all committed and executed here), and one whose records are from a later epoch
+  // than its store cannot trust either.
+  uint64_t persisted_epoch = 0;
+  if (auto it = persisted.find("epoch"); it != persisted.end()) {
+    PersistedEpoch record;
+    if (!record.ParseFromString(it->second)) {
+      init_status_ = Status::internal("persisted consensus record 'epoch' does not decode");
+      return;
+    }
+    persisted_epoch = record.epoch();
+  }
+  if (persisted_epoch > cfg_.epoch) {
+    init_status_ = Status::internal(
+        "persisted consensus state is from epoch " + std::to_string(persisted_epoch) +
+        ", but the node's store is in epoch " + std::to_string(cfg_.epoch));
+    return;
+  }
+  if (last_height < cfg_.epoch_start) {
+    init_status_ = Status::internal("the node's store is at height " + std::to_string(last_height) +
+                                    ", below the start of epoch " + std::to_string(cfg_.epoch) +
+                                    " at " + std::to_string(cfg_.epoch_start));
+    return;
+  }
+  if (persisted_epoch < cfg_.epoch) {
+    for (const auto& [key, value] : persisted) stale_keys_.push_back(key);
+    write_epoch_record_ = true;
+    init_status_ = restore({});
+  } else {
+    init_status_ = restore(persisted);
+  }
+  // The epoch's first block is final and held by every validator of the epoch: its low
+  // watermark, with no checkpoint proof (the set before certified it).
+  if (stable_ < cfg_.epoch_start) {
+    stable_ = cfg_.epoch_start;
+    stable_proof_ = CheckpointProof();
+  }
+}
+
+Actions Engine::set_epoch_end(const EpochEnd& end, uint64_t now) {
+  Actions out;
+  if (halted_) return out;
+  if (cfg_.epoch_end && end.last_height > cfg_.epoch_end->last_height) return out;
+  if (end.last_height <= cfg_.epoch_start || end.last_height < committed_) {
+    halt("epoch " + std::to_string(cfg_.epoch) + " cannot end at height " +
+             std::to_string(end.last_height) + ": it starts above " +
+             std::to_string(cfg_.epoch_start) + " and this replica committed up to " +
+             std::to_string(committed_),
+         out);
+    return out;
+  }
+  // The window keeps every vote on the last height after the change that sets its hash; a vote
+  // already there means the host reported the change late, and signing on would contradict it.
+  if (auto it = slots_.find(end.last_height);
+      it != slots_.end() && it->second.prepare_sent && it->second.proposal &&
+      it->second.proposal->checked.header.next_validator_set_hash() !=
+          crypto::hash_bytes(end.next_set_hash)) {
+    halt("the validator-set change ending epoch " + std::to_string(cfg_.epoch) + " at height " +
+             std::to_string(end.last_height) + " arrived after this replica voted on that height",
+         out);
+    return out;
+  }
+  cfg_.epoch_end = end;
+  if (started_) finish(now, out);
+  return out;
+}
+
+std::string Engine::expected_next_set_hash(uint64_t height) const {
+  if (cfg_.epoch_end && height == cfg_.epoch_end->last_height) {
+    return crypto::hash_bytes(cfg_.epoch_end->next_set_hash);
+  }
+  return {};
+}
+
+std::vector<Tx> Engine::pending_transactions() const {
+  std::vector<Tx> out;
+  out.reserve(queue_.size());
+  for (const auto& [seq, p] : queue_) out.push_back(p.tx);
+  return out;
 }
 
 uint32_t Engine::primary() const { return primary_of(view_, n_); }
@@ -132,6 +221,16 @@ Actions Engine::start(uint64_t now) {
   if (!init_status_) {
     halt(init_status_.message(), out);
     return out;
+  }
+  if (write_epoch_record_ || (cfg_.epoch > 0 && persisted_keys_.count("epoch") == 0)) {
+    Persist p;
+    p.deletes = std::move(stale_keys_);
+    stale_keys_.clear();
+    PersistedEpoch record;
+    record.set_epoch(cfg_.epoch);
+    put(p, "epoch", record);
+    out.push_back(std::move(p));
+    write_epoch_record_ = false;
   }
   // Blocks this replica committed (and persisted) before a restart but the node never executed.
   for (auto it = redeliver_.find(committed_ + 1); it != redeliver_.end();
@@ -198,7 +297,7 @@ Actions Engine::start(uint64_t now) {
 
 Actions Engine::on_timer(TimerId id, uint64_t now) {
   Actions out;
-  if (halted_ || !started_) return out;
+  if (halted_ || !started_ || epoch_finished()) return out;
   switch (id) {
     case TimerId::kBatch:
       batch_armed_ = false;  // finish() proposes what is due
@@ -448,6 +547,19 @@ void Engine::maybe_prepare(uint64_t h, Slot& slot, Actions& out) {
       return;
     }
   }
+  if (header.next_validator_set_hash() != expected_next_set_hash(h)) {
+    slot.rejected = "proposal at height " + std::to_string(h) + " names next validator set " +
+                    (header.next_validator_set_hash().empty()
+                         ? std::string("none")
+                         : crypto::to_hex(header.next_validator_set_hash())) +
+                    ", this replica expects " +
+                    (expected_next_set_hash(h).empty()
+                         ? std::string("none (epoch " + std::to_string(cfg_.epoch) +
+                                       " does not end there)")
+                         : crypto::to_hex(expected_next_set_hash(h)));
+    reject(Rejection::kInvalidProposal, proposer, slot.rejected);
+    return;
+  }
   const uint64_t sh = header.state_height();
   if (sh > executed_) return;  // wait until this replica has executed that height
   if (auto it = executed_roots_.find(sh);
@@ -680,7 +792,7 @@ bool Engine::maybe_propose(uint64_t now, Actions& out) {
   bool proposed = false;
   while (!eligible_.empty() && !halted_) {
     const auto parent = next_parent();
-    if (!parent || !in_window(parent->height + 1, stable_, cfg_.window)) return proposed;
+    if (!parent || !admits(parent->height + 1)) return proposed;
     // A proposal certifies the proposer's latest executed state, which may not go backwards.
     if (parent->state_height && *parent->state_height > executed_) return proposed;
     const bool full = eligible_.size() >= cfg_.max_block_txs || eligible_bytes_ >= cfg_.max_block_bytes;
@@ -707,7 +819,7 @@ std::optional<Parent> Engine::certifying_parent() const {
   const auto parent = next_parent();
   if (!parent || parent->height != committed_ || !committed_state_height_) return std::nullopt;
   if (*committed_state_height_ >= last_tx_height_ || executed_ < last_tx_height_) return std::nullopt;
-  if (!in_window(parent->height + 1, stable_, cfg_.window)) return std::nullopt;
+  if (!admits(parent->height + 1)) return std::nullopt;
   return parent;
 }
 
@@ -736,6 +848,9 @@ void Engine::propose(const Parent& parent, uint64_t now, Actions& out) {
   header.set_state_root(crypto::hash_bytes(executed_roots_.at(executed_)));
   header.set_history_root(crypto::hash_bytes(executed_history_.at(executed_)));
   header.set_proposer(cfg_.self);
+  header.set_epoch(cfg_.epoch);
+  header.set_validator_set_hash(crypto::hash_bytes(set_hash_));
+  header.set_next_validator_set_hash(expected_next_set_hash(h));
   header.SerializeToString(block.mutable_header());  // serialized once: these bytes are hashed
 
   const crypto::Hash hash = block_hash(block);
@@ -810,7 +925,7 @@ void Engine::update_timers(uint64_t now, Actions& out) {
   uint64_t batch_delay = 0;
   if (active_ && primary() == cfg_.self && !eligible_.empty()) {
     const auto parent = next_parent();
-    if (parent && in_window(parent->height + 1, stable_, cfg_.window)) {
+    if (parent && admits(parent->height + 1)) {
       const uint64_t due = queue_.at(*eligible_.begin()).arrival_ms + cfg_.batch_delay_ms;
       if (due > now) {
         want_batch = true;

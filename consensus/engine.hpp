@@ -22,10 +22,12 @@
 #include <vector>
 
 #include "consensus/block_rules.hpp"
+#include "consensus/epochs.hpp"
 #include "consensus/rejection.hpp"
 #include "consensus/safety.hpp"
 #include "consensus/signing.hpp"
 #include "consensus/types.hpp"
+#include "consensus/quorum.hpp"
 #include "consensus/view_change.hpp"
 
 namespace sharechain::consensus {
@@ -80,6 +82,25 @@ class Engine {
   // Transactions the node committed without a Deliver (through state transfer): they leave the
   // pending queue so no primary proposes them again.
   Actions on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now_ms);
+
+  // A validator-set change executed: this epoch's last height is `end.last_height`, and the
+  // blocks above it are certified by the set whose hash is `end.next_set_hash`. The host calls it
+  // when it executes the change (epochs.hpp says why that is early enough) and may call it again
+  // for a later change with the same last height. A later last height is ignored: that change
+  // belongs to the next epoch. This replica then proposes and votes on nothing above the last
+  // height, and the block at it must carry next_set_hash.
+  Actions set_epoch_end(const EpochEnd& end, uint64_t now_ms);
+  // True once the epoch's last height is executed here: the host starts the next epoch's engine
+  // (with pending_transactions()) and this one takes no more input.
+  bool epoch_finished() const {
+    return cfg_.epoch_end && executed_ >= cfg_.epoch_end->last_height;
+  }
+  uint64_t epoch() const { return cfg_.epoch; }
+  // The highest epoch named by an envelope a peer sent (0 if none above this one's): a peer is
+  // ahead, and this replica has blocks to fetch.
+  uint64_t newer_epoch_seen() const { return newer_epoch_seen_; }
+  // The pending requests, oldest first.
+  std::vector<Tx> pending_transactions() const;
 
   // Asks every other validator for its highest commit certificate (a Committed probe). The
   // driver calls it when it starts, when it resumes after its clock jumped (the process was
@@ -160,6 +181,15 @@ class Engine {
     crypto::Hash hash{};
     std::vector<uint32_t> voters;
   };
+
+  // Inside the watermark window and not beyond the epoch's last height.
+  bool admits(uint64_t height) const {
+    return in_window(height, stable_, cfg_.window) &&
+           (!cfg_.epoch_end || height <= cfg_.epoch_end->last_height);
+  }
+  // What next_validator_set_hash the block at `height` must carry: the next set's hash at the
+  // epoch's last height, nothing below it.
+  std::string expected_next_set_hash(uint64_t height) const;
 
   // engine.cpp: inputs, normal case, delivery, proposing, timers
   void finish(uint64_t now, Actions& out);
@@ -251,6 +281,7 @@ class Engine {
   Status restore(const std::map<std::string, std::string>& persisted);
 
   Config cfg_;
+  crypto::Hash set_hash_{};  // validator_set_hash(cfg_.validators)
   uint32_t n_ = 0;
   uint32_t quorum_ = 0;
   uint32_t weak_ = 0;
@@ -336,6 +367,12 @@ class Engine {
   std::optional<RejectedInput> last_rejection_;
   std::set<std::tuple<uint32_t, std::string, uint64_t, uint64_t>> evidence_sent_;
   std::set<std::string> persisted_keys_;
+  // Epochs.
+  uint64_t newer_epoch_seen_ = 0;
+  // Records an engine of an earlier epoch left (deleted by start()), and whether this engine's
+  // epoch record is still to be written.
+  std::vector<std::string> stale_keys_;
+  bool write_epoch_record_ = false;
 };
 
 }  // namespace sharechain::consensus

@@ -14,8 +14,16 @@ std::string from_text(uint32_t v) { return "from validator " + std::to_string(v)
 
 Actions Engine::on_message(const Envelope& env, uint64_t now) {
   Actions out;
-  if (halted_ || !started_) return out;
+  if (halted_ || !started_ || epoch_finished()) return out;
   const uint32_t from = env.validator();
+  // Checked before anything else: the index means another validator in another epoch's set.
+  if (env.epoch() != cfg_.epoch) {
+    reject(Rejection::kWrongEpoch, std::nullopt,
+           "envelope of epoch " + std::to_string(env.epoch()) + " in epoch " +
+               std::to_string(cfg_.epoch));
+    if (env.epoch() > cfg_.epoch) newer_epoch_seen_ = std::max(newer_epoch_seen_, env.epoch());
+    return out;
+  }
   if (from >= n_) {
     reject(Rejection::kNotValidator, std::nullopt,
            "envelope claims validator " + std::to_string(from) + " of " + std::to_string(n_));
@@ -25,7 +33,8 @@ Actions Engine::on_message(const Envelope& env, uint64_t now) {
     reject(Rejection::kOwnMessage, from, "envelope carries this replica's own index");
     return out;
   }
-  if (!verifier_.verify(from, envelope_digest(cfg_.chain_id, env.payload()), env.signature())) {
+  if (!verifier_.verify(from, envelope_digest(cfg_.chain_id, cfg_.epoch, env.payload()),
+                        env.signature())) {
     reject(Rejection::kBadSignature, from, "envelope " + from_text(from));
     return out;
   }
@@ -142,10 +151,13 @@ void Engine::on_pre_prepare(const Envelope& env, const PrePrepare& m, uint64_t n
     reject(Rejection::kStale, from, "pre-prepare for committed height " + std::to_string(h));
     return;
   }
-  if (!in_window(h, stable_, cfg_.window)) {
+  if (!admits(h)) {
     reject(Rejection::kOutsideWindow, from,
            "pre-prepare for height " + std::to_string(h) + ", window is (" +
-               std::to_string(stable_) + ", " + std::to_string(stable_ + cfg_.window) + "]");
+               std::to_string(stable_) + ", " + std::to_string(stable_ + cfg_.window) + "]" +
+               (cfg_.epoch_end ? " and epoch " + std::to_string(cfg_.epoch) + " ends at " +
+                                     std::to_string(cfg_.epoch_end->last_height)
+                               : std::string()));
     return;
   }
   if (h < first_fresh_) {
@@ -199,7 +211,7 @@ void Engine::on_prepare(const Envelope& env, const Prepare& m, uint64_t now, Act
            "prepare for view " + std::to_string(m.view()) + " in view " + std::to_string(view_));
     return;
   }
-  if (!in_window(h, stable_, cfg_.window)) {
+  if (!admits(h)) {
     reject(Rejection::kOutsideWindow, from, "prepare for height " + std::to_string(h));
     return;
   }
@@ -234,7 +246,7 @@ void Engine::on_commit(const Envelope& env, const Commit& m, uint64_t now, Actio
   }
   // A commit certificate proves finality in whatever view it formed, so COMMITs are collected
   // from any view: a replica that missed a view change can still learn what was decided.
-  if (!in_window(h, stable_, cfg_.window)) {
+  if (!admits(h)) {
     reject(Rejection::kOutsideWindow, from, "commit for height " + std::to_string(h));
     return;
   }

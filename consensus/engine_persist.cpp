@@ -2,6 +2,7 @@
 //
 // Keys (values are serialized protobuf messages from sharechain/consensus.proto); those marked
 // * are written and read back by the safety rules (safety.cpp):
+//   epoch           PersistedEpoch: the epoch whose engine wrote the rest (absent: epoch 0)
 //   view *          PersistedView: the view and whether it is still being changed to
 //   nv              Envelope: the NEW-VIEW that started the current view
 //   prepared *      PreparedCertificate: the highest prepared block (reported in VIEW-CHANGE)
@@ -53,8 +54,8 @@ Status Engine::restore(const std::map<std::string, std::string>& persisted) {
     auto corrupt = [&key = key]() {
       return Status::internal("persisted consensus record '" + key + "' does not decode");
     };
-    if (key == "view" || key == "prepared") {
-      continue;  // the safety rules' records
+    if (key == "view" || key == "prepared" || key == "epoch") {
+      continue;  // the safety rules' records, and the epoch (read by the constructor)
     } else if (key == "nv") {
       Envelope e;
       if (!e.ParseFromString(value)) return corrupt();

@@ -47,7 +47,7 @@ Verdict<Signed> Engine::make_view_change(uint64_t new_view) {
   ViewChange vc;
   vc.set_new_view(new_view);
   if (my_cert_) *vc.mutable_committed() = *my_cert_;
-  if (stable_ > 0) *vc.mutable_checkpoint() = stable_proof_;
+  if (stable_ > cfg_.epoch_start) *vc.mutable_checkpoint() = stable_proof_;
   // The safety rules add the prepared certificate: they alone keep it.
   return safety_.sign_view_change(std::move(vc), failed_views_);
 }
@@ -145,7 +145,7 @@ void Engine::send_new_view(Actions& out) {
     summaries.push_back(stored.summary);
     *nv.add_view_changes() = stored.envelope;
   }
-  auto decision = decide_new_view(view_, n_, summaries);
+  auto decision = decide_new_view(view_, n_, summaries, cfg_.epoch_start, cfg_.epoch_start_hash);
   if (!decision) {
     reject(Rejection::kBadNewView, std::nullopt, decision.status().message());
     return;
@@ -176,8 +176,8 @@ Result<NewViewDecision> Engine::check_new_view(const NewView& m, Rejection& why)
   why = Rejection::kBadNewView;
   std::vector<ViewChangeSummary> summaries;
   for (const Envelope& e : m.view_changes()) {
-    if (e.validator() >= n_ ||
-        !verifier_.verify(e.validator(), envelope_digest(cfg_.chain_id, e.payload()),
+    if (e.validator() >= n_ || e.epoch() != cfg_.epoch ||
+        !verifier_.verify(e.validator(), envelope_digest(cfg_.chain_id, cfg_.epoch, e.payload()),
                           e.signature())) {
       return Status::invalid_argument("new view " + std::to_string(m.view()) +
                                       ": a view change envelope is not validly signed");
@@ -191,7 +191,7 @@ Result<NewViewDecision> Engine::check_new_view(const NewView& m, Rejection& why)
     if (!s) return s.status();
     summaries.push_back(std::move(s).value());
   }
-  auto decision = decide_new_view(m.view(), n_, summaries);
+  auto decision = decide_new_view(m.view(), n_, summaries, cfg_.epoch_start, cfg_.epoch_start_hash);
   if (!decision) return decision.status();
   if (decision->reproposal) {
     const auto& r = *decision->reproposal;
@@ -277,7 +277,7 @@ void Engine::enter_new_view(const NewViewDecision& d, const Envelope& env,
     view_change_armed_ = false;
   }
   if (d.reproposal && d.reproposal->height > committed_ &&
-      in_window(d.reproposal->height, stable_, cfg_.window)) {
+      admits(d.reproposal->height)) {
     const auto& r = *d.reproposal;
     auto checked = check_proposal(cfg_, ProposalKind::kReproposal, view_, r.height, r.block, 0);
     if (checked) {

@@ -5,11 +5,12 @@
 namespace sharechain::consensus {
 
 Envelope seal(const Message& message, uint32_t validator, std::string_view chain_id,
-              Signer& signer) {
+              Signer& signer, uint64_t epoch) {
   Envelope env;
   message.SerializeToString(env.mutable_payload());
   env.set_validator(validator);
-  env.set_signature(signer.sign(envelope_digest(chain_id, env.payload())));
+  env.set_epoch(epoch);
+  env.set_signature(signer.sign(envelope_digest(chain_id, epoch, env.payload())));
   return env;
 }
 

@@ -9,9 +9,9 @@
 
 namespace sharechain::consensus {
 
-// Serializes `message` once and signs exactly those bytes as `validator`.
+// Serializes `message` once and signs exactly those bytes as `validator` of `epoch`'s set.
 Envelope seal(const Message& message, uint32_t validator, std::string_view chain_id,
-              Signer& signer);
+              Signer& signer, uint64_t epoch = 0);
 
 // Decodes an envelope's payload without checking its signature; nullopt if it does not decode
 // or sets no kind.

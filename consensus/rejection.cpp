@@ -23,6 +23,7 @@ const char* rejection_name(Rejection reason) {
     case Rejection::kConflictingVote: return "conflicting_vote";
     case Rejection::kOversizedRequest: return "oversized_request";
     case Rejection::kNotCommitted: return "not_committed";
+    case Rejection::kWrongEpoch: return "wrong_epoch";
   }
   return "unknown";
 }
@@ -60,6 +61,7 @@ bool is_provable_misbehaviour(Rejection reason) {
     case Rejection::kConflictingVote:
     case Rejection::kOversizedRequest:
     case Rejection::kNotCommitted: return false;
+    case Rejection::kWrongEpoch: return false;
   }
   return false;
 }

@@ -57,8 +57,11 @@ enum class Rejection : uint8_t {
   kOversizedRequest,
   // The node reported executing a height the engine has not committed.
   kNotCommitted,
+  // An envelope signed as a member of another epoch's validator set: a peer that has not yet
+  // switched, or one that switched before this replica (which then has blocks to fetch).
+  kWrongEpoch,
 };
-inline constexpr size_t kRejectionKinds = static_cast<size_t>(Rejection::kNotCommitted) + 1;
+inline constexpr size_t kRejectionKinds = static_cast<size_t>(Rejection::kWrongEpoch) + 1;
 
 // The stable snake_case label: "bad_signature", "wrong_view", ...
 const char* rejection_name(Rejection reason);

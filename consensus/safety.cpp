@@ -52,6 +52,7 @@ const char* refusal_name(Refusal reason) {
 SafetyRules::SafetyRules(const Config& config, Signer& signer)
     : chain_id_(config.chain_id),
       self_(config.self),
+      epoch_(config.epoch),
       quorum_(quorum_size(static_cast<uint32_t>(config.validators.size()))),
       signer_(signer) {}
 
@@ -143,7 +144,7 @@ std::string SafetyRules::vote_signature(VoteKind kind, uint64_t view, uint64_t h
 }
 
 Envelope SafetyRules::seal(const Message& message) {
-  return consensus::seal(message, self_, chain_id_, signer_);
+  return consensus::seal(message, self_, chain_id_, signer_, epoch_);
 }
 
 void SafetyRules::put_view(Persist& persist) const {

@@ -167,6 +167,7 @@ class SafetyRules {
 
   std::string chain_id_;
   uint32_t self_ = 0;
+  uint64_t epoch_ = 0;
   uint32_t quorum_ = 0;
   Signer& signer_;
 

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "consensus/epochs.hpp"
 #include "consensus/quorum.hpp"
 
 namespace sharechain::consensus {
@@ -64,6 +65,17 @@ crypto::Hash envelope_digest(std::string_view chain_id, std::string_view payload
   buf.append(chain_id);
   buf.append(payload);
   return crypto::tagged_hash(crypto::kConsensusTag, buf);
+}
+
+crypto::Hash envelope_digest(std::string_view chain_id, uint64_t epoch, std::string_view payload) {
+  if (epoch == 0) return envelope_digest(chain_id, payload);
+  std::string buf;
+  buf.reserve(12 + chain_id.size() + payload.size());
+  put_u64(buf, epoch);
+  put_u32(buf, static_cast<uint32_t>(chain_id.size()));
+  buf.append(chain_id);
+  buf.append(payload);
+  return crypto::tagged_hash(kEpochEnvelopeTag, buf);
 }
 
 crypto::Hash vote_digest(VoteKind kind, std::string_view chain_id, uint64_t view, uint64_t height,
@@ -129,6 +141,7 @@ Status verify_commit_certificate(const Config& config, const Block& block, Verif
     return Status::invalid_argument("block is for chain '" + header.chain_id() + "', not '" +
                                     config.chain_id + "'");
   }
+  if (Status st = check_epoch_fields(config, header); !st) return st;
   if (!block.has_certificate()) {
     return Status::invalid_argument("block at height " + std::to_string(header.height()) +
                                     " has no commit certificate");

@@ -4,6 +4,7 @@
 // Two kinds of signature exist:
 //  - the envelope signature authenticates a whole message as sent:
 //      tagged_hash("sharechain/consensus", be32(len(chain_id)) || chain_id || payload)
+//    (with the epoch in front under its own tag above epoch 0; see envelope_digest)
 //  - a vote signature (PREPARE, COMMIT, CHECKPOINT) covers a canonical encoding written here by
 //    hand, never a protobuf re-serialisation, so a vote lifted out of its envelope into a
 //    certificate still verifies:
@@ -31,6 +32,10 @@ inline constexpr std::string_view kVoteTag = "sharechain/consensus/vote";
 enum class VoteKind : uint8_t { kPrepare = 1, kCommit = 2, kCheckpoint = 3 };
 
 crypto::Hash envelope_digest(std::string_view chain_id, std::string_view payload);
+// The digest an envelope of `epoch` is signed over: envelope_digest(chain_id, payload) for epoch
+// 0, and tagged_hash("sharechain/consensus/epoch", be64(epoch) || be32(len(chain_id)) ||
+// chain_id || payload) above it, so that no envelope verifies in an epoch it was not sent in.
+crypto::Hash envelope_digest(std::string_view chain_id, uint64_t epoch, std::string_view payload);
 crypto::Hash vote_digest(VoteKind kind, std::string_view chain_id, uint64_t view, uint64_t height,
                          const crypto::Hash& block_hash);
 crypto::Hash checkpoint_digest(std::string_view chain_id, uint64_t height,
@@ -70,7 +75,8 @@ Status verify_commit_certificate(std::string_view chain_id, uint32_t n,
                                  const CommitCertificate& certificate, uint64_t height,
                                  const crypto::Hash& block_hash, Verifier& verifier);
 
-// The same for a block: its header must name `config.chain_id`, its transactions must decode
+// The same for a block: its header must name `config.chain_id` and `config.epoch` (with
+// that set's validator_set_hash when the header carries one), its transactions must decode
 // and hash to the header's tx_root, and its certificate must be for the header's height and for
 // block_hash(block). OK means the whole block, transactions included, is what a quorum committed.
 Status verify_commit_certificate(const Config& config, const Block& block, Verifier& verifier);

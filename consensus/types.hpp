@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,10 +25,20 @@ struct ValidatorInfo {
   std::string public_key;  // BIP340 x-only key, 32 bytes; the validator's index is its position
 };
 
+// Where the current epoch ends, once a validator-set change has executed (epochs.hpp).
+struct EpochEnd {
+  uint64_t last_height = 0;    // the switch height: the last height this epoch certifies
+  crypto::Hash next_set_hash{};  // validator_set_hash() of the set certifying the heights above
+};
+
 struct Config {
   std::string chain_id;
-  std::vector<ValidatorInfo> validators;
+  std::vector<ValidatorInfo> validators;  // the current epoch's set
   uint32_t self = 0;                    // this replica's index in `validators`
+  uint64_t epoch = 0;                   // 0 = the genesis set
+  uint64_t epoch_start = 0;             // the last height of the epoch before (0 for epoch 0)
+  crypto::Hash epoch_start_hash{};      // that block's hash (zero for epoch 0: genesis)
+  std::optional<EpochEnd> epoch_end;    // known at start (a restart after the change executed)
   uint32_t max_block_txs = 2000;
   uint64_t max_block_bytes = 4 << 20;   // transactions' bytes per block
   uint64_t batch_delay_ms = 20;         // the primary cuts a block when full or after this delay

@@ -55,7 +55,8 @@ Result<ViewChangeSummary> verify_view_change(std::string_view chain_id, uint32_t
 }
 
 Result<NewViewDecision> decide_new_view(uint64_t view, uint32_t n,
-                                        const std::vector<ViewChangeSummary>& summaries) {
+                                        const std::vector<ViewChangeSummary>& summaries,
+                                        uint64_t epoch_start, const crypto::Hash& start_hash) {
   std::set<uint32_t> voters;
   for (const ViewChangeSummary& s : summaries) {
     if (s.new_view != view) {
@@ -77,6 +78,8 @@ Result<NewViewDecision> decide_new_view(uint64_t view, uint32_t n,
 
   NewViewDecision d;
   d.view = view;
+  d.base_height = epoch_start;
+  d.base_hash = start_hash;
   for (const ViewChangeSummary& s : summaries) {
     if (s.committed_height > d.base_height) {
       d.base_height = s.committed_height;
@@ -109,7 +112,8 @@ Result<NewViewDecision> decide_new_view(uint64_t view, uint32_t n,
     d.first_fresh_height = d.base_height + 1;
   }
   for (const ViewChangeSummary& s : summaries) {
-    const bool holds = s.committed_height >= d.committed_floor ||
+    const bool holds = epoch_start >= d.committed_floor ||
+                       s.committed_height >= d.committed_floor ||
                        s.checkpoint_height >= d.committed_floor ||
                        (s.prepared && s.prepared->height > d.committed_floor);
     if (holds) d.sources.push_back(s.validator);

@@ -64,8 +64,12 @@ struct NewViewDecision {
 };
 
 // The decision for `view` from `summaries`, which must come from at least a quorum of distinct
-// validators of a set of `n`, all for `view`; INVALID_ARGUMENT otherwise.
+// validators of a set of `n`, all for `view`; INVALID_ARGUMENT otherwise. `epoch_start` and
+// `start_hash` are the block the epoch starts on: final before the epoch's first proof, and held
+// by every validator of the epoch (each joined only after executing it).
 Result<NewViewDecision> decide_new_view(uint64_t view, uint32_t n,
-                                        const std::vector<ViewChangeSummary>& summaries);
+                                        const std::vector<ViewChangeSummary>& summaries,
+                                        uint64_t epoch_start = 0,
+                                        const crypto::Hash& start_hash = {});
 
 }  // namespace sharechain::consensus

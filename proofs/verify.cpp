@@ -1,5 +1,6 @@
 #include "proofs/verify.hpp"
 
+#include "consensus/epochs.hpp"
 #include "consensus/signing.hpp"
 #include "proto/history_chain.hpp"
 #include "proto/transaction.hpp"
@@ -34,6 +35,18 @@ Result<BlockHeader> check_certified(const api::CertifiedHeader& certified, const
   }
   if (header.height() != height) {
     return fail(part, height, "the header says height " + std::to_string(header.height()));
+  }
+  // Bundles carry the genesis set only: a header certified by a later epoch's set cannot be
+  // checked without the chain of sets that leads to it.
+  if (header.epoch() != 0) {
+    return fail(part, height, "the header is certified by the validator set of epoch " +
+                                  std::to_string(header.epoch()) +
+                                  ", and the bundle carries no chain of sets from the genesis set to it");
+  }
+  if (!header.validator_set_hash().empty() &&
+      header.validator_set_hash() != crypto::hash_bytes(consensus::validator_set_hash(trust.validators))) {
+    return fail(part, height, "the header names validator set " + crypto::to_hex(header.validator_set_hash()) +
+                                  ", not the genesis file's");
   }
   const Status cert = consensus::verify_commit_certificate(
       trust.chain_id, static_cast<std::uint32_t>(trust.validators.size()), certified.certificate(), height,

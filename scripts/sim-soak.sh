@@ -3,6 +3,7 @@
 # to hours on 2 cores). Any failing seed is printed with the command that replays it.
 #
 # Usage: scripts/sim-soak.sh [FIRST_SEED (1001)] [SEEDS_N4 (2000)] [SEEDS_N7 (400)]
+#        scripts/sim-soak.sh --reconfigure [FIRST_SEED (1001)] [SEEDS_N4 (2000)] [SEEDS_N7 (400)]
 #        scripts/sim-soak.sh --twins [FIRST_SEED (1)] [SEEDS_N4 (2000)] [SEEDS_N7 (1000)]
 #                            [SEEDS_N10 (600)]
 #
@@ -20,13 +21,21 @@ cd "$(dirname "$0")/.."
 SIM=${SIM:-build/tools/sim/sharechain-sim}
 [ -x "$SIM" ] || scripts/build.sh
 
+# --reconfigure: the same ranges with validator-set changes in every seed (a validator joins,
+# the Byzantine one is removed, an honest key is rotated).
+EXTRA=()
+if [ "${1:-}" = "--reconfigure" ]; then
+  EXTRA=(--reconfigure)
+  shift
+fi
+
 if [ "${1:-}" != "--twins" ]; then
   FIRST=${1:-1001}
   N4=${2:-2000}
   N7=${3:-400}
   # Both ranges run at once, one per core; each prints its own summary line.
-  "$SIM" --nodes 4 --byzantine 1 --seeds "$FIRST:$N4" > /tmp/sharechain-soak-n4.txt 2>&1 & p4=$!
-  "$SIM" --nodes 7 --byzantine 2 --seeds "$FIRST:$N7" > /tmp/sharechain-soak-n7.txt 2>&1 & p7=$!
+  "$SIM" --nodes 4 --byzantine 1 "${EXTRA[@]}" --seeds "$FIRST:$N4" > /tmp/sharechain-soak-n4.txt 2>&1 & p4=$!
+  "$SIM" --nodes 7 --byzantine 2 "${EXTRA[@]}" --seeds "$FIRST:$N7" > /tmp/sharechain-soak-n7.txt 2>&1 & p7=$!
   rc=0
   wait "$p4" || rc=1
   wait "$p7" || rc=1

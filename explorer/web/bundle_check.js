@@ -861,6 +861,11 @@ function checkCommitCertificate(trust, cert, height, blockHash) {
   if (seen.size < quorumSize(n)) throw new ProofError("commit certificate: " + seen.size + " votes, a quorum is " + quorumSize(n));
   return seen.size;
 }
+// tagged_hash("sharechain/validator-set", be32(n) || key_0 || ... || key_{n-1}): what headers
+// carry as validator_set_hash (docs/crypto.md).
+function validatorSetHash(keys) {
+  return taggedHash("sharechain/validator-set", concatBytes(be32(keys.length), ...keys));
+}
 function checkCertified(certified, part, height, trust) {
   const header = tryDecode(".sharechain.BlockHeader", certified.header);
   if (header === null) throw proofFail(part, height, "the header does not decode");
@@ -868,6 +873,15 @@ function checkCertified(certified, part, height, trust) {
     throw proofFail(part, height, "the header is of chain '" + header.get("chain_id") + "', the genesis file's is '" + trust.chain_id + "'");
   }
   if (header.get("height") !== height) throw proofFail(part, height, "the header says height " + header.get("height"));
+  // Bundles carry the genesis set only: a later epoch's header needs the chain of sets.
+  if (header.get("epoch") !== 0n) {
+    throw proofFail(part, height, "the header is certified by the validator set of epoch " + header.get("epoch") +
+      ", and the bundle carries no chain of sets from the genesis set to it");
+  }
+  const setHash = header.get("validator_set_hash");
+  if (setHash.length && !equalBytes(setHash, validatorSetHash(trust.validators))) {
+    throw proofFail(part, height, "the header names validator set " + bytesToHex(setHash) + ", not the genesis file's");
+  }
   let votes;
   try {
     votes = checkCommitCertificate(trust, certified.certificate, height, sha256(certified.header));

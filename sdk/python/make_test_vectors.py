@@ -166,6 +166,10 @@ def main():
         signature=bytes.fromhex(votes[0]["signature"]))).SerializeToString()
     env_digest = crypto.envelope_digest(CHAIN_ID, payload)
     env_aux = aux_for(env_digest)
+    epoch = 3
+    epoch_digest = crypto.envelope_digest(CHAIN_ID, payload, epoch)
+    epoch_aux = aux_for(epoch_digest)
+    set_keys = [v.public_key for v in validators]
 
     raws = [bytes(20), bytes(range(20)), alice.address, b"\xff" * 20]
     good = [{"raw": r.hex(), "text": crypto.format_address(r), "legacy": "sc" + r.hex()}
@@ -242,6 +246,19 @@ def main():
                          "preimage": crypto.envelope_preimage(CHAIN_ID, payload).hex(),
                          "digest": env_digest.hex(), "aux": env_aux.hex(),
                          "signature": validators[0].sign(env_digest, env_aux).hex()},
+            "epoch_envelope_tag": "sharechain/consensus/epoch",
+            "epoch_envelope_rule": ("above epoch 0: tagged_hash(\"sharechain/consensus/epoch\", "
+                                    "be64(epoch) || be32(len(chain_id)) || chain_id || payload)"),
+            "epoch_envelope": {"validator": 0, "epoch": epoch, "payload": payload.hex(),
+                               "preimage": crypto.envelope_preimage(CHAIN_ID, payload, epoch).hex(),
+                               "digest": epoch_digest.hex(), "aux": epoch_aux.hex(),
+                               "signature": validators[0].sign(epoch_digest, epoch_aux).hex()},
+            "validator_set_tag": "sharechain/validator-set",
+            "validator_set_rule": ("tagged_hash(\"sharechain/validator-set\", be32(n) || key_0 || "
+                                   "... || key_{n-1}), x-only keys in validator-index order"),
+            "validator_set": {"public_keys": [k.hex() for k in set_keys],
+                              "preimage": crypto.validator_set_preimage(set_keys).hex(),
+                              "hash": crypto.validator_set_hash(set_keys).hex()},
         },
     }
     with open(args.out, "w", encoding="utf-8") as f:

@@ -8,9 +8,9 @@
 #  - the page, given each bundle and the genesis file through its file inputs, proves them and
 #    shows the facts: the transaction's hash and height, the VIN and the ATTESTED record, the
 #    statement's payments
-#  - one byte changed in a fact, a Merkle path, a header, a certificate signature, the validator
-#    set, a receipt or an anchor's certificate fails with the reason naming that part, proof and
-#    height; a statement's partner amount changed, another chain's genesis file and a file that
+#  - one byte changed in a fact, a Merkle path, a header, the validator set a header names, a
+#    certificate signature, the validator set, a receipt or an anchor's certificate fails with the
+#    reason naming that part, proof and height; a statement's partner amount changed, another chain's genesis file and a file that
 #    is not a bundle fail too
 #  - the Python SDK's verifier gives the same verdict and the same reason for every file, and
 #    the page made no request at all while verifying (the node keeps serving; the check is
@@ -99,8 +99,11 @@ tamper() {
   cmp -s "$1" "$2" && die "tampering with $3 changed nothing"
   return 0
 }
-# The last byte of a header: a field the certificate covers but that decodes all the same.
-jq '.proofs[0].block.header |= (.[0:-1] + (if .[-1:] == "0" then "1" else "0" end))' "$TX_BUNDLE" > "$DIR/t-header.bundle"
+# A header ends with history_root (field 11, 2 + 32 bytes) and validator_set_hash (field 13,
+# 2 + 32 bytes). The last hex digit of history_root: a field the certificate covers but that
+# the verifier reads nowhere else. The last one of all: the header names another validator set.
+jq '.proofs[0].block.header |= (.[0:-69] + (if .[-69:-68] == "0" then "1" else "0" end) + .[-68:])' "$TX_BUNDLE" > "$DIR/t-header.bundle"
+jq '.proofs[0].block.header |= (.[0:-1] + (if .[-1:] == "0" then "1" else "0" end))' "$TX_BUNDLE" > "$DIR/t-set.bundle"
 tamper "$TX_BUNDLE" "$DIR/t-fact.bundle" '.facts.tx_hash'
 jq '.facts.transaction.call.args.amount += 1' "$TX_BUNDLE" > "$DIR/t-amount.bundle"
 tamper "$TX_BUNDLE" "$DIR/t-path.bundle" '.proofs[0].transaction_path[0]'
@@ -149,6 +152,8 @@ jq -n --arg chromium "$CHROMIUM" --argjson port $(( BASE_PORT + 19 )) --arg prof
      reason: ["proof 1 of 1: transaction path (height " + $h + "): the transaction does not hash to the block'"'"'s signed_tx_root"]},
     {name: "a header changed", bundle: ($d + "/t-header.bundle"), genesis: $g, outcome: "failed",
      reason: ["proof 1 of 1: block certificate (height " + $h + "): commit certificate at height " + $h + " is for a different block"]},
+    {name: "a header names another validator set", bundle: ($d + "/t-set.bundle"), genesis: $g, outcome: "failed",
+     reason: ["proof 1 of 1: block (height " + $h + "): the header names validator set ", ", not the genesis file'"'"'s"]},
     {name: "a signature changed", bundle: ($d + "/t-signature.bundle"), genesis: $g, outcome: "failed",
      reason: ["proof 1 of 1: block certificate (height " + $h + "): commit certificate: bad signature from validator 0"]},
     {name: "the validator set changed", bundle: ($d + "/t-validators.bundle"), genesis: $g, outcome: "failed",

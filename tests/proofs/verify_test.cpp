@@ -5,6 +5,9 @@
 //  - another chain id or validator set fails; a quorum of two of four does not certify
 #include <catch2/catch.hpp>
 
+#include <functional>
+
+#include "consensus/epochs.hpp"
 #include "mini_chain.hpp"
 #include "proto/transaction.hpp"
 
@@ -141,6 +144,33 @@ TEST_CASE("a proof checked against another chain or validator set fails") {
     Trust other = chain.trust();
     other.validators = strangers.validators();
     expect_failure(chain.proof(0), other, "certificate");
+  }
+  // The genesis validators certify a header that names another set: the certificate holds, the
+  // header does not.
+  auto recertified = [&](const std::function<void(BlockHeader&)>& edit) {
+    api::TransactionProof p = chain.proof(0);
+    BlockHeader h;
+    REQUIRE(h.ParseFromString(p.block().header()));
+    edit(h);
+    const std::string bytes = h.SerializeAsString();
+    p.mutable_block()->set_header(bytes);
+    *p.mutable_block()->mutable_certificate() = consensus::testing::commit_certificate(
+        chain.keys(), {0, 1, 2}, h.view(), h.height(), crypto::sha256(bytes));
+    return p;
+  };
+  SECTION("a header of a later epoch") {
+    expect_failure(recertified([](BlockHeader& h) { h.set_epoch(2); }), chain.trust(), "epoch 2");
+  }
+  SECTION("a header naming another validator set") {
+    consensus::testing::Keys strangers(5);  // the chain's four keys and one more
+    const std::string other = crypto::hash_bytes(consensus::validator_set_hash(strangers.validators()));
+    expect_failure(recertified([&](BlockHeader& h) { h.set_validator_set_hash(other); }), chain.trust(),
+                   "not the genesis file's");
+  }
+  SECTION("a header naming the genesis set verifies") {
+    const std::string genesis = crypto::hash_bytes(consensus::validator_set_hash(chain.trust().validators));
+    auto p = recertified([&](BlockHeader& h) { h.set_validator_set_hash(genesis); });
+    REQUIRE(verify_transaction_proof(p, chain.trust()));
   }
 }
 

@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "consensus/epochs.hpp"
 #include "consensus/signing.hpp"
 #include "contracts/assets/assets.hpp"
 #include "proto/address.hpp"
@@ -203,6 +204,25 @@ TEST_CASE("test vectors: consensus votes, envelope and commit certificate") {
     consensus::Message message;
     REQUIRE(message.ParseFromString(bytes(e["payload"])));
     CHECK(message.has_commit());
+  }
+  SECTION("an envelope of a later epoch, and the validator-set hash") {
+    const Json& e = v["epoch_envelope"];
+    const std::uint64_t epoch = e["epoch"].get<std::uint64_t>();
+    REQUIRE(epoch > 0);
+    const crypto::Hash digest = consensus::envelope_digest(chain, epoch, bytes(e["payload"]));
+    CHECK(hex(digest) == e["digest"].get<std::string>());
+    CHECK(digest == crypto::tagged_hash(consensus::kEpochEnvelopeTag, bytes(e["preimage"])));
+    CHECK(digest != consensus::envelope_digest(chain, bytes(e["payload"])));
+    check_signature(keys.at(e["validator"].get<std::size_t>()), digest, e);
+
+    const Json& s = v["validator_set"];
+    std::vector<consensus::ValidatorInfo> set;
+    for (const Json& k : s["public_keys"]) set.push_back(consensus::ValidatorInfo{bytes(k)});
+    REQUIRE(set.size() == config.validators.size());
+    const crypto::Hash h = consensus::validator_set_hash(set);
+    CHECK(hex(h) == s["hash"].get<std::string>());
+    CHECK(h == crypto::tagged_hash(consensus::kValidatorSetTag, bytes(s["preimage"])));
+    CHECK(h == consensus::validator_set_hash(config.validators));
   }
   SECTION("commit certificate") {
     const Json& c = v["commit_certificate"];

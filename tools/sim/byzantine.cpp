@@ -26,7 +26,7 @@ std::string random_bytes(Rng& rng, size_t n) {
 }
 
 Envelope reseal(const ByzantineContext& ctx, const Message& m) {
-  return consensus::seal(m, ctx.config.self, ctx.config.chain_id, ctx.signer);
+  return consensus::seal(m, ctx.config.self, ctx.config.chain_id, ctx.signer, ctx.config.epoch);
 }
 
 std::string vote(const ByzantineContext& ctx, VoteKind kind, uint64_t view, uint64_t height,
@@ -180,13 +180,13 @@ void forge(const ByzantineContext& ctx, const std::vector<uint32_t>& destination
       bad = reseal(ctx, empty);
       bad.set_payload(random_bytes(ctx.rng, 1 + ctx.rng.below(80)));
       bad.set_signature(ctx.signer.sign(consensus::envelope_digest(ctx.config.chain_id,
-                                                                  bad.payload())));
+                                                                  ctx.config.epoch, bad.payload())));
       break;
     }
     case 3:  // validly signed, truncated
       bad.set_payload(env.payload().substr(0, ctx.rng.below(env.payload().size() + 1)));
       bad.set_signature(ctx.signer.sign(consensus::envelope_digest(ctx.config.chain_id,
-                                                                  bad.payload())));
+                                                                  ctx.config.epoch, bad.payload())));
       break;
     case 4: bad.set_validator(n + static_cast<uint32_t>(ctx.rng.below(5))); break;
     case 5: {  // a sound envelope around a vote whose own signature is forged

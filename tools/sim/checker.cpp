@@ -27,12 +27,16 @@ void Checker::fail_agreement(std::string what) {
 }
 
 bool Checker::twin_node(uint32_t node) const {
-  return node >= n_ ||
+  // Nodes past the twins' second instances are validators that joined later.
+  return (node >= n_ && node - n_ < faults_.twins.size()) ||
          std::find(faults_.twins.begin(), faults_.twins.end(), node) != faults_.twins.end();
 }
 
 std::string Checker::name(uint32_t node) const {
-  if (node >= n_) return std::to_string(faults_.twins.at(node - n_)) + "b";
+  if (node >= n_ && node - n_ < faults_.twins.size()) {
+    return std::to_string(faults_.twins.at(node - n_)) + "b";
+  }
+  if (node >= n_) return std::to_string(node);
   return std::to_string(node) + (twin_node(node) ? "a" : "");
 }
 
@@ -61,7 +65,8 @@ void Checker::on_wire(const consensus::Envelope& envelope,
   }
 }
 
-void Checker::on_honest_send(uint32_t node, const std::optional<consensus::Message>& m) {
+void Checker::on_honest_send(uint32_t node, const std::optional<consensus::Message>& m,
+                             uint64_t epoch) {
   // A twin's instance is judged alone: its twin's messages are not its own.
   const std::string who = (twin_node(node) ? "twin instance " : "honest validator ") + name(node);
   if (!m) {
@@ -69,7 +74,7 @@ void Checker::on_honest_send(uint32_t node, const std::optional<consensus::Messa
     return;
   }
   auto say = [&](const char* kind, uint64_t view, uint64_t height, const crypto::Hash& hash) {
-    auto [it, fresh] = said_.emplace(std::make_tuple(node, kind, view, height), hash);
+    auto [it, fresh] = said_.emplace(std::make_tuple(node, epoch, kind, view, height), hash);
     if (!fresh && it->second != hash) {
       fail(who + " contradicted itself: two " + kind + " messages for view " +
            std::to_string(view) + " height " + std::to_string(height));
@@ -94,14 +99,17 @@ void Checker::on_honest_send(uint32_t node, const std::optional<consensus::Messa
 }
 
 void Checker::on_stored(uint32_t node, uint64_t height, const Block& block,
-                        const crypto::Hash& hash, const std::set<crypto::Hash>& chain_txs) {
+                        const crypto::Hash& hash, const std::set<crypto::Hash>& chain_txs,
+                        const std::optional<EpochView>& epoch) {
   const std::string at = "replica " + name(node) + " height " + std::to_string(height) + ": ";
   if (consensus::block_hash(block) != hash) return fail(at + "block hash does not match header");
   BlockHeader header;
   if (!header.ParseFromString(block.header()) || header.height() != height) {
     return fail(at + "header does not decode or names another height");
   }
-  if (Status s = consensus::verify_commit_certificate(config_, block, verifier_); !s) {
+  const consensus::Config& config = epoch ? epoch->config : config_;
+  consensus::Verifier& verifier = epoch ? epoch->verifier : verifier_;
+  if (Status s = consensus::verify_commit_certificate(config, block, verifier); !s) {
     return fail(at + "certificate does not verify: " + s.message());
   }
   if (proposed_.count(hash) == 0) return fail(at + "block was never proposed");
@@ -123,8 +131,9 @@ void Checker::on_stored(uint32_t node, uint64_t height, const Block& block,
   if (!txs) return fail(at + txs.status().message());
   for (const crypto::Hash& tx : *txs) {
     if (submitted_.count(tx) == 0) return fail(at + "holds a transaction no client submitted");
-    if (byzantine_.count(header.proposer()) == 0 && chain_txs.count(tx) != 0) {
-      return fail(at + "honest proposer " + std::to_string(header.proposer()) +
+    const uint32_t proposer = epoch ? epoch->proposer_node : header.proposer();
+    if (byzantine_.count(proposer) == 0 && chain_txs.count(tx) != 0) {
+      return fail(at + "honest proposer " + std::to_string(proposer) +
                   " repeated a committed transaction " + crypto::to_hex(tx).substr(0, 16));
     }
   }

@@ -50,12 +50,25 @@ class Checker {
   // Any envelope any validator put on the wire (after Byzantine rewriting), with its decoded
   // payload (nullopt if it does not decode).
   void on_wire(const consensus::Envelope& envelope, const std::optional<consensus::Message>& m);
-  // A message the engine of an honest validator or of a twin's instance asked to send.
-  void on_honest_send(uint32_t node, const std::optional<consensus::Message>& m);
+  // A message the engine of an honest validator or of a twin's instance asked to send, as a
+  // member of `epoch`'s set (each epoch's engine starts again at view 0).
+  void on_honest_send(uint32_t node, const std::optional<consensus::Message>& m,
+                      uint64_t epoch = 0);
   // `block` entered `node`'s store at `height` (by Deliver or state transfer); `chain_txs`
-  // is every transaction already in that node's chain below it.
+  // is every transaction already in that node's chain below it. With reconfiguration the
+  // simulator names the set that must certify the block (`epoch`, the config and verifier of
+  // the epoch the node's chain puts it in) and the node that proposed it; otherwise the
+  // checker's own set does, and validator indices are nodes.
+  struct EpochView {
+    const consensus::Config& config;
+    consensus::Verifier& verifier;
+    uint32_t proposer_node = 0;
+  };
   void on_stored(uint32_t node, uint64_t height, const Block& block, const crypto::Hash& hash,
-                 const std::set<crypto::Hash>& chain_txs);
+                 const std::set<crypto::Hash>& chain_txs,
+                 const std::optional<EpochView>& epoch = std::nullopt);
+  // Evidence and rejections name validators by index in the reporter's epoch: with
+  // reconfiguration the simulator translates them to nodes first.
   void on_evidence(uint32_t node, const consensus::Evidence& evidence);
   // `node`'s engine dropped an input.
   void on_rejected(uint32_t node, const consensus::RejectedInput& rejected);
@@ -96,7 +109,7 @@ class Checker {
   std::set<crypto::Hash> submitted_;
   std::set<crypto::Hash> proposed_;
   std::map<uint64_t, crypto::Hash> chain_;  // the agreed block at each height
-  std::map<std::tuple<uint32_t, std::string, uint64_t, uint64_t>, crypto::Hash> said_;
+  std::map<std::tuple<uint32_t, uint64_t, std::string, uint64_t, uint64_t>, crypto::Hash> said_;
   std::string violation_;
   Coverage coverage_;
   std::set<crypto::Hash> new_views_seen_;

@@ -148,6 +148,9 @@ int main(int argc, char** argv) {
                  "Byzantine behaviour: silent, equivocate, double-vote, stale-future, forge, "
                  "bogus-view-change or mixed (default: drawn per seed)");
   app.add_flag("--real-crypto", base.real_crypto, "Sign with BIP340 keys instead of fast fakes");
+  app.add_flag("--reconfigure", base.reconfigure,
+               "Change the validator set mid-run: node n joins, a validator (a Byzantine one if "
+               "any) leaves, an honest validator's key is rotated");
   app.add_option("--fault-ms", base.fault_ms, "Simulated time during which faults happen")
       ->capture_default_str();
   app.add_option("--liveness-bound-ms", base.liveness_bound_ms,
@@ -188,7 +191,7 @@ int main(int argc, char** argv) {
   nlohmann::json fork = nullptr;
   uint64_t blocks = 0, txs = 0, events = 0, messages = 0, view_changes = 0, crashes = 0,
            fetched = 0, evidence = 0, max_recovery = 0, max_persisted = 0, new_views = 0,
-           reproposals = 0, contested = 0, halts = 0;
+           reproposals = 0, contested = 0, halts = 0, epochs = 0, switched_runs = 0;
   nlohmann::json failed = nlohmann::json::array();
   for (uint64_t seed = first; seed < first + count; ++seed) {
     Options o = base;
@@ -207,6 +210,8 @@ int main(int argc, char** argv) {
     reproposals += out.stats.reproposals;
     contested += out.stats.contested;
     halts += out.stats.halts;
+    epochs += out.stats.epochs;
+    if (out.stats.epochs > 0) ++switched_runs;
     max_recovery = std::max(max_recovery, out.stats.recovered_ms);
     max_persisted = std::max(max_persisted, out.stats.max_persisted_keys);
     if (out.ok) continue;
@@ -261,6 +266,11 @@ int main(int argc, char** argv) {
                               {"failures", failed}};
     // Only runs that use the new options grow new fields: older summaries stay byte-identical.
     if (base.twins > 0) summary["twins"] = base.twins;
+    if (base.reconfigure) {
+      summary["reconfigure"] = true;
+      summary["epochs"] = epochs;
+      summary["seeds_with_a_switch"] = switched_runs;
+    }
     if (base.expect_violation) {
       summary["expect_violation"] = true;
       summary["searched"] = searched;
@@ -275,8 +285,12 @@ int main(int argc, char** argv) {
                   fork_seed ? ("agreement violated on seed " + std::to_string(*fork_seed)).c_str()
                             : "NO seed violated agreement");
     }
-    const std::string twins =
+    std::string twins =
         base.twins > 0 ? ", twins=" + std::to_string(base.twins) : std::string();
+    if (base.reconfigure) {
+      twins += ", reconfigure: " + std::to_string(epochs) + " epoch switches in " +
+               std::to_string(switched_runs) + " seeds";
+    }
     std::printf(
         "%llu seeds (n=%u, byzantine=%u%s%s): %llu failed; %llu blocks, %llu transactions, %llu "
         "events, %llu messages, %llu view changes, %llu crashes, %llu blocks fetched, %llu "

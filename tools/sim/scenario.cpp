@@ -105,6 +105,59 @@ const char* twins_cut_name(TwinsCut cut) {
   return "unknown";
 }
 
+namespace {
+
+// Node n joins; then, in either order, a validator leaves (a Byzantine one when there is one:
+// the operators found it out) and an honest validator's key is replaced by key n + 1. The
+// changes come during the faults (racing view changes, crashes and partitions) or just after.
+void draw_reconfigs(uint32_t n, const std::vector<uint32_t>& honest, Rng& rng, Scenario& s) {
+  std::vector<uint32_t> keys(n);
+  for (uint32_t v = 0; v < n; ++v) keys[v] = v;
+  uint64_t at = rng.between(s.fault_ms / 10, s.fault_ms / 2);
+  ReconfigPlan add{at, "add", n, keys};
+  add.keys.push_back(n);
+  s.reconfigs.push_back(add);
+  keys = add.keys;
+  const bool remove_first = rng.chance(500);
+  for (int step = 0; step < 2; ++step) {
+    at = std::min(s.fault_ms + 300, at + rng.between(100, s.fault_ms / 2));
+    if ((step == 0) == remove_first) {
+      uint32_t leaving = 0;
+      if (!s.byzantine.empty()) {
+        leaving = s.byzantine.begin()->first;
+      } else {
+        std::vector<uint32_t> members;
+        for (uint32_t k : keys) members.push_back(k == n + 1 ? s.reconfigs.back().node : k);
+        leaving = rng.pick(members);
+      }
+      ReconfigPlan remove{at, "remove", leaving, {}};
+      for (uint32_t k : keys) {
+        const uint32_t holder = k == n + 1 ? s.reconfigs.back().node : k;
+        if (holder != leaving) remove.keys.push_back(k);
+      }
+      s.reconfigs.push_back(remove);
+      keys = remove.keys;
+    } else {
+      std::vector<uint32_t> candidates;  // honest current validators, the joiner included
+      for (uint32_t k : keys) {
+        if (k <= n && (k == n || std::find(honest.begin(), honest.end(), k) != honest.end())) {
+          candidates.push_back(k);
+        }
+      }
+      if (candidates.empty()) continue;
+      const uint32_t rotated = rng.pick(candidates);
+      ReconfigPlan rotate{at, "rotate", rotated, keys};
+      for (uint32_t& k : rotate.keys) {
+        if (k == rotated) k = n + 1;
+      }
+      s.reconfigs.push_back(rotate);
+      keys = rotate.keys;
+    }
+  }
+}
+
+}  // namespace
+
 Scenario draw_scenario(const ScenarioRequest& req, Rng& rng) {
   Scenario s;
   const uint32_t n = req.nodes;
@@ -205,6 +258,7 @@ Scenario draw_scenario(const ScenarioRequest& req, Rng& rng) {
     s.batches.push_back(b);
   }
   if (!twinned.empty()) draw_twins(n, twinned, rng, s);
+  if (req.reconfigure) draw_reconfigs(n, honest, rng, s);
   return s;
 }
 
@@ -244,6 +298,10 @@ std::string describe(const Scenario& s) {
     out += "drought: " + std::to_string(d.start_ms) + ".." + std::to_string(d.end_ms) +
            " ms, message kind " + std::to_string(d.kind) + " lost " + std::to_string(d.per_mille) +
            "/1000 from " + list(d.senders) + " to " + list(d.victims) + "\n";
+  }
+  for (const ReconfigPlan& r : s.reconfigs) {
+    out += "reconfigure: " + std::to_string(r.at_ms) + " ms, " + r.kind + " node " +
+           std::to_string(r.node) + ", next set of keys " + list(r.keys) + "\n";
   }
   uint64_t txs = 0;
   for (const BatchPlan& b : s.batches) txs += b.count;

@@ -76,6 +76,16 @@ struct BatchPlan {
                                     // empty = all
 };
 
+// A validator-set change (--reconfigure): a client submits it at `at_ms`; it takes effect at the
+// switch height after it executes (consensus/epochs.hpp). Keys are numbered: validator v of
+// genesis holds key v, node n (the joiner) key n, and the rotated validator gets key n + 1.
+struct ReconfigPlan {
+  uint64_t at_ms = 0;
+  std::string kind;            // "add", "remove" or "rotate"
+  uint32_t node = 0;           // who joins, leaves, or gets the new key
+  std::vector<uint32_t> keys;  // the set after the change, by key, in validator-index order
+};
+
 struct Scenario {
   uint64_t fault_ms = 0;
   uint32_t loss_per_mille = 0;
@@ -92,6 +102,7 @@ struct Scenario {
   std::vector<DroughtPlan> droughts;
   std::vector<BatchPlan> batches;           // in time order; some after the heal
   TwinsPlan twins;                          // empty without twins
+  std::vector<ReconfigPlan> reconfigs;      // in order; each assumes the ones before it ran
 };
 
 struct ScenarioRequest {
@@ -100,6 +111,7 @@ struct ScenarioRequest {
   uint32_t twins = 0;                  // twinned validators, disjoint from the Byzantine ones
   std::optional<Behaviour> behaviour;  // every Byzantine validator's; drawn when absent
   uint64_t fault_ms = 3000;
+  bool reconfigure = false;  // add node n, remove a validator (a Byzantine one if any), rotate a key
 };
 
 // Without twins the draws, and so every existing seed's run, are those of the generator before

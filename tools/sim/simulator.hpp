@@ -8,6 +8,13 @@
 // Byzantine), every transaction any client submitted must be committed by every honest
 // validator within `liveness_bound_ms` of simulated time.
 //
+// Reconfiguration (`reconfigure`): validator-set changes are transactions, and each replica
+// plays the node's part for epochs (consensus/epochs.hpp): it tells its engine where the epoch
+// ends when a change executes, starts the next epoch's engine after the switch height, and runs
+// no engine while outside the set (a follower, fetching certified blocks and checking each with
+// its epoch's set). Every set must be the same on every replica, and liveness is asked of the
+// honest members of the latest set.
+//
 // Twins (`twins` > 0): that many validators run as two engines each, sharing key and index
 // (scenario.hpp describes the network of n + K nodes). Twins count as faulty validators: with
 // twins plus Byzantine validators at most f every invariant must hold; beyond f (allowed only
@@ -34,6 +41,9 @@ struct Options {
   std::optional<Behaviour> behaviour;  // of every Byzantine validator; drawn from the seed if unset
   uint64_t fault_ms = 3000;
   uint64_t liveness_bound_ms = 60000;
+  // Validator-set changes mid-run: node n joins as a follower and is added, a validator (the
+  // first Byzantine one, if any) is removed, an honest validator's key is rotated.
+  bool reconfigure = false;
   std::ostream* trace = nullptr;       // every event and action, when set
 };
 
@@ -48,6 +58,7 @@ struct Stats {
   uint64_t halts = 0;              // replicas that halted (a violation unless beyond f)
   uint64_t crashes = 0;
   uint64_t fetched_blocks = 0;     // stored through state transfer
+  uint64_t epochs = 0;             // the highest epoch any replica reached
   uint64_t evidence = 0;
   uint64_t new_views = 0;          // distinct NEW-VIEW messages sent
   uint64_t reproposals = 0;        // ... whose proofs held a prepared certificate

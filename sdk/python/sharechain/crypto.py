@@ -15,6 +15,8 @@ from . import _secp256k1
 TX_TAG = b"sharechain/tx"
 CONSENSUS_TAG = b"sharechain/consensus"
 VOTE_TAG = b"sharechain/consensus/vote"
+EPOCH_ENVELOPE_TAG = b"sharechain/consensus/epoch"
+VALIDATOR_SET_TAG = b"sharechain/validator-set"
 ASSET_CONSENT_TAG = b"sharechain/asset-consent"
 ADDRESS_PREFIX = "sc"
 
@@ -214,14 +216,29 @@ def checkpoint_digest(chain_id: str, height: int, block_hash: bytes, state_root:
     return tagged_hash(VOTE_TAG, checkpoint_preimage(chain_id, height, block_hash, state_root))
 
 
-def envelope_preimage(chain_id: str, payload: bytes) -> bytes:
+def envelope_preimage(chain_id: str, payload: bytes, epoch: int = 0) -> bytes:
     c = chain_id.encode()
-    return _be32(len(c)) + c + payload
+    return (_be64(epoch) if epoch > 0 else b"") + _be32(len(c)) + c + payload
 
 
-def envelope_digest(chain_id: str, payload: bytes) -> bytes:
-    """What a consensus envelope's signature covers (the payload bytes as sent)."""
-    return tagged_hash(CONSENSUS_TAG, envelope_preimage(chain_id, payload))
+def envelope_digest(chain_id: str, payload: bytes, epoch: int = 0) -> bytes:
+    """What a consensus envelope's signature covers (the payload bytes as sent); above epoch 0
+    the epoch comes first, under its own tag."""
+    tag = EPOCH_ENVELOPE_TAG if epoch > 0 else CONSENSUS_TAG
+    return tagged_hash(tag, envelope_preimage(chain_id, payload, epoch))
+
+
+def validator_set_preimage(public_keys) -> bytes:
+    keys = list(public_keys)
+    for k in keys:
+        if len(k) != 32:
+            raise ValueError("a validator key is 32 bytes (x-only)")
+    return _be32(len(keys)) + b"".join(keys)
+
+
+def validator_set_hash(public_keys) -> bytes:
+    """The hash block headers carry as validator_set_hash: the keys in validator-index order."""
+    return tagged_hash(VALIDATOR_SET_TAG, validator_set_preimage(public_keys))
 
 
 def asset_consent_preimage(chain_id: str, spec_bytes: bytes) -> bytes:

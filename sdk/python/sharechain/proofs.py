@@ -31,7 +31,8 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from . import api_pb2, types_pb2
-from .crypto import TX_TAG, VOTE_COMMIT, format_address, sha256, tagged_hash, verify, vote_digest
+from .crypto import (TX_TAG, VOTE_COMMIT, format_address, sha256, tagged_hash, validator_set_hash,
+                     verify, vote_digest)
 
 FORMAT = "sharechain-proof-bundle"
 VERSION = 1
@@ -282,6 +283,15 @@ def _check_certified(certified, part: str, height: int, trust: Trust):
                                   f"the genesis file's is '{trust.chain_id}'")
     if header.height != height:
         raise _fail(part, height, f"the header says height {header.height}")
+    # Bundles carry the genesis set only: a later epoch's header needs the chain of sets.
+    if header.epoch != 0:
+        raise _fail(part, height, f"the header is certified by the validator set of epoch "
+                                  f"{header.epoch}, and the bundle carries no chain of sets from "
+                                  f"the genesis set to it")
+    if header.validator_set_hash and \
+            bytes(header.validator_set_hash) != validator_set_hash(trust.validators):
+        raise _fail(part, height, f"the header names validator set "
+                                  f"{bytes(header.validator_set_hash).hex()}, not the genesis file's")
     try:
         check_commit_certificate(trust, certified.certificate, height, sha256(certified.header))
     except ProofError as e:

@@ -185,6 +185,20 @@ class TestVectorsFile(unittest.TestCase):
         msg.ParseFromString(payload)
         self.assertEqual(msg.WhichOneof("kind"), "commit")
 
+        e = v["epoch_envelope"]
+        self.assertGreater(e["epoch"], 0)
+        payload = bytes.fromhex(e["payload"])
+        self.assertEqual(crypto.envelope_preimage(chain, payload, e["epoch"]).hex(), e["preimage"])
+        digest = crypto.envelope_digest(chain, payload, e["epoch"])
+        self.assertEqual(digest.hex(), e["digest"])
+        self.assertNotEqual(digest, crypto.envelope_digest(chain, payload))
+        self.check_sig(keys[e["validator"]], digest, e)
+        vs = v["validator_set"]
+        set_keys = [bytes.fromhex(k) for k in vs["public_keys"]]
+        self.assertEqual(set_keys, [k.public_key for k in keys])
+        self.assertEqual(crypto.validator_set_hash(set_keys).hex(), vs["hash"])
+        self.assertNotEqual(crypto.validator_set_hash(set_keys[::-1]).hex(), vs["hash"])
+
         c = v["commit_certificate"]
         digest = crypto.vote_digest(crypto.VOTE_COMMIT, chain, c["view"], c["height"], bh)
         self.assertEqual(digest.hex(), c["digest"])
@@ -1721,6 +1735,25 @@ class ProofBundles(unittest.TestCase):
         self.expect_proof_failure(p, proofs.trust_from_genesis(genesis),
                                   "block certificate (height 5): commit certificate: "
                                   "bad signature from validator 0")
+
+    def test_headers_name_their_validator_set(self):
+        def chain_with(**fields):
+            chain = MiniChain()
+            u = chain.user(7)
+            chain.add_block([(chain.tx(u, sc.transfer(b"\x02" * 20, 5)), [], 0, "")], **fields)
+            chain.add_block([(chain.tx(u, sc.transfer(b"\x03" * 20, 6)), [], 0, "")], **fields)
+            return chain
+        genesis_set = crypto.validator_set_hash([k.public_key for k in MiniChain().keys])
+        good = chain_with(validator_set_hash=genesis_set)
+        proofs.verify_transaction_proof(good.proof(5, 0, anchor=6), good.trust)
+        later = chain_with(epoch=2)
+        self.expect_proof_failure(later.proof(5, 0, anchor=6), later.trust,
+                                  "block (height 5): the header is certified by the validator "
+                                  "set of epoch 2")
+        strangers = crypto.validator_set_hash([k.public_key for k in MiniChain(n=5).keys])
+        other = chain_with(validator_set_hash=strangers)
+        self.expect_proof_failure(other.proof(5, 0, anchor=6), other.trust,
+                                  "not the genesis file's")
 
     def test_bundle_envelope(self):
         chain = payment_chain()

@@ -1,0 +1,36 @@
+// Epochs: the stretches of heights certified by one validator set.
+//
+// Epoch 0 is the genesis set. A validator-set change executed at height h takes effect after the
+// switch height c = switch_height(h, K, W): the first multiple of the checkpoint interval K that
+// is at least h + W, W being the watermark window. Heights up to c are certified by the old
+// set, heights above c by the new one. A replica votes on a height x only inside its window, so
+// only once it has executed x - W; a replica voting on c or any height above has therefore
+// executed h and knows where its epoch ends. consensus/README.md gives the whole argument.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "consensus/types.hpp"
+
+namespace sharechain::consensus {
+
+inline constexpr std::string_view kValidatorSetTag = "sharechain/validator-set";
+inline constexpr std::string_view kEpochEnvelopeTag = "sharechain/consensus/epoch";
+
+// tagged_hash("sharechain/validator-set", be32(n) || key_0 || ... || key_{n-1}): the keys in
+// index order, since a validator's index is its position. Peer addresses are not part of it:
+// they are where to reach a validator, not who certifies.
+crypto::Hash validator_set_hash(const std::vector<ValidatorInfo>& validators);
+
+// The last height certified by the set that executed a change at `executed_at`: the first
+// multiple of `checkpoint_interval` at or above executed_at + window. Saturates at UINT64_MAX.
+uint64_t switch_height(uint64_t executed_at, uint64_t checkpoint_interval, uint64_t window);
+
+// INVALID_ARGUMENT unless `header` belongs to `config`'s epoch: its epoch field, its height
+// above config.epoch_start (and at most the epoch's last height when that is known), and its
+// validator_set_hash equal to the set's. A header without validator_set_hash is accepted only
+// in epoch 0 (blocks certified before the field existed).
+Status check_epoch_fields(const Config& config, const BlockHeader& header);
+
+}  // namespace sharechain::consensus
