@@ -58,6 +58,7 @@ const char* input_kind_name(TraceInputKind kind) {
     case TRACE_STATE_TRANSFERRED: return "state transferred";
     case TRACE_TRANSACTIONS_COMMITTED: return "transactions committed";
     case TRACE_PROBE_PEERS: return "probe peers";
+    case TRACE_EPOCH_END: return "epoch end";
     default: return "unknown";
   }
 }
@@ -157,6 +158,13 @@ void TraceRecorder::header(const Config& config, const std::map<std::string, std
   h->set_view_timeout_ms(config.view_timeout_ms);
   h->set_max_clock_skew_ms(config.max_clock_skew_ms);
   h->set_resend_interval_ms(config.resend_interval_ms);
+  h->set_epoch(config.epoch);
+  h->set_epoch_start(config.epoch_start);
+  if (config.epoch > 0) h->set_epoch_start_hash(hash_string(config.epoch_start_hash));
+  if (config.epoch_end) {
+    h->set_epoch_last_height(config.epoch_end->last_height);
+    h->set_epoch_next_set_hash(hash_string(config.epoch_end->next_set_hash));
+  }
   for (const auto& [k, v] : persisted) {
     TraceEntry* e = h->add_persisted();
     e->set_key(k);
@@ -296,6 +304,16 @@ Actions TracedEngine::probe_peers(uint64_t now) {
   return a;
 }
 
+Actions TracedEngine::set_epoch_end(const EpochEnd& end, uint64_t now) {
+  if (rec_ == nullptr) return engine_->set_epoch_end(end, now);
+  TraceInput& in = rec_->begin(TRACE_EPOCH_END, now);
+  in.set_height(end.last_height);
+  in.set_next_set_hash(hash_string(end.next_set_hash));
+  Actions a = engine_->set_epoch_end(end, now);
+  rec_->end(a);
+  return a;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading.
 
@@ -366,6 +384,10 @@ std::string describe_input(const TraceInput& in) {
       break;
     case TRACE_TRANSACTIONS_COMMITTED:
       s += ": " + std::to_string(in.hashes_size()) + " txs";
+      break;
+    case TRACE_EPOCH_END:
+      s += " at height " + std::to_string(in.height()) + ", next set " +
+           crypto::to_hex(in.next_set_hash()).substr(0, 16);
       break;
     default:
       break;
@@ -452,6 +474,12 @@ Config config_from(const TraceHeader& h) {
   c.view_timeout_ms = h.view_timeout_ms();
   c.max_clock_skew_ms = h.max_clock_skew_ms();
   c.resend_interval_ms = h.resend_interval_ms();
+  c.epoch = h.epoch();
+  c.epoch_start = h.epoch_start();
+  c.epoch_start_hash = to_hash(h.epoch_start_hash());
+  if (h.epoch_last_height() > 0) {
+    c.epoch_end = EpochEnd{h.epoch_last_height(), to_hash(h.epoch_next_set_hash())};
+  }
   return c;
 }
 
@@ -492,6 +520,8 @@ Actions feed(Engine& e, const TraceInput& in) {
     }
     case TRACE_PROBE_PEERS:
       return e.probe_peers(now);
+    case TRACE_EPOCH_END:
+      return e.set_epoch_end(EpochEnd{in.height(), to_hash(in.next_set_hash())}, now);
     default:
       return {};
   }

@@ -119,6 +119,7 @@ class TracedEngine {
                                uint64_t now_ms, const crypto::Hash& history);
   Actions on_transactions_committed(const std::vector<crypto::Hash>& hashes, uint64_t now_ms);
   Actions probe_peers(uint64_t now_ms);
+  Actions set_epoch_end(const EpochEnd& end, uint64_t now_ms);
 
  private:
   Engine* engine_ = nullptr;

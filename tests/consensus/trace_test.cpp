@@ -210,3 +210,45 @@ TEST_CASE("replay answers for the application as it answered, and notices an ans
   REQUIRE(changed.first_divergence);
   CHECK(*changed.first_divergence == edited);
 }
+
+TEST_CASE("a run in a later epoch, through the epoch's end, replays to the same decisions") {
+  // Epoch 2 from genesis, so that every envelope is signed as epoch 2 and the header must say
+  // so: a replay that dropped the epoch would refuse every recorded message.
+  Cluster c{4, [](Config& cfg) { cfg.epoch = 2; }};
+  for (uint32_t i = 0; i < 4; ++i) c.node(i).record_trace();
+  uint64_t t = kStart;
+  c.start(t);
+  c.request(txs(0, 2), t);
+  c.pump(t);
+  const EpochEnd end{8, crypto::sha256("the next set")};
+  for (uint32_t i = 0; i < 4; ++i) c.route(i, c.node(i).run(c.node(i).input().set_epoch_end(end, t), t));
+  for (int k = 0; k < 40 && !c.node(0).engine().epoch_finished(); ++k) {
+    t += 10;
+    c.request(txs(100 + 4 * k, 4), t);
+    c.fire(0, TimerId::kBatch, t);
+    c.pump(t);
+  }
+  for (uint32_t i = 0; i < 4; ++i) {
+    INFO("node " << i);
+    REQUIRE(c.node(i).engine().epoch_finished());
+    CHECK(c.node(i).engine().committed_height() == 8);
+  }
+  BlockHeader last;
+  REQUIRE(last.ParseFromString(c.node(1).delivered().back().block.header()));
+  CHECK(last.height() == 8);
+  CHECK(last.epoch() == 2);
+  CHECK(last.next_validator_set_hash() == crypto::hash_bytes(end.next_set_hash));
+  for (uint32_t i = 0; i < 4; ++i) {
+    INFO("node " << i);
+    std::vector<uint64_t> kinds;
+    const std::string bytes = c.node(i).trace()->take();
+    const ReplayReport r = replay(bytes, &kinds);
+    INFO(r.error << r.divergence);
+    CHECK(r.identical());
+    CHECK(r.committed == 8);
+    CHECK(std::count(kinds.begin(), kinds.end(), static_cast<uint64_t>(TRACE_EPOCH_END)) == 1);
+    const auto records = records_of(bytes);
+    REQUIRE(records.front().has_header());
+    CHECK(records.front().header().epoch() == 2);
+  }
+}
