@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "node/metrics.hpp"
 #include "tools/common/http_get.hpp"
@@ -72,44 +73,54 @@ TEST_CASE("the operations port serves HTTPS with the node's certificate", "[ops]
   options.version_json = R"({"node":"node0"})";
   options.tls_cert = files.write("node.pem", cert->certificate);
   options.tls_key = files.write("node.key", cert->private_key);
-  Served served(options);
-  served.metrics.counter("sharechain_test_total", "a counter for this test").Increment(3);
-  REQUIRE(served.server.start("127.0.0.1:39900").is_ok());
+  // Fixed ports lie in Linux's ephemeral range, where a concurrent test's outgoing connection may
+  // hold one for a moment: take 39900, or 39903 if that is taken (39901 and 39902 serve the
+  // cases below). A server that failed to start is not started again: a fresh one tries.
+  std::optional<Served> served;
+  std::uint16_t port = 0;
+  for (const std::uint16_t p : {std::uint16_t{39900}, std::uint16_t{39903}}) {
+    if (port != 0) break;
+    served.emplace(options);
+    if (served->server.start("127.0.0.1:" + std::to_string(p)).is_ok()) port = p;
+  }
+  REQUIRE(port != 0);
+  served->metrics.counter("sharechain_test_total", "a counter for this test").Increment(3);
+  const std::string at = "127.0.0.1:" + std::to_string(port);
 
   SECTION("the cluster's CA reads health and metrics") {
-    auto health = tools::http_get("127.0.0.1:39900", "/healthz", 3000ms, ca_file);
+    auto health = tools::http_get(at, "/healthz", 3000ms, ca_file);
     INFO((health ? std::string() : health.failure().message));
     REQUIRE(health);
     CHECK(health->status == 200);
     CHECK_THAT(health->body, Catch::Contains("\"status\":\"ok\""));
-    auto metrics = tools::http_get("localhost:39900", "/metrics", 3000ms, ca_file);
+    auto metrics = tools::http_get("localhost:" + std::to_string(port), "/metrics", 3000ms, ca_file);
     REQUIRE(metrics);
     CHECK_THAT(metrics->body, Catch::Contains("sharechain_test_total 3"));
   }
 
   SECTION("plain HTTP is told to use HTTPS") {
-    auto plain = tools::http_get("127.0.0.1:39900", "/metrics", 3000ms);
+    auto plain = tools::http_get(at, "/metrics", 3000ms);
     REQUIRE(plain);
     CHECK(plain->status == 400);
     CHECK_THAT(plain->body, Catch::StartsWith("this operations port serves HTTPS only") &&
-                                Catch::Contains("https://127.0.0.1:39900/metrics"));
+                                Catch::Contains("https://" + at + "/metrics"));
   }
 
   SECTION("another CA's trust is refused") {
     auto stranger = net::make_ca("stranger CA");
     REQUIRE(stranger.is_ok());
-    auto r = tools::http_get("127.0.0.1:39900", "/healthz", 3000ms, files.write("stranger.pem", stranger->certificate));
+    auto r = tools::http_get(at, "/healthz", 3000ms, files.write("stranger.pem", stranger->certificate));
     REQUIRE_FALSE(r);
-    CHECK_THAT(r.failure().message, Catch::Contains("TLS with https://127.0.0.1:39900/healthz failed") &&
+    CHECK_THAT(r.failure().message, Catch::Contains("TLS with https://" + at + "/healthz failed") &&
                                         Catch::Contains("certificate verify failed"));
   }
 
   SECTION("a silent client does not block the next") {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
-    const sockaddr_in addr = loopback(39900);
+    const sockaddr_in addr = loopback(port);
     REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-    auto health = tools::http_get("127.0.0.1:39900", "/healthz", 3000ms, ca_file);
+    auto health = tools::http_get(at, "/healthz", 3000ms, ca_file);
     ::close(fd);
     REQUIRE(health);
     CHECK(health->status == 200);
@@ -131,7 +142,7 @@ TEST_CASE("the operations port serves HTTPS with the node's certificate", "[ops]
   }
 
   SECTION("a CA file that is not there is a usage error") {
-    auto r = tools::http_get("127.0.0.1:39900", "/healthz", 3000ms, files.dir / "absent.pem");
+    auto r = tools::http_get(at, "/healthz", 3000ms, files.dir / "absent.pem");
     REQUIRE_FALSE(r);
     CHECK_THAT(r.failure().message, Catch::Contains("absent.pem"));
   }
