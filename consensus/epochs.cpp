@@ -5,15 +5,6 @@
 
 namespace sharechain::consensus {
 
-crypto::Hash validator_set_hash(const std::vector<ValidatorInfo>& validators) {
-  std::string buf;
-  buf.reserve(4 + 32 * validators.size());
-  const auto n = static_cast<uint32_t>(validators.size());
-  for (int shift = 24; shift >= 0; shift -= 8) buf.push_back(static_cast<char>((n >> shift) & 0xff));
-  for (const ValidatorInfo& v : validators) buf.append(v.public_key);
-  return crypto::tagged_hash(kValidatorSetTag, buf);
-}
-
 uint64_t switch_height(uint64_t executed_at, uint64_t checkpoint_interval, uint64_t window) {
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   if (checkpoint_interval == 0) return kMax;

@@ -9,19 +9,11 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
+#include "consensus/signing.hpp"  // validator_set_hash, the epoch envelope digest
 #include "consensus/types.hpp"
 
 namespace sharechain::consensus {
-
-inline constexpr std::string_view kValidatorSetTag = "sharechain/validator-set";
-inline constexpr std::string_view kEpochEnvelopeTag = "sharechain/consensus/epoch";
-
-// tagged_hash("sharechain/validator-set", be32(n) || key_0 || ... || key_{n-1}): the keys in
-// index order, since a validator's index is its position. Peer addresses are not part of it:
-// they are where to reach a validator, not who certifies.
-crypto::Hash validator_set_hash(const std::vector<ValidatorInfo>& validators);
 
 // The last height certified by the set that executed a change at `executed_at`: the first
 // multiple of `checkpoint_interval` at or above executed_at + window. Saturates at UINT64_MAX.

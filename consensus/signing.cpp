@@ -78,6 +78,14 @@ crypto::Hash envelope_digest(std::string_view chain_id, uint64_t epoch, std::str
   return crypto::tagged_hash(kEpochEnvelopeTag, buf);
 }
 
+crypto::Hash validator_set_hash(const std::vector<ValidatorInfo>& validators) {
+  std::string buf;
+  buf.reserve(4 + crypto::kPublicKeySize * validators.size());
+  put_u32(buf, static_cast<uint32_t>(validators.size()));
+  for (const ValidatorInfo& v : validators) buf.append(v.public_key);
+  return crypto::tagged_hash(kValidatorSetTag, buf);
+}
+
 crypto::Hash vote_digest(VoteKind kind, std::string_view chain_id, uint64_t view, uint64_t height,
                          const crypto::Hash& block_hash) {
   std::string buf = vote_prefix(kind, chain_id);

@@ -28,6 +28,8 @@
 namespace sharechain::consensus {
 
 inline constexpr std::string_view kVoteTag = "sharechain/consensus/vote";
+inline constexpr std::string_view kEpochEnvelopeTag = "sharechain/consensus/epoch";
+inline constexpr std::string_view kValidatorSetTag = "sharechain/validator-set";
 
 enum class VoteKind : uint8_t { kPrepare = 1, kCommit = 2, kCheckpoint = 3 };
 
@@ -40,6 +42,11 @@ crypto::Hash vote_digest(VoteKind kind, std::string_view chain_id, uint64_t view
                          const crypto::Hash& block_hash);
 crypto::Hash checkpoint_digest(std::string_view chain_id, uint64_t height,
                                const crypto::Hash& block_hash, const crypto::Hash& state_root);
+
+// tagged_hash("sharechain/validator-set", be32(n) || key_0 || ... || key_{n-1}): the keys in
+// index order, since a validator's index is its position (headers carry it, consensus/epochs.hpp).
+// Peer addresses are not part of it: they are where to reach a validator, not who certifies.
+crypto::Hash validator_set_hash(const std::vector<ValidatorInfo>& validators);
 
 // SHA-256 of the header bytes exactly as the proposer serialized them.
 crypto::Hash block_hash(const Block& block);

@@ -3,7 +3,8 @@
 //
 // Threads: one consensus thread (an Asio io_context) owns the engine, its timers and block
 // execution; gRPC threads verify transactions and read the store; the outbound peer links write
-// from gRPC callbacks, with one timer thread for all of them; the ops server has one thread. The engine is only ever touched on the consensus thread.
+// from gRPC callbacks, with one timer thread for all of them; the ops server has one thread. The
+// engine is only ever touched on the consensus thread.
 #pragma once
 
 #include <atomic>

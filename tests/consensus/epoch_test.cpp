@@ -326,7 +326,7 @@ class EpochCluster {
     void do_broadcast(const Broadcast& b) override {
       std::vector<uint32_t> all;
       const Member& m = c_.member(i_);
-      for (uint32_t v = 0; v < m.es.set.size() + 1; ++v) all.push_back(v);
+      for (uint32_t v = 0; v < m.es.set.size(); ++v) all.push_back(v);
       c_.route(i_, all, b.envelope);
     }
     void do_set_timer(const SetTimer&) override {}

@@ -221,6 +221,8 @@ class Simulation {
   bool all_committed() const;
   // Every honest member of the latest set has executed every change and switched for each.
   bool reconfigured() const;
+  // Whether r's node holds a key of the latest epoch's set (as the first replica to reach it saw).
+  bool in_latest_set(const Replica& r) const;
   bool in_drought(uint32_t from, uint32_t to, const std::optional<consensus::Message>& m);
   void note_engine(const Replica& r);
 
@@ -230,6 +232,8 @@ class Simulation {
   std::unique_ptr<consensus::Signer> signer_for(uint32_t key) const;
   // The epoch's config as replica r's store determines it (self: its index, or 0 outside).
   consensus::Config epoch_config(const Replica& r) const;
+  // Where the epoch ends once a change is pending: its switch height and the next set's hash.
+  std::optional<consensus::EpochEnd> epoch_end_of(const EpochState& es) const;
   // The node holding validator `index` of r's epoch (nullopt for an index outside the set).
   std::optional<uint32_t> node_of_index(const Replica& r, uint32_t index) const;
   // Executes the reconfiguration transactions of r's newly stored block at `height`; returns
@@ -865,11 +869,14 @@ consensus::Config Simulation::epoch_config(const Replica& r) const {
   c.epoch_start = r.es.start;
   c.epoch_start_hash = r.es.start_hash;
   c.self = r.index == kNoIndex ? 0 : r.index;
-  if (!r.es.pending.empty()) {
-    c.epoch_end = consensus::EpochEnd{r.es.pending.front().first,
-                                      consensus::validator_set_hash(infos(r.es.pending.front().second))};
-  }
+  c.epoch_end = epoch_end_of(r.es);
   return c;
+}
+
+std::optional<consensus::EpochEnd> Simulation::epoch_end_of(const EpochState& es) const {
+  if (es.pending.empty()) return std::nullopt;
+  const auto& [last, keys] = es.pending.front();
+  return consensus::EpochEnd{last, consensus::validator_set_hash(infos(keys))};
 }
 
 std::optional<uint32_t> Simulation::node_of_index(const Replica& r, uint32_t index) const {
@@ -880,7 +887,7 @@ std::optional<uint32_t> Simulation::node_of_index(const Replica& r, uint32_t ind
 std::optional<consensus::EpochEnd> Simulation::execute_changes(Replica& r, const Block& block,
                                                                uint64_t height,
                                                                const crypto::Hash& hash) {
-  std::optional<consensus::EpochEnd> told;
+  bool changed = false;
   const consensus::Config base = base_config({});
   for (const std::string& bytes : block.transactions()) {
     SignedTransaction tx;
@@ -898,15 +905,13 @@ std::optional<consensus::EpochEnd> Simulation::execute_changes(Replica& r, const
     } else {
       r.es.pending.emplace_back(last, next);
     }
-    const auto& front = r.es.pending.front();
-    told = consensus::EpochEnd{front.first, consensus::validator_set_hash(infos(front.second))};
+    changed = true;
     trace("replica " + name(r) + " executed " + scenario_.reconfigs[k].kind + " at height " +
           std::to_string(height) + ": epoch " + std::to_string(r.es.epoch + r.es.pending.size()) +
           " from height " + std::to_string(last + 1));
   }
-  r.config.epoch_end = r.es.pending.empty() ? std::nullopt : std::optional(consensus::EpochEnd{
-      r.es.pending.front().first,
-      consensus::validator_set_hash(infos(r.es.pending.front().second))});
+  r.config.epoch_end = epoch_end_of(r.es);
+  const std::optional<consensus::EpochEnd> told = changed ? r.config.epoch_end : std::nullopt;
   if (!r.es.pending.empty() && r.es.pending.front().first == height) {
     r.es.epoch += 1;
     r.es.keys = r.es.pending.front().second;
@@ -1076,24 +1081,19 @@ void Simulation::fetch(Replica& r, const FetchEvent& ev) {
                 opt_.trace ? "epoch end" : std::string());
         }
         if (!r.up) return;
-        if (r.switch_due) {
-          // The old epoch's engine goes; the transfer goes on under the next one.
-          if (auto t = consensus::transaction_hashes(block); t && !t->empty() && r.engine) {
-            input(r, r.engine->on_transactions_committed(*t, clock(r)),
-                  opt_.trace ? "transactions committed" : std::string());
-          }
-          if (!r.up) return;
-          switch_epoch(r, /*transferred=*/true);
-          if (!r.up) return;
-          r.fetching = true;
-          schedule(now_ + net_rng_.between(1, 10),
-                   FetchEvent{r.node, r.incarnation, f, turn, ev.nodes});
-          return;
-        }
       }
       if (auto t = consensus::transaction_hashes(block); t && !t->empty() && r.engine) {
         input(r, r.engine->on_transactions_committed(*t, clock(r)),
               opt_.trace ? "transactions committed" : std::string());
+      }
+      if (!r.up) return;
+      if (r.switch_due) {
+        // The old epoch's engine goes; the transfer goes on under the next one.
+        switch_epoch(r, /*transferred=*/true);
+        if (!r.up) return;
+        r.fetching = true;
+        schedule(now_ + net_rng_.between(1, 10), FetchEvent{r.node, r.incarnation, f, turn, ev.nodes});
+        return;
       }
     }
   }
@@ -1150,13 +1150,15 @@ std::optional<uint32_t> Simulation::route(uint32_t from, uint32_t to) const {
   return std::nullopt;
 }
 
-bool Simulation::reconfigured() const {
+bool Simulation::in_latest_set(const Replica& r) const {
   const std::vector<uint32_t>& latest = epoch_sets_.rbegin()->second;
+  return std::any_of(latest.begin(), latest.end(),
+                     [&](uint32_t k) { return key_holder_[k] == r.node; });
+}
+
+bool Simulation::reconfigured() const {
   for (const Replica& r : replicas_) {
-    if (r.byzantine) continue;
-    const bool member = std::any_of(latest.begin(), latest.end(),
-                                    [&](uint32_t k) { return key_holder_[k] == r.node; });
-    if (!member) continue;
+    if (r.byzantine || !in_latest_set(r)) continue;
     if (!r.up || r.es.changes < scenario_.reconfigs.size() || !r.es.pending.empty()) return false;
   }
   return true;
@@ -1166,12 +1168,7 @@ bool Simulation::all_committed() const {
   for (const Replica& r : replicas_) {
     if (r.byzantine || r.twin) continue;
     // With reconfiguration: the honest members of the latest set (a removed node may lag).
-    if (opt_.reconfigure) {
-      const std::vector<uint32_t>& latest = epoch_sets_.rbegin()->second;
-      const bool member = std::any_of(latest.begin(), latest.end(),
-                                      [&](uint32_t k) { return key_holder_[k] == r.node; });
-      if (!member) continue;
-    }
+    if (opt_.reconfigure && !in_latest_set(r)) continue;
     if (!r.up || r.chain_txs.size() < submitted_.size()) return false;
   }
   return true;
