@@ -374,7 +374,7 @@ TEST_CASE("truncated and oversized messages on both ports get a status and chang
     CHECK(blocks.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_THAT(blocks.error_message(), Catch::Contains("sharechain.api.SubscribeRequest"));
     const grpc::Status events = raw_server_stream(
-        home->api_address, "/sharechain.api.Client/SubscribeEvents", std::string("\x0a\x05ab", 4));
+        home->api_address, "/sharechain.api.Client/SubscribeEvents", std::string("\x0a\x05" "ab", 4));
     CHECK(events.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_THAT(events.error_message(), Catch::Contains("sharechain.api.SubscribeEventsRequest"));
     api::SubmitBatchRequest batch;

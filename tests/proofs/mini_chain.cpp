@@ -9,7 +9,11 @@ namespace {
 // The consensus test keys sign votes for this chain id.
 constexpr const char* kChain = consensus::testing::kChain;
 
-crypto::PrivateKey user_key() { return *crypto::PrivateKey::from_bytes(std::string(31, '\0') + "\x07"); }
+crypto::PrivateKey user_key() {
+  std::string secret(32, '\0');
+  secret[31] = 7;
+  return *crypto::PrivateKey::from_bytes(secret);
+}
 
 std::string transfer(std::uint64_t nonce, std::uint64_t amount) {
   TransactionBody body;

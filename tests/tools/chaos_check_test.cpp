@@ -32,7 +32,11 @@ using namespace sharechain::chaos;
 namespace {
 
 std::string hash_of(const std::string& text) { return crypto::hash_bytes(crypto::sha256(text)); }
-std::string address(int i) { return std::string(19, 'a') + static_cast<char>('0' + i); }
+std::string address(int i) {
+  std::string a(20, 'a');
+  a[19] = static_cast<char>('0' + i);
+  return a;
+}
 
 constexpr std::uint64_t kTip = 6;
 constexpr std::uint64_t kGenesis = 3000;
