@@ -189,4 +189,12 @@ ChainParams chain_params(const StateReader& state) {
   return p ? *p : ChainParams{};
 }
 
+std::uint64_t checkpoint_interval(const ChainParams& params) {
+  return params.checkpoint_interval() > 0 ? params.checkpoint_interval() : kDefaultCheckpointInterval;
+}
+
+std::uint64_t consensus_window(const ChainParams& params) {
+  return params.window() > 0 ? params.window() : kDefaultWindow;
+}
+
 }  // namespace sharechain::contracts

@@ -72,4 +72,11 @@ Status verify_supply(const StateReader& state);
 // The chain parameters and chain id recorded by genesis_state().
 ChainParams chain_params(const StateReader& state);
 
+// The checkpoint interval and window every validator of a chain runs with: its parameters', 0
+// reading as 64 and 256.
+inline constexpr std::uint64_t kDefaultCheckpointInterval = 64;
+inline constexpr std::uint64_t kDefaultWindow = 256;
+std::uint64_t checkpoint_interval(const ChainParams& params);
+std::uint64_t consensus_window(const ChainParams& params);
+
 }  // namespace sharechain::contracts

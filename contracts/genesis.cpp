@@ -15,6 +15,8 @@ namespace sharechain::contracts {
 namespace {
 
 constexpr std::uint32_t kDefaultAttestationThreshold = 3;
+constexpr std::uint64_t kMaxCheckpointInterval = 1'000'000;
+constexpr std::uint64_t kMaxWindow = 16'000'000;
 
 }  // namespace
 
@@ -40,6 +42,18 @@ Result<WriteSet> genesis_state(const Genesis& genesis) {
   if (params.proposal_expiry_blocks() > governance::kMaxProposalExpiryBlocks) {
     return Status::invalid_argument("genesis: params.proposal_expiry_blocks is above " +
                                     std::to_string(governance::kMaxProposalExpiryBlocks));
+  }
+  // 0 stays 0 here too. The bounds keep switch_height (first multiple of K at or above h + W)
+  // far from overflow and the window a few checkpoints wide.
+  const std::uint64_t k = checkpoint_interval(params), w = consensus_window(params);
+  if (k > kMaxCheckpointInterval) {
+    return Status::invalid_argument("genesis: params.checkpoint_interval (" + std::to_string(k) +
+                                    ") is above " + std::to_string(kMaxCheckpointInterval));
+  }
+  if (w < 2 * k || w > kMaxWindow) {
+    return Status::invalid_argument("genesis: params.window (" + std::to_string(w) +
+                                    ") must be at least twice params.checkpoint_interval (" +
+                                    std::to_string(k) + ") and at most " + std::to_string(kMaxWindow));
   }
   save(state, "chain/params", params);
 

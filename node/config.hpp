@@ -47,8 +47,11 @@ struct Config {
   std::uint32_t max_block_txs = 2000;
   std::uint64_t max_block_bytes = 4 << 20;
   std::uint64_t batch_delay_ms = 20;
-  std::uint64_t checkpoint_interval = 64;
-  std::uint64_t window = 256;
+  // The chain's (genesis params.checkpoint_interval and params.window): every validator computes
+  // the height at which a validator-set change takes effect from them. 0 here = take the
+  // chain's; a value given must equal it (Node::create refuses the node otherwise).
+  std::uint64_t checkpoint_interval = 0;
+  std::uint64_t window = 0;
   std::uint64_t view_timeout_ms = 2000;
   // [mempool]
   std::uint64_t mempool_max_txs = 50000;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <tuple>
 
 #include "contracts/executor.hpp"
 #include "node/explorer_route.hpp"
@@ -111,6 +112,25 @@ Node::~Node() {
   close_trace();
 }
 
+Status Node::take_chain_spacing() {
+  const ChainParams& params = genesis_.genesis.params();
+  const std::uint64_t chain_k = contracts::checkpoint_interval(params);
+  const std::uint64_t chain_w = contracts::consensus_window(params);
+  for (const auto& [key, local, chain] : {std::tuple{"checkpoint_interval", config_.checkpoint_interval, chain_k},
+                                          std::tuple{"window", config_.window, chain_w}}) {
+    if (local != 0 && local != chain) {
+      return Status::invalid_argument(
+          config_.config_file.string() + ": [consensus] " + key + " = " + std::to_string(local) +
+          " differs from this chain's " + std::to_string(chain) + " (params." + key + " in " +
+          config_.genesis_file.string() + "); every validator must use the chain's value, because "
+          "the height at which a validator-set change takes effect is computed from it: remove the key");
+    }
+  }
+  config_.checkpoint_interval = chain_k;
+  config_.window = chain_w;
+  return Status::ok();
+}
+
 Result<std::unique_ptr<Node>> Node::create(const Config& config) {
   return create(config, ExecutionSeams{});
 }
@@ -133,6 +153,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
         ") is not a validator in " + config.genesis_file.string() + " (validators: " + names + ")");
   }
   node->self_ = static_cast<std::uint32_t>(self - keys.begin());
+  if (Status s = node->take_chain_spacing(); !s) return s;
 
   auto state = contracts::genesis_state(node->genesis_.genesis);
   if (!state) {
@@ -199,8 +220,8 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   cc.max_block_txs = config.max_block_txs;
   cc.max_block_bytes = config.max_block_bytes;
   cc.batch_delay_ms = config.batch_delay_ms;
-  cc.checkpoint_interval = config.checkpoint_interval;
-  cc.window = config.window;
+  cc.checkpoint_interval = node->config_.checkpoint_interval;
+  cc.window = node->config_.window;
   cc.view_timeout_ms = config.view_timeout_ms;
   node->signer_ = std::make_unique<consensus::KeySigner>(*node->key_);
   node->verifier_ = std::make_unique<consensus::KeyVerifier>(cc.validators);

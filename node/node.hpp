@@ -118,6 +118,9 @@ class Node final : public ClientBackend, private consensus::Host {
   void close_trace();
 
   Config config_;
+  // Fills config_'s checkpoint interval and window from genesis, refusing a config that
+  // disagrees with the chain.
+  Status take_chain_spacing();
   WallClock clock_;
   LoadedGenesis genesis_;
   std::unique_ptr<crypto::PrivateKey> key_;

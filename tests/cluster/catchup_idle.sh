@@ -8,13 +8,12 @@
 source "$(dirname "$0")/lib.sh"
 BENCH="$BUILD_DIR/tools/bench/sharechain-bench"
 
-init_cluster 4
+init_cluster 4 --checkpoint-interval 512 --window 1024
 # Checkpoints rarer than the gap so the node replays blocks rather than restoring a snapshot.
 # Short peer send queues: the peers do not keep the stopped node's consensus messages for it
 # (a link writes its whole queue at once on reconnect, so a long queue would carry the node
 # through the gap by consensus replay), and the catch-up has to come by fetched blocks.
 for cfg in "$DIR"/node*/config.toml; do
-  sed -i 's/^checkpoint_interval = .*/checkpoint_interval = 512/; s/^window = .*/window = 1024/' "$cfg"
   sed -i 's/^\[p2p\]$/[p2p]\nsend_queue_messages = 64/' "$cfg"
 done
 start_cluster

@@ -6,12 +6,11 @@
 source "$(dirname "$0")/lib.sh"
 BENCH="$BUILD_DIR/tools/bench/sharechain-bench"
 
-init_cluster 4
+init_cluster 4 --checkpoint-interval 1024 --window 2048
 # Short peer send queues, as in catchup_idle.sh: otherwise the peers keep thousands of consensus
 # messages for the stopped node and replay them on reconnect, and the node may cross the whole gap
 # by consensus replay before a fetched block is needed.
 for cfg in "$DIR"/node*/config.toml; do
-  sed -i 's/^checkpoint_interval = .*/checkpoint_interval = 1024/; s/^window = .*/window = 2048/' "$cfg"
   sed -i 's/^\[p2p\]$/[p2p]\nsend_queue_messages = 64/' "$cfg"
 done
 start_cluster

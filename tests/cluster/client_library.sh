@@ -7,10 +7,9 @@
 # of the history once, in order, leaving it at its hole for another node.
 source "$(dirname "$0")/lib.sh"
 
-init_cluster 4
+init_cluster 4 --checkpoint-interval 4 --window 8
 # Short checkpoints so the killed node returns from a snapshot; slow backfill keeps its hole open.
 for cfg in "$DIR"/node*/config.toml; do
-  sed -i 's/^checkpoint_interval = .*/checkpoint_interval = 4/; s/^window = .*/window = 8/' "$cfg"
   printf '\n[history]\nbackfill_blocks_per_s = 1\n' >> "$cfg"
 done
 start_cluster

@@ -9,10 +9,7 @@
 #     subscription from height 1 yields every height once, in order
 source "$(dirname "$0")/lib.sh"
 
-init_cluster 4
-for cfg in "$DIR"/node*/config.toml; do
-  sed -i 's/^checkpoint_interval = .*/checkpoint_interval = 4/; s/^window = .*/window = 8/' "$cfg"
-done
+init_cluster 4 --checkpoint-interval 4 --window 8
 victim=3
 printf '\n[history]\nbackfill_blocks_per_s = 2\n' >> "$DIR/node$victim/config.toml"
 start_cluster

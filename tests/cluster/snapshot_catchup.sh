@@ -4,11 +4,8 @@
 # remaining blocks, and ends with the same state root as the others.
 source "$(dirname "$0")/lib.sh"
 
-init_cluster 4
 # Small checkpoint interval so a short run leaves the victim many intervals behind.
-for cfg in "$DIR"/node*/config.toml; do
-  sed -i 's/^checkpoint_interval = .*/checkpoint_interval = 4/; s/^window = .*/window = 8/' "$cfg"
-done
+init_cluster 4 --checkpoint-interval 4 --window 8
 start_cluster
 u2=$(address_of user2)
 victim=3

@@ -47,6 +47,47 @@ TEST_CASE("genesis builds accounts, roles and supply", "[contracts][genesis]") {
   CHECK(ins->organisation() == "Northwind Insurance");
   CHECK(chain_params(chain.state()).attestation_threshold() == 3);
   CHECK(next_nonce(chain.state(), address_for("alice")) == 0);
+  // Unset consensus spacing reads as the defaults and leaves the params as written.
+  CHECK(chain_params(chain.state()).checkpoint_interval() == 0);
+  CHECK(checkpoint_interval(chain_params(chain.state())) == 64);
+  CHECK(consensus_window(chain_params(chain.state())) == 256);
+}
+
+TEST_CASE("genesis consensus spacing: bounds, and the state records exactly what was written",
+          "[contracts][genesis]") {
+  Genesis g = make_genesis(actors());
+  const auto params_of = [](const Genesis& genesis) {
+    auto ws = genesis_state(genesis);
+    REQUIRE(ws.is_ok());
+    MemoryState state;
+    state.apply(*ws);
+    return chain_params(state);
+  };
+  g.mutable_params()->set_checkpoint_interval(4);
+  g.mutable_params()->set_window(8);
+  ChainParams p = params_of(g);
+  CHECK(checkpoint_interval(p) == 4);
+  CHECK(consensus_window(p) == 8);
+
+  auto refused = [](const Genesis& genesis) {
+    auto r = genesis_state(genesis);
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == Code::kInvalidArgument);
+    return r.status().message();
+  };
+  g.mutable_params()->set_window(7);  // below 2K
+  CHECK(refused(g) == "genesis: params.window (7) must be at least twice "
+                      "params.checkpoint_interval (4) and at most 16000000");
+  g.mutable_params()->set_checkpoint_interval(0);  // K = 64 by default, W = 7 below 128
+  CHECK_THAT(refused(g), Catch::Contains("params.checkpoint_interval (64)"));
+  g.mutable_params()->set_checkpoint_interval(1'000'001);
+  g.mutable_params()->set_window(0);
+  CHECK(refused(g) == "genesis: params.checkpoint_interval (1000001) is above 1000000");
+  g.mutable_params()->set_checkpoint_interval(1'000'000);
+  g.mutable_params()->set_window(16'000'001);
+  CHECK_THAT(refused(g), Catch::Contains("at most 16000000"));
+  g.mutable_params()->set_window(16'000'000);
+  CHECK(consensus_window(params_of(g)) == 16'000'000);
 }
 
 TEST_CASE("genesis refuses malformed files with the reason", "[contracts][genesis]") {
@@ -74,7 +115,9 @@ TEST_CASE("genesis refuses malformed files with the reason", "[contracts][genesi
 
   g = good;
   // x = 5 is not the x coordinate of any secp256k1 point (5^3 + 7 = 132 is a non-residue).
-  g.mutable_validators(0)->set_public_key(std::string(62, '0') + "05");
+  std::string not_on_curve(64, '0');
+  not_on_curve[63] = '5';
+  g.mutable_validators(0)->set_public_key(not_on_curve);
   refuse(g, "public_key");
 
   g = good;

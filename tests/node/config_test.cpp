@@ -1,8 +1,10 @@
 // Config loading.
 //   a full config parses, paths resolve against the config file's folder
 //   a file that is not UTF-8; unknown keys and tables, with a suggestion
-//   a missing file, a bad peer entry, a bad listen address, a bad log level and a window
-//   smaller than two checkpoint intervals are each refused with a message naming the key
+//   a missing file, a bad peer entry, a bad listen address, a bad log level and a negative
+//   window are each refused with a message naming the key
+//   [consensus] checkpoint_interval and window are the chain's: absent, the node takes genesis'
+//   values; given and different, the node is refused at start with both values and the file
 //   [debug] trace_inputs defaults off; trace_file defaults into the data folder; a misspelt
 //   [debug] key is refused like any other
 //   [metrics] tls follows [p2p] tls unless given; on, it needs the node's certificate and key
@@ -11,6 +13,8 @@
 #include <fstream>
 
 #include "node/config.hpp"
+#include "node/node.hpp"
+#include "tests/node/test_home.hpp"
 
 using namespace sharechain;
 namespace fs = std::filesystem;
@@ -71,8 +75,8 @@ TEST_CASE("bad configs are refused with the key named") {
   CHECK_THAT(r.status().message(), Catch::Contains("[api] listen"));
   r = node::load_config(write_config(replace(kGood, "\"debug\"", "\"loud\"")));
   CHECK_THAT(r.status().message(), Catch::Contains("[log] level"));
-  r = node::load_config(write_config(replace(kGood, "window = 40", "window = 15")));
-  CHECK_THAT(r.status().message(), Catch::Contains("window"));
+  r = node::load_config(write_config(replace(kGood, "window = 40", "window = -1")));
+  CHECK_THAT(r.status().message(), Catch::Contains("[consensus] checkpoint_interval and window must be >= 0"));
   r = node::load_config(write_config(replace(kGood, "max_block_txs = 500", "max_block_txs = \"many\"")));
   CHECK_THAT(r.status().message(), Catch::Contains("max_block_txs"));
 }
@@ -173,4 +177,41 @@ TEST_CASE("[metrics] tls follows the peers' TLS unless the config says otherwise
   auto typo = with(tls_on, "tls = \"yes\"\n");
   REQUIRE_FALSE(typo.is_ok());
   CHECK_THAT(typo.status().message(), Catch::Contains("[metrics] tls"));
+}
+
+TEST_CASE("checkpoint interval and window are the chain's: a node that disagrees is refused") {
+  constexpr int kPort = 39850;  // nothing listens: the node is created, never started
+  {
+    auto home = testing::TestHome::create(kPort);
+    auto config = node::load_config(home->config);
+    REQUIRE(config.is_ok());
+    CHECK(config->checkpoint_interval == 0);  // not in the file: the chain's
+    auto created = node::Node::create(*config);
+    INFO(created.status().to_string());
+    REQUIRE(created.is_ok());
+    CHECK((*created)->config().checkpoint_interval == 64);
+    CHECK((*created)->config().window == 256);
+  }
+  {
+    // The value the chain has anyway (a config written before the spacing moved to genesis).
+    auto home = testing::TestHome::create(kPort, "[consensus]\ncheckpoint_interval = 64\nwindow = 256\n");
+    auto config = node::load_config(home->config);
+    REQUIRE(config.is_ok());
+    auto created = node::Node::create(*config);
+    INFO(created.status().to_string());
+    CHECK(created.is_ok());
+  }
+  {
+    auto home = testing::TestHome::create(kPort, "[consensus]\nwindow = 512\n");
+    auto config = node::load_config(home->config);
+    REQUIRE(config.is_ok());
+    auto created = node::Node::create(*config);
+    REQUIRE_FALSE(created.is_ok());
+    CHECK(created.status().code() == Code::kInvalidArgument);
+    CHECK(created.status().message() ==
+          home->config.string() + ": [consensus] window = 512 differs from this chain's 256 (params.window in " +
+              (home->dir / "genesis.json").string() +
+              "); every validator must use the chain's value, because the height at which a "
+              "validator-set change takes effect is computed from it: remove the key");
+  }
 }

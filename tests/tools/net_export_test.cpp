@@ -137,7 +137,7 @@ TEST_CASE("each node's exported config loads in sharechaind with the target's pa
         const std::string key = read(dir / ("node" + std::to_string(j)) / "node_key.json");
         CHECK((yaml.find(net::base64(key)) != std::string::npos) == (i == j));
       }
-      CHECK(yaml.find("checkpoint_interval = 64") != std::string::npos);
+      CHECK(yaml.find("max_block_txs = 2000") != std::string::npos);
       // The operations port follows the peers into TLS, and the probes with it.
       CHECK(c.metrics_tls == tls);
       CHECK((yaml.find("httpGet: {path: /readyz, port: metrics, scheme: HTTPS}") != std::string::npos) == tls);

@@ -194,6 +194,47 @@ TEST_CASE("--committee and --threshold size the committee; an unreachable thresh
   CHECK_FALSE(std::filesystem::exists(tmp / "bad" / "genesis.json"));
 }
 
+TEST_CASE("--checkpoint-interval and --window go into genesis, not the node configs", "[net][init]") {
+  TempDir tmp;
+  REQUIRE(init(tmp / "default", {"--nodes", "1"}).code == 0);
+  Genesis g = parse_genesis(tmp / "default" / "genesis.json");
+  CHECK(g.params().checkpoint_interval() == 0);  // the chain's defaults, 64 and 256
+  CHECK(g.params().window() == 0);
+  const std::string config = tools::read_file(tmp / "default" / "node0" / "config.toml").value();
+  CHECK(config.find("checkpoint_interval") == std::string::npos);
+  CHECK(config.find("window") == std::string::npos);
+
+  REQUIRE(init(tmp / "both", {"--nodes", "1", "--checkpoint-interval", "4", "--window", "8"}).code == 0);
+  g = parse_genesis(tmp / "both" / "genesis.json");
+  CHECK(g.params().checkpoint_interval() == 4);
+  CHECK(g.params().window() == 8);
+
+  REQUIRE(init(tmp / "k", {"--nodes", "1", "--checkpoint-interval", "100"}).code == 0);
+  g = parse_genesis(tmp / "k" / "genesis.json");
+  CHECK(g.params().checkpoint_interval() == 100);
+  CHECK(g.params().window() == 400);  // four intervals, as the defaults
+
+  REQUIRE(init(tmp / "w", {"--nodes", "1", "--window", "1000"}).code == 0);
+  g = parse_genesis(tmp / "w" / "genesis.json");
+  CHECK(g.params().checkpoint_interval() == 64);
+  CHECK(g.params().window() == 1000);
+
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--checkpoint-interval", "4", "--window", "7"},
+        {"--window", "100"}, {"--checkpoint-interval", "0"}, {"--window", "16000001"}}) {
+    CAPTURE(bad);
+    std::vector<std::string> args = {"--nodes", "1"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const Run r = init(tmp / "bad", args);
+    CHECK(r.code == 2);
+    CHECK_FALSE(r.err.empty());
+    CHECK_FALSE(fs::exists(tmp / "bad"));
+  }
+  const Run r = init(tmp / "bad", {"--nodes", "1", "--checkpoint-interval", "4", "--window", "7"});
+  CHECK(r.err.find("--window 7 with --checkpoint-interval 4: the window must be at least twice the interval") !=
+        std::string::npos);
+}
+
 TEST_CASE("genesis.json writes 64-bit numbers as JSON numbers", "[net][init]") {
   TempDir tmp;
   REQUIRE(init(tmp / "net", {"--nodes", "1"}).code == 0);
@@ -251,8 +292,9 @@ TEST_CASE("every config.toml parses and has the node's ports and peers", "[net][
     CHECK(toml::find<std::int64_t>(c, "consensus", "max_block_txs") == 2000);
     CHECK(toml::find<std::int64_t>(c, "consensus", "max_block_bytes") == 4194304);
     CHECK(toml::find<std::int64_t>(c, "consensus", "batch_delay_ms") == 20);
-    CHECK(toml::find<std::int64_t>(c, "consensus", "checkpoint_interval") == 64);
-    CHECK(toml::find<std::int64_t>(c, "consensus", "window") == 256);
+    // checkpoint_interval and window are the chain's (genesis params), not written here.
+    CHECK_FALSE(toml::find(c, "consensus").contains("checkpoint_interval"));
+    CHECK_FALSE(toml::find(c, "consensus").contains("window"));
     CHECK(toml::find<std::int64_t>(c, "consensus", "view_timeout_ms") == 2000);
     CHECK(toml::find<std::int64_t>(c, "mempool", "max_txs") == 50000);
     CHECK(toml::find<std::int64_t>(c, "mempool", "max_bytes") == 67108864);

@@ -51,11 +51,12 @@ struct Options {
   double duration = 10;
   bool json = false;
   bool verbose = false;
-  // The daemon's defaults (node/config.hpp), so the figures describe the engine as deployed.
+  // The daemon's and the chain's defaults (node/config.hpp; the engine's are the chain's), so
+  // the figures describe the engine as deployed.
   std::uint32_t max_block_txs = node::Config{}.max_block_txs;
   std::uint64_t batch_delay_ms = node::Config{}.batch_delay_ms;
-  std::uint64_t checkpoint_interval = node::Config{}.checkpoint_interval;
-  std::uint64_t window = node::Config{}.window;
+  std::uint64_t checkpoint_interval = consensus::Config{}.checkpoint_interval;
+  std::uint64_t window = consensus::Config{}.window;
   std::uint64_t view_timeout_ms = node::Config{}.view_timeout_ms;
 };
 

@@ -55,6 +55,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     cmd->add_option("--threshold", init.threshold, "committee approvals a proposal needs")
         ->capture_default_str()
         ->check(tools::decimal(1, kMaxCommittee));
+    cmd->add_option("--checkpoint-interval", init.checkpoint_interval,
+                    "chain parameter: heights between checkpoints (default 64)")
+        ->check(tools::decimal(1, 1'000'000));
+    cmd->add_option("--window", init.window,
+                    "chain parameter: heights in flight above the stable checkpoint, at least "
+                    "twice the interval (default four intervals)")
+        ->check(tools::decimal(2, 16'000'000));
     on_run(cmd, [&] { return run_init(ctx, init); });
   }
   StartOptions start;

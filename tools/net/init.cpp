@@ -272,8 +272,6 @@ std::string render_config(const NodeLayout& node, const std::vector<NodeLayout>&
        "max_block_txs = 2000\n"
        "max_block_bytes = 4194304\n"
        "batch_delay_ms = 20\n"
-       "checkpoint_interval = 64\n"
-       "window = 256\n"
        "view_timeout_ms = 2000\n\n"
        "[mempool]\n"
        "max_txs = 50000\n"
@@ -313,6 +311,15 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
     return Failure::usage("--threshold " + std::to_string(options.threshold) +
                           " is not reachable by a committee of " + std::to_string(options.committee) +
                           ": it must be 1 to " + std::to_string(options.committee));
+  }
+
+  const std::uint64_t window =
+      options.window > 0 ? options.window : options.checkpoint_interval > 0 ? 4 * options.checkpoint_interval : 0;
+  const std::uint64_t k = options.checkpoint_interval > 0 ? options.checkpoint_interval : 64;
+  if (window > 0 && (window < 2 * k || window > 16'000'000 || k > 1'000'000)) {
+    return Failure::usage("--window " + std::to_string(window) + " with --checkpoint-interval " +
+                          std::to_string(k) + ": the window must be at least twice the interval, "
+                          "the interval at most 1000000 and the window at most 16000000");
   }
 
   InitReport report{ClusterPaths(options.dir), options.chain_id, {}, {}, {}, options.tls};
@@ -371,6 +378,10 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
       build_genesis(options.chain_id, now_ms(), validators, accounts, report.keys, options.threshold);
   for (const NodeLayout& n : report.nodes) {
     genesis.mutable_validators(static_cast<int>(n.index))->set_peer_address(n.p2p_address);
+  }
+  if (window > 0) {
+    genesis.mutable_params()->set_checkpoint_interval(k);
+    genesis.mutable_params()->set_window(window);
   }
   if (Outcome<bool> ok = local(tools::write_file_atomic(paths.genesis(), genesis_to_json(genesis), 0644,
                                                         tools::Overwrite::kNo));

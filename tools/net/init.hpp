@@ -34,6 +34,10 @@ struct InitOptions {
   // operator role; a proposal needs `threshold` of their approvals.
   std::uint32_t committee = 3;
   std::uint32_t threshold = 2;
+  // Genesis params.checkpoint_interval and params.window; 0 leaves the chain's defaults (64 and
+  // 256). A checkpoint interval without a window gets four intervals, as the defaults do.
+  std::uint64_t checkpoint_interval = 0;
+  std::uint64_t window = 0;
 };
 inline constexpr std::uint32_t kMaxCommittee = 16;
 
