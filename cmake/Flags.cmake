@@ -26,3 +26,15 @@ endif()
 # The common set every ShareChain target takes.
 add_library(sc_defaults INTERFACE)
 target_link_libraries(sc_defaults INTERFACE sc_warnings sc_sanitize)
+
+# The linker: LLVM's lld when installed (scripts/install-deps.sh installs it). A test binary
+# links in 0.6 s with lld against 3.8 s with the default GNU ld, and the build links about a
+# hundred of them, so on two cores this is minutes of a cold build. -DSC_LLD=OFF keeps GNU ld.
+option(SC_LLD "Link with lld when the compiler accepts -fuse-ld=lld" ON)
+if(SC_LLD)
+  include(CheckLinkerFlag)
+  check_linker_flag(CXX "-fuse-ld=lld" SC_HAVE_LLD)
+  if(SC_HAVE_LLD)
+    add_link_options(-fuse-ld=lld)
+  endif()
+endif()

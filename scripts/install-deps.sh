@@ -6,7 +6,7 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache lld pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libsecp256k1-dev libcli11-dev catch2
   libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
