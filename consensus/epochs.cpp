@@ -1,20 +1,8 @@
 #include "consensus/epochs.hpp"
 
-#include <limits>
 #include <string>
 
 namespace sharechain::consensus {
-
-uint64_t switch_height(uint64_t executed_at, uint64_t checkpoint_interval, uint64_t window) {
-  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-  if (checkpoint_interval == 0) return kMax;
-  if (executed_at > kMax - window) return kMax;
-  const uint64_t earliest = executed_at + window;
-  const uint64_t rest = earliest % checkpoint_interval;
-  if (rest == 0) return earliest;
-  const uint64_t up = checkpoint_interval - rest;
-  return earliest > kMax - up ? kMax : earliest + up;
-}
 
 Status check_epoch_fields(const Config& config, const BlockHeader& header) {
   const std::string at = "block at height " + std::to_string(header.height());

@@ -12,12 +12,13 @@
 
 #include "consensus/signing.hpp"  // validator_set_hash, the epoch envelope digest
 #include "consensus/types.hpp"
+#include "proto/epoch_spacing.hpp"
 
 namespace sharechain::consensus {
 
-// The last height certified by the set that executed a change at `executed_at`: the first
-// multiple of `checkpoint_interval` at or above executed_at + window. Saturates at UINT64_MAX.
-uint64_t switch_height(uint64_t executed_at, uint64_t checkpoint_interval, uint64_t window);
+// The last height certified by the set that executed a change at `executed_at`
+// (proto/epoch_spacing.hpp: the contracts record a change's switch height with the same function).
+using ::sharechain::switch_height;
 
 // INVALID_ARGUMENT unless `header` belongs to `config`'s epoch: its epoch field, its height
 // above config.epoch_start (and at most the epoch's last height when that is known), and its

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proto/crypto.hpp"
+#include "proto/epoch_spacing.hpp"
 #include "proto/status.hpp"
 #include "sharechain/consensus.pb.h"
 #include "sharechain/types.pb.h"
@@ -42,8 +43,8 @@ struct Config {
   uint32_t max_block_txs = 2000;
   uint64_t max_block_bytes = 4 << 20;   // transactions' bytes per block
   uint64_t batch_delay_ms = 20;         // the primary cuts a block when full or after this delay
-  uint64_t checkpoint_interval = 64;    // K: a CHECKPOINT after every K-th height
-  uint64_t window = 256;                // high watermark = stable checkpoint + window
+  uint64_t checkpoint_interval = kDefaultCheckpointInterval;  // K: a CHECKPOINT every K heights
+  uint64_t window = kDefaultWindow;     // high watermark = stable checkpoint + window
   uint64_t view_timeout_ms = 2000;      // base request/view-change timeout, doubled per failed view
   uint64_t max_clock_skew_ms = 10000;   // a proposal's timestamp may lead our clock by this much
   uint64_t resend_interval_ms = 500;    // while work is outstanding, own messages are re-sent

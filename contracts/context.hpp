@@ -24,6 +24,11 @@ struct BlockContext {
   std::uint64_t height = 0;
   std::uint64_t timestamp_ms = 0;
   std::uint32_t proposer = 0;
+  // Whether the governance contract records validator-set changes. The daemon passes false until
+  // it starts the next epoch's engine at a switch height itself (docs/governance.md, "Epochs");
+  // until then such a proposal is refused and nothing is recorded. Every node of a release
+  // passes the same value, so blocks execute alike everywhere.
+  bool validator_changes = false;
 };
 
 class TxContext;

@@ -10,6 +10,7 @@
 #include "contracts/governance/governance.hpp"
 #include "contracts/invariants.hpp"
 #include "contracts/ledger/ledger.hpp"
+#include "contracts/ledger/validator_set.hpp"
 #include "contracts/overlay.hpp"
 #include "contracts/revenue/revenue.hpp"
 #include "contracts/usage/usage.hpp"
@@ -116,6 +117,9 @@ BlockResult execute_block(const StateReader& state, const BlockContext& ctx,
       scope.discard();
     }
   }
+  // After the block's transactions: a validator-set change whose switch height this block is
+  // takes effect in this block's writes, the same on every node.
+  ledger::promote_due_validator_change(block, ctx.height);
   result.writes = block.take_writes();
   return result;
 }

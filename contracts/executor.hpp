@@ -12,6 +12,7 @@
 
 #include "contracts/context.hpp"
 #include "contracts/state.hpp"
+#include "proto/epoch_spacing.hpp"
 #include "proto/status.hpp"
 #include "proto/transaction.hpp"
 #include "sharechain/api.pb.h"
@@ -73,9 +74,7 @@ Status verify_supply(const StateReader& state);
 ChainParams chain_params(const StateReader& state);
 
 // The checkpoint interval and window every validator of a chain runs with: its parameters', 0
-// reading as 64 and 256.
-inline constexpr std::uint64_t kDefaultCheckpointInterval = 64;
-inline constexpr std::uint64_t kDefaultWindow = 256;
+// reading as kDefaultCheckpointInterval and kDefaultWindow (proto/epoch_spacing.hpp).
 std::uint64_t checkpoint_interval(const ChainParams& params);
 std::uint64_t consensus_window(const ChainParams& params);
 

@@ -9,14 +9,13 @@
 #include "contracts/memory_state.hpp"
 #include "proto/address.hpp"
 #include "proto/crypto.hpp"
+#include "proto/epoch_spacing.hpp"
 
 namespace sharechain::contracts {
 
 namespace {
 
 constexpr std::uint32_t kDefaultAttestationThreshold = 3;
-constexpr std::uint64_t kMaxCheckpointInterval = 1'000'000;
-constexpr std::uint64_t kMaxWindow = 16'000'000;
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "contracts/governance/detail.hpp"
 #include "contracts/governance/governance.hpp"
 #include "contracts/ledger/ledger.hpp"
+#include "contracts/ledger/validator_set.hpp"
 #include "proto/crypto.hpp"
 
 namespace sharechain::contracts::governance {
@@ -17,9 +18,9 @@ namespace {
 constexpr std::string_view kNextIdKey = "governance/next_id";
 constexpr std::size_t kMaxMemo = 256;
 
-// Validator-set and consensus-parameter changes must reach the engine at the same height on
-// every replica, through an epoch boundary at a checkpoint (docs/governance.md). Until the
-// engine runs epochs, recording such a proposal would promise a change that never happens.
+// Consensus-parameter changes (and validator-set changes where the daemon does not run epochs
+// yet, BlockContext::validator_changes) must reach the engine at the same height on every
+// replica, through an epoch boundary; recording one nothing would apply is refused.
 Refusal needs_epochs(std::string_view what) {
   return Refusal::precondition(std::string(what) +
                                " takes effect at an epoch boundary, which this release does not "
@@ -28,10 +29,17 @@ Refusal needs_epochs(std::string_view what) {
 
 std::string show_key(std::string_view key32) { return crypto::to_hex(key32); }
 
-bool is_validator(const StateReader& state, std::string_view public_key) {
-  const std::vector<Validator> set = ledger::validators(state);
-  return std::any_of(set.begin(), set.end(),
-                     [&](const Validator& v) { return v.public_key() == public_key; });
+// Validator-set actions are checked against the set the chain will have once every change
+// already executed is in force, and build on it.
+using ValidatorSet = std::vector<Validator>;
+
+ValidatorSet::const_iterator find_key(const ValidatorSet& set, std::string_view public_key) {
+  return std::find_if(set.begin(), set.end(),
+                      [&](const Validator& v) { return v.public_key() == public_key; });
+}
+
+bool holds_key(const ValidatorSet& set, std::string_view public_key) {
+  return find_key(set, public_key) != set.end();
 }
 
 Outcome check_public_key(std::string_view key, std::string_view field) {
@@ -85,7 +93,7 @@ Outcome check_committee(const StateReader& state, const pb::SetCommittee& s) {
 
 // The checks a proposal passes before it is recorded. They are repeated when it executes,
 // because state may have changed in between.
-Outcome check_action(const StateReader& state, const pb::Action& a) {
+Outcome check_action(const StateReader& state, const pb::Action& a, bool validator_changes) {
   switch (a.kind_case()) {
     case pb::Action::kAddValidator: {
       const auto& v = a.add_validator();
@@ -94,35 +102,52 @@ Outcome check_action(const StateReader& state, const pb::Action& a) {
         return Refusal::invalid("peer_address \"" + v.peer_address() + "\" is not HOST:PORT");
       }
       if (v.name().size() > 64) return Refusal::invalid("a validator name is at most 64 bytes");
-      if (is_validator(state, v.public_key())) {
+      const ValidatorSet set = ledger::upcoming_validators(state);
+      if (holds_key(set, v.public_key())) {
         return Refusal::exists("validator " + show_key(v.public_key()) + " is already in the set");
       }
-      return needs_epochs("adding a validator");
+      for (const Validator& other : set) {
+        if (!v.name().empty() && other.name() == v.name()) {
+          return Refusal::exists("the name \"" + v.name() + "\" belongs to validator " +
+                                 show_key(other.public_key()));
+        }
+        if (other.peer_address() == v.peer_address()) {
+          return Refusal::exists("peer_address " + v.peer_address() + " belongs to validator " +
+                                 show_key(other.public_key()) +
+                                 ": two validators cannot listen on one address");
+        }
+      }
+      if (!validator_changes) return needs_epochs("adding a validator");
+      return Outcome::ok();
     }
     case pb::Action::kRemoveValidator: {
       const auto& v = a.remove_validator();
       SC_TRY(check_public_key(v.public_key(), "public_key"));
-      if (!is_validator(state, v.public_key())) {
+      const ValidatorSet set = ledger::upcoming_validators(state);
+      if (!holds_key(set, v.public_key())) {
         return Refusal::not_found("no validator has public key " + show_key(v.public_key()));
       }
-      if (ledger::validators(state).size() <= 1) {
+      if (set.size() <= 1) {
         return Refusal::precondition("removing validator " + show_key(v.public_key()) +
                                      " would leave the chain without a validator");
       }
-      return needs_epochs("removing a validator");
+      if (!validator_changes) return needs_epochs("removing a validator");
+      return Outcome::ok();
     }
     case pb::Action::kRotateKey: {
       const auto& r = a.rotate_key();
       SC_TRY(check_public_key(r.public_key(), "public_key"));
       SC_TRY(check_public_key(r.new_public_key(), "new_public_key"));
-      if (!is_validator(state, r.public_key())) {
+      const ValidatorSet set = ledger::upcoming_validators(state);
+      if (!holds_key(set, r.public_key())) {
         return Refusal::not_found("no validator has public key " + show_key(r.public_key()));
       }
-      if (is_validator(state, r.new_public_key())) {
+      if (holds_key(set, r.new_public_key())) {
         return Refusal::exists("the new key " + show_key(r.new_public_key()) +
                                " already belongs to a validator");
       }
-      return needs_epochs("rotating a validator's key");
+      if (!validator_changes) return needs_epochs("rotating a validator's key");
+      return Outcome::ok();
     }
     case pb::Action::kSetParameter: {
       const auto& p = a.set_parameter();
@@ -176,9 +201,56 @@ Outcome set_committee(TxContext& ctx, const pb::SetCommittee& s) {
   return Outcome::ok();
 }
 
-Outcome run_action(TxContext& ctx, const pb::Action& a) {
-  SC_TRY(check_action(ctx.state(), a));
+// The set after the change, scheduled for the switch height (contracts/ledger/validator_set.hpp).
+Outcome change_validators(TxContext& ctx, const pb::Action& a) {
+  ValidatorSet set = ledger::upcoming_validators(ctx.state());
+  std::string what;
+  std::string key;
   switch (a.kind_case()) {
+    case pb::Action::kAddValidator: {
+      const auto& add = a.add_validator();
+      Validator v;
+      v.set_name(add.name());
+      v.set_public_key(add.public_key());
+      v.set_address(crypto::address_of(add.public_key()));
+      v.set_peer_address(add.peer_address());
+      set.push_back(std::move(v));
+      what = "added";
+      key = add.public_key();
+      break;
+    }
+    case pb::Action::kRemoveValidator:
+      set.erase(find_key(set, a.remove_validator().public_key()));
+      what = "removed";
+      key = a.remove_validator().public_key();
+      break;
+    case pb::Action::kRotateKey: {
+      const auto& r = a.rotate_key();
+      Validator& v = set[static_cast<std::size_t>(find_key(set, r.public_key()) - set.cbegin())];
+      v.set_public_key(r.new_public_key());
+      v.set_address(crypto::address_of(r.new_public_key()));
+      what = "rotated";
+      key = r.new_public_key();
+      break;
+    }
+    default: halt("change_validators was given another action");
+  }
+  const std::uint64_t size = set.size();
+  const std::uint64_t at = ledger::schedule_validator_change(ctx.state(), ctx.height(), std::move(set));
+  ctx.emit(kContract, "ValidatorSetChangeScheduled",
+           {{"change", what},
+            {"public_key", show_key(key)},
+            {"switch_height", number(at)},
+            {"validators", number(size)}});
+  return Outcome::ok();
+}
+
+Outcome run_action(TxContext& ctx, const pb::Action& a) {
+  SC_TRY(check_action(ctx.state(), a, ctx.block().validator_changes));
+  switch (a.kind_case()) {
+    case pb::Action::kAddValidator:
+    case pb::Action::kRemoveValidator:
+    case pb::Action::kRotateKey: return change_validators(ctx, a);
     case pb::Action::kSetParameter: return set_parameter(ctx, a.set_parameter());
     case pb::Action::kSetCommittee: return set_committee(ctx, a.set_committee());
     case pb::Action::kGrantRole: return ledger::grant_role(ctx, a.grant_role());
@@ -232,7 +304,7 @@ Outcome do_propose(TxContext& ctx, const pb::Propose& p) {
   auto c = member_committee(ctx, "proposing");
   if (!c.is_ok()) return c.refusal();
   if (p.memo().size() > kMaxMemo) return Refusal::invalid("the memo is longer than 256 bytes");
-  SC_TRY(check_action(ctx.state(), p.action()));
+  SC_TRY(check_action(ctx.state(), p.action(), ctx.block().validator_changes));
 
   Overlay& state = ctx.state();
   const std::uint64_t id = read_be64(state.get(kNextIdKey).value_or(be64(1))).value_or(0);

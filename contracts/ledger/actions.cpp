@@ -5,6 +5,7 @@
 #include "contracts/encoding.hpp"
 #include "contracts/governance/committee.hpp"
 #include "contracts/ledger/ledger.hpp"
+#include "contracts/ledger/validator_set.hpp"
 
 namespace sharechain::contracts::ledger {
 
@@ -273,15 +274,11 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
     }
     case pb::Query::kValidators: {
       auto* vs = out.mutable_validators();
-      for (const Validator& v : validators(state)) {
-        auto* info = vs->add_validators();
-        info->set_index(v.index());
-        info->set_name(v.name());
-        info->set_public_key(v.public_key());
-        info->set_address(v.address());
-        info->set_peer_address(v.peer_address());
-        info->set_since_height(v.since_height());
-      }
+      for (const Validator& v : validators(state)) *vs->add_validators() = to_info(v);
+      const pb::EpochRecord epoch = current_epoch(state);
+      vs->set_epoch(epoch.epoch());
+      vs->set_epoch_start(epoch.start_height());
+      for (auto& change : pending_changes(state)) *vs->add_pending() = std::move(change);
       return out;
     }
     case pb::Query::QUERY_NOT_SET: break;

@@ -11,9 +11,13 @@
 //  - set-parameter: a contract parameter changes at once; unknown names, values out of range and
 //    consensus parameters refused
 //  - validator-set kinds: argument checks (bad key, bad address, duplicate, last validator) and
-//    then a clear refusal while epochs are not run, with nothing recorded
+//    then a clear refusal where the node does not run epochs, with nothing recorded; where it
+//    does, each change waits for its switch height (changes meeting at one height fold into
+//    one), is checked against the set the waiting changes lead to, and the executor moves the
+//    set and the epoch at the end of that block
 #include "contracts/governance/governance.hpp"
 #include "contracts/ledger/ledger.hpp"
+#include "contracts/ledger/validator_set.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -408,4 +412,140 @@ TEST_CASE("validator-set proposals are checked, then refused until epochs run",
   CHECK(chain.governance("op1", propose(gpb::Action{})).status() == RECEIPT_INVALID_ARGUMENT);
   CHECK(chain.governance("op1", gpb::Call{}).status() == RECEIPT_INVALID_ARGUMENT);
   CHECK(governed_state(chain) == before);
+}
+
+namespace {
+
+gpb::Action add_validator(const std::string& key_name, const std::string& peer) {
+  gpb::Action a;
+  a.mutable_add_validator()->set_public_key(key_for(key_name).public_key());
+  a.mutable_add_validator()->set_peer_address(peer);
+  a.mutable_add_validator()->set_name(key_name);
+  return a;
+}
+
+gpb::Action remove_validator(const std::string& key_name) {
+  gpb::Action a;
+  a.mutable_remove_validator()->set_public_key(key_for(key_name).public_key());
+  return a;
+}
+
+gpb::Action rotate_key(const std::string& from, const std::string& to) {
+  gpb::Action a;
+  a.mutable_rotate_key()->set_public_key(key_for(from).public_key());
+  a.mutable_rotate_key()->set_new_public_key(key_for(to).public_key());
+  return a;
+}
+
+::sharechain::ledger::Validators validators_of(const Chain& chain) {
+  api::QueryRequest q;
+  q.mutable_ledger()->mutable_validators();
+  auto r = chain.query(q);
+  REQUIRE(r.is_ok());
+  return r.value().ledger().validators();
+}
+
+// "name@since" per validator, in index order.
+std::vector<std::string> members(const google::protobuf::RepeatedPtrField<
+                                 ::sharechain::ledger::ValidatorInfo>& set) {
+  std::vector<std::string> out;
+  for (int i = 0; i < set.size(); ++i) {
+    CHECK(set[i].index() == static_cast<std::uint32_t>(i));
+    CHECK(set[i].address() == crypto::address_of(set[i].public_key()));
+    std::string name = set[i].name();
+    for (const char* k : {"node0", "node7", "node8", "node9"}) {
+      if (set[i].public_key() == key_for(k).public_key()) name += std::string("/") + k;
+    }
+    out.push_back(name + "@" + std::to_string(set[i].since_height()));
+  }
+  return out;
+}
+
+}  // namespace
+
+// K = 4, W = 8: a change executed at height h takes effect after the first multiple of 4 at or
+// above h + 8.
+TEST_CASE("validator-set changes wait for their switch height, then the set and the epoch move",
+          "[contracts][governance]") {
+  Genesis g = committee_genesis();
+  g.mutable_params()->set_checkpoint_interval(4);
+  g.mutable_params()->set_window(8);
+  Chain chain(g);
+  chain.set_validator_changes(true);
+
+  // Height 1 proposes, height 2 approves: executed at 2, switch height 12.
+  REQUIRE(chain.governance("op1", propose(add_validator("node9", "10.0.0.9:26656"))).status() ==
+          RECEIPT_OK);
+  auto r = chain.governance("op2", approve(1));
+  REQUIRE(r.status() == RECEIPT_OK);
+  const Event* scheduled = find_event(r, "ValidatorSetChangeScheduled");
+  REQUIRE(scheduled != nullptr);
+  CHECK(attr(*scheduled, "change") == "added");
+  CHECK(attr(*scheduled, "switch_height") == "12");
+  CHECK(attr(*scheduled, "validators") == "2");
+  auto vs = validators_of(chain);
+  CHECK(vs.epoch() == 0);
+  CHECK(members(vs.validators()) == std::vector<std::string>{"node0/node0@0"});
+  REQUIRE(vs.pending_size() == 1);
+  CHECK(vs.pending(0).switch_height() == 12);
+  CHECK(vs.pending(0).executed_height() == 2);
+  CHECK(members(vs.pending(0).validators()) ==
+        std::vector<std::string>{"node0/node0@0", "node9/node9@13"});
+
+  // Executed at 4, the same switch height: folded into the waiting change. The rotated validator
+  // keeps its name and address; its new key certifies from 13.
+  REQUIRE(chain.governance("op1", propose(rotate_key("node0", "node8"))).status() == RECEIPT_OK);
+  REQUIRE(chain.governance("op3", approve(2)).status() == RECEIPT_OK);
+  vs = validators_of(chain);
+  REQUIRE(vs.pending_size() == 1);
+  CHECK(members(vs.pending(0).validators()) ==
+        std::vector<std::string>{"node0/node8@13", "node9/node9@13"});
+
+  // Checked against the set the waiting changes lead to, each refused with nothing recorded.
+  const auto before = governed_state(chain);
+  r = chain.governance("op1", propose(add_validator("node9", "10.0.0.10:26656")));
+  CHECK(r.status() == RECEIPT_ALREADY_EXISTS);
+  r = chain.governance("op1", propose(add_validator("node7", "10.0.0.9:26656")));
+  CHECK(r.status() == RECEIPT_ALREADY_EXISTS);
+  CHECK(contains(r.error(), "two validators cannot listen on one address"));
+  gpb::Action same_name = add_validator("node7", "10.0.0.7:26656");
+  same_name.mutable_add_validator()->set_name("node9");
+  r = chain.governance("op1", propose(same_name));
+  CHECK(r.status() == RECEIPT_ALREADY_EXISTS);
+  CHECK(contains(r.error(), "the name \"node9\""));
+  r = chain.governance("op1", propose(remove_validator("node0")));  // rotated away
+  CHECK(r.status() == RECEIPT_NOT_FOUND);
+  r = chain.governance("op1", propose(rotate_key("node8", "node9")));
+  CHECK(r.status() == RECEIPT_ALREADY_EXISTS);
+  CHECK(governed_state(chain) == before);
+
+  // Executed at 12 (heights 9-11 pass first): switch height 20, a second waiting change.
+  while (chain.height() < 9) chain.run_block({});
+  REQUIRE(chain.governance("op1", propose(remove_validator("node9"))).status() == RECEIPT_OK);
+  CHECK(validators_of(chain).epoch() == 0);  // height 10: nothing switched yet
+  chain.run_block({});
+  REQUIRE(chain.governance("op2", approve(3)).status() == RECEIPT_OK);  // height 12
+  vs = validators_of(chain);
+  // Block 12 was the first change's switch height: the state after it names epoch 1's set.
+  CHECK(vs.epoch() == 1);
+  CHECK(vs.epoch_start() == 12);
+  CHECK(members(vs.validators()) == std::vector<std::string>{"node0/node8@13", "node9/node9@13"});
+  REQUIRE(vs.pending_size() == 1);
+  CHECK(vs.pending(0).switch_height() == 20);
+  CHECK(members(vs.pending(0).validators()) == std::vector<std::string>{"node0/node8@13"});
+
+  // The last validator of the set to come cannot be removed.
+  r = chain.governance("op1", propose(remove_validator("node8")));
+  CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
+  CHECK(contains(r.error(), "without a validator"));
+
+  while (chain.height() < 19) chain.run_block({});
+  CHECK(validators_of(chain).epoch() == 1);
+  chain.run_block({});  // height 20, a block with no transactions: the switch still happens
+  vs = validators_of(chain);
+  CHECK(vs.epoch() == 2);
+  CHECK(vs.epoch_start() == 20);
+  CHECK(members(vs.validators()) == std::vector<std::string>{"node0/node8@13"});
+  CHECK(vs.pending_size() == 0);
+  CHECK(contracts::ledger::validators(chain.state()).size() == 1);
 }

@@ -52,7 +52,7 @@ tx::VerifiedTransaction Chain::make_tx(const std::string& who, TransactionBody b
 
 std::vector<Receipt> Chain::run_block(const std::vector<tx::VerifiedTransaction>& txs) {
   ++height_;
-  BlockContext ctx{kChainId, height_, time_ms_, 0};
+  BlockContext ctx{kChainId, height_, time_ms_, 0, validator_changes_};
   time_ms_ += 1000;
   BlockResult result = execute_block(state_, ctx, txs, hooks_);
   last_invariants_ = check_block(height_, result);

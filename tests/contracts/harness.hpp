@@ -72,6 +72,8 @@ class Chain {
   // The invariant report of the last block run, and whether a violation throws.
   const InvariantReport& last_invariants() const { return last_invariants_; }
   void set_throw_on_violation(bool on) { throw_on_violation_ = on; }
+  // BlockContext::validator_changes for the blocks from now on (off, as in the daemon today).
+  void set_validator_changes(bool on) { validator_changes_ = on; }
 
  private:
   MemoryState state_;
@@ -80,6 +82,7 @@ class Chain {
   Hooks hooks_ = standard_hooks();
   InvariantReport last_invariants_;
   bool throw_on_violation_ = true;
+  bool validator_changes_ = false;
 };
 
 // The raw id carried (as hex) by attribute `key` of the first event `name` of a receipt; ""

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "proto/epoch_spacing.hpp"
 #include "tools/common/files.hpp"
 #include "tools/net/process.hpp"
 #include "tools/net/tls.hpp"
@@ -315,11 +316,13 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
 
   const std::uint64_t window =
       options.window > 0 ? options.window : options.checkpoint_interval > 0 ? 4 * options.checkpoint_interval : 0;
-  const std::uint64_t k = options.checkpoint_interval > 0 ? options.checkpoint_interval : 64;
-  if (window > 0 && (window < 2 * k || window > 16'000'000 || k > 1'000'000)) {
+  const std::uint64_t k =
+      options.checkpoint_interval > 0 ? options.checkpoint_interval : kDefaultCheckpointInterval;
+  if (window > 0 && (window < 2 * k || window > kMaxWindow || k > kMaxCheckpointInterval)) {
     return Failure::usage("--window " + std::to_string(window) + " with --checkpoint-interval " +
                           std::to_string(k) + ": the window must be at least twice the interval, "
-                          "the interval at most 1000000 and the window at most 16000000");
+                          "the interval at most " + std::to_string(kMaxCheckpointInterval) +
+                          " and the window at most " + std::to_string(kMaxWindow));
   }
 
   InitReport report{ClusterPaths(options.dir), options.chain_id, {}, {}, {}, options.tls};

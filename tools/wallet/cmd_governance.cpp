@@ -336,9 +336,21 @@ void register_governance_commands(CLI::App& app, Context& ctx) {
     const auto& vs = r->ledger().validators();
     Json list = Json::array();
     for (const auto& v : vs.validators()) list.push_back(tools::validator_json(v));
+    // Changes that have executed and wait for their switch height: the set each one leads to
+    // certifies the blocks above its switch height.
+    Json pending = Json::array();
+    for (const auto& change : vs.pending()) {
+      Json set = Json::array();
+      for (const auto& v : change.validators()) set.push_back(tools::validator_json(v));
+      pending.push_back(Json{{"switch_height", change.switch_height()},
+                             {"executed_height", change.executed_height()},
+                             {"validators", set}});
+    }
     Json j;
     j["epoch"] = vs.epoch();
+    j["epoch_start"] = vs.epoch_start();
     j["validators"] = list;
+    j["pending"] = pending;
     j["read_at_height"] = r->height();
     ctx.show(j);
     return tools::kExitOk;
