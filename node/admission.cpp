@@ -25,7 +25,10 @@ Admission::Admission(Deps deps)
       m_admitted_(deps_.metrics.counter("sharechain_admitted_transactions_total",
                                         "Transactions admitted to the mempool")),
       m_batches_(deps_.metrics.counter("sharechain_submit_batches_total",
-                                       "SubmitTransactions messages judged")) {
+                                       "SubmitTransactions messages judged")),
+      m_gossip_dropped_(deps_.metrics.counter(
+          "sharechain_gossip_dropped_transactions_total",
+          "Gossiped transactions dropped on arrival because the verification queue was full")) {
   deps_.metrics.sampled("sharechain_verify_queue_transactions",
                         "Transactions waiting for signature verification",
                         [this] { return static_cast<double>(deps_.pool.queued()); });
@@ -77,16 +80,24 @@ void Admission::submit_batch(std::vector<SignedTransaction> txs,
   }
 }
 
-void Admission::admit_gossip(std::vector<SignedTransaction> txs) {
-  bool any = false;
-  for (auto& v : deps_.pool.verify(std::move(txs))) {
-    if (!v) continue;  // the sender verified it; a peer that sends bad ones is not believed
-    if (deps_.mempool.add_verified(std::move(v).value())) {
-      any = true;
-      m_admitted_.Increment();
+void Admission::admit_gossip(std::vector<SignedTransaction> txs, std::function<void()> done) {
+  const std::size_t count = txs.size();
+  const bool queued = deps_.pool.submit(std::move(txs), [this, done](VerifyPool::Results results) {
+    bool any = false;
+    for (auto& v : results) {
+      if (!v) continue;  // the sender verified it; a peer that sends bad ones is not believed
+      if (deps_.mempool.add_verified(std::move(v).value())) {
+        any = true;
+        m_admitted_.Increment();
+      }
     }
+    if (any) deps_.on_admitted();
+    done();
+  });
+  if (!queued) {
+    m_gossip_dropped_.Increment(static_cast<double>(count));
+    done();
   }
-  if (any) deps_.on_admitted();
 }
 
 std::vector<SignedTransaction> Admission::take_gossip() {

@@ -55,8 +55,11 @@ class Admission {
   // RESOURCE_EXHAUSTED.
   using BatchResults = std::vector<Result<crypto::Hash>>;
   void submit_batch(std::vector<SignedTransaction> txs, std::function<void(BatchResults)> done);
-  // Transactions a peer gossiped (it verified and admitted them; this node checks again).
-  void admit_gossip(std::vector<SignedTransaction> txs);
+  // Transactions a peer gossiped (it verified and admitted them; this node checks again), on the
+  // verification pool: returns at once, and `done` runs once they are in the mempool (on a pool
+  // worker), or at once when the pool's queue is full and they are dropped (counted; a proposal
+  // that carries them has them verified then).
+  void admit_gossip(std::vector<SignedTransaction> txs, std::function<void()> done);
 
   // What was admitted from clients since the last call, to gossip to the peers.
   std::vector<SignedTransaction> take_gossip();
@@ -73,6 +76,7 @@ class Admission {
   prometheus::Counter& m_rejected_;
   prometheus::Counter& m_admitted_;
   prometheus::Counter& m_batches_;
+  prometheus::Counter& m_gossip_dropped_;
 };
 
 }  // namespace sharechain::node

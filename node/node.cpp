@@ -326,8 +326,8 @@ Status Node::start() {
   handlers.on_consensus = [this](std::uint32_t from, consensus::Envelope env) {
     post([this, from, env = std::move(env)] { on_peer_message(from, env); });
   };
-  handlers.on_transactions = [this](std::uint32_t, std::vector<SignedTransaction> txs) {
-    admission_->admit_gossip(std::move(txs));
+  handlers.on_transactions = [this](std::uint32_t, std::vector<SignedTransaction> txs, std::function<void()> done) {
+    admission_->admit_gossip(std::move(txs), std::move(done));
   };
   handlers.block_at = [this](std::uint64_t h) { return chain_->store().block_at(h); };
   handlers.height = [this] { return chain_->store().height(); };

@@ -40,6 +40,12 @@ std::string read_text(const std::filesystem::path& p) {
   return ss.str();
 }
 
+std::uint64_t steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
 grpc::ChannelArguments channel_args(const Config& config) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
@@ -408,28 +414,155 @@ class PeerNetwork::Link {
 // ---------------------------------------------------------------------------------------------
 // Inbound side.
 
-// Keeps an open inbound stream known to penalize(), which cancels it.
-class PeerNetwork::InboundStream {
+// One validator's inbound stream, as a gRPC callback reactor: no thread waits on an open
+// stream. A message is taken apart on a gRPC callback thread; gossiped transactions go to the
+// verification pool, and only once they are in does the stream hand on the consensus envelopes
+// that came after them and read its next message. So gossip reaches the mempool before the
+// proposal that carries it (that proposal's transactions are then not verified again), a
+// callback thread never waits for verification, and a peer that gossips faster than this node
+// verifies is slowed by HTTP/2 flow control instead of growing this node's memory.
+//
+// At most one read or one verification is outstanding at a time, so the reactions never run
+// concurrently with each other. A cancelled stream (penalize(), shutdown, the peer gone) ends at
+// its next read, which fails; the stream is finished exactly once, and deletes itself in OnDone.
+class PeerNetwork::InboundStream final : public grpc::ServerReadReactor<PeerMessage> {
  public:
-  InboundStream(PeerNetwork& net, std::uint32_t from, grpc::ServerContext* context)
-      : net_(net), from_(from), context_(context) {
-    std::lock_guard lock(net_.penalty_mu_);
-    net_.inbound_[from_].insert(context_);
+  InboundStream(PeerNetwork& net, grpc::CallbackServerContext* context, prometheus::Counter& rejected,
+                prometheus::Counter& received)
+      : net_(net), context_(context), rejected_(rejected), received_(received) {
+    StartRead(&msg_);
   }
-  ~InboundStream() {
-    std::lock_guard lock(net_.penalty_mu_);
-    net_.inbound_[from_].erase(context_);
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (!from_) {
+      if (grpc::Status s = accept(msg_.kind_case() == PeerMessage::kHello ? &msg_.hello() : nullptr); !s.ok()) {
+        rejected_.Increment();
+        Finish(std::move(s));
+        return;
+      }
+      spdlog::debug("validator {} connected from {}", *from_, context_->peer());
+      StartRead(&msg_);
+      return;
+    }
+    if (msg_.kind_case() != PeerMessage::KIND_NOT_SET) received_.Increment();  // else a keepalive
+    if (grpc::Status s = take(msg_); !s.ok()) {
+      rejected_.Increment();
+      Finish(std::move(s));
+    }
   }
-  InboundStream(const InboundStream&) = delete;
-  InboundStream& operator=(const InboundStream&) = delete;
+
+  void OnDone() override {
+    if (from_) {
+      std::lock_guard lock(net_.penalty_mu_);
+      net_.inbound_[*from_].erase(context_);
+    }
+    delete this;
+  }
 
  private:
+  // The Hello: chain id, genesis, another validator's index and its signature. On success the
+  // stream is registered with penalize(), under the same lock that checks for a ban.
+  grpc::Status accept(const Hello* hello) {
+    if (hello == nullptr) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "the first message on a peer stream must be Hello"};
+    }
+    const PeerIdentity& id = net_.identity_;
+    if (hello->chain_id() != id.chain_id) {
+      spdlog::warn("refused a peer from {}: chain '{}' is not ours ('{}')", context_->peer(),
+                   hello->chain_id(), id.chain_id);
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "chain id mismatch: this node serves '" + id.chain_id + "', you sent '" + hello->chain_id() + "'"};
+    }
+    if (hello->genesis_hash() != id.genesis_hash) {
+      spdlog::warn("refused validator {} from {}: genesis {} is not ours ({})", hello->validator(),
+                   context_->peer(), crypto::to_hex(hello->genesis_hash()), crypto::to_hex(id.genesis_hash));
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "genesis mismatch: this node's genesis hash is " + crypto::to_hex(id.genesis_hash) +
+                  ", yours is " + crypto::to_hex(hello->genesis_hash()) +
+                  "; every validator must start from the same genesis.json"};
+    }
+    const std::uint32_t from = hello->validator();
+    if (from >= id.validator_keys.size() || from == id.self) {
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              "validator index " + std::to_string(from) + " is not another validator of this chain"};
+    }
+    const auto digest = crypto::tagged_hash(
+        crypto::kHelloTag, hello_signing_bytes(hello->chain_id(), hello->genesis_hash(), from, hello->nonce()));
+    if (!crypto::verify(id.validator_keys[from], digest, hello->signature())) {
+      spdlog::warn("refused a peer from {} claiming to be validator {}: bad hello signature",
+                   context_->peer(), from);
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              "hello is not signed by validator " + std::to_string(from) +
+                  "'s key: this node's key is not that validator's key in genesis"};
+    }
+    std::lock_guard lock(net_.penalty_mu_);
+    if (auto left = net_.penalties_.banned_for(from, steady_ms())) {
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              "validator " + std::to_string(from) + " is disconnected for another " +
+                  std::to_string((*left + 999) / 1000) + " s after provable misbehaviour: " +
+                  net_.penalties_.reason(from)};
+    }
+    net_.inbound_[from].insert(context_);
+    from_ = from;
+    return grpc::Status::OK;
+  }
+
+  // Hands one message on and reads the next one, now or once its transactions are verified.
+  grpc::Status take(PeerMessage& msg) {
+    const std::uint32_t from = *from_;
+    std::vector<SignedTransaction> txs;
+    std::vector<consensus::Envelope> envelopes;
+    switch (msg.kind_case()) {
+      case PeerMessage::kConsensus:
+        envelopes.push_back(std::move(*msg.mutable_consensus()));
+        break;
+      case PeerMessage::kTxs:
+        for (auto& t : *msg.mutable_txs()->mutable_transactions()) txs.push_back(std::move(t));
+        break;
+      case PeerMessage::kBundle:
+        for (auto& batch : *msg.mutable_bundle()->mutable_txs()) {
+          for (auto& t : *batch.mutable_transactions()) txs.push_back(std::move(t));
+        }
+        for (auto& e : *msg.mutable_bundle()->mutable_consensus()) envelopes.push_back(std::move(e));
+        break;
+      default:
+        break;  // a keepalive, or a kind this version does not know
+    }
+    for (const auto& e : envelopes) {
+      if (e.validator() != from) {
+        return {grpc::StatusCode::PERMISSION_DENIED,
+                "a consensus message names validator " + std::to_string(e.validator()) + " on validator " +
+                    std::to_string(from) + "'s stream"};
+      }
+    }
+    if (txs.empty()) {
+      hand_on(std::move(envelopes));
+      return grpc::Status::OK;
+    }
+    // The shared_ptr keeps the callable copyable, as std::function wants, without copying them.
+    auto after = std::make_shared<std::vector<consensus::Envelope>>(std::move(envelopes));
+    net_.handlers_.on_transactions(from, std::move(txs), [this, after] { hand_on(std::move(*after)); });
+    return grpc::Status::OK;
+  }
+
+  void hand_on(std::vector<consensus::Envelope> envelopes) {
+    for (auto& e : envelopes) net_.handlers_.on_consensus(*from_, std::move(e));
+    StartRead(&msg_);
+  }
+
   PeerNetwork& net_;
-  std::uint32_t from_;
-  grpc::ServerContext* context_;
+  grpc::CallbackServerContext* const context_;
+  prometheus::Counter& rejected_;
+  prometheus::Counter& received_;
+  PeerMessage msg_;
+  std::optional<std::uint32_t> from_;  // set once its Hello is accepted
 };
 
-class PeerNetwork::Service final : public Peer::Service {
+class PeerNetwork::Service final : public Peer::WithCallbackMethod_Connect<Peer::Service> {
  public:
   explicit Service(PeerNetwork& net)
       : net_(net),
@@ -438,98 +571,8 @@ class PeerNetwork::Service final : public Peer::Service {
         received_(net.metrics_.counter("sharechain_peer_received_messages_total",
                                        "Messages received from peers")) {}
 
-  grpc::Status Connect(grpc::ServerContext* context, grpc::ServerReader<PeerMessage>* reader,
-                       Ack*) override {
-    PeerMessage msg;
-    if (!reader->Read(&msg)) return grpc::Status::OK;
-    if (msg.kind_case() != PeerMessage::kHello) {
-      rejected_.Increment();
-      return {grpc::StatusCode::INVALID_ARGUMENT, "the first message on a peer stream must be Hello"};
-    }
-    const Hello& hello = msg.hello();
-    const PeerIdentity& id = net_.identity_;
-    if (hello.chain_id() != id.chain_id) {
-      rejected_.Increment();
-      spdlog::warn("refused a peer from {}: chain '{}' is not ours ('{}')", context->peer(),
-                   hello.chain_id(), id.chain_id);
-      return {grpc::StatusCode::FAILED_PRECONDITION,
-              "chain id mismatch: this node serves '" + id.chain_id + "', you sent '" + hello.chain_id() + "'"};
-    }
-    if (hello.genesis_hash() != id.genesis_hash) {
-      rejected_.Increment();
-      spdlog::warn("refused validator {} from {}: genesis {} is not ours ({})", hello.validator(),
-                   context->peer(), crypto::to_hex(hello.genesis_hash()), crypto::to_hex(id.genesis_hash));
-      return {grpc::StatusCode::FAILED_PRECONDITION,
-              "genesis mismatch: this node's genesis hash is " + crypto::to_hex(id.genesis_hash) +
-                  ", yours is " + crypto::to_hex(hello.genesis_hash()) +
-                  "; every validator must start from the same genesis.json"};
-    }
-    const std::uint32_t from = hello.validator();
-    if (from >= id.validator_keys.size() || from == id.self) {
-      rejected_.Increment();
-      return {grpc::StatusCode::PERMISSION_DENIED,
-              "validator index " + std::to_string(from) + " is not another validator of this chain"};
-    }
-    const auto digest = crypto::tagged_hash(
-        crypto::kHelloTag, hello_signing_bytes(hello.chain_id(), hello.genesis_hash(), from, hello.nonce()));
-    if (!crypto::verify(id.validator_keys[from], digest, hello.signature())) {
-      rejected_.Increment();
-      spdlog::warn("refused a peer from {} claiming to be validator {}: bad hello signature",
-                   context->peer(), from);
-      return {grpc::StatusCode::PERMISSION_DENIED,
-              "hello is not signed by validator " + std::to_string(from) +
-                  "'s key: this node's key is not that validator's key in genesis"};
-    }
-    if (auto left = net_.banned_for(from)) {
-      rejected_.Increment();
-      return {grpc::StatusCode::PERMISSION_DENIED,
-              "validator " + std::to_string(from) + " is disconnected for another " +
-                  std::to_string((*left + 999) / 1000) + " s after provable misbehaviour: " +
-                  net_.ban_reason(from)};
-    }
-    InboundStream registered(net_, from, context);
-    spdlog::debug("validator {} connected from {}", from, context->peer());
-    while (reader->Read(&msg)) {
-      if (msg.kind_case() == PeerMessage::KIND_NOT_SET) continue;  // idle keepalive
-      received_.Increment();
-      switch (msg.kind_case()) {
-        case PeerMessage::kConsensus:
-          if (msg.consensus().validator() != from) {
-            rejected_.Increment();
-            return {grpc::StatusCode::PERMISSION_DENIED,
-                    "a consensus message names validator " + std::to_string(msg.consensus().validator()) +
-                        " on validator " + std::to_string(from) + "'s stream"};
-          }
-          net_.handlers_.on_consensus(from, std::move(*msg.mutable_consensus()));
-          break;
-        case PeerMessage::kTxs: {
-          std::vector<SignedTransaction> txs(msg.txs().transactions().begin(), msg.txs().transactions().end());
-          net_.handlers_.on_transactions(from, std::move(txs));
-          break;
-        }
-        case PeerMessage::kBundle: {
-          peer::Bundle& bundle = *msg.mutable_bundle();
-          for (const auto& e : bundle.consensus()) {
-            if (e.validator() != from) {
-              rejected_.Increment();
-              return {grpc::StatusCode::PERMISSION_DENIED,
-                      "a consensus message names validator " + std::to_string(e.validator()) +
-                          " on validator " + std::to_string(from) + "'s stream"};
-            }
-          }
-          std::vector<SignedTransaction> txs;
-          for (auto& batch : *bundle.mutable_txs()) {
-            for (auto& t : *batch.mutable_transactions()) txs.push_back(std::move(t));
-          }
-          if (!txs.empty()) net_.handlers_.on_transactions(from, std::move(txs));
-          for (auto& e : *bundle.mutable_consensus()) net_.handlers_.on_consensus(from, std::move(e));
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    return grpc::Status::OK;
+  grpc::ServerReadReactor<PeerMessage>* Connect(grpc::CallbackServerContext* context, Ack*) override {
+    return new InboundStream(net_, context, rejected_, received_);
   }
 
   grpc::Status GetBlocks(grpc::ServerContext* context, const GetBlocksRequest* request,
@@ -711,14 +754,6 @@ void PeerNetwork::stop() {
   }
 }
 
-namespace {
-std::uint64_t steady_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
-}  // namespace
-
 void PeerNetwork::penalize(std::uint32_t validator, const std::string& reason) {
   std::uint64_t ban = 0;
   {
@@ -727,7 +762,7 @@ void PeerNetwork::penalize(std::uint32_t validator, const std::string& reason) {
     if (penalties_.banned_for(validator, now)) return;  // already disconnected
     ban = penalties_.penalize(validator, now, reason);
     any_penalty_.store(true, std::memory_order_release);
-    for (grpc::ServerContext* context : inbound_[validator]) context->TryCancel();
+    for (grpc::ServerContextBase* context : inbound_[validator]) context->TryCancel();
   }
   metrics_.counter("sharechain_peer_penalties_total",
                    "Validators disconnected for provable misbehaviour")

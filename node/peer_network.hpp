@@ -5,7 +5,8 @@
 // from the dialer to the listener. Each side owns its outbound stream: its bounded send queue,
 // its reconnects with back-off and its keepalive; nobody has to agree who dials whom. A slow or
 // dead peer fills only its own queue (oldest messages dropped first; consensus tolerates loss
-// and retransmits through its timers), so it never blocks the others.
+// and retransmits through its timers), so it never blocks the others. Both ends of a stream
+// are gRPC callback reactors: no thread is held by an open link, in either direction.
 //
 // The first message on a stream is a signed Hello naming the dialer's validator index, chain id
 // and genesis hash; the listener refuses the stream (FAILED_PRECONDITION / PERMISSION_DENIED)
@@ -73,9 +74,13 @@ struct FetchedSnapshot {
 };
 
 struct PeerHandlers {
-  // Called on gRPC threads.
+  // Called on gRPC callback threads: neither may block.
   std::function<void(std::uint32_t from, consensus::Envelope envelope)> on_consensus;
-  std::function<void(std::uint32_t from, std::vector<SignedTransaction> txs)> on_transactions;
+  // Must call `done` exactly once, from any thread, when the transactions are taken (verified
+  // into the mempool, or dropped): the stream hands on what followed them and reads its next
+  // message only then.
+  std::function<void(std::uint32_t from, std::vector<SignedTransaction> txs, std::function<void()> done)>
+      on_transactions;
   // Serves GetBlocks: the committed block at `height` with its certificate, if any.
   std::function<std::optional<Block>(std::uint64_t height)> block_at;
   std::function<std::uint64_t()> height;
@@ -164,7 +169,7 @@ class PeerNetwork {
   std::atomic<bool> any_penalty_{false};
   mutable std::mutex penalty_mu_;
   PeerPenalties penalties_;
-  std::map<std::uint32_t, std::set<grpc::ServerContext*>> inbound_;  // open streams by sender
+  std::map<std::uint32_t, std::set<grpc::ServerContextBase*>> inbound_;  // open streams by sender
 };
 
 }  // namespace sharechain::node

@@ -6,9 +6,13 @@
 //     shows disconnected; messages queued for a peer that is away longer than 3 s are dropped
 //     when it comes back, and what is sent afterwards arrives
 //   - stop() returns promptly whether the peer is connected or was never reachable
+//   - on the receiving side, what follows gossip on a stream waits until the gossip is taken
+//     (verified into the mempool): nothing after it is handed on or read before; a stream
+//     cancelled meanwhile (a penalty) ends cleanly once the gossip is taken
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,9 +49,17 @@ class PeerEnd {
       std::lock_guard lock(mu_);
       payloads_.push_back(envelope.payload());
     };
-    handlers.on_transactions = [this](std::uint32_t, std::vector<SignedTransaction> txs) {
-      std::lock_guard lock(mu_);
-      transactions_ += txs.size();
+    handlers.on_transactions = [this](std::uint32_t, std::vector<SignedTransaction> txs,
+                                      std::function<void()> done) {
+      {
+        std::lock_guard lock(mu_);
+        transactions_ += txs.size();
+        if (holding_) {
+          held_.push_back(std::move(done));  // as if verification were slow
+          return;
+        }
+      }
+      done();
     };
     handlers.block_at = [](std::uint64_t) { return std::optional<Block>{}; };
     handlers.height = [] { return std::uint64_t{0}; };
@@ -55,6 +67,9 @@ class PeerEnd {
     handlers.snapshot = [] { return std::shared_ptr<const node::ServedSnapshot>{}; };
     network_ = std::make_unique<node::PeerNetwork>(config_, identity, key_, metrics_, std::move(handlers));
   }
+
+  // A stream waiting for held gossip would keep the server's shutdown waiting for it.
+  ~PeerEnd() { release_gossip(); }
 
   node::PeerNetwork& network() { return *network_; }
   std::vector<std::string> payloads() {
@@ -65,6 +80,20 @@ class PeerEnd {
     std::lock_guard lock(mu_);
     return transactions_;
   }
+  // While holding, gossiped transactions are counted but not yet taken.
+  void hold_gossip() {
+    std::lock_guard lock(mu_);
+    holding_ = true;
+  }
+  void release_gossip() {
+    std::vector<std::function<void()>> held;
+    {
+      std::lock_guard lock(mu_);
+      holding_ = false;
+      held.swap(held_);
+    }
+    for (auto& done : held) done();
+  }
 
  private:
   node::Config config_;
@@ -73,6 +102,8 @@ class PeerEnd {
   std::mutex mu_;
   std::vector<std::string> payloads_;
   std::size_t transactions_ = 0;
+  bool holding_ = false;
+  std::vector<std::function<void()>> held_;
   std::unique_ptr<node::PeerNetwork> network_;
 };
 
@@ -158,4 +189,37 @@ TEST_CASE("stop() returns promptly with a peer that never answered") {
   const auto stopping = std::chrono::steady_clock::now();
   lonely.network().stop();
   CHECK(std::chrono::steady_clock::now() - stopping < 1s);
+}
+
+TEST_CASE("what follows gossip on a stream waits until the gossip is taken") {
+  const std::vector<crypto::PrivateKey> keys{crypto::PrivateKey::generate(), crypto::PrivateKey::generate()};
+  const int port0 = kFirstPort + 4, port1 = kFirstPort + 5;
+  PeerEnd receiver(1, keys, port1, {});
+  REQUIRE(receiver.network().start().is_ok());
+  PeerEnd sender(0, keys, port0, {{1, address(port1)}});
+  REQUIRE(sender.network().start().is_ok());
+  REQUIRE(eventually([&] { return sender.network().connected_peers() == 1; }, 5s));
+
+  receiver.hold_gossip();
+  sender.network().gossip(std::vector<SignedTransaction>(3));
+  REQUIRE(eventually([&] { return receiver.transactions() == 3; }, 5s));
+  sender.network().send(1, envelope("after-gossip"));
+  sender.network().send(1, envelope("later"));
+  std::this_thread::sleep_for(500ms);
+  CHECK(receiver.payloads().empty());  // held back behind the gossip
+  receiver.release_gossip();
+  REQUIRE(eventually([&] { return receiver.payloads().size() == 2; }, 5s));
+  CHECK(receiver.payloads() == std::vector<std::string>{"after-gossip", "later"});
+
+  // Cancelled while its gossip is being taken: the stream ends once it is, nothing more arrives.
+  receiver.hold_gossip();
+  sender.network().gossip(std::vector<SignedTransaction>(2));
+  REQUIRE(eventually([&] { return receiver.transactions() == 5; }, 5s));
+  sender.network().send(1, envelope("never"));
+  receiver.network().penalize(0, "a test penalty");
+  receiver.release_gossip();
+  std::this_thread::sleep_for(300ms);
+  CHECK(receiver.payloads().size() == 2);
+  sender.network().stop();
+  receiver.network().stop();
 }

@@ -140,7 +140,9 @@ class Validator final : private consensus::Host {
     handlers.on_consensus = [this](std::uint32_t, consensus::Envelope env) {
       asio::post(io_, [this, env = std::move(env)] { perform(engine_->on_message(env, now_ms())); });
     };
-    handlers.on_transactions = [](std::uint32_t, std::vector<SignedTransaction>) {};
+    handlers.on_transactions = [](std::uint32_t, std::vector<SignedTransaction>, std::function<void()> done) {
+      done();
+    };
     // Nothing is stored, so there is nothing to serve; a healthy run never asks.
     handlers.block_at = [](std::uint64_t) { return std::optional<Block>{}; };
     handlers.height = [] { return std::uint64_t{0}; };
