@@ -29,8 +29,7 @@ struct CtxDeleter {
 
 }  // namespace
 
-std::array<std::uint8_t, LtHash::kBytes> LtHash::expand(std::string_view key,
-                                                        std::string_view value) {
+LtHash::Expansion LtHash::expand(std::string_view key, std::string_view value) {
   // Per thread, a context that has absorbed the domain tag: each pair starts from a copy of it.
   // The digest is fetched explicitly once, because OpenSSL 3 would otherwise look SHAKE-128 up
   // in its provider tables (under a lock) at every init. Together with not absorbing the tag
@@ -79,15 +78,17 @@ std::optional<LtHash> LtHash::from_bytes(std::string_view raw) {
 
 // Lanes are read from the expansion as little-endian words, the same layout bytes() writes.
 // uint16_t arithmetic is modulo 2^16 by definition once the int promotion is cast back.
-void LtHash::add(std::string_view key, std::string_view value) {
-  const auto e = expand(key, value);
+void LtHash::add(std::string_view key, std::string_view value) { add(expand(key, value)); }
+
+void LtHash::remove(std::string_view key, std::string_view value) { remove(expand(key, value)); }
+
+void LtHash::add(const Expansion& e) {
   for (std::size_t i = 0; i < kLanes; ++i) {
     lanes_[i] = static_cast<std::uint16_t>(lanes_[i] + (e[2 * i] | (e[2 * i + 1] << 8)));
   }
 }
 
-void LtHash::remove(std::string_view key, std::string_view value) {
-  const auto e = expand(key, value);
+void LtHash::remove(const Expansion& e) {
   for (std::size_t i = 0; i < kLanes; ++i) {
     lanes_[i] = static_cast<std::uint16_t>(lanes_[i] - (e[2 * i] | (e[2 * i + 1] << 8)));
   }

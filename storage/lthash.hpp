@@ -28,6 +28,7 @@ class LtHash {
  public:
   static constexpr std::size_t kLanes = 1024;
   static constexpr std::size_t kBytes = kLanes * 2;  // 2048
+  using Expansion = std::array<std::uint8_t, kBytes>;
 
   // The accumulator of the empty set (all lanes zero).
   LtHash() { lanes_.fill(0); }
@@ -41,8 +42,12 @@ class LtHash {
   void add(const LtHash& other);
   void remove(const LtHash& other);
 
-  // The 2048-byte expansion of one pair (exposed for tests and for known-answer checks).
-  static std::array<std::uint8_t, kBytes> expand(std::string_view key, std::string_view value);
+  // The same with the pair's expansion already computed (storage/expansion_cache.hpp).
+  void add(const Expansion& e);
+  void remove(const Expansion& e);
+
+  // The 2048-byte expansion of one pair.
+  static Expansion expand(std::string_view key, std::string_view value);
 
   // Lanes as little-endian 16-bit words, 2048 bytes.
   std::string bytes() const;

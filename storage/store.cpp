@@ -39,7 +39,7 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& c
 // accumulator equal to the hash of the real state. Callers hold the writer lock, so nothing
 // changes the state between these reads and the batch being written.
 Status stage_state_writes(const Db& db, const contracts::Overlay& staged,
-                          const contracts::WriteSet& writes, LtHash& acc,
+                          const contracts::WriteSet& writes, LtHash& acc, ExpansionCache& expansions,
                           rocksdb::WriteBatch& batch) {
   if (writes.empty()) return Status::ok();
   const contracts::WriteSet& earlier = staged.writes();
@@ -69,9 +69,17 @@ Status stage_state_writes(const Db& db, const contracts::Overlay& staged,
       had_old = s.ok();
     }
     if (had_old && value && *old == *value) continue;  // unchanged: nothing to hash or write
-    if (had_old) acc.remove(key, *old);
+    if (had_old) {
+      if (auto e = expansions.take(key, *old)) {
+        acc.remove(*e);
+      } else {
+        acc.remove(key, *old);
+      }
+    }
     if (value) {
-      acc.add(key, *value);
+      const LtHash::Expansion e = LtHash::expand(key, *value);
+      acc.add(e);
+      expansions.put(key, *value, e);
       batch.Put(db.h(kStateCf), slice(key), slice(*value));
     } else if (had_old) {
       batch.Delete(db.h(kStateCf), slice(key));
@@ -84,7 +92,10 @@ Status stage_state_writes(const Db& db, const contracts::Overlay& staged,
 }  // namespace
 
 Store::Store(std::shared_ptr<Db> db, Options options, Head head)
-    : db_(std::move(db)), options_(std::move(options)), head_(std::move(head)) {}
+    : db_(std::move(db)),
+      options_(std::move(options)),
+      head_(std::move(head)),
+      expansions_(options_.expansion_cache_entries) {}
 
 Store::~Store() = default;
 
@@ -423,7 +434,7 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
   contracts::WriteSet all = writes;
   all.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
   LtHash acc = h.accumulator;
-  if (auto st = stage_state_writes(db, staged_, all, acc, batch); !st) return fail(st);
+  if (auto st = stage_state_writes(db, staged_, all, acc, store_.expansions_, batch); !st) return fail(st);
 
   Head next = store_.stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, history);
   for (auto& [key, value] : all) {
@@ -700,6 +711,12 @@ std::string Store::stats() const {
     family(name, "gauge", help);
     for (const auto& cs : st.column_families) line(name, cs.name, cs.*field);
   }
+  family("lthash_cache_hits_total", "counter",
+         "State changes whose old pair's LtHash expansion was remembered from when it was written");
+  line("lthash_cache_hits_total", "", expansions_.hits());
+  family("lthash_cache_misses_total", "counter",
+         "State changes whose old pair's LtHash expansion had to be computed again");
+  line("lthash_cache_misses_total", "", expansions_.misses());
   family("consensus_compactions_total", "counter", "Compactions of the consensus column family");
   line("consensus_compactions_total", "", st.consensus_compactions);
   family("consensus_compaction_failures_total", "counter", "Compactions of the consensus column family that failed");

@@ -42,6 +42,7 @@
 #include "proto/crypto.hpp"
 #include "proto/status.hpp"
 #include "sharechain/types.pb.h"
+#include "storage/expansion_cache.hpp"
 #include "storage/history.hpp"
 #include "storage/lthash.hpp"
 
@@ -71,6 +72,9 @@ struct Options {
   bool sync = true;
   bool create_if_missing = true;
   std::size_t block_cache_bytes = 64 << 20;
+  // LtHash expansions of recently written pairs kept for the next change of their key
+  // (storage/expansion_cache.hpp); about 2.3 KiB each, so the default costs about 19 MiB.
+  std::size_t expansion_cache_entries = 8192;
   // After this many consensus keys have been deleted since the last compaction, write_consensus
   // compacts the consensus column family, so the garbage collected consensus log keeps using
   // disk in proportion to what is live. 0 disables the automatic compaction.
@@ -317,6 +321,7 @@ class Store : public contracts::StateReader {
   Head head_;
   std::vector<HistoryGap> gaps_;  // highest first; a copy of the gap/ records in meta
   std::mutex write_mu_;      // serialises writers of blocks, state and meta
+  ExpansionCache expansions_;  // used by block runs only, under write_mu_
   std::mutex consensus_mu_;  // serialises consensus writes and their compactions
   std::uint64_t consensus_deletes_since_compaction_ = 0;  // guarded by consensus_mu_
   std::atomic<std::uint64_t> consensus_compactions_{0};

@@ -8,7 +8,8 @@
 //                           (or both roots); malformed hash
 //   reopen                - same height, last hash, timestamp, roots, state, genesis hash
 //   incremental root      - random puts/updates/deletes (present and absent keys, unchanged
-//                           values) over many blocks: root equals a from-scratch LtHash each time
+//                           values) over many blocks: root equals a from-scratch LtHash each time,
+//                           with no expansion cache, a tiny one and the default one
 //   scan                  - prefix bounds, 0xff prefixes, early stop, full scan
 //   concurrency           - readers take snapshots and read while a writer commits: every view
 //                           is exactly some height's state with that height's root
@@ -293,8 +294,15 @@ TEST_CASE("reopening gives the same head and state", "[store]") {
 }
 
 TEST_CASE("incremental root equals a from-scratch hash of the state", "[store]") {
+  // With no expansion cache, one smaller than the keys written (entries evicted and reused) and
+  // the default: the roots are the same, because a remembered expansion is used only for the
+  // exact pair it was computed for.
+  const std::size_t cache = GENERATE(std::size_t{0}, std::size_t{3}, storage::Options{}.expansion_cache_entries);
+  CAPTURE(cache);
   TempDir tmp;
-  auto store = open_store(tmp.db());
+  storage::Options options;
+  options.expansion_cache_entries = cache;
+  auto store = open_store(tmp.db(), options);
   std::map<std::string, std::string> state;
   for (int i = 0; i < 20; ++i) state["acct/" + std::to_string(i)] = std::to_string(i * 7);
   REQUIRE(store->init_genesis(genesis_hash("rand"), as_writes(state)).is_ok());
@@ -321,6 +329,9 @@ TEST_CASE("incremental root equals a from-scratch hash of the state", "[store]")
   }
   CHECK(read_all(*store) == state);
   CHECK(store->verify_state().is_ok());
+  const std::string stats = store->stats();
+  const bool no_hits = stats.find("sharechain_storage_lthash_cache_hits_total 0\n") != std::string::npos;
+  CHECK(no_hits == (cache == 0));
 }
 
 TEST_CASE("scan visits exactly the keys with the prefix, in order", "[store]") {
