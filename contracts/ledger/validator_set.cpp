@@ -57,7 +57,7 @@ std::vector<Validator> upcoming_validators(const StateReader& state) {
 }
 
 std::uint64_t schedule_validator_change(Overlay& state, std::uint64_t executed_at,
-                               std::vector<Validator> next) {
+                                        std::vector<Validator> next) {
   const ChainParams params = chain_params(state);
   pb::ValidatorChange change;
   change.set_switch_height(
