@@ -24,10 +24,10 @@ struct BlockContext {
   std::uint64_t height = 0;
   std::uint64_t timestamp_ms = 0;
   std::uint32_t proposer = 0;
-  // Whether the governance contract records validator-set changes. The daemon passes false until
-  // it starts the next epoch's engine at a switch height itself (docs/governance.md, "Epochs");
-  // until then such a proposal is refused and nothing is recorded. Every node of a release
-  // passes the same value, so blocks execute alike everywhere.
+  // Whether the governance contract records validator-set changes (docs/governance.md, "Epochs").
+  // The daemon passes true: it starts the next epoch's engine at each switch height. A host that
+  // cannot switch (a tool replaying blocks with one fixed set) passes false, and such a proposal
+  // is then refused with nothing recorded.
   bool validator_changes = false;
 };
 

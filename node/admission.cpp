@@ -133,7 +133,8 @@ Result<crypto::Hash> Admission::admit_verified(tx::VerifiedTransaction vtx, bool
 Status Admission::dry_run(const tx::VerifiedTransaction& vtx) {
   const auto& store = deps_.chain.store();
   if (vtx.body.nonce() != contracts::next_nonce(store, vtx.sender)) return Status::ok();
-  contracts::BlockContext ctx{deps_.chain.chain_id(), store.height() + 1, deps_.wall_ms(), deps_.primary()};
+  contracts::BlockContext ctx{deps_.chain.chain_id(), store.height() + 1, deps_.wall_ms(), deps_.primary(),
+                              /*validator_changes=*/true};
   const auto result = contracts::execute_block(store, ctx, {vtx});
   if (result.receipts.empty()) return Status::ok();
   return dry_run_verdict(result.receipts.front());

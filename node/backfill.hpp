@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "consensus/types.hpp"
+#include "node/chain_epoch.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_network.hpp"
 #include "storage/store.hpp"
@@ -32,8 +33,8 @@ class Backfill {
   struct Deps {
     storage::Store& store;
     PeerNetwork& network;
-    const consensus::Config& consensus_config;
-    consensus::Verifier& verifier;
+    // The epoch in force here: blocks of it are checked against its set.
+    std::function<std::shared_ptr<const EpochKeys>()> epoch_keys;
     Metrics& metrics;
     // Heights filled per second at most (0 = as fast as peers serve), so an operator can keep
     // backfill's disk and network use small on a busy node.

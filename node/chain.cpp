@@ -52,7 +52,9 @@ Result<ExecutedBlock> Chain::execute_in(storage::Store::BlockRun& run, const Blo
     out.senders.push_back(vtx->sender);
     txs.push_back(std::move(vtx).value());
   }
-  contracts::BlockContext ctx{chain_id_, height, header.timestamp_ms(), header.proposer()};
+  // Validator-set changes are recorded: the node switches engines at their switch heights.
+  contracts::BlockContext ctx{chain_id_, height, header.timestamp_ms(), header.proposer(),
+                              /*validator_changes=*/true};
   contracts::BlockResult result = contracts::execute_block(run, ctx, txs, *seams_.hooks);
   // Before anything of the block is staged: a node whose execution creates or loses money must
   // stop here rather than store, serve or certify that state.

@@ -1,5 +1,6 @@
 #include "node/config.hpp"
 
+#include "proto/crypto.hpp"
 #include "proto/transaction.hpp"
 
 #include <algorithm>
@@ -303,11 +304,18 @@ Result<Config> load_config(const fs::path& file) {
     const auto at = p.find('@');
     PeerAddress peer;
     const char* end = p.data() + (at == std::string::npos ? 0 : at);
-    auto [ptr, ec] = std::from_chars(p.data(), end, peer.validator);
-    if (at == std::string::npos || ec != std::errc() || ptr != end ||
-        !valid_host_port(p.substr(at + 1))) {
+    bool named = false;
+    if (at == 64) {
+      auto key = crypto::from_hex(p.substr(0, at));
+      named = key && key->size() == 32;
+      if (named) peer.public_key = std::move(*key);
+    } else {
+      auto [ptr, ec] = std::from_chars(p.data(), end, peer.validator);
+      named = at != std::string::npos && ec == std::errc() && ptr == end;
+    }
+    if (!named || !valid_host_port(p.substr(at + 1))) {
       return Status::invalid_argument(name + ": [p2p] peers[" + std::to_string(i) + "] '" + p +
-                                      "' is not <validator index>@host:port");
+                                      "' is not <validator index>@host:port or <64-hex public key>@host:port");
     }
     peer.address = p.substr(at + 1);
     c.peers.push_back(peer);

@@ -10,9 +10,14 @@
 
 namespace sharechain::node {
 
+// A [p2p] peers entry: where to dial a node, named by its genesis validator index
+// ("2@host:port") or, for a node admitted later, by its public key ("<64 hex>@host:port").
+// Addresses of validators admitted by governance come from the chain (their peer_address); an
+// entry here overrides that.
 struct PeerAddress {
-  std::uint32_t validator = 0;
-  std::string address;  // host:port
+  std::uint32_t validator = 0;   // with an empty public_key
+  std::string address;           // host:port
+  std::string public_key;        // x-only, 32 raw bytes; empty when named by index
 };
 
 struct Config {

@@ -33,6 +33,8 @@ constexpr std::uint64_t kSyncSlackBlocks = 2;
 // once it holds this much. A crash loses at most that tail.
 constexpr std::uint64_t kTraceFlushMs = 1000;
 constexpr std::size_t kTraceFlushBytes = 1 << 20;
+// A follower asks its peers for new blocks this often.
+constexpr std::uint64_t kFollowIntervalMs = 300;
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -53,11 +55,12 @@ class Node::App final : public consensus::Application {
  public:
   App(Node& node) : node_(node) {}
   Status validate_proposal(const BlockHeader& header, const Block& block) override {
-    if (static_cast<std::uint64_t>(block.transactions_size()) > node_.config_.max_block_txs) {
+    // The epoch's limit: the committee's, once it set one, is the same on every validator.
+    const std::uint64_t limit = node_.engine_ ? node_.engine_->config().max_block_txs : node_.config_.max_block_txs;
+    if (static_cast<std::uint64_t>(block.transactions_size()) > limit) {
       return Status::invalid_argument("block " + std::to_string(header.height()) + " holds " +
                                       std::to_string(block.transactions_size()) +
-                                      " transactions; the limit is " +
-                                      std::to_string(node_.config_.max_block_txs));
+                                      " transactions; the limit is " + std::to_string(limit));
     }
     std::vector<SignedTransaction> unseen;
     std::vector<int> unseen_index;
@@ -143,16 +146,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   auto genesis = load_genesis(config.genesis_file);
   if (!genesis) return genesis.status();
   node->genesis_ = std::move(genesis).value();
-  const auto& keys = node->genesis_.validator_keys;
-  auto self = std::find(keys.begin(), keys.end(), key->public_key());
-  if (self == keys.end()) {
-    std::string names;
-    for (const auto& v : node->genesis_.genesis.validators()) names += (names.empty() ? "" : ", ") + v.name();
-    return Status::permission_denied(
-        "this node's key (" + config.key_file.string() + ", public key " + crypto::to_hex(key->public_key()) +
-        ") is not a validator in " + config.genesis_file.string() + " (validators: " + names + ")");
-  }
-  node->self_ = static_cast<std::uint32_t>(self - keys.begin());
+  node->public_key_ = key->public_key();
   if (Status s = node->take_chain_spacing(); !s) return s;
 
   auto state = contracts::genesis_state(node->genesis_.genesis);
@@ -213,24 +207,69 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
       [self_node] { self_node->schedule_drain(); },
       [self_node] { return self_node->now_ms(); }});
 
-  consensus::Config cc;
-  cc.chain_id = chain_id;
-  for (const auto& k : keys) cc.validators.push_back(consensus::ValidatorInfo{k});
-  cc.self = node->self_;
-  cc.max_block_txs = config.max_block_txs;
-  cc.max_block_bytes = config.max_block_bytes;
-  cc.batch_delay_ms = config.batch_delay_ms;
-  cc.checkpoint_interval = node->config_.checkpoint_interval;
-  cc.window = node->config_.window;
-  cc.view_timeout_ms = config.view_timeout_ms;
   node->signer_ = std::make_unique<consensus::KeySigner>(*node->key_);
-  node->verifier_ = std::make_unique<consensus::KeyVerifier>(cc.validators);
-  if (Status s = consensus::validate_config(cc); !s) {
-    return Status::invalid_argument(config.config_file.string() + ": " + s.message());
-  }
-  node->consensus_config_ = cc;
   node->app_ = std::make_unique<App>(*node);
-  const auto& st = chain->store();
+  if (Status s = node->build_engine(); !s) return s;
+  return node;
+}
+
+std::uint64_t Node::now_ms() const { return clock_.now_ms(); }
+
+Status Node::build_engine() {
+  const auto& st = chain_->store();
+  chain_epoch_ = read_chain_epoch(st);
+  epoch_marks_ = marks_of(chain_epoch_);
+  consensus::Config cc;
+  cc.chain_id = chain_->chain_id();
+  cc.validators = chain_epoch_.infos();
+  // The limits the committee set, where it set them (the same on every validator from the switch
+  // height on); the validator's own [consensus] values otherwise.
+  const ChainParams params = contracts::chain_params(st);
+  cc.max_block_txs = params.max_block_txs() != 0 ? params.max_block_txs() : config_.max_block_txs;
+  cc.max_block_bytes = params.max_block_bytes() != 0 ? params.max_block_bytes() : config_.max_block_bytes;
+  cc.batch_delay_ms = params.batch_delay_ms() != 0 ? params.batch_delay_ms() : config_.batch_delay_ms;
+  cc.checkpoint_interval = config_.checkpoint_interval;
+  cc.window = config_.window;
+  cc.view_timeout_ms = params.view_timeout_ms() != 0 ? params.view_timeout_ms() : config_.view_timeout_ms;
+  cc.epoch = chain_epoch_.epoch;
+  cc.epoch_start = chain_epoch_.start;
+  if (cc.epoch > 0) {
+    // The epoch's first block follows this one; a view change with nothing prepared above it
+    // starts from it. A node that restored a snapshot above it holds no such block yet, and
+    // then starts from its snapshot's checkpoint instead.
+    if (st.height() == cc.epoch_start) {
+      cc.epoch_start_hash = st.last_block_hash();
+    } else if (auto block = st.block_at(cc.epoch_start)) {
+      cc.epoch_start_hash = crypto::sha256(block->header());
+    }
+  }
+  cc.epoch_end = chain_epoch_.end();
+  const std::optional<std::uint32_t> self = chain_epoch_.index_of(public_key_);
+  cc.self = self.value_or(0);
+  auto keys = std::make_shared<EpochKeys>(EpochKeys{cc, std::make_shared<consensus::KeyVerifier>(cc.validators)});
+  input_ = consensus::TracedEngine();  // nothing reaches the old engine from here on
+  engine_.reset();
+  {
+    std::lock_guard lock(epoch_mu_);
+    epoch_keys_ = keys;
+  }
+  self_index_ = cc.self;
+  follower_ = !self;
+  epoch_number_ = cc.epoch;
+  set_size_ = static_cast<std::uint32_t>(cc.validators.size());
+  peers_needed_ = 0;
+  if (!self) {
+    spdlog::info("this node's key {} is not in the validator set of epoch {} ({} validators): it follows "
+                 "the chain, executing certified blocks and voting on nothing{}",
+                 crypto::to_hex(public_key_), cc.epoch, cc.validators.size(),
+                 chain_epoch_.holds(public_key_) ? "; a waiting change admits it at its switch height"
+                                                 : "; the committee admits it with `sharechain governance "
+                                                   "propose add-validator`");
+    return Status::ok();
+  }
+  if (Status s = consensus::validate_config(cc); !s) {
+    return Status::invalid_argument(config_.config_file.string() + ": " + s.message());
+  }
   const auto persisted = st.load_consensus();
   // The tip's header, when this node holds the block (not after a snapshot restore).
   std::optional<consensus::TipFacts> tip;
@@ -242,42 +281,138 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
       }
     }
   }
-  consensus::Signer* signer = node->signer_.get();
-  consensus::Application* app = node->app_.get();
-  if (config.trace_inputs) {
-    // Keep the previous life's trace: an incident before a restart is often the interesting one.
-    const std::filesystem::path& file = config.trace_file;
-    std::filesystem::create_directories(file.parent_path(), ec);
-    if (std::filesystem::exists(file, ec)) {
-      std::filesystem::rename(file, std::filesystem::path(file.string() + ".prev"), ec);
-    }
-    node->trace_file_ = std::fopen(file.c_str(), "wb");
-    if (node->trace_file_ == nullptr) {
-      return Status::unavailable(config.config_file.string() + ": [debug] trace_file " +
-                                 file.string() + " cannot be written: " + std::strerror(errno));
-    }
-    node->trace_ = std::make_unique<consensus::TraceRecorder>(*node->signer_, *node->app_);
-    node->trace_->header(cc, persisted, st.height(), st.last_block_hash(), st.state_root(),
-                         st.last_timestamp_ms(), config.name, st.history(), tip);
-    signer = &node->trace_->signer();
-    app = &node->trace_->application();
-    spdlog::info("tracing consensus inputs to {} ([debug] trace_inputs; replay with "
-                 "`sharechain-sim --replay {}`)",
-                 file.string(), file.string());
+  consensus::Signer* signer = signer_.get();
+  consensus::Application* app = app_.get();
+  if (trace_ && engines_built_ > 0) {
+    // A trace replays one engine from its header; the next epoch's engine is not in it.
+    spdlog::warn("consensus input tracing stops at the switch to epoch {}: a trace covers one epoch",
+                 cc.epoch);
+    close_trace();
+    trace_.reset();
+  } else if (config_.trace_inputs && !trace_) {
+    if (Status s = open_trace(cc, persisted, tip); !s) return s;
   }
-  node->engine_ = std::make_unique<consensus::Engine>(
-      cc, *signer, *node->verifier_, *app, persisted, st.height(), st.last_block_hash(),
-      st.state_root(), st.last_timestamp_ms(), st.history(), tip);
-  node->input_ = consensus::TracedEngine(*node->engine_, node->trace_.get());
-  return node;
+  if (trace_) {
+    signer = &trace_->signer();
+    app = &trace_->application();
+  }
+  engine_ = std::make_unique<consensus::Engine>(cc, *signer, *keys->verifier, *app, persisted, st.height(),
+                                                st.last_block_hash(), st.state_root(), st.last_timestamp_ms(),
+                                                st.history(), tip);
+  input_ = consensus::TracedEngine(*engine_, trace_.get());
+  peers_needed_ = static_cast<std::uint32_t>(engine_->peers_needed());
+  ++engines_built_;
+  return Status::ok();
 }
 
-std::uint64_t Node::now_ms() const { return clock_.now_ms(); }
+Status Node::open_trace(const consensus::Config& cc, const std::map<std::string, std::string>& persisted,
+                        const std::optional<consensus::TipFacts>& tip) {
+  // Keep the previous life's trace: an incident before a restart is often the interesting one.
+  const std::filesystem::path& file = config_.trace_file;
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  if (std::filesystem::exists(file, ec)) {
+    std::filesystem::rename(file, std::filesystem::path(file.string() + ".prev"), ec);
+  }
+  trace_file_ = std::fopen(file.c_str(), "wb");
+  if (trace_file_ == nullptr) {
+    return Status::unavailable(config_.config_file.string() + ": [debug] trace_file " + file.string() +
+                               " cannot be written: " + std::strerror(errno));
+  }
+  const auto& st = chain_->store();
+  trace_ = std::make_unique<consensus::TraceRecorder>(*signer_, *app_);
+  trace_->header(cc, persisted, st.height(), st.last_block_hash(), st.state_root(), st.last_timestamp_ms(),
+                 config_.name, st.history(), tip);
+  spdlog::info("tracing consensus inputs to {} ([debug] trace_inputs; replay with `sharechain-sim --replay {}`)",
+               file.string(), file.string());
+  return Status::ok();
+}
+
+std::shared_ptr<const EpochKeys> Node::epoch_keys() const {
+  std::lock_guard lock(epoch_mu_);
+  return epoch_keys_;
+}
+
+void Node::update_peers() {
+  std::vector<std::string> unreachable;
+  network_->set_peers(peer_entries(chain_epoch_, config_.peers, genesis_.validator_keys, &unreachable));
+  for (const std::string& key : unreachable) {
+    spdlog::warn("validator {} has no peer address (none recorded on the chain, none in [p2p] peers): "
+                 "add \"{}@HOST:PORT\" to [p2p] peers in {}",
+                 crypto::to_hex(key), crypto::to_hex(key), config_.config_file.string());
+  }
+}
+
+void Node::start_engine() {
+  update_peers();
+  if (!engine_) return;
+  const std::uint64_t now = now_ms();
+  perform(input_.start(now));
+}
+
+consensus::Actions Node::note_epoch_changes() {
+  const EpochMarks marks = read_epoch_marks(chain_->store());
+  if (marks == epoch_marks_) return {};
+  if (marks.epoch != epoch_marks_.epoch) {
+    // This block promoted a change: the next block belongs to the next epoch's set.
+    switch_due_ = true;
+    return {};
+  }
+  chain_epoch_ = read_chain_epoch(chain_->store());
+  epoch_marks_ = marks;
+  update_peers();  // a joining validator is dialled before it has to vote
+  const auto end = chain_epoch_.end();
+  if (!end) return {};
+  spdlog::info("validator-set change executed: epoch {} ends at height {}, the next set has {} validators",
+               chain_epoch_.epoch, end->last_height, chain_epoch_.pending.front().validators_size());
+  if (!engine_) return {};
+  return input_.set_epoch_end(*end, now_ms());
+}
+
+void Node::enter_epoch() {
+  switch_due_ = false;
+  std::vector<consensus::Tx> carried;
+  if (engine_) {
+    for (consensus::Tx& t : engine_->pending_transactions()) {
+      if (mempool_->contains(t.hash)) carried.push_back(std::move(t));
+    }
+  }
+  timers_.cancel_all();
+  const std::uint64_t before = chain_epoch_.epoch;
+  if (Status s = build_engine(); !s) {
+    halt("cannot start the engine of the next epoch: " + s.message());
+    return;
+  }
+  const auto& st = chain_->store();
+  // The old set's quorum certified the new set in the block at the switch height; the set this
+  // node's execution put in force must be that one, or its state diverged.
+  if (auto block = st.block_at(chain_epoch_.start)) {
+    BlockHeader header;
+    const std::string computed = crypto::hash_bytes(consensus::validator_set_hash(chain_epoch_.infos()));
+    if (header.ParseFromString(block->header()) && header.next_validator_set_hash() != computed) {
+      halt("state divergence: the certified block " + std::to_string(chain_epoch_.start) +
+           " hands over to the validator set " + crypto::to_hex(header.next_validator_set_hash()) +
+           ", this node's execution put " + crypto::to_hex(computed) + " in force");
+      return;
+    }
+  }
+  const consensus::Config& cc = epoch_keys()->config;
+  spdlog::info("entered epoch {} (from epoch {}) at height {}: {} of {} validators; max_block_txs={} "
+               "max_block_bytes={} batch_delay_ms={} view_timeout_ms={}",
+               chain_epoch_.epoch, before, st.height(),
+               engine_ ? "validator " + std::to_string(self_index_.load()) : std::string("follower, not one"),
+               chain_epoch_.validators.size(), cc.max_block_txs, cc.max_block_bytes, cc.batch_delay_ms,
+               cc.view_timeout_ms);
+  metrics_.counter("sharechain_epoch_switches_total", "Validator-set epochs this node entered").Increment();
+  start_engine();
+  if (engine_ && !carried.empty()) perform(input_.on_request(std::move(carried), now_ms()));
+}
 
 Status Node::start() {
   const auto& st = chain_->store();
-  spdlog::info("node {} (validator {} of {}) chain '{}' at height {} state root {}", config_.name,
-               self_, genesis_.validator_keys.size(), chain_->chain_id(), st.height(),
+  spdlog::info("node {} ({} of {} in epoch {}) chain '{}' at height {} state root {}", config_.name,
+               engine_ ? "validator " + std::to_string(self_index_.load()) : std::string("follower, not one"),
+               set_size_.load(), epoch_number_.load(), chain_->chain_id(), st.height(),
                crypto::to_hex(st.state_root()).substr(0, 16));
 
   ops_ = std::make_unique<OpsServer>(
@@ -297,7 +432,8 @@ Status Node::start() {
       },
       OpsOptions{nlohmann::json{{"version", SHARECHAIN_VERSION},
                                 {"node", config_.name},
-                                {"validator", self_},
+                                {"validator", self_index_.load()},  // at start; epochs may move it
+                                {"public_key", crypto::to_hex(public_key_)},
                                 {"chain_id", chain_->chain_id()},
                                 {"genesis_hash", crypto::to_hex(genesis_.hash)}}
                      .dump(),
@@ -321,7 +457,7 @@ Status Node::start() {
                      return static_cast<double>(steady_ms() - since) / 1000.0;
                    });
 
-  PeerIdentity identity{chain_->chain_id(), genesis_.hash, genesis_.validator_keys, self_};
+  PeerIdentity identity{chain_->chain_id(), genesis_.hash};
   PeerHandlers handlers;
   handlers.on_consensus = [this](std::uint32_t from, consensus::Envelope env) {
     post([this, from, env = std::move(env)] { on_peer_message(from, env); });
@@ -338,10 +474,10 @@ Status Node::start() {
   };
   network_ = std::make_unique<PeerNetwork>(config_, identity, *key_, metrics_, std::move(handlers));
   if (Status s = network_->start(); !s) return s;
-  metrics_.sampled("sharechain_peers_connected", "Other validators this node has a live link with",
+  metrics_.sampled("sharechain_peers_connected", "Other validators (in force or joining) this node has a live link with",
                    [this] { return static_cast<double>(network_->connected_peers()); });
   backfill_ = std::make_unique<Backfill>(Backfill::Deps{
-      chain_->store(), *network_, consensus_config_, *verifier_, metrics_,
+      chain_->store(), *network_, [this] { return epoch_keys(); }, metrics_,
       config_.backfill_blocks_per_s, [this](const std::string& reason) { halt(reason); }});
   backfill_->start();
 
@@ -382,7 +518,7 @@ Status Node::start() {
     const std::uint64_t now = now_ms();
     touch_since_ms_ = now;
     last_tick_ms_ = steady_ms();
-    perform(input_.start(now));
+    start_engine();
     tick();
     started->set_value();
   });
@@ -468,6 +604,7 @@ void Node::drain_requests() {
   drain_scheduled_ = false;
   // Gossip before proposing, so backups hold the transactions when the proposal arrives.
   flush_gossip();
+  if (!engine_) return;
   auto ready = mempool_->take_ready();
   if (ready.empty()) return;
   std::vector<consensus::Tx> txs;
@@ -480,13 +617,31 @@ void Node::drain_requests() {
 // Engine actions.
 
 void Node::on_peer_message(std::uint32_t from, const consensus::Envelope& envelope) {
+  if (envelope.epoch() > chain_epoch_.epoch) {
+    // The sender switched epochs before this node: the blocks up to its switch are to fetch.
+    // The engine only counts it (an index names another validator in another epoch's set).
+    if (engine_) perform(input_.on_message(envelope, now_ms()));
+    follow({from});
+    return;
+  }
+  if (!engine_) return;  // a follower votes on nothing and needs no votes
+  if (envelope.epoch() == chain_epoch_.epoch) {
+    // The stream is authenticated as a key; the envelope must name that key's index.
+    const auto index = chain_epoch_.index_of(network_->public_key_of(from));
+    if (!index || *index != envelope.validator()) {
+      network_->penalize(from, "its consensus messages name validator " + std::to_string(envelope.validator()) +
+                                   " of epoch " + std::to_string(chain_epoch_.epoch) + ", its key is " +
+                                   (index ? "validator " + std::to_string(*index) : std::string("no validator")));
+      return;
+    }
+  }
   const std::uint64_t rejected_before = engine_->rejections_total();
   consensus::Actions actions = input_.on_message(envelope, now_ms());
   if (engine_->rejections_total() != rejected_before && engine_->last_rejection()) {
     const consensus::RejectedInput& r = *engine_->last_rejection();
     // The stream was authenticated as `from` and every envelope on it must name `from`, so
     // the validator the engine blames is the one that sent it.
-    if (consensus::is_provable_misbehaviour(r.reason) && r.validator && *r.validator == from) {
+    if (consensus::is_provable_misbehaviour(r.reason) && r.validator && *r.validator == envelope.validator()) {
       network_->penalize(from, r.text());
     } else {
       spdlog::debug("dropped a message from validator {}: {}", from, r.text());
@@ -497,6 +652,14 @@ void Node::on_peer_message(std::uint32_t from, const consensus::Envelope& envelo
 
 void Node::perform(consensus::Actions actions) {
   if (!consensus::perform(*this, std::move(actions))) return;
+  if (switch_due_) {
+    enter_epoch();
+    return;
+  }
+  if (!engine_) {
+    update_sync(now_ms());
+    return;
+  }
   view_ = engine_->view();
   primary_ = engine_->primary();
   update_sync(now_ms());
@@ -515,12 +678,17 @@ void Node::perform(consensus::Actions actions) {
   }
 }
 
-void Node::do_send(const consensus::Send& s) { network_->send(s.to, s.envelope); }
+void Node::do_send(const consensus::Send& s) {
+  if (s.to >= chain_epoch_.validators.size()) return;
+  if (auto peer = network_->peer_id(chain_epoch_.validators[s.to].public_key())) network_->send(*peer, s.envelope);
+}
 
 void Node::do_broadcast(const consensus::Broadcast& b) { network_->broadcast(b.envelope); }
 
 void Node::do_set_timer(const consensus::SetTimer& t) {
-  timers_.set(t, [this](consensus::TimerId id) { perform(input_.on_timer(id, now_ms())); });
+  timers_.set(t, [this](consensus::TimerId id) {
+    if (engine_) perform(input_.on_timer(id, now_ms()));
+  });
 }
 
 void Node::do_cancel_timer(const consensus::CancelTimer& c) { timers_.cancel(c.id); }
@@ -562,12 +730,37 @@ void Node::do_deliver(const consensus::Deliver& d, consensus::Actions& follow_up
     auto more = input_.on_transactions_committed(dropped, now_ms());
     follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
+  // Before on_executed: the engine learns where its epoch ends when the change executes.
+  {
+    auto more = note_epoch_changes();
+    follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
   auto more = input_.on_executed(d.height, executed->state_root, executed->history, now_ms());
   follow_up.insert(follow_up.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   schedule_drain();
 }
 
-void Node::do_fetch(const consensus::FetchBlocks& f) { start_fetch(f); }
+void Node::do_fetch(const consensus::FetchBlocks& f) {
+  consensus::FetchBlocks by_peer = f;
+  by_peer.sources.clear();
+  for (std::uint32_t index : f.sources) {
+    if (index >= chain_epoch_.validators.size()) continue;
+    if (auto peer = network_->peer_id(chain_epoch_.validators[index].public_key())) by_peer.sources.push_back(*peer);
+  }
+  start_fetch(by_peer);
+}
+
+void Node::follow(const std::vector<std::uint32_t>& sources) {
+  const std::uint64_t now = now_ms();
+  if (fetching_ || now < last_follow_ms_ + kFollowIntervalMs) return;
+  last_follow_ms_ = now;
+  const std::uint64_t next = chain_->store().height() + 1;
+  consensus::FetchBlocks f;
+  f.from_height = next;
+  f.to_height = next;
+  f.sources = sources;
+  start_fetch(f);
+}
 
 void Node::do_evidence(const consensus::Evidence& e) {
   spdlog::warn("equivocation by validator {}: two {} messages for view {} height {}", e.validator,
@@ -598,6 +791,14 @@ bool Node::synced() const {
 }
 
 void Node::update_sync(std::uint64_t now) {
+  if (!engine_) {
+    // A follower takes no transactions: what it would admit no set it belongs to orders.
+    if (synced_.exchange(false)) spdlog::info("not synced: this node follows the chain and validates nothing");
+    certified_height_ = chain_->store().height();
+    in_touch_ = false;
+    synced_at_ms_ = steady_ms();
+    return;
+  }
   const std::uint64_t window =
       std::min<std::uint64_t>(kTouchWindowMs, now > touch_since_ms_ ? now - touch_since_ms_ : 0);
   const bool touch = engine_->in_touch(now, window);
@@ -627,6 +828,11 @@ Status Node::sync_refusal() const {
   if (synced_at_ms_.load() == 0) {
     return Status::unavailable("this node is starting; try again in a moment or another node");
   }
+  if (follower_.load()) {
+    return Status::unavailable("this node is a follower: its key is not in the validator set of epoch " +
+                               std::to_string(epoch_number_.load()) +
+                               ", so it takes no transactions; submit to a validator");
+  }
   if (steady_ms() - synced_at_ms_.load() >= kSyncLeaseMs) {
     return Status::unavailable(
         "this node has not confirmed for " + std::to_string(steady_ms() - synced_at_ms_.load()) +
@@ -637,7 +843,7 @@ Status Node::sync_refusal() const {
     return Status::unavailable(
         "not in touch with a quorum of validators (heard from " +
         std::to_string(peers_heard_.load()) + " of the " +
-        std::to_string(engine_->peers_needed()) +
+        std::to_string(peers_needed_.load()) +
         " other validators needed); this node refuses new transactions until it is; try another "
         "node");
   }
@@ -658,10 +864,11 @@ void Node::tick() {
     last_probe_ms_ = 0;
   }
   last_tick_ms_ = steady;
-  if (now >= last_probe_ms_ + kProbeIntervalMs) {
+  if (engine_ && now >= last_probe_ms_ + kProbeIntervalMs) {
     last_probe_ms_ = now;
     perform(input_.probe_peers(now));
   }
+  if (!engine_) follow();
   if (trace_) flush_trace(false);
   update_sync(now);
   chain_->expire_waiters(std::chrono::steady_clock::now());
@@ -707,8 +914,10 @@ api::NodeStatus Node::status() {
   if (auto genesis = chain_->store().genesis_hash()) s.set_genesis_hash(*genesis);
   s.set_height(st.height());
   s.set_view(view_.load());
-  s.set_validators(static_cast<std::uint32_t>(genesis_.validator_keys.size()));
-  s.set_node_id(self_);
+  s.set_validators(set_size_.load());
+  s.set_node_id(self_index_.load());
+  s.set_epoch(epoch_number_.load());
+  s.set_follower(follower_.load());
   s.set_node_name(config_.name);
   s.set_last_block_hash(crypto::hash_bytes(st.last_block_hash()));
   s.set_state_root(crypto::hash_bytes(st.state_root()));
@@ -727,11 +936,16 @@ api::NodeStatus Node::status() {
     r->set_to(g.high);
   }
   if (network_) {
+    std::shared_ptr<const EpochKeys> keys = epoch_keys();
     for (const auto& l : network_->status()) {
       auto* p = s.add_peers();
-      p->set_validator(l.validator);
+      const auto& set = keys->config.validators;
+      auto at = std::find_if(set.begin(), set.end(), [&](const auto& v) { return v.public_key == l.public_key; });
+      p->set_validator(at != set.end() ? static_cast<std::uint32_t>(at - set.begin()) : 0);
       p->set_address(l.address);
       p->set_connected(l.connected);
+      p->set_public_key(l.public_key);
+      p->set_validating(l.validating);
     }
   }
   return s;

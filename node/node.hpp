@@ -23,6 +23,7 @@
 #include "node/api_service.hpp"
 #include "node/backfill.hpp"
 #include "node/chain.hpp"
+#include "node/chain_epoch.hpp"
 #include "node/config.hpp"
 #include "node/engine_timers.hpp"
 #include "node/genesis.hpp"
@@ -105,6 +106,22 @@ class Node final : public ClientBackend, private consensus::Host {
   std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> execute_fetched(std::vector<Block> blocks,
                                                                                        std::uint64_t first);
   void halt(const std::string& reason);
+  // Epochs (docs/governance.md). build_engine() makes the engine of the epoch the store is in,
+  // or none when this node's key is not in its set (a follower); start_engine() starts it and
+  // links to the epoch's peers. After a block executes, note_epoch_changes() tells the engine
+  // where its epoch ends once a change waits, and marks a switch due once the block promoted one;
+  // enter_epoch() then replaces the engine, carrying its pending requests over.
+  Status build_engine();
+  Status open_trace(const consensus::Config& cc, const std::map<std::string, std::string>& persisted,
+                    const std::optional<consensus::TipFacts>& tip);
+  void start_engine();
+  consensus::Actions note_epoch_changes();
+  void enter_epoch();
+  void update_peers();
+  std::shared_ptr<const EpochKeys> epoch_keys() const;
+  // A follower asks its peers for blocks now and then; so does a validator that heard of a newer
+  // epoch than its own.
+  void follow(const std::vector<std::uint32_t>& sources = {});
   void tick();
   // Recomputes synced() and its reason from the engine and the store (consensus thread).
   void update_sync(std::uint64_t now);
@@ -124,17 +141,24 @@ class Node final : public ClientBackend, private consensus::Host {
   WallClock clock_;
   LoadedGenesis genesis_;
   std::unique_ptr<crypto::PrivateKey> key_;
-  std::uint32_t self_ = 0;
+  std::string public_key_;
   Metrics metrics_;
   std::unique_ptr<Chain> chain_;
   std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<VerifyPool> verify_pool_;
   std::unique_ptr<Admission> admission_;
-  consensus::Config consensus_config_;
   std::unique_ptr<consensus::KeySigner> signer_;
-  std::unique_ptr<consensus::KeyVerifier> verifier_;
   std::unique_ptr<App> app_;
+  // The epoch the store is in and its engine (null on a follower): consensus thread only, after
+  // create(). epoch_keys_ is the same epoch's set for other threads, under epoch_mu_.
+  ChainEpoch chain_epoch_;
+  EpochMarks epoch_marks_;
   std::unique_ptr<consensus::Engine> engine_;
+  mutable std::mutex epoch_mu_;
+  std::shared_ptr<const EpochKeys> epoch_keys_;
+  bool switch_due_ = false;
+  int engines_built_ = 0;
+  std::uint64_t last_follow_ms_ = 0;
   // Every engine input goes through input_, which records it when [debug] trace_inputs is on.
   std::unique_ptr<consensus::TraceRecorder> trace_;
   consensus::TracedEngine input_;
@@ -186,6 +210,11 @@ class Node final : public ClientBackend, private consensus::Host {
   std::atomic<std::uint64_t> view_{0};
   std::atomic<std::uint32_t> primary_{0};
   std::atomic<std::uint64_t> stable_checkpoint_{0};
+  std::atomic<std::uint32_t> self_index_{0};
+  std::atomic<bool> follower_{false};
+  std::atomic<std::uint64_t> epoch_number_{0};
+  std::atomic<std::uint32_t> set_size_{0};
+  std::atomic<std::uint32_t> peers_needed_{0};
 
   prometheus::Counter& m_committed_txs_;
   prometheus::Counter& m_blocks_;

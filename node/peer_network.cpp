@@ -16,7 +16,7 @@
 namespace sharechain::node {
 
 std::string hello_signing_bytes(const std::string& chain_id, const std::string& genesis,
-                                std::uint32_t validator, std::uint64_t nonce) {
+                                const std::string& public_key, std::uint64_t nonce) {
   // Length-prefixed fields written by hand: signed bytes never come from a re-serialisation.
   std::string out;
   auto put_u64 = [&out](std::uint64_t v) {
@@ -26,7 +26,8 @@ std::string hello_signing_bytes(const std::string& chain_id, const std::string& 
   out += chain_id;
   put_u64(genesis.size());
   out += genesis;
-  put_u64(validator);
+  put_u64(public_key.size());
+  out += public_key;
   put_u64(nonce);
   return out;
 }
@@ -38,6 +39,11 @@ std::string read_text(const std::filesystem::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// How logs name a peer: its number here and the start of its key.
+std::string peer_name(std::uint32_t id, const std::string& public_key) {
+  return std::to_string(id) + " (" + crypto::to_hex(public_key).substr(0, 8) + ")";
 }
 
 std::uint64_t steady_ms() {
@@ -99,8 +105,10 @@ class PeerNetwork::LinkTimers {
 
 class PeerNetwork::Link {
  public:
-  Link(PeerNetwork& net, PeerAddress peer, boost::asio::io_context& timers)
-      : net_(net), peer_(std::move(peer)),
+  Link(PeerNetwork& net, std::uint32_t id, std::string public_key, std::string address,
+       boost::asio::io_context& timers)
+      : net_(net), id_(id), public_key_(std::move(public_key)), address_(std::move(address)),
+        name_(peer_name(id_, public_key_)),
         dropped_(net.metrics_.counter("sharechain_peer_dropped_messages_total",
                                       "Outbound peer messages dropped because a send queue was full")),
         sent_(net.metrics_.counter("sharechain_peer_sent_messages_total", "Messages sent to peers")),
@@ -110,6 +118,7 @@ class PeerNetwork::Link {
         timers_(timers), retry_timer_(timers), keepalive_timer_(timers) {}
 
   void start() {
+    if (address_.empty()) return;  // only inbound: nobody said where it listens
     boost::asio::post(timers_, [this] { connect(); });
   }
 
@@ -150,7 +159,7 @@ class PeerNetwork::Link {
           spdlog::log(connected_ ? spdlog::level::warn : spdlog::level::debug,
                       "peer {} at {}: {} consensus messages wait unsent; dropping them (the peer "
                       "will catch up by state transfer)",
-                      peer_.validator, peer_.address, consensus_.size());
+                      name_, address_, consensus_.size());
           dropped_.Increment(static_cast<double>(consensus_.size()));
           consensus_.clear();
         }
@@ -163,14 +172,22 @@ class PeerNetwork::Link {
     if (write_on != nullptr) write_on->StartWrite(&write_on->outgoing);
   }
 
-  std::uint32_t validator() const { return peer_.validator; }
-  const std::string& address() const { return peer_.address; }
+  std::uint32_t id() const { return id_; }
+  const std::string& public_key() const { return public_key_; }
+  const std::string& address() const { return address_; }
   bool connected() const { return connected_.load(); }
+  // Listed by the last set_peers(), and a validator of the epoch in force.
+  bool listed() const { return listed_.load(std::memory_order_acquire); }
+  bool validating() const { return validating_.load(std::memory_order_acquire); }
+  void set_role(bool listed, bool validating) {
+    listed_.store(listed, std::memory_order_release);
+    validating_.store(validating, std::memory_order_release);
+  }
 
   std::shared_ptr<grpc::Channel> channel() {
     std::lock_guard lock(mu_);
     if (!channel_) {
-      channel_ = grpc::CreateCustomChannel(peer_.address, net_.channel_credentials(),
+      channel_ = grpc::CreateCustomChannel(address_, net_.channel_credentials(),
                                            channel_args(net_.config_));
     }
     return channel_;
@@ -237,8 +254,9 @@ class PeerNetwork::Link {
       if (ok) {
         if (!session_up_) {
           session_up_ = true;
+          refusal_reported_ = false;
           if (!connected_.exchange(true)) {
-            spdlog::info("peer {} at {}: connected", peer_.validator, peer_.address);
+            spdlog::info("peer {} at {}: connected", name_, address_);
             drop_stale_locked();
           }
         } else if (session.outgoing_messages > 0) {
@@ -269,13 +287,16 @@ class PeerNetwork::Link {
     if (!stopping_) {
       if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
           status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-        spdlog::error("peer {} at {} refused this node: {}", peer_.validator, peer_.address,
-                      status.error_message());
+        // Often passing (a peer that has not yet executed the change admitting this node's key),
+        // so said once per refusal spell, then at debug on every retry.
+        spdlog::log(refusal_reported_ ? spdlog::level::debug : spdlog::level::warn,
+                    "peer {} at {} refused this node: {}", name_, address_, status.error_message());
+        refusal_reported_ = true;
       } else if (was_connected) {
-        spdlog::warn("peer {} at {}: stream closed ({}), reconnecting", peer_.validator,
-                     peer_.address, status.error_message());
+        spdlog::warn("peer {} at {}: stream closed ({}), reconnecting", name_, address_,
+                     status.error_message());
       } else {
-        spdlog::debug("peer {} at {}: not reachable ({})", peer_.validator, peer_.address,
+        spdlog::debug("peer {} at {}: not reachable ({})", name_, address_,
                       status.error_message());
       }
       if (was_connected) backoff_ms_ = kFirstBackoffMs;
@@ -344,7 +365,7 @@ class PeerNetwork::Link {
     if (away < kStaleAfter || queued == 0) return;
     spdlog::info("peer {} at {}: back after {} ms; dropping the {} messages queued meanwhile "
                  "(it catches up by state transfer)",
-                 peer_.validator, peer_.address,
+                 name_, address_,
                  std::chrono::duration_cast<std::chrono::milliseconds>(away).count(), queued);
     dropped_.Increment(static_cast<double>(queued));
     stale_.Increment(static_cast<double>(queued));
@@ -382,7 +403,12 @@ class PeerNetwork::Link {
   }
 
   PeerNetwork& net_;
-  const PeerAddress peer_;
+  const std::uint32_t id_;
+  const std::string public_key_;
+  const std::string address_;
+  const std::string name_;
+  std::atomic<bool> listed_{false};
+  std::atomic<bool> validating_{false};
   prometheus::Counter& dropped_;
   prometheus::Counter& sent_;
   prometheus::Counter& stale_;
@@ -395,6 +421,7 @@ class PeerNetwork::Link {
   std::atomic<bool> connected_{false};
   std::chrono::steady_clock::time_point down_since_ = std::chrono::steady_clock::now();
   std::uint64_t backoff_ms_ = kFirstBackoffMs;
+  bool refusal_reported_ = false;  // since the last time the stream was up
 
   // The current call, from connect() until its OnDone; at most one at a time.
   Session* session_ = nullptr;
@@ -414,7 +441,7 @@ class PeerNetwork::Link {
 // ---------------------------------------------------------------------------------------------
 // Inbound side.
 
-// One validator's inbound stream, as a gRPC callback reactor: no thread waits on an open
+// One peer's inbound stream, as a gRPC callback reactor: no thread waits on an open
 // stream. A message is taken apart on a gRPC callback thread; gossiped transactions go to the
 // verification pool, and only once they are in does the stream hand on the consensus envelopes
 // that came after them and read its next message. So gossip reaches the mempool before the
@@ -444,7 +471,7 @@ class PeerNetwork::InboundStream final : public grpc::ServerReadReactor<PeerMess
         Finish(std::move(s));
         return;
       }
-      spdlog::debug("validator {} connected from {}", *from_, context_->peer());
+      spdlog::debug("peer {} connected from {}", *from_, context_->peer());
       StartRead(&msg_);
       return;
     }
@@ -464,8 +491,8 @@ class PeerNetwork::InboundStream final : public grpc::ServerReadReactor<PeerMess
   }
 
  private:
-  // The Hello: chain id, genesis, another validator's index and its signature. On success the
-  // stream is registered with penalize(), under the same lock that checks for a ban.
+  // The Hello: chain id, genesis, the dialer's key and its signature. On success the stream is
+  // registered with penalize(), under the same lock that checks for a ban.
   grpc::Status accept(const Hello* hello) {
     if (hello == nullptr) {
       return {grpc::StatusCode::INVALID_ARGUMENT, "the first message on a peer stream must be Hello"};
@@ -477,37 +504,39 @@ class PeerNetwork::InboundStream final : public grpc::ServerReadReactor<PeerMess
       return {grpc::StatusCode::FAILED_PRECONDITION,
               "chain id mismatch: this node serves '" + id.chain_id + "', you sent '" + hello->chain_id() + "'"};
     }
+    const std::string key_hex = crypto::to_hex(hello->public_key());
     if (hello->genesis_hash() != id.genesis_hash) {
-      spdlog::warn("refused validator {} from {}: genesis {} is not ours ({})", hello->validator(),
-                   context_->peer(), crypto::to_hex(hello->genesis_hash()), crypto::to_hex(id.genesis_hash));
+      spdlog::warn("refused key {} from {}: genesis {} is not ours ({})", key_hex, context_->peer(),
+                   crypto::to_hex(hello->genesis_hash()), crypto::to_hex(id.genesis_hash));
       return {grpc::StatusCode::FAILED_PRECONDITION,
               "genesis mismatch: this node's genesis hash is " + crypto::to_hex(id.genesis_hash) +
                   ", yours is " + crypto::to_hex(hello->genesis_hash()) +
                   "; every validator must start from the same genesis.json"};
     }
-    const std::uint32_t from = hello->validator();
-    if (from >= id.validator_keys.size() || from == id.self) {
-      return {grpc::StatusCode::PERMISSION_DENIED,
-              "validator index " + std::to_string(from) + " is not another validator of this chain"};
+    if (hello->public_key().size() != 32) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "hello carries no 32-byte public key"};
     }
     const auto digest = crypto::tagged_hash(
-        crypto::kHelloTag, hello_signing_bytes(hello->chain_id(), hello->genesis_hash(), from, hello->nonce()));
-    if (!crypto::verify(id.validator_keys[from], digest, hello->signature())) {
-      spdlog::warn("refused a peer from {} claiming to be validator {}: bad hello signature",
-                   context_->peer(), from);
-      return {grpc::StatusCode::PERMISSION_DENIED,
-              "hello is not signed by validator " + std::to_string(from) +
-                  "'s key: this node's key is not that validator's key in genesis"};
+        crypto::kHelloTag,
+        hello_signing_bytes(hello->chain_id(), hello->genesis_hash(), hello->public_key(), hello->nonce()));
+    if (!crypto::verify(hello->public_key(), digest, hello->signature())) {
+      spdlog::warn("refused a peer from {} claiming key {}: bad hello signature", context_->peer(), key_hex);
+      return {grpc::StatusCode::PERMISSION_DENIED, "hello is not signed by the key it names (" + key_hex + ")"};
+    }
+    auto from = net_.admit(hello->public_key());
+    if (!from) {
+      spdlog::debug("refused key {} from {}: {}", key_hex, context_->peer(), from.status().message());
+      return {grpc::StatusCode::PERMISSION_DENIED, from.status().message()};
     }
     std::lock_guard lock(net_.penalty_mu_);
-    if (auto left = net_.penalties_.banned_for(from, steady_ms())) {
+    if (auto left = net_.penalties_.banned_for(*from, steady_ms())) {
       return {grpc::StatusCode::PERMISSION_DENIED,
-              "validator " + std::to_string(from) + " is disconnected for another " +
+              "validator " + key_hex + " is disconnected for another " +
                   std::to_string((*left + 999) / 1000) + " s after provable misbehaviour: " +
-                  net_.penalties_.reason(from)};
+                  net_.penalties_.reason(*from)};
     }
-    net_.inbound_[from].insert(context_);
-    from_ = from;
+    net_.inbound_[*from].insert(context_);
+    from_ = *from;
     return grpc::Status::OK;
   }
 
@@ -533,11 +562,16 @@ class PeerNetwork::InboundStream final : public grpc::ServerReadReactor<PeerMess
         break;  // a keepalive, or a kind this version does not know
     }
     for (const auto& e : envelopes) {
-      if (e.validator() != from) {
+      // The stream is one key's, and in one epoch a key has one index: an envelope naming another
+      // index than the stream's earlier ones is forged, and nothing of its message is handed on.
+      // (The node checks that the index is the key's.)
+      auto [named, fresh] = named_.emplace(e.epoch(), e.validator());
+      if (!fresh && named->second != e.validator()) {
         return {grpc::StatusCode::PERMISSION_DENIED,
                 "a consensus message names validator " + std::to_string(e.validator()) + " on validator " +
-                    std::to_string(from) + "'s stream"};
+                    std::to_string(named->second) + "'s stream (epoch " + std::to_string(e.epoch()) + ")"};
       }
+      if (named_.size() > 4) named_.erase(named_.begin());
     }
     if (txs.empty()) {
       hand_on(std::move(envelopes));
@@ -560,6 +594,7 @@ class PeerNetwork::InboundStream final : public grpc::ServerReadReactor<PeerMess
   prometheus::Counter& received_;
   PeerMessage msg_;
   std::optional<std::uint32_t> from_;  // set once its Hello is accepted
+  std::map<std::uint64_t, std::uint32_t> named_;  // epoch -> the validator index its envelopes name
 };
 
 class PeerNetwork::Service final : public Peer::WithCallbackMethod_Connect<Peer::Service> {
@@ -673,7 +708,8 @@ class PeerNetwork::Service final : public Peer::WithCallbackMethod_Connect<Peer:
 
 PeerNetwork::PeerNetwork(const Config& config, PeerIdentity identity, const crypto::PrivateKey& key,
                          Metrics& metrics, PeerHandlers handlers)
-    : config_(config), identity_(std::move(identity)), key_(key), metrics_(metrics),
+    : config_(config), identity_(std::move(identity)), key_(key), public_key_(key.public_key()),
+      metrics_(metrics),
       handlers_(std::move(handlers)) {}
 
 PeerNetwork::~PeerNetwork() { stop(); }
@@ -692,11 +728,11 @@ PeerMessage PeerNetwork::make_hello() {
   Hello* hello = msg.mutable_hello();
   hello->set_chain_id(identity_.chain_id);
   hello->set_genesis_hash(identity_.genesis_hash);
-  hello->set_validator(identity_.self);
+  hello->set_public_key(public_key_);
   hello->set_nonce(++hello_nonce_);
   hello->set_signature(key_.sign(crypto::tagged_hash(
       crypto::kHelloTag,
-      hello_signing_bytes(identity_.chain_id, identity_.genesis_hash, identity_.self, hello->nonce()))));
+      hello_signing_bytes(identity_.chain_id, identity_.genesis_hash, public_key_, hello->nonce()))));
   return msg;
 }
 
@@ -729,110 +765,172 @@ Status PeerNetwork::start() {
     return Status::unavailable("cannot listen for peers on " + config_.p2p_listen +
                                " (address in use or not local?)");
   }
-  for (const PeerAddress& peer : config_.peers) {
-    if (peer.validator >= identity_.validator_keys.size() || peer.validator == identity_.self) {
-      return Status::invalid_argument("[p2p] peers names validator " + std::to_string(peer.validator) +
-                                      ", which is not another validator of this chain");
-    }
-    if (!link_timers_) link_timers_ = std::make_unique<LinkTimers>();
-    links_.push_back(std::make_unique<Link>(*this, peer, link_timers_->io()));
-  }
-  for (auto& link : links_) link->start();
   return Status::ok();
 }
 
 void PeerNetwork::stop() {
-  for (auto& link : links_) link->stop();
+  std::vector<Link*> links;
+  {
+    std::lock_guard lock(links_mu_);
+    stopped_ = true;
+    for (auto& link : links_) links.push_back(link.get());
+  }
+  for (Link* link : links) link->stop();
   if (link_timers_) link_timers_->halt();
   // The links themselves stay until the network is destroyed: the consensus thread may still
-  // send while the node shuts down (a stopped link queues and never writes), and the vector is
-  // never changed after start(), so it needs no lock. Their timers go before the io_context
-  // they belong to (links_ is declared after link_timers_).
+  // send while the node shuts down (a stopped link queues and never writes). Their timers go
+  // before the io_context they belong to (links_ is declared after link_timers_).
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_.reset();
   }
 }
 
-void PeerNetwork::penalize(std::uint32_t validator, const std::string& reason) {
+void PeerNetwork::set_peers(const std::vector<PeerEntry>& peers) {
+  std::vector<Link*> started;
+  {
+    std::lock_guard lock(links_mu_);
+    if (stopped_) return;
+    std::vector<bool> listed(links_.size(), false);
+    for (const PeerEntry& p : peers) {
+      if (p.public_key == public_key_) continue;
+      auto it = ids_.find(p.public_key);
+      if (it == ids_.end()) {
+        if (!link_timers_) link_timers_ = std::make_unique<LinkTimers>();
+        const auto id = static_cast<std::uint32_t>(links_.size());
+        links_.push_back(std::make_unique<Link>(*this, id, p.public_key, p.address, link_timers_->io()));
+        ids_.emplace(p.public_key, id);
+        listed.push_back(false);
+        started.push_back(links_.back().get());
+        spdlog::info("peer {}: {} at {}", peer_name(id, p.public_key), p.validating ? "validator" : "joining validator",
+                     p.address.empty() ? std::string("(no address)") : p.address);
+        it = ids_.find(p.public_key);
+      }
+      listed[it->second] = true;
+      links_[it->second]->set_role(true, p.validating);
+    }
+    for (std::size_t i = 0; i < links_.size(); ++i) {
+      if (!listed[i] && links_[i]->listed()) {
+        spdlog::info("peer {} is in no validator set any more: its streams are closed",
+                     peer_name(links_[i]->id(), links_[i]->public_key()));
+        links_[i]->set_role(false, false);
+        // Its open streams go too: reconnecting, it hears why it is refused.
+        std::lock_guard penalty_lock(penalty_mu_);
+        for (grpc::ServerContextBase* context : inbound_[links_[i]->id()]) context->TryCancel();
+      }
+    }
+  }
+  for (Link* link : started) link->start();
+}
+
+std::optional<std::uint32_t> PeerNetwork::peer_id(const std::string& public_key) const {
+  std::lock_guard lock(links_mu_);
+  auto it = ids_.find(public_key);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string PeerNetwork::public_key_of(std::uint32_t peer) const {
+  std::lock_guard lock(links_mu_);
+  return peer < links_.size() ? links_[peer]->public_key() : std::string();
+}
+
+Result<std::uint32_t> PeerNetwork::admit(const std::string& public_key) const {
+  if (public_key == public_key_) {
+    return Status::permission_denied("that is this node's own key: two nodes run with the same node key");
+  }
+  std::lock_guard lock(links_mu_);
+  auto it = ids_.find(public_key);
+  if (it == ids_.end() || !links_[it->second]->listed()) {
+    return Status::permission_denied(
+        "public key " + crypto::to_hex(public_key) +
+        " is not a validator of this chain as this node knows it (neither in the set in force nor in "
+        "one waiting for its switch height); a validator whose key was rotated must restart with its "
+        "new key, a removed one no longer takes part, and a new one connects once the chain admits it");
+  }
+  return it->second;
+}
+
+void PeerNetwork::penalize(std::uint32_t peer, const std::string& reason) {
   std::uint64_t ban = 0;
   {
     std::lock_guard lock(penalty_mu_);
     const std::uint64_t now = steady_ms();
-    if (penalties_.banned_for(validator, now)) return;  // already disconnected
-    ban = penalties_.penalize(validator, now, reason);
+    if (penalties_.banned_for(peer, now)) return;  // already disconnected
+    ban = penalties_.penalize(peer, now, reason);
     any_penalty_.store(true, std::memory_order_release);
-    for (grpc::ServerContextBase* context : inbound_[validator]) context->TryCancel();
+    for (grpc::ServerContextBase* context : inbound_[peer]) context->TryCancel();
   }
   metrics_.counter("sharechain_peer_penalties_total",
                    "Validators disconnected for provable misbehaviour")
       .Increment();
-  spdlog::warn("disconnected validator {} for {} s: {}", validator, ban / 1000, reason);
+  spdlog::warn("disconnected peer {} for {} s: {}", peer_name(peer, public_key_of(peer)), ban / 1000, reason);
 }
 
-std::optional<std::uint64_t> PeerNetwork::banned_for(std::uint32_t validator) const {
+std::optional<std::uint64_t> PeerNetwork::banned_for(std::uint32_t peer) const {
   if (!any_penalty_.load(std::memory_order_acquire)) return std::nullopt;
   std::lock_guard lock(penalty_mu_);
-  return penalties_.banned_for(validator, steady_ms());
+  return penalties_.banned_for(peer, steady_ms());
 }
 
-std::string PeerNetwork::ban_reason(std::uint32_t validator) const {
+std::string PeerNetwork::ban_reason(std::uint32_t peer) const {
   std::lock_guard lock(penalty_mu_);
-  return penalties_.reason(validator);
+  return penalties_.reason(peer);
 }
 
 void PeerNetwork::send(std::uint32_t to, const consensus::Envelope& envelope) {
-  if (banned_for(to)) return;
-  for (auto& link : links_) {
-    if (link->validator() == to) {
-      PeerMessage msg;
-      *msg.mutable_consensus() = envelope;
-      link->enqueue(std::move(msg));
-      return;
-    }
-  }
+  Link* link = link_to(to);
+  if (link == nullptr || !link->listed() || banned_for(to)) return;
+  PeerMessage msg;
+  *msg.mutable_consensus() = envelope;
+  link->enqueue(std::move(msg));
 }
 
 void PeerNetwork::broadcast(const consensus::Envelope& envelope) {
   PeerMessage msg;
   *msg.mutable_consensus() = envelope;
+  std::lock_guard lock(links_mu_);
   for (auto& link : links_) {
-    if (!banned_for(link->validator())) link->enqueue(msg);
+    if (link->validating() && !banned_for(link->id())) link->enqueue(msg);
   }
 }
 
 void PeerNetwork::gossip(const std::vector<SignedTransaction>& txs) {
-  if (txs.empty() || links_.empty()) return;
+  if (txs.empty()) return;
   PeerMessage msg;
   for (const auto& tx : txs) *msg.mutable_txs()->add_transactions() = tx;
+  std::lock_guard lock(links_mu_);
   for (auto& link : links_) {
-    if (!banned_for(link->validator())) link->enqueue(msg);
+    if (link->validating() && !banned_for(link->id())) link->enqueue(msg);
   }
 }
 
 std::vector<PeerNetwork::LinkStatus> PeerNetwork::status() const {
   std::vector<LinkStatus> out;
-  for (const auto& link : links_) out.push_back({link->validator(), link->address(), link->connected()});
+  std::lock_guard lock(links_mu_);
+  for (const auto& link : links_) {
+    if (!link->listed()) continue;
+    out.push_back({link->id(), link->public_key(), link->address(), link->connected(), link->validating()});
+  }
   return out;
 }
 
 std::size_t PeerNetwork::connected_peers() const {
   std::size_t n = 0;
-  for (const auto& link : links_) n += link->connected() ? 1 : 0;
+  std::lock_guard lock(links_mu_);
+  for (const auto& link : links_) n += link->listed() && link->connected() ? 1 : 0;
   return n;
 }
 
-PeerNetwork::Link* PeerNetwork::link_to(std::uint32_t validator) {
-  for (auto& l : links_) {
-    if (l->validator() == validator) return l.get();
-  }
-  return nullptr;
+PeerNetwork::Link* PeerNetwork::link_to(std::uint32_t peer) const {
+  std::lock_guard lock(links_mu_);
+  return peer < links_.size() ? links_[peer].get() : nullptr;
 }
 
-Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t validator, std::uint64_t from,
+Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t peer, std::uint64_t from,
                                                      std::uint64_t to) {
-  Link* link = link_to(validator);
-  if (link == nullptr) return Status::not_found("no link to validator " + std::to_string(validator));
+  Link* link = link_to(peer);
+  if (link == nullptr) return Status::not_found("no link to peer " + std::to_string(peer));
   auto stub = Peer::NewStub(link->channel());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -845,7 +943,7 @@ Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t validator, st
   while (reader->Read(&block)) out.push_back(std::move(block));
   const grpc::Status status = reader->Finish();
   if (!status.ok() && out.empty()) {
-    return Status::unavailable("fetching blocks from validator " + std::to_string(validator) +
+    return Status::unavailable("fetching blocks from peer " + std::to_string(peer) +
                                " failed: " + status.error_message());
   }
   return out;
@@ -853,10 +951,10 @@ Result<std::vector<Block>> PeerNetwork::fetch_blocks(std::uint32_t validator, st
 
 
 Result<std::size_t> PeerNetwork::fetch_history(
-    std::uint32_t validator, std::uint64_t from, std::uint64_t to,
+    std::uint32_t peer, std::uint64_t from, std::uint64_t to,
     const std::function<bool(storage::HistoryEntry)>& on_entry) {
-  Link* link = link_to(validator);
-  if (link == nullptr) return Status::not_found("no link to validator " + std::to_string(validator));
+  Link* link = link_to(peer);
+  if (link == nullptr) return Status::not_found("no link to peer " + std::to_string(peer));
   auto stub = Peer::NewStub(link->channel());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -876,7 +974,7 @@ Result<std::size_t> PeerNetwork::fetch_history(
     auto previous_root = crypto::hash_from_bytes(in.previous_state_root());
     if (!previous_history || !previous_root) {
       context.TryCancel();
-      return Status::invalid_argument("validator " + std::to_string(validator) +
+      return Status::invalid_argument("peer " + std::to_string(peer) +
                                       " sent a history entry whose anchors are not 32 bytes");
     }
     e.previous_history = *previous_history;
@@ -889,15 +987,15 @@ Result<std::size_t> PeerNetwork::fetch_history(
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok() && count == 0 && status.error_code() != grpc::StatusCode::CANCELLED) {
-    return Status::unavailable("fetching history from validator " + std::to_string(validator) +
+    return Status::unavailable("fetching history from peer " + std::to_string(peer) +
                                " failed: " + status.error_message());
   }
   return count;
 }
 
-Result<FetchedSnapshot> PeerNetwork::fetch_snapshot(std::uint32_t validator, std::uint64_t min_height) {
-  Link* link = link_to(validator);
-  if (link == nullptr) return Status::not_found("no link to validator " + std::to_string(validator));
+Result<FetchedSnapshot> PeerNetwork::fetch_snapshot(std::uint32_t peer, std::uint64_t min_height) {
+  Link* link = link_to(peer);
+  if (link == nullptr) return Status::not_found("no link to peer " + std::to_string(peer));
   auto stub = Peer::NewStub(link->channel());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
@@ -915,13 +1013,13 @@ Result<FetchedSnapshot> PeerNetwork::fetch_snapshot(std::uint32_t validator, std
       out.state_root = chunk.state_root();
       if (!out.block.ParseFromString(chunk.block()) || !out.proof.ParseFromString(chunk.checkpoint_proof())) {
         context.TryCancel();
-        return Status::invalid_argument("validator " + std::to_string(validator) +
+        return Status::invalid_argument("peer " + std::to_string(peer) +
                                         " sent a snapshot whose block or checkpoint proof does not decode");
       }
       first = false;
     } else if (chunk.height() != out.height) {
       context.TryCancel();
-      return Status::invalid_argument("validator " + std::to_string(validator) +
+      return Status::invalid_argument("peer " + std::to_string(peer) +
                                       " changed the snapshot height mid-stream");
     }
     for (auto& e : *chunk.mutable_entries()) {
@@ -931,11 +1029,11 @@ Result<FetchedSnapshot> PeerNetwork::fetch_snapshot(std::uint32_t validator, std
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok()) {
-    return Status::unavailable("snapshot from validator " + std::to_string(validator) + ": " +
+    return Status::unavailable("snapshot from peer " + std::to_string(peer) + ": " +
                                status.error_message());
   }
   if (first || !complete) {
-    return Status::unavailable("snapshot from validator " + std::to_string(validator) + " ended early");
+    return Status::unavailable("snapshot from peer " + std::to_string(peer) + " ended early");
   }
   return out;
 }

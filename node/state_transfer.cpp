@@ -154,14 +154,18 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
       reject("its checkpoint proof is for another height, block or state root");
       continue;
     }
+    // Checked against this node's epoch: a snapshot of a later epoch is signed by a set this node
+    // does not know yet, and the blocks up to it are fetched instead (each switch certified by
+    // the set before it).
+    const std::shared_ptr<const EpochKeys> keys = epoch_keys();
     if (Status s = consensus::verify_checkpoint_proof(chain_->chain_id(),
-                                                      static_cast<std::uint32_t>(consensus_config_.validators.size()),
-                                                      fetched->proof, *verifier_);
+                                                      static_cast<std::uint32_t>(keys->config.validators.size()),
+                                                      fetched->proof, *keys->verifier);
         !s) {
       reject(s.message());
       continue;
     }
-    if (Status s = consensus::verify_commit_certificate(consensus_config_, fetched->block, *verifier_); !s) {
+    if (Status s = consensus::verify_commit_certificate(keys->config, fetched->block, *keys->verifier); !s) {
       reject("the block's commit certificate: " + s.message());
       continue;
     }
@@ -187,8 +191,13 @@ std::uint64_t Node::fetch_snapshot_from(const std::vector<std::uint32_t>& source
                                         snap.entries);
       if (s) {
         m_height_.Set(static_cast<double>(snap.height));
-        perform(input_.on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms(),
-                                            store.history()));
+        consensus::Actions actions = note_epoch_changes();
+        if (engine_) {
+          auto more = input_.on_state_transferred(snap.height, block_hash, root, snap.timestamp_ms, now_ms(),
+                                                  store.history());
+          actions.insert(actions.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+        }
+        perform(std::move(actions));
       } else if (s.code() == Code::kUnavailable || s.code() == Code::kResourceExhausted ||
                  s.code() == Code::kInternal) {
         // This node's own disk failed, not the peer's snapshot: trying another peer would fail
@@ -291,7 +300,15 @@ std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> Node::execut
       spdlog::debug("state transfer: executed blocks {}..{} in one write ({:.1f} ms)", executed.front().height,
                     executed.back().height, ms);
     }
-    perform(input_.on_transactions_committed(committed, now_ms()));
+    // A change these blocks executed ends this epoch (the engine hears where), or the run ended
+    // at the switch height and the next epoch's engine takes over (runs end at checkpoint
+    // heights, and a switch height is one).
+    consensus::Actions actions = note_epoch_changes();
+    if (engine_) {
+      auto more = input_.on_transactions_committed(committed, now_ms());
+      actions.insert(actions.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    perform(std::move(actions));
     done->set_value(follows ? Done(std::make_pair(executed.size(), transactions)) : Done());
   });
   return ok;
@@ -300,13 +317,16 @@ std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> Node::execut
 void Node::start_fetch(const consensus::FetchBlocks& f) {
   if (fetching_.exchange(true)) return;
   if (fetch_thread_.joinable()) fetch_thread_.join();
-  spdlog::info("behind: fetching blocks {}..{} from peers", f.from_height, f.to_height);
-  fetch_thread_ = std::thread([this, f] {
+  // A follower asks for the next block every few hundred milliseconds: only what it gets is news.
+  const bool polling = !engine_;
+  spdlog::log(polling ? spdlog::level::debug : spdlog::level::info, "behind: fetching blocks {}..{} from peers",
+              f.from_height, f.to_height);
+  fetch_thread_ = std::thread([this, f, polling] {
     const auto started = std::chrono::steady_clock::now();
     const std::uint64_t start_height = chain_->store().height();
     std::vector<std::uint32_t> sources = f.sources;
     if (sources.empty()) {
-      for (const auto& l : network_->status()) sources.push_back(l.validator);
+      for (const auto& l : network_->status()) sources.push_back(l.peer);
     }
     if (!sources.empty() && f.to_height > start_height + 2 * config_.checkpoint_interval) {
       fetch_snapshot_from(sources, f.to_height);
@@ -364,7 +384,8 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
         continue;
       }
       chasing = blocks->size() >= kChaseBlocks;
-      const std::size_t good = verify_certified(*blocks, next, consensus_config_, *verifier_, source);
+      const std::shared_ptr<const EpochKeys> keys = epoch_keys();
+      const std::size_t good = verify_certified(*blocks, next, keys->config, *keys->verifier, source);
       // Runs end at checkpoint heights (finish_commit keeps a snapshot of the store there) and
       // at the size bounds.
       std::size_t i = 0;
@@ -383,6 +404,13 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
         settle(kRunsInFlight);
       }
       if (good < blocks->size()) {
+        // The first block of the next epoch is certified by the next set: once the blocks before
+        // it have executed, the switch they made gives this node that set, and the fetch goes on.
+        BlockHeader header;
+        if (!failed && header.ParseFromString((*blocks)[good].header()) && header.epoch() > keys->config.epoch) {
+          settle(0);
+          if (!failed && epoch_keys()->config.epoch > keys->config.epoch) continue;
+        }
         ++failures;
         ++source_index;
       }
@@ -392,13 +420,15 @@ void Node::start_fetch(const consensus::FetchBlocks& f) {
     // not counted: the rate is this path's own.
     const std::uint64_t fetched = executed_blocks;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("state transfer: {} -> {}: {} blocks executed in {:.3f} s ({:.0f} blocks/s, {} transactions, "
+    spdlog::log(polling && fetched == 0 ? spdlog::level::debug : spdlog::level::info,
+                "state transfer: {} -> {}: {} blocks executed in {:.3f} s ({:.0f} blocks/s, {} transactions, "
                  "{:.0f} tx/s)",
                  start_height, chain_->store().height(), fetched, secs, secs > 0 ? fetched / secs : 0.0, transactions,
                  secs > 0 ? transactions / secs : 0.0);
     post([this] {
       const auto& st = chain_->store();
       fetching_ = false;
+      if (!engine_) return;
       perform(input_.on_state_transferred(st.height(), st.last_block_hash(), st.state_root(),
                                             st.last_timestamp_ms(), now_ms(), st.history()));
     });

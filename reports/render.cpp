@@ -166,6 +166,8 @@ Json status_json(const api::NodeStatus& s) {
   out["certified_height"] = s.certified_height();
   out["history_complete"] = s.history_complete();
   out["history_from"] = s.history_from();
+  out["epoch"] = s.epoch();
+  out["follower"] = s.follower();
   Json missing = Json::array();
   for (const api::HeightRange& r : s.history_missing()) {
     missing.push_back({{"from", r.from()}, {"to", r.to()}});
@@ -173,7 +175,11 @@ Json status_json(const api::NodeStatus& s) {
   out["history_missing"] = std::move(missing);
   Json peers = Json::array();
   for (const api::PeerStatus& p : s.peers()) {
-    peers.push_back({{"validator", p.validator()}, {"address", p.address()}, {"connected", p.connected()}});
+    peers.push_back({{"validator", p.validator()},
+                     {"address", p.address()},
+                     {"connected", p.connected()},
+                     {"public_key", crypto::to_hex(p.public_key())},
+                     {"validating", p.validating()}});
   }
   out["peers"] = std::move(peers);
   return out;

@@ -14,8 +14,8 @@ namespace sharechain::contracts::governance {
 
 namespace {
 
-// Consensus parameters are listed so that a proposal naming one gets the real reason it cannot
-// run yet rather than "unknown parameter".
+// Consensus parameters (false) are the engine's for a whole epoch: a change to one ends the epoch
+// at its switch height like a validator-set change (ledger/validator_set.hpp).
 constexpr ParameterRule kParameters[] = {
     {"attestation_threshold", 1, 100, true},
     {"proposal_expiry_blocks", 1, kMaxProposalExpiryBlocks, true},

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view kEpochKey = "chain/epoch";
 constexpr std::string_view kChangePrefix = "chain/validator_change/";
+constexpr std::string_view kParamChangePrefix = "chain/param_change/";
 
 std::string change_key(std::uint64_t switch_height) {
   return key(kChangePrefix, be64(switch_height));
@@ -79,9 +80,67 @@ std::uint64_t schedule_validator_change(Overlay& state, std::uint64_t executed_a
   return change.switch_height();
 }
 
+bool is_consensus_parameter(std::string_view name) {
+  return name == "max_block_txs" || name == "max_block_bytes" || name == "batch_delay_ms" ||
+         name == "view_timeout_ms";
+}
+
+std::uint64_t schedule_parameter_change(Overlay& state, std::uint64_t executed_at, const std::string& name,
+                                        std::uint64_t value) {
+  if (!is_consensus_parameter(name)) halt("not a consensus parameter: " + name);
+  const std::uint64_t at = schedule_validator_change(state, executed_at, upcoming_validators(state));
+  state.put(key(kParamChangePrefix, be64(at), "/", name), be64(value));
+  return at;
+}
+
+std::vector<ParameterChange> pending_parameter_changes(const StateReader& state) {
+  std::vector<ParameterChange> out;
+  state.scan(kParamChangePrefix, [&](std::string_view k, std::string_view v) {
+    const std::string_view rest = k.substr(kParamChangePrefix.size());
+    if (rest.size() < 9 || rest[8] != '/' || v.size() != 8) halt("a waiting parameter change is malformed");
+    out.push_back(ParameterChange{*read_be64(rest.substr(0, 8)), std::string(rest.substr(9)), *read_be64(v)});
+    return true;
+  });
+  return out;
+}
+
+namespace {
+
+void apply_parameter(ChainParams& params, std::string_view name, std::uint64_t value) {
+  if (name == "max_block_txs") {
+    params.set_max_block_txs(static_cast<std::uint32_t>(value));
+  } else if (name == "max_block_bytes") {
+    params.set_max_block_bytes(value);
+  } else if (name == "batch_delay_ms") {
+    params.set_batch_delay_ms(value);
+  } else if (name == "view_timeout_ms") {
+    params.set_view_timeout_ms(value);
+  } else {
+    halt("a waiting parameter change names an unknown parameter");
+  }
+}
+
+}  // namespace
+
 bool promote_due_validator_change(Overlay& state, std::uint64_t height) {
   const auto change = load<pb::ValidatorChange>(state, change_key(height));
   if (!change) return false;
+  const std::string due = key(kParamChangePrefix, be64(height), "/");
+  std::vector<std::pair<std::string, std::uint64_t>> parameters;
+  state.scan(due, [&](std::string_view k, std::string_view v) {
+    const auto value = read_be64(v);
+    if (!value) halt("a waiting parameter change is malformed");
+    parameters.emplace_back(std::string(k), *value);
+    return true;
+  });
+  if (!parameters.empty()) {
+    ChainParams params = chain_params(state);
+    for (const auto& [k, value] : parameters) {
+      apply_parameter(params, std::string_view(k).substr(due.size()), value);
+      state.erase(k);
+    }
+    save(state, "chain/params", params);
+  }
   const std::vector<Validator> before = validators(state);
   for (const Validator& v : before) state.erase(validator_key(v.index()));
   for (const auto& info : change->validators()) {

@@ -357,6 +357,7 @@ TEST_CASE("contract parameters change at once; consensus parameters wait for epo
   CHECK(contains(r.error(), "must be 1 to 100"));
   r = chain.governance("op1", propose(set_parameter("proposal_expiry_blocks", 2'000'000)));
   CHECK(r.status() == RECEIPT_OUT_OF_RANGE);
+  // A consensus parameter switches at an epoch boundary: refused where the host runs no epochs.
   r = chain.governance("op1", propose(set_parameter("max_block_txs", 500)));
   CHECK(r.status() == RECEIPT_FAILED_PRECONDITION);
   CHECK(contains(r.error(), "epoch boundary"));
@@ -461,16 +462,20 @@ std::vector<std::string> members(const google::protobuf::RepeatedPtrField<
   return out;
 }
 
-}  // namespace
-
-// K = 4, W = 8: a change executed at height h takes effect after the first multiple of 4 at or
-// above h + 8.
-TEST_CASE("validator-set changes wait for their switch height, then the set and the epoch move",
-          "[contracts][governance]") {
+// The committee genesis with K = 4 and W = 8: a change executed at height h takes effect after
+// the first multiple of 4 at or above h + 8.
+Genesis spaced_genesis() {
   Genesis g = committee_genesis();
   g.mutable_params()->set_checkpoint_interval(4);
   g.mutable_params()->set_window(8);
-  Chain chain(g);
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("validator-set changes wait for their switch height, then the set and the epoch move",
+          "[contracts][governance]") {
+  Chain chain(spaced_genesis());
   chain.set_validator_changes(true);
 
   // Height 1 proposes, height 2 approves: executed at 2, switch height 12.
@@ -548,4 +553,41 @@ TEST_CASE("validator-set changes wait for their switch height, then the set and 
   CHECK(members(vs.validators()) == std::vector<std::string>{"node0/node8@13"});
   CHECK(vs.pending_size() == 0);
   CHECK(contracts::ledger::validators(chain.state()).size() == 1);
+}
+
+// A consensus parameter is the engine's for a whole epoch: changed at height h, it is in force
+// from the block after the switch height, with an epoch of the same set ending there.
+TEST_CASE("a consensus parameter waits for its switch height and ends the epoch there",
+          "[contracts][governance]") {
+  Chain chain(spaced_genesis());
+  chain.set_validator_changes(true);
+
+  auto r = chain.governance("op1", propose(set_parameter("max_block_txs", 0)));
+  CHECK(r.status() == RECEIPT_OUT_OF_RANGE);
+  REQUIRE(chain.governance("op1", propose(set_parameter("max_block_txs", 250))).status() == RECEIPT_OK);
+  r = chain.governance("op2", approve(1));  // executed at height 3: switch height 12
+  REQUIRE(r.status() == RECEIPT_OK);
+  const Event* scheduled = find_event(r, "ParameterChangeScheduled");
+  REQUIRE(scheduled != nullptr);
+  CHECK(attr(*scheduled, "name") == "max_block_txs");
+  CHECK(attr(*scheduled, "switch_height") == "12");
+  CHECK(chain_params(chain.state()).max_block_txs() == 0);
+  const auto waiting = contracts::ledger::pending_parameter_changes(chain.state());
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].switch_height == 12);
+  CHECK(waiting[0].value == 250);
+  auto vs = validators_of(chain);
+  REQUIRE(vs.pending_size() == 1);  // an epoch of the same set ends at 12
+  CHECK(vs.pending(0).switch_height() == 12);
+  CHECK(members(vs.pending(0).validators()) == members(vs.validators()));
+
+  while (chain.height() < 11) chain.run_block({});
+  CHECK(chain_params(chain.state()).max_block_txs() == 0);
+  chain.run_block({});  // height 12
+  CHECK(chain_params(chain.state()).max_block_txs() == 250);
+  CHECK(contracts::ledger::pending_parameter_changes(chain.state()).empty());
+  vs = validators_of(chain);
+  CHECK(vs.epoch() == 1);
+  CHECK(vs.epoch_start() == 12);
+  CHECK(vs.pending_size() == 0);
 }

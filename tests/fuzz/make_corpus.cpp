@@ -220,10 +220,11 @@ peer::PeerMessage hello(const fuzz::ChainWorld& world, std::uint32_t from, std::
   auto* h = m.mutable_hello();
   h->set_chain_id(world.chain_id());
   h->set_genesis_hash(world.genesis_hash());
-  h->set_validator(from);
+  const std::string& key = world.config().validators.at(from).public_key;
+  h->set_public_key(key);
   h->set_nonce(nonce);
   h->set_signature(world.keys().signer(from).sign(crypto::tagged_hash(
-      crypto::kHelloTag, fuzz::hello_signing_bytes(world.chain_id(), world.genesis_hash(), from, nonce))));
+      crypto::kHelloTag, fuzz::hello_signing_bytes(world.chain_id(), world.genesis_hash(), key, nonce))));
   return m;
 }
 

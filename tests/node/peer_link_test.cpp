@@ -40,10 +40,18 @@ class PeerEnd {
             std::vector<node::PeerAddress> peers)
       : key_(keys.at(self)) {
     config_.p2p_listen = address(listen_port);
-    config_.peers = std::move(peers);
-    std::vector<std::string> public_keys;
-    for (const auto& k : keys) public_keys.push_back(k.public_key());
-    node::PeerIdentity identity{"link-test", std::string(32, '\x07'), std::move(public_keys), self};
+    // Every other key is listed: dialled where `peers` says it listens, else only let in.
+    for (std::uint32_t v = 0; v < keys.size(); ++v) {
+      if (v == self) continue;
+      node::PeerEntry entry{keys[v].public_key(), "", true};
+      for (const auto& p : peers) {
+        if (p.validator == v) entry.address = p.address;
+      }
+      entries_.push_back(std::move(entry));
+      keys_.push_back(keys[v].public_key());
+    }
+    keys_.insert(keys_.begin() + self, key_.public_key());
+    node::PeerIdentity identity{"link-test", std::string(32, '\x07')};
     node::PeerHandlers handlers;
     handlers.on_consensus = [this](std::uint32_t, consensus::Envelope envelope) {
       std::lock_guard lock(mu_);
@@ -72,6 +80,13 @@ class PeerEnd {
   ~PeerEnd() { release_gossip(); }
 
   node::PeerNetwork& network() { return *network_; }
+  Status start() {
+    if (Status s = network_->start(); !s) return s;
+    network_->set_peers(entries_);
+    return Status::ok();
+  }
+  // The peer number this end's network gives validator `v`.
+  std::uint32_t id(std::uint32_t v) { return network_->peer_id(keys_.at(v)).value(); }
   std::vector<std::string> payloads() {
     std::lock_guard lock(mu_);
     return payloads_;
@@ -98,6 +113,8 @@ class PeerEnd {
  private:
   node::Config config_;
   crypto::PrivateKey key_;
+  std::vector<node::PeerEntry> entries_;
+  std::vector<std::string> keys_;  // by validator index
   node::Metrics metrics_;
   std::mutex mu_;
   std::vector<std::string> payloads_;
@@ -136,12 +153,12 @@ TEST_CASE("a link delivers in order, notices a peer leave, and drops what went s
   const std::vector<crypto::PrivateKey> keys{crypto::PrivateKey::generate(), crypto::PrivateKey::generate()};
   const int port0 = kFirstPort, port1 = kFirstPort + 1;
   PeerEnd sender(0, keys, port0, {{1, address(port1)}});
-  REQUIRE(sender.network().start().is_ok());
+  REQUIRE(sender.start().is_ok());
   // Queued before the peer listens: kept, since it shows up well within 3 s.
-  for (const auto& p : numbered("early-", 0, 5)) sender.network().send(1, envelope(p));
+  for (const auto& p : numbered("early-", 0, 5)) sender.network().send(sender.id(1), envelope(p));
 
   auto receiver = std::make_unique<PeerEnd>(1, keys, port1, std::vector<node::PeerAddress>{});
-  REQUIRE(receiver->network().start().is_ok());
+  REQUIRE(receiver->start().is_ok());
   REQUIRE(eventually([&] { return sender.network().connected_peers() == 1; }, 5s));
   REQUIRE(eventually([&] { return receiver->payloads().size() == 5; }, 5s));
   CHECK(receiver->payloads() == numbered("early-", 0, 5));
@@ -162,13 +179,13 @@ TEST_CASE("a link delivers in order, notices a peer leave, and drops what went s
   receiver->network().stop();
   receiver.reset();
   REQUIRE(eventually([&] { return sender.network().connected_peers() == 0; }, 5s));
-  for (const auto& p : numbered("stale-", 0, 3)) sender.network().send(1, envelope(p));
+  for (const auto& p : numbered("stale-", 0, 3)) sender.network().send(sender.id(1), envelope(p));
   std::this_thread::sleep_for(3500ms);
 
   receiver = std::make_unique<PeerEnd>(1, keys, port1, std::vector<node::PeerAddress>{});
-  REQUIRE(receiver->network().start().is_ok());
+  REQUIRE(receiver->start().is_ok());
   REQUIRE(eventually([&] { return sender.network().connected_peers() == 1; }, 10s));
-  sender.network().send(1, envelope("fresh"));
+  sender.network().send(sender.id(1), envelope("fresh"));
   REQUIRE(eventually([&] { return !receiver->payloads().empty(); }, 5s));
   std::this_thread::sleep_for(200ms);
   CHECK(receiver->payloads() == std::vector<std::string>{"fresh"});
@@ -182,8 +199,8 @@ TEST_CASE("a link delivers in order, notices a peer leave, and drops what went s
 TEST_CASE("stop() returns promptly with a peer that never answered") {
   const std::vector<crypto::PrivateKey> keys{crypto::PrivateKey::generate(), crypto::PrivateKey::generate()};
   PeerEnd lonely(0, keys, kFirstPort + 2, {{1, address(kFirstPort + 3)}});
-  REQUIRE(lonely.network().start().is_ok());
-  for (const auto& p : numbered("unsent-", 0, 10)) lonely.network().send(1, envelope(p));
+  REQUIRE(lonely.start().is_ok());
+  for (const auto& p : numbered("unsent-", 0, 10)) lonely.network().send(lonely.id(1), envelope(p));
   std::this_thread::sleep_for(700ms);  // a few attempts and back-offs
   CHECK(lonely.network().connected_peers() == 0);
   const auto stopping = std::chrono::steady_clock::now();
@@ -195,16 +212,16 @@ TEST_CASE("what follows gossip on a stream waits until the gossip is taken") {
   const std::vector<crypto::PrivateKey> keys{crypto::PrivateKey::generate(), crypto::PrivateKey::generate()};
   const int port0 = kFirstPort + 4, port1 = kFirstPort + 5;
   PeerEnd receiver(1, keys, port1, {});
-  REQUIRE(receiver.network().start().is_ok());
+  REQUIRE(receiver.start().is_ok());
   PeerEnd sender(0, keys, port0, {{1, address(port1)}});
-  REQUIRE(sender.network().start().is_ok());
+  REQUIRE(sender.start().is_ok());
   REQUIRE(eventually([&] { return sender.network().connected_peers() == 1; }, 5s));
 
   receiver.hold_gossip();
   sender.network().gossip(std::vector<SignedTransaction>(3));
   REQUIRE(eventually([&] { return receiver.transactions() == 3; }, 5s));
-  sender.network().send(1, envelope("after-gossip"));
-  sender.network().send(1, envelope("later"));
+  sender.network().send(sender.id(1), envelope("after-gossip"));
+  sender.network().send(sender.id(1), envelope("later"));
   std::this_thread::sleep_for(500ms);
   CHECK(receiver.payloads().empty());  // held back behind the gossip
   receiver.release_gossip();
@@ -215,8 +232,8 @@ TEST_CASE("what follows gossip on a stream waits until the gossip is taken") {
   receiver.hold_gossip();
   sender.network().gossip(std::vector<SignedTransaction>(2));
   REQUIRE(eventually([&] { return receiver.transactions() == 5; }, 5s));
-  sender.network().send(1, envelope("never"));
-  receiver.network().penalize(0, "a test penalty");
+  sender.network().send(sender.id(1), envelope("never"));
+  receiver.network().penalize(receiver.id(0), "a test penalty");
   receiver.release_gossip();
   std::this_thread::sleep_for(300ms);
   CHECK(receiver.payloads().size() == 2);

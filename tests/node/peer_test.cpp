@@ -133,10 +133,10 @@ class FaultyPeer {
     peer::Hello* hello = msg.mutable_hello();
     hello->set_chain_id(home_.chain_id);
     hello->set_genesis_hash(genesis_hash_);
-    hello->set_validator(1);
+    hello->set_public_key(key_.public_key());
     hello->set_nonce(++nonce_);
     hello->set_signature(key_.sign(crypto::tagged_hash(
-        crypto::kHelloTag, node::hello_signing_bytes(home_.chain_id, genesis_hash_, 1, nonce_))));
+        crypto::kHelloTag, node::hello_signing_bytes(home_.chain_id, genesis_hash_, key_.public_key(), nonce_))));
     return writer_->Write(msg);
   }
   bool send(const consensus::Envelope& envelope) {
@@ -260,7 +260,7 @@ TEST_CASE("a faulty validator on the peer port: dropped, counted, and cut off on
   const grpc::Status refused = peer.finish();
   CHECK(refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
   CHECK_THAT(refused.error_message(),
-             Catch::Contains("validator 1 is disconnected for another") &&
+             Catch::Contains("is disconnected for another") &&
                  Catch::Contains("provable misbehaviour: bad_new_view"));
 
   // The client API kept serving throughout.

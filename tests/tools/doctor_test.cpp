@@ -14,6 +14,8 @@
 //   without a genesis: the odd chain out of the nodes' majority -> critical
 //   halted, not synced, views storming, commits stalled with a full mempool, a nearly full
 //     mempool, low disk, a node that stopped voting
+//   follower (an added node not yet admitted): not counted in the quorum, not flagged as not
+//     synced, out of view or not voting; still named when it stays behind
 //   prometheus: the text format the node writes parses, labelled series keep their labels
 //   json: healthy, verdict and findings with severity, node, message, fix
 #include "tools/common/doctor.hpp"
@@ -415,6 +417,68 @@ TEST_CASE("doctor: mempool, disk and voting warnings") {
     c.nodes[1].healthz.reset();
     c.nodes[1].ops_error = "connection refused";
     REQUIRE(with(diagnose(c), Severity::kWarning, "ops").size() == 1);
+  }
+}
+
+namespace {
+
+// node4, made by `sharechain-net add-node` and not admitted yet: it answers at the validators'
+// heights, in view 0, never synced, and sends no votes. Its node_id means nothing (0 here,
+// which is also a validator's).
+NodeFacts follower_node() {
+  NodeFacts n;
+  n.name = "node4";
+  n.client_address = "127.0.0.1:33040";
+  n.ops_address = "127.0.0.1:33042";
+  n.process_known = true;
+  n.pid = 1004;
+  n.reach = Reach::kAnswered;
+  auto sample = [](std::uint64_t height) {
+    StatusSample s = status(0, height, 0);
+    s.node_name = "node4";
+    s.synced = false;
+    s.follower = true;
+    return s;
+  };
+  n.first = sample(100);
+  n.second = sample(110);
+  n.sample_seconds = 1.0;
+  n.metrics_first = metrics(0, 500);
+  n.metrics_second = metrics(0, 540);
+  n.healthz = HttpAnswer{200, R"({"status":"ok"})"};
+  n.readyz = HttpAnswer{503, R"({"status":"not_ready","reason":"this node is a follower"})"};
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("doctor: a follower is no part of the quorum and is not held to a validator's checks") {
+  ClusterFacts c = healthy();
+  c.nodes.push_back(follower_node());
+  SECTION("with the cluster's genesis") {
+    const Report r = diagnose(c);
+    CHECK(r.healthy);
+    CHECK(r.warnings == 0);
+    CHECK(r.verdict.rfind("healthy: 4 of 4 validators respond", 0) == 0);
+    CHECK(with(r, Severity::kOk, "primary")[0].message.find("node1 (validator 1) in view 1") !=
+          std::string::npos);
+    const auto summaries = with(r, Severity::kOk, "node");
+    REQUIRE(summaries.size() == 5);
+    CHECK(summaries[4].message.find("node4: height 110, view 0, follower") == 0);
+  }
+  SECTION("without a genesis, the validators' own count") {
+    c.expected.reset();
+    for (NodeFacts& n : c.nodes) n.validator.reset();
+    const Report r = diagnose(c);
+    CHECK(r.healthy);
+    CHECK(r.verdict.rfind("healthy: 4 of 4 validators respond", 0) == 0);
+  }
+  SECTION("a follower that stays behind is still named") {
+    c.nodes[4].first->height = 60;
+    c.nodes[4].second->height = 60;
+    const auto lag = with(diagnose(c), Severity::kCritical, "lag");
+    REQUIRE(lag.size() == 1);
+    CHECK(names(lag[0], "node4"));
   }
 }
 

@@ -17,6 +17,12 @@
 //     count that differs from --nodes or a malformed host is a usage error that writes nothing
 //   status and stop on a cluster with no running node: exit 0, every node reported stopped
 //   status on a folder that is not a cluster is a usage error
+//   add-node: node<M> with a fresh key (0600, differing from every other), init's config on
+//     ports base+10M, +1, +2, genesis validators as peers by index and earlier added nodes by
+//     key; --json is exactly node, public_key, peer_address, client_address; the text names
+//     the start and governance commands; with --tls a certificate from the cluster's CA
+//   add-node refusals write nothing: not a cluster (exit 2), a gap in node<i>, ports past 65535
+//   status, stop, doctor's plan and export take in an added node; its quorum stays genesis's
 #include <google/protobuf/util/json_util.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -35,6 +41,7 @@
 #include "tools/common/keystore.hpp"
 #include "tools/common/passphrase.hpp"
 #include "tools/net/app.hpp"
+#include "tools/net/doctor_plan.hpp"
 
 using namespace sharechain;
 using sharechain::testing::TempDir;
@@ -370,6 +377,25 @@ bool verifies(X509* ca, X509* cert) {
   return ok;
 }
 
+// The node folder holds a certificate from `ca` for 127.0.0.1 and localhost, for server and
+// client use, with a private key, and its config points at them.
+void check_node_tls(X509* ca, const fs::path& node) {
+  X509Ptr cert = load_cert(node / "tls" / "node.pem");
+  REQUIRE(cert);
+  CHECK(verifies(ca, cert.get()));
+  CHECK(X509_check_ip_asc(cert.get(), "127.0.0.1", 0) == 1);
+  CHECK(X509_check_host(cert.get(), "localhost", 0, 0, nullptr) == 1);
+  CHECK(X509_check_ca(cert.get()) == 0);
+  CHECK((X509_get_extended_key_usage(cert.get()) & (XKU_SSL_SERVER | XKU_SSL_CLIENT)) ==
+        (XKU_SSL_SERVER | XKU_SSL_CLIENT));
+  CHECK(tools::file_mode(node / "tls" / "node.key").value() == 0600);
+  const toml::value c = toml::parse((node / "config.toml").string());
+  CHECK(toml::find<bool>(c, "p2p", "tls") == true);
+  CHECK(toml::find<std::string>(c, "p2p", "tls_ca") == "../tls/ca.pem");
+  CHECK(toml::find<std::string>(c, "p2p", "tls_cert") == "tls/node.pem");
+  CHECK(toml::find<std::string>(c, "p2p", "tls_key") == "tls/node.key");
+}
+
 }  // namespace
 
 TEST_CASE("init --tls makes a CA and node certificates that verify", "[net][init][tls]") {
@@ -384,21 +410,7 @@ TEST_CASE("init --tls makes a CA and node certificates that verify", "[net][init
   CHECK(tools::file_mode(dir / "tls" / "ca.key").value() == 0600);
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
-    const fs::path node = dir / ("node" + std::to_string(i));
-    X509Ptr cert = load_cert(node / "tls" / "node.pem");
-    REQUIRE(cert);
-    CHECK(verifies(ca.get(), cert.get()));
-    CHECK(X509_check_ip_asc(cert.get(), "127.0.0.1", 0) == 1);
-    CHECK(X509_check_host(cert.get(), "localhost", 0, 0, nullptr) == 1);
-    CHECK(X509_check_ca(cert.get()) == 0);
-    CHECK((X509_get_extended_key_usage(cert.get()) & (XKU_SSL_SERVER | XKU_SSL_CLIENT)) ==
-          (XKU_SSL_SERVER | XKU_SSL_CLIENT));
-    CHECK(tools::file_mode(node / "tls" / "node.key").value() == 0600);
-    const toml::value c = toml::parse((node / "config.toml").string());
-    CHECK(toml::find<bool>(c, "p2p", "tls") == true);
-    CHECK(toml::find<std::string>(c, "p2p", "tls_ca") == "../tls/ca.pem");
-    CHECK(toml::find<std::string>(c, "p2p", "tls_cert") == "tls/node.pem");
-    CHECK(toml::find<std::string>(c, "p2p", "tls_key") == "tls/node.key");
+    check_node_tls(ca.get(), dir / ("node" + std::to_string(i)));
   }
   // A certificate of another cluster's CA does not verify against this one.
   TempDir other;
@@ -561,4 +573,215 @@ TEST_CASE("commands on a folder that is not a cluster are usage errors", "[net]"
     CHECK(r.code == 2);
     CHECK(r.err.find("not a cluster folder") != std::string::npos);
   }
+}
+
+namespace {
+
+std::string public_key_in(const fs::path& node_dir) {
+  return nlohmann::json::parse(tools::read_file(node_dir / "node_key.json").value())["public_key"].get<std::string>();
+}
+
+std::vector<std::string> peers_in(const fs::path& config) {
+  return toml::find<std::vector<std::string>>(toml::parse(config.string()), "p2p", "peers");
+}
+
+// Every entry of a folder, names only (what a refused command must leave as it was).
+std::set<std::string> entries(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+Run add_node(const fs::path& dir, bool json = true) {
+  std::vector<std::string> args = {"add-node", "--dir", dir.string()};
+  if (json) args.insert(args.begin(), "--json");
+  return run_net(args);
+}
+
+// add-node on `dir` fails with `code` and a message holding `says`, and leaves `dir` as it was.
+void check_refused(const fs::path& dir, int code, const std::string& says) {
+  const std::set<std::string> before = entries(dir);
+  const Run r = add_node(dir);
+  CHECK(r.code == code);
+  CHECK(r.err.find(says) != std::string::npos);
+  CHECK(r.out.empty());
+  CHECK(entries(dir) == before);
+}
+
+}  // namespace
+
+TEST_CASE("add-node writes the next node folder with a fresh key, and names added peers by key",
+          "[net][add-node]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  const std::uint32_t base = 28100;
+  REQUIRE(init(dir, {"--nodes", "3", "--base-port", std::to_string(base)}).code == 0);
+  const std::string genesis = tools::read_file(dir / "genesis.json").value();
+  const std::string node0_config = tools::read_file(dir / "node0" / "config.toml").value();
+
+  const Run first = add_node(dir);
+  INFO(first.err);
+  REQUIRE(first.code == 0);
+  const nlohmann::json j = nlohmann::json::parse(first.out);
+  CHECK(j == nlohmann::json({{"node", "node3"},
+                             {"public_key", public_key_in(dir / "node3")},
+                             {"peer_address", loopback(base + 31)},
+                             {"client_address", loopback(base + 30)}}));
+  const std::string key3 = j["public_key"].get<std::string>();
+  CHECK(key3.size() == 64);
+  CHECK(crypto::is_valid_public_key(crypto::from_hex(key3).value()));
+
+  // node_key.json as init writes it: private, and its secret is the key it names.
+  const fs::path node3 = dir / "node3";
+  CHECK(tools::file_mode(node3 / "node_key.json").value() == 0600);
+  CHECK(tools::file_mode(node3).value() == 0755);
+  CHECK(tools::file_mode(node3 / "data").value() == 0700);
+  CHECK(fs::is_empty(node3 / "data"));
+  const nlohmann::json key = nlohmann::json::parse(tools::read_file(node3 / "node_key.json").value());
+  const auto pk = crypto::PrivateKey::from_bytes(*crypto::from_hex(key["secret_key"].get<std::string>()));
+  REQUIRE(pk);
+  CHECK(crypto::to_hex(pk->public_key()) == key3);
+  CHECK(key["address"] == crypto::format_address(pk->address()));
+  CHECK(key["name"] == "node3");
+  for (int i = 0; i < 3; ++i) CHECK(public_key_in(dir / ("node" + std::to_string(i))) != key3);
+
+  // Its config is init's, on the next ports; its peers are the genesis validators by index.
+  const toml::value c = toml::parse((node3 / "config.toml").string());
+  CHECK(toml::find<std::string>(c, "node", "name") == "node3");
+  CHECK(toml::find<std::string>(c, "node", "key_file") == "node_key.json");
+  CHECK(toml::find<std::string>(c, "node", "genesis_file") == "../genesis.json");
+  CHECK(toml::find<std::string>(c, "node", "data_dir") == "data");
+  CHECK(toml::find<std::string>(c, "api", "listen") == loopback(base + 30));
+  CHECK(toml::find<std::string>(c, "p2p", "listen") == loopback(base + 31));
+  CHECK(toml::find<std::string>(c, "metrics", "listen") == loopback(base + 32));
+  CHECK(toml::find<bool>(c, "p2p", "tls") == false);
+  CHECK(toml::find<std::int64_t>(c, "mempool", "max_txs") == 50000);
+  CHECK(peers_in(node3 / "config.toml") ==
+        std::vector<std::string>{"0@" + loopback(base + 1), "1@" + loopback(base + 11), "2@" + loopback(base + 21)});
+
+  // A second node dials the first added one by its key, not by an index genesis never gave it.
+  const Run second = add_node(dir);
+  INFO(second.err);
+  REQUIRE(second.code == 0);
+  const nlohmann::json j4 = nlohmann::json::parse(second.out);
+  CHECK(j4["node"] == "node4");
+  CHECK(j4["client_address"] == loopback(base + 40));
+  CHECK(j4["public_key"] != key3);
+  CHECK(j4["public_key"] == public_key_in(dir / "node4"));
+  CHECK(peers_in(dir / "node4" / "config.toml") ==
+        std::vector<std::string>{"0@" + loopback(base + 1), "1@" + loopback(base + 11), "2@" + loopback(base + 21),
+                                 key3 + "@" + loopback(base + 31)});
+
+  // Nothing else changed, and no staging folder was left behind.
+  CHECK(tools::read_file(dir / "genesis.json").value() == genesis);
+  CHECK(tools::read_file(dir / "node0" / "config.toml").value() == node0_config);
+  CHECK(entries(dir) == std::set<std::string>{"genesis.json", "keystore", "node0", "node1", "node2", "node3",
+                                              "node4", "passphrase"});
+}
+
+TEST_CASE("add-node without --json says how to start and admit the node", "[net][add-node]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  REQUIRE(init(dir, {"--nodes", "1", "--base-port", "28200", "--committee", "3", "--threshold", "3"}).code == 0);
+  const Run r = add_node(dir, false);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::string key = public_key_in(dir / "node1");
+  CHECK(r.out.find("added node1") != std::string::npos);
+  CHECK(r.out.find("sharechain-net start --dir " + dir.string() + "\n") != std::string::npos);
+  const std::string wallet = "sharechain --node 127.0.0.1:28200 --keystore " + (dir / "keystore").string() +
+                             " --passphrase-file " + (dir / "passphrase").string() + " governance ";
+  CHECK(r.out.find(wallet + "propose add-validator --public-key " + key +
+                   " --peer-address 127.0.0.1:28211 --name node1 --from operator --json\n") != std::string::npos);
+  // A threshold of 3: the proposer's approval and two more.
+  CHECK(r.out.find(wallet + "approve ID --from operator2\n") != std::string::npos);
+  CHECK(r.out.find(wallet + "approve ID --from operator3\n") != std::string::npos);
+  CHECK(r.out.find("--from operator4") == std::string::npos);
+}
+
+TEST_CASE("add-node on a TLS cluster issues the node a certificate from the cluster's CA",
+          "[net][add-node][tls]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  REQUIRE(init(dir, {"--nodes", "2", "--tls"}).code == 0);
+  const Run r = add_node(dir);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  X509Ptr ca = load_cert(dir / "tls" / "ca.pem");
+  REQUIRE(ca);
+  check_node_tls(ca.get(), dir / "node2");
+  // Its own key pair, not another node's.
+  CHECK(tools::read_file(dir / "node2" / "tls" / "node.key").value() !=
+        tools::read_file(dir / "node1" / "tls" / "node.key").value());
+}
+
+TEST_CASE("add-node refuses a folder that is not a cluster, a gap, or ports past 65535, writing nothing",
+          "[net][add-node]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  SECTION("an empty folder") {
+    check_refused(tmp.path(), 2, " is not a cluster folder (no genesis.json)");
+    CHECK(fs::is_empty(tmp.path()));
+  }
+  SECTION("a missing folder") {
+    CHECK(add_node(tmp / "absent").code == 2);
+    CHECK_FALSE(fs::exists(tmp / "absent"));
+  }
+  SECTION("node folders without a genesis") {
+    REQUIRE(init(dir, {"--nodes", "2"}).code == 0);
+    fs::remove(dir / "genesis.json");
+    check_refused(dir, 2, " is not a cluster folder (no genesis.json)");
+  }
+  SECTION("a gap in the node folders") {
+    REQUIRE(init(dir, {"--nodes", "3"}).code == 0);
+    fs::rename(dir / "node1", dir / "old-node1");
+    check_refused(dir, 1, "has node2 but no node1: node folders must be numbered from node0 without gaps");
+  }
+  SECTION("ports past 65535") {
+    REQUIRE(init(dir, {"--nodes", "2", "--base-port", "65520"}).code == 0);
+    check_refused(dir, 1, "node2 would listen on ports 65540-65542 (base 65520 + 10 x 2), past 65535");
+  }
+}
+
+TEST_CASE("status, stop and export take in an added node that genesis does not name", "[net][add-node]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "net";
+  const std::uint32_t base = 28300;
+  REQUIRE(init(dir, {"--nodes", "3", "--base-port", std::to_string(base)}).code == 0);
+  REQUIRE(add_node(dir).code == 0);
+  const std::string key3 = public_key_in(dir / "node3");
+
+  Run r = run_net({"status", "--dir", dir.string(), "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const nlohmann::json status = nlohmann::json::parse(r.out);
+  REQUIRE(status["nodes"].size() == 4);
+  CHECK(status["nodes"][3]["name"] == "node3");
+  CHECK(status["nodes"][3]["client_address"] == loopback(base + 30));
+  // The quorum is the genesis validators'; the added node is not counted as a fourth.
+  CHECK(status["verdict"]["verdict"].get<std::string>().rfind("unhealthy: quorum lost: 0 of 3 validators respond", 0) ==
+        0);
+  r = run_net({"stop", "--dir", dir.string()});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("node3  not running") != std::string::npos);
+
+  // Genesis gives the added node no index, so doctor does not hold it to one.
+  Result<net::DoctorPlan> plan = net::doctor_plan(net::ClusterPaths(dir));
+  REQUIRE(plan);
+  REQUIRE(plan->targets.size() == 4);
+  CHECK(plan->targets[2].validator == std::optional<std::uint32_t>(2));
+  CHECK_FALSE(plan->targets[3].validator.has_value());
+  CHECK(plan->targets[3].key_file_public_key == key3);
+
+  // export writes the added node too, and the others' peers name it by its key.
+  r = run_net({"export", "--dir", dir.string(), "--format", "systemd", "--out", (tmp / "out").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path etc = tmp / "out" / "etc" / "sharechain";
+  CHECK(peers_in(etc / "node0" / "config.toml") ==
+        std::vector<std::string>{"1@" + loopback(base + 11), "2@" + loopback(base + 21), key3 + "@" + loopback(base + 31)});
+  CHECK(peers_in(etc / "node3" / "config.toml") ==
+        std::vector<std::string>{"0@" + loopback(base + 1), "1@" + loopback(base + 11), "2@" + loopback(base + 21)});
+  CHECK(tools::read_file(etc / "node3" / "node_key.json").value() ==
+        tools::read_file(dir / "node3" / "node_key.json").value());
 }

@@ -108,8 +108,8 @@ class Validator final : private consensus::Host {
       : run_(run), self_(self), track_latency_(self == 0), signer_(keys[self]),
         verifier_(validator_infos(keys)) {
     for (std::uint32_t i = 0; i < keys.size(); ++i) {
-      if (i == self) continue;
-      net_config_.peers.push_back(node::PeerAddress{i, address_of(options, i)});
+      keys_.push_back(keys[i].public_key());
+      if (i != self) peers_.push_back(node::PeerEntry{keys[i].public_key(), address_of(options, i), true});
     }
     net_config_.name = "bench-" + std::to_string(self);
     net_config_.p2p_listen = address_of(options, self);
@@ -126,9 +126,7 @@ class Validator final : private consensus::Host {
     engine_ = std::make_unique<consensus::Engine>(cc, signer_, verifier_, app_,
                                                   std::map<std::string, std::string>{}, 0,
                                                   crypto::Hash{}, state_root(), 0);
-    std::vector<std::string> validator_keys;
-    for (const auto& k : keys) validator_keys.push_back(k.public_key());
-    identity_ = node::PeerIdentity{kChainId, genesis_hash, std::move(validator_keys), self};
+    identity_ = node::PeerIdentity{kChainId, genesis_hash};
     key_.emplace(keys[self]);
   }
 
@@ -150,7 +148,11 @@ class Validator final : private consensus::Host {
     handlers.snapshot = [] { return std::shared_ptr<const node::ServedSnapshot>{}; };
     network_ = std::make_unique<node::PeerNetwork>(net_config_, identity_, *key_, metrics_,
                                                    std::move(handlers));
-    return network_->start();
+    if (Status s = network_->start(); !s) return s;
+    network_->set_peers(peers_);
+    // The engine names validators by index, the network peers by number.
+    for (const std::string& key : keys_) peer_of_.push_back(network_->peer_id(key).value_or(UINT32_MAX));
+    return Status::ok();
   }
 
   void start_engine() {
@@ -228,7 +230,9 @@ class Validator final : private consensus::Host {
   void perform(consensus::Actions actions) { consensus::perform(*this, std::move(actions)); }
 
   // consensus::Host
-  void do_send(const consensus::Send& s) override { network_->send(s.to, s.envelope); }
+  void do_send(const consensus::Send& s) override {
+    if (s.to < peer_of_.size()) network_->send(peer_of_[s.to], s.envelope);
+  }
   void do_broadcast(const consensus::Broadcast& b) override { network_->broadcast(b.envelope); }
 
   void do_set_timer(const consensus::SetTimer& t) override {
@@ -295,6 +299,9 @@ class Validator final : private consensus::Host {
   const bool track_latency_;
   node::Config net_config_;
   node::PeerIdentity identity_;
+  std::vector<std::string> keys_;         // by validator index
+  std::vector<node::PeerEntry> peers_;    // every other validator
+  std::vector<std::uint32_t> peer_of_;    // validator index -> peer number
   std::optional<crypto::PrivateKey> key_;
   node::Metrics metrics_;
   consensus::KeySigner signer_;

@@ -115,7 +115,14 @@ class Doctor {
         {s, std::move(check), std::move(nodes), std::move(message), std::move(fix)});
   }
 
+  // A follower (StatusSample::follower) votes on nothing: the checks of validators skip it.
+  bool follower(const NodeFacts& n) const {
+    const StatusSample* s = latest(n);
+    return s && s->follower;
+  }
+
   std::optional<std::uint32_t> validator_of(const NodeFacts& n) const {
+    if (follower(n)) return std::nullopt;
     if (n.validator) return n.validator;
     if (const StatusSample* s = latest(n)) return s->node_id;
     if (n.first) return n.first->node_id;
@@ -184,7 +191,9 @@ class Doctor {
         }
       }
       n_known_ = n_ > 0;
-      n_ = std::max<std::uint32_t>(n_, static_cast<std::uint32_t>(facts_.nodes.size()));
+      const auto voters = std::count_if(facts_.nodes.begin(), facts_.nodes.end(),
+                                        [this](const NodeFacts& n) { return !follower(n); });
+      n_ = std::max<std::uint32_t>(n_, static_cast<std::uint32_t>(voters));
     }
     quorum_ = consensus::quorum_size(n_);
   }
@@ -246,7 +255,7 @@ class Doctor {
             "point [node] genesis_file in " + cfg +
                 " at the cluster's genesis.json (a new genesis needs a fresh data folder)");
       }
-      if (n.validator && s && s->node_id != *n.validator) {
+      if (n.validator && s && !s->follower && s->node_id != *n.validator) {
         wrong = true;
         add(Severity::kCritical, "identity", {n.name},
             n.name + " answers as validator " + std::to_string(s->node_id) +
@@ -415,6 +424,7 @@ class Doctor {
     std::vector<const NodeFacts*> down_nodes;
     std::set<std::uint32_t> seen;
     for (const NodeFacts& n : facts_.nodes) {
+      if (follower(n)) continue;
       if (const auto v = validator_of(n)) seen.insert(*v);
       if (responsive(n)) {
         ++responsive_;
@@ -476,7 +486,7 @@ class Doctor {
 
   void check_synced(const NodeFacts& n) {
     const StatusSample* s = latest(n);
-    if (!s || s->synced || foreign_.count(n.name) || halted_.count(n.name) ||
+    if (!s || s->synced || s->follower || foreign_.count(n.name) || halted_.count(n.name) ||
         stalled_.count(n.name))
       return;
     if (quorum_lost_) return;                             // the quorum finding explains it
@@ -491,7 +501,8 @@ class Doctor {
   }
 
   void check_voting(const NodeFacts& n) {
-    if (!responsive(n) || !two_samples(n) || !n.metrics_first || !n.metrics_second) return;
+    if (!responsive(n) || follower(n) || !two_samples(n) || !n.metrics_first || !n.metrics_second)
+      return;
     if (max_second_ <= max_first_) return;  // nothing to vote on while the chain stood still
     const auto sent1 = metric(*n.metrics_first, "sharechain_peer_sent_messages_total");
     const auto sent2 = metric(*n.metrics_second, "sharechain_peer_sent_messages_total");
@@ -535,7 +546,7 @@ class Doctor {
     std::map<std::uint64_t, std::uint32_t> primary_of_view;
     for (const NodeFacts& n : facts_.nodes) {
       const StatusSample* s = latest(n);
-      if (!s || !counts(n)) continue;
+      if (!s || !counts(n) || follower(n)) continue;
       by_view[s->view].push_back(n.name);
       primary_of_view[s->view] = s->primary;
     }
@@ -588,7 +599,7 @@ class Doctor {
     std::vector<std::string> storming;
     std::string detail;
     for (const NodeFacts& n : facts_.nodes) {
-      if (!two_samples(n) || !counts(n)) continue;
+      if (!two_samples(n) || !counts(n) || follower(n)) continue;
       const std::uint64_t dv = n.second->view - std::min(n.first->view, n.second->view);
       const bool committed = n.second->height > n.first->height;
       if (dv >= t_.view_storm_views && !committed) {
@@ -728,7 +739,11 @@ class Doctor {
     std::size_t linked = 0;
     for (const PeerLink& p : s->peers) linked += p.connected ? 1 : 0;
     std::string m = n.name + ": height " + std::to_string(s->height) + ", view " +
-                    std::to_string(s->view) + ", " + (s->synced ? "synced" : "not synced") + ", " +
+                    std::to_string(s->view) + ", " +
+                    (s->follower ? "follower (votes on nothing until the chain admits its key)"
+                     : s->synced ? "synced"
+                                 : "not synced") +
+                    ", " +
                     std::to_string(linked) + " of " + std::to_string(s->peers.size()) +
                     " peers linked, mempool " + std::to_string(s->mempool_size) + " txs";
     if (two_samples(n)) {

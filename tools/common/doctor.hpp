@@ -43,6 +43,10 @@ struct StatusSample {
   bool synced = false;
   std::uint64_t certified_height = 0;
   std::vector<PeerLink> peers;
+  // Its key is in no set in force (a node `sharechain-net add-node` made, not yet admitted): it
+  // executes certified blocks and votes on nothing, so it is never synced (it takes no
+  // transactions), its node_id and view mean nothing, and it is no part of the quorum.
+  bool follower = false;
 };
 
 // Prometheus series by their full name (`x_total` or `x_total{reason="stale"}`).

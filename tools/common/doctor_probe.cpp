@@ -29,6 +29,7 @@ StatusSample sample_of(const api::NodeStatus& s) {
   out.mempool_size = s.mempool_size();
   out.synced = s.synced();
   out.certified_height = s.certified_height();
+  out.follower = s.follower();
   for (const api::PeerStatus& p : s.peers())
     out.peers.push_back({p.validator(), p.address(), p.connected()});
   return out;

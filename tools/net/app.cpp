@@ -64,6 +64,14 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         ->check(tools::decimal(2, 16'000'000));
     on_run(cmd, [&] { return run_init(ctx, init); });
   }
+  AddNodeOptions add_node;
+  {
+    CLI::App* cmd = app.add_subcommand(
+        "add-node", "add one node folder (fresh key, next ports) to a cluster; it follows the chain "
+                    "until the committee admits it as a validator");
+    cmd->add_option("--dir", add_node.dir, "cluster folder (from `init`)")->required();
+    on_run(cmd, [&] { return run_add_node(ctx, add_node); });
+  }
   StartOptions start;
   {
     CLI::App* cmd = app.add_subcommand("start", "start every node that is not running and wait until each serves");

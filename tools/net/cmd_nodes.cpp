@@ -135,22 +135,25 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
 
   // Answering is not enough to take transactions: each node must also learn from a quorum of
   // its peers how far the chain is (and catch up to it). Wait for that too, but a cluster that
-  // cannot form a quorum (some nodes down on purpose) still counts as started.
+  // cannot form a quorum (some nodes down on purpose) still counts as started. A follower (a
+  // node `add-node` made, not yet admitted) takes no transactions and is never synced: it is
+  // not waited for.
+  auto settled = [](const StartingNode& s) { return s.status->synced() || s.status->follower(); };
   const auto sync_deadline = std::min(deadline, Clock::now() + std::chrono::seconds(20));
   for (;;) {
     bool all_synced = true;
     for (StartingNode& s : nodes) {
-      if (s.status->synced()) continue;
+      if (settled(s)) continue;
       client::Node client(s.layout.api_address, std::chrono::seconds(1),
                           client::Node::Connection::kPrivate);
       Probe p = probe(client);
       if (p.status) s.status = std::move(p.status);
-      all_synced = all_synced && s.status->synced();
+      all_synced = all_synced && settled(s);
     }
     if (all_synced) break;
     if (Clock::now() >= sync_deadline) {
       for (const StartingNode& s : nodes) {
-        if (s.status->synced()) continue;
+        if (settled(s)) continue;
         ctx.err << "warning: " << s.layout.name << " answers but is not synced yet (height "
                 << s.status->height() << " of " << s.status->certified_height()
                 << "); it refuses transactions until it is\n";
@@ -168,13 +171,16 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
                       {"pid", s.pid},
                       {"started", s.started_now},
                       {"height", s.status->height()},
-                      {"synced", s.status->synced()}});
+                      {"synced", s.status->synced()},
+                      {"follower", s.status->follower()}});
     }
     ctx.print_json({{"nodes", std::move(list)}});
   } else {
     for (const StartingNode& s : nodes) {
       ctx.out << s.layout.name << "  " << s.layout.api_address << "  pid " << s.pid << "  "
-              << (s.started_now ? "started" : "already running") << "\n";
+              << (s.started_now ? "started" : "already running")
+              << (s.status->follower() ? " (follower: votes on nothing until the chain admits its key)" : "")
+              << "\n";
     }
   }
   return tools::kExitOk;
@@ -253,6 +259,7 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
       j["primary"] = s.primary();
       j["validator"] = s.node_id();
       j["synced"] = s.synced();
+      j["follower"] = s.follower();
       j["certified_height"] = s.certified_height();
       j["history_complete"] = s.history_complete();
       Json peers = Json::array();
@@ -285,8 +292,10 @@ int run_status(const CommandContext& ctx, const StatusOptions& options) {
           << pad("height", 9) << pad("view", 6) << "peers\n";
   for (const Json& j : list) {
     const bool serving = j["serving"].get<bool>();
-    // "behind": serving, but not synced (catching up, or out of touch with a quorum).
+    // "behind": serving, but not synced (catching up, or out of touch with a quorum);
+    // "follower": serving the chain it follows, voting on nothing, never synced.
     const std::string state = !serving                    ? j["running"].get<bool>() ? "silent" : "stopped"
+                              : j["follower"].get<bool>() ? "follower"
                               : j["synced"].get<bool>()   ? "serving"
                                                           : "behind";
     ctx.out << pad(j["name"].get<std::string>(), 8) << pad(j["client_address"].get<std::string>(), 18)

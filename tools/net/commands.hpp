@@ -44,7 +44,12 @@ struct StatusOptions {
   unsigned sample_ms = 0;  // > 0: look twice, this far apart, so the verdict sees progress
 };
 
+struct AddNodeOptions {
+  std::filesystem::path dir;
+};
+
 int run_init(const CommandContext& ctx, const InitOptions& options);
+int run_add_node(const CommandContext& ctx, const AddNodeOptions& options);
 int run_start(const CommandContext& ctx, const StartOptions& options);
 int run_stop(const CommandContext& ctx, const StopOptions& options);
 int run_status(const CommandContext& ctx, const StatusOptions& options);

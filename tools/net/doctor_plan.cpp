@@ -72,9 +72,12 @@ Result<DoctorPlan> doctor_plan(const ClusterPaths& paths) {
   for (const NodeLayout& n : plan.layouts) {
     tools::doctor::ProbeTarget t;
     t.name = n.name;
+    // Genesis validator i is node<i> (or the node genesis names so). A node beyond them was added
+    // later (`add-node`): genesis gives it no index, so none is expected of it.
     t.validator = n.index;
     if (plan.expected) {
       const auto& names = plan.expected->validator_names;
+      if (n.index >= names.size()) t.validator.reset();
       for (std::size_t v = 0; v < names.size(); ++v) {
         if (names[v] == n.name) t.validator = static_cast<std::uint32_t>(v);
       }

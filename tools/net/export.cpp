@@ -48,7 +48,7 @@ bool config_has_tls(const std::string& config) {
 
 Outcome<ExportCluster> read_cluster(const fs::path& dir) {
   if (dir.empty()) return Failure::usage("--dir is required");
-  ExportCluster c{ClusterPaths(dir), {}, {}, {}};
+  ExportCluster c{ClusterPaths(dir), {}, {}, 0, {}};
   std::error_code ec;
   if (!fs::is_directory(c.paths.dir, ec)) {
     return Failure::usage("--dir " + c.paths.dir.string() +
@@ -60,6 +60,9 @@ Outcome<ExportCluster> read_cluster(const fs::path& dir) {
   Outcome<std::string> genesis = read_required(c.paths.genesis(), "the chain's genesis");
   if (!genesis) return genesis.failure();
   c.genesis = std::move(*genesis);
+  Result<std::uint32_t> validators = genesis_validator_count(c.paths);
+  if (!validators) return Failure::usage(validators.status().message());
+  c.validators = *validators;
 
   bool any_tls = false;
   for (NodeLayout& layout : *layouts) {
@@ -71,6 +74,10 @@ Outcome<ExportCluster> read_cluster(const fs::path& dir) {
     n.config = std::move(*config);
     n.key = std::move(*key);
     n.ops_https = layout.ops_https;
+    // A node added with `add-node` is exported like the others; its peers name it by its key.
+    Result<std::string> id = peer_id(layout, c.validators);
+    if (!id) return Failure::usage(id.status().message());
+    n.peer_id = std::move(*id);
     if (config_has_tls(n.config)) {
       any_tls = true;
       Outcome<std::string> cert = read_required(layout.tls_dir() / "node.pem", layout.name + "'s TLS certificate");

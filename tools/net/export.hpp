@@ -56,7 +56,7 @@ struct Placement {
   std::string key_file, genesis_file, data_dir;
   std::string tls_ca, tls_cert, tls_key;  // written only when the config has [p2p] tls = true
   std::string api_listen, p2p_listen, metrics_listen;
-  std::vector<std::string> peers;  // "<validator index>@host:port" of every other node
+  std::vector<std::string> peers;  // "<validator index or public key>@host:port" of every other node
 };
 
 // `source`, a node's config.toml, with the paths, addresses and peers of `placement` (absolute

@@ -93,7 +93,7 @@ Rendered render_compose(const ExportCluster& cluster, const ExportOptions& optio
     p.metrics_listen = "0.0.0.0:" + std::to_string(kContainerMetricsPort);
     for (const ExportNode& other : cluster.nodes) {
       if (other.layout.index != n.layout.index) {
-        p.peers.push_back(std::to_string(other.layout.index) + "@" + service(other) + ":" +
+        p.peers.push_back(other.peer_id + "@" + service(other) + ":" +
                           std::to_string(kContainerP2pPort));
       }
     }

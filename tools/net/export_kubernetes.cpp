@@ -27,7 +27,9 @@ std::string labels(const ExportNode& n) {
 }
 
 std::string shared_objects(const ExportCluster& c) {
-  const std::uint32_t f = tolerated_faults(c.nodes.size());
+  // From the genesis validators only: a node added later may not vote yet, and counting it could
+  // let more pods go at once than the voters tolerate.
+  const std::uint32_t f = tolerated_faults(c.validators);
   const std::string api = std::to_string(kContainerApiPort);
   const std::string p2p = std::to_string(kContainerP2pPort);
   const std::string metrics = std::to_string(kContainerMetricsPort);
@@ -68,7 +70,7 @@ std::string shared_objects(const ExportCluster& c) {
        "    - {name: api, port: " + api + ", targetPort: api}\n"
        "---\n"
        "# Drains and upgrades take down at most f = " + std::to_string(f) +
-       " validator(s) at once (n = " + std::to_string(c.nodes.size()) + " tolerates\n"
+       " validator(s) at once (n = " + std::to_string(c.validators) + " tolerates\n"
        "# f = floor((n - 1) / 3)), so the others still form a quorum and the chain keeps going.\n"
        "apiVersion: policy/v1\n"
        "kind: PodDisruptionBudget\n"
@@ -108,7 +110,7 @@ Result<std::string> node_objects(const ExportCluster& c, const ExportNode& n, co
   p.metrics_listen = "0.0.0.0:" + std::to_string(kContainerMetricsPort);
   for (const ExportNode& other : c.nodes) {
     if (other.layout.index == n.layout.index) continue;
-    p.peers.push_back(std::to_string(other.layout.index) + "@" + pod_host(other) + ":" +
+    p.peers.push_back(other.peer_id + "@" + pod_host(other) + ":" +
                       std::to_string(kContainerP2pPort));
   }
   Result<std::string> config = node_config(n, p);

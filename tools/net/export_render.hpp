@@ -29,6 +29,7 @@ inline constexpr std::uint32_t kImageUid = 999;
 
 struct ExportNode {
   NodeLayout layout;        // addresses as the node's config.toml has them
+  std::string peer_id;      // how the others' peers name it: its genesis index, or its key (peer_id())
   std::string config;       // node<i>/config.toml, as it is
   std::string key;          // node<i>/node_key.json, byte for byte
   std::optional<Pem> tls;   // node<i>/tls/node.pem and node.key, when the cluster has TLS
@@ -39,6 +40,7 @@ struct ExportCluster {
   ClusterPaths paths;
   std::vector<ExportNode> nodes;
   std::string genesis;         // genesis.json, byte for byte (its hash identifies the chain)
+  std::uint32_t validators = 0;  // genesis validators: node0.. below it; nodes after were added
   std::optional<Pem> tls_ca;   // DIR/tls/ca.pem and ca.key, when the cluster has TLS
 };
 

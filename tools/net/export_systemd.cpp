@@ -150,7 +150,7 @@ Rendered render_systemd(const ExportCluster& cluster, const ExportOptions& optio
     p.metrics_listen = n.layout.metrics_address;
     for (const ExportNode& other : cluster.nodes) {
       if (other.layout.index != n.layout.index) {
-        p.peers.push_back(std::to_string(other.layout.index) + "@" + other.layout.p2p_address);
+        p.peers.push_back(other.peer_id + "@" + other.layout.p2p_address);
       }
     }
     Result<std::string> config = node_config(n, p);

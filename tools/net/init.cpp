@@ -124,14 +124,7 @@ Outcome<bool> write_tls(const ClusterPaths& paths, const std::vector<NodeLayout>
   for (const NodeLayout& n : nodes) {
     // Peers verify the name they dial, so a node on a host of its own carries that host too.
     const std::string_view host = hosts.empty() ? std::string_view() : hosts[n.index];
-    Result<Pem> cert = make_node_certificate(*ca, n.name, host);
-    if (!cert) return Failure::from_local(cert.status());
-    for (const Status& st :
-         {tools::make_dirs(n.tls_dir(), 0700),
-          tools::write_file_atomic(n.tls_dir() / "node.pem", cert->certificate, 0644, tools::Overwrite::kNo),
-          tools::write_file_atomic(n.tls_dir() / "node.key", cert->private_key, 0600, tools::Overwrite::kNo)}) {
-      if (!st) return Failure::from_local(st);
-    }
+    if (Status st = write_node_certificate(*ca, n.name, host, n.tls_dir()); !st) return Failure::from_local(st);
   }
   return true;
 }
@@ -239,15 +232,20 @@ std::string genesis_to_json(const Genesis& genesis) {
 }
 
 std::string render_config(const NodeLayout& node, const std::vector<NodeLayout>& all, bool tls) {
-  std::string peers;
+  std::vector<std::string> peers;
   for (const NodeLayout& other : all) {
-    if (other.index == node.index) continue;
-    if (!peers.empty()) peers += ", ";
-    peers += toml_string(std::to_string(other.index) + "@" + other.p2p_address);
+    if (other.index != node.index) peers.push_back(std::to_string(other.index) + "@" + other.p2p_address);
   }
+  return render_config(node, peers, tls, "init");
+}
+
+std::string render_config(const NodeLayout& node, const std::vector<std::string>& peer_list, bool tls,
+                          std::string_view command) {
+  std::string peers;
+  for (const std::string& p : peer_list) peers += (peers.empty() ? "" : ", ") + toml_string(p);
   std::string s;
-  s += "# sharechaind configuration for " + node.name +
-       ", written by `sharechain-net init`.\n"
+  s += "# sharechaind configuration for " + node.name + ", written by `sharechain-net " +
+       std::string(command) + "`.\n"
        "# Relative paths are relative to the folder holding this file.\n\n";
   s += "[node]\n";
   s += "name = " + toml_string(node.name) + "\n";
@@ -258,7 +256,7 @@ std::string render_config(const NodeLayout& node, const std::vector<NodeLayout>&
   s += "listen = " + toml_string(node.api_address) + "          # client API (wallet, data server)\n\n";
   s += "[p2p]\n";
   s += "listen = " + toml_string(node.p2p_address) + "\n";
-  s += "peers = [" + peers + "]   # \"<validator index>@host:port\"\n";
+  s += "peers = [" + peers + "]   # \"<validator index>@host:port\" or \"<node public key>@host:port\"\n";
   if (tls) {
     s += "tls = true\n";
     s += "tls_ca = \"../tls/ca.pem\"\n";
@@ -280,6 +278,19 @@ std::string render_config(const NodeLayout& node, const std::vector<NodeLayout>&
        "[log]\n"
        "level = \"info\"\n";
   return s;
+}
+
+Status write_node_certificate(const Pem& ca, std::string_view name, std::string_view host,
+                              const fs::path& tls_dir) {
+  Result<Pem> cert = make_node_certificate(ca, name, host);
+  if (!cert) return cert.status();
+  for (const Status& st :
+       {tools::make_dirs(tls_dir, 0700),
+        tools::write_file_atomic(tls_dir / "node.pem", cert->certificate, 0644, tools::Overwrite::kNo),
+        tools::write_file_atomic(tls_dir / "node.key", cert->private_key, 0600, tools::Overwrite::kNo)}) {
+    if (!st) return st;
+  }
+  return Status::ok();
 }
 
 std::string render_node_key(std::string_view name, const crypto::PrivateKey& key) {

@@ -11,6 +11,7 @@
 #include "tools/common/keystore.hpp"
 #include "tools/common/outcome.hpp"
 #include "tools/net/layout.hpp"
+#include "tools/net/tls.hpp"
 
 namespace sharechain::net {
 
@@ -77,8 +78,19 @@ std::string genesis_to_json(const Genesis& genesis);
 // node<i>/config.toml: `node` listens where its layout says and dials every other node.
 std::string render_config(const NodeLayout& node, const std::vector<NodeLayout>& all, bool tls);
 
+// The same config with the peers given as [p2p] peers entries ("<validator index>@host:port",
+// or "<public key hex>@host:port" for a node that is not a genesis validator), and `command`
+// (`init`, `add-node`) named as its writer.
+std::string render_config(const NodeLayout& node, const std::vector<std::string>& peers, bool tls,
+                          std::string_view command);
+
 // node<i>/node_key.json: name, public_key, address, secret_key (hex).
 std::string render_node_key(std::string_view name, const crypto::PrivateKey& key);
+
+// node<i>/tls/: node.pem (0644) and node.key (0600), a fresh certificate for node `name` signed by
+// the cluster's `ca`, naming `host` too when it is not loopback (peers verify the name they dial).
+Status write_node_certificate(const Pem& ca, std::string_view name, std::string_view host,
+                              const std::filesystem::path& tls_dir);
 
 // Writes the cluster. Refuses (usage error) when `dir` already holds one, unless options.force,
 // in which case the old cluster's generated files and node folders (with their data) are

@@ -1,8 +1,12 @@
 #include "tools/net/layout.hpp"
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
 #include <toml.hpp>
+
+#include "proto/crypto.hpp"
+#include "tools/common/files.hpp"
 
 namespace sharechain::net {
 namespace fs = std::filesystem;
@@ -134,6 +138,33 @@ Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths) {
                                        paths.dir.string() + "`");
   }
   return nodes;
+}
+
+Result<std::uint32_t> genesis_validator_count(const ClusterPaths& paths) {
+  Result<std::string> text = tools::read_file(paths.genesis());
+  if (!text) return text.status();
+  try {
+    const nlohmann::json j = nlohmann::json::parse(*text);
+    const nlohmann::json& validators = j.at("validators");
+    if (!validators.is_array()) throw std::runtime_error("\"validators\" is not a list");
+    return static_cast<std::uint32_t>(validators.size());
+  } catch (const std::exception& e) {
+    return Status::invalid_argument("cannot read the validators of " + paths.genesis().string() + ": " +
+                                    e.what());
+  }
+}
+
+Result<std::string> peer_id(const NodeLayout& node, std::uint32_t genesis_validators) {
+  if (node.index < genesis_validators) return std::to_string(node.index);
+  Result<std::string> text = tools::read_file(node.key_file());
+  if (!text) return Status::invalid_argument("cannot read " + node.name + "'s key: " + text.status().message());
+  try {
+    std::string hex = nlohmann::json::parse(*text).at("public_key").get<std::string>();
+    const auto raw = crypto::from_hex(hex);
+    if (raw && crypto::is_valid_public_key(*raw)) return hex;
+  } catch (const std::exception&) {
+  }
+  return Status::invalid_argument(node.key_file().string() + " holds no valid public_key (64 hex digits)");
 }
 
 std::string explorer_url(const std::string& metrics_address, bool https) {

@@ -81,7 +81,19 @@ Status check_port_plan(std::uint32_t nodes, std::uint32_t base_port);
 // The nodes an existing cluster folder holds: node0, node1, ... up to the first index without a
 // config.toml, with the addresses read from each config.toml (so a hand-edited port is
 // honoured). FAILED_PRECONDITION naming DIR when there is no node0/config.toml;
-// INVALID_ARGUMENT when a config does not parse.
+// INVALID_ARGUMENT when a config does not parse. Nodes added by `add-node` are found like the
+// others: what the commands enumerate is the folders, not the genesis validators.
 Result<std::vector<NodeLayout>> discover_nodes(const ClusterPaths& paths);
+
+// How many validators DIR/genesis.json names. node<j> with j below it is genesis validator j;
+// a node folder beyond it was added later (`add-node`) and is a validator only once the chain
+// admits its key. NOT_FOUND when the file is missing, INVALID_ARGUMENT when it does not parse.
+Result<std::uint32_t> genesis_validator_count(const ClusterPaths& paths);
+
+// How another node's [p2p] peers name `node`: its index when it is genesis validator
+// node.index (below `genesis_validators`; what init writes), else the 64-hex public key of its
+// node_key.json (a node added later). INVALID_ARGUMENT naming the file when that key is needed
+// and cannot be read.
+Result<std::string> peer_id(const NodeLayout& node, std::uint32_t genesis_validators);
 
 }  // namespace sharechain::net

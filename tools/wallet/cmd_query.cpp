@@ -28,8 +28,11 @@ void print_status(Context& ctx, const api::NodeStatus& s) {
   for (const api::PeerStatus& p : s.peers()) connected += p.connected() ? 1 : 0;
   std::ostream& out = ctx.out();
   out << "chain       " << s.chain_id() << "\n"
-      << "node        " << (s.node_name().empty() ? "?" : s.node_name()) << " (validator " << s.node_id()
-      << " of " << s.validators() << "; primary " << s.primary() << ")\n"
+      << "node        " << (s.node_name().empty() ? "?" : s.node_name())
+      << (s.follower() ? " (follower: not in the set of " + std::to_string(s.validators()) + " validators"
+                       : " (validator " + std::to_string(s.node_id()) + " of " + std::to_string(s.validators()) +
+                             "; primary " + std::to_string(s.primary()))
+      << (s.epoch() > 0 ? "; epoch " + std::to_string(s.epoch()) : std::string()) << ")\n"
       << "height      " << s.height() << " (view " << s.view() << ")\n"
       << "last block  " << crypto::to_hex(s.last_block_hash()) << "\n"
       << "state root  " << crypto::to_hex(s.state_root()) << "\n"

@@ -1,5 +1,7 @@
 #include "tests/fuzz/support/node_mirror.hpp"
 
+#include <algorithm>
+
 #include "consensus/signing.hpp"
 
 namespace sharechain::fuzz {
@@ -18,15 +20,16 @@ Result<std::uint32_t> accept_hello(const PeerIdentity& id, const peer::PeerMessa
                                        crypto::to_hex(id.genesis_hash) + ", yours is " +
                                        crypto::to_hex(hello.genesis_hash()));
   }
-  const std::uint32_t from = hello.validator();
-  if (from >= id.validator_keys.size() || from == id.self) {
-    return Status::permission_denied("validator index " + std::to_string(from) +
+  const auto known = std::find(id.validator_keys.begin(), id.validator_keys.end(), hello.public_key());
+  if (known == id.validator_keys.end() || hello.public_key() == id.validator_keys[id.self]) {
+    return Status::permission_denied("public key " + crypto::to_hex(hello.public_key()) +
                                      " is not another validator of this chain");
   }
+  const auto from = static_cast<std::uint32_t>(known - id.validator_keys.begin());
   const auto digest = crypto::tagged_hash(
-      crypto::kHelloTag, hello_signing_bytes(hello.chain_id(), hello.genesis_hash(), from, hello.nonce()));
-  if (!crypto::verify(id.validator_keys[from], digest, hello.signature())) {
-    return Status::permission_denied("hello is not signed by validator " + std::to_string(from) + "'s key");
+      crypto::kHelloTag, hello_signing_bytes(hello.chain_id(), hello.genesis_hash(), hello.public_key(), hello.nonce()));
+  if (!crypto::verify(hello.public_key(), digest, hello.signature())) {
+    return Status::permission_denied("hello is not signed by the key it names");
   }
   return from;
 }

@@ -35,8 +35,8 @@ struct PeerIdentity {
   std::uint32_t self = 0;
 };
 
-// Peer.Connect's checks of the first message on a stream: OK with the dialer's validator index,
-// or the refusal the listener returns.
+// Peer.Connect's checks of the first message on a stream: OK with the dialer's validator index
+// (its key's place in the set), or the refusal the listener returns.
 Result<std::uint32_t> accept_hello(const PeerIdentity& id, const peer::PeerMessage& first);
 
 // A snapshot as fetch_snapshot assembles it from a peer's chunks; nothing verified yet.
