@@ -11,8 +11,9 @@
 #  4. rotate-key for node2 to a key made by a second add-node: once in force, node2 (old key) is
 #     a follower and its peers refuse its old key on the wire with a clear reason; restarted with
 #     the new key it validates again, and with node0 killed blocks still commit;
-#  5. set-parameter max_block_txs 2: every validator enters epoch 4 at the same height with it,
-#     and four concurrent transfers take blocks of at most two;
+#  5. set-parameter max_block_txs 2 while node1 is down: every validator enters epoch 4 at the
+#     same height with it (node1 by state transfer across the switch once restarted), and four
+#     concurrent transfers take blocks of at most two;
 # and every node agrees on every block hash and state root throughout.
 source "$(dirname "$0")/lib.sh"
 
@@ -45,12 +46,12 @@ committed_via() {
     || die "a transfer through node $1 did not commit: $(cat "$DIR/t.err" "$DIR/t.json")"
   [ "$(jq -r .status "$DIR/t.json")" = committed ] || die "transfer not committed: $(cat "$DIR/t.json")"
 }
-# change KIND ARGS...: proposed by operator on node0, approved by operator2 on node1; waits
+# change KIND ARGS...: proposed by operator on node0, approved by operator2 on node2; waits
 # until the nodes listed in NODES have passed its switch height.
 change() {
   gov 0 "$DIR/p.json" propose "$@" --from operator
   local id; id=$(jq -r .proposal_id "$DIR/p.json")
-  gov 1 "$DIR/a.json" approve "$id" --from operator2
+  gov 2 "$DIR/a.json" approve "$id" --from operator2
   [ "$(jq -r .status "$DIR/a.json")" = executed ] || die "proposal $id did not execute: $(cat "$DIR/a.json")"
   local h; h=$(jq -r .height "$DIR/a.json")
   SWITCH=$(switch_after "$h")
@@ -135,8 +136,16 @@ without 0 2 "node2 signs with its new key: with node0 killed, blocks commit"
 
 # 5. A consensus parameter through the committee: max_block_txs 2 from the switch on, entered at
 # the same height by every validator, and no block above it holds more.
+# node1 is down meanwhile: restarted after the switch, it catches up across it by state transfer.
+kill -9 "$(pid_of 1)"
+NODES="0 2 3 4"
 change set-parameter --name max_block_txs --value 2
-for i in 0 1 2 4; do wait_for 20 "node $i in epoch 4" in_epoch "$i" 4; done
+for i in 0 2 4; do wait_for 30 "node $i in epoch 4" in_epoch "$i" 4; done
+restart 1
+NODES="0 1 2 3 4"
+wait_for 30 "node1 in epoch 4" in_epoch 1 4
+grep -q "state transfer: .* -> " "$DIR/node1/node.log" || die "node1 did not catch up by state transfer"
+log "node1 caught up across the switch: $(grep -o "state transfer: .* blocks executed\|entered epoch [0-9]* (from epoch [0-9]*) at height [0-9]*" "$DIR/node1/node.log" | tail -3 | paste -sd";")"
 for i in 0 1 2 4; do
   grep -q "entered epoch 4 (from epoch 3) at height $SWITCH: validator .* max_block_txs=2 " "$DIR/node$i/node.log" \
     || die "node $i did not enter epoch 4 at height $SWITCH with max_block_txs=2: $(grep 'entered epoch 4' "$DIR/node$i/node.log")"
