@@ -85,7 +85,9 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
     nodes.push_back(std::move(s));
   }
 
-  // Every node, new or already running, must answer before the cluster counts as started.
+  // Every node this call started must answer before the cluster counts as started. One that was
+  // already running is asked too, but one that does not answer (frozen, or busy restoring) is
+  // not this call's failure: it gets a warning, and `status` or the doctor tells more.
   const auto deadline = Clock::now() + std::chrono::seconds(options.wait_s);
   for (;;) {
     bool all_ready = true;
@@ -117,13 +119,13 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
         s.status = std::move(p.status);
       } else {
         if (!p.error.empty()) s.last_error = p.error;
-        all_ready = false;
+        if (s.started_now) all_ready = false;
       }
     }
     if (all_ready) break;
     if (Clock::now() >= deadline) {
       for (const StartingNode& s : nodes) {
-        if (s.status) continue;
+        if (s.status || !s.started_now) continue;
         return ctx.fail(Failure::refused(s.layout.name + " (pid " + std::to_string(s.pid) +
                                          ") did not answer at " + s.layout.api_address + " within " +
                                          std::to_string(options.wait_s) + " s: " + s.last_error +
@@ -132,13 +134,22 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  for (const StartingNode& s : nodes) {
+    if (s.status) continue;
+    ctx.err << "warning: " << s.layout.name << " (pid " << s.pid << ") was already running but does not answer at "
+            << s.layout.api_address << ": " << s.last_error << "; `sharechain-net status --dir "
+            << options.dir.string() << "` shows how it is\n";
+  }
 
   // Answering is not enough to take transactions: each node must also learn from a quorum of
   // its peers how far the chain is (and catch up to it). Wait for that too, but a cluster that
   // cannot form a quorum (some nodes down on purpose) still counts as started. A follower (a
   // node `add-node` made, not yet admitted) takes no transactions and is never synced: it is
   // not waited for.
-  auto settled = [](const StartingNode& s) { return s.status->synced() || s.status->follower(); };
+  // (A running node that did not answer is not waited for either: its warning is out.)
+  auto settled = [](const StartingNode& s) {
+    return !s.status || s.status->synced() || s.status->follower();
+  };
   const auto sync_deadline = std::min(deadline, Clock::now() + std::chrono::seconds(20));
   for (;;) {
     bool all_synced = true;
@@ -170,16 +181,19 @@ int run_start(const CommandContext& ctx, const StartOptions& options) {
                       {"client_address", s.layout.api_address},
                       {"pid", s.pid},
                       {"started", s.started_now},
-                      {"height", s.status->height()},
-                      {"synced", s.status->synced()},
-                      {"follower", s.status->follower()}});
+                      {"answering", s.status.has_value()},
+                      {"height", s.status ? s.status->height() : 0},
+                      {"synced", s.status && s.status->synced()},
+                      {"follower", s.status && s.status->follower()}});
     }
     ctx.print_json({{"nodes", std::move(list)}});
   } else {
     for (const StartingNode& s : nodes) {
       ctx.out << s.layout.name << "  " << s.layout.api_address << "  pid " << s.pid << "  "
               << (s.started_now ? "started" : "already running")
-              << (s.status->follower() ? " (follower: votes on nothing until the chain admits its key)" : "")
+              << (!s.status ? " (not answering)"
+                  : s.status->follower() ? " (follower: votes on nothing until the chain admits its key)"
+                                         : "")
               << "\n";
     }
   }
