@@ -20,8 +20,18 @@ using namespace sharechain;
 namespace fs = std::filesystem;
 
 namespace {
+// This process's config folder, removed when the test binary exits.
+struct ConfigDir {
+  fs::path path = fs::temp_directory_path() / ("sc-config-" + std::to_string(::getpid()));
+  ~ConfigDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
 fs::path write_config(const std::string& text) {
-  fs::path dir = fs::temp_directory_path() / ("sc-config-" + std::to_string(::getpid()));
+  static const ConfigDir config_dir;
+  const fs::path& dir = config_dir.path;
   fs::create_directories(dir);
   fs::path file = dir / "config.toml";
   std::ofstream(file) << text;
@@ -63,6 +73,18 @@ TEST_CASE("a full config parses") {
   CHECK(c->data_dir == file.parent_path() / "data");
 }
 
+TEST_CASE("a peer is named by its genesis index or by its public key") {
+  const std::string key(64, 'c');
+  auto c = node::load_config(write_config(
+      std::string(kGood).replace(std::string(kGood).find("\"2@127.0.0.1:26621\""), 19, "\"" + key + "@10.0.0.9:7\"")));
+  REQUIRE(c.is_ok());
+  REQUIRE(c->peers.size() == 2);
+  CHECK(c->peers[0].public_key.empty());
+  CHECK(c->peers[0].validator == 0);
+  CHECK(c->peers[1].public_key == std::string(32, '\xcc'));
+  CHECK(c->peers[1].address == "10.0.0.9:7");
+}
+
 TEST_CASE("bad configs are refused with the key named") {
   CHECK(node::load_config("/nonexistent/config.toml").status().code() == Code::kNotFound);
   auto replace = [](std::string text, const std::string& from, const std::string& to) {
@@ -71,6 +93,9 @@ TEST_CASE("bad configs are refused with the key named") {
   };
   auto r = node::load_config(write_config(replace(kGood, "\"2@127.0.0.1:26621\"", "\"x@127.0.0.1\"")));
   CHECK_THAT(r.status().message(), Catch::Contains("peers[1]"));
+  // A peer named by key must name 64 hex digits.
+  r = node::load_config(write_config(replace(kGood, "\"2@127.0.0.1:26621\"", "\"" + std::string(63, 'a') + "g@127.0.0.1:1\"")));
+  CHECK_THAT(r.status().message(), Catch::Contains("peers[1]") && Catch::Contains("<64-hex public key>@host:port"));
   r = node::load_config(write_config(replace(kGood, "127.0.0.1:26610", "localhost")));
   CHECK_THAT(r.status().message(), Catch::Contains("[api] listen"));
   r = node::load_config(write_config(replace(kGood, "\"debug\"", "\"loud\"")));
