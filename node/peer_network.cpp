@@ -179,9 +179,20 @@ class PeerNetwork::Link {
   // Listed by the last set_peers(), and a validator of the epoch in force.
   bool listed() const { return listed_.load(std::memory_order_acquire); }
   bool validating() const { return validating_.load(std::memory_order_acquire); }
+  // A key no longer listed is not dialled any more: its stream ends (at the latest when its next
+  // keepalive write fails) and what waits for it is dropped; listed again, it is dialled again.
   void set_role(bool listed, bool validating) {
-    listed_.store(listed, std::memory_order_release);
     validating_.store(validating, std::memory_order_release);
+    if (listed_.exchange(listed, std::memory_order_acq_rel) == listed) return;
+    std::lock_guard lock(mu_);
+    if (!listed) {
+      if (session_ != nullptr) session_->context.TryCancel();
+      consensus_.clear();
+      gossip_.clear();
+    } else if (dormant_ && !stopping_) {
+      dormant_ = false;
+      boost::asio::post(timers_, [this] { connect(); });
+    }
   }
 
   std::shared_ptr<grpc::Channel> channel() {
@@ -229,6 +240,10 @@ class PeerNetwork::Link {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
+      if (!listed()) {
+        dormant_ = true;  // set_role() dials again if the key is listed again
+        return;
+      }
     }
     auto session = std::make_unique<Session>(*this);
     session->outgoing = net_.make_hello();
@@ -284,7 +299,11 @@ class PeerNetwork::Link {
     released_ = false;
     const bool was_connected = connected_.exchange(false);
     if (was_connected) down_since_ = std::chrono::steady_clock::now();
-    if (!stopping_) {
+    if (!stopping_ && !listed()) {
+      // The key left every set: not dialled again until set_role() lists it again.
+      spdlog::debug("peer {} at {}: stream closed ({}); not linked any more", name_, address_, status.error_message());
+      dormant_ = true;
+    } else if (!stopping_) {
       if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
           status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
         // Often passing (a peer that has not yet executed the change admitting this node's key),
@@ -422,6 +441,7 @@ class PeerNetwork::Link {
   std::chrono::steady_clock::time_point down_since_ = std::chrono::steady_clock::now();
   std::uint64_t backoff_ms_ = kFirstBackoffMs;
   bool refusal_reported_ = false;  // since the last time the stream was up
+  bool dormant_ = false;           // not dialling: the key is not listed
 
   // The current call, from connect() until its OnDone; at most one at a time.
   Session* session_ = nullptr;
