@@ -1,5 +1,6 @@
 #include "proofs/bundle.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -475,9 +476,21 @@ Result<Json> derive_facts(std::string_view kind, const Json& subject, const std:
 }
 
 Json make_bundle(std::string_view kind, const Trust& trust, Json facts, const std::vector<api::TransactionProof>& proofs) {
-  Json validators = Json::array();
-  for (std::size_t i = 0; i < trust.validators.size(); ++i) {
-    validators.push_back({{"index", i}, {"public_key", hex(trust.validators[i].public_key)}});
+  // The sets up to the newest epoch a header names: the reader needs each, and no later one.
+  std::uint64_t newest = 0;
+  for (const api::TransactionProof& p : proofs) {
+    newest = std::max({newest, header_epoch(p.block()), header_epoch(p.anchor())});
+  }
+  Json sets = Json::array();
+  for (std::uint64_t e = 0; e <= newest && e < trust.sets.size(); ++e) {
+    const TrustedSet& set = trust.sets[e];
+    Json validators = Json::array();
+    for (std::size_t i = 0; i < set.validators.size(); ++i) {
+      validators.push_back({{"index", i}, {"public_key", hex(set.validators[i].public_key)}});
+    }
+    Json entry = {{"epoch", e}, {"from_height", set.from_height}, {"validators", std::move(validators)}};
+    if (e > 0) entry["switch_block"] = certified_json(set.switch_block);
+    sets.push_back(std::move(entry));
   }
   Json list = Json::array();
   for (const api::TransactionProof& p : proofs) list.push_back(proof_to_json(p));
@@ -487,13 +500,63 @@ Json make_bundle(std::string_view kind, const Trust& trust, Json facts, const st
           {"kind", kind},
           {"chain_id", trust.chain_id},
           {"genesis_hash", hex(trust.genesis_hash)},
-          {"validator_sets", Json::array({{{"from_height", 0}, {"validators", std::move(validators)}}})},
+          {"validator_sets", std::move(sets)},
           {"subject", std::move(subject)},
           {"facts", std::move(facts)},
           {"proofs", std::move(list)}};
 }
 
-BundleVerdict verify_bundle(std::string_view text, const Trust& trust) {
+namespace {
+
+bool is_number(const Json& j, const char* field) {
+  return j.is_object() && j.contains(field) && j[field].is_number_unsigned();
+}
+
+// Extends `trust` (the genesis set alone) with the bundle's later sets, each checked in the
+// order docs/proofs.md gives; "" when all are proven, else the first failure.
+std::string read_later_sets(const Json& sets, Trust& trust) {
+  for (std::size_t e = 1; e < sets.size(); ++e) {
+    const Json& entry = sets[e];
+    const std::string E = std::to_string(e);
+    const std::string where = "validator set of epoch " + E + ": ";
+    if (!is_number(entry, "epoch") || entry["epoch"].get<std::uint64_t>() != e) {
+      return where + "the entry must name \"epoch\": " + E;
+    }
+    const std::uint64_t previous = trust.sets.back().from_height;
+    if (!is_number(entry, "from_height") || entry["from_height"].get<std::uint64_t>() <= previous) {
+      return where + "\"from_height\" must be above epoch " + std::to_string(e - 1) + "'s (" + std::to_string(previous) +
+             ")";
+    }
+    if (!entry.contains("validators") || !entry["validators"].is_array() || entry["validators"].empty()) {
+      return where + "\"validators\" must be a non-empty array";
+    }
+    std::vector<consensus::ValidatorInfo> validators;
+    const Json& list = entry["validators"];
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const Json& v = list[i];
+      const std::string key = v.is_object() && v.contains("public_key") && v["public_key"].is_string()
+                                  ? from_bundle_hex(v["public_key"].get<std::string>()).value_or("")
+                                  : "";
+      if (!is_number(v, "index") || v["index"].get<std::uint64_t>() != i || key.size() != crypto::kPublicKeySize) {
+        return where + "validator " + std::to_string(i) + " must have \"index\" " + std::to_string(i) +
+               " and a 32-byte \"public_key\"";
+      }
+      validators.push_back(consensus::ValidatorInfo{key});
+    }
+    api::CertifiedHeader switch_block;
+    if (Status s = Reader{where}.certified(entry, "switch_block", &switch_block); !s) return s.message();
+    if (Status s = extend_trust(trust, entry["from_height"].get<std::uint64_t>(), std::move(validators),
+                                std::move(switch_block));
+        !s) {
+      return s.message();
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+BundleVerdict verify_bundle(std::string_view text, const Trust& reader_trust) {
   // The JSON parser would skip a byte-order mark; the Python SDK and the explorer's page refuse
   // one (RFC 8259: JSON text must not start with it), and all three verifiers must agree.
   if (text.substr(0, 3) == "\xEF\xBB\xBF") {
@@ -513,32 +576,40 @@ BundleVerdict verify_bundle(std::string_view text, const Trust& trust) {
 
   // The chain and the validators the bundle claims must be the ones the genesis file defines.
   const std::string chain_id = string_at(bundle, "chain_id");
-  if (chain_id != trust.chain_id) {
-    return failed("chain: the bundle is of chain '" + chain_id + "', the genesis file's is '" + trust.chain_id + "'");
+  if (chain_id != reader_trust.chain_id) {
+    return failed("chain: the bundle is of chain '" + chain_id + "', the genesis file's is '" + reader_trust.chain_id + "'");
   }
-  if (bytes_at(bundle, "genesis_hash") != trust.genesis_hash) {
+  if (bytes_at(bundle, "genesis_hash") != reader_trust.genesis_hash) {
     return failed("genesis: the bundle was made against genesis " + string_at(bundle, "genesis_hash") +
-                  ", the file given hashes to " + hex(trust.genesis_hash));
+                  ", the file given hashes to " + hex(reader_trust.genesis_hash));
   }
   const Json& sets = bundle.contains("validator_sets") ? bundle["validator_sets"] : Json();
-  if (!sets.is_array() || sets.size() != 1 || !sets[0].is_object() || !sets[0].contains("from_height") ||
-      !sets[0]["from_height"].is_number_unsigned() || sets[0]["from_height"].get<std::uint64_t>() != 0 ||
-      !sets[0].contains("validators") || !sets[0]["validators"].is_array()) {
-    return failed("validator set: a bundle carries the genesis validator set (from_height 0) alone");
+  const bool first_ok = sets.is_array() && !sets.empty() && is_number(sets[0], "from_height") &&
+                        sets[0]["from_height"].get<std::uint64_t>() == 0 &&
+                        (!sets[0].contains("epoch") || (is_number(sets[0], "epoch") && sets[0]["epoch"] == 0)) &&
+                        sets[0].contains("validators") && sets[0]["validators"].is_array() &&
+                        !sets[0].contains("switch_block");
+  if (!first_ok) {
+    return failed("validator set: a bundle's first validator set is the genesis set (from_height 0, epoch 0, no "
+                  "switch block)");
   }
   const Json& validators = sets[0]["validators"];
-  if (validators.size() != trust.validators.size()) {
+  const std::vector<consensus::ValidatorInfo>& genesis = reader_trust.genesis_validators();
+  if (validators.size() != genesis.size()) {
     return failed("validator set: " + std::to_string(validators.size()) + " validators, the genesis file has " +
-                  std::to_string(trust.validators.size()));
+                  std::to_string(genesis.size()));
   }
   for (std::size_t i = 0; i < validators.size(); ++i) {
     const Json& v = validators[i];
     const bool index_ok = v.is_object() && v.contains("index") && v["index"].is_number_unsigned() &&
                           v["index"].get<std::uint64_t>() == i;
-    if (!index_ok || bytes_at(v, "public_key") != trust.validators[i].public_key) {
+    if (!index_ok || bytes_at(v, "public_key") != genesis[i].public_key) {
       return failed("validator set: validator " + std::to_string(i) + " is not the genesis file's");
     }
   }
+  // Later sets are trusted only as the genesis set certified them, one epoch after another.
+  Trust trust = trust_of(reader_trust.chain_id, reader_trust.genesis_hash, genesis);
+  if (std::string why = read_later_sets(sets, trust); !why.empty()) return failed(why);
 
   if (!bundle.contains("proofs") || !bundle["proofs"].is_array() || bundle["proofs"].empty()) {
     return failed("proofs: the bundle holds no proof");

@@ -1,6 +1,7 @@
 // Proof bundles: one self-contained JSON file holding facts and everything that proves them —
 // transactions and receipts with their Merkle paths, block headers, commit certificates and the
-// validator set — so that a third party can check them offline against the genesis file alone.
+// chain of validator sets from genesis — so that a third party can check them offline against
+// the genesis file alone.
 // The format is documented field by field in docs/proofs.md.
 #pragma once
 
@@ -60,10 +61,11 @@ struct BundleVerdict {
   std::vector<ProvenTransaction> proven;
 };
 
-// Checks a bundle's text against the genesis the verifier trusts: kUnreadable when it is not
-// JSON or not a bundle of a version this code reads; kFailed naming the first check that failed
-// (the chain or genesis it names, its validator set, a proof, or a stated fact); kProven with the
-// facts otherwise.
+// Checks a bundle's text against the genesis the verifier trusts (`trust`'s chain id, genesis
+// hash and genesis set; later sets come from the bundle, each proven by the one before):
+// kUnreadable when it is not JSON or not a bundle of a version this code reads; kFailed naming
+// the first check that failed (the chain or genesis it names, a validator set or switch block, a
+// proof, or a stated fact); kProven with the facts otherwise.
 BundleVerdict verify_bundle(std::string_view text, const Trust& trust);
 
 }  // namespace sharechain::proofs

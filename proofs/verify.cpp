@@ -24,9 +24,10 @@ Result<std::vector<crypto::Hash>> read_path(const google::protobuf::RepeatedPtrF
   return path;
 }
 
-// The header decoded, on this chain, at the expected height, and certified by a quorum.
+// The header decoded, on this chain, at the expected height, inside the epoch it names, and
+// certified by a quorum of that epoch's set.
 Result<BlockHeader> check_certified(const api::CertifiedHeader& certified, const std::string& part,
-                                    std::uint64_t height, const Trust& trust, consensus::Verifier& verifier) {
+                                    std::uint64_t height, const Trust& trust) {
   BlockHeader header;
   if (!header.ParseFromString(certified.header())) return fail(part, height, "the header does not decode");
   if (header.chain_id() != trust.chain_id) {
@@ -36,37 +37,107 @@ Result<BlockHeader> check_certified(const api::CertifiedHeader& certified, const
   if (header.height() != height) {
     return fail(part, height, "the header says height " + std::to_string(header.height()));
   }
-  // Bundles carry the genesis set only: a header certified by a later epoch's set cannot be
-  // checked without the chain of sets that leads to it.
-  if (header.epoch() != 0) {
-    return fail(part, height, "the header is certified by the validator set of epoch " +
-                                  std::to_string(header.epoch()) +
-                                  ", and the bundle carries no chain of sets from the genesis set to it");
+  const std::uint64_t e = header.epoch();
+  const std::string epoch = std::to_string(e);
+  if (e >= trust.sets.size()) {
+    return fail(part, height, "the header is certified by the validator set of epoch " + epoch +
+                                  ", and the bundle carries sets up to epoch " +
+                                  std::to_string(trust.sets.size() - 1) + " only");
   }
-  if (!header.validator_set_hash().empty() &&
-      header.validator_set_hash() != crypto::hash_bytes(consensus::validator_set_hash(trust.validators))) {
+  const TrustedSet& set = trust.sets[e];
+  // A set certifies its own epoch's heights only: retired keys must not certify later blocks.
+  if (height <= set.from_height) {
+    return fail(part, height, "the header is of epoch " + epoch + ", whose set certifies the heights above " +
+                                  std::to_string(set.from_height));
+  }
+  if (e + 1 < trust.sets.size() && height > trust.sets[e + 1].from_height) {
+    return fail(part, height, "the header is of epoch " + epoch + ", which ended at height " +
+                                  std::to_string(trust.sets[e + 1].from_height));
+  }
+  if (header.validator_set_hash().empty()) {
+    // Blocks of epoch 0 certified before the field existed have none.
+    if (e > 0) return fail(part, height, "the header of epoch " + epoch + " names no validator set");
+  } else if (header.validator_set_hash() != set.hash) {
     return fail(part, height, "the header names validator set " + crypto::to_hex(header.validator_set_hash()) +
-                                  ", not the genesis file's");
+                                  (e == 0 ? ", not the genesis file's" : ", not the bundle's set of epoch " + epoch));
   }
+  consensus::KeyVerifier verifier(set.validators);
   const Status cert = consensus::verify_commit_certificate(
-      trust.chain_id, static_cast<std::uint32_t>(trust.validators.size()), certified.certificate(), height,
+      trust.chain_id, static_cast<std::uint32_t>(set.validators.size()), certified.certificate(), height,
       crypto::sha256(certified.header()), verifier);
   if (!cert) return fail(part + " certificate", height, cert.message());
   return header;
 }
 
+std::string set_hash(const std::vector<consensus::ValidatorInfo>& validators) {
+  return crypto::hash_bytes(consensus::validator_set_hash(validators));
+}
+
 }  // namespace
 
-Trust trust_from(const LoadedGenesis& genesis) {
+Trust trust_of(std::string chain_id, std::string genesis_hash, std::vector<consensus::ValidatorInfo> validators) {
   Trust t;
-  t.chain_id = genesis.genesis.chain_id();
-  t.genesis_hash = genesis.hash;
-  for (const std::string& key : genesis.validator_keys) t.validators.push_back(consensus::ValidatorInfo{key});
+  t.chain_id = std::move(chain_id);
+  t.genesis_hash = std::move(genesis_hash);
+  TrustedSet genesis_set;
+  genesis_set.hash = set_hash(validators);
+  genesis_set.validators = std::move(validators);
+  t.sets.push_back(std::move(genesis_set));
   return t;
 }
 
+Trust trust_from(const LoadedGenesis& genesis) {
+  std::vector<consensus::ValidatorInfo> validators;
+  for (const std::string& key : genesis.validator_keys) validators.push_back(consensus::ValidatorInfo{key});
+  return trust_of(genesis.genesis.chain_id(), genesis.hash, std::move(validators));
+}
+
+std::uint64_t header_epoch(const api::CertifiedHeader& certified) {
+  BlockHeader header;
+  return header.ParseFromString(certified.header()) ? header.epoch() : 0;
+}
+
+Status extend_trust(Trust& trust, std::uint64_t from_height, std::vector<consensus::ValidatorInfo> validators,
+                    api::CertifiedHeader switch_block) {
+  const std::uint64_t e = trust.sets.size();
+  const std::string set_part = "validator set of epoch " + std::to_string(e) + ": ";
+  if (from_height <= trust.sets.back().from_height) {
+    return Status::invalid_argument(set_part + "\"from_height\" must be above epoch " + std::to_string(e - 1) + "'s (" +
+                                    std::to_string(trust.sets.back().from_height) + ")");
+  }
+  if (validators.empty()) return Status::invalid_argument(set_part + "\"validators\" must be a non-empty array");
+  for (std::size_t i = 0; i < validators.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      // One key twice would let one signer cast two of a quorum's votes.
+      if (validators[j].public_key == validators[i].public_key) {
+        return Status::invalid_argument(set_part + "validator " + std::to_string(i) + " has the key of validator " +
+                                        std::to_string(j));
+      }
+    }
+  }
+  const std::string part = "switch block of epoch " + std::to_string(e);
+  auto header = check_certified(switch_block, part, from_height, trust);
+  if (!header) return header.status();
+  const std::string next = set_hash(validators);
+  if (header->next_validator_set_hash().empty()) {
+    return fail(part, from_height, "the header names no next validator set");
+  }
+  if (header->next_validator_set_hash() != next) {
+    return fail(part, from_height, "the header names next validator set " +
+                                       crypto::to_hex(header->next_validator_set_hash()) +
+                                       ", not the bundle's set of epoch " + std::to_string(e));
+  }
+  TrustedSet set;
+  set.from_height = from_height;
+  set.validators = std::move(validators);
+  set.hash = next;
+  set.switch_block = std::move(switch_block);
+  trust.sets.push_back(std::move(set));
+  return Status::ok();
+}
+
 Result<ProvenTransaction> verify_transaction_proof(const api::TransactionProof& proof, const Trust& trust) {
-  consensus::KeyVerifier verifier(trust.validators);
+  if (trust.sets.empty()) return fail("proof", proof.height(), "the verifier trusts no validator set");
   const std::uint64_t h = proof.height();
   if (h == 0) return fail("proof", h, "height 0 is genesis and holds no transactions");
   ProvenTransaction out;
@@ -74,7 +145,7 @@ Result<ProvenTransaction> verify_transaction_proof(const api::TransactionProof& 
   out.index = proof.index();
 
   // 1. The block: a quorum of the validators committed exactly this header.
-  auto header = check_certified(proof.block(), "block", h, trust, verifier);
+  auto header = check_certified(proof.block(), "block", h, trust);
   if (!header) return header.status();
   out.block_hash = crypto::sha256(proof.block().header());
   out.timestamp_ms = header->timestamp_ms();
@@ -145,7 +216,7 @@ Result<ProvenTransaction> verify_transaction_proof(const api::TransactionProof& 
   if (!anchor_header.ParseFromString(proof.anchor().header())) return fail("anchor", h, "the header does not decode");
   const std::uint64_t anchor_height = anchor_header.height();
   if (anchor_height <= h) return fail("anchor", anchor_height, "is not above the transaction's block");
-  auto anchor = check_certified(proof.anchor(), "anchor", anchor_height, trust, verifier);
+  auto anchor = check_certified(proof.anchor(), "anchor", anchor_height, trust);
   if (!anchor) return anchor.status();
   if (anchor->state_height() != at) {
     return fail("anchor", anchor_height, "certifies history at height " + std::to_string(anchor->state_height()) +

@@ -15,15 +15,40 @@
 
 namespace sharechain::proofs {
 
-// What a verifier trusts: the genesis file, and through it the chain id and the validator set
-// that certifies blocks. (The validator set changes only through governance epochs; until the
-// engine runs them, every block of a chain is certified by its genesis set.)
+// One epoch's validator set as a verifier trusts it: the genesis set, or a set certified by the
+// one before it (docs/proofs.md, "Each later set").
+struct TrustedSet {
+  std::uint64_t from_height = 0;  // the last height of the epoch before: this set certifies above it
+  std::vector<consensus::ValidatorInfo> validators;  // in index order
+  std::string hash;               // validator_set_hash(validators), 32 raw bytes
+  // Epochs above 0: the last block of the epoch before (height from_height), certified by its
+  // set, whose header names this set as the next one.
+  api::CertifiedHeader switch_block;
+};
+
+// What a verifier trusts: the genesis file, and through it the chain id and the first validator
+// set; then each later set only once the set before has certified it.
 struct Trust {
   std::string chain_id;
-  std::string genesis_hash;  // SHA-256 of the genesis file, 32 raw bytes
-  std::vector<consensus::ValidatorInfo> validators;
+  std::string genesis_hash;      // SHA-256 of the genesis file, 32 raw bytes
+  std::vector<TrustedSet> sets;  // sets[e] certifies epoch e; sets[0] is the genesis set
+
+  const std::vector<consensus::ValidatorInfo>& genesis_validators() const { return sets.front().validators; }
 };
 Trust trust_from(const LoadedGenesis& genesis);
+// A trust whose genesis set is `validators` (what a node reports, or a test's keys).
+Trust trust_of(std::string chain_id, std::string genesis_hash, std::vector<consensus::ValidatorInfo> validators);
+
+// Appends the set of epoch trust.sets.size() once it is proven: its switch block is a block of the
+// last trusted epoch at height `from_height` (above that epoch's start), certified by that set, and
+// its header's next_validator_set_hash is the hash of `validators` (non-empty, no key twice).
+// INVALID_ARGUMENT naming the check that failed ("validator set of epoch 2: ...", "switch block of
+// epoch 2 (height 40): ..."); the trust is unchanged then.
+Status extend_trust(Trust& trust, std::uint64_t from_height, std::vector<consensus::ValidatorInfo> validators,
+                    api::CertifiedHeader switch_block);
+
+// The epoch a certified header names (0 when it does not decode: the check will say so).
+std::uint64_t header_epoch(const api::CertifiedHeader& certified);
 
 // What a verified proof establishes.
 struct ProvenTransaction {

@@ -279,6 +279,9 @@ Result<pb::QueryResult> query(const StateReader& state, const pb::Query& q) {
       vs->set_epoch(epoch.epoch());
       vs->set_epoch_start(epoch.start_height());
       for (auto& change : pending_changes(state)) *vs->add_pending() = std::move(change);
+      if (q.validators().history()) {
+        for (auto& ended : ended_epochs(state)) *vs->add_history() = std::move(ended);
+      }
       return out;
     }
     case pb::Query::QUERY_NOT_SET: break;

@@ -16,6 +16,7 @@ namespace {
 constexpr std::string_view kEpochKey = "chain/epoch";
 constexpr std::string_view kChangePrefix = "chain/validator_change/";
 constexpr std::string_view kParamChangePrefix = "chain/param_change/";
+constexpr std::string_view kEpochSetPrefix = "chain/epoch_set/";
 
 std::string change_key(std::uint64_t switch_height) {
   return key(kChangePrefix, be64(switch_height));
@@ -31,6 +32,17 @@ To convert(const From& from) {
 }
 
 }  // namespace
+
+std::vector<pb::EpochSet> ended_epochs(const StateReader& state) {
+  std::vector<pb::EpochSet> out;
+  state.scan(kEpochSetPrefix, [&](std::string_view, std::string_view raw) {
+    pb::EpochSet e;
+    if (!e.ParseFromString(std::string(raw))) halt("an ended epoch's validator set does not decode");
+    out.push_back(std::move(e));
+    return true;
+  });
+  return out;
+}
 
 pb::ValidatorInfo to_info(const Validator& v) { return convert<pb::ValidatorInfo>(v); }
 
@@ -142,11 +154,18 @@ bool promote_due_validator_change(Overlay& state, std::uint64_t height) {
     save(state, "chain/params", params);
   }
   const std::vector<Validator> before = validators(state);
+  pb::EpochRecord epoch = current_epoch(state);
+  // The outgoing set is kept: a proof of one of its blocks needs it long after (docs/proofs.md).
+  pb::EpochSet ended;
+  ended.set_epoch(epoch.epoch());
+  ended.set_start_height(epoch.start_height());
+  ended.set_end_height(height);
+  for (const Validator& v : before) *ended.add_validators() = to_info(v);
+  save(state, key(kEpochSetPrefix, be64(epoch.epoch())), ended);
   for (const Validator& v : before) state.erase(validator_key(v.index()));
   for (const auto& info : change->validators()) {
     save(state, validator_key(info.index()), convert<Validator>(info));
   }
-  pb::EpochRecord epoch = current_epoch(state);
   epoch.set_epoch(epoch.epoch() + 1);
   epoch.set_start_height(height);
   save(state, std::string(kEpochKey), epoch);

@@ -5,6 +5,7 @@
 //   chain/epoch                             -> ledger.EpochRecord (absent: epoch 0 from height 0)
 //   chain/validator_change/<be64 switch>    -> ledger.ValidatorChange (executed, not yet in force)
 //   chain/param_change/<be64 switch>/<name> -> be64 value (a consensus parameter, not yet in force)
+//   chain/epoch_set/<be64 epoch>            -> ledger.EpochSet (an ended epoch's set, kept for proofs)
 //
 // A change executed at height h takes effect after its switch height c = switch_height(h, K, W)
 // (proto/epoch_spacing.hpp, K and W from the chain's parameters): blocks up to c are certified by
@@ -28,6 +29,8 @@ namespace sharechain::contracts::ledger {
 
 // The epoch in force.
 ::sharechain::ledger::EpochRecord current_epoch(const StateReader& state);
+// The sets of the epochs that have ended, epoch 0 first.
+std::vector<::sharechain::ledger::EpochSet> ended_epochs(const StateReader& state);
 // Changes waiting for their switch height, in ascending switch height.
 std::vector<::sharechain::ledger::ValidatorChange> pending_changes(const StateReader& state);
 // The set the chain will have once every waiting change is in force (the current set when none
@@ -57,7 +60,8 @@ bool is_consensus_parameter(std::string_view name);
 
 // At the end of block `height`: when a change waits at exactly this height, its set becomes the
 // set in force, the parameters waiting there are set in chain/params, the epoch advances with
-// start_height = height, and the change is removed. Returns whether a change took effect.
+// start_height = height, the outgoing set is kept as an ended epoch, and the change is removed.
+// Returns whether a change took effect.
 bool promote_due_validator_change(Overlay& state, std::uint64_t height);
 
 }  // namespace sharechain::contracts::ledger

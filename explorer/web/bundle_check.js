@@ -840,9 +840,9 @@ function readPath(raw, part, height) {
   return raw;
 }
 
-// Every vote valid, from distinct validators of the set, and a quorum of them.
-function checkCommitCertificate(trust, cert, height, blockHash) {
-  const n = trust.validators.length;
+// Every vote valid, from distinct validators of the set (its keys), and a quorum of them.
+function checkCommitCertificate(trust, keys, cert, height, blockHash) {
+  const n = keys.length;
   if (cert.height !== height) throw new ProofError("commit certificate is for height " + cert.height + ", expected " + height);
   if (!equalBytes(cert.block_hash, blockHash)) throw new ProofError("commit certificate at height " + height + " is for a different block");
   const digest = voteDigest(trust.chain_id, cert.view, height, blockHash);
@@ -853,7 +853,7 @@ function checkCommitCertificate(trust, cert, height, blockHash) {
     }
     const v = Number(vote.validator);
     if (seen.has(v)) throw new ProofError("commit certificate: validator " + v + " voted twice");
-    if (!schnorrVerify(trust.validators[v], digest, vote.signature)) {
+    if (!schnorrVerify(keys[v], digest, vote.signature)) {
       throw new ProofError("commit certificate: bad signature from validator " + v);
     }
     seen.add(v);
@@ -866,30 +866,48 @@ function checkCommitCertificate(trust, cert, height, blockHash) {
 function validatorSetHash(keys) {
   return taggedHash("sharechain/validator-set", concatBytes(be32(keys.length), ...keys));
 }
-function checkCertified(certified, part, height, trust) {
+// The chain of sets when nothing but the genesis file is known: epoch 0 alone.
+function genesisSets(trust) {
+  return [{ epoch: 0n, from_height: 0n, validators: trust.validators }];
+}
+// The header decoded, of this chain, at `height`, and committed by a quorum of the set of the
+// epoch it names, which must be one of `sets` and in force at that height.
+function checkCertified(certified, part, height, trust, sets) {
   const header = tryDecode(".sharechain.BlockHeader", certified.header);
   if (header === null) throw proofFail(part, height, "the header does not decode");
   if (header.get("chain_id") !== trust.chain_id) {
     throw proofFail(part, height, "the header is of chain '" + header.get("chain_id") + "', the genesis file's is '" + trust.chain_id + "'");
   }
   if (header.get("height") !== height) throw proofFail(part, height, "the header says height " + header.get("height"));
-  // Bundles carry the genesis set only: a later epoch's header needs the chain of sets.
-  if (header.get("epoch") !== 0n) {
-    throw proofFail(part, height, "the header is certified by the validator set of epoch " + header.get("epoch") +
-      ", and the bundle carries no chain of sets from the genesis set to it");
+  const epoch = header.get("epoch"), m = BigInt(sets.length);
+  if (epoch >= m) {
+    throw proofFail(part, height, "the header is certified by the validator set of epoch " + epoch +
+      ", and the bundle carries sets up to epoch " + (m - 1n) + " only");
+  }
+  // A set certifies only its own epoch's heights: a set that has left could otherwise sign
+  // headers of heights its successors certify.
+  const inForce = sets[Number(epoch)];
+  if (height <= inForce.from_height) {
+    throw proofFail(part, height, "the header is of epoch " + epoch + ", whose set certifies the heights above " + inForce.from_height);
+  }
+  if (epoch + 1n < m && height > sets[Number(epoch) + 1].from_height) {
+    throw proofFail(part, height, "the header is of epoch " + epoch + ", which ended at height " + sets[Number(epoch) + 1].from_height);
   }
   const setHash = header.get("validator_set_hash");
-  if (setHash.length && !equalBytes(setHash, validatorSetHash(trust.validators))) {
-    throw proofFail(part, height, "the header names validator set " + bytesToHex(setHash) + ", not the genesis file's");
+  // Only epoch 0 may lack it: blocks certified before the field existed have none.
+  if (!setHash.length && epoch > 0n) throw proofFail(part, height, "the header of epoch " + epoch + " names no validator set");
+  if (setHash.length && !equalBytes(setHash, validatorSetHash(inForce.validators))) {
+    const whose = epoch === 0n ? "the genesis file's" : "the bundle's set of epoch " + epoch;
+    throw proofFail(part, height, "the header names validator set " + bytesToHex(setHash) + ", not " + whose);
   }
   let votes;
   try {
-    votes = checkCommitCertificate(trust, certified.certificate, height, sha256(certified.header));
+    votes = checkCommitCertificate(trust, inForce.validators, certified.certificate, height, sha256(certified.header));
   } catch (e) {
     if (e instanceof ProofError) throw proofFail(part + " certificate", height, e.message);
     throw e;
   }
-  return { header, votes };
+  return { header, votes, n: inForce.validators.length };
 }
 function checkSignedTransaction(raw, chainId, height) {
   const fail = (why) => proofFail("transaction", height, why);
@@ -913,12 +931,15 @@ function checkSignedTransaction(raw, chainId, height) {
   return { body, sender, txHash: sha256(bodyBytes) };
 }
 
-// Checks one proof (the bundle's JSON form read by proofFromJson) and returns what it proves.
-function verifyTransactionProof(proof, trust) {
+// Checks one proof (the bundle's JSON form read by proofFromJson) against the chain of
+// validator sets (readValidatorSets; the genesis set alone when not given) and returns what it
+// proves.
+function verifyTransactionProof(proof, trust, sets) {
+  sets = sets || genesisSets(trust);
   const h = proof.height;
   if (h === 0n) throw proofFail("proof", h, "height 0 is genesis and holds no transactions");
-  // The block: a quorum of the validators committed exactly this header...
-  const block = checkCertified(proof.block, "block", h, trust);
+  // The block: a quorum of the validators in force committed exactly this header...
+  const block = checkCertified(proof.block, "block", h, trust, sets);
   const header = block.header;
   // ...whose signed_tx_root the transaction's exact bytes hash up to, signed by its sender.
   const signedRoot = hash32(header.get("signed_tx_root"));
@@ -960,7 +981,7 @@ function verifyTransactionProof(proof, trust) {
   if (anchorHeader === null) throw proofFail("anchor", h, "the header does not decode");
   const ah = anchorHeader.get("height");
   if (ah <= h) throw proofFail("anchor", ah, "is not above the transaction's block");
-  const anchor = checkCertified(proof.anchor, "anchor", ah, trust);
+  const anchor = checkCertified(proof.anchor, "anchor", ah, trust, sets);
   if (anchor.header.get("state_height") !== reached) {
     throw proofFail("anchor", ah, "certifies history at height " + anchor.header.get("state_height") + ", the links reach height " + reached);
   }
@@ -972,7 +993,8 @@ function verifyTransactionProof(proof, trust) {
   return {
     height: h, index: proof.index, tx_hash: bytesToHex(tx.txHash), block_hash: bytesToHex(sha256(proof.block.header)),
     timestamp_ms: header.get("timestamp_ms"), anchor_height: ah, transaction: proof.transaction, body: tx.body,
-    sender: tx.sender, receipt, block_votes: block.votes, anchor_votes: anchor.votes, links: proof.links.length,
+    sender: tx.sender, receipt, block_votes: block.votes, block_set_size: block.n, anchor_votes: anchor.votes,
+    anchor_set_size: anchor.n, links: proof.links.length,
     tx_path: txPath.length, receipt_path: rPath.length,
   };
 }
@@ -994,7 +1016,7 @@ class FieldReader {
   }
   raw(j, name) {
     const b = bundleHex(this.member(j, name));
-    if (b === null) throw this.missing(name, "lower-case hex");
+    if (b === null) throw this.missing(name, "a lower-case hex string");
     return b;
   }
   hashes(j, name) {
@@ -1249,27 +1271,83 @@ function checkClaimedChain(bundle, trust) {
   if (gh !== bytesToHex(trust.genesis_hash)) {
     return "genesis: the bundle was made against genesis " + pyStr(gh) + ", the file given hashes to " + bytesToHex(trust.genesis_hash);
   }
-  const sets = member(bundle, "validator_sets");
-  const set0 = Array.isArray(sets) && sets.length === 1 ? sets[0] : undefined;
-  if (!isDict(set0) || jsonKind(member(set0, "from_height")) !== "int" || member(set0, "from_height") !== 0n || !Array.isArray(member(set0, "validators"))) {
-    return "validator set: a bundle carries the genesis validator set (from_height 0) alone";
-  }
-  const validators = member(set0, "validators");
-  if (validators.length !== trust.validators.length) {
-    return "validator set: " + validators.length + " validators, the genesis file has " + trust.validators.length;
-  }
-  for (let i = 0; i < validators.length; i++) {
-    const v = validators[i];
-    if (!isDict(v) || jsonKind(member(v, "index")) !== "int" || member(v, "index") !== BigInt(i) || member(v, "public_key") !== bytesToHex(trust.validators[i])) {
-      return "validator set: validator " + i + " is not the genesis file's";
-    }
-  }
   return null;
 }
 
+const isInt = (v, value) => jsonKind(v) === "int" && (value === undefined || v === value);
+
+// Entry 0, which must restate the genesis file's set: it is the only one trusted as read.
+function genesisEntry(entries, trust) {
+  const first = Array.isArray(entries) && entries.length ? entries[0] : undefined;
+  // Bundles written before epochs existed name no epoch. No set comes before genesis, so no
+  // switch block can have certified this one.
+  if (!isDict(first) || !isInt(member(first, "from_height"), 0n) || (dictHas(first, "epoch") && !isInt(member(first, "epoch"), 0n)) ||
+      !Array.isArray(member(first, "validators")) || dictHas(first, "switch_block")) {
+    throw new ProofError("validator set: a bundle's first validator set is the genesis set (from_height 0, epoch 0, no switch block)");
+  }
+  const validators = member(first, "validators");
+  if (validators.length !== trust.validators.length) {
+    throw new ProofError("validator set: " + validators.length + " validators, the genesis file has " + trust.validators.length);
+  }
+  for (let i = 0; i < validators.length; i++) {
+    const v = validators[i];
+    if (!isDict(v) || !isInt(member(v, "index"), BigInt(i)) || member(v, "public_key") !== bytesToHex(trust.validators[i])) {
+      throw new ProofError("validator set: validator " + i + " is not the genesis file's");
+    }
+  }
+  return { epoch: 0n, from_height: 0n, validators: trust.validators };
+}
+// Entry `epoch`, once the switch block that ends the epoch before it, certified by the sets
+// already trusted, names exactly its keys.
+function nextEntry(entry, epoch, trusted, trust) {
+  const where = "validator set of epoch " + epoch + ": ";
+  const e = BigInt(epoch);
+  if (!isDict(entry) || !isInt(member(entry, "epoch"), e)) throw new ProofError(where + 'the entry must name "epoch": ' + epoch);
+  const below = trusted[trusted.length - 1].from_height;
+  const start = member(entry, "from_height");
+  // Beyond 64 bits no node could have reached it, and the C++ reader sees no integer there.
+  if (!isInt(start) || start <= below || start > U64_MAX) {
+    throw new ProofError(where + '"from_height" must be above epoch ' + (epoch - 1) + "'s (" + below + ")");
+  }
+  const validators = member(entry, "validators");
+  if (!Array.isArray(validators) || !validators.length) throw new ProofError(where + '"validators" must be a non-empty array');
+  const keys = [];
+  for (let i = 0; i < validators.length; i++) {
+    const v = validators[i];
+    const key = isDict(v) ? bundleHex(member(v, "public_key")) : null;
+    if (key === null || key.length !== 32 || !isInt(member(v, "index"), BigInt(i))) {
+      throw new ProofError(where + "validator " + i + ' must have "index" ' + i + ' and a 32-byte "public_key"');
+    }
+    keys.push(key);
+  }
+  // Only once every entry reads as a validator, as the C++ verifier orders the two checks.
+  for (let i = 0; i < keys.length; i++) {
+    // A key listed twice would give one signer two of a quorum's votes.
+    const j = keys.findIndex((k) => equalBytes(k, keys[i]));
+    if (j < i) throw new ProofError(where + "validator " + i + " has the key of validator " + j);
+  }
+  const sw = new FieldReader(where).certified(entry, "switch_block");
+  const part = "switch block of epoch " + epoch;
+  const { header } = checkCertified(sw, part, start, trust, trusted);
+  const named = header.get("next_validator_set_hash");
+  if (!named.length) throw proofFail(part, start, "the header names no next validator set");
+  if (!equalBytes(named, validatorSetHash(keys))) {
+    throw proofFail(part, start, "the header names next validator set " + bytesToHex(named) + ", not the bundle's set of epoch " + epoch);
+  }
+  return { epoch: e, from_height: start, validators: keys };
+}
+// A bundle's validator_sets as the chain of sets it proves: the genesis file's, then each later
+// one trusted only because a quorum of the one before it certified it in the last header of its
+// epoch. Throws ProofError naming the first entry that is not.
+function readValidatorSets(entries, trust) {
+  const sets = [genesisEntry(entries, trust)];
+  for (let e = 1; e < entries.length; e++) sets.push(nextEntry(entries[e], e, sets, trust));
+  return sets;
+}
+
 // Verifies a bundle's bytes against a genesis file's bytes. Resolves to {outcome: "proven" |
-// "failed" | "unreadable", reason, kind, facts, proven, trust}; `progress(i, n)` is called before
-// each proof so the page can show where it is.
+// "failed" | "unreadable", reason, kind, facts, proven, trust, sets (the chain of validator sets,
+// when proven)}; `progress(i, n)` is called before each proof so the page can show where it is.
 async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
   let trust;
   try {
@@ -1294,6 +1372,13 @@ async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
   const failed = (reason, kind) => ({ outcome: "failed", reason, kind: kind || "", trust });
   const wrong = checkClaimedChain(bundle, trust);
   if (wrong) return failed(wrong);
+  let sets;
+  try {
+    sets = readValidatorSets(member(bundle, "validator_sets"), trust);
+  } catch (e) {
+    if (e instanceof ProofError) return failed(e.message);
+    throw e;
+  }
   const kind = typeof member(bundle, "kind") === "string" ? member(bundle, "kind") : "";
   const proofs = member(bundle, "proofs");
   if (!Array.isArray(proofs) || !proofs.length) return failed("proofs: the bundle holds no proof", kind);
@@ -1301,7 +1386,7 @@ async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
   for (let i = 0; i < proofs.length; i++) {
     if (progress) await progress(i, proofs.length);
     try {
-      proven.push(verifyTransactionProof(proofFromJson(proofs[i]), trust));
+      proven.push(verifyTransactionProof(proofFromJson(proofs[i]), trust, sets));
     } catch (e) {
       if (e instanceof ProofError) return failed("proof " + (i + 1) + " of " + proofs.length + ": " + e.message, kind);
       throw e;
@@ -1330,7 +1415,7 @@ async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
   }
   const where = dictHas(bundle, "facts") ? firstDifference(member(bundle, "facts"), facts) : "";
   if (where !== null) return failed("facts: the bundle states something its proofs do not prove (first difference at facts" + where + ")", kind);
-  return { outcome: "proven", reason: "", kind, facts, proven, trust };
+  return { outcome: "proven", reason: "", kind, facts, proven, trust, sets };
 }
 
 // For tests and the console: the same check without the page.

@@ -141,18 +141,29 @@ function factsSection(r) {
 
 function checksSection(r) {
   const t = r.trust, n = t.validators.length;
+  // Each block is signed by the set of its own epoch, whose size need not be the genesis set's.
   const rows = r.proven.map((p, i) => [esc(i + 1), esc(p.height), esc(p.index), `<span class="mono">${esc(short(p.tx_hash))}</span>`,
-    esc(p.block_votes + " of " + n), esc(p.tx_path + " + " + p.receipt_path), esc(p.links), esc(p.anchor_height), esc(p.anchor_votes + " of " + n)]);
+    esc(p.block_votes + " of " + p.block_set_size), esc(p.tx_path + " + " + p.receipt_path), esc(p.links), esc(p.anchor_height),
+    esc(p.anchor_votes + " of " + p.anchor_set_size)]);
+  const later = r.sets.slice(1);
+  const chain = later.map((s) => `<li data-field="validator-set">the validator set of epoch ${esc(s.epoch)} (${esc(s.validators.length)} validators, a quorum is
+      ${esc(quorumSize(s.validators.length))}): named in the header of block ${esc(s.from_height)}, the last of epoch ${esc(s.epoch - 1n)}, which a quorum of that epoch's set certified</li>`).join("");
+  // docs/proofs.md: each set is trusted only while in force, and only if its keys are not used
+  // after it has left.
+  const collusion = later.length
+    ? "more than f of the n validators of one of these sets (n ≥ 3f+1) collude while it is in force, or sign another history after it has left"
+    : "more than " + maxFaulty(n) + " of the " + n + " validators collude";
   return `<h2>What was checked</h2>
     <ul class="checks">
       <li>the genesis file: chain <span class="mono">${esc(t.chain_id)}</span>, SHA-256 <span class="mono">${esc(bytesToHex(t.genesis_hash))}</span>, ${esc(n)} ${n === 1 ? "validator" : "validators"} (a quorum is ${esc(quorumSize(n))}), the same as the bundle names</li>
-      <li>each block and anchor header: its hash, chain and height, and a commit certificate of at least a quorum of distinct validators, every BIP340 signature valid</li>
+      ${chain}
+      <li>each block and anchor header: its hash, chain and height, the epoch it names and that epoch's validator set, and a commit certificate of at least a quorum of distinct validators of that set, every BIP340 signature valid</li>
       <li>each transaction: its Merkle path to the block's signed_tx_root, its sender's key and signature, its chain</li>
       <li>each receipt: its Merkle path, its transaction and position, and the history chain through the links up to the anchor's certified history_root</li>
       <li>the proofs in chain order, the subject, and every fact recomputed from the proven transactions and receipts and compared with the bundle's</li>
     </ul>
     ${table(["proof #", "height #", "index #", "transaction", "block signatures", "path entries (tx + receipt)", "links #", "anchor #", "anchor signatures"], rows)}
     <p class="muted" data-field="not-checked">Not checked by this page: nothing the command checks is left out. What no bundle proves (docs/proofs.md): that a real-world fact is
-      true, that the bundle is complete (a record or payment left out of the file is not detected), or anything if more than ${esc(maxFaulty(n))} of the ${esc(n)} validators collude.</p>`;
+      true, that the bundle is complete (a record or payment left out of the file is not detected), or anything if ${collusion}.</p>`;
 }
 

@@ -14,6 +14,9 @@
 #  5. set-parameter max_block_txs 2 while node1 is down: every validator enters epoch 4 at the
 #     same height with it (node1 by state transfer across the switch once restarted), and four
 #     concurrent transfers take blocks of at most two;
+#  6. `validators --history` names the four ended sets; bundles of a transfer of epoch 0 and of one
+#     of epoch 4 carry the chain of sets they need and are proven offline against the genesis
+#     file; a changed key of set 2, a changed switch block of set 3, a missing set 4 each fail;
 # and every node agrees on every block hash and state root throughout.
 source "$(dirname "$0")/lib.sh"
 
@@ -84,6 +87,8 @@ peer4=$(jq -r .peer_address "$DIR/node4.json")
 [ "$(jq -r .client_address "$DIR/node4.json")" = "$(api 4)" ] || die "node4's client address: $(cat "$DIR/node4.json")"
 restart 4
 advance 3 0 0 1 2 3
+committed_via 1
+TX0=$(jq -r .tx_hash "$DIR/t.json")  # proven at the end, from epoch 0 through four set changes
 wait_for 30 "node4 to follow to height 3" height_at_least 4 3
 is_follower 4 || die "node4 is not a follower: $(wallet 4 status --json)"
 if wallet 4 transfer --from user4 --to "$U1" --amount 1 > "$DIR/f.out" 2> "$DIR/f.err"; then
@@ -166,6 +171,41 @@ for h in $(seq $(( from + 1 )) "$top"); do
 done
 [ "$seen" -ge 4 ] || die "only $seen of the 4 transfers are in blocks $(( from + 1 ))..$top"
 log "epoch 4 from height $(( SWITCH + 1 )) on every validator: max_block_txs 2; 4 concurrent transfers took blocks $(( from + 1 ))..$top"
+
+# 6. Proofs across the changes: the chain of sets a node names, and bundles that carry it.
+wallet 3 --json validators --history > "$DIR/history.json" || die "validators --history failed"
+jq -e '(.history | length) == 4 and ([.history[].epoch] == [0, 1, 2, 3]) and .epoch == 4
+    and ([range(0; 3) as $i | .history[$i].end_height == .history[$i + 1].start_height] | all)
+    and .history[3].end_height == .epoch_start and (.history[1].validators | length) == 5' "$DIR/history.json" \
+  >/dev/null || die "the ended epochs are not the chain of sets: $(cat "$DIR/history.json")"
+committed_via 4
+TX4=$(jq -r .tx_hash "$DIR/t.json")
+for t in 0 4; do
+  tx_var="TX$t"
+  wallet 0 --json tx "${!tx_var}" --bundle "$DIR/e$t.bundle" > "$DIR/e$t.out" 2> "$DIR/e$t.err" \
+    || die "tx --bundle of the epoch-$t transfer failed: $(cat "$DIR/e$t.out" "$DIR/e$t.err")"
+  "$WALLET_BIN" verify-bundle "$DIR/e$t.bundle" --genesis "$DIR/genesis.json" --json > "$DIR/e$t.verified" \
+    || die "the epoch-$t bundle is not proven: $(cat "$DIR/e$t.verified")"
+done
+jq -e --slurpfile h "$DIR/history.json" '(.validator_sets | length) == 5
+    and ([.validator_sets[].epoch] == [0, 1, 2, 3, 4])
+    and ([range(1; 5) as $e | .validator_sets[$e].from_height == $h[0].history[$e - 1].end_height] | all)' \
+  "$DIR/e4.bundle" > /dev/null || die "the epoch-4 bundle does not carry the chain of sets: $(jq -c .validator_sets "$DIR/e4.bundle")"
+[ "$(jq '.validator_sets | length' "$DIR/e0.bundle")" -le 2 ] \
+  || die "the epoch-0 bundle carries sets it does not need: $(jq -c '[.validator_sets[].epoch]' "$DIR/e0.bundle")"
+# not_proven FILE WORDS JQ: the epoch-4 bundle changed by JQ fails offline, naming WORDS.
+not_proven() {
+  jq "$3" "$DIR/e4.bundle" > "$DIR/$1" || die "cannot change the bundle with $3"
+  if "$WALLET_BIN" verify-bundle "$DIR/$1" --genesis "$DIR/genesis.json" > /dev/null 2> "$DIR/$1.err"; then
+    die "$1 is proven"
+  fi
+  grep -qF -- "$2" "$DIR/$1.err" || die "$1 does not fail naming '$2': $(cat "$DIR/$1.err")"
+}
+flip='(.[0:20] + (if .[20:21] == "0" then "1" else "0" end) + .[21:])'
+not_proven k2.bundle "switch block of epoch 2 (height" ".validator_sets[2].validators[0].public_key |= $flip"
+not_proven s3.bundle "switch block of epoch 3" ".validator_sets[3].switch_block.header |= $flip"
+not_proven cut.bundle "sets up to epoch 3 only" 'del(.validator_sets[4])'
+log "bundles of transfers in epochs 0 and 4 proven offline through $(jq '.validator_sets | length' "$DIR/e4.bundle") sets; changed sets fail"
 
 top=$(height_of 2)
 advance "$top" 2 $NODES

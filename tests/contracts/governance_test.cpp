@@ -438,9 +438,9 @@ gpb::Action rotate_key(const std::string& from, const std::string& to) {
   return a;
 }
 
-::sharechain::ledger::Validators validators_of(const Chain& chain) {
+::sharechain::ledger::Validators validators_of(const Chain& chain, bool history = false) {
   api::QueryRequest q;
-  q.mutable_ledger()->mutable_validators();
+  q.mutable_ledger()->mutable_validators()->set_history(history);
   auto r = chain.query(q);
   REQUIRE(r.is_ok());
   return r.value().ledger().validators();
@@ -552,7 +552,21 @@ TEST_CASE("validator-set changes wait for their switch height, then the set and 
   CHECK(vs.epoch_start() == 20);
   CHECK(members(vs.validators()) == std::vector<std::string>{"node0/node8@13"});
   CHECK(vs.pending_size() == 0);
+  CHECK(vs.history_size() == 0);  // only when asked for
   CHECK(contracts::ledger::validators(chain.state()).size() == 1);
+
+  // The ended epochs' sets stay, for proofs of their blocks: epoch 0 certified 1..12, epoch 1
+  // 13..20.
+  vs = validators_of(chain, /*history=*/true);
+  REQUIRE(vs.history_size() == 2);
+  CHECK(vs.history(0).epoch() == 0);
+  CHECK(vs.history(0).start_height() == 0);
+  CHECK(vs.history(0).end_height() == 12);
+  CHECK(members(vs.history(0).validators()) == std::vector<std::string>{"node0/node0@0"});
+  CHECK(vs.history(1).epoch() == 1);
+  CHECK(vs.history(1).start_height() == 12);
+  CHECK(vs.history(1).end_height() == 20);
+  CHECK(members(vs.history(1).validators()) == std::vector<std::string>{"node0/node8@13", "node9/node9@13"});
 }
 
 // A consensus parameter is the engine's for a whole epoch: changed at height h, it is in force

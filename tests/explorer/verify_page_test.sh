@@ -12,6 +12,11 @@
 #    certificate signature, the validator set, a receipt or an anchor's certificate fails with the
 #    reason naming that part, proof and height; a statement's partner amount changed, another chain's genesis file and a file that
 #    is not a bundle fail too
+#  - bundles of the Python unit tests' hand-built chain that switches its validator set twice
+#    (sdk/python/tests/write_epoch_bundles.py; a live one-node cluster never switches): a vehicle
+#    report across both switches is proven, and a switch header's next set changed, a key of a
+#    later set changed and a header of an epoch the bundle carries no set for fail with the
+#    reason naming the switch block or the proof
 #  - the Python SDK's verifier gives the same verdict and the same reason for every file, and
 #    the page made no request at all while verifying (the node keeps serving; the check is
 #    offline all the same)
@@ -128,15 +133,25 @@ fi
 [ -n "$SDK" ] || log "the Python SDK's stubs cannot be generated here: its verdicts are not compared"
 export SHARECHAIN_STUBS="$STUBS" PYTHONDONTWRITEBYTECODE=1
 
+# Bundles across switches of the validator set, from the SDK's hand-built chain.
+mkdir -p "$DIR/epochs"
+if [ -n "$SDK" ]; then
+  /usr/bin/python3 "$SDK/tests/write_epoch_bundles.py" "$DIR/epochs" > "$DIR/epochs/cases.json" ||
+    die "cannot write the bundles across validator-set switches"
+else
+  log "without the Python SDK the bundles across validator-set switches are not checked"
+  echo '[]' > "$DIR/epochs/cases.json"
+fi
+
 G="$DIR/genesis.json"
 jq -n --arg chromium "$CHROMIUM" --argjson port $(( BASE_PORT + 19 )) --arg profile "$DIR/chromium" \
   --arg base "$BASE" --arg sdk "$SDK" --arg g "$G" --arg other "$DIR/other/genesis.json" --arg d "$DIR" \
   --arg txb "$TX_BUNDLE" --arg tx "$TX" --arg h "$TX_HEIGHT" --arg vin "$VIN" --arg asset "$ASSET" \
   --arg payments "$PAYMENTS" --arg vh2 "$VEHICLE_H2" --arg ah1 "$ANCHOR_H1" --arg vproofs "$VEHICLE_PROOFS" \
-  --arg shot "$SHOT" '{
+  --arg shot "$SHOT" --slurpfile epochs "$DIR/epochs/cases.json" '{
   chromium: $chromium, debug_port: $port, profile: $profile, base: $base,
   sdk: (if $sdk == "" then null else $sdk end),
-  cases: [
+  cases: ([
     {name: "transaction", bundle: $txb, genesis: $g, outcome: "proven", screenshot: $shot,
      fields: {"[data-field=tx_hash]": $tx, "[data-field=height]": $h, "[data-field=result]": "ok",
               "[data-field=call]": "ledger transfer"}},
@@ -168,7 +183,7 @@ jq -n --arg chromium "$CHROMIUM" --argjson port $(( BASE_PORT + 19 )) --arg prof
      reason: ["genesis: the bundle was made against genesis"]},
     {name: "not a bundle", bundle: $g, genesis: $g, outcome: "unreadable",
      reason: ["the file is not a ShareChain proof bundle"]}
-  ]}' > "$DIR/checks.json" || die "cannot write the checks"
+  ] + $epochs[0])}' > "$DIR/checks.json" || die "cannot write the checks"
 
 timeout 240 /usr/bin/python3 "$HERE/verify_page_check.py" "$DIR/checks.json" || die "the verify page does not verify as it must"
 log "screenshot of a proven transaction: $SHOT"

@@ -18,11 +18,12 @@ namespace {
 using namespace sharechain;
 
 proofs::Trust trust_named_by(const proofs::Json& bundle) {
-  proofs::Trust t;
-  if (!bundle.is_object()) return t;
-  if (bundle.contains("chain_id") && bundle["chain_id"].is_string()) t.chain_id = bundle["chain_id"].get<std::string>();
+  std::string chain_id, genesis_hash;
+  std::vector<consensus::ValidatorInfo> validators;
+  if (!bundle.is_object()) return proofs::trust_of(chain_id, genesis_hash, validators);
+  if (bundle.contains("chain_id") && bundle["chain_id"].is_string()) chain_id = bundle["chain_id"].get<std::string>();
   if (bundle.contains("genesis_hash") && bundle["genesis_hash"].is_string()) {
-    if (auto raw = crypto::from_hex(bundle["genesis_hash"].get<std::string>())) t.genesis_hash = *raw;
+    if (auto raw = crypto::from_hex(bundle["genesis_hash"].get<std::string>())) genesis_hash = *raw;
   }
   const proofs::Json* sets = bundle.contains("validator_sets") ? &bundle["validator_sets"] : nullptr;
   if (sets && sets->is_array() && !sets->empty() && (*sets)[0].is_object() && (*sets)[0].contains("validators") &&
@@ -30,10 +31,10 @@ proofs::Trust trust_named_by(const proofs::Json& bundle) {
     for (const auto& v : (*sets)[0]["validators"]) {
       if (!v.is_object() || !v.contains("public_key") || !v["public_key"].is_string()) continue;
       auto raw = crypto::from_hex(v["public_key"].get<std::string>());
-      if (raw && raw->size() == crypto::kPublicKeySize) t.validators.push_back({*raw});
+      if (raw && raw->size() == crypto::kPublicKeySize) validators.push_back({*raw});
     }
   }
-  return t;
+  return proofs::trust_of(chain_id, genesis_hash, validators);
 }
 
 }  // namespace

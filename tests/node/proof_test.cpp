@@ -29,11 +29,7 @@ proofs::Trust trust_of(Running& r) {
   api::NodeStatus status;
   REQUIRE(r.stub->GetStatus(&ctx, api::GetStatusRequest(), &status).ok());
   REQUIRE(status.genesis_hash().size() == 32);
-  proofs::Trust t;
-  t.chain_id = status.chain_id();
-  t.genesis_hash = status.genesis_hash();
-  t.validators.push_back({r.home->validator.public_key()});
-  return t;
+  return proofs::trust_of(status.chain_id(), status.genesis_hash(), {{r.home->validator.public_key()}});
 }
 
 }  // namespace
@@ -73,8 +69,8 @@ TEST_CASE("GetProof answers a proof that verifies offline, once a later block ce
   CHECK(proven->anchor_height == second.height());
 
   SECTION("another validator set does not certify it") {
-    proofs::Trust other = trust;
-    other.validators = {{crypto::PrivateKey::generate().public_key()}};
+    const proofs::Trust other =
+        proofs::trust_of(trust.chain_id, trust.genesis_hash, {{crypto::PrivateKey::generate().public_key()}});
     auto refused = proofs::verify_transaction_proof(proof, other);
     REQUIRE_FALSE(refused);
     // The header names the set that certified it, which is not this one.

@@ -1,5 +1,7 @@
 #include "mini_chain.hpp"
 
+#include <stdexcept>
+
 #include "proto/history_chain.hpp"
 #include "proto/transaction.hpp"
 
@@ -67,18 +69,55 @@ MiniChain::BuiltBlock MiniChain::build(std::uint64_t height, const std::vector<s
   h.set_state_height(state_height);
   h.set_state_root(crypto::hash_bytes(crypto::sha256("root " + std::to_string(state_height))));
   h.set_history_root(crypto::hash_bytes(history_root));
+  if (epochs_ == Epochs::kSwitchAt6) {
+    const auto genesis_hash = crypto::hash_bytes(consensus::validator_set_hash(keys_.validators()));
+    const auto next_hash = crypto::hash_bytes(consensus::validator_set_hash(next_set_));
+    h.set_epoch(height <= 6 ? 0 : 1);
+    h.set_validator_set_hash(height <= 6 ? genesis_hash : next_hash);
+    if (height == 6) h.set_next_validator_set_hash(next_hash);
+  }
   h.SerializeToString(out.block.mutable_header());
-  *out.block.mutable_certificate() =
-      consensus::testing::commit_certificate(keys_, {0, 1, 2}, 0, height, crypto::sha256(out.block.header()));
+  *out.block.mutable_certificate() = certify(out.block.header(), h.epoch(), 0, height);
   out.previous_history = previous_history;
   out.previous_root = previous_root;
   return out;
 }
 
-MiniChain::MiniChain() {
-  trust_.chain_id = kChain;
-  trust_.genesis_hash = crypto::hash_bytes(crypto::sha256("mini genesis"));
-  trust_.validators = keys_.validators();
+CommitCertificate MiniChain::certify(const std::string& header, std::uint64_t epoch, std::uint64_t view,
+                                     std::uint64_t height) {
+  const crypto::Hash hash = crypto::sha256(header);
+  if (epoch == 0) return consensus::testing::commit_certificate(keys_, {0, 1, 2}, view, height, hash);
+  // Four of epoch 1's five, each voting under its index in that set.
+  static constexpr std::uint32_t kSignerOf[] = {1, 3, 4, 5, 6};
+  CommitCertificate c;
+  c.set_height(height);
+  c.set_view(view);
+  c.set_block_hash(crypto::hash_bytes(hash));
+  for (std::uint32_t v : {0u, 1u, 2u, 4u}) {
+    CommitVote* vote = c.add_votes();
+    vote->set_validator(v);
+    vote->set_signature(more_keys_.vote(kSignerOf[v], consensus::VoteKind::kCommit, view, height, hash));
+  }
+  return c;
+}
+
+Trust MiniChain::spanning_trust() const {
+  Trust t = trust_;
+  const Status s = extend_trust(t, 6, next_set_, switch_block());
+  if (!s) throw std::logic_error("the mini chain's switch block does not certify its next set: " + s.message());
+  return t;
+}
+
+api::CertifiedHeader MiniChain::switch_block() const {
+  api::CertifiedHeader c;
+  c.set_header(b6_.block.header());
+  *c.mutable_certificate() = b6_.block.certificate();
+  return c;
+}
+
+MiniChain::MiniChain(Epochs epochs) : epochs_(epochs) {
+  for (std::uint32_t k : {1, 3, 4, 5, 6}) next_set_.push_back(more_keys_.validators()[k]);
+  trust_ = trust_of(kChain, crypto::hash_bytes(crypto::sha256("mini genesis")), keys_.validators());
   const crypto::Hash history4 = crypto::sha256("history 4");
   const crypto::Hash root4 = crypto::sha256("root 4");
   root5_ = crypto::sha256("root 5");

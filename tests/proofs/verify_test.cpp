@@ -141,8 +141,7 @@ TEST_CASE("a proof checked against another chain or validator set fails") {
   }
   SECTION("validator set") {
     consensus::testing::Keys strangers(5);
-    Trust other = chain.trust();
-    other.validators = strangers.validators();
+    const Trust other = trust_of(chain.trust().chain_id, chain.trust().genesis_hash, strangers.validators());
     expect_failure(chain.proof(0), other, "certificate");
   }
   // The genesis validators certify a header that names another set: the certificate holds, the
@@ -168,7 +167,7 @@ TEST_CASE("a proof checked against another chain or validator set fails") {
                    "not the genesis file's");
   }
   SECTION("a header naming the genesis set verifies") {
-    const std::string genesis = crypto::hash_bytes(consensus::validator_set_hash(chain.trust().validators));
+    const std::string genesis = crypto::hash_bytes(consensus::validator_set_hash(chain.trust().genesis_validators()));
     auto p = recertified([&](BlockHeader& h) { h.set_validator_set_hash(genesis); });
     REQUIRE(verify_transaction_proof(p, chain.trust()));
   }

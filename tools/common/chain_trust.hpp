@@ -1,6 +1,8 @@
-// What a proof-bundle writer checks its proofs against, as a node reports it: the chain id,
-// the genesis hash and the validator set in index order. A bundle's reader trusts none of this;
-// it builds its Trust from the genesis file alone (proofs::trust_from).
+// What a proof-bundle writer checks its proofs against, as a node reports it: the chain id, the
+// genesis hash and the chain of validator sets, each later set with the switch block that
+// certified it (checked here as a reader will check it). A bundle's reader trusts none of this;
+// it builds its Trust from the genesis file alone (proofs::trust_from) and extends it with the
+// sets the bundle carries.
 #pragma once
 
 #include "client/node.hpp"
@@ -9,8 +11,9 @@
 
 namespace sharechain::tools {
 
-// Refused when the node does not report its genesis hash (a release before proofs) or lists its
-// validators out of order; exit 3 when it cannot be reached.
+// Refused when the node does not report its genesis hash (a release before proofs), lists its
+// validators out of order, or serves a switch block that does not certify the next set; exit 3
+// when it cannot be reached.
 Outcome<proofs::Trust> chain_trust(client::Node& node);
 
 }  // namespace sharechain::tools

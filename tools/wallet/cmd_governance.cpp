@@ -4,6 +4,7 @@
 // Proposing and approving always wait for the commit: the proposal's id and whether it executed
 // are known only from the receipt. Their `status` is the proposal's (open, executed, expired);
 // `tx_status` is the transaction's.
+#include "consensus/signing.hpp"
 #include "contracts/client.hpp"
 #include "sharechain/governance.pb.h"
 #include "sharechain/ledger.pb.h"
@@ -317,6 +318,19 @@ void register_queries(CLI::App* group, Context& ctx) {
   }
 }
 
+Json validators_json(const google::protobuf::RepeatedPtrField<ledger::ValidatorInfo>& listed) {
+  Json list = Json::array();
+  for (const auto& v : listed) list.push_back(tools::validator_json(v));
+  return list;
+}
+
+// The hash headers name a set by (validator_set_hash, next_validator_set_hash).
+std::string set_hash_hex(const google::protobuf::RepeatedPtrField<ledger::ValidatorInfo>& listed) {
+  std::vector<consensus::ValidatorInfo> keys;
+  for (const auto& v : listed) keys.push_back(consensus::ValidatorInfo{v.public_key()});
+  return crypto::to_hex(crypto::hash_bytes(consensus::validator_set_hash(keys)));
+}
+
 }  // namespace
 
 void register_governance_commands(CLI::App& app, Context& ctx) {
@@ -328,29 +342,42 @@ void register_governance_commands(CLI::App& app, Context& ctx) {
   register_queries(group, ctx);
 
   CLI::App* cmd = app.add_subcommand("validators", "the validator set: epoch, keys, peer addresses");
-  on_run(cmd, ctx, [&ctx] {
+  auto history = std::make_shared<bool>(false);
+  cmd->add_flag("--history", *history, "also every ended epoch's set, with the heights it certified");
+  on_run(cmd, ctx, [&ctx, history] {
     api::QueryRequest q;
-    q.mutable_ledger()->mutable_validators();
+    q.mutable_ledger()->mutable_validators()->set_history(*history);
     Outcome<api::QueryResponse> r = ctx.query(q);
     if (!r) return ctx.fail(r.failure());
     const auto& vs = r->ledger().validators();
-    Json list = Json::array();
-    for (const auto& v : vs.validators()) list.push_back(tools::validator_json(v));
     // Changes that have executed and wait for their switch height: the set each one leads to
     // certifies the blocks above its switch height.
     Json pending = Json::array();
     for (const auto& change : vs.pending()) {
-      Json set = Json::array();
-      for (const auto& v : change.validators()) set.push_back(tools::validator_json(v));
       pending.push_back(Json{{"switch_height", change.switch_height()},
                              {"executed_height", change.executed_height()},
-                             {"validators", set}});
+                             {"set_hash", set_hash_hex(change.validators())},
+                             {"validators", validators_json(change.validators())}});
     }
     Json j;
     j["epoch"] = vs.epoch();
     j["epoch_start"] = vs.epoch_start();
-    j["validators"] = list;
+    j["set_hash"] = set_hash_hex(vs.validators());
+    j["validators"] = validators_json(vs.validators());
     j["pending"] = pending;
+    if (*history) {
+      // The sets a proof bundle chains from genesis: each certified heights start+1..end, and
+      // its last block (end) names the next set's hash.
+      Json ended = Json::array();
+      for (const auto& e : vs.history()) {
+        ended.push_back(Json{{"epoch", e.epoch()},
+                             {"start_height", e.start_height()},
+                             {"end_height", e.end_height()},
+                             {"set_hash", set_hash_hex(e.validators())},
+                             {"validators", validators_json(e.validators())}});
+      }
+      j["history"] = ended;
+    }
     j["read_at_height"] = r->height();
     ctx.show(j);
     return tools::kExitOk;

@@ -12,7 +12,10 @@ wrote is proven here with the same facts, and one it refuses is refused here.
         print(result.outcome, result.reason)   # the first check that failed
 
 `verify_transaction_proof(client.get_proof(tx_hash), trust)` checks one GetProof answer and
-raises ProofError naming the part that failed.
+raises ProofError naming the part that failed. A bundle carries the chain of validator sets from
+genesis to the newest epoch its headers name; each later set is trusted only once a quorum of
+the set before it certified it (`read_validator_sets`), and each header is checked against the
+set of its own epoch.
 
 Bytes must be lower-case hex, numbers integers (a fact of 5.0 is not the height 5), proofs in
 chain order with each transaction once, and the subject the one the kind names. Object keys may
@@ -59,12 +62,26 @@ class GenesisError(ValueError):
 
 @dataclass(frozen=True)
 class Trust:
-    """The chain id, the genesis hash (SHA-256 of the file's exact bytes) and the validators'
-    32-byte x-only keys in index order. Until governance epochs exist the genesis set certifies
-    every block."""
+    """The chain id, the genesis hash (SHA-256 of the file's exact bytes) and the genesis
+    validators' 32-byte x-only keys in index order: the set of epoch 0, from which every later
+    set must be certified (ValidatorSet)."""
     chain_id: str
     genesis_hash: bytes
     validators: Tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class ValidatorSet:
+    """The set of one epoch: its keys in index order certify the heights above from_height, up
+    to the next set's from_height (the switch block, the last one it certifies)."""
+    epoch: int
+    from_height: int
+    validators: Tuple[bytes, ...]
+
+
+def genesis_sets(trust: Trust) -> List[ValidatorSet]:
+    """The chain of sets when nothing but the genesis file is known: epoch 0 alone."""
+    return [ValidatorSet(0, 0, trust.validators)]
 
 
 def _key_from_genesis_hex(text: str) -> Optional[bytes]:
@@ -249,10 +266,13 @@ def _read_path(raw, part: str, height: int) -> List[bytes]:
     return [bytes(h) for h in raw]
 
 
-def check_commit_certificate(trust: Trust, certificate, height: int, block_hash: bytes) -> None:
-    """Raises ProofError unless a quorum of distinct validators signed COMMIT for exactly this
-    block. Every vote must be valid: one bad vote rejects the certificate, as a node rejects it."""
-    n = len(trust.validators)
+def check_commit_certificate(trust: Trust, certificate, height: int, block_hash: bytes,
+                             validators=None) -> None:
+    """Raises ProofError unless a quorum of distinct validators of `validators` (the genesis
+    set unless given) signed COMMIT for exactly this block. Every vote must be valid: one bad
+    vote rejects the certificate, as a node rejects it."""
+    keys = trust.validators if validators is None else validators
+    n = len(keys)
     if certificate.height != height:
         raise ProofError(f"commit certificate is for height {certificate.height}, "
                          f"expected {height}")
@@ -266,15 +286,17 @@ def check_commit_certificate(trust: Trust, certificate, height: int, block_hash:
                              "which is not in the validator set")
         if vote.validator in seen:
             raise ProofError(f"commit certificate: validator {vote.validator} voted twice")
-        if not verify(trust.validators[vote.validator], digest, bytes(vote.signature)):
+        if not verify(keys[vote.validator], digest, bytes(vote.signature)):
             raise ProofError(f"commit certificate: bad signature from validator {vote.validator}")
         seen.add(vote.validator)
     if len(seen) < quorum_size(n):
         raise ProofError(f"commit certificate: {len(seen)} votes, a quorum is {quorum_size(n)}")
 
 
-def _check_certified(certified, part: str, height: int, trust: Trust):
-    """The header decoded, of this chain, at `height`, and committed by a quorum."""
+def _check_certified(certified, part: str, height: int, trust: Trust,
+                     sets: List[ValidatorSet]):
+    """The header decoded, of this chain, at `height`, and committed by a quorum of the set of
+    the epoch it names, which must be one of `sets` and in force at that height."""
     header = _decode(types_pb2.BlockHeader, certified.header)
     if header is None:
         raise _fail(part, height, "the header does not decode")
@@ -283,17 +305,30 @@ def _check_certified(certified, part: str, height: int, trust: Trust):
                                   f"the genesis file's is '{trust.chain_id}'")
     if header.height != height:
         raise _fail(part, height, f"the header says height {header.height}")
-    # Bundles carry the genesis set only: a later epoch's header needs the chain of sets.
-    if header.epoch != 0:
+    epoch = header.epoch
+    if epoch >= len(sets):
         raise _fail(part, height, f"the header is certified by the validator set of epoch "
-                                  f"{header.epoch}, and the bundle carries no chain of sets from "
-                                  f"the genesis set to it")
-    if header.validator_set_hash and \
-            bytes(header.validator_set_hash) != validator_set_hash(trust.validators):
-        raise _fail(part, height, f"the header names validator set "
-                                  f"{bytes(header.validator_set_hash).hex()}, not the genesis file's")
+                                  f"{epoch}, and the bundle carries sets up to epoch "
+                                  f"{len(sets) - 1} only")
+    # A set certifies only its own epoch's heights: a set that has left could otherwise sign
+    # headers of heights its successors certify.
+    in_force = sets[epoch]
+    if height <= in_force.from_height:
+        raise _fail(part, height, f"the header is of epoch {epoch}, whose set certifies the "
+                                  f"heights above {in_force.from_height}")
+    if epoch + 1 < len(sets) and height > sets[epoch + 1].from_height:
+        raise _fail(part, height, f"the header is of epoch {epoch}, which ended at height "
+                                  f"{sets[epoch + 1].from_height}")
+    named = bytes(header.validator_set_hash)
+    # Only epoch 0 may lack it: blocks certified before the field existed have none.
+    if not named and epoch > 0:
+        raise _fail(part, height, f"the header of epoch {epoch} names no validator set")
+    if named and named != validator_set_hash(in_force.validators):
+        whose = "the genesis file's" if epoch == 0 else f"the bundle's set of epoch {epoch}"
+        raise _fail(part, height, f"the header names validator set {named.hex()}, not {whose}")
     try:
-        check_commit_certificate(trust, certified.certificate, height, sha256(certified.header))
+        check_commit_certificate(trust, certified.certificate, height, sha256(certified.header),
+                                 in_force.validators)
     except ProofError as e:
         raise _fail(part + " certificate", height, str(e)) from None
     return header
@@ -383,7 +418,8 @@ def _check_receipt(proof, tx_hash: bytes):
     return receipt, root
 
 
-def _check_anchor(proof, trust: Trust, history: bytes, reached: int) -> int:
+def _check_anchor(proof, trust: Trust, sets: List[ValidatorSet], history: bytes,
+                  reached: int) -> int:
     """The anchor's height, once its certified header says history(reached) is `history`."""
     header = _decode(types_pb2.BlockHeader, proof.anchor.header)
     if header is None:
@@ -391,7 +427,7 @@ def _check_anchor(proof, trust: Trust, history: bytes, reached: int) -> int:
     height = header.height
     if height <= proof.height:
         raise _fail("anchor", height, "is not above the transaction's block")
-    header = _check_certified(proof.anchor, "anchor", height, trust)
+    header = _check_certified(proof.anchor, "anchor", height, trust, sets)
     if header.state_height != reached:
         raise _fail("anchor", height, f"certifies history at height {header.state_height}, "
                                       f"the links reach height {reached}")
@@ -404,16 +440,19 @@ def _check_anchor(proof, trust: Trust, history: bytes, reached: int) -> int:
     return height
 
 
-def verify_transaction_proof(proof, trust: Trust) -> ProvenTransaction:
-    """Checks an api_pb2.TransactionProof (a GetProof answer) against `trust`; returns what it
+def verify_transaction_proof(proof, trust: Trust,
+                             sets: Optional[List[ValidatorSet]] = None) -> ProvenTransaction:
+    """Checks an api_pb2.TransactionProof (a GetProof answer) against `trust` and the chain of
+    validator sets (read_validator_sets; the genesis set alone when not given); returns what it
     proves, or raises ProofError naming the first check that failed: "block certificate (height
     58): commit certificate: bad signature from validator 2", "transaction path (height 58):
     ...", "receipt", "history", "history link", "anchor", "anchor certificate"."""
+    sets = genesis_sets(trust) if sets is None else sets
     h = proof.height
     if h == 0:
         raise _fail("proof", h, "height 0 is genesis and holds no transactions")
-    # The block: a quorum of the validators committed exactly this header...
-    header = _check_certified(proof.block, "block", h, trust)
+    # The block: a quorum of the validators in force committed exactly this header...
+    header = _check_certified(proof.block, "block", h, trust, sets)
     # ...whose signed_tx_root the transaction's exact bytes hash up to, signed by its sender.
     _check_transaction_in_block(proof, header)
     body, sender, tx_hash = _check_signed_transaction(bytes(proof.transaction), trust.chain_id, h)
@@ -426,7 +465,7 @@ def verify_transaction_proof(proof, trust: Trust) -> ProvenTransaction:
         raise _fail("history", h, "previous_history and previous_state_root must be 32 bytes")
     start = history_next(previous_history, h, receipts_root, previous_root)
     history, reached = _history_through_links(start, h, proof.links)
-    anchor_height = _check_anchor(proof, trust, history, reached)
+    anchor_height = _check_anchor(proof, trust, sets, history, reached)
     return ProvenTransaction(height=h, index=proof.index, tx_hash=tx_hash.hex(),
                              block_hash=sha256(proof.block.header).hex(),
                              timestamp_ms=header.timestamp_ms, anchor_height=anchor_height,
@@ -858,7 +897,8 @@ def _hex_bytes(v) -> Optional[bytes]:
 
 
 class _Reader:
-    """Field readers for proof_from_json whose errors name the field and what it must be."""
+    """Field readers for proof_from_json and a set's switch block, whose errors name the field
+    and what it must be."""
 
     def __init__(self, where: str):
         self.where = where
@@ -882,7 +922,7 @@ class _Reader:
     def raw(self, j, name: str) -> bytes:
         b = _hex_bytes(self.member(j, name))
         if b is None:
-            raise self.missing(name, "lower-case hex")
+            raise self.missing(name, "a lower-case hex string")
         return b
 
     def hashes(self, j, name: str) -> List[bytes]:
@@ -955,7 +995,7 @@ def _parse_bundle(text) -> Optional[dict]:
 
 
 def _check_claimed_chain(bundle: dict, trust: Trust) -> Optional[str]:
-    """Why the chain and validators the bundle names are not the genesis file's, or None."""
+    """Why the chain the bundle names is not the genesis file's, or None."""
     chain_id = bundle.get("chain_id")
     if chain_id != trust.chain_id:
         return (f"chain: the bundle is of chain {_quoted(chain_id)}, "
@@ -963,20 +1003,84 @@ def _check_claimed_chain(bundle: dict, trust: Trust) -> Optional[str]:
     if bundle.get("genesis_hash") != trust.genesis_hash.hex():
         return (f"genesis: the bundle was made against genesis {bundle.get('genesis_hash')}, "
                 f"the file given hashes to {trust.genesis_hash.hex()}")
-    sets = bundle.get("validator_sets")
-    if (not isinstance(sets, list) or len(sets) != 1 or not isinstance(sets[0], dict)
-            or _json_kind(sets[0].get("from_height")) != "int" or sets[0]["from_height"] != 0
-            or not isinstance(sets[0].get("validators"), list)):
-        return "validator set: a bundle carries the genesis validator set (from_height 0) alone"
-    validators = sets[0]["validators"]
-    if len(validators) != len(trust.validators):
-        return (f"validator set: {len(validators)} validators, "
-                f"the genesis file has {len(trust.validators)}")
-    for i, (v, key) in enumerate(zip(validators, trust.validators)):
-        if (not isinstance(v, dict) or _json_kind(v.get("index")) != "int" or v["index"] != i
-                or v.get("public_key") != key.hex()):
-            return f"validator set: validator {i} is not the genesis file's"
     return None
+
+
+def _is_int(v, value=None) -> bool:
+    return _json_kind(v) == "int" and (value is None or v == value)
+
+
+_NOT_GENESIS_ENTRY = ("validator set: a bundle's first validator set is the genesis set "
+                      "(from_height 0, epoch 0, no switch block)")
+
+
+def _genesis_entry(entries, trust: Trust) -> ValidatorSet:
+    """Entry 0, which must restate the genesis file's set: it is the only one trusted as read."""
+    first = entries[0] if isinstance(entries, list) and entries else None
+    # Bundles written before epochs existed name no epoch. No set comes before genesis, so no
+    # switch block can have certified this one.
+    if (not isinstance(first, dict) or not _is_int(first.get("from_height"), 0)
+            or ("epoch" in first and not _is_int(first["epoch"], 0))
+            or not isinstance(first.get("validators"), list) or "switch_block" in first):
+        raise ProofError(_NOT_GENESIS_ENTRY)
+    validators = first["validators"]
+    if len(validators) != len(trust.validators):
+        raise ProofError(f"validator set: {len(validators)} validators, "
+                         f"the genesis file has {len(trust.validators)}")
+    for i, (v, key) in enumerate(zip(validators, trust.validators)):
+        if not isinstance(v, dict) or not _is_int(v.get("index"), i) \
+                or v.get("public_key") != key.hex():
+            raise ProofError(f"validator set: validator {i} is not the genesis file's")
+    return ValidatorSet(0, 0, trust.validators)
+
+
+def _next_entry(entry, epoch: int, trusted: List[ValidatorSet], trust: Trust) -> ValidatorSet:
+    """Entry `epoch`, once the switch block that ends the epoch before it, certified by the
+    sets already trusted, names exactly its keys."""
+    where = f"validator set of epoch {epoch}: "
+    if not isinstance(entry, dict) or not _is_int(entry.get("epoch"), epoch):
+        raise ProofError(f'{where}the entry must name "epoch": {epoch}')
+    below = trusted[-1].from_height
+    start = entry.get("from_height")
+    # Beyond 64 bits no node could have reached it, and the C++ reader sees no integer there.
+    if not _is_int(start) or start <= below or start > _U64:
+        raise ProofError(f'{where}"from_height" must be above epoch {epoch - 1}\'s ({below})')
+    validators = entry.get("validators")
+    if not isinstance(validators, list) or not validators:
+        raise ProofError(f'{where}"validators" must be a non-empty array')
+    keys = []
+    for i, v in enumerate(validators):
+        key = _hex_bytes(v.get("public_key")) if isinstance(v, dict) else None
+        if key is None or len(key) != 32 or not _is_int(v.get("index"), i):
+            raise ProofError(f'{where}validator {i} must have "index" {i} and a 32-byte '
+                             f'"public_key"')
+        keys.append(key)
+    # Only once every entry reads as a validator, as the C++ verifier orders the two checks.
+    for i, key in enumerate(keys):
+        # A key listed twice would give one signer two of a quorum's votes.
+        if keys.index(key) < i:
+            raise ProofError(f"{where}validator {i} has the key of validator {keys.index(key)}")
+    switch = api_pb2.CertifiedHeader()
+    _Reader(where).certified(entry, "switch_block", switch)
+    part = f"switch block of epoch {epoch}"
+    header = _check_certified(switch, part, start, trust, trusted)
+    named = bytes(header.next_validator_set_hash)
+    if not named:
+        raise _fail(part, start, "the header names no next validator set")
+    if named != validator_set_hash(keys):
+        raise _fail(part, start, f"the header names next validator set {named.hex()}, "
+                                 f"not the bundle's set of epoch {epoch}")
+    return ValidatorSet(epoch, start, tuple(keys))
+
+
+def read_validator_sets(entries, trust: Trust) -> List[ValidatorSet]:
+    """A bundle's `validator_sets` as the chain of sets it proves: the genesis file's, then each
+    later one trusted only because a quorum of the one before it certified it in the last
+    header of its epoch. ProofError names the first entry that is not."""
+    sets = [_genesis_entry(entries, trust)]
+    for epoch in range(1, len(entries)):
+        sets.append(_next_entry(entries[epoch], epoch, sets, trust))
+    return sets
 
 
 def _check_chain_order(proven: List[ProvenTransaction]) -> Optional[str]:
@@ -1000,11 +1104,12 @@ def _check_subject(kind: str, subject, facts: dict) -> Optional[str]:
     return f"subject: it is not what the facts are about ({shown})"
 
 
-def _verify_proofs(proofs: list, trust: Trust) -> List[ProvenTransaction]:
+def _verify_proofs(proofs: list, trust: Trust,
+                   sets: List[ValidatorSet]) -> List[ProvenTransaction]:
     proven = []
     for i, j in enumerate(proofs):
         try:
-            proven.append(verify_transaction_proof(proof_from_json(j), trust))
+            proven.append(verify_transaction_proof(proof_from_json(j), trust, sets))
         except ProofError as e:
             raise ProofError(f"proof {i + 1} of {len(proofs)}: {e}") from None
     wrong = _check_chain_order(proven)
@@ -1035,12 +1140,16 @@ def verify_bundle(bundle_text, genesis) -> BundleResult:
     wrong = _check_claimed_chain(bundle, trust)
     if wrong:
         return BundleResult("failed", wrong)
+    try:
+        sets = read_validator_sets(bundle.get("validator_sets"), trust)
+    except ProofError as e:
+        return BundleResult("failed", str(e))
     kind = bundle["kind"] if isinstance(bundle.get("kind"), str) else ""
     proofs = bundle.get("proofs")
     if not isinstance(proofs, list) or not proofs:
         return BundleResult("failed", "proofs: the bundle holds no proof", kind)
     try:
-        proven = _verify_proofs(proofs, trust)
+        proven = _verify_proofs(proofs, trust, sets)
     except ProofError as e:
         return BundleResult("failed", str(e), kind)
     subject = bundle.get("subject", {})

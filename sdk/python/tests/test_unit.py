@@ -21,8 +21,11 @@
                        subject each kind names, and the C++ wallet's own bundles in
                        tests/fixtures/ (a transaction, a vehicle report, a revenue statement)
                        proven with its facts, failing on any changed value and against another
-                       genesis; with SHARECHAIN_WALLET, its verify-bundle agrees on all of them,
-                       on the hand-built statements and on changed ones
+                       genesis; chains of validator sets: bundles across two switches proven,
+                       and each rule of the set chain and of a header's epoch broken in turn
+                       and refused with its exact reason; with SHARECHAIN_WALLET, its
+                       verify-bundle agrees on all of them, on the hand-built statements and on
+                       changed ones, and on the set-chain bundles word for word
 """
 
 import concurrent.futures
@@ -703,13 +706,14 @@ def proof_tx_hash(proof):
     return crypto.sha256(st.body)
 
 
+def certificate_json(cert):
+    return {"height": cert.height, "view": cert.view, "block_hash": cert.block_hash.hex(),
+            "votes": [{"validator": v.validator, "signature": v.signature.hex()}
+                      for v in cert.votes]}
+
+
 def certified_json(c):
-    cert = c.certificate
-    return {"header": c.header.hex(),
-            "certificate": {"height": cert.height, "view": cert.view,
-                            "block_hash": cert.block_hash.hex(),
-                            "votes": [{"validator": v.validator, "signature": v.signature.hex()}
-                                      for v in cert.votes]}}
+    return {"header": c.header.hex(), "certificate": certificate_json(c.certificate)}
 
 
 def proof_json(p):
@@ -742,7 +746,10 @@ def receipts_root(receipts):
 
 class MiniChain:
     """A chain built by hand from height 5 up: blocks of signed transactions and receipts, each
-    header certifying the history after the block before it, each certified by `signers`."""
+    header certifying the history after the block before it, each certified by `signers` of the
+    validator set in force. add_block(..., next_set=keys) makes the block the switch block of
+    its epoch: the blocks after it are of the next epoch, name that set and are certified by
+    it."""
 
     def __init__(self, n=4, signers=None, chain_id="proof-test"):
         self.chain_id = chain_id
@@ -756,6 +763,10 @@ class MiniChain:
         self.nonces = {}
         self.history = {4: crypto.sha256(b"history 4")}
         self.blocks = {}   # height -> (header bytes, certificate, transactions, receipts)
+        # Per epoch: (from_height, keys, signers). Epoch-0 headers name their set only when
+        # name_sets is set: blocks certified before the field existed have none.
+        self.sets = [(0, self.keys, self.signers)]
+        self.name_sets = False
 
     def user(self, secret_byte):
         return sc.PrivateKey(b"\x00" * 31 + bytes([secret_byte]))
@@ -769,17 +780,27 @@ class MiniChain:
         body = sc.build_body(self.chain_id, key.address, nonce, call)
         return sc.sign_body(body, key).SerializeToString()
 
-    def certificate(self, header, height, signers=None, view=0):
+    def epoch_at(self, height):
+        return max(e for e, (start, _, _) in enumerate(self.sets) if start < height)
+
+    def set_hash(self, epoch):
+        return crypto.validator_set_hash([k.public_key for k in self.sets[epoch][1]])
+
+    def certificate(self, header, height, signers=None, view=0, epoch=None):
+        """Votes of `signers` of the set of `epoch` (by default the one in force at height)."""
+        _, keys, default_signers = self.sets[self.epoch_at(height) if epoch is None else epoch]
         block_hash = crypto.sha256(header)
         digest = crypto.vote_digest(crypto.VOTE_COMMIT, self.chain_id, view, height, block_hash)
         cert = types_pb2.CommitCertificate(height=height, view=view, block_hash=block_hash)
-        for i in (self.signers if signers is None else signers):
-            cert.votes.add(validator=i, signature=self.keys[i].sign(digest))
+        for i in (default_signers if signers is None else signers):
+            cert.votes.add(validator=i, signature=keys[i].sign(digest))
         return cert
 
-    def add_block(self, entries, **header_fields):
-        """entries: [(signed transaction bytes, [events], receipt status, error)]."""
+    def add_block(self, entries, next_set=None, **header_fields):
+        """entries: [(signed transaction bytes, [events], receipt status, error)]; next_set:
+        (keys, signers) of the set that certifies the blocks after this one."""
         height = max(self.history) + 1
+        epoch = len(self.sets) - 1
         txs, receipts = [e[0] for e in entries], []
         for i, (raw, events, status, error) in enumerate(entries):
             st = types_pb2.SignedTransaction()
@@ -790,9 +811,14 @@ class MiniChain:
         header = types_pb2.BlockHeader(
             chain_id=self.chain_id, height=height, prev_hash=b"\x01" * 32,
             timestamp_ms=1700000000000 + height, tx_root=b"\x02" * 32, state_height=height - 1,
-            state_root=self.state_root(height - 1), proposer=height % len(self.keys),
+            state_root=self.state_root(height - 1), proposer=height % len(self.sets[epoch][1]),
             signed_tx_root=crypto.merkle_root([crypto.sha256(t) for t in txs]),
-            history_root=self.history[height - 1])
+            history_root=self.history[height - 1], epoch=epoch)
+        if epoch or self.name_sets:
+            header.validator_set_hash = self.set_hash(epoch)
+        if next_set is not None:
+            header.next_validator_set_hash = crypto.validator_set_hash(
+                [k.public_key for k in next_set[0]])
         for k, v in header_fields.items():
             setattr(header, k, v)
         raw_header = header.SerializeToString()
@@ -800,6 +826,8 @@ class MiniChain:
         self.history[height] = proofs.history_next(self.history[height - 1], height,
                                                    receipts_root(receipts),
                                                    self.state_root(height - 1))
+        if next_set is not None:
+            self.sets.append((height, list(next_set[0]), list(next_set[1])))
 
     def proof(self, height, index, anchor=None):
         """The proof of (height, index) anchored by `anchor` (by default the next block, added
@@ -824,12 +852,36 @@ class MiniChain:
         p.anchor.certificate.CopyFrom(self.blocks[anchor][1])
         return p
 
-    def bundle(self, kind, proof_list, facts, subject=None):
-        validators = [{"index": i, "public_key": k.public_key.hex()}
-                      for i, k in enumerate(self.keys)]
+    def validator_sets(self, epochs=None):
+        """The chain of sets as the verifier trusts it, up to epoch `epochs - 1` (all)."""
+        return [proofs.ValidatorSet(e, start, tuple(k.public_key for k in keys))
+                for e, (start, keys, _) in enumerate(self.sets[:epochs])]
+
+    def set_entries(self, epochs):
+        """validator_sets of a bundle: the first `epochs` sets, each later one with the switch
+        block that names it, as proofs/bundle.cpp writes them."""
+        out = []
+        for e, (start, keys, _) in enumerate(self.sets[:epochs]):
+            entry = {"epoch": e, "from_height": start,
+                     "validators": [{"index": i, "public_key": k.public_key.hex()}
+                                    for i, k in enumerate(keys)]}
+            if e:
+                header, cert = self.blocks[start][:2]
+                entry["switch_block"] = {"header": header.hex(),
+                                         "certificate": certificate_json(cert)}
+            out.append(entry)
+        return out
+
+    def bundle(self, kind, proof_list, facts, subject=None, epochs=None):
+        """A bundle of the proofs, with the sets up to the newest epoch their headers name
+        (or the first `epochs`)."""
+        if epochs is None:
+            named = [types_pb2.BlockHeader.FromString(c.header).epoch
+                     for p in proof_list for c in (p.block, p.anchor)]
+            epochs = max(named, default=0) + 1
         return {"format": "sharechain-proof-bundle", "version": 1, "kind": kind,
                 "chain_id": self.chain_id, "genesis_hash": crypto.sha256(self.genesis).hex(),
-                "validator_sets": [{"from_height": 0, "validators": validators}],
+                "validator_sets": self.set_entries(epochs),
                 "subject": subject or {}, "facts": facts,
                 "proofs": [proof_json(p) for p in proof_list]}
 
@@ -856,32 +908,37 @@ RECORD = "ab" * 32
 EVIDENCE = "cd" * 32
 
 
+def vehicle_submission(chain, key):
+    """RECORD submitted by `key` for Acme Motors, to be decided by two endorsements."""
+    submit = vehicles_pb2.Call(submit=vehicles_pb2.SubmitRecord(
+        vin=VIN, kind=vehicles_pb2.ACCIDENT, occurred_at_ms=1690000000000,
+        summary="rear collision", evidence_hash=bytes.fromhex(EVIDENCE)))
+    return (chain.tx(key, submit), [event(
+        "vehicles", "RecordSubmitted", record=RECORD, vin=VIN, kind="ACCIDENT",
+        submitter=key.address_text, organisation="Acme Motors", occurred_at_ms=1690000000000,
+        odometer_km=0, evidence=EVIDENCE, status="PENDING", threshold=2)], 0, "")
+
+
+def vehicle_endorsement(chain, key, org, true_count, decided):
+    call = vehicles_pb2.Call(endorse=vehicles_pb2.Endorse(record_id=bytes.fromhex(RECORD),
+                                                           verdict=vehicles_pb2.VERDICT_TRUE))
+    events = [event("vehicles", "RecordEndorsed", record=RECORD, vin=VIN,
+                    attester=key.address_text, organisation=org, verdict="TRUE",
+                    true=true_count, false=0, threshold=2)]
+    if decided:
+        events.append(event("vehicles", "RecordAttested", record=RECORD, vin=VIN,
+                            kind="ACCIDENT", true=true_count, false=0, threshold=2))
+    return chain.tx(key, call), events, 0, ""
+
+
 def vehicle_chain():
     """A record submitted at height 5 by attester 11, endorsed TRUE at height 6 by attesters 12
     and 13 (the second endorsement decides it; an unrelated transfer sits between them)."""
     chain = MiniChain()
-    a, b, c = chain.user(11), chain.user(12), chain.user(13)
-    submit = vehicles_pb2.Call(submit=vehicles_pb2.SubmitRecord(
-        vin=VIN, kind=vehicles_pb2.ACCIDENT, occurred_at_ms=1690000000000,
-        summary="rear collision", evidence_hash=bytes.fromhex(EVIDENCE)))
-    chain.add_block([(chain.tx(a, submit), [event(
-        "vehicles", "RecordSubmitted", record=RECORD, vin=VIN, kind="ACCIDENT",
-        submitter=a.address_text, organisation="Acme Motors", occurred_at_ms=1690000000000,
-        odometer_km=0, evidence=EVIDENCE, status="PENDING", threshold=2)], 0, "")])
-
-    def endorse(key, org, true_count, decided):
-        call = vehicles_pb2.Call(endorse=vehicles_pb2.Endorse(record_id=bytes.fromhex(RECORD),
-                                                               verdict=vehicles_pb2.VERDICT_TRUE))
-        events = [event("vehicles", "RecordEndorsed", record=RECORD, vin=VIN,
-                        attester=key.address_text, organisation=org, verdict="TRUE",
-                        true=true_count, false=0, threshold=2)]
-        if decided:
-            events.append(event("vehicles", "RecordAttested", record=RECORD, vin=VIN,
-                                kind="ACCIDENT", true=true_count, false=0, threshold=2))
-        return chain.tx(key, call), events, 0, ""
-    chain.add_block([endorse(b, "Northwind Insurance", 1, False),
+    chain.add_block([vehicle_submission(chain, chain.user(11))])
+    chain.add_block([vehicle_endorsement(chain, chain.user(12), "Northwind Insurance", 1, False),
                      (chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, 5)), [], 0, ""),
-                     endorse(c, "City Garage", 2, True)])
+                     vehicle_endorsement(chain, chain.user(13), "City Garage", 2, True)])
     return chain
 
 
@@ -1282,6 +1339,441 @@ def revenue_fixture_variants(bundle):
     return out
 
 
+# --- Chains of validator sets (docs/proofs.md, "validator_sets") -------------------------------
+
+NOT_GENESIS_SET = ("validator set: a bundle's first validator set is the genesis set "
+                   "(from_height 0, epoch 0, no switch block)")
+
+
+def epoch_chain():
+    """RECORD through two switches of the validator set; every header names its set:
+      5   epoch 0  submitted by attester 11
+      6   epoch 0  a transfer; the switch block: names set 1
+      7   epoch 1  endorsed by attester 12
+      8   epoch 1  a transfer; the switch block of epoch 1: names set 2
+      9   epoch 2  endorsed by attester 13, which decides it
+      10  epoch 2  a transfer (the anchor of 9)
+    Set 1 (5 validators, a quorum of 4, signed by 1-4) keeps genesis validators 1, 3 and 0 as
+    its 0, 1 and 4 and adds two; set 2 (4, signed by 0, 2 and 3) keeps set 1's 2 and 4 as its
+    1 and 2 and adds two. A key kept under another index must sign as that index."""
+    chain = MiniChain()
+    chain.name_sets = True
+    g = chain.keys
+    set1 = [g[1], g[3], sc.PrivateKey(b"\x51" * 32), sc.PrivateKey(b"\x52" * 32), g[0]]
+    set2 = [sc.PrivateKey(b"\x61" * 32), set1[2], set1[4], sc.PrivateKey(b"\x62" * 32)]
+
+    def transfer(amount):
+        return chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, amount)), [], 0, ""
+    chain.add_block([vehicle_submission(chain, chain.user(11))])
+    chain.add_block([transfer(1)], next_set=(set1, [1, 2, 3, 4]))
+    chain.add_block([vehicle_endorsement(chain, chain.user(12), "Northwind Insurance", 1, False)])
+    chain.add_block([transfer(2)], next_set=(set2, [0, 2, 3]))
+    chain.add_block([vehicle_endorsement(chain, chain.user(13), "City Garage", 2, True)])
+    chain.add_block([transfer(3)])
+    return chain
+
+
+def transaction_bundle(chain, proof, epochs=None):
+    proven = proofs.verify_transaction_proof(proof, chain.trust, chain.validator_sets())
+    return chain.bundle("transaction", [proof], proofs.transaction_facts(proven), epochs=epochs)
+
+
+def rewritten(header_hex, **fields):
+    """A header's hex with fields set (None clears one); its certificate is left as it was."""
+    header = types_pb2.BlockHeader.FromString(bytes.fromhex(header_hex))
+    for k, v in fields.items():
+        if v is None:
+            header.ClearField(k)
+        else:
+            setattr(header, k, v)
+    return header.SerializeToString().hex()
+
+
+def recertified(chain, certified, height, **how):
+    """`certified` (a bundle's block, anchor or switch_block) signed again: by its own set, or
+    as `how` says (signers, epoch)."""
+    cert = chain.certificate(bytes.fromhex(certified["header"]), height, **how)
+    certified["certificate"] = certificate_json(cert)
+
+
+def epoch_bundles():
+    """(chain, {name: bundle}) of the bundles epoch_cases changes: a vehicle report of three
+    proofs, one in each epoch ("report"), and transactions of epoch 1 ("epoch 1", anchored by
+    the switch block of epoch 1), of epoch 2, of epoch 0 anchored in epoch 1 ("across") and of
+    epoch 0 anchored in epoch 0, which needs the genesis set alone ("epoch 0")."""
+    chain = epoch_chain()
+    ps = [chain.proof(5, 0, anchor=6), chain.proof(7, 0, anchor=8), chain.proof(9, 0, anchor=10)]
+    proven = [proofs.verify_transaction_proof(p, chain.trust, chain.validator_sets())
+              for p in ps]
+    facts = proofs.derive_facts("vehicle-report", {"vin": VIN}, proven)
+    return chain, {
+        "report": chain.bundle("vehicle-report", ps, facts, {"vin": VIN}),
+        "epoch 1": transaction_bundle(chain, chain.proof(7, 0, anchor=8)),
+        "epoch 2": transaction_bundle(chain, chain.proof(9, 0, anchor=10)),
+        "across": transaction_bundle(chain, chain.proof(5, 0, anchor=7)),
+        "epoch 0": transaction_bundle(chain, chain.proof(5, 0, anchor=6)),
+    }
+
+
+def epoch_cases():
+    """(group, name, genesis, bundle, reason): the bundles of epoch_bundles, proven (reason
+    None) or changed in one place and refused with exactly that reason. The groups: "proven",
+    "genesis entry", "later entry" (a later set's own fields), "switch block" (its check as a
+    certified header and the next set it names) and "header" (a proof's header against the set
+    of its epoch)."""
+    chain, b = epoch_bundles()
+    h0, h1, h2 = (chain.set_hash(e).hex() for e in range(3))
+    one, three = "proof 1 of 1: ", "proof 3 of 3: "
+    e1, e2 = "validator set of epoch 1: ", "validator set of epoch 2: "
+    sw1, sw2 = "switch block of epoch 1", "switch block of epoch 2"
+
+    def sets(bundle):
+        return bundle["validator_sets"]
+
+    def switch(bundle, epoch):
+        return bundle["validator_sets"][epoch]["switch_block"]
+
+    def votes(certified):
+        return certified["certificate"]["votes"]
+
+    def flip_hex(text, at):
+        return text[:at] + ("1" if text[at] == "0" else "0") + text[at + 1:]
+
+    cases = [
+        ("proven", "a vehicle report across two switches", "report", None, None),
+        ("proven", "a transaction of epoch 1 anchored by a switch block", "epoch 1", None, None),
+        ("proven", "a transaction of epoch 2", "epoch 2", None, None),
+        ("proven", "a transaction of epoch 0 anchored in epoch 1", "across", None, None),
+        ("proven", "a transaction of epoch 0 with the genesis set alone", "epoch 0", None, None),
+        ("proven", "entry 0 without an epoch, as bundles before epochs", "epoch 1",
+         lambda x: sets(x)[0].pop("epoch"), None),
+        # Not refused: docs/proofs.md has the writer stop at the newest epoch it needs, and
+        # names no rule for a verifier given more.
+        ("proven", "a set after the newest epoch the proofs name", "across",
+         lambda x: sets(x).append(sets(b["report"])[2]), None),
+
+        ("genesis entry", "no validator_sets", "epoch 1", lambda x: x.pop("validator_sets"),
+         NOT_GENESIS_SET),
+        ("genesis entry", "validator_sets an object", "epoch 1",
+         lambda x: x.update(validator_sets={"0": sets(x)[0]}), NOT_GENESIS_SET),
+        ("genesis entry", "validator_sets empty", "epoch 1", lambda x: x.update(validator_sets=[]),
+         NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 not an object", "epoch 1", lambda x: sets(x).__setitem__(0, 0),
+         NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 from height 1", "epoch 1",
+         lambda x: sets(x)[0].update(from_height=1), NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 without from_height", "epoch 1",
+         lambda x: sets(x)[0].pop("from_height"), NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 of epoch 1", "epoch 1", lambda x: sets(x)[0].update(epoch=1),
+         NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 of epoch 0.0", "epoch 1", lambda x: sets(x)[0].update(epoch=0.0),
+         NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 of epoch null", "epoch 1",
+         lambda x: sets(x)[0].update(epoch=None), NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 validators an object", "epoch 1",
+         lambda x: sets(x)[0].update(validators={}), NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 with a switch block", "epoch 1",
+         lambda x: sets(x)[0].update(switch_block=switch(x, 1)), NOT_GENESIS_SET),
+        ("genesis entry", "entry 0 one validator short", "epoch 1",
+         lambda x: sets(x)[0]["validators"].pop(),
+         "validator set: 3 validators, the genesis file has 4"),
+        ("genesis entry", "entry 0 with set 1's validators", "epoch 1",
+         lambda x: sets(x)[0].update(validators=sets(x)[1]["validators"][:4]),
+         "validator set: validator 0 is not the genesis file's"),
+
+        ("later entry", "entry 1 not an object", "epoch 1", lambda x: sets(x).__setitem__(1, []),
+         e1 + 'the entry must name "epoch": 1'),
+        ("later entry", "entry 1 without an epoch", "epoch 1", lambda x: sets(x)[1].pop("epoch"),
+         e1 + 'the entry must name "epoch": 1'),
+        ("later entry", "entry 1 of epoch 1.0", "epoch 1", lambda x: sets(x)[1].update(epoch=1.0),
+         e1 + 'the entry must name "epoch": 1'),
+        ("later entry", "entry 1 of epoch 2", "epoch 1", lambda x: sets(x)[1].update(epoch=2),
+         e1 + 'the entry must name "epoch": 1'),
+        ("later entry", "entries 1 and 2 swapped", "report",
+         lambda x: x.update(validator_sets=[sets(x)[0], sets(x)[2], sets(x)[1]]),
+         e1 + 'the entry must name "epoch": 1'),
+        ("later entry", "entry 2 of epoch 1", "report", lambda x: sets(x)[2].update(epoch=1),
+         e2 + 'the entry must name "epoch": 2'),
+        ("later entry", "entry 1 from height 0", "epoch 1",
+         lambda x: sets(x)[1].update(from_height=0),
+         e1 + '"from_height" must be above epoch 0\'s (0)'),
+        ("later entry", "entry 1 from height -6", "epoch 1",
+         lambda x: sets(x)[1].update(from_height=-6),
+         e1 + '"from_height" must be above epoch 0\'s (0)'),
+        ("later entry", "entry 1 from height '6'", "epoch 1",
+         lambda x: sets(x)[1].update(from_height="6"),
+         e1 + '"from_height" must be above epoch 0\'s (0)'),
+        ("later entry", "entry 1 from height 6.0", "epoch 1",
+         lambda x: sets(x)[1].update(from_height=6.0),
+         e1 + '"from_height" must be above epoch 0\'s (0)'),
+        ("later entry", "entry 1 from height 2^64", "epoch 1",
+         lambda x: sets(x)[1].update(from_height=1 << 64),
+         e1 + '"from_height" must be above epoch 0\'s (0)'),
+        ("later entry", "entry 1 without from_height", "epoch 1",
+         lambda x: sets(x)[1].pop("from_height"),
+         e1 + '"from_height" must be above epoch 0\'s (0)'),
+        ("later entry", "entry 2 from entry 1's height", "report",
+         lambda x: sets(x)[2].update(from_height=6),
+         e2 + '"from_height" must be above epoch 1\'s (6)'),
+        ("later entry", "entry 2 from below entry 1's height", "report",
+         lambda x: sets(x)[2].update(from_height=5),
+         e2 + '"from_height" must be above epoch 1\'s (6)'),
+        ("later entry", "entry 1 validators empty", "epoch 1",
+         lambda x: sets(x)[1].update(validators=[]), e1 + '"validators" must be a non-empty array'),
+        ("later entry", "entry 1 validators an object", "epoch 1",
+         lambda x: sets(x)[1].update(validators={}), e1 + '"validators" must be a non-empty array'),
+        ("later entry", "entry 1 without validators", "epoch 1",
+         lambda x: sets(x)[1].pop("validators"), e1 + '"validators" must be a non-empty array'),
+        ("later entry", "entry 1 validator 2 of index 3", "epoch 1",
+         lambda x: sets(x)[1]["validators"][2].update(index=3),
+         e1 + 'validator 2 must have "index" 2 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 validator 1 of index true", "epoch 1",
+         lambda x: sets(x)[1]["validators"][1].update(index=True),
+         e1 + 'validator 1 must have "index" 1 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 validator 0 without an index", "epoch 1",
+         lambda x: sets(x)[1]["validators"][0].pop("index"),
+         e1 + 'validator 0 must have "index" 0 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 validator 3 not an object", "epoch 1",
+         lambda x: sets(x)[1]["validators"].__setitem__(
+             3, sets(x)[1]["validators"][3]["public_key"]),
+         e1 + 'validator 3 must have "index" 3 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 validator 4 key in upper case", "epoch 1",
+         lambda x: sets(x)[1]["validators"][4].update(
+             public_key=sets(x)[1]["validators"][4]["public_key"].upper()),
+         e1 + 'validator 4 must have "index" 4 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 validator 4 key of 31 bytes", "epoch 1",
+         lambda x: sets(x)[1]["validators"][4].update(
+             public_key=sets(x)[1]["validators"][4]["public_key"][2:]),
+         e1 + 'validator 4 must have "index" 4 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 validator 2 without a key", "epoch 1",
+         lambda x: sets(x)[1]["validators"][2].pop("public_key"),
+         e1 + 'validator 2 must have "index" 2 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 validator 3 with validator 1's key", "epoch 1",
+         lambda x: sets(x)[1]["validators"][3].update(
+             public_key=sets(x)[1]["validators"][1]["public_key"]),
+         e1 + "validator 3 has the key of validator 1"),
+        ("later entry", "entry 2 validator 3 with validator 0's key", "report",
+         lambda x: sets(x)[2]["validators"][3].update(
+             public_key=sets(x)[2]["validators"][0]["public_key"]),
+         e2 + "validator 3 has the key of validator 0"),
+        ("later entry", "entry 1 with a key twice before a validator without an index", "epoch 1",
+         lambda x: sets(x)[1]["validators"][1].update(
+             public_key=sets(x)[1]["validators"][0]["public_key"])
+         or sets(x)[1]["validators"][3].pop("index"),
+         e1 + 'validator 3 must have "index" 3 and a 32-byte "public_key"'),
+        ("later entry", "entry 1 without a switch block", "epoch 1",
+         lambda x: sets(x)[1].pop("switch_block"), e1 + "switch_block must be present"),
+        ("later entry", "entry 2 without a switch block", "report",
+         lambda x: sets(x)[2].pop("switch_block"), e2 + "switch_block must be present"),
+        ("later entry", "a switch block that is text", "epoch 1",
+         lambda x: sets(x)[1].update(switch_block="ab"),
+         e1 + "switch_block.header must be present"),
+        ("later entry", "a switch header in upper case", "epoch 1",
+         lambda x: switch(x, 1).update(header=switch(x, 1)["header"].upper()),
+         e1 + "switch_block.header must be a lower-case hex string"),
+        ("later entry", "a switch block without a certificate", "epoch 1",
+         lambda x: switch(x, 1).pop("certificate"),
+         e1 + "switch_block.certificate must be present"),
+        ("later entry", "a switch certificate of height '6'", "epoch 1",
+         lambda x: switch(x, 1)["certificate"].update(height="6"),
+         e1 + "switch_block.certificate.height must be a non-negative integer"),
+        ("later entry", "a switch certificate's block hash with 0x", "epoch 1",
+         lambda x: switch(x, 1)["certificate"].update(
+             block_hash="0x" + switch(x, 1)["certificate"]["block_hash"]),
+         e1 + "switch_block.certificate.block_hash must be a lower-case hex string"),
+        ("later entry", "switch certificate votes an object", "epoch 1",
+         lambda x: switch(x, 1)["certificate"].update(votes={}),
+         e1 + "switch_block.certificate.votes must be an array"),
+        ("later entry", "a switch vote without a signature", "report",
+         lambda x: votes(switch(x, 2))[1].pop("signature"),
+         e2 + "switch_block.certificate.signature must be present"),
+
+        ("switch block", "entry 1 from height 7", "epoch 1",
+         lambda x: sets(x)[1].update(from_height=7), sw1 + " (height 7): the header says height 6"),
+        ("switch block", "a switch header that does not decode", "epoch 1",
+         lambda x: switch(x, 1).update(header="ff"),
+         sw1 + " (height 6): the header does not decode"),
+        ("switch block", "a switch header of another chain", "epoch 1",
+         lambda x: switch(x, 1).update(header=rewritten(switch(x, 1)["header"],
+                                                         chain_id="another")),
+         sw1 + " (height 6): the header is of chain 'another', the genesis file's is 'proof-test'"),
+        ("switch block", "a switch header naming its own epoch's successor", "epoch 1",
+         lambda x: switch(x, 1).update(header=rewritten(switch(x, 1)["header"], epoch=1)),
+         sw1 + " (height 6): the header is certified by the validator set of epoch 1, and the "
+         "bundle carries sets up to epoch 0 only"),
+        ("switch block", "the switch block of epoch 2 naming epoch 0", "report",
+         lambda x: switch(x, 2).update(header=rewritten(switch(x, 2)["header"], epoch=None)),
+         sw2 + " (height 8): the header is of epoch 0, which ended at height 6"),
+        ("switch block", "the switch block of epoch 2 naming no set", "report",
+         lambda x: switch(x, 2).update(header=rewritten(switch(x, 2)["header"],
+                                                         validator_set_hash=None)),
+         sw2 + " (height 8): the header of epoch 1 names no validator set"),
+        ("switch block", "the switch block of epoch 2 naming the genesis set", "report",
+         lambda x: switch(x, 2).update(header=rewritten(switch(x, 2)["header"],
+                                                         validator_set_hash=bytes.fromhex(h0))),
+         sw2 + f" (height 8): the header names validator set {h0}, not the bundle's set of "
+         "epoch 1"),
+        ("switch block", "the switch block of epoch 1 naming set 1 as its own", "epoch 1",
+         lambda x: switch(x, 1).update(header=rewritten(switch(x, 1)["header"],
+                                                         validator_set_hash=bytes.fromhex(h1))),
+         sw1 + f" (height 6): the header names validator set {h1}, not the genesis file's"),
+        ("switch block", "a byte of a switch header changed", "epoch 1",
+         lambda x: switch(x, 1).update(header=flip_hex(switch(x, 1)["header"], 40)),
+         sw1 + " certificate (height 6): commit certificate at height 6 is for a different "
+         "block"),
+        ("switch block", "the next set a switch header names changed", "epoch 1",
+         lambda x: switch(x, 1).update(header=rewritten(switch(x, 1)["header"],
+                                                         next_validator_set_hash=b"\x07" * 32)),
+         sw1 + " certificate (height 6): commit certificate at height 6 is for a different "
+         "block"),
+        ("switch block", "a switch certificate's signature changed", "epoch 1",
+         lambda x: votes(switch(x, 1))[0].update(
+             signature=flip_hex(votes(switch(x, 1))[0]["signature"], 70)),
+         sw1 + " certificate (height 6): commit certificate: bad signature from validator 0"),
+        ("switch block", "a signature of the switch block of epoch 2 changed", "report",
+         lambda x: votes(switch(x, 2))[0].update(
+             signature=flip_hex(votes(switch(x, 2))[0]["signature"], 3)),
+         sw2 + " certificate (height 8): commit certificate: bad signature from validator 1"),
+        ("switch block", "a switch block certified by the incoming set", "epoch 1",
+         lambda x: recertified(chain, switch(x, 1), 6, epoch=1),
+         sw1 + " certificate (height 6): commit certificate: bad signature from validator 1"),
+        ("switch block", "the switch block of epoch 2 certified by the genesis set", "report",
+         lambda x: recertified(chain, switch(x, 2), 8, epoch=0),
+         sw2 + " certificate (height 8): commit certificate: bad signature from validator 0"),
+        ("switch block", "the switch block of epoch 2 with 3 of set 1's votes", "report",
+         lambda x: votes(switch(x, 2)).pop(),
+         sw2 + " certificate (height 8): commit certificate: 3 votes, a quorum is 4"),
+        ("switch block", "a switch header naming no next set", "epoch 1",
+         lambda x: switch(x, 1).update(header=rewritten(switch(x, 1)["header"],
+                                                         next_validator_set_hash=None))
+         or recertified(chain, switch(x, 1), 6),
+         sw1 + " (height 6): the header names no next validator set"),
+        ("switch block", "a switch header naming set 2 next", "report",
+         lambda x: switch(x, 1).update(header=rewritten(switch(x, 1)["header"],
+                                                         next_validator_set_hash=bytes.fromhex(h2)))
+         or recertified(chain, switch(x, 1), 6),
+         sw1 + f" (height 6): the header names next validator set {h2}, not the bundle's set "
+         "of epoch 1"),
+        ("switch block", "a key of set 1 changed", "epoch 1",
+         lambda x: sets(x)[1]["validators"][2].update(
+             public_key=flip_hex(sets(x)[1]["validators"][2]["public_key"], 5)),
+         sw1 + f" (height 6): the header names next validator set {h1}, not the bundle's set "
+         "of epoch 1"),
+        ("switch block", "set 1 one validator short", "epoch 1",
+         lambda x: sets(x)[1]["validators"].pop(),
+         sw1 + f" (height 6): the header names next validator set {h1}, not the bundle's set "
+         "of epoch 1"),
+        ("switch block", "set 1 in another order", "epoch 1",
+         lambda x: sets(x)[1].update(validators=[
+             dict(v, index=i) for i, v in enumerate(reversed(sets(x)[1]["validators"]))]),
+         sw1 + f" (height 6): the header names next validator set {h1}, not the bundle's set "
+         "of epoch 1"),
+        ("switch block", "a key of set 2 changed", "report",
+         lambda x: sets(x)[2]["validators"][0].update(
+             public_key=flip_hex(sets(x)[2]["validators"][0]["public_key"], 63)),
+         sw2 + f" (height 8): the header names next validator set {h2}, not the bundle's set "
+         "of epoch 2"),
+
+        ("header", "a transaction of epoch 1 without set 1", "epoch 1",
+         lambda x: sets(x).pop(),
+         one + "block (height 7): the header is certified by the validator set of epoch 1, and "
+         "the bundle carries sets up to epoch 0 only"),
+        ("header", "an anchor of epoch 1 without set 1", "across", lambda x: sets(x).pop(),
+         one + "anchor (height 7): the header is certified by the validator set of epoch 1, and "
+         "the bundle carries sets up to epoch 0 only"),
+        ("header", "a report without set 2", "report", lambda x: sets(x).pop(),
+         three + "block (height 9): the header is certified by the validator set of epoch 2, "
+         "and the bundle carries sets up to epoch 1 only"),
+        ("header", "a header of epoch 1 naming epoch 2", "epoch 1",
+         lambda x: x["proofs"][0]["block"].update(header=rewritten(
+             x["proofs"][0]["block"]["header"], epoch=2)),
+         one + "block (height 7): the header is certified by the validator set of epoch 2, and "
+         "the bundle carries sets up to epoch 1 only"),
+        ("header", "a header of epoch 0 naming epoch 1", "across",
+         lambda x: x["proofs"][0]["block"].update(header=rewritten(
+             x["proofs"][0]["block"]["header"], epoch=1)),
+         one + "block (height 5): the header is of epoch 1, whose set certifies the heights "
+         "above 6"),
+        ("header", "the last header of epoch 1 naming epoch 2", "report",
+         lambda x: x["proofs"][1]["anchor"].update(header=rewritten(
+             x["proofs"][1]["anchor"]["header"], epoch=2)),
+         "proof 2 of 3: anchor (height 8): the header is of epoch 2, whose set certifies the "
+         "heights above 8"),
+        ("header", "a header of epoch 1 naming epoch 0", "epoch 1",
+         lambda x: x["proofs"][0]["block"].update(header=rewritten(
+             x["proofs"][0]["block"]["header"], epoch=None)),
+         one + "block (height 7): the header is of epoch 0, which ended at height 6"),
+        ("header", "a header of epoch 2 naming epoch 1", "report",
+         lambda x: x["proofs"][2]["block"].update(header=rewritten(
+             x["proofs"][2]["block"]["header"], epoch=1)),
+         three + "block (height 9): the header is of epoch 1, which ended at height 8"),
+        ("header", "a header of epoch 1 naming no set", "epoch 1",
+         lambda x: x["proofs"][0]["block"].update(header=rewritten(
+             x["proofs"][0]["block"]["header"], validator_set_hash=None)),
+         one + "block (height 7): the header of epoch 1 names no validator set"),
+        ("header", "a header of epoch 1 naming the genesis set", "epoch 1",
+         lambda x: x["proofs"][0]["block"].update(header=rewritten(
+             x["proofs"][0]["block"]["header"], validator_set_hash=bytes.fromhex(h0))),
+         one + f"block (height 7): the header names validator set {h0}, not the bundle's set "
+         "of epoch 1"),
+        ("header", "an anchor of epoch 2 naming set 1", "epoch 2",
+         lambda x: x["proofs"][0]["anchor"].update(header=rewritten(
+             x["proofs"][0]["anchor"]["header"], validator_set_hash=bytes.fromhex(h1))),
+         one + f"anchor (height 10): the header names validator set {h1}, not the bundle's set "
+         "of epoch 2"),
+        ("header", "a header of epoch 0 naming set 1", "across",
+         lambda x: x["proofs"][0]["block"].update(header=rewritten(
+             x["proofs"][0]["block"]["header"], validator_set_hash=bytes.fromhex(h1))),
+         one + f"block (height 5): the header names validator set {h1}, not the genesis file's"),
+        ("header", "a header of epoch 1 certified by the genesis set", "epoch 1",
+         lambda x: recertified(chain, x["proofs"][0]["block"], 7, epoch=0),
+         one + "block certificate (height 7): commit certificate: bad signature from "
+         "validator 0"),
+        ("header", "a header of epoch 1 with 3 of set 1's votes", "epoch 1",
+         lambda x: votes(x["proofs"][0]["block"]).pop(0),
+         one + "block certificate (height 7): commit certificate: 3 votes, a quorum is 4"),
+        ("header", "a vote of set 1 from validator 5", "epoch 1",
+         lambda x: votes(x["proofs"][0]["block"])[3].update(validator=5),
+         one + "block certificate (height 7): commit certificate: vote from validator 5, which "
+         "is not in the validator set"),
+        ("header", "an anchor signature of epoch 2 changed", "epoch 2",
+         lambda x: votes(x["proofs"][0]["anchor"])[0].update(
+             signature=flip_hex(votes(x["proofs"][0]["anchor"])[0]["signature"], 8)),
+         one + "anchor certificate (height 10): commit certificate: bad signature from "
+         "validator 0"),
+    ]
+    return [(group, name, chain.genesis, changed(b[base], change) if change else b[base], reason)
+            for group, name, base, change, reason in cases]
+
+
+def epoch_page_cases(out_dir):
+    """Writes the genesis file and four of epoch_cases' bundles for the explorer's verify page
+    test (tests/explorer/verify_page_test.sh) and returns its cases for them: a report across
+    two switches, a switch header's next set changed, a key of set 1 changed and a header of
+    an epoch the bundle carries no set for."""
+    chosen = {"a vehicle report across two switches": "epochs-report.bundle",
+              "the next set a switch header names changed": "epochs-next-set.bundle",
+              "a key of set 1 changed": "epochs-set-key.bundle",
+              "a transaction of epoch 1 without set 1": "epochs-no-set.bundle"}
+    out = []
+    genesis_path = os.path.join(out_dir, "epochs-genesis.json")
+    for _, name, genesis, bundle, reason in epoch_cases():
+        if name not in chosen:
+            continue
+        with open(genesis_path, "wb") as f:
+            f.write(genesis)
+        path = os.path.join(out_dir, chosen[name])
+        with open(path, "w") as f:
+            json.dump(bundle, f, indent=2)
+        case = {"name": "validator sets: " + name, "bundle": path, "genesis": genesis_path,
+                "outcome": "failed" if reason else "proven", "reason": [reason] if reason else []}
+        if not reason:
+            case["fields"] = {"[data-field=vin]": VIN, "[data-field=record_count]": "1",
+                              "[data-field=record-status]": "ATTESTED"}
+        out.append(case)
+    return out
+
+
 def wallet_verify(tmp, text, genesis):
     """The C++ wallet's verdict on a bundle's text: "proven", "failed" or "unreadable", and what
     its --json printed ({"error": stderr} when that is not JSON)."""
@@ -1302,7 +1794,11 @@ def wallet_verify(tmp, text, genesis):
 # Which part a changed bundle value must be refused for: (pattern of its path, words).
 EXPECTED_PART = [
     (r"^/chain_id$", "chain:"), (r"^/genesis_hash$", "genesis:"),
-    (r"^/validator_sets/", "validator set:"), (r"^/subject/(from_ms|to_ms)$", "subject:"),
+    (r"^/validator_sets/0/", "validator set:"),
+    (r"^/validator_sets/\d+/(epoch|validators/\d+/index)$", "validator set of epoch "),
+    # A later set's key, its from_height or its switch block: its switch block no longer fits.
+    (r"^/validator_sets/\d+/", "switch block of epoch "),
+    (r"^/subject/(from_ms|to_ms)$", "subject:"),
     (r"^/(kind|subject/.*|facts/.*)$", "facts:"),
     (r"^/proofs/(\d+)/block/certificate/", "block certificate"),
     (r"^/proofs/(\d+)/(height|block/.*)$", "block"),
@@ -1749,7 +2245,8 @@ class ProofBundles(unittest.TestCase):
         later = chain_with(epoch=2)
         self.expect_proof_failure(later.proof(5, 0, anchor=6), later.trust,
                                   "block (height 5): the header is certified by the validator "
-                                  "set of epoch 2")
+                                  "set of epoch 2, and the bundle carries sets up to epoch 0 "
+                                  "only")
         strangers = crypto.validator_set_hash([k.public_key for k in MiniChain(n=5).keys])
         other = chain_with(validator_set_hash=strangers)
         self.expect_proof_failure(other.proof(5, 0, anchor=6), other.trust,
@@ -1768,8 +2265,8 @@ class ProofBundles(unittest.TestCase):
             (lambda b: b.update(genesis_hash="00" * 32),
              "genesis: the bundle was made against genesis 0000"),
             (lambda b: b["validator_sets"].append(b["validator_sets"][0]),
-             "validator set: a bundle carries the genesis validator set (from_height 0) alone"),
-            (lambda b: b["validator_sets"][0].update(from_height=False), "validator set: a"),
+             'validator set of epoch 1: the entry must name "epoch": 1'),
+            (lambda b: b["validator_sets"][0].update(from_height=False), NOT_GENESIS_SET),
             (lambda b: b["validator_sets"][0]["validators"].pop(),
              "validator set: 3 validators, the genesis file has 4"),
             (lambda b: b["validator_sets"][0]["validators"].reverse(),
@@ -1783,9 +2280,9 @@ class ProofBundles(unittest.TestCase):
             (lambda b: b["proofs"][0].update(index=1 << 32), first + "index must be a 32-bit"),
             (lambda b: b["proofs"][0].update(index=True), first + "index must be a non-negat"),
             (lambda b: b["proofs"][0].update(transaction=b["proofs"][0]["transaction"].upper()),
-             first + "transaction must be lower-case hex"),
+             first + "transaction must be a lower-case hex string"),
             (lambda b: b["proofs"][0].update(receipt="0x" + b["proofs"][0]["receipt"]),
-             first + "receipt must be lower-case hex"),
+             first + "receipt must be a lower-case hex string"),
             (lambda b: votes(b)[0].update(validator="0"),
              first + "block.certificate.validator must be a non-negative integer"),
             (lambda b: b["proofs"][0].update(links={}), first + "links must be an array"),
@@ -1863,6 +2360,75 @@ class ProofBundles(unittest.TestCase):
                     return f"expected {prefix!r}...{part!r}, got {result.reason!r}"
                 return None
         return f"no expectation for this path (refused: {result.reason!r})"
+
+    # --- chains of validator sets -------------------------------------------------------------
+
+    def check_epoch_cases(self, group):
+        cases = [c for c in epoch_cases() if c[0] == group]
+        self.assertTrue(cases)
+        for _, name, genesis, bundle, reason in cases:
+            with self.subTest(name):
+                r = self.verify(bundle, genesis)
+                if reason is None:
+                    self.assertEqual(r.outcome, "proven", r.reason)
+                    self.assertIsNone(proofs.first_difference(bundle["facts"], r.facts))
+                else:
+                    self.assertEqual((r.outcome, r.reason), ("failed", reason))
+                    self.assertIsNone(r.facts)
+
+    def test_bundles_across_switches_of_the_validator_set(self):
+        self.check_epoch_cases("proven")
+        chain, bundles = epoch_bundles()
+        self.assertEqual([(start, len(keys)) for start, keys, _ in chain.sets],
+                         [(0, 4), (6, 5), (8, 4)])
+        self.assertEqual([len(bundles[k]["validator_sets"]) for k in
+                          ("report", "epoch 1", "epoch 2", "across", "epoch 0")], [3, 2, 3, 2, 1])
+        r = self.verify(bundles["report"], chain.genesis)
+        self.assertEqual(r.outcome, "proven", r.reason)
+        self.assertEqual([(p.height, p.anchor_height) for p in r.proven], [(5, 6), (7, 8), (9, 10)])
+        record = r.facts["records"][0]
+        self.assertEqual((record["submitted_height"], record["status"], record["decided_height"]),
+                         (5, "ATTESTED", 9))
+        self.assertEqual([(e["height"], e["organisation"]) for e in record["endorsements"]],
+                         [(7, "Northwind Insurance"), (9, "City Garage")])
+        # A GetProof answer of a later epoch needs the sets; the genesis set alone refuses it.
+        p = chain.proof(7, 0, anchor=8)
+        self.assertEqual(proofs.verify_transaction_proof(p, chain.trust,
+                                                         chain.validator_sets()).height, 7)
+        self.expect_proof_failure(p, chain.trust, "block (height 7): the header is certified by "
+                                                  "the validator set of epoch 1, and the bundle "
+                                                  "carries sets up to epoch 0 only")
+
+    def test_the_genesis_entry_of_the_set_chain(self):
+        self.check_epoch_cases("genesis entry")
+
+    def test_each_later_set_entry_is_read_strictly(self):
+        self.check_epoch_cases("later entry")
+
+    def test_each_switch_block_certifies_the_next_set(self):
+        self.check_epoch_cases("switch block")
+
+    def test_headers_are_checked_against_their_epochs_set(self):
+        self.check_epoch_cases("header")
+
+    def test_changing_any_value_of_a_bundle_across_switches(self):
+        chain, bundles = epoch_bundles()
+        self.assert_every_change_fails(bundles["report"], chain.genesis)
+
+    @unittest.skipUnless(os.path.exists(os.environ.get("SHARECHAIN_WALLET", "")),
+                         "SHARECHAIN_WALLET does not name the built wallet")
+    def test_bundles_across_switches_as_the_wallet_verifies_them(self):
+        """Every case of epoch_cases through the C++ verifier: the same outcome and, word for
+        word, the same reason; when proven the same facts."""
+        with tempfile.TemporaryDirectory() as tmp:
+            for _, name, genesis, bundle, reason in epoch_cases():
+                with self.subTest(name):
+                    outcome, theirs = wallet_verify(tmp, json.dumps(bundle, indent=2), genesis)
+                    if reason is None:
+                        self.assertEqual(outcome, "proven", theirs.get("error"))
+                        self.assertEqual(json.dumps(theirs["facts"]), json.dumps(bundle["facts"]))
+                    else:
+                        self.assertEqual((outcome, theirs.get("error")), ("failed", reason))
 
     # --- revenue statements -------------------------------------------------------------------
 
