@@ -99,6 +99,7 @@ std::uint64_t header_epoch(const api::CertifiedHeader& certified) {
 
 Status extend_trust(Trust& trust, std::uint64_t from_height, std::vector<consensus::ValidatorInfo> validators,
                     api::CertifiedHeader switch_block) {
+  if (trust.sets.empty()) return Status::invalid_argument("the verifier trusts no validator set to extend");
   const std::uint64_t e = trust.sets.size();
   const std::string set_part = "validator set of epoch " + std::to_string(e) + ": ";
   if (from_height <= trust.sets.back().from_height) {

@@ -33,7 +33,11 @@ struct Trust {
   std::string genesis_hash;      // SHA-256 of the genesis file, 32 raw bytes
   std::vector<TrustedSet> sets;  // sets[e] certifies epoch e; sets[0] is the genesis set
 
-  const std::vector<consensus::ValidatorInfo>& genesis_validators() const { return sets.front().validators; }
+  // Empty for a Trust made by hand without sets: nothing is certified then.
+  const std::vector<consensus::ValidatorInfo>& genesis_validators() const {
+    static const std::vector<consensus::ValidatorInfo> kNone;
+    return sets.empty() ? kNone : sets.front().validators;
+  }
 };
 Trust trust_from(const LoadedGenesis& genesis);
 // A trust whose genesis set is `validators` (what a node reports, or a test's keys).
