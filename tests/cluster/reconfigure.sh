@@ -205,7 +205,8 @@ flip='(.[0:20] + (if .[20:21] == "0" then "1" else "0" end) + .[21:])'
 not_proven k2.bundle "switch block of epoch 2 (height" ".validator_sets[2].validators[0].public_key |= $flip"
 not_proven s3.bundle "switch block of epoch 3" ".validator_sets[3].switch_block.header |= $flip"
 not_proven cut.bundle "sets up to epoch 3 only" 'del(.validator_sets[4])'
-log "bundles of transfers in epochs 0 and 4 proven offline through $(jq '.validator_sets | length' "$DIR/e4.bundle") sets; changed sets fail"
+set_bytes=$(jq -c '.validator_sets[1:][]' "$DIR/e4.bundle" | awk '{ n++; b += length($0) } END { printf "%d", b / n }')
+log "bundles of transfers in epochs 0 and 4 ($(wc -c < "$DIR/e0.bundle") and $(wc -c < "$DIR/e4.bundle") bytes, about $set_bytes bytes of compact JSON per later set) proven offline through $(jq '.validator_sets | length' "$DIR/e4.bundle") sets; changed sets fail"
 
 top=$(height_of 2)
 advance "$top" 2 $NODES
