@@ -19,7 +19,8 @@
                        months and years (leap Februaries, December into January), their parts
                        matched to their splits, other assets and 64-bit overflows refused, the
                        subject each kind names, and the C++ wallet's own bundles in
-                       tests/fixtures/ (a transaction, a vehicle report, a revenue statement)
+                       tests/fixtures/ (a transaction, a vehicle report, a revenue statement,
+                       and a transaction of epoch 4 carrying the chain of five validator sets)
                        proven with its facts, failing on any changed value and against another
                        genesis; chains of validator sets: bundles across two switches proven,
                        and each rule of the set chain and of a header's epoch broken in turn
@@ -1267,6 +1268,8 @@ FIXTURE_BUNDLES = (  # (bundle, kind, the genesis of the cluster that wrote it)
     ("transaction.bundle", "transaction", "genesis.json"),
     ("vehicle.bundle", "vehicle-report", "genesis.json"),
     ("revenue.bundle", "revenue-statement", "genesis.json"),
+    # A transfer of epoch 4, written by tests/cluster/reconfigure.sh: five sets, four switches.
+    ("epochs.bundle", "transaction", "epochs-genesis.json"),
 )
 JAN_2026 = 1767225600000
 
