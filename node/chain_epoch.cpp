@@ -4,31 +4,18 @@
 #include <map>
 
 #include "consensus/signing.hpp"
+#include "consensus/validator_keys.hpp"
 #include "contracts/ledger/ledger.hpp"
 #include "contracts/ledger/validator_set.hpp"
 
 namespace sharechain::node {
 
-namespace {
-
-std::vector<consensus::ValidatorInfo> infos_of(const google::protobuf::RepeatedPtrField<ledger::ValidatorInfo>& set) {
-  std::vector<consensus::ValidatorInfo> out;
-  for (const auto& v : set) out.push_back(consensus::ValidatorInfo{v.public_key()});
-  return out;
-}
-
-}  // namespace
-
-std::vector<consensus::ValidatorInfo> ChainEpoch::infos() const {
-  std::vector<consensus::ValidatorInfo> out;
-  for (const Validator& v : validators) out.push_back(consensus::ValidatorInfo{v.public_key()});
-  return out;
-}
+std::vector<consensus::ValidatorInfo> ChainEpoch::infos() const { return consensus::validator_keys(validators); }
 
 std::optional<consensus::EpochEnd> ChainEpoch::end() const {
   if (pending.empty()) return std::nullopt;
   return consensus::EpochEnd{pending.front().switch_height(),
-                             consensus::validator_set_hash(infos_of(pending.front().validators()))};
+                             consensus::validator_set_hash(consensus::validator_keys(pending.front().validators()))};
 }
 
 std::optional<std::uint32_t> ChainEpoch::index_of(const std::string& public_key) const {

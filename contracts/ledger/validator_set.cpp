@@ -31,17 +31,24 @@ To convert(const From& from) {
   return to;
 }
 
-}  // namespace
-
-std::vector<pb::EpochSet> ended_epochs(const StateReader& state) {
-  std::vector<pb::EpochSet> out;
-  state.scan(kEpochSetPrefix, [&](std::string_view, std::string_view raw) {
-    pb::EpochSet e;
-    if (!e.ParseFromString(std::string(raw))) halt("an ended epoch's validator set does not decode");
-    out.push_back(std::move(e));
+// Every record under `prefix`, in key order; a record that does not decode halts the node
+// (`what` names it): state the executor wrote itself cannot be malformed.
+template <typename Record>
+std::vector<Record> records_under(const StateReader& state, std::string_view prefix, const char* what) {
+  std::vector<Record> out;
+  state.scan(prefix, [&](std::string_view, std::string_view raw) {
+    Record r;
+    if (!r.ParseFromString(std::string(raw))) halt(std::string(what) + " does not decode");
+    out.push_back(std::move(r));
     return true;
   });
   return out;
+}
+
+}  // namespace
+
+std::vector<pb::EpochSet> ended_epochs(const StateReader& state) {
+  return records_under<pb::EpochSet>(state, kEpochSetPrefix, "an ended epoch's validator set");
 }
 
 pb::ValidatorInfo to_info(const Validator& v) { return convert<pb::ValidatorInfo>(v); }
@@ -51,14 +58,7 @@ pb::EpochRecord current_epoch(const StateReader& state) {
 }
 
 std::vector<pb::ValidatorChange> pending_changes(const StateReader& state) {
-  std::vector<pb::ValidatorChange> out;
-  state.scan(kChangePrefix, [&](std::string_view, std::string_view raw) {
-    pb::ValidatorChange c;
-    if (!c.ParseFromString(std::string(raw))) halt("a waiting validator-set change does not decode");
-    out.push_back(std::move(c));
-    return true;
-  });
-  return out;
+  return records_under<pb::ValidatorChange>(state, kChangePrefix, "a waiting validator-set change");
 }
 
 std::vector<Validator> upcoming_validators(const StateReader& state) {

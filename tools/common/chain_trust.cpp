@@ -1,5 +1,6 @@
 #include "tools/common/chain_trust.hpp"
 
+#include "consensus/validator_keys.hpp"
 #include "proto/crypto.hpp"
 
 namespace sharechain::tools {
@@ -7,12 +8,12 @@ namespace {
 
 Outcome<std::vector<consensus::ValidatorInfo>> keys_of(
     const google::protobuf::RepeatedPtrField<ledger::ValidatorInfo>& listed) {
-  std::vector<consensus::ValidatorInfo> keys;
-  for (const ledger::ValidatorInfo& v : listed) {
-    if (v.index() != keys.size()) return Failure::refused("the node lists its validators out of order");
-    keys.push_back(consensus::ValidatorInfo{v.public_key()});
+  for (int i = 0; i < listed.size(); ++i) {
+    if (listed[i].index() != static_cast<std::uint32_t>(i)) {
+      return Failure::refused("the node lists its validators out of order");
+    }
   }
-  return keys;
+  return consensus::validator_keys(listed);
 }
 
 }  // namespace

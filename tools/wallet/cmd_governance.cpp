@@ -5,6 +5,7 @@
 // are known only from the receipt. Their `status` is the proposal's (open, executed, expired);
 // `tx_status` is the transaction's.
 #include "consensus/signing.hpp"
+#include "consensus/validator_keys.hpp"
 #include "contracts/client.hpp"
 #include "sharechain/governance.pb.h"
 #include "sharechain/ledger.pb.h"
@@ -326,9 +327,7 @@ Json validators_json(const google::protobuf::RepeatedPtrField<ledger::ValidatorI
 
 // The hash headers name a set by (validator_set_hash, next_validator_set_hash).
 std::string set_hash_hex(const google::protobuf::RepeatedPtrField<ledger::ValidatorInfo>& listed) {
-  std::vector<consensus::ValidatorInfo> keys;
-  for (const auto& v : listed) keys.push_back(consensus::ValidatorInfo{v.public_key()});
-  return crypto::to_hex(crypto::hash_bytes(consensus::validator_set_hash(keys)));
+  return crypto::to_hex(crypto::hash_bytes(consensus::validator_set_hash(consensus::validator_keys(listed))));
 }
 
 }  // namespace
