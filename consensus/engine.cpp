@@ -156,7 +156,13 @@ Engine::Engine(Config config, Signer& signer, Verifier& verifier, Application& a
     return;
   }
   if (persisted_epoch < cfg_.epoch) {
-    for (const auto& [key, value] : persisted) stale_keys_.push_back(key);
+    // The old "epoch" record is not deleted but overwritten by start(): a store applies a
+    // Persist's deletes after its puts, so deleting it would drop the new record with it, and
+    // after a restart this epoch's own votes and proposals would look stale and be forgotten
+    // (found by the simulator: a primary restarted in epoch 2 proposed height 105 twice).
+    for (const auto& [key, value] : persisted) {
+      if (key != "epoch") stale_keys_.push_back(key);
+    }
     write_epoch_record_ = true;
     init_status_ = restore({});
   } else {

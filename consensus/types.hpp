@@ -106,7 +106,9 @@ struct CancelTimer {
   TimerId id{};
 };
 // Written durably (synced) before the driver performs any later action of the same list. Keys
-// are printable ASCII; values are serialized protobuf messages.
+// are printable ASCII; values are serialized protobuf messages. Deletes apply after puts (as
+// storage's write_consensus does), so a key in both ends up deleted: the engine never lists one
+// key in both.
 struct Persist {
   std::vector<std::pair<std::string, std::string>> puts;
   std::vector<std::string> deletes;

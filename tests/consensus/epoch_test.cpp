@@ -537,6 +537,44 @@ TEST_CASE("a replica restarted after the switch drops the old epoch's records") 
   CHECK(c.member(3).height() == c.member(0).height());
 }
 
+TEST_CASE("a second switch keeps the epoch record, so a restart keeps the epoch's votes") {
+  // From epoch 1 on the old engine has an "epoch" record of its own; the new engine overwrites
+  // it. Deleting it as one of the old epoch's records dropped the new one too (a host applies
+  // deletes after puts), and after a restart every record of the epoch looked stale: the
+  // simulator saw a restarted primary propose one height twice.
+  EpochCluster c(4);
+  c.start();
+  for (int epoch = 1; epoch <= 2; ++epoch) {
+    c.request({change_tx({0, 1, 2, 3}, epoch)});  // the same keys: a new epoch all the same
+    c.pump();
+    REQUIRE(c.member(0).es.pending);
+    c.fill_until(0, c.member(0).es.pending->first + 1);
+    REQUIRE(c.member(3).es.epoch == static_cast<uint64_t>(epoch));
+    PersistedEpoch record;
+    REQUIRE(c.member(3).persisted.count("epoch") == 1);
+    REQUIRE(record.ParseFromString(c.member(3).persisted.at("epoch")));
+    CHECK(record.epoch() == static_cast<uint64_t>(epoch));
+  }
+  c.fill(40, 2);
+  // What a crash now would leave: the epoch record, the view, the checkpoint, the certificate.
+  const std::map<std::string, std::string> before = c.member(3).persisted;
+  REQUIRE(before.size() > 1);
+  c.member(3).up = false;
+  c.member(3).up = true;
+  c.boot(3);
+  REQUIRE(c.member(3).engine);
+  CHECK(c.member(3).engine->epoch() == 2);
+  CHECK_FALSE(c.member(3).engine->halted());
+  // The restarted engine took them as its epoch's: nothing was deleted as stale.
+  for (const auto& [key, value] : before) {
+    INFO(key);
+    CHECK(c.member(3).persisted.count(key) == 1);
+  }
+  c.fill(50, 2);
+  c.check_agreement();
+  CHECK(c.member(3).height() == c.member(0).height());
+}
+
 TEST_CASE("records from a later epoch than the store halt the engine") {
   EpochCluster c(4);
   Member& m = c.member(0);

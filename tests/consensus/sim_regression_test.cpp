@@ -33,12 +33,14 @@ using namespace sharechain::sim;
 
 namespace {
 
-void replay(uint32_t nodes, uint32_t byzantine, uint64_t seed, uint32_t twins = 0) {
+void replay(uint32_t nodes, uint32_t byzantine, uint64_t seed, uint32_t twins = 0,
+            bool reconfigure = false) {
   Options o;
   o.nodes = nodes;
   o.byzantine = byzantine;
   o.twins = twins;
   o.seed = seed;
+  o.reconfigure = reconfigure;
   const Outcome out = simulate(o);
   INFO(replay_command(o) << "\n" << out.scenario << out.violation);
   CHECK(out.ok);
@@ -88,4 +90,11 @@ TEST_CASE("regression: a certificate received in a COMMITTED message is passed o
 
 TEST_CASE("regression: a replica holding a block commits it with a certificate that came whole") {
   replay(4, 0, 1724, /*twins=*/1);
+}
+
+TEST_CASE("regression: a primary restarted two epochs after genesis keeps its proposal") {
+  // The epoch record written at the second switch was deleted with the first epoch's records,
+  // so after a crash the engine took its own proposal for height 105 as stale and proposed
+  // that height again with another block.
+  replay(4, 1, 8108, /*twins=*/0, /*reconfigure=*/true);
 }
