@@ -156,6 +156,13 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   storage::Options options;
+  const auto commitment = storage::parse_state_commitment(node->genesis_.genesis.state_commitment());
+  if (!commitment) {
+    return Status::invalid_argument("genesis " + config.genesis_file.string() + ": state_commitment \"" +
+                                    node->genesis_.genesis.state_commitment() + "\" is not one this build knows (" +
+                                    std::string(storage::kStateCommitmentNames) + ")");
+  }
+  options.state_commitment = *commitment;
   // RocksDB's own messages join the node's log: its flushes and compactions at debug, its
   // background errors (a full disk, a failing device) where an operator looks first.
   options.log = [](storage::LogLevel level, std::string_view text) {
@@ -410,10 +417,10 @@ void Node::enter_epoch() {
 
 Status Node::start() {
   const auto& st = chain_->store();
-  spdlog::info("node {} ({} of {} in epoch {}) chain '{}' at height {} state root {}", config_.name,
+  spdlog::info("node {} ({} of {} in epoch {}) chain '{}' at height {} state root {} ({})", config_.name,
                engine_ ? "validator " + std::to_string(self_index_.load()) : std::string("follower, not one"),
                set_size_.load(), epoch_number_.load(), chain_->chain_id(), st.height(),
-               crypto::to_hex(st.state_root()).substr(0, 16));
+               crypto::to_hex(st.state_root()).substr(0, 16), storage::state_commitment_name(st.state_commitment()));
 
   ops_ = std::make_unique<OpsServer>(
       metrics_,
@@ -807,7 +814,12 @@ void Node::update_sync(std::uint64_t now) {
   in_touch_ = touch;
   peers_heard_ = static_cast<std::uint32_t>(engine_->peers_heard(now, window));
   certified_height_ = certified;
-  const bool synced = touch && !fetching_ && certified <= height + kSyncSlackBlocks;
+  checked_height_ = height;
+  // Whether a fetch is running does not matter: a node that fell a few blocks behind under load
+  // fetches them while it is already back within the slack, and refusing then ("catching up:
+  // height 812 of 812") turned away clients of a current node. One that is really behind is
+  // caught by the height test alone.
+  const bool synced = touch && certified <= height + kSyncSlackBlocks;
   if (synced != synced_.load()) {
     if (synced) {
       spdlog::info("synced: at height {} of {}, in touch with {} other validators", height,
@@ -847,8 +859,11 @@ Status Node::sync_refusal() const {
         " other validators needed); this node refuses new transactions until it is; try another "
         "node");
   }
-  return Status::unavailable("catching up: height " + std::to_string(height) + " of " +
-                             std::to_string(certified) + "; try another node");
+  // The heights the decision was made on (the last tick), not the current ones: by the time a
+  // client is answered the node may have executed the blocks it lacked.
+  return Status::unavailable("catching up: height " + std::to_string(checked_height_.load()) + " of " +
+                             std::to_string(certified) + " when last checked (now " + std::to_string(height) +
+                             "); try another node");
 }
 
 void Node::tick() {

@@ -198,6 +198,7 @@ class Node final : public ClientBackend, private consensus::Host {
   std::atomic<bool> synced_{false};
   std::atomic<std::int64_t> synced_at_ms_{0};
   std::atomic<std::uint64_t> certified_height_{0};
+  std::atomic<std::uint64_t> checked_height_{0};  // the store's height when synced_ was decided
   std::atomic<std::uint32_t> peers_heard_{0};
   std::atomic<bool> in_touch_{false};
   // Consensus thread only: when the tick last ran (steady ms), when the last probe went out,

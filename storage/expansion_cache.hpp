@@ -3,8 +3,8 @@
 //
 // Changing key k from value a to b updates the state root by removing expand(k, a) and adding
 // expand(k, b); expand(k, a) was computed when a was written. A transfer rewrites two accounts,
-// so this halves the four 2 KiB SHAKE-128 expansions it costs, about a third of its execution
-// and commit time. An entry is looked up by key and used only when its value matches exactly,
+// so this halves the four 2 KiB expansions it costs (with lthash16-shake128 that was about a
+// third of its execution and commit time). An entry is looked up by key and used only when its value matches exactly,
 // so a hit is the expansion itself: an entry that has gone stale (a run that was never written,
 // a value changed by a snapshot restore) is a miss, never a wrong state root.
 #pragma once

@@ -31,6 +31,7 @@ inline constexpr std::string_view kMetaLastBlockHash = "last_block_hash";  // 32
 inline constexpr std::string_view kMetaLastTimestamp = "last_timestamp_ms";  // u64
 inline constexpr std::string_view kMetaStateRoot = "state_root";         // 32 bytes
 inline constexpr std::string_view kMetaAccumulator = "accumulator";      // 2048 bytes
+inline constexpr std::string_view kMetaStateCommitment = "state_commitment";  // u64 StateCommitment
 inline constexpr std::string_view kMetaRootPrefix = "root/";             // + u64 height -> 32 bytes
 inline constexpr std::string_view kMetaHistoryPrefix = "history/";       // + u64 height -> 32 bytes
 inline constexpr std::string_view kMetaGapPrefix = "gap/";               // + u64 low -> gap record

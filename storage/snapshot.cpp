@@ -138,7 +138,7 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
                                       ") is not after the previous key; keys must be strictly "
                                       "ascending");
     }
-    acc.add(key, value);
+    acc.add(options_.state_commitment, key, value);
     batch.Put(state, slice(key), slice(value));
     if (key == kHistoryStateKey) {
       history = crypto::hash_from_bytes(value);

@@ -72,6 +72,10 @@ struct Options {
   bool sync = true;
   bool create_if_missing = true;
   std::size_t block_cache_bytes = 64 << 20;
+  // How the state root hashes each pair (lthash.hpp): the chain's, from its genesis file. A store
+  // records it with its genesis and refuses to open with another; a store written before the
+  // record existed holds lthash16-shake128.
+  StateCommitment state_commitment = StateCommitment::kLtHash16Aes256Ctr;
   // LtHash expansions of recently written pairs kept for the next change of their key
   // (storage/expansion_cache.hpp); about 2.3 KiB each, so the default costs about 19 MiB.
   std::size_t expansion_cache_entries = 8192;
@@ -133,6 +137,7 @@ class Store : public contracts::StateReader {
   Status init_genesis(const std::string& genesis_hash, const contracts::WriteSet& state,
                       std::uint64_t genesis_time_ms = 0);
   std::optional<std::string> genesis_hash() const;  // nullopt before init_genesis
+  StateCommitment state_commitment() const { return options_.state_commitment; }
 
   std::uint64_t height() const;              // last committed height (0 = genesis only)
   crypto::Hash last_block_hash() const;      // 32 zero bytes at height 0
@@ -381,6 +386,9 @@ class Store::BlockRun final : public contracts::StateReader {
   std::uint64_t base_height_;  // the store's height when the run began
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   contracts::Overlay staged_;  // the state writes of the staged blocks, over the store
+  // The transaction index entries (key, location) of the staged blocks, in staging order; put
+  // into the batch sorted at commit(), like the state (see there).
+  std::vector<std::pair<std::string, std::string>> index_;
   std::vector<crypto::Hash> roots_;  // state root after base_height_ + 1 + i
   bool done_ = false;
 };

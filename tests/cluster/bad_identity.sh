@@ -34,6 +34,21 @@ if out=$(timeout 20 "$DAEMON" --config "$DIR/node0/config.toml" 2>&1); then die 
 grep -qi "different genesis" <<<"$out" || die "unclear refusal for a changed genesis: $out"
 log "changed genesis refused: $(grep -io 'different genesis.*' <<<"$out" | head -c 100)"
 
+# 2b. The state commitment is the chain's: a genesis naming the other one cannot open the data
+# directory (whatever else matches), and one naming an unknown one stops the node at start.
+cp "$DIR/genesis.json" "$DIR/genesis.changed.json"
+set_commitment() { jq --arg c "$2" '.state_commitment = $c' "$DIR/genesis.changed.json" > "$1"; }
+set_commitment "$DIR/genesis.json" lthash16-shake128
+if out=$(timeout 20 "$DAEMON" --config "$DIR/node0/config.toml" 2>&1); then die "a genesis with another state commitment started"; fi
+grep -q "state commitment is lthash16-aes256ctr, but it was opened for lthash16-shake128" <<<"$out" ||
+  die "unclear refusal for another state commitment: $out"
+set_commitment "$DIR/genesis.json" lthash16-blake3
+if out=$(timeout 20 "$DAEMON" --config "$DIR/node0/config.toml" 2>&1); then die "an unknown state commitment started"; fi
+grep -q 'state_commitment "lthash16-blake3" is not one this build knows (lthash16-shake128, lthash16-aes256ctr)' <<<"$out" ||
+  die "unclear refusal for an unknown state commitment: $out"
+log "state commitment of another chain and an unknown one refused at start"
+mv "$DIR/genesis.changed.json" "$DIR/genesis.json"
+
 # 3. Peers of another genesis are refused on the wire with both hashes named.
 rm -rf "$DIR"/node*/data
 mkdir -p "$DIR/node0/data" "$DIR/node1/data" "$DIR/node2/data" "$DIR/node3/data"

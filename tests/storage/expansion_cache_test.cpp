@@ -9,15 +9,16 @@
 
 using sharechain::storage::ExpansionCache;
 using sharechain::storage::LtHash;
+constexpr auto kC = sharechain::storage::StateCommitment::kLtHash16Aes256Ctr;
 
 TEST_CASE("a remembered expansion is returned only for its exact pair, once", "[lthash]") {
   ExpansionCache cache(8);
   CHECK_FALSE(cache.take("k", "v"));
-  cache.put("k", "v", LtHash::expand("k", "v"));
-  cache.put("j", "w", LtHash::expand("j", "w"));
+  cache.put("k", "v", LtHash::expand(kC, "k", "v"));
+  cache.put("j", "w", LtHash::expand(kC, "j", "w"));
   auto e = cache.take("k", "v");
   REQUIRE(e);
-  CHECK(*e == LtHash::expand("k", "v"));
+  CHECK(*e == LtHash::expand(kC, "k", "v"));
   CHECK_FALSE(cache.take("k", "v"));  // the pair left the state
   CHECK_FALSE(cache.take("j", "other"));
   CHECK_FALSE(cache.take("j", "w"));  // the stale entry went with the miss
@@ -28,19 +29,19 @@ TEST_CASE("a remembered expansion is returned only for its exact pair, once", "[
 
 TEST_CASE("the cache forgets the least recently written key first", "[lthash]") {
   ExpansionCache cache(2);
-  cache.put("a", "1", LtHash::expand("a", "1"));
-  cache.put("b", "1", LtHash::expand("b", "1"));
-  cache.put("a", "2", LtHash::expand("a", "2"));  // a is now the most recent
-  cache.put("c", "1", LtHash::expand("c", "1"));  // b goes
+  cache.put("a", "1", LtHash::expand(kC, "a", "1"));
+  cache.put("b", "1", LtHash::expand(kC, "b", "1"));
+  cache.put("a", "2", LtHash::expand(kC, "a", "2"));  // a is now the most recent
+  cache.put("c", "1", LtHash::expand(kC, "c", "1"));  // b goes
   CHECK(cache.size() == 2);
   CHECK_FALSE(cache.take("b", "1"));
   CHECK_FALSE(cache.take("a", "1"));  // replaced by a=2 (and dropped by this miss)
   auto c = cache.take("c", "1");
   REQUIRE(c);
-  CHECK(*c == LtHash::expand("c", "1"));
+  CHECK(*c == LtHash::expand(kC, "c", "1"));
 
   ExpansionCache off(0);
-  off.put("a", "1", LtHash::expand("a", "1"));
+  off.put("a", "1", LtHash::expand(kC, "a", "1"));
   CHECK(off.size() == 0);
   CHECK_FALSE(off.take("a", "1"));
 }

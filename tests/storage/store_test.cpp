@@ -10,6 +10,9 @@
 //   incremental root      - random puts/updates/deletes (present and absent keys, unchanged
 //                           values) over many blocks: root equals a from-scratch LtHash each time,
 //                           with no expansion cache, a tiny one and the default one
+//   state commitment      - a store keeps the commitment it was created with: reopening it for the
+//                           other is refused naming both; a store from before the record is
+//                           lthash16-shake128
 //   scan                  - prefix bounds, 0xff prefixes, early stop, full scan
 //   concurrency           - readers take snapshots and read while a writer commits: every view
 //                           is exactly some height's state with that height's root
@@ -298,10 +301,13 @@ TEST_CASE("incremental root equals a from-scratch hash of the state", "[store]")
   // the default: the roots are the same, because a remembered expansion is used only for the
   // exact pair it was computed for.
   const std::size_t cache = GENERATE(std::size_t{0}, std::size_t{3}, storage::Options{}.expansion_cache_entries);
-  CAPTURE(cache);
+  const auto commitment = GENERATE(storage::StateCommitment::kLtHash16Shake128,
+                                   storage::StateCommitment::kLtHash16Aes256Ctr);
+  CAPTURE(cache, storage::state_commitment_name(commitment));
   TempDir tmp;
   storage::Options options;
   options.expansion_cache_entries = cache;
+  options.state_commitment = commitment;
   auto store = open_store(tmp.db(), options);
   std::map<std::string, std::string> state;
   for (int i = 0; i < 20; ++i) state["acct/" + std::to_string(i)] = std::to_string(i * 7);
@@ -323,8 +329,8 @@ TEST_CASE("incremental root equals a from-scratch hash of the state", "[store]")
     auto b = make_block(h, last, h, 0);
     auto r = store->commit_block(h, b.hash, b.block, h, {}, w);
     REQUIRE(r.is_ok());
-    apply_block(state, h, w, {});
-    REQUIRE(*r == root_of(state));
+    apply_block(state, h, w, {}, commitment);
+    REQUIRE(*r == root_of(state, commitment));
     last = b.hash;
   }
   CHECK(read_all(*store) == state);
@@ -332,6 +338,54 @@ TEST_CASE("incremental root equals a from-scratch hash of the state", "[store]")
   const std::string stats = store->stats();
   const bool no_hits = stats.find("sharechain_storage_lthash_cache_hits_total 0\n") != std::string::npos;
   CHECK(no_hits == (cache == 0));
+}
+
+TEST_CASE("a store keeps the state commitment of its chain", "[store]") {
+  TempDir tmp;
+  const auto shake = storage::StateCommitment::kLtHash16Shake128;
+  const auto aes = storage::StateCommitment::kLtHash16Aes256Ctr;
+  storage::Options with_shake;
+  with_shake.state_commitment = shake;
+  crypto::Hash root_after_1{};
+  {
+    auto store = open_store(tmp.db(), with_shake);
+    REQUIRE(store->init_genesis(genesis_hash("a"), as_writes(genesis_state())).is_ok());
+    CHECK(store->state_root() == root_of(genesis_state(), shake));
+    CHECK_FALSE(store->state_root() == root_of(genesis_state(), aes));
+    auto b = make_block(1, crypto::Hash{}, 1, 1);
+    auto r = store->commit_block(1, b.hash, b.block, 1, b.receipts, {{"k", "v"}});
+    REQUIRE(r.is_ok());
+    root_after_1 = *r;
+  }
+  // Opened for the other commitment: refused before anything is read or written.
+  auto wrong = Store::open(tmp.db(), storage::Options{});
+  REQUIRE_FALSE(wrong.is_ok());
+  CHECK(wrong.status().code() == Code::kFailedPrecondition);
+  CHECK_THAT(wrong.status().message(),
+             Catch::Contains("state commitment is lthash16-shake128, but it was opened for lthash16-aes256ctr"));
+  {
+    auto store = open_store(tmp.db(), with_shake);
+    CHECK(store->state_root() == root_after_1);
+    CHECK(store->verify_state().is_ok());
+  }
+
+  // A store written before the record existed (no meta entry) holds lthash16-shake128.
+  with_raw_db(tmp.db(), [](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& cfs) {
+    REQUIRE(db->Delete(rocksdb::WriteOptions(), cfs[1], "state_commitment").ok());
+  });
+  CHECK_FALSE(Store::open(tmp.db(), storage::Options{}).is_ok());
+  auto old = Store::open(tmp.db(), with_shake);
+  REQUIRE(old.is_ok());
+  CHECK((*old)->verify_state().is_ok());
+
+  // A new store records the default commitment with its genesis.
+  TempDir fresh;
+  {
+    auto store = open_store(fresh.db());
+    REQUIRE(store->init_genesis(genesis_hash("b"), as_writes(genesis_state())).is_ok());
+    CHECK(store->state_root() == root_of(genesis_state(), aes));
+  }
+  CHECK_FALSE(Store::open(fresh.db(), with_shake).is_ok());
 }
 
 TEST_CASE("scan visits exactly the keys with the prefix, in order", "[store]") {

@@ -96,10 +96,12 @@ inline BuiltBlock make_block(std::uint64_t height, const crypto::Hash& prev,
   return b;
 }
 
-// The root of a state computed from scratch, independent of the store's incremental updates.
-inline crypto::Hash root_of(const std::map<std::string, std::string>& state) {
+// The root of a state computed from scratch, independent of the store's incremental updates
+// (by default with the commitment a store gets by default).
+inline crypto::Hash root_of(const std::map<std::string, std::string>& state,
+                            storage::StateCommitment c = storage::Options{}.state_commitment) {
   storage::LtHash h;
-  for (const auto& [k, v] : state) h.add(k, v);
+  for (const auto& [k, v] : state) h.add(c, k, v);
   return h.root();
 }
 
@@ -119,8 +121,9 @@ inline void apply_writes(std::map<std::string, std::string>& state,
 // filled in) and the root before the block.
 inline void apply_block(std::map<std::string, std::string>& state, std::uint64_t height,
                         const sharechain::contracts::WriteSet& writes,
-                        const std::vector<sharechain::Receipt>& receipts) {
-  const crypto::Hash root_before = root_of(state);
+                        const std::vector<sharechain::Receipt>& receipts,
+                        storage::StateCommitment c = storage::Options{}.state_commitment) {
+  const crypto::Hash root_before = root_of(state, c);
   crypto::Hash previous{};
   if (auto it = state.find(std::string(storage::kHistoryStateKey)); it != state.end()) {
     previous = *crypto::hash_from_bytes(it->second);

@@ -201,6 +201,23 @@ TEST_CASE("--committee and --threshold size the committee; an unreachable thresh
   CHECK_FALSE(std::filesystem::exists(tmp / "bad" / "genesis.json"));
 }
 
+TEST_CASE("--state-commitment goes into genesis; an unknown one is refused", "[net][init]") {
+  TempDir tmp;
+  REQUIRE(init(tmp / "default", {"--nodes", "1"}).code == 0);
+  CHECK(parse_genesis(tmp / "default" / "genesis.json").state_commitment() == "lthash16-aes256ctr");
+
+  REQUIRE(init(tmp / "shake", {"--nodes", "1", "--state-commitment", "lthash16-shake128"}).code == 0);
+  CHECK(parse_genesis(tmp / "shake" / "genesis.json").state_commitment() == "lthash16-shake128");
+
+  for (const std::string bad : {"sha256", "", "LTHASH16-AES256CTR"}) {
+    INFO(bad);
+    auto r = init(tmp / "bad", {"--nodes", "1", "--state-commitment", bad});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("must be one of lthash16-shake128, lthash16-aes256ctr") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(tmp / "bad" / "genesis.json"));
+  }
+}
+
 TEST_CASE("--checkpoint-interval and --window go into genesis, not the node configs", "[net][init]") {
   TempDir tmp;
   REQUIRE(init(tmp / "default", {"--nodes", "1"}).code == 0);

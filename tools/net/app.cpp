@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "storage/lthash.hpp"
 #include "tools/common/cli.hpp"
 #include "tools/common/outcome.hpp"
 #include "tools/common/render.hpp"
@@ -62,6 +63,16 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                     "chain parameter: heights in flight above the stable checkpoint, at least "
                     "twice the interval (default four intervals)")
         ->check(tools::decimal(2, 16'000'000));
+    cmd->add_option("--state-commitment", init.state_commitment,
+                    "how state roots hash each entry, fixed for the chain's life: "
+                    "lthash16-aes256ctr or lthash16-shake128")
+        ->capture_default_str()
+        ->check(CLI::Validator(
+            [](const std::string& name) -> std::string {
+              if (!name.empty() && storage::parse_state_commitment(name)) return "";
+              return "must be one of " + std::string(storage::kStateCommitmentNames);
+            },
+            "NAME"));
     on_run(cmd, [&] { return run_init(ctx, init); });
   }
   AddNodeOptions add_node;

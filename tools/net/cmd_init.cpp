@@ -39,6 +39,7 @@ int run_init(const CommandContext& ctx, const InitOptions& options) {
     j["keystore"] = r.paths.keystore().string();
     j["passphrase_file"] = r.paths.passphrase().string();
     j["tls"] = r.tls;
+    j["state_commitment"] = options.state_commitment;
     j["keys"] = std::move(keys);
     tools::Json members = tools::Json::array();
     for (std::size_t i = 0; i < r.keys.size(); ++i) {
@@ -56,7 +57,8 @@ int run_init(const CommandContext& ctx, const InitOptions& options) {
       << (r.nodes.size() == 1 ? "" : "s") << " in " << dir << "\n\n"
       << "genesis     " << r.paths.genesis().string() << "\n"
       << "keystore    " << r.paths.keystore().string() << "\n"
-      << "passphrase  " << r.paths.passphrase().string() << "\n";
+      << "passphrase  " << r.paths.passphrase().string() << "\n"
+      << "state root  " << options.state_commitment << "\n";
   if (r.tls) out << "tls CA      " << (r.paths.tls_dir() / "ca.pem").string() << "\n";
   out << "\nkeys\n";
   for (std::size_t i = 0; i < r.keys.size(); ++i) {

@@ -393,6 +393,7 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
   for (const NodeLayout& n : report.nodes) {
     genesis.mutable_validators(static_cast<int>(n.index))->set_peer_address(n.p2p_address);
   }
+  genesis.set_state_commitment(options.state_commitment);
   if (window > 0) {
     genesis.mutable_params()->set_checkpoint_interval(k);
     genesis.mutable_params()->set_window(window);

@@ -39,6 +39,8 @@ struct InitOptions {
   // 256). A checkpoint interval without a window gets four intervals, as the defaults do.
   std::uint64_t checkpoint_interval = 0;
   std::uint64_t window = 0;
+  // Genesis state_commitment: how state roots hash each pair (storage/lthash.hpp).
+  std::string state_commitment = "lthash16-aes256ctr";
 };
 inline constexpr std::uint32_t kMaxCommittee = 16;
 
