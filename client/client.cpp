@@ -194,6 +194,10 @@ Reply<api::TransactionProof> Client::proof(std::string_view hash32) {
   return round<api::TransactionProof>([&](Node& n) { return n.proof(hash32); });
 }
 
+Reply<api::StateProof> Client::state_proof(std::string_view key) {
+  return round<api::StateProof>([&](Node& n) { return n.state_proof(key); });
+}
+
 Reply<api::QueryResponse> Client::query(const api::QueryRequest& request) {
   return round<api::QueryResponse>([&](Node& n) { return n.query(request); });
 }

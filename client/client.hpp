@@ -85,6 +85,7 @@ class Client {
   Reply<api::BlockInfo> latest_block();
   Reply<api::TransactionInfo> transaction(std::string_view hash32);
   Reply<api::TransactionProof> proof(std::string_view hash32);
+  Reply<api::StateProof> state_proof(std::string_view key);
   Reply<api::QueryResponse> query(const api::QueryRequest& request);
 
   // --- writes ---

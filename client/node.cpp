@@ -163,6 +163,12 @@ Reply<api::TransactionProof> Node::proof(std::string_view hash32) {
   return unary<api::TransactionProof>(*this, req, &api::Client::Stub::GetProof);
 }
 
+Reply<api::StateProof> Node::state_proof(std::string_view key) {
+  api::GetStateProofRequest req;
+  req.set_key(std::string(key));
+  return unary<api::StateProof>(*this, req, &api::Client::Stub::GetStateProof);
+}
+
 Reply<api::QueryResponse> Node::query(const api::QueryRequest& request) {
   return unary<api::QueryResponse>(*this, request, &api::Client::Stub::Query);
 }

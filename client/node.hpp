@@ -45,6 +45,9 @@ class Node {
   Reply<api::TransactionInfo> transaction(std::string_view hash32);
   // GetProof: the transaction's inclusion and receipt proof (docs/proofs.md).
   Reply<api::TransactionProof> proof(std::string_view hash32);
+  // GetStateProof: one state entry's value, or its absence, in the newest certified state
+  // (docs/proofs.md, "State proofs").
+  Reply<api::StateProof> state_proof(std::string_view key);
   // The batches of SubscribeEvents for `filter` from height `from` through height `to` (both
   // committed), then the stream is closed. Blocks without a match are not returned.
   Reply<std::vector<api::EventBatch>> events(const api::EventFilter& filter, std::uint64_t from, std::uint64_t to);

@@ -104,6 +104,10 @@ grpc::ServerUnaryReactor* ClientService::GetProof(grpc::CallbackServerContext* c
                                                   const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
   return unary(ctx, in, out, &ClientService::get_proof);
 }
+grpc::ServerUnaryReactor* ClientService::GetStateProof(grpc::CallbackServerContext* ctx,
+                                                       const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  return unary(ctx, in, out, &ClientService::get_state_proof);
+}
 grpc::ServerUnaryReactor* ClientService::GetBlock(grpc::CallbackServerContext* ctx,
                                                   const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
   return unary(ctx, in, out, &ClientService::get_block);
@@ -245,6 +249,15 @@ grpc::ServerUnaryReactor* ClientService::get_proof(grpc::CallbackServerContext* 
   auto hash = crypto::hash_from_bytes(request->tx_hash());
   if (!hash) return finish(ctx, Status::invalid_argument("tx_hash must be 32 bytes"));
   auto proof = build_transaction_proof(node_.chain().store(), *hash);
+  if (!proof) return finish(ctx, proof.status());
+  *response = std::move(proof).value();
+  return finish(ctx, Status::ok());
+}
+
+grpc::ServerUnaryReactor* ClientService::get_state_proof(grpc::CallbackServerContext* ctx,
+                                                        const api::GetStateProofRequest* request,
+                                                        api::StateProof* response) {
+  auto proof = build_state_proof(node_.chain().store(), request->key());
   if (!proof) return finish(ctx, proof.status());
   *response = std::move(proof).value();
   return finish(ctx, Status::ok());

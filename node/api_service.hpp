@@ -46,7 +46,8 @@ using RawClientService = api::Client::WithRawCallbackMethod_SubmitTransaction<
                         api::Client::WithRawCallbackMethod_Query<
                             api::Client::WithRawCallbackMethod_SubscribeBlocks<
                                 api::Client::WithRawCallbackMethod_SubscribeEvents<
-                                    api::Client::WithRawCallbackMethod_GetProof<api::Client::Service>>>>>>>>>>;
+                                    api::Client::WithRawCallbackMethod_GetProof<
+                                        api::Client::WithRawCallbackMethod_GetStateProof<api::Client::Service>>>>>>>>>>>;
 
 class ClientService final : public RawClientService {
  public:
@@ -61,6 +62,8 @@ class ClientService final : public RawClientService {
                                            grpc::ByteBuffer* out) override;
   grpc::ServerUnaryReactor* GetProof(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                      grpc::ByteBuffer* out) override;
+  grpc::ServerUnaryReactor* GetStateProof(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                          grpc::ByteBuffer* out) override;
   grpc::ServerUnaryReactor* GetBlock(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                      grpc::ByteBuffer* out) override;
   grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
@@ -102,6 +105,8 @@ class ClientService final : public RawClientService {
                                             api::TransactionInfo* response);
   grpc::ServerUnaryReactor* get_proof(grpc::CallbackServerContext* ctx, const api::GetProofRequest* request,
                                       api::TransactionProof* response);
+  grpc::ServerUnaryReactor* get_state_proof(grpc::CallbackServerContext* ctx, const api::GetStateProofRequest* request,
+                                            api::StateProof* response);
   grpc::ServerUnaryReactor* get_block(grpc::CallbackServerContext* ctx, const api::GetBlockRequest* request,
                                       api::BlockInfo* response);
   grpc::ServerUnaryReactor* get_account(grpc::CallbackServerContext* ctx,

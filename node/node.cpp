@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "contracts/executor.hpp"
+#include "proto/state_tree_path.hpp"
 #include "node/explorer_route.hpp"
 
 namespace sharechain::node {
@@ -163,6 +164,13 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, const Execution
                                     std::string(storage::kStateCommitmentNames) + ")");
   }
   options.state_commitment = *commitment;
+  const std::string& tree = node->genesis_.genesis.state_tree();
+  if (!tree.empty() && tree != state_tree::kSparseMerkleSha256) {
+    return Status::invalid_argument("genesis " + config.genesis_file.string() + ": state_tree \"" + tree +
+                                    "\" is not one this build knows (" + std::string(state_tree::kSparseMerkleSha256) +
+                                    ", or none)");
+  }
+  options.state_tree = !tree.empty();
   // RocksDB's own messages join the node's log: its flushes and compactions at debug, its
   // background errors (a full disk, a failing device) where an operator looks first.
   options.log = [](storage::LogLevel level, std::string_view text) {
@@ -420,7 +428,11 @@ Status Node::start() {
   spdlog::info("node {} ({} of {} in epoch {}) chain '{}' at height {} state root {} ({})", config_.name,
                engine_ ? "validator " + std::to_string(self_index_.load()) : std::string("follower, not one"),
                set_size_.load(), epoch_number_.load(), chain_->chain_id(), st.height(),
-               crypto::to_hex(st.state_root()).substr(0, 16), storage::state_commitment_name(st.state_commitment()));
+               crypto::to_hex(st.state_root()).substr(0, 16),
+               std::string(storage::state_commitment_name(st.state_commitment())) +
+                   (st.has_state_tree() ? " + " + std::string(state_tree::kSparseMerkleSha256) + " state tree, " +
+                                              std::to_string(st.state_tree_entries()) + " entries"
+                                        : std::string()));
 
   ops_ = std::make_unique<OpsServer>(
       metrics_,

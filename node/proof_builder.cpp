@@ -1,6 +1,7 @@
 #include "node/proof_builder.hpp"
 
 #include "proto/history_chain.hpp"
+#include "proto/state_tree_path.hpp"
 #include "storage/history.hpp"
 
 namespace sharechain::node {
@@ -89,6 +90,53 @@ Result<api::TransactionProof> build_transaction_proof(const storage::Store& stor
   }
   certified(*anchor, proof.mutable_anchor());
   return proof;
+}
+
+Result<api::StateProof> build_state_proof(const storage::Store& store, std::string_view key) {
+  if (key.empty()) return Status::invalid_argument("the state key is empty");
+  if (key.size() > kMaxStateKeyBytes) {
+    return Status::invalid_argument("the state key is " + std::to_string(key.size()) + " bytes; keys are at most " +
+                                    std::to_string(kMaxStateKeyBytes));
+  }
+  if (!store.has_state_tree()) {
+    return Status::failed_precondition("this chain's genesis names no state tree (\"state_tree\"), so its state "
+                                       "root cannot prove one entry; chains created with `sharechain-net init` "
+                                       "have one unless --state-tree none");
+  }
+  const std::uint64_t tip = store.height();
+  for (std::uint64_t c = tip; c > 0 && tip - c < kStateAnchorsTried; --c) {
+    auto block = store.block_at(c);
+    if (!block) continue;  // below a restored snapshot: older anchors would not be kept anyway
+    BlockHeader header;
+    if (!header.ParseFromString(block->header())) {
+      return Status::internal("stored block " + std::to_string(c) + " has an undecodable header");
+    }
+    if (header.state_root().size() != crypto::kHashSize) continue;
+    auto proven = store.prove_state(key, header.state_height());
+    if (!proven) {
+      if (proven.status().code() == Code::kNotFound) continue;  // that tree is not kept
+      return proven.status();
+    }
+    api::StateProof out;
+    out.set_key(std::string(key));
+    out.set_present(proven->value.has_value());
+    if (proven->value) out.set_value(*proven->value);
+    for (const crypto::Hash& s : proven->path.siblings) {
+      out.add_siblings(s == state_tree::kEmpty ? std::string() : crypto::hash_bytes(s));
+    }
+    if (proven->path.end == storage::StateTreePath::End::kOtherLeaf) {
+      out.set_other_key_hash(crypto::hash_bytes(proven->path.other_key_hash));
+      out.set_other_value_hash(crypto::hash_bytes(proven->path.other_value_hash));
+    }
+    out.set_lthash_root(crypto::hash_bytes(proven->lthash_root));
+    out.set_height(proven->height);
+    certified(*block, out.mutable_anchor());
+    return out;
+  }
+  return Status::failed_precondition(
+      "the state this node holds is not certified yet: no committed block certifies a state whose tree it keeps "
+      "(the trees of its last " + std::to_string(storage::Store::kTreeHeightsKept) +
+      " heights since it started); the next block does: retry in a moment (height now " + std::to_string(tip) + ")");
 }
 
 }  // namespace sharechain::node

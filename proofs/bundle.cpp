@@ -4,6 +4,8 @@
 #include <map>
 #include <optional>
 
+#include <google/protobuf/unknown_field_set.h>
+
 namespace sharechain::proofs {
 namespace {
 
@@ -62,7 +64,7 @@ struct Reader {
   Status hashes(const Json& j, const std::string& field, google::protobuf::RepeatedPtrField<std::string>* out) const {
     auto m = member(j, field);
     if (!m) return m.status();
-    if (!(*m)->is_array()) return missing(field, "an array of hex strings");
+    if (!(*m)->is_array()) return missing(field, "an array of lower-case hex strings");
     for (const Json& e : **m) {
       if (!e.is_string()) return missing(field, "an array of lower-case hex strings");
       auto raw = from_bundle_hex(e.get<std::string>());
@@ -345,6 +347,7 @@ std::string bytes_at(const Json& j, const char* key) {
 // subject), the VIN for a vehicle report.
 Json subject_of(std::string_view kind, const Json& facts) {
   if (kind == kKindVehicleReport && facts.contains("vin")) return Json{{"vin", facts["vin"]}};
+  if (kind == kKindState && facts.contains("key")) return Json{{"key", facts["key"]}};
   if (kind == kKindRevenueStatement && facts.contains("asset")) {
     return Json{{"asset", facts["asset"]}, {"period", facts["period"]}, {"from_ms", facts["from_ms"]}, {"to_ms", facts["to_ms"]}};
   }
@@ -452,6 +455,70 @@ Result<api::TransactionProof> proof_from_json(const Json& j) {
   return p;
 }
 
+Json state_proof_to_json(const api::StateProof& p) {
+  Json siblings = Json::array();
+  for (const std::string& s : p.siblings()) siblings.push_back(hex(s));
+  Json out = {{"height", p.height()},
+              {"key", hex(p.key())},
+              {"present", p.present()},
+              {"siblings", std::move(siblings)},
+              {"lthash_root", hex(p.lthash_root())},
+              {"anchor", certified_json(p.anchor())}};
+  if (p.present()) out["value"] = hex(p.value());
+  if (!p.other_key_hash().empty() || !p.other_value_hash().empty()) {
+    out["other_key_hash"] = hex(p.other_key_hash());
+    out["other_value_hash"] = hex(p.other_value_hash());
+  }
+  return out;
+}
+
+Result<api::StateProof> state_proof_from_json(const Json& j) {
+  const Reader r{""};
+  api::StateProof p;
+  auto height = r.number(j, "height");
+  if (!height) return height.status();
+  p.set_height(*height);
+  const Reader at{"height " + std::to_string(*height) + ": "};
+  auto key = at.bytes(j, "key");
+  if (!key) return key.status();
+  p.set_key(std::move(*key));
+  auto present = at.member(j, "present");
+  if (!present) return present.status();
+  if (!(*present)->is_boolean()) return at.missing("present", "true or false");
+  p.set_present((*present)->get<bool>());
+  if (p.present()) {
+    auto value = at.bytes(j, "value");
+    if (!value) return value.status();
+    p.set_value(std::move(*value));
+  } else if (j.contains("value")) {
+    return at.missing("value", "absent when present is false");
+  }
+  if (Status s = at.hashes(j, "siblings", p.mutable_siblings()); !s) return s;
+  for (const char* field : {"other_key_hash", "other_value_hash"}) {
+    if (!j.contains(field)) continue;
+    auto raw = at.bytes(j, field);
+    if (!raw) return raw.status();
+    if (std::string_view(field) == "other_key_hash") {
+      p.set_other_key_hash(std::move(*raw));
+    } else {
+      p.set_other_value_hash(std::move(*raw));
+    }
+  }
+  auto lthash_root = at.bytes(j, "lthash_root");
+  if (!lthash_root) return lthash_root.status();
+  p.set_lthash_root(std::move(*lthash_root));
+  if (Status s = at.certified(j, "anchor", p.mutable_anchor()); !s) return s;
+  return p;
+}
+
+std::string vehicle_state_key(std::string_view vin) { return "vehicles/vehicle/" + std::string(vin); }
+
+Json state_facts(const ProvenState& p) {
+  Json out = {{"key", crypto::to_hex(p.key)}, {"present", p.present}, {"height", p.height}};
+  if (p.present) out["value"] = crypto::to_hex(p.value);
+  return out;
+}
+
 Json transaction_facts(const ProvenTransaction& p) {
   return {{"tx_hash", crypto::to_hex(p.tx_hash)},
           {"height", p.height},
@@ -462,7 +529,74 @@ Json transaction_facts(const ProvenTransaction& p) {
           {"receipt", reports::receipt_json(p.receipt)}};
 }
 
-Result<Json> derive_facts(std::string_view kind, const Json& subject, const std::vector<ProvenTransaction>& proven) {
+namespace {
+
+// A vehicle report with its vehicle's state: the counters at that height, and every record
+// submitted up to it listed (docs/proofs.md, "State proofs").
+Result<Json> with_vehicle_state(Json facts, const ProvenState& state) {
+  const std::string vin = facts["vin"].get<std::string>();
+  if (state.key != vehicle_state_key(vin)) {
+    return Status::invalid_argument("the state proof is of key " + crypto::to_hex(state.key) + ", not of vehicle " + vin);
+  }
+  // Only the counters are read: fields 4, 5 and 6 as top-level varints (the last of a number
+  // counting), so that every verifier reads the same numbers from any well-formed value without
+  // the rest of the Vehicle message's rules.
+  std::uint64_t counters[3] = {0, 0, 0};  // records, attested, rejected
+  if (state.present) {
+    google::protobuf::UnknownFieldSet fields;
+    if (!fields.ParseFromString(state.value)) return Status::invalid_argument("the vehicle's state does not decode");
+    for (int i = 0; i < fields.field_count(); ++i) {
+      const google::protobuf::UnknownField& f = fields.field(i);
+      if (f.type() == google::protobuf::UnknownField::TYPE_VARINT && f.number() >= 4 && f.number() <= 6) {
+        counters[f.number() - 4] = f.varint();
+      }
+    }
+  }
+  const std::uint64_t records = counters[0];
+  std::uint64_t listed = 0;
+  for (const Json& r : facts["records"]) {
+    if (r.contains("submitted_height") && r["submitted_height"].get<std::uint64_t>() <= state.height) ++listed;
+  }
+  if (listed != records) {
+    return Status::invalid_argument("the chain holds " + std::to_string(records) + " records of vehicle " + vin +
+                                    " at height " + std::to_string(state.height) + ", the bundle proves " +
+                                    std::to_string(listed) + " of them");
+  }
+  facts["vehicle_state"] = {{"height", state.height},
+                            {"present", state.present},
+                            {"records", records},
+                            {"attested", counters[1]},
+                            {"rejected", counters[2]}};
+  return facts;
+}
+
+}  // namespace
+
+Result<Json> derive_facts(std::string_view kind, const Json& subject, const std::vector<ProvenTransaction>& proven,
+                          const std::vector<ProvenState>& states) {
+  if (kind == kKindState) {
+    if (!proven.empty() || states.size() != 1) {
+      return Status::invalid_argument("a state bundle proves one state entry and no transaction");
+    }
+    if (!subject.is_object() || !subject.contains("key") || !subject["key"].is_string()) {
+      return Status::invalid_argument("subject: a state bundle names its \"key\"");
+    }
+    const std::string want = subject["key"].get<std::string>();
+    if (crypto::to_hex(states.front().key) != want) {
+      return Status::invalid_argument("the state proof is of key " + crypto::to_hex(states.front().key) +
+                                      ", the subject names " + want);
+    }
+    return state_facts(states.front());
+  }
+  if (kind == kKindVehicleReport) {
+    auto facts = vehicle_facts(subject, proven);
+    if (!facts || states.empty()) return facts;
+    if (states.size() > 1) return Status::invalid_argument("a vehicle report carries at most one state proof");
+    return with_vehicle_state(std::move(facts).value(), states.front());
+  }
+  if (!states.empty() && (kind == kKindTransaction || kind == kKindRevenueStatement)) {
+    return Status::invalid_argument("a " + std::string(kind) + " bundle carries no state proof");
+  }
   if (kind == kKindTransaction) {
     if (proven.size() != 1) {
       return Status::invalid_argument("a transaction bundle holds exactly one proof, this one " +
@@ -475,12 +609,14 @@ Result<Json> derive_facts(std::string_view kind, const Json& subject, const std:
   return Status::invalid_argument("bundle kind '" + std::string(kind) + "' is not one this verifier knows");
 }
 
-Json make_bundle(std::string_view kind, const Trust& trust, Json facts, const std::vector<api::TransactionProof>& proofs) {
+Json make_bundle(std::string_view kind, const Trust& trust, Json facts, const std::vector<api::TransactionProof>& proofs,
+                 const std::vector<api::StateProof>& state_proofs) {
   // The sets up to the newest epoch a header names: the reader needs each, and no later one.
   std::uint64_t newest = 0;
   for (const api::TransactionProof& p : proofs) {
     newest = std::max({newest, header_epoch(p.block()), header_epoch(p.anchor())});
   }
+  for (const api::StateProof& p : state_proofs) newest = std::max(newest, header_epoch(p.anchor()));
   Json sets = Json::array();
   for (std::uint64_t e = 0; e <= newest && e < trust.sets.size(); ++e) {
     const TrustedSet& set = trust.sets[e];
@@ -495,15 +631,21 @@ Json make_bundle(std::string_view kind, const Trust& trust, Json facts, const st
   Json list = Json::array();
   for (const api::TransactionProof& p : proofs) list.push_back(proof_to_json(p));
   Json subject = subject_of(kind, facts);
-  return {{"format", kBundleFormat},
-          {"version", kBundleVersion},
-          {"kind", kind},
-          {"chain_id", trust.chain_id},
-          {"genesis_hash", hex(trust.genesis_hash)},
-          {"validator_sets", std::move(sets)},
-          {"subject", std::move(subject)},
-          {"facts", std::move(facts)},
-          {"proofs", std::move(list)}};
+  Json bundle = {{"format", kBundleFormat},
+                 {"version", kBundleVersion},
+                 {"kind", kind},
+                 {"chain_id", trust.chain_id},
+                 {"genesis_hash", hex(trust.genesis_hash)},
+                 {"validator_sets", std::move(sets)},
+                 {"subject", std::move(subject)},
+                 {"facts", std::move(facts)},
+                 {"proofs", std::move(list)}};
+  if (!state_proofs.empty()) {
+    Json states = Json::array();
+    for (const api::StateProof& p : state_proofs) states.push_back(state_proof_to_json(p));
+    bundle["state_proofs"] = std::move(states);
+  }
+  return bundle;
 }
 
 namespace {
@@ -609,10 +751,17 @@ BundleVerdict verify_bundle(std::string_view text, const Trust& reader_trust) {
   }
   // Later sets are trusted only as the genesis set certified them, one epoch after another.
   Trust trust = trust_of(reader_trust.chain_id, reader_trust.genesis_hash, genesis);
+  trust.state_tree = reader_trust.state_tree;
   if (std::string why = read_later_sets(sets, trust); !why.empty()) return failed(why);
 
-  if (!bundle.contains("proofs") || !bundle["proofs"].is_array() || bundle["proofs"].empty()) {
+  const bool has_states = bundle.contains("state_proofs");
+  if (has_states && !bundle["state_proofs"].is_array()) return failed("state proofs: must be an array");
+  const Json& states = has_states ? bundle["state_proofs"] : Json::array();
+  if (!bundle.contains("proofs") || !bundle["proofs"].is_array() || (bundle["proofs"].empty() && states.empty())) {
     return failed("proofs: the bundle holds no proof");
+  }
+  if (!states.empty() && !trust.state_tree) {
+    return failed("state proofs: the genesis file names no state tree, so its state roots cannot prove an entry");
   }
   BundleVerdict v;
   v.kind = kind;
@@ -631,9 +780,17 @@ BundleVerdict verify_bundle(std::string_view text, const Trust& reader_trust) {
     }
     v.proven.push_back(std::move(proven).value());
   }
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    const std::string which = "state proof " + std::to_string(i + 1) + " of " + std::to_string(states.size()) + ": ";
+    auto proof = state_proof_from_json(states[i]);
+    if (!proof) return failed(which + proof.status().message());
+    auto proven = verify_state_proof(*proof, trust);
+    if (!proven) return failed(which + proven.status().message());
+    v.proven_states.push_back(std::move(proven).value());
+  }
 
   const Json subject = bundle.contains("subject") ? bundle["subject"] : Json::object();
-  auto facts = derive_facts(kind, subject, v.proven);
+  auto facts = derive_facts(kind, subject, v.proven, v.proven_states);
   if (!facts) return failed("facts: " + facts.status().message());
   // As values, like the facts below: key order free, numbers of the same type.
   if (nlohmann::json(subject).dump() != nlohmann::json(subject_of(kind, *facts)).dump()) {

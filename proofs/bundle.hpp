@@ -24,7 +24,9 @@ inline constexpr std::uint64_t kBundleVersion = 1;
 //   "transaction"       one transaction, where it is and what its receipt says
 //   "vehicle-report"    a vehicle's records, who attested them and whether the threshold was met
 //   "revenue-statement" an asset's income and its splits over a period
+//   "state"             one state entry's value, or its absence, at a height
 inline constexpr std::string_view kKindTransaction = "transaction";
+inline constexpr std::string_view kKindState = "state";
 inline constexpr std::string_view kKindVehicleReport = "vehicle-report";
 inline constexpr std::string_view kKindRevenueStatement = "revenue-statement";
 
@@ -37,6 +39,15 @@ Result<Json> revenue_subject(std::string_view asset_hex, std::string_view period
 // INVALID_ARGUMENT naming the field that is missing or not what it must be.
 Json proof_to_json(const api::TransactionProof& proof);
 Result<api::TransactionProof> proof_from_json(const Json& json);
+// The same for a state proof (api.proto StateProof).
+Json state_proof_to_json(const api::StateProof& proof);
+Result<api::StateProof> state_proof_from_json(const Json& json);
+
+// The state key of a vehicle (the vehicles contract's `vehicles/vehicle/` + VIN), whose value's
+// counters make a vehicle report complete as of a height (docs/proofs.md, "State proofs").
+std::string vehicle_state_key(std::string_view vin);
+// The facts of a "state" bundle.
+Json state_facts(const ProvenState& proven);
 
 // The facts of a "transaction" bundle, as they follow from a verified proof.
 Json transaction_facts(const ProvenTransaction& proven);
@@ -44,13 +55,14 @@ Json transaction_facts(const ProvenTransaction& proven);
 // A complete bundle. `facts` must be what derive_facts() computes from the proofs: a verifier
 // recomputes them and refuses a bundle whose stated facts differ.
 Json make_bundle(std::string_view kind, const Trust& trust, Json facts,
-                 const std::vector<api::TransactionProof>& proofs);
+                 const std::vector<api::TransactionProof>& proofs, const std::vector<api::StateProof>& state_proofs = {});
 
 // The facts a kind of bundle states, computed from its verified proofs and the parameters the
 // bundle names (e.g. a vehicle's VIN, an asset and period). INVALID_ARGUMENT when the proofs
 // cannot support that kind of fact (e.g. a vehicle report whose transactions are about another
 // vehicle).
-Result<Json> derive_facts(std::string_view kind, const Json& subject, const std::vector<ProvenTransaction>& proven);
+Result<Json> derive_facts(std::string_view kind, const Json& subject, const std::vector<ProvenTransaction>& proven,
+                          const std::vector<ProvenState>& states = {});
 
 struct BundleVerdict {
   enum class Outcome { kProven, kFailed, kUnreadable };
@@ -59,6 +71,7 @@ struct BundleVerdict {
   std::string kind;
   Json facts;          // when proven: the facts, as recomputed from the proofs
   std::vector<ProvenTransaction> proven;
+  std::vector<ProvenState> proven_states;
 };
 
 // Checks a bundle's text against the genesis the verifier trusts (`trust`'s chain id, genesis

@@ -3,6 +3,7 @@
 #include "consensus/epochs.hpp"
 #include "consensus/signing.hpp"
 #include "proto/history_chain.hpp"
+#include "proto/state_tree_path.hpp"
 #include "proto/transaction.hpp"
 
 namespace sharechain::proofs {
@@ -89,7 +90,9 @@ Trust trust_of(std::string chain_id, std::string genesis_hash, std::vector<conse
 Trust trust_from(const LoadedGenesis& genesis) {
   std::vector<consensus::ValidatorInfo> validators;
   for (const std::string& key : genesis.validator_keys) validators.push_back(consensus::ValidatorInfo{key});
-  return trust_of(genesis.genesis.chain_id(), genesis.hash, std::move(validators));
+  Trust t = trust_of(genesis.genesis.chain_id(), genesis.hash, std::move(validators));
+  t.state_tree = genesis.genesis.state_tree() == state_tree::kSparseMerkleSha256;
+  return t;
 }
 
 std::uint64_t header_epoch(const api::CertifiedHeader& certified) {
@@ -230,6 +233,82 @@ Result<ProvenTransaction> verify_transaction_proof(const api::TransactionProof& 
                                   crypto::to_hex(*certified_history));
   }
   out.anchor_height = anchor_height;
+  return out;
+}
+
+Result<ProvenState> verify_state_proof(const api::StateProof& proof, const Trust& trust) {
+  const std::uint64_t h = proof.height();
+  if (!trust.state_tree) {
+    return Status::invalid_argument("the genesis file names no state tree, so its state roots cannot prove an entry");
+  }
+  if (trust.sets.empty()) return fail("state", h, "the verifier trusts no validator set");
+
+  // S1. The anchor: a certified block whose header certifies the state after h.
+  BlockHeader anchor;
+  if (!anchor.ParseFromString(proof.anchor().header())) return fail("anchor", h, "the header does not decode");
+  const std::uint64_t a = anchor.height();
+  auto header = check_certified(proof.anchor(), "anchor", a, trust);
+  if (!header) return header.status();
+  if (header->state_height() != h) {
+    return fail("anchor", a, "certifies the state at height " + std::to_string(header->state_height()) +
+                                 ", the proof is of height " + std::to_string(h));
+  }
+  auto certified_root = crypto::hash_from_bytes(header->state_root());
+  if (!certified_root) return fail("anchor", a, "the header has no state_root");
+
+  // S2. The path's shape.
+  const auto depth = static_cast<std::size_t>(proof.siblings_size());
+  if (depth > state_tree::kMaxDepth) {
+    return fail("state path", h, "has " + std::to_string(depth) + " entries, more than 256");
+  }
+  std::vector<crypto::Hash> siblings;
+  siblings.reserve(depth);
+  for (std::size_t i = 0; i < depth; ++i) {
+    const std::string& raw = proof.siblings(static_cast<int>(i));
+    if (raw.empty()) {
+      siblings.push_back(state_tree::kEmpty);
+      continue;
+    }
+    auto s = crypto::hash_from_bytes(raw);
+    if (!s) return fail("state path", h, "entry " + std::to_string(i) + " is neither empty nor 32 bytes");
+    siblings.push_back(*s);
+  }
+  auto lthash_root = crypto::hash_from_bytes(proof.lthash_root());
+  if (!lthash_root) return fail("state", h, "lthash_root must be 32 bytes");
+
+  // S3. How the path ends.
+  const crypto::Hash key_hash = crypto::sha256(proof.key());
+  const bool names_other = !proof.other_key_hash().empty() || !proof.other_value_hash().empty();
+  crypto::Hash node = state_tree::kEmpty;
+  if (proof.present()) {
+    if (names_other) return fail("state", h, "a present key's proof names another leaf");
+    node = state_tree::leaf(key_hash, crypto::sha256(proof.value()));
+  } else {
+    if (!proof.value().empty()) return fail("state", h, "an absent key's proof carries a value");
+    if (names_other) {
+      auto other_key = crypto::hash_from_bytes(proof.other_key_hash());
+      auto other_value = crypto::hash_from_bytes(proof.other_value_hash());
+      if (!other_key || !other_value) return fail("state", h, "other_key_hash and other_value_hash must be 32 bytes");
+      if (*other_key == key_hash) return fail("state", h, "the other leaf is the key's own");
+      if (!state_tree::same_prefix(*other_key, key_hash, depth)) {
+        return fail("state", h, "the other leaf does not lie on the key's path");
+      }
+      node = state_tree::leaf(*other_key, *other_value);
+    }
+  }
+
+  // S4, S5. Up to the tree's root, then the state root the anchor certifies.
+  const crypto::Hash root = state_tree::combined_root(*lthash_root, state_tree::fold(node, key_hash, siblings));
+  if (root != *certified_root) {
+    return fail("state", h, "the path hashes to state root " + crypto::to_hex(root) + ", the anchor certifies " +
+                                crypto::to_hex(*certified_root));
+  }
+  ProvenState out;
+  out.key = proof.key();
+  out.present = proof.present();
+  if (out.present) out.value = proof.value();
+  out.height = h;
+  out.anchor_height = a;
   return out;
 }
 

@@ -32,6 +32,9 @@ struct Trust {
   std::string chain_id;
   std::string genesis_hash;      // SHA-256 of the genesis file, 32 raw bytes
   std::vector<TrustedSet> sets;  // sets[e] certifies epoch e; sets[0] is the genesis set
+  // The genesis names a state tree (docs/proofs.md, "State proofs"): only then do its state roots
+  // prove single entries.
+  bool state_tree = false;
 
   // Empty for a Trust made by hand without sets: nothing is certified then.
   const std::vector<consensus::ValidatorInfo>& genesis_validators() const {
@@ -72,5 +75,20 @@ struct ProvenTransaction {
 // the part ("block certificate", "transaction path", "receipt", "history link at height 58",
 // "anchor certificate", ...), the height, and for a certificate the validator whose vote failed.
 Result<ProvenTransaction> verify_transaction_proof(const api::TransactionProof& proof, const Trust& trust);
+
+// What a verified state proof establishes: the entry's value, or its absence, in the state after
+// `height`.
+struct ProvenState {
+  std::string key;
+  bool present = false;
+  std::string value;                // when present
+  std::uint64_t height = 0;
+  std::uint64_t anchor_height = 0;  // the block whose certificate covers that state
+};
+
+// docs/proofs.md S1-S5: OK with what was proven, or INVALID_ARGUMENT naming the first check that
+// failed ("anchor (height 12): ...", "state path (height 11): ...", "state (height 11): ...").
+// A trust whose genesis names no state tree proves no entry.
+Result<ProvenState> verify_state_proof(const api::StateProof& proof, const Trust& trust);
 
 }  // namespace sharechain::proofs

@@ -46,6 +46,12 @@ std::string root_key(std::uint64_t height) {
   return out;
 }
 
+std::string tree_roots_key(std::uint64_t height) {
+  std::string out(kMetaTreeRootsPrefix);
+  put_be(out, height, 8);
+  return out;
+}
+
 std::string history_key(std::uint64_t height) {
   std::string out(kMetaHistoryPrefix);
   put_be(out, height, 8);

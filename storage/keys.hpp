@@ -32,9 +32,13 @@ inline constexpr std::string_view kMetaLastTimestamp = "last_timestamp_ms";  // 
 inline constexpr std::string_view kMetaStateRoot = "state_root";         // 32 bytes
 inline constexpr std::string_view kMetaAccumulator = "accumulator";      // 2048 bytes
 inline constexpr std::string_view kMetaStateCommitment = "state_commitment";  // u64 StateCommitment
+inline constexpr std::string_view kMetaStateTree = "state_tree";         // u64 1: the root commits to a state tree
 inline constexpr std::string_view kMetaRootPrefix = "root/";             // + u64 height -> 32 bytes
 inline constexpr std::string_view kMetaHistoryPrefix = "history/";       // + u64 height -> 32 bytes
 inline constexpr std::string_view kMetaGapPrefix = "gap/";               // + u64 low -> gap record
+// Chains with a state tree: + u64 height -> LtHash root || tree root (64 bytes), so that a node
+// reopened on a quiet chain knows which recent certified states its tree still proves.
+inline constexpr std::string_view kMetaTreeRootsPrefix = "tree/";
 
 std::string u64(std::uint64_t v);
 std::optional<std::uint64_t> parse_u64(std::string_view raw);
@@ -44,6 +48,7 @@ std::string receipt_key(std::uint64_t height, std::uint32_t index);   // receipt
 std::string root_key(std::uint64_t height);                           // meta
 std::string history_key(std::uint64_t height);                        // meta
 std::string gap_key(std::uint64_t low);                               // meta
+std::string tree_roots_key(std::uint64_t height);                     // meta
 std::string block_hash_key(const crypto::Hash& hash);                 // index: 'B' + hash
 std::string tx_hash_key(const crypto::Hash& hash);                    // index: 'T' + hash
 // index value of a tx: u64 height + u32 position

@@ -126,6 +126,7 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
   }
 
   LtHash acc;
+  std::vector<StateTree::Entry> tree_entries;
   std::optional<crypto::Hash> history;
   std::string key;
   std::string value;
@@ -139,6 +140,7 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
                                       "ascending");
     }
     acc.add(options_.state_commitment, key, value);
+    if (options_.state_tree && in_state_tree(key)) tree_entries.push_back({crypto::sha256(key), crypto::sha256(value)});
     batch.Put(state, slice(key), slice(value));
     if (key == kHistoryStateKey) {
       history = crypto::hash_from_bytes(value);
@@ -150,7 +152,8 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
     prev.swap(key);
     ++n;
   }
-  const crypto::Hash root = acc.root();
+  const StateTree tree = options_.state_tree ? StateTree::build(std::move(tree_entries)) : StateTree();
+  const crypto::Hash root = root_of(acc, tree);
   if (root != state_root) {
     return Status::invalid_argument("the " + std::to_string(n) + " snapshot entries hash to " +
                                     crypto::to_hex(root) + ", not to the expected state root " +
@@ -175,13 +178,17 @@ Status Store::restore_snapshot(std::uint64_t height, const crypto::Hash& block_h
   gap.below_root = h.state_root;
   batch.Put(db_->h(kMetaCf), keys::gap_key(gap.low), encode_gap(gap));
 
-  Head next = stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, gap.high_history);
+  Head next = stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, gap.high_history, tree);
+  TreeVersions versions;
+  if (options_.state_tree) versions.emplace_back(height, TreeVersion{tree, acc.root(), nullptr});
   if (Status st = write_head(batch, std::move(next),
-                             "restore snapshot at height " + std::to_string(height));
+                             "restore snapshot at height " + std::to_string(height), std::move(versions));
       !st) {
     return st;
   }
   std::lock_guard lock(head_mu_);
+  // The trees below the snapshot are of another state history's reach: no undo joins them.
+  trees_.erase(trees_.begin(), trees_.lower_bound(height));
   gaps_.insert(gaps_.begin(), gap);  // the newest hole is the highest
   return Status::ok();
 }

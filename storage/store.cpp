@@ -21,6 +21,16 @@ namespace {
 
 std::string hex(const crypto::Hash& h) { return crypto::to_hex(h); }
 
+// A RocksDB snapshot released when the reader is done with it.
+struct HeldSnapshot {
+  explicit HeldSnapshot(const Db& d) : db(d), snap(d.db->GetSnapshot()) {}
+  ~HeldSnapshot() { db.db->ReleaseSnapshot(snap); }
+  HeldSnapshot(const HeldSnapshot&) = delete;
+  HeldSnapshot& operator=(const HeldSnapshot&) = delete;
+  const Db& db;
+  const rocksdb::Snapshot* snap;
+};
+
 rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
@@ -40,8 +50,12 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& c
 // that is not there (see lthash.hpp), so knowing the old pair exactly is what keeps the
 // accumulator equal to the hash of the real state. Callers hold the writer lock, so nothing
 // changes the state between these reads and the run's batch being written.
+//
+// On a chain with a state tree it also lists the entries of the tree that changed (`tree`) and
+// the value each written key had before (`undo`); both are null otherwise.
 Status hash_state_writes(const Db& db, const contracts::Overlay& staged, const contracts::WriteSet& writes,
-                         StateCommitment commitment, LtHash& acc, ExpansionCache& expansions) {
+                         StateCommitment commitment, LtHash& acc, ExpansionCache& expansions,
+                         std::vector<StateTree::Change>* tree, Store::Undo* undo) {
   if (writes.empty()) return Status::ok();
   const contracts::WriteSet& earlier = staged.writes();
   // Keys no earlier block of the run wrote are read from the database in one MultiGet.
@@ -70,6 +84,11 @@ Status hash_state_writes(const Db& db, const contracts::Overlay& staged, const c
       had_old = s.ok();
     }
     if (had_old && value && *old == *value) continue;  // unchanged: nothing to hash
+    if (!had_old && !value) continue;                  // deleting what is not there
+    if (tree != nullptr && in_state_tree(key)) {
+      undo->emplace(key, had_old ? std::optional<std::string>(*old) : std::nullopt);
+      tree->push_back({crypto::sha256(key), value ? std::optional<crypto::Hash>(crypto::sha256(*value)) : std::nullopt});
+    }
     if (had_old) {
       if (auto e = expansions.take(key, *old)) {
         acc.remove(*e);
@@ -166,8 +185,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
   // another's would compute state roots that match neither.
   if (db->get(kMetaCf, keys::kMetaGenesisHash)) {
     StateCommitment recorded = StateCommitment::kLtHash16Shake128;  // stores from before the record
-    if (auto raw = db->get(kMetaCf, keys::kMetaStateCommitment)) {
-      const auto v = keys::parse_u64(*raw);
+    if (auto code = db->get(kMetaCf, keys::kMetaStateCommitment)) {
+      const auto v = keys::parse_u64(*code);
       if (!v || (*v != static_cast<std::uint64_t>(StateCommitment::kLtHash16Shake128) &&
                  *v != static_cast<std::uint64_t>(StateCommitment::kLtHash16Aes256Ctr))) {
         return Status::internal("store at " + dir.string() + " records an unknown state commitment");
@@ -183,7 +202,18 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
     }
   }
 
-  auto loaded = load_head(*db);
+  // So is the state tree: with it the state root is another value.
+  if (db->get(kMetaCf, keys::kMetaGenesisHash)) {
+    const bool recorded = db->get(kMetaCf, keys::kMetaStateTree).has_value();
+    if (recorded != options.state_tree) {
+      return Status::failed_precondition(
+          "store at " + dir.string() + " holds a chain " + (recorded ? "with" : "without") +
+          " a state tree, but it was opened for one " + (options.state_tree ? "with" : "without") +
+          " (the genesis file's state_tree); use the genesis file of this chain");
+    }
+  }
+
+  auto loaded = load_head(*db, options);
   if (!loaded) {
     return Status(loaded.status().code(),
                   "store at " + dir.string() + ": " + loaded.status().message());
@@ -191,10 +221,24 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
   Head head = loaded->value_or(Head{});
   auto store = std::unique_ptr<Store>(new Store(std::move(db), options, std::move(head)));
   store->gaps_ = load_gaps(*store->db_);
+  if (options.state_tree && store->head_.genesis_hash) {
+    // The tree of the opened height, and of the heights just below whose tree was the same (on a
+    // quiet chain the newest certified state is usually the one below the last, empty, block).
+    const Head& h = store->head_;
+    const crypto::Hash lthash_root = h.accumulator.root();
+    store->trees_[h.height] = TreeVersion{h.tree, lthash_root, nullptr};
+    for (std::uint64_t below = h.height; below > 0 && h.height - below < 8;) {
+      --below;
+      auto roots = store->db_->get(kMetaCf, keys::tree_roots_key(below));
+      if (!roots || roots->size() != 2 * crypto::kHashSize) break;
+      if (roots->compare(crypto::kHashSize, crypto::kHashSize, crypto::hash_bytes(h.tree.root())) != 0) break;
+      store->trees_[below] = TreeVersion{h.tree, *crypto::hash_from_bytes(roots->substr(0, crypto::kHashSize)), nullptr};
+    }
+  }
   return store;
 }
 
-Result<std::optional<Store::Head>> Store::load_head(const Db& db) {
+Result<std::optional<Store::Head>> Store::load_head(const Db& db, const Options& options) {
   auto genesis = db.get(kMetaCf, keys::kMetaGenesisHash);
   if (!genesis) return std::optional<Store::Head>();
 
@@ -218,13 +262,26 @@ Result<std::optional<Store::Head>> Store::load_head(const Db& db) {
   h.last_timestamp_ms = *keys::parse_u64(*ts);
   h.accumulator = *acc;
   h.state_root = acc->root();
+  if (options.state_tree) {
+    // The tree is derived data: rebuilt from the state, and checked through the recorded root.
+    std::vector<StateTree::Entry> entries;
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.h(kStateCf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!in_state_tree(view(it->key()))) continue;
+      entries.push_back({crypto::sha256(view(it->key())), crypto::sha256(view(it->value()))});
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "read the state to build its tree");
+    h.tree = StateTree::build(std::move(entries));
+    h.state_root = state_tree::combined_root(acc->root(), h.tree.root());
+  }
   if (auto raw = db.get(kStateCf, kHistoryStateKey)) {
     auto history = crypto::hash_from_bytes(*raw);
     if (!history) return Status::internal("the history value in the state is not 32 bytes");
     h.history = *history;
   }
   if (h.state_root != *crypto::hash_from_bytes(*root)) {
-    return Status::internal("the state accumulator hashes to " + hex(h.state_root) +
+    return Status::internal(std::string(options.state_tree ? "the state accumulator and tree hash" : "the state accumulator hashes") +
+                            " to " + hex(h.state_root) +
                             " but meta records state root " +
                             hex(*crypto::hash_from_bytes(*root)));
   }
@@ -236,9 +293,15 @@ Store::Head Store::head() const {
   return head_;
 }
 
-void Store::set_head(Head head) {
+void Store::set_head(Head head, TreeVersions versions) {
   std::lock_guard lock(head_mu_);
   head_ = std::move(head);
+  for (auto& [height, version] : versions) trees_[height] = std::move(version);
+  while (trees_.size() > kTreeHeightsKept) trees_.erase(trees_.begin());
+}
+
+crypto::Hash Store::root_of(const LtHash& acc, const StateTree& tree) const {
+  return options_.state_tree ? state_tree::combined_root(acc.root(), tree.root()) : acc.root();
 }
 
 std::optional<std::string> Store::genesis_hash() const {
@@ -285,10 +348,14 @@ Status Store::init_genesis(const std::string& genesis_hash, const contracts::Wri
                                     std::to_string(genesis_hash.size()));
   }
   LtHash acc;
+  std::vector<StateTree::Entry> entries;
   for (const auto& [key, value] : state) {
-    if (value) acc.add(options_.state_commitment, key, *value);
+    if (!value) continue;
+    acc.add(options_.state_commitment, key, *value);
+    if (options_.state_tree && in_state_tree(key)) entries.push_back({crypto::sha256(key), crypto::sha256(*value)});
   }
-  const crypto::Hash root = acc.root();
+  const StateTree tree = options_.state_tree ? StateTree::build(std::move(entries)) : StateTree();
+  const crypto::Hash root = root_of(acc, tree);
 
   std::lock_guard writer(write_mu_);
   Head h = head();
@@ -317,6 +384,10 @@ Status Store::init_genesis(const std::string& genesis_hash, const contracts::Wri
   batch.Put(db_->h(kMetaCf), slice(keys::kMetaGenesisHash), genesis_hash);
   batch.Put(db_->h(kMetaCf), slice(keys::kMetaStateCommitment),
             keys::u64(static_cast<std::uint64_t>(options_.state_commitment)));
+  if (options_.state_tree) {
+    batch.Put(db_->h(kMetaCf), slice(keys::kMetaStateTree), keys::u64(1));
+    batch.Put(db_->h(kMetaCf), keys::tree_roots_key(0), crypto::hash_bytes(acc.root()) + crypto::hash_bytes(tree.root()));
+  }
   put_meta(*db_, batch, 0, crypto::Hash{}, genesis_time_ms, acc, root);
   auto s = db_->db->Write(db_->write_options, &batch);
   if (!s.ok()) return from_rocks(s, "write genesis");
@@ -326,7 +397,10 @@ Status Store::init_genesis(const std::string& genesis_hash, const contracts::Wri
   next.last_timestamp_ms = genesis_time_ms;
   next.accumulator = acc;
   next.state_root = root;
-  set_head(std::move(next));
+  next.tree = tree;
+  TreeVersions versions;
+  if (options_.state_tree) versions.emplace_back(0, TreeVersion{tree, acc.root(), nullptr});
+  set_head(std::move(next), std::move(versions));
   return Status::ok();
 }
 
@@ -457,11 +531,17 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
   contracts::WriteSet all = writes;
   all.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
   LtHash acc = h.accumulator;
-  if (auto st = hash_state_writes(db, staged_, all, store_.options_.state_commitment, acc, store_.expansions_); !st) {
+  const bool with_tree = store_.options_.state_tree;
+  std::vector<StateTree::Change> changes;
+  auto undo = with_tree ? std::make_shared<Undo>() : nullptr;
+  if (auto st = hash_state_writes(db, staged_, all, store_.options_.state_commitment, acc, store_.expansions_,
+                                  with_tree ? &changes : nullptr, undo.get());
+      !st) {
     return fail(st);
   }
+  const StateTree tree = with_tree ? h.tree.apply(std::move(changes)) : StateTree();
 
-  Head next = store_.stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, history);
+  Head next = store_.stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, history, tree);
   for (auto& [key, value] : all) {
     if (value) {
       staged_.put(key, *value);
@@ -470,6 +550,10 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
     }
   }
   roots_.push_back(next.state_root);
+  if (with_tree) {
+    if (undo->empty()) undo.reset();
+    trees_.emplace_back(height, TreeVersion{tree, acc.root(), std::move(undo)});
+  }
   head_ = std::move(next);
   return head_.state_root;
 }
@@ -502,10 +586,11 @@ Status Store::BlockRun::commit() {
                                  ? "commit block " + std::to_string(head_.height)
                                  : "commit blocks " + std::to_string(base_height_ + 1) + ".." +
                                        std::to_string(head_.height);
-    st = store_.write_head(*batch_, head_, what);
+    st = store_.write_head(*batch_, head_, what, std::move(trees_));
   }
   batch_.reset();
   index_.clear();
+  trees_.clear();
   staged_.discard();
   writer_.unlock();
   return st;
@@ -514,7 +599,7 @@ Status Store::BlockRun::commit() {
 Store::Head Store::stage_block(rocksdb::WriteBatch& batch, const Head& h, std::uint64_t height,
                                const crypto::Hash& block_hash, const Block& block,
                                std::uint64_t timestamp_ms, const LtHash& acc,
-                               const crypto::Hash& history) const {
+                               const crypto::Hash& history, const StateTree& tree) const {
   std::string buf;
   block.SerializeToString(&buf);
   batch.Put(db_->h(kBlocksCf), keys::height_key(height), buf);
@@ -525,15 +610,19 @@ Store::Head Store::stage_block(rocksdb::WriteBatch& batch, const Head& h, std::u
   next.last_block_hash = block_hash;
   next.last_timestamp_ms = timestamp_ms;
   next.accumulator = acc;
-  next.state_root = acc.root();
+  next.state_root = root_of(acc, tree);
   next.history = history;
+  next.tree = tree;
+  if (options_.state_tree) {
+    batch.Put(db_->h(kMetaCf), keys::tree_roots_key(height), crypto::hash_bytes(acc.root()) + crypto::hash_bytes(tree.root()));
+  }
   put_meta(*db_, batch, next.height, next.last_block_hash, next.last_timestamp_ms,
            next.accumulator, next.state_root);
   batch.Put(db_->h(kMetaCf), keys::history_key(next.height), crypto::hash_bytes(next.history));
   return next;
 }
 
-Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what) {
+Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions) {
   if (options_.fault_hook) options_.fault_hook(FaultPoint::kBeforeWrite, next.height);
   // If this fails the write may or may not be durable (a failed fsync says nothing about what
   // reached the disk). The in-memory head stays where it was and RocksDB refuses further
@@ -541,7 +630,7 @@ Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::strin
   auto s = db_->db->Write(db_->write_options, &batch);
   if (!s.ok()) return from_rocks(s, what);
   if (options_.fault_hook) options_.fault_hook(FaultPoint::kAfterWrite, next.height);
-  set_head(std::move(next));
+  set_head(std::move(next), std::move(versions));
   return Status::ok();
 }
 
@@ -674,12 +763,8 @@ std::map<std::string, std::string> Store::load_consensus() const {
 Status Store::verify_state() const {
   // One RocksDB snapshot for both the accumulator and the entries, so a commit running
   // meanwhile cannot make a sound store look inconsistent.
-  const rocksdb::Snapshot* snap = db_->db->GetSnapshot();
-  struct Release {
-    const Db& db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db.db->ReleaseSnapshot(s); }
-  } release{*db_, snap};
+  const HeldSnapshot held(*db_);
+  const rocksdb::Snapshot* snap = held.snap;
 
   LtHash recorded;
   if (auto raw = db_->get(kMetaCf, keys::kMetaAccumulator, snap)) {
@@ -688,12 +773,16 @@ Status Store::verify_state() const {
     recorded = *acc;
   }
   LtHash actual;
+  std::vector<StateTree::Entry> entries;
   std::uint64_t n = 0;
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->h(kStateCf)));
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
     actual.add(options_.state_commitment, view(it->key()), view(it->value()));
+    if (options_.state_tree && in_state_tree(view(it->key()))) {
+      entries.push_back({crypto::sha256(view(it->key())), crypto::sha256(view(it->value()))});
+    }
   }
   if (!it->status().ok()) return from_rocks(it->status(), "read state for verification");
   if (!(actual == recorded)) {
@@ -701,7 +790,88 @@ Status Store::verify_state() const {
                             hex(actual.root()) + " but the recorded state root is " +
                             hex(recorded.root()));
   }
+  if (options_.state_tree) {
+    const crypto::Hash root = state_tree::combined_root(actual.root(), StateTree::build(std::move(entries)).root());
+    const auto meta_root = db_->get(kMetaCf, keys::kMetaStateRoot, snap);
+    if (!meta_root || crypto::hash_bytes(root) != *meta_root) {
+      return Status::internal("the " + std::to_string(n) + " state entries and their tree hash to " + hex(root) +
+                              " but the recorded state root is " + crypto::to_hex(meta_root.value_or("")));
+    }
+  }
   return Status::ok();
+}
+
+Result<Store::StateProof> Store::prove_state(std::string_view key, std::uint64_t height) const {
+  if (!options_.state_tree) {
+    return Status::failed_precondition("this chain's genesis names no state tree (\"state_tree\"), so its state "
+                                       "root cannot prove one entry");
+  }
+  if (!in_state_tree(key)) {
+    return Status::invalid_argument(std::string(kHistoryStateKey) +
+                                    " is not in the state tree; the history chain proves it (GetProof)");
+  }
+  // The value is read from the current state and rolled back through the kept blocks' old values
+  // to `height`; the state and the kept trees must be of the same height for that, and a commit
+  // may land between reading one and the other, so a few tries.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const HeldSnapshot held(*db_);
+    const rocksdb::Snapshot* snap = held.snap;
+    const std::uint64_t at =
+        keys::parse_u64(db_->get(kMetaCf, keys::kMetaHeight, snap).value_or("")).value_or(0);
+    std::vector<TreeVersion> versions;  // at, at-1, ..., height
+    {
+      std::lock_guard lock(head_mu_);
+      if (height > head_.height) {
+        return Status::not_found("the store is at height " + std::to_string(head_.height) + ", below " +
+                                 std::to_string(height));
+      }
+      if (!trees_.contains(height)) {
+        const std::string kept = trees_.empty() ? std::string("none")
+                                                : std::to_string(trees_.begin()->first) + ".." +
+                                                      std::to_string(trees_.rbegin()->first);
+        return Status::not_found("the state tree of height " + std::to_string(height) +
+                                 " is not kept (this node keeps heights " + kept + ")");
+      }
+      if (at < height || head_.height != at) continue;  // a commit in between: try again
+      for (std::uint64_t h = at;; --h) {
+        auto it = trees_.find(h);
+        if (it == trees_.end()) break;
+        versions.push_back(it->second);
+        if (h == height) break;
+      }
+    }
+    if (versions.size() != at - height + 1) continue;
+    std::optional<std::string> value = db_->get(kStateCf, key, snap);
+    for (std::size_t i = 0; i + 1 < versions.size(); ++i) {  // undo blocks at, at-1, ..., height+1
+      if (!versions[i].undo) continue;
+      if (auto old = versions[i].undo->find(key); old != versions[i].undo->end()) value = old->second;
+    }
+    StateProof p;
+    p.height = height;
+    p.key = std::string(key);
+    p.lthash_root = versions.back().lthash_root;
+    p.path = versions.back().tree.path(crypto::sha256(key));
+    const bool in_tree = p.path.end == StateTreePath::End::kKey;
+    if (in_tree != value.has_value() || (value && crypto::sha256(*value) != p.path.value_hash)) {
+      return Status::internal("the state tree of height " + std::to_string(height) + " and the state disagree on key " +
+                              crypto::to_hex(key) + "; the store is damaged (run sharechain doctor)");
+    }
+    p.value = std::move(value);
+    return p;
+  }
+  return Status::unavailable("blocks kept committing while the proof was read; try again");
+}
+
+std::vector<std::uint64_t> Store::tree_heights() const {
+  std::lock_guard lock(head_mu_);
+  std::vector<std::uint64_t> out;
+  for (const auto& [height, version] : trees_) out.push_back(height);
+  return out;
+}
+
+std::size_t Store::state_tree_entries() const {
+  std::lock_guard lock(head_mu_);
+  return options_.state_tree ? head_.tree.size() : 0;
 }
 
 Stats Store::collect_stats() const {
@@ -762,6 +932,10 @@ std::string Store::stats() const {
   family("lthash_cache_misses_total", "counter",
          "State changes whose old pair's LtHash expansion had to be computed again");
   line("lthash_cache_misses_total", "", expansions_.misses());
+  if (options_.state_tree) {
+    family("state_tree_entries", "gauge", "State entries in the state tree (every entry but chain/history)");
+    line("state_tree_entries", "", state_tree_entries());
+  }
   family("consensus_compactions_total", "counter", "Compactions of the consensus column family");
   line("consensus_compactions_total", "", st.consensus_compactions);
   family("consensus_compaction_failures_total", "counter", "Compactions of the consensus column family that failed");

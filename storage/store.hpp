@@ -45,6 +45,7 @@
 #include "storage/expansion_cache.hpp"
 #include "storage/history.hpp"
 #include "storage/lthash.hpp"
+#include "storage/state_tree.hpp"
 
 namespace sharechain::storage {
 
@@ -76,6 +77,10 @@ struct Options {
   // records it with its genesis and refuses to open with another; a store written before the
   // record existed holds lthash16-shake128.
   StateCommitment state_commitment = StateCommitment::kLtHash16Aes256Ctr;
+  // Whether the state root also commits to the state tree (state_tree.hpp; the genesis file's
+  // state_tree): state_root = tagged_hash("sharechain/state-root", lthash_root || tree_root).
+  // Recorded with the genesis like the commitment; a store written before the record has none.
+  bool state_tree = false;
   // LtHash expansions of recently written pairs kept for the next change of their key
   // (storage/expansion_cache.hpp); about 2.3 KiB each, so the default costs about 19 MiB.
   std::size_t expansion_cache_entries = 8192;
@@ -138,6 +143,7 @@ class Store : public contracts::StateReader {
                       std::uint64_t genesis_time_ms = 0);
   std::optional<std::string> genesis_hash() const;  // nullopt before init_genesis
   StateCommitment state_commitment() const { return options_.state_commitment; }
+  bool has_state_tree() const { return options_.state_tree; }
 
   std::uint64_t height() const;              // last committed height (0 = genesis only)
   crypto::Hash last_block_hash() const;      // 32 zero bytes at height 0
@@ -283,6 +289,31 @@ class Store : public contracts::StateReader {
                           std::uint64_t timestamp_ms, const crypto::Hash& state_root,
                           const std::vector<std::pair<std::string, std::string>>& entries);
 
+  // One state entry, or its absence, in the state after `height`, with its path in the state tree
+  // (docs/proofs.md, "State proofs").
+  struct StateProof {
+    std::uint64_t height = 0;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: absent
+    StateTreePath path;
+    crypto::Hash lthash_root{};  // state_root(height) = combined_root(lthash_root, path's root)
+  };
+  // Old values of the keys one block wrote (nullopt: absent before).
+  using Undo = std::map<std::string, std::optional<std::string>, std::less<>>;
+  // How many recent heights' trees the store keeps for proofs (unchanged subtrees are shared).
+  static constexpr std::size_t kTreeHeightsKept = 64;
+  // The proof of `key` in the state after `height`:
+  //   FAILED_PRECONDITION  the chain has no state tree
+  //   INVALID_ARGUMENT     the key is chain/history, which the tree leaves out
+  //   NOT_FOUND            the store keeps no tree for `height` (above height(), older than the
+  //                        last kTreeHeightsKept heights, or before this store opened or restored
+  //                        a snapshot, except heights whose tree equals the one it opened with)
+  Result<StateProof> prove_state(std::string_view key, std::uint64_t height) const;
+  // The heights whose trees the store keeps, lowest first (empty without a state tree).
+  std::vector<std::uint64_t> tree_heights() const;
+  // Entries in the state tree (0 without one).
+  std::size_t state_tree_entries() const;
+
   Stats collect_stats() const;
   // collect_stats() as Prometheus text lines, e.g. `sharechain_storage_sst_bytes{cf="state"} 4096`.
   std::string stats() const;
@@ -297,15 +328,30 @@ class Store : public contracts::StateReader {
     LtHash accumulator;
     crypto::Hash state_root = LtHash().root();  // accumulator.root(), cached
     crypto::Hash history{};                     // history(height), also in the state
+    StateTree tree;                             // chains with a state tree: after `height`
   };
+
+  // The state tree of one height, kept for proofs.
+  struct TreeVersion {
+    StateTree tree;
+    crypto::Hash lthash_root{};
+    // The values that the keys this height's block wrote had before it (nullopt: absent), so a
+    // proof can read a value of an earlier height from the current state. Null: no entry of the
+    // tree changed in this block.
+    std::shared_ptr<const Undo> undo;
+  };
+  using TreeVersions = std::vector<std::pair<std::uint64_t, TreeVersion>>;
 
   // Rebuilds the head from meta, checking that meta is complete and self-consistent; nullopt
   // before genesis.
-  static Result<std::optional<Head>> load_head(const Db& db);
+  static Result<std::optional<Head>> load_head(const Db& db, const Options& options);
+  // The state root of a state with this accumulator and tree.
+  crypto::Hash root_of(const LtHash& acc, const StateTree& tree) const;
   Status compact_consensus_locked();
   Store(std::shared_ptr<Db> db, Options options, Head head);
   Head head() const;
-  void set_head(Head head);
+  // Publishes `head` and keeps the trees of `versions` (ascending heights, up to head's).
+  void set_head(Head head, TreeVersions versions = {});
   // Checks shared by commit_block and restore_snapshot.
   Status check_block(std::uint64_t height, const crypto::Hash& block_hash, const Block& block,
                      BlockHeader* header) const;
@@ -314,17 +360,18 @@ class Store : public contracts::StateReader {
   // accumulator, root and history records of `height`) into `batch`. Returns that head.
   Head stage_block(rocksdb::WriteBatch& batch, const Head& h, std::uint64_t height,
                    const crypto::Hash& block_hash, const Block& block, std::uint64_t timestamp_ms,
-                   const LtHash& acc, const crypto::Hash& history) const;
+                   const LtHash& acc, const crypto::Hash& history, const StateTree& tree) const;
   // The fault points around one synced write of `batch`, then the in-memory head becomes
   // `next`. `what` names the write in errors.
-  Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what);
+  Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions = {});
   static std::vector<HistoryGap> load_gaps(const Db& db);
 
   std::shared_ptr<Db> db_;
   Options options_;
-  mutable std::mutex head_mu_;  // guards head_ and gaps_
+  mutable std::mutex head_mu_;  // guards head_, gaps_ and trees_
   Head head_;
   std::vector<HistoryGap> gaps_;  // highest first; a copy of the gap/ records in meta
+  std::map<std::uint64_t, TreeVersion> trees_;  // the last kTreeHeightsKept heights' trees
   std::mutex write_mu_;      // serialises writers of blocks, state and meta
   ExpansionCache expansions_;  // used by block runs only, under write_mu_
   std::mutex consensus_mu_;  // serialises consensus writes and their compactions
@@ -390,6 +437,7 @@ class Store::BlockRun final : public contracts::StateReader {
   // into the batch sorted at commit(), like the state (see there).
   std::vector<std::pair<std::string, std::string>> index_;
   std::vector<crypto::Hash> roots_;  // state root after base_height_ + 1 + i
+  TreeVersions trees_;               // chains with a state tree: the staged blocks' trees
   bool done_ = false;
 };
 

@@ -1058,6 +1058,106 @@ function proofFromJson(j) {
   return p;
 }
 
+// ---- state proofs (docs/proofs.md, "State proofs") ------------------------------------------
+// One state entry, or its absence, in the state after `height`: a path of the sparse Merkle tree
+// over the state, whose root the anchor's certified state_root commits to beside the LtHash root.
+
+const STATE_TREE_SPARSE_MERKLE = "sparse-merkle-sha256";
+const STATE_TREE_MAX_DEPTH = 256;   // two different key hashes part within 256 bits
+const STATE_TREE_EMPTY = new Uint8Array(32);
+
+const stateTreeLeaf = (keyHash, valueHash) => sha256(concatBytes(new Uint8Array([2]), keyHash, valueHash));
+const stateTreeBranch = (left, right) => sha256(concatBytes(new Uint8Array([3]), left, right));
+const combinedStateRoot = (lthashRoot, treeRoot) => taggedHash("sharechain/state-root", concatBytes(lthashRoot, treeRoot));
+// Bit i of a key hash, most significant first: 0 goes left.
+const keyBit = (keyHash, i) => (keyHash[i >> 3] >> (7 - (i & 7))) & 1;
+function samePrefix(a, b, bits) {
+  for (let i = 0; i < bits; i++) if (keyBit(a, i) !== keyBit(b, i)) return false;
+  return true;
+}
+
+// A state proof from its bundle form (the JSON of the client API's StateProof); ProofError
+// names the field that is wrong, as proofFromJson does.
+function stateProofFromJson(j) {
+  const p = { height: new FieldReader("").number(j, "height") };
+  const at = new FieldReader("height " + p.height + ": ");
+  p.key = at.raw(j, "key");
+  p.present = at.member(j, "present");
+  if (typeof p.present !== "boolean") throw at.missing("present", "true or false");
+  if (p.present) p.value = at.raw(j, "value");
+  else if (dictHas(j, "value")) throw at.missing("value", "absent when present is false");
+  else p.value = new Uint8Array(0);
+  const siblings = at.member(j, "siblings");
+  if (!Array.isArray(siblings)) throw at.missing("siblings", "an array of lower-case hex strings");
+  p.siblings = siblings.map(bundleHex);
+  if (p.siblings.some((e) => e === null)) throw at.missing("siblings", "an array of lower-case hex strings");
+  p.other_key_hash = dictHas(j, "other_key_hash") ? at.raw(j, "other_key_hash") : new Uint8Array(0);
+  p.other_value_hash = dictHas(j, "other_value_hash") ? at.raw(j, "other_value_hash") : new Uint8Array(0);
+  p.lthash_root = at.raw(j, "lthash_root");
+  p.anchor = at.certified(j, "anchor");
+  return p;
+}
+
+// Checks one state proof (stateProofFromJson's form) against the chain of validator sets and
+// returns what it proves: {key, present, value, height, anchor_height, ...}.
+function verifyStateProof(proof, trust, sets) {
+  sets = sets || genesisSets(trust);
+  const h = proof.height;
+  // S1. The anchor: a certified block whose header certifies the state after h.
+  const anchorHeader = tryDecode(".sharechain.BlockHeader", proof.anchor.header);
+  if (anchorHeader === null) throw proofFail("anchor", h, "the header does not decode");
+  const ah = anchorHeader.get("height");
+  const anchor = checkCertified(proof.anchor, "anchor", ah, trust, sets);
+  const stateHeight = anchor.header.get("state_height");
+  if (stateHeight !== h) throw proofFail("anchor", ah, "certifies the state at height " + stateHeight + ", the proof is of height " + h);
+  const certified = hash32(anchor.header.get("state_root"));
+  if (certified === null) throw proofFail("anchor", ah, "the header has no state_root");
+  // S2. The path's shape.
+  const d = proof.siblings.length;
+  if (d > STATE_TREE_MAX_DEPTH) throw proofFail("state path", h, "has " + d + " entries, more than " + STATE_TREE_MAX_DEPTH);
+  proof.siblings.forEach((s, i) => {
+    if (s.length !== 0 && s.length !== 32) throw proofFail("state path", h, "entry " + i + " is neither empty nor 32 bytes");
+  });
+  const lthashRoot = hash32(proof.lthash_root);
+  if (lthashRoot === null) throw proofFail("state", h, "lthash_root must be 32 bytes");
+  // S3. The end of the path: the key's own leaf, another entry's leaf alone in the key's
+  // subtree, or an empty subtree.
+  const keyHash = sha256(proof.key);
+  const otherKey = proof.other_key_hash, otherValue = proof.other_value_hash;
+  let node;
+  if (proof.present) {
+    if (otherKey.length || otherValue.length) throw proofFail("state", h, "a present key's proof names another leaf");
+    node = stateTreeLeaf(keyHash, sha256(proof.value));
+  } else {
+    if (proof.value.length) throw proofFail("state", h, "an absent key's proof carries a value");
+    if (otherKey.length || otherValue.length) {
+      if (otherKey.length !== 32 || otherValue.length !== 32) {
+        throw proofFail("state", h, "other_key_hash and other_value_hash must be 32 bytes");
+      }
+      if (equalBytes(otherKey, keyHash)) throw proofFail("state", h, "the other leaf is the key's own");
+      if (!samePrefix(otherKey, keyHash, d)) throw proofFail("state", h, "the other leaf does not lie on the key's path");
+      node = stateTreeLeaf(otherKey, otherValue);
+    } else {
+      node = STATE_TREE_EMPTY;
+    }
+  }
+  // S4. Up to the root, the deepest sibling first.
+  for (let i = d - 1; i >= 0; i--) {
+    const s = proof.siblings[i].length ? proof.siblings[i] : STATE_TREE_EMPTY;
+    node = keyBit(keyHash, i) ? stateTreeBranch(s, node) : stateTreeBranch(node, s);
+  }
+  // S5. The tree root beside the LtHash root makes the certified state root.
+  const root = combinedStateRoot(lthashRoot, node);
+  if (!equalBytes(root, certified)) {
+    throw proofFail("state", h, "the path hashes to state root " + bytesToHex(root) + ", the anchor certifies " + bytesToHex(certified));
+  }
+  return {
+    key: proof.key, present: proof.present, value: proof.value, height: h, anchor_height: ah,
+    anchor_votes: anchor.votes, anchor_set_size: anchor.n, depth: d,
+    ends_at: proof.present ? "the key's leaf" : otherKey.length ? "another key's leaf" : "an empty subtree",
+  };
+}
+
 // ---- vehicle reports and revenue statements (docs/proofs.md, "Facts of ...") -------------------
 
 function attribute(e, key) {
@@ -1094,7 +1194,7 @@ function applyVehicleEvent(r, e, recordId, p) {
     r.accepted_height = p.height;
   }
 }
-function vehicleFacts(subject, proven) {
+function vehicleFacts(subject, proven, states) {
   if (!isDict(subject) || typeof member(subject, "vin") !== "string") throw new ProofError('subject: a vehicle report names its "vin"');
   const vin = member(subject, "vin");
   const records = new Map();   // by record id, in the order they first appear
@@ -1114,7 +1214,48 @@ function vehicleFacts(subject, proven) {
   for (const [id, r] of records) {
     if (!("submitted_tx" in r)) throw new ProofError("record " + id + ": the bundle proves endorsements of it but not its submission");
   }
-  return { vin, records: [...records.values()] };
+  const facts = { vin, records: [...records.values()] };
+  if (states.length) facts.vehicle_state = vehicleState(vin, facts.records, states);
+  return facts;
+}
+// docs/proofs.md, "State proofs": the vehicle's entry proven at a height gives its counters, and
+// the report must list every record submitted up to that height, so that it is complete there.
+function vehicleState(vin, records, states) {
+  if (states.length > 1) throw new ProofError("a vehicle report carries at most one state proof");
+  const s = states[0];
+  if (!equalBytes(s.key, scText.encode("vehicles/vehicle/" + vin))) {
+    throw new ProofError("the state proof is of key " + bytesToHex(s.key) + ", not of vehicle " + vin);
+  }
+  // The Vehicle message's counters (proto/sharechain/vehicles.proto: records 4, attested 5,
+  // rejected 6), varints, the last of a number counting, absent 0. Only the wire format must
+  // hold: the other fields are skipped, not parsed.
+  const counts = { records: 0n, attested: 0n, rejected: 0n };
+  if (s.present) {
+    let fields;
+    try { fields = wireFields(s.value); } catch (e) {
+      if (e instanceof DecodeError) throw new ProofError("the vehicle's state does not decode");
+      throw e;
+    }
+    const names = { 4: "records", 5: "attested", 6: "rejected" };
+    for (const f of fields) if (f.wt === 0 && names[f.num]) counts[names[f.num]] = f.val;
+  }
+  const listed = BigInt(records.filter((r) => r.submitted_height <= s.height).length);
+  if (listed !== counts.records) {
+    throw new ProofError("the chain holds " + counts.records + " records of vehicle " + vin + " at height " + s.height +
+      ", the bundle proves " + listed + " of them");
+  }
+  return { height: s.height, present: s.present, records: counts.records, attested: counts.attested, rejected: counts.rejected };
+}
+function stateFacts(subject, proven, states) {
+  if (proven.length !== 0 || states.length !== 1) throw new ProofError("a state bundle proves one state entry and no transaction");
+  if (!isDict(subject) || typeof member(subject, "key") !== "string") throw new ProofError('subject: a state bundle names its "key"');
+  // As the subject spells it: another spelling of the same bytes is not the key.
+  const s = states[0], key = bytesToHex(s.key), named = member(subject, "key");
+  if (key !== named) throw new ProofError("the state proof is of key " + key + ", the subject names " + named);
+  const facts = { key, present: s.present };
+  if (s.present) facts.value = bytesToHex(s.value);
+  facts.height = s.height;
+  return facts;
 }
 
 const DAY_MS = 86400000n;
@@ -1194,14 +1335,20 @@ function revenueFacts(subject, proven) {
     payments, income, by_party: parties.map((k) => ({ party: k, amount: byParty.get(k) })) };
 }
 
-const SUBJECT_KEYS = { "transaction": [], "vehicle-report": ["vin"], "revenue-statement": ["asset", "period", "from_ms", "to_ms"] };
-function deriveFacts(kind, subject, proven) {
+const SUBJECT_KEYS = { "transaction": [], "vehicle-report": ["vin"], "revenue-statement": ["asset", "period", "from_ms", "to_ms"], "state": ["key"] };
+// The facts a kind of bundle states, from its proven transactions and proven state entries.
+function deriveFacts(kind, subject, proven, states) {
+  states = states || [];
+  if ((kind === "transaction" || kind === "revenue-statement") && states.length) {
+    throw new ProofError("a " + kind + " bundle carries no state proof");
+  }
   if (kind === "transaction") {
     if (proven.length !== 1) throw new ProofError("a transaction bundle holds exactly one proof, this one " + proven.length);
     return transactionFacts(proven[0]);
   }
-  if (kind === "vehicle-report") return vehicleFacts(subject, proven);
+  if (kind === "vehicle-report") return vehicleFacts(subject, proven, states);
   if (kind === "revenue-statement") return revenueFacts(subject, proven);
+  if (kind === "state") return stateFacts(subject, proven, states);
   throw new ProofError("bundle kind " + quoted(kind) + " is not one this verifier knows");
 }
 
@@ -1259,7 +1406,10 @@ function trustFromGenesis(bytes) {
     if (keys.some((k) => equalBytes(k, key))) throw new GenesisError(where + ": duplicate public key");
     keys.push(key);
   });
-  return { chain_id: chainId, genesis_hash: sha256(bytes), validators: keys };
+  // docs/proofs.md, "State proofs": only a chain whose genesis names the tree has state roots
+  // that commit to one entry; any other value (or none) is the LtHash root alone.
+  const tree = member(g, "state_tree") !== undefined ? member(g, "state_tree") : member(g, "stateTree");
+  return { chain_id: chainId, genesis_hash: sha256(bytes), validators: keys, state_tree: tree === STATE_TREE_SPARSE_MERKLE };
 }
 
 // ---- the bundle ----------------------------------------------------------------------------
@@ -1346,8 +1496,9 @@ function readValidatorSets(entries, trust) {
 }
 
 // Verifies a bundle's bytes against a genesis file's bytes. Resolves to {outcome: "proven" |
-// "failed" | "unreadable", reason, kind, facts, proven, trust, sets (the chain of validator sets,
-// when proven)}; `progress(i, n)` is called before each proof so the page can show where it is.
+// "failed" | "unreadable", reason, kind, facts, proven (the transactions), states (the state
+// entries), trust, sets (the chain of validator sets, when proven)}; `progress(i, n)` is called
+// before each proof, transaction and state proofs alike, so the page can show where it is.
 async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
   let trust;
   try {
@@ -1380,11 +1531,19 @@ async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
     throw e;
   }
   const kind = typeof member(bundle, "kind") === "string" ? member(bundle, "kind") : "";
+  // State proofs sit beside the transaction proofs; bundles that prove no state may omit them.
+  const stateProofs = dictHas(bundle, "state_proofs") ? member(bundle, "state_proofs") : [];
+  if (!Array.isArray(stateProofs)) return failed("state proofs: must be an array", kind);
   const proofs = member(bundle, "proofs");
-  if (!Array.isArray(proofs) || !proofs.length) return failed("proofs: the bundle holds no proof", kind);
+  if (!Array.isArray(proofs) || (!proofs.length && !stateProofs.length)) return failed("proofs: the bundle holds no proof", kind);
+  // Without the tree the certified state root is the LtHash root alone, which proves no entry.
+  if (stateProofs.length && !trust.state_tree) {
+    return failed("state proofs: the genesis file names no state tree, so its state roots cannot prove an entry", kind);
+  }
+  const total = proofs.length + stateProofs.length;
   const proven = [];
   for (let i = 0; i < proofs.length; i++) {
-    if (progress) await progress(i, proofs.length);
+    if (progress) await progress(i, total);
     try {
       proven.push(verifyTransactionProof(proofFromJson(proofs[i]), trust, sets));
     } catch (e) {
@@ -1400,10 +1559,20 @@ async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
         q.height + ", index " + q.index + "); proofs are in chain order, each transaction once", kind);
     }
   }
+  const states = [];
+  for (let i = 0; i < stateProofs.length; i++) {
+    if (progress) await progress(proofs.length + i, total);
+    try {
+      states.push(verifyStateProof(stateProofFromJson(stateProofs[i]), trust, sets));
+    } catch (e) {
+      if (e instanceof ProofError) return failed("state proof " + (i + 1) + " of " + stateProofs.length + ": " + e.message, kind);
+      throw e;
+    }
+  }
   const subject = member(bundle, "subject") !== undefined ? member(bundle, "subject") : new Map();
   let facts;
   try {
-    facts = deriveFacts(kind, subject, proven);
+    facts = deriveFacts(kind, subject, proven, states);
   } catch (e) {
     if (e instanceof ProofError) return failed("facts: " + e.message, kind);
     throw e;
@@ -1415,7 +1584,7 @@ async function verifyBundleBytes(bundleBytes, genesisBytes, progress) {
   }
   const where = dictHas(bundle, "facts") ? firstDifference(member(bundle, "facts"), facts) : "";
   if (where !== null) return failed("facts: the bundle states something its proofs do not prove (first difference at facts" + where + ")", kind);
-  return { outcome: "proven", reason: "", kind, facts, proven, trust, sets };
+  return { outcome: "proven", reason: "", kind, facts, proven, states, trust, sets };
 }
 
 // For tests and the console: the same check without the page.

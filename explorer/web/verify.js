@@ -14,8 +14,8 @@ for (const type of ["dragover", "drop"]) {
 
 function pageVerify() {
   view.innerHTML = `<h1>Verify a proof bundle</h1>
-    <p class="muted">Checks a proof bundle (from <code>sharechain tx HASH --bundle</code>, <code>vehicle report VIN --bundle</code> or
-      <code>revenue statement ASSET --period P --bundle</code>) in this browser, exactly as <code>sharechain verify-bundle FILE --genesis GENESIS_FILE</code> does:
+    <p class="muted">Checks a proof bundle (from <code>sharechain tx HASH --bundle</code>, <code>vehicle report VIN --bundle</code>,
+      <code>revenue statement ASSET --period P --bundle</code>, <code>state KEY --bundle</code> or <code>account ADDRESS --bundle</code>) in this browser, exactly as <code>sharechain verify-bundle FILE --genesis GENESIS_FILE</code> does:
       against the genesis file you give, trusting nothing else. Nothing is fetched from the node or sent anywhere while it checks.</p>
     <div class="drops">
       ${dropZone("bundle", "Proof bundle", ".bundle,.json,application/json")}
@@ -92,7 +92,7 @@ function showVerdict(r) {
   out.dataset.outcome = r.outcome;
   out.dataset.files = r.files || "";
   const headline = r.outcome === "proven"
-    ? `<p class="verdict"><span class="ok" data-field="outcome">proven</span> · ${esc(r.kind)} bundle, ${esc(r.proven.length)} ${r.proven.length === 1 ? "proof" : "proofs"} checked in ${esc(r.ms)} ms</p>`
+    ? `<p class="verdict"><span class="ok" data-field="outcome">proven</span> · ${esc(r.kind)} bundle, ${proofCount(r)} checked in ${esc(r.ms)} ms</p>`
     : `<p class="verdict"><span class="bad" data-field="outcome">${r.outcome === "failed" ? "not proven" : "unreadable"}</span></p>
        <div class="error" data-field="reason">${esc(r.reason)}</div>
        <p class="muted">${r.outcome === "failed" ? "The first check that failed is named above; nothing in this bundle is proven." : "The file is not a bundle (or not a genesis file) this page can read."}</p>`;
@@ -100,6 +100,30 @@ function showVerdict(r) {
   if (r.outcome === "proven") body = factsSection(r) + checksSection(r);
   out.innerHTML = headline + body;
   document.body.dataset.verified = String(verifyRun);
+}
+
+// "3 proofs", "1 state proof", "2 proofs and 1 state proof".
+function proofCount(r) {
+  const n = r.proven.length, m = r.states.length;
+  const parts = [];
+  if (n || !m) parts.push(`${esc(n)} ${n === 1 ? "proof" : "proofs"}`);
+  if (m) parts.push(`${esc(m)} state ${m === 1 ? "proof" : "proofs"}`);
+  return parts.join(" and ");
+}
+// A state key as text where it is printable ASCII, other bytes as \xNN; an account's entry
+// (ledger/acct/ and its 20 address bytes, as `sharechain account ADDRESS --bundle` proves) with
+// its address.
+function keyText(hex) {
+  const account = bytesToHex(scText.encode("ledger/acct/"));
+  if (hex.length === account.length + 40 && hex.startsWith(account)) {
+    return "ledger/acct/ + the address " + formatAddress(bundleHex(hex.slice(account.length)));
+  }
+  let out = "";
+  for (let i = 0; i < hex.length; i += 2) {
+    const c = parseInt(hex.substr(i, 2), 16);
+    out += c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : "\\x" + hex.substr(i, 2);
+  }
+  return out;
 }
 
 function factsSection(r) {
@@ -124,6 +148,28 @@ function factsSection(r) {
       `<span class="mono">${esc(x.submitter)}</span>`, esc(x.organisation), esc(time(Number(x.occurred_at_ms))), esc(x.odometer_km),
       x.endorsements.map((e) => `${esc(e.verdict)} · ${esc(e.organisation)} <span class="mono">${esc(short(e.attester, 14))}</span> (height ${esc(e.height)})`).join("<br>") || "-",
       x.decided_height !== undefined ? `height ${esc(x.decided_height)} (${esc(x.true)} true, ${esc(x.false)} false, threshold ${esc(x.threshold)})` : "-"]));
+    const vs = f.vehicle_state;
+    if (vs) {
+      // docs/proofs.md, "State proofs": the vehicle's counters proven at a height, and every
+      // record submitted up to it listed above.
+      html += `<h2>Vehicle state at height <span data-field="state_height">${esc(vs.height)}</span></h2>
+        <div class="cards">${card("records", esc(vs.records), "state_records")}${card("attested", esc(vs.attested), "state_attested")}${card("rejected", esc(vs.rejected), "state_rejected")}
+        ${card("in the state", esc(vs.present), "state_present")}</div>
+        <p data-field="completeness">${vs.present
+          ? `The chain held ${esc(vs.records)} ${vs.records === 1n ? "record" : "records"} of this vehicle after block ${esc(vs.height)}, and the report lists every one of them: it is complete as of that height.`
+          : `The chain held no entry for this vehicle after block ${esc(vs.height)}: no record of it had been submitted by then.`}
+        Records submitted after that height may be listed too, but one left out of the file would not be detected.</p>`;
+    }
+  } else if (r.kind === "state") {
+    html += `<h2>Proven state entry</h2>` + kv([
+      ["key", `<span class="mono" data-field="key">${esc(f.key)}</span><br><span class="mono muted">${esc(keyText(f.key))}</span>`],
+      ["present", `<span class="${f.present ? "ok" : "bad"}" data-field="present">${esc(f.present)}</span> ${f.present
+        ? "— the state after the block holds this key"
+        : "— the state after the block does not hold this key (the proof shows its place in the tree is empty or another key's)"}`],
+      ["value", f.present
+        ? `<span class="mono" data-field="value">${esc(f.value)}</span> <span class="muted">(${esc(f.value.length / 2)} bytes)</span>`
+        : `<span class="muted">none</span>`],
+      ["height", `the state after block <span data-field="height">${esc(f.height)}</span>`]]);
   } else if (r.kind === "revenue-statement") {
     html += `<h2>Revenue of asset <span class="mono" data-field="asset">${esc(f.asset)}</span> in ${esc(f.period)}</h2>
       <div class="cards">${card("income (credits)", amount(f.income, "income"))}${card("payments", `<span data-field="payment_count">${esc(f.payments.length)}</span>`)}
@@ -141,6 +187,8 @@ function factsSection(r) {
 
 function checksSection(r) {
   const t = r.trust, n = t.validators.length;
+  const states = r.states.map((p, i) => [esc(i + 1), `<span class="mono">${esc(short(bytesToHex(p.key), 24))}</span>`, esc(p.height),
+    esc(p.present), esc(p.depth), esc(p.ends_at), esc(p.anchor_height), esc(p.anchor_votes + " of " + p.anchor_set_size)]);
   // Each block is signed by the set of its own epoch, whose size need not be the genesis set's.
   const rows = r.proven.map((p, i) => [esc(i + 1), esc(p.height), esc(p.index), `<span class="mono">${esc(short(p.tx_hash))}</span>`,
     esc(p.block_votes + " of " + p.block_set_size), esc(p.tx_path + " + " + p.receipt_path), esc(p.links), esc(p.anchor_height),
@@ -157,13 +205,23 @@ function checksSection(r) {
     <ul class="checks">
       <li>the genesis file: chain <span class="mono">${esc(t.chain_id)}</span>, SHA-256 <span class="mono">${esc(bytesToHex(t.genesis_hash))}</span>, ${esc(n)} ${n === 1 ? "validator" : "validators"} (a quorum is ${esc(quorumSize(n))}), the same as the bundle names</li>
       ${chain}
-      <li>each block and anchor header: its hash, chain and height, the epoch it names and that epoch's validator set, and a commit certificate of at least a quorum of distinct validators of that set, every BIP340 signature valid</li>
-      <li>each transaction: its Merkle path to the block's signed_tx_root, its sender's key and signature, its chain</li>
-      <li>each receipt: its Merkle path, its transaction and position, and the history chain through the links up to the anchor's certified history_root</li>
-      <li>the proofs in chain order, the subject, and every fact recomputed from the proven transactions and receipts and compared with the bundle's</li>
+      <li>each ${r.proven.length ? "block and " : ""}anchor header: its hash, chain and height, the epoch it names and that epoch's validator set, and a commit certificate of at least a quorum of distinct validators of that set, every BIP340 signature valid</li>
+      ${r.proven.length ? `<li>each transaction: its Merkle path to the block's signed_tx_root, its sender's key and signature, its chain</li>
+      <li>each receipt: its Merkle path, its transaction and position, and the history chain through the links up to the anchor's certified history_root</li>` : ""}
+      ${states.length ? `<li>each state proof: its anchor, whose certified state height is the proof's, and the key's path in the sparse Merkle tree (to its value's leaf, or to the empty subtree or other key's leaf that shows it absent) hashing, with the LtHash root, to the anchor's certified state_root</li>` : ""}
+      <li>${r.proven.length ? "the proofs in chain order, " : ""}the subject, and every fact recomputed from the proven ${r.proven.length ? "transactions and receipts" : ""}${r.proven.length && states.length ? " and " : ""}${states.length ? "state entries" : ""} and compared with the bundle's</li>
     </ul>
-    ${table(["proof #", "height #", "index #", "transaction", "block signatures", "path entries (tx + receipt)", "links #", "anchor #", "anchor signatures"], rows)}
+    ${r.proven.length || !states.length ? table(["proof #", "height #", "index #", "transaction", "block signatures", "path entries (tx + receipt)", "links #", "anchor #", "anchor signatures"], rows) : ""}
+    ${states.length && r.proven.length ? `<p class="muted">The state ${states.length === 1 ? "proof" : "proofs"}:</p>` : ""}
+    ${states.length ? table(["state proof #", "key", "height #", "present", "path entries #", "path ends at", "anchor #", "anchor signatures"], states) : ""}
     <p class="muted" data-field="not-checked">Not checked by this page: nothing the command checks is left out. What no bundle proves (docs/proofs.md): that a real-world fact is
-      true, that the bundle is complete (a record or payment left out of the file is not detected), or anything if ${collusion}.</p>`;
+      true, ${completeness(r)}, or anything if ${collusion}.</p>`;
+}
+// A vehicle report with a state proof is complete up to its height; nothing else is.
+function completeness(r) {
+  const vs = r.kind === "vehicle-report" && r.facts.vehicle_state;
+  if (vs) return `that the report is complete after height ${esc(vs.height)} (a record submitted later and left out of the file is not detected)`;
+  if (r.kind === "state") return `that the entry is still the same after height ${esc(r.facts.height)}`;
+  return "that the bundle is complete (a record or payment left out of the file is not detected)";
 }
 

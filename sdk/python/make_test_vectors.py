@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes docs/test-vectors.json: fixed keys, transaction bodies, digests, addresses and BIP340
-signatures for a transfer and one action of each contract, an asset owner's consent, and the
-consensus vote, checkpoint, envelope and commit certificate digests.
+signatures for a transfer and one action of each contract, an asset owner's consent, the
+consensus vote, checkpoint, envelope and commit certificate digests, and a state tree of eight
+entries with its roots and proofs of present and absent keys (docs/proofs.md, "State proofs").
 
     python3 sdk/python/make_test_vectors.py [--out docs/test-vectors.json]
 
@@ -24,6 +25,8 @@ import sharechain  # noqa: E402
 from sharechain import (assets_pb2, consensus_pb2, financing_pb2, ledger_pb2,  # noqa: E402
                         revenue_pb2, types_pb2, usage_pb2, vehicles_pb2)
 from sharechain import crypto  # noqa: E402
+from sharechain.proofs import (combined_state_root, state_tree_branch,  # noqa: E402
+                               state_tree_leaf)
 from sharechain.transactions import (asset_spec, build_body, register_asset,  # noqa: E402
                                      signing_hash, transfer)
 
@@ -58,6 +61,94 @@ def tx_vector(name, contract, action, k, nonce, call, note):
         "aux": aux.hex(),
         "signature": sig.hex(),
         "signed_transaction": signed.SerializeToString().hex(),
+    }
+
+
+# --- The state tree (docs/proofs.md, "State proofs") -------------------------------------------
+
+EMPTY = bytes(32)
+
+
+def key_bit(key_hash, i):
+    return (key_hash[i // 8] >> (7 - i % 8)) & 1
+
+
+def tree_node(items, depth):
+    """The canonical subtree of (key hash, value hash) pairs whose hashes agree in their first
+    `depth` bits: empty, the one entry's leaf, or a branch of its halves."""
+    if not items:
+        return EMPTY
+    if len(items) == 1:
+        return state_tree_leaf(*items[0])
+    return state_tree_branch(tree_node([x for x in items if not key_bit(x[0], depth)], depth + 1),
+                             tree_node([x for x in items if key_bit(x[0], depth)], depth + 1))
+
+
+def tree_proof(entries, key):
+    """The proof of `key` in the tree of `entries`, in the vectors' form."""
+    items = [(crypto.sha256(k), crypto.sha256(v)) for k, v in entries.items()]
+    kh = crypto.sha256(key)
+    siblings, depth = [], 0
+    while len(items) > 1:
+        bit = key_bit(kh, depth)
+        other = [x for x in items if key_bit(x[0], depth) != bit]
+        siblings.append(tree_node(other, depth + 1).hex() if other else "")
+        items = [x for x in items if key_bit(x[0], depth) == bit]
+        depth += 1
+    out = {"key": key.hex(), "present": key in entries}
+    if key in entries:
+        out["value"] = entries[key].hex()
+    out["siblings"] = siblings
+    if items and items[0][0] != kh:
+        out["other_key_hash"], out["other_value_hash"] = items[0][0].hex(), items[0][1].hex()
+    return out
+
+
+def state_tree_vectors():
+    ledger = lambda balance, nonce: ledger_pb2.Account(balance=balance, nonce=nonce)  # noqa: E731
+    entries = {
+        b"ledger/acct/alice": ledger(125_000, 3).SerializeToString(),
+        b"ledger/acct/bob": ledger(40_000, 0).SerializeToString(),
+        b"ledger/acct/carol": ledger(9_900, 12).SerializeToString(),
+        b"vehicles/vehicle/1HGCM82633A004352": vehicles_pb2.Vehicle(
+            vin="1HGCM82633A004352", records=2, attested=1, first_seen_at_ms=1_690_000_000_000
+        ).SerializeToString(),
+        b"vehicles/vehicle/WVWZZZ1JZXW000001": vehicles_pb2.Vehicle(
+            vin="WVWZZZ1JZXW000001", records=1, rejected=1).SerializeToString(),
+        b"assets/asset/pile-7": b"Pile 7, Harbour Road",
+        b"usage/agreement/a4": b"agreement a4",
+        b"config/empty": b"",
+    }
+    items = [(crypto.sha256(k), crypto.sha256(v)) for k, v in entries.items()]
+    tree_root = tree_node(items, 0)
+    lthash_root = crypto.sha256(b"lthash root of the vectors")
+
+    def absent(ends_at_leaf):
+        for i in range(10_000):
+            p = tree_proof(entries, f"absent/{i}".encode())
+            if ("other_key_hash" in p) == ends_at_leaf:
+                return p
+        raise SystemExit("no absent key of that kind")
+    # The deepest path first, then the entry with the empty value.
+    present = sorted(entries, key=lambda k: -len(tree_proof(entries, k)["siblings"]))
+    proofs = [tree_proof(entries, present[0]), tree_proof(entries, b"config/empty"),
+              absent(False), absent(True)]
+    assert any("" in p["siblings"] for p in proofs)
+    return {
+        "about": ("The sparse Merkle state tree of docs/proofs.md, 'State proofs': key_hash = "
+                  "SHA-256(key), leaf = SHA-256(0x02 || key_hash || SHA-256(value)), branch = "
+                  "SHA-256(0x03 || left || right), an empty subtree 32 zero bytes; a subtree of "
+                  "one entry is that entry's leaf. Bit i of key_hash is (key_hash[i / 8] >> "
+                  "(7 - i % 8)) & 1, 0 going left. state_root = tagged_hash(\"sharechain/"
+                  "state-root\", lthash_root || tree_root). Each proof's siblings run from the "
+                  "root down, \"\" for an empty subtree; other_key_hash and other_value_hash "
+                  "name the leaf an absent key's path ends at, when it ends at one."),
+        "entries": [{"key": k.hex(), "value": v.hex()} for k, v in entries.items()],
+        "tree_root": tree_root.hex(),
+        "lthash_root": lthash_root.hex(),
+        "state_root": combined_state_root(lthash_root, tree_root).hex(),
+        "empty_tree_root": tree_node([], 0).hex(),
+        "proofs": proofs,
     }
 
 
@@ -260,6 +351,7 @@ def main():
                               "preimage": crypto.validator_set_preimage(set_keys).hex(),
                               "hash": crypto.validator_set_hash(set_keys).hex()},
         },
+        "state_tree": state_tree_vectors(),
     }
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=2)

@@ -8,6 +8,11 @@
 #  - a changed amount in the facts, a changed byte of a Merkle path, of a header and of a
 #    certificate's signature each fail (exit 1) naming the part; the bundle against another
 #    chain's genesis fails (exit 1); a file that is not a bundle and a missing file exit 2.
+#  - state proofs (the chain has a state tree): `account ADDRESS --bundle` proves an account's
+#    entry and `state KEY --bundle` an absent key, offline too; the vehicle report carries its
+#    vehicle's state, so with a second, undecided record on the VIN, a report whose file leaves
+#    that record out fails ("holds 2 records"); a changed value, sibling or anchor signature of a
+#    state proof fails naming it.
 source "$(dirname "$0")/lib.sh"
 
 VIN=1HGCM82633A004352
@@ -51,6 +56,10 @@ for a in attester2 attester3 attester4; do
   wallet 2 --json vehicle endorse --from "$a" --record "$record" --verdict true --wait > "$DIR/endorse-$a.json" \
     || die "endorse by $a failed: $(cat "$DIR/endorse-$a.json")"
 done
+# A second record of the same vehicle, left undecided: the report must list it too.
+wallet 1 --json vehicle submit --from attester1 --vin "$VIN" --kind maintenance --summary "oil change" \
+  --evidence-hash "$EVIDENCE" --wait > "$DIR/submit2.json" || die "second submit failed: $(cat "$DIR/submit2.json")"
+record2=$(jq -r '.events[] | select(.name == "RecordSubmitted") | .attributes.record' "$DIR/submit2.json")
 # A receipt is certified by a later block (order, then execute): on this otherwise idle chain one
 # more transaction brings the block that certifies the last endorsement's.
 wallet 3 --json transfer --from user2 --to "$(address_of user1)" --amount 1 --wait > "$DIR/later.json" \
@@ -61,8 +70,18 @@ wallet 3 --json tx "$tx" --bundle "$DIR/tx.bundle" > "$DIR/tx-bundle.json" 2> "$
   || die "tx --bundle failed: $(cat "$DIR/tx-bundle.json" "$DIR/tx-bundle.err")"
 wallet 0 --json vehicle report "$VIN" --bundle "$DIR/vehicle.bundle" > "$DIR/vehicle-bundle.json" 2> "$DIR/vehicle-bundle.err" \
   || die "vehicle report --bundle failed: $(cat "$DIR/vehicle-bundle.json" "$DIR/vehicle-bundle.err")"
-[ "$(jq -r .proofs "$DIR/vehicle-bundle.json")" = 4 ] || die "the vehicle bundle does not hold 4 proofs: $(cat "$DIR/vehicle-bundle.json")"
+[ "$(jq -r .proofs "$DIR/vehicle-bundle.json")" = 5 ] || die "the vehicle bundle does not hold 5 proofs: $(cat "$DIR/vehicle-bundle.json")"
+[ "$(jq -r .state_proofs "$DIR/vehicle-bundle.json")" = 1 ] || die "the vehicle bundle has no state proof: $(cat "$DIR/vehicle-bundle.json")"
 log "bundles written: tx $(jq -r .bytes "$DIR/tx-bundle.json") bytes, vehicle $(jq -r .bytes "$DIR/vehicle-bundle.json") bytes"
+
+# State bundles: an account's entry, and a key the chain does not hold.
+wallet 2 --json account user2 --bundle "$DIR/account.bundle" > "$DIR/account-bundle.json" 2> "$DIR/account-bundle.err" \
+  || die "account --bundle failed: $(cat "$DIR/account-bundle.json" "$DIR/account-bundle.err")"
+hex_of() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+absent_key=$(hex_of 'ledger/acct/nobody-has-this-key')
+wallet 1 --json state "$absent_key" --bundle "$DIR/absent.bundle" > "$DIR/absent-bundle.json" 2> "$DIR/absent-bundle.err" \
+  || die "state --bundle failed: $(cat "$DIR/absent-bundle.json" "$DIR/absent-bundle.err")"
+log "state bundles written: account $(jq -r .bytes "$DIR/account-bundle.json") bytes (state height $(jq -r .state_height "$DIR/account-bundle.json")), absent key $(jq -r .bytes "$DIR/absent-bundle.json") bytes"
 
 "$NET" stop --dir "$DIR" --grace 5 >/dev/null || die "stop failed"
 for i in 0 1 2 3; do
@@ -77,12 +96,44 @@ jq -e --arg tx "$tx" '.proven and .kind == "transaction" and .facts.tx_hash == $
   || die "tx bundle facts wrong: $(cat "$DIR/tx-verified.json")"
 verify "$DIR/vehicle.bundle" "$DIR/genesis.json" "$DIR/vehicle-verified.json"
 [ "$rc" -eq 0 ] || die "vehicle bundle not proven (exit $rc): $(cat "$DIR/vehicle-verified.json.err")"
-jq -e --arg vin "$VIN" '.facts.vin == $vin and (.facts.records | length) == 1
+jq -e --arg vin "$VIN" --arg r2 "$record2" '.facts.vin == $vin and (.facts.records | length) == 2
+    and .facts.records[1].record == $r2 and .facts.records[1].status == "pending endorsements"
     and .facts.records[0].status == "ATTESTED" and .facts.records[0].threshold_met
     and (.facts.records[0].endorsements | length) == 3
     and ([.facts.records[0].endorsements[].organisation] | index("Northwind Insurance"))' \
   "$DIR/vehicle-verified.json" >/dev/null || die "vehicle facts wrong: $(jq .facts "$DIR/vehicle-verified.json")"
-log "both bundles proven offline"
+jq -e '.facts.vehicle_state.records == 2 and .facts.vehicle_state.attested == 1 and .facts.vehicle_state.present
+    and (.facts.records | length) == 2' "$DIR/vehicle-verified.json" >/dev/null \
+  || die "vehicle state wrong: $(jq .facts.vehicle_state "$DIR/vehicle-verified.json")"
+log "both bundles proven offline; the report is complete as of height $(jq -r .facts.vehicle_state.height "$DIR/vehicle-verified.json")"
+
+verify "$DIR/account.bundle" "$DIR/genesis.json" "$DIR/account-verified.json"
+[ "$rc" -eq 0 ] || die "account bundle not proven (exit $rc): $(cat "$DIR/account-verified.json.err")"
+# The key is ledger/acct/ + the 20 address bytes, and the proven value (a ledger.Account) names them.
+jq -e --arg prefix "$(hex_of 'ledger/acct/')" '.facts.key[($prefix | length):] as $address
+    | .proven and .kind == "state" and .facts.present
+    and (.facts.key | startswith($prefix)) and ($address | length) == 40
+    and (.facts.value | contains("0a14" + $address))
+    and .states[0].certified_by > .states[0].height' "$DIR/account-verified.json" >/dev/null \
+  || die "account facts wrong: $(cat "$DIR/account-verified.json")"
+verify "$DIR/absent.bundle" "$DIR/genesis.json" "$DIR/absent-verified.json"
+[ "$rc" -eq 0 ] || die "absent-key bundle not proven (exit $rc): $(cat "$DIR/absent-verified.json.err")"
+jq -e '.proven and (.facts.present | not) and (.facts | has("value") | not)' "$DIR/absent-verified.json" >/dev/null \
+  || die "absent-key facts wrong: $(cat "$DIR/absent-verified.json")"
+log "state bundles proven offline: the account's entry and the absence of a key"
+
+# The undecided record's submission left out of the report: the vehicle's state says 2 records.
+jq '.proofs |= .[0:-1]' "$DIR/vehicle.bundle" > "$DIR/t7.bundle"
+expect_failure "$DIR/t7.bundle" "holds 2 records of vehicle $VIN"
+tamper "$DIR/account.bundle" "$DIR/t8.bundle" '.state_proofs[0].value'
+expect_failure "$DIR/t8.bundle" "state proof 1 of 1: state"
+tamper "$DIR/account.bundle" "$DIR/t9.bundle" '.state_proofs[0].anchor.certificate.votes[0].signature'
+expect_failure "$DIR/t9.bundle" "anchor certificate"
+sibling=$(jq '[.state_proofs[0].siblings | to_entries[] | select(.value | length > 0) | .key][0]' "$DIR/absent.bundle")
+if [ "$sibling" != null ]; then
+  tamper "$DIR/absent.bundle" "$DIR/t10.bundle" ".state_proofs[0].siblings[$sibling]"
+  expect_failure "$DIR/t10.bundle" "the path hashes to state root"
+fi
 
 # Text output for people says what was proven.
 "$WALLET_BIN" verify-bundle "$DIR/tx.bundle" --genesis "$DIR/genesis.json" > "$DIR/tx-verified.txt" \

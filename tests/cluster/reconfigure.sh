@@ -17,6 +17,8 @@
 #  6. `validators --history` names the four ended sets; bundles of a transfer of epoch 0 and of one
 #     of epoch 4 carry the chain of sets they need and are proven offline against the genesis
 #     file; a changed key of set 2, a changed switch block of set 3, a missing set 4 each fail;
+#     an account's state bundle of epoch 4 (docs/proofs.md, "State proofs") is proven through the
+#     same chain of sets;
 # and every node agrees on every block hash and state root throughout.
 source "$(dirname "$0")/lib.sh"
 
@@ -205,6 +207,13 @@ flip='(.[0:20] + (if .[20:21] == "0" then "1" else "0" end) + .[21:])'
 not_proven k2.bundle "switch block of epoch 2 (height" ".validator_sets[2].validators[0].public_key |= $flip"
 not_proven s3.bundle "switch block of epoch 3" ".validator_sets[3].switch_block.header |= $flip"
 not_proven cut.bundle "sets up to epoch 3 only" 'del(.validator_sets[4])'
+wallet 2 --json account user1 --bundle "$DIR/state4.bundle" > "$DIR/state4.out" 2> "$DIR/state4.err" \
+  || die "account --bundle in epoch 4 failed: $(cat "$DIR/state4.out" "$DIR/state4.err")"
+"$WALLET_BIN" verify-bundle "$DIR/state4.bundle" --genesis "$DIR/genesis.json" --json > "$DIR/state4.verified" \
+  || die "the epoch-4 state bundle is not proven: $(cat "$DIR/state4.verified")"
+jq -e '.kind == "state" and .facts.present and (.validator_sets | length) == 5' \
+  <(jq -s '.[0] + {validator_sets: .[1].validator_sets}' "$DIR/state4.verified" "$DIR/state4.bundle") > /dev/null \
+  || die "the epoch-4 state bundle does not carry the chain of sets: $(jq -c '[.validator_sets[].epoch]' "$DIR/state4.bundle")"
 set_bytes=$(jq -c '.validator_sets[1:][]' "$DIR/e4.bundle" | awk '{ n++; b += length($0) } END { printf "%d", b / n }')
 log "bundles of transfers in epochs 0 and 4 ($(wc -c < "$DIR/e0.bundle") and $(wc -c < "$DIR/e4.bundle") bytes, about $set_bytes bytes of compact JSON per later set) proven offline through $(jq '.validator_sets | length' "$DIR/e4.bundle") sets; changed sets fail"
 

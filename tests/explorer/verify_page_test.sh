@@ -3,11 +3,12 @@
 # one-node cluster (ports BASE_PORT.. in 39950-39969):
 #  - the data server drives the node briefly (an asset earns income), then transfers (three at
 #    once, so that one block holds several and a Merkle path has entries) and a vehicle record
-#    attested by three endorsements; the wallet writes a transaction, a vehicle report and a
-#    revenue statement bundle (docs/proofs.md)
+#    attested by three endorsements; the wallet writes a transaction, a vehicle report, a
+#    revenue statement and an account's state bundle (docs/proofs.md)
 #  - the page, given each bundle and the genesis file through its file inputs, proves them and
-#    shows the facts: the transaction's hash and height, the VIN and the ATTESTED record, the
-#    statement's payments
+#    shows the facts: the transaction's hash and height, the VIN, the ATTESTED record and the
+#    vehicle's record count from its proven state, the statement's payments, the account entry;
+#    a changed state value fails naming the state proof
 #  - one byte changed in a fact, a Merkle path, a header, the validator set a header names, a
 #    certificate signature, the validator set, a receipt or an anchor's certificate fails with the
 #    reason naming that part, proof and height; a statement's partner amount changed, another chain's genesis file and a file that
@@ -17,6 +18,11 @@
 #    report across both switches is proven, and a switch header's next set changed, a key of a
 #    later set changed and a header of an epoch the bundle carries no set for fail with the
 #    reason naming the switch block or the proof
+#  - bundles of the Python unit tests' hand-built chain with a state tree
+#    (sdk/python/tests/write_state_bundles.py): state bundles proving a key present and one
+#    absent, and a vehicle report with its vehicle_state, are proven and the page shows their
+#    facts (the key, value and height; the vehicle's counters); a sibling or the value changed,
+#    a record left out of the report and a genesis file naming no state tree fail
 #  - the Python SDK's verifier gives the same verdict and the same reason for every file, and
 #    the page made no request at all while verifying (the node keeps serving; the check is
 #    offline all the same)
@@ -82,6 +88,10 @@ wallet 0 --json transfer --from user2 --to "$(address_of user1)" --amount 1 --wa
 wallet 0 --json vehicle report "$VIN" --bundle "$DIR/vehicle.bundle" > /dev/null 2> "$DIR/bundle.err" ||
   die "vehicle report --bundle failed: $(cat "$DIR/bundle.err")"
 VEHICLE_PROOFS=$(jq '.proofs | length' "$DIR/vehicle.bundle")
+# A state bundle of the live chain (docs/proofs.md, "State proofs"): an account's entry.
+wallet 0 --json account user1 --bundle "$DIR/account.bundle" > /dev/null 2> "$DIR/bundle.err" ||
+  die "account --bundle failed: $(cat "$DIR/bundle.err")"
+STATE_H=$(jq -r '.state_proofs[0].height' "$DIR/account.bundle")
 
 # The asset with the most income splits this month (block time, UTC).
 month=$(date -u -d "@$(( $(wallet 0 block latest --json | jq -r .timestamp_ms) / 1000 ))" +%Y-%m)
@@ -116,6 +126,7 @@ tamper "$TX_BUNDLE" "$DIR/t-signature.bundle" '.proofs[0].block.certificate.vote
 tamper "$TX_BUNDLE" "$DIR/t-validators.bundle" '.validator_sets[0].validators[0].public_key'
 tamper "$DIR/vehicle.bundle" "$DIR/t-receipt.bundle" '.proofs[1].receipt'
 tamper "$DIR/vehicle.bundle" "$DIR/t-anchor.bundle" '.proofs[0].anchor.certificate.votes[0].signature'
+tamper "$DIR/account.bundle" "$DIR/t-state.bundle" '.state_proofs[0].value'
 jq '.facts.payments[0].parts[0].amount += 1' "$DIR/revenue.bundle" > "$DIR/t-revenue.bundle"
 VEHICLE_H2=$(jq -r '.proofs[1].height' "$DIR/vehicle.bundle")
 ANCHOR_H1=$(jq -r '.proofs[0].anchor.certificate.height' "$DIR/vehicle.bundle")
@@ -142,13 +153,42 @@ else
   log "without the Python SDK the bundles across validator-set switches are not checked"
   echo '[]' > "$DIR/epochs/cases.json"
 fi
+# State proofs (docs/proofs.md, "State proofs") from the SDK's hand-built chain with a state tree.
+# Each proven one must show its facts: the page's fields are read from the bundle's own facts.
+mkdir -p "$DIR/states"
+if [ -n "$SDK" ]; then
+  /usr/bin/python3 "$SDK/tests/write_state_bundles.py" "$DIR/states" > "$DIR/states/written.json" ||
+    die "cannot write the state proof bundles"
+  /usr/bin/python3 - "$DIR/states/written.json" > "$DIR/states/cases.json" <<'FIELDS' || die "cannot read the state bundles' facts"
+import json, sys
+cases = json.load(open(sys.argv[1]))
+for c in cases:
+    if c["outcome"] != "proven":
+        continue
+    bundle = json.load(open(c["bundle"]))
+    facts, fields = bundle["facts"], c.setdefault("fields", {})
+    text = lambda v: json.dumps(v) if isinstance(v, bool) else str(v)
+    if bundle["kind"] == "state":
+        for k in ("key", "present", "value", "height"):
+            if k in facts:
+                fields[f"[data-field={k}]"] = text(facts[k])
+    elif "vehicle_state" in facts:
+        for k, v in facts["vehicle_state"].items():
+            fields[f"[data-field=state_{k}]"] = text(v)
+        fields["[data-field=record_count]"] = str(len(facts["records"]))
+json.dump(cases, sys.stdout)
+FIELDS
+else
+  log "without the Python SDK the state proof bundles are not checked"
+  echo '[]' > "$DIR/states/cases.json"
+fi
 
 G="$DIR/genesis.json"
 jq -n --arg chromium "$CHROMIUM" --argjson port $(( BASE_PORT + 19 )) --arg profile "$DIR/chromium" \
   --arg base "$BASE" --arg sdk "$SDK" --arg g "$G" --arg other "$DIR/other/genesis.json" --arg d "$DIR" \
   --arg txb "$TX_BUNDLE" --arg tx "$TX" --arg h "$TX_HEIGHT" --arg vin "$VIN" --arg asset "$ASSET" \
   --arg payments "$PAYMENTS" --arg vh2 "$VEHICLE_H2" --arg ah1 "$ANCHOR_H1" --arg vproofs "$VEHICLE_PROOFS" \
-  --arg shot "$SHOT" --slurpfile epochs "$DIR/epochs/cases.json" '{
+  --arg sh "$STATE_H" --arg shot "$SHOT" --slurpfile epochs "$DIR/epochs/cases.json" --slurpfile states "$DIR/states/cases.json" '{
   chromium: $chromium, debug_port: $port, profile: $profile, base: $base,
   sdk: (if $sdk == "" then null else $sdk end),
   cases: ([
@@ -156,7 +196,12 @@ jq -n --arg chromium "$CHROMIUM" --argjson port $(( BASE_PORT + 19 )) --arg prof
      fields: {"[data-field=tx_hash]": $tx, "[data-field=height]": $h, "[data-field=result]": "ok",
               "[data-field=call]": "ledger transfer"}},
     {name: "vehicle report", bundle: ($d + "/vehicle.bundle"), genesis: $g, outcome: "proven",
-     fields: {"[data-field=vin]": $vin, "[data-field=record_count]": "1", "[data-field=record-status]": "ATTESTED"}},
+     fields: {"[data-field=vin]": $vin, "[data-field=record_count]": "1", "[data-field=record-status]": "ATTESTED",
+              "[data-field=state_records]": "1"}},
+    {name: "account state", bundle: ($d + "/account.bundle"), genesis: $g, outcome: "proven",
+     fields: {"[data-field=present]": "true", "[data-field=height]": $sh}},
+    {name: "a state value changed", bundle: ($d + "/t-state.bundle"), genesis: $g, outcome: "failed",
+     reason: ["state proof 1 of 1: state (height " + $sh + "): the path hashes to state root"]},
     {name: "revenue statement", bundle: ($d + "/revenue.bundle"), genesis: $g, outcome: "proven",
      fields: {"[data-field=asset]": $asset, "[data-field=payment_count]": $payments}},
     {name: "a fact changed", bundle: ($d + "/t-fact.bundle"), genesis: $g, outcome: "failed",
@@ -183,7 +228,7 @@ jq -n --arg chromium "$CHROMIUM" --argjson port $(( BASE_PORT + 19 )) --arg prof
      reason: ["genesis: the bundle was made against genesis"]},
     {name: "not a bundle", bundle: $g, genesis: $g, outcome: "unreadable",
      reason: ["the file is not a ShareChain proof bundle"]}
-  ] + $epochs[0])}' > "$DIR/checks.json" || die "cannot write the checks"
+  ] + $epochs[0] + $states[0])}' > "$DIR/checks.json" || die "cannot write the checks"
 
 timeout 240 /usr/bin/python3 "$HERE/verify_page_check.py" "$DIR/checks.json" || die "the verify page does not verify as it must"
 log "screenshot of a proven transaction: $SHOT"

@@ -4,6 +4,9 @@
 //   receipt names the transfer, and the anchor is the next block
 //   bad input: a hash of the wrong length (INVALID_ARGUMENT), an unknown hash (NOT_FOUND)
 //   a proof checked against another validator set does not verify
+// GetStateProof on the same kind of node: an account's entry and an absent key, each verified
+// offline; an empty, oversized or chain/history key is INVALID_ARGUMENT; a chain whose genesis
+// has no state tree answers FAILED_PRECONDITION.
 #include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
 
@@ -85,4 +88,76 @@ TEST_CASE("GetProof answers a proof that verifies offline, once a later block ce
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.status().message(), Catch::Contains("history"));
   }
+}
+
+namespace {
+
+grpc::Status get_state_proof(Running& r, const std::string& key, api::StateProof* out) {
+  grpc::ClientContext ctx;
+  api::GetStateProofRequest req;
+  req.set_key(key);
+  return r.stub->GetStateProof(&ctx, req, out);
+}
+
+}  // namespace
+
+TEST_CASE("GetStateProof proves an account's entry, and an absent one, against a committed block") {
+  Running r(27270);
+  const std::string u2 = r.home->keys.at("user2").address();
+  api::SubmitResponse first;
+  REQUIRE(r.submit(tx::sign(r.transfer_body("user1", u2, 700), r.home->keys.at("user1")), true, &first).ok());
+  api::SubmitResponse second;
+  REQUIRE(r.submit(tx::sign(r.transfer_body("user1", u2, 1), r.home->keys.at("user1")), true, &second).ok());
+
+  proofs::Trust trust = trust_of(r);
+  trust.state_tree = true;
+  api::StateProof proof;
+  grpc::Status s = get_state_proof(r, "ledger/acct/" + u2, &proof);
+  INFO(s.error_message());
+  REQUIRE(s.ok());
+  auto proven = proofs::verify_state_proof(proof, trust);
+  INFO(proven.status().message());
+  REQUIRE(proven);
+  CHECK(proven->present);
+  CHECK(proven->height >= first.height());
+  CHECK(proven->anchor_height > proven->height);
+  ledger::Account account;
+  REQUIRE(account.ParseFromString(proven->value));
+  CHECK(account.address() == u2);
+  CHECK(account.balance() >= r.home->user_balance + 700);
+
+  s = get_state_proof(r, "ledger/acct/" + std::string(20, '\0'), &proof);
+  REQUIRE(s.ok());
+  auto absent = proofs::verify_state_proof(proof, trust);
+  REQUIRE(absent);
+  CHECK_FALSE(absent->present);
+
+  SECTION("bad keys are refused with the reason") {
+    s = get_state_proof(r, "", &proof);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(s.error_message(), Catch::Contains("empty"));
+    s = get_state_proof(r, std::string(2000, 'k'), &proof);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(s.error_message(), Catch::Contains("at most 1024"));
+    s = get_state_proof(r, "chain/history", &proof);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(s.error_message(), Catch::Contains("history chain"));
+  }
+  SECTION("a value changed in the proof does not verify") {
+    s = get_state_proof(r, "ledger/acct/" + u2, &proof);
+    REQUIRE(s.ok());
+    account.set_balance(account.balance() + 1'000'000);
+    proof.set_value(account.SerializeAsString());
+    auto refused = proofs::verify_state_proof(proof, trust);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::Contains("the path hashes to state root"));
+  }
+}
+
+TEST_CASE("GetStateProof on a chain without a state tree says so") {
+  Running r(27280, Running::NoStateTree{});
+  api::StateProof proof;
+  const grpc::Status s = get_state_proof(r, "ledger/acct/" + r.home->keys.at("user2").address(), &proof);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(s.error_message(), Catch::Contains("names no state tree"));
 }

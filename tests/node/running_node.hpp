@@ -27,6 +27,8 @@ struct Running {
   explicit Running(int port, const std::string& extra = "") : home(TestHome::create(port, extra)) {
     start();
   }
+  struct NoStateTree {};
+  Running(int port, NoStateTree) : home(TestHome::create(port, "", 1, /*state_tree=*/false)) { start(); }
   // `patch` edits config.toml before the node reads it (a key in a table the home already has).
   Running(int port, const std::function<void(std::string&)>& patch)
       : home(TestHome::create(port)) {

@@ -11,7 +11,7 @@
 namespace sharechain::testing {
 
 std::unique_ptr<TestHome> TestHome::create(int base_port, const std::string& extra_config,
-                                           int validators) {
+                                           int validators, bool state_tree) {
   auto owned = std::make_unique<TestHome>();
   TestHome& home = *owned;
   home.dir = std::filesystem::temp_directory_path() /
@@ -54,6 +54,7 @@ std::unique_ptr<TestHome> TestHome::create(int base_port, const std::string& ext
   va->set_address(crypto::format_address(home.validator.address()));
   va->add_roles("validator");
   g.mutable_params()->set_attestation_threshold(3);
+  if (state_tree) g.set_state_tree("sparse-merkle-sha256");
   std::string json;
   google::protobuf::util::JsonPrintOptions opts;
   opts.add_whitespace = true;

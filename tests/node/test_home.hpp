@@ -28,8 +28,9 @@ struct TestHome {
 
   // `extra_config` is appended to config.toml (e.g. "[mempool]\nmax_txs = 3\n").
   // `validators` > 1 adds validators the node knows but that never run (peers on closed ports).
+  // `state_tree` false: a genesis without a state tree (state proofs refused).
   static std::unique_ptr<TestHome> create(int base_port, const std::string& extra_config = "",
-                                          int validators = 1);
+                                          int validators = 1, bool state_tree = true);
   TestHome() = default;
   TestHome(const TestHome&) = delete;
   TestHome& operator=(const TestHome&) = delete;

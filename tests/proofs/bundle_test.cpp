@@ -7,12 +7,15 @@
 // UTC month or year; a transaction that is neither is refused.
 #include <catch2/catch.hpp>
 
+#include "json_tamper.hpp"
 #include "mini_chain.hpp"
 #include "proofs/bundle.hpp"
 
 namespace sharechain::proofs {
 namespace {
 
+using testing::changed;
+using testing::leaves;
 using testing::MiniChain;
 
 std::string transaction_bundle(MiniChain& chain, std::uint32_t which) {
@@ -20,31 +23,6 @@ std::string transaction_bundle(MiniChain& chain, std::uint32_t which) {
   auto proven = verify_transaction_proof(proof, chain.trust());
   REQUIRE(proven);
   return make_bundle(kKindTransaction, chain.trust(), transaction_facts(*proven), {proof}).dump(2);
-}
-
-// Every leaf of a JSON document, by JSON pointer.
-void leaves(const Json& j, const Json::json_pointer& at, std::vector<Json::json_pointer>& out) {
-  if (j.is_object()) {
-    for (const auto& [k, v] : j.items()) leaves(v, at / k, out);
-  } else if (j.is_array()) {
-    for (std::size_t i = 0; i < j.size(); ++i) leaves(j[i], at / i, out);
-  } else {
-    out.push_back(at);
-  }
-}
-
-Json changed(const Json& v) {
-  if (v.is_boolean()) return !v.get<bool>();
-  if (v.is_number_unsigned()) return v.get<std::uint64_t>() + 1;
-  if (v.is_number()) return v.get<double>() + 1;
-  if (v.is_string()) {
-    std::string s = v.get<std::string>();
-    if (s.empty()) return "x";
-    // A hex digit stays a hex digit, so the change is to the bytes, not to the encoding.
-    s[s.size() / 2] = s[s.size() / 2] == '0' ? '1' : '0';
-    return s;
-  }
-  return "x";
 }
 
 TEST_CASE("a transaction bundle verifies and states its facts") {

@@ -15,7 +15,9 @@
 #include "proto/crypto.hpp"
 #include "sharechain/types.pb.h"
 #include "storage/history.hpp"
+#include "proto/state_tree_path.hpp"
 #include "storage/lthash.hpp"
+#include "storage/state_tree.hpp"
 #include "storage/store.hpp"
 
 namespace storage_test {
@@ -105,6 +107,17 @@ inline crypto::Hash root_of(const std::map<std::string, std::string>& state,
   return h.root();
 }
 
+// The same for a chain with a state tree (Options::state_tree): the LtHash root of every entry
+// and the tree of all but chain/history, combined.
+inline crypto::Hash tree_state_root(const std::map<std::string, std::string>& state,
+                                    storage::StateCommitment c = storage::Options{}.state_commitment) {
+  std::vector<storage::StateTree::Entry> entries;
+  for (const auto& [k, v] : state) {
+    if (storage::in_state_tree(k)) entries.push_back({crypto::sha256(k), crypto::sha256(v)});
+  }
+  return sharechain::state_tree::combined_root(root_of(state, c), storage::StateTree::build(entries).root());
+}
+
 inline void apply_writes(std::map<std::string, std::string>& state,
                   const sharechain::contracts::WriteSet& writes) {
   for (const auto& [k, v] : writes) {
@@ -118,12 +131,12 @@ inline void apply_writes(std::map<std::string, std::string>& state,
 
 // A model of Store::commit_block's effect on the state: the block's writes, then the history
 // value the store adds (storage/history.hpp) from the receipts as stored (height and position
-// filled in) and the root before the block.
+// filled in) and the root before the block (`state_tree`: of a chain with a state tree).
 inline void apply_block(std::map<std::string, std::string>& state, std::uint64_t height,
                         const sharechain::contracts::WriteSet& writes,
                         const std::vector<sharechain::Receipt>& receipts,
-                        storage::StateCommitment c = storage::Options{}.state_commitment) {
-  const crypto::Hash root_before = root_of(state, c);
+                        storage::StateCommitment c = storage::Options{}.state_commitment, bool state_tree = false) {
+  const crypto::Hash root_before = state_tree ? tree_state_root(state, c) : root_of(state, c);
   crypto::Hash previous{};
   if (auto it = state.find(std::string(storage::kHistoryStateKey)); it != state.end()) {
     previous = *crypto::hash_from_bytes(it->second);

@@ -27,6 +27,7 @@
 #include "sharechain/api.grpc.pb.h"
 #include "tools/bench/catchup.hpp"
 #include "tools/bench/proofs.hpp"
+#include "tools/bench/state_tree.hpp"
 #include "tools/bench/transfer.hpp"
 #include "tools/common/keystore.hpp"
 #include "tools/common/passphrase.hpp"
@@ -105,6 +106,7 @@ std::string refusal_kind(const grpc::Status& s) {
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "catchup") return sharechain::bench::run_catchup(argc - 1, argv + 1);
   if (argc > 1 && std::string(argv[1]) == "proofs") return sharechain::bench::run_proofs(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "state-tree") return sharechain::bench::run_state_tree(argc - 1, argv + 1);
   if (bench::parse_mode(argc, argv) == "ordering") return bench::ordering_main(argc, argv);
   CLI::App app{"sharechain-bench — submit signed transfers at a target rate and measure commits"};
   std::vector<std::string> nodes{"127.0.0.1:26600"};

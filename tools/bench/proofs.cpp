@@ -5,24 +5,17 @@
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "proofs/bundle.hpp"
 #include "proto/history_chain.hpp"
 #include "tools/common/chain_trust.hpp"
+#include "tools/bench/timing.hpp"
 #include "tools/common/client.hpp"
 
 namespace sharechain::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double us_since(Clock::time_point t) { return std::chrono::duration<double, std::micro>(Clock::now() - t).count(); }
-
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
 
 nlohmann::json summary(const std::vector<double>& v) {
   double sum = 0;
@@ -64,6 +57,7 @@ int run_proofs(int argc, char** argv) {
   // The per-block commitment: what a node hashes after each block for history_root.
   std::vector<double> block_us, block_us_per_tx;
   std::vector<std::string> candidates;
+  std::set<std::string> senders;  // their accounts' entries are proven through the state tree
   std::uint64_t txs_seen = 0;
   // The newest block's receipt is not certified yet; start one below it.
   const std::uint64_t top = status->height() > 1 ? status->height() - 1 : 0;
@@ -81,6 +75,11 @@ int run_proofs(int argc, char** argv) {
     if (!receipts.empty()) block_us_per_tx.push_back(us / static_cast<double>(receipts.size()));
     txs_seen += receipts.size();
     for (const Receipt& r : info->receipts()) candidates.push_back(r.tx_hash());
+    for (const std::string& raw : info->block().transactions()) {
+      SignedTransaction stx;
+      TransactionBody body;
+      if (stx.ParseFromString(raw) && body.ParseFromString(stx.body())) senders.insert(body.sender());
+    }
   }
   if (candidates.empty()) {
     std::cerr << "error: the latest " << blocks << " blocks hold no transactions; run a load first\n";
@@ -113,6 +112,37 @@ int run_proofs(int argc, char** argv) {
     links.push_back(static_cast<double>(proof->links_size()));
   }
 
+  // State proofs (chains with a state tree): the senders' account entries.
+  std::vector<double> state_ms, state_verify_us, state_bytes, state_depth;
+  int state_failures = 0;
+  proofs::Trust state_trust = trust;
+  state_trust.state_tree = true;
+  for (const std::string& sender : senders) {
+    if (state_ms.size() >= samples) break;
+    const auto t = Clock::now();
+    auto proof = client.state_proof("ledger/acct/" + sender);
+    state_ms.push_back(us_since(t) / 1000.0);
+    if (!proof) {
+      if (proof.error().message.find("names no state tree") != std::string::npos) {
+        state_ms.pop_back();  // a chain without a state tree: nothing to measure
+        break;
+      }
+      std::cerr << "GetStateProof: " << proof.error().message << "\n";
+      ++state_failures;
+      continue;
+    }
+    const auto v = Clock::now();
+    auto proven = proofs::verify_state_proof(*proof, state_trust);
+    state_verify_us.push_back(us_since(v));
+    if (!proven) {
+      std::cerr << "verify state proof: " << proven.status().message() << "\n";
+      ++state_failures;
+      continue;
+    }
+    state_bytes.push_back(static_cast<double>(proof->ByteSizeLong()));
+    state_depth.push_back(static_cast<double>(proof->siblings_size()));
+  }
+
   nlohmann::json out = {
       {"node", node},
       {"blocks_read", block_us.size()},
@@ -127,6 +157,12 @@ int run_proofs(int argc, char** argv) {
       {"proof_bytes", summary(proof_bytes)},
       {"bundle_bytes", summary(bundle_bytes)},
       {"links", summary(links)},
+      {"state_proofs", state_ms.size()},
+      {"state_failures", state_failures},
+      {"get_state_proof_ms", summary(state_ms)},
+      {"state_verify_us", summary(state_verify_us)},
+      {"state_proof_bytes", summary(state_bytes)},
+      {"state_path_depth", summary(state_depth)},
   };
   if (json) {
     std::cout << out.dump(2) << "\n";
@@ -138,9 +174,13 @@ int run_proofs(int argc, char** argv) {
               << serve_ms.size() << " proofs (" << failures << " failed)\n"
               << "verify offline: p50 " << pct(verify_us, 0.5) << " us, p99 " << pct(verify_us, 0.99) << " us\n"
               << "proof size: p50 " << pct(proof_bytes, 0.5) << " bytes protobuf, " << pct(bundle_bytes, 0.5)
-              << " bytes as a bundle; links p50 " << pct(links, 0.5) << ", max " << pct(links, 1.0) << "\n";
+              << " bytes as a bundle; links p50 " << pct(links, 0.5) << ", max " << pct(links, 1.0) << "\n"
+              << "GetStateProof: p50 " << pct(state_ms, 0.5) << " ms, p99 " << pct(state_ms, 0.99) << " ms over "
+              << state_ms.size() << " account entries (" << state_failures << " failed); verify p50 "
+              << pct(state_verify_us, 0.5) << " us; " << pct(state_bytes, 0.5) << " bytes, path depth p50 "
+              << pct(state_depth, 0.5) << "\n";
   }
-  return failures == 0 ? 0 : 1;
+  return failures == 0 && state_failures == 0 ? 0 : 1;
 }
 
 }  // namespace sharechain::bench

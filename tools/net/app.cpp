@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "proto/state_tree_path.hpp"
 #include "storage/lthash.hpp"
 #include "tools/common/cli.hpp"
 #include "tools/common/outcome.hpp"
@@ -73,6 +74,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
               return "must be one of " + std::string(storage::kStateCommitmentNames);
             },
             "NAME"));
+    cmd->add_option("--state-tree", init.state_tree,
+                    "whether the state root also commits to a sparse Merkle tree, so that nodes can prove "
+                    "one entry's value or absence (docs/proofs.md); fixed for the chain's life: "
+                    "sparse-merkle-sha256 or none")
+        ->capture_default_str()
+        ->check(CLI::IsMember({std::string(state_tree::kSparseMerkleSha256), std::string("none")}));
     on_run(cmd, [&] { return run_init(ctx, init); });
   }
   AddNodeOptions add_node;

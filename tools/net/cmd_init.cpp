@@ -40,6 +40,7 @@ int run_init(const CommandContext& ctx, const InitOptions& options) {
     j["passphrase_file"] = r.paths.passphrase().string();
     j["tls"] = r.tls;
     j["state_commitment"] = options.state_commitment;
+    j["state_tree"] = options.state_tree;
     j["keys"] = std::move(keys);
     tools::Json members = tools::Json::array();
     for (std::size_t i = 0; i < r.keys.size(); ++i) {
@@ -58,7 +59,8 @@ int run_init(const CommandContext& ctx, const InitOptions& options) {
       << "genesis     " << r.paths.genesis().string() << "\n"
       << "keystore    " << r.paths.keystore().string() << "\n"
       << "passphrase  " << r.paths.passphrase().string() << "\n"
-      << "state root  " << options.state_commitment << "\n";
+      << "state root  " << options.state_commitment
+      << (options.state_tree == "none" ? std::string() : " + " + options.state_tree + " state tree") << "\n";
   if (r.tls) out << "tls CA      " << (r.paths.tls_dir() / "ca.pem").string() << "\n";
   out << "\nkeys\n";
   for (std::size_t i = 0; i < r.keys.size(); ++i) {

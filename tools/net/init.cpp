@@ -394,6 +394,7 @@ Outcome<InitReport> init_cluster(const InitOptions& options) {
     genesis.mutable_validators(static_cast<int>(n.index))->set_peer_address(n.p2p_address);
   }
   genesis.set_state_commitment(options.state_commitment);
+  if (options.state_tree != "none") genesis.set_state_tree(options.state_tree);
   if (window > 0) {
     genesis.mutable_params()->set_checkpoint_interval(k);
     genesis.mutable_params()->set_window(window);

@@ -41,6 +41,8 @@ struct InitOptions {
   std::uint64_t window = 0;
   // Genesis state_commitment: how state roots hash each pair (storage/lthash.hpp).
   std::string state_commitment = "lthash16-aes256ctr";
+  // Genesis state_tree: "sparse-merkle-sha256" (state proofs, docs/proofs.md) or "none".
+  std::string state_tree = "sparse-merkle-sha256";
 };
 inline constexpr std::uint32_t kMaxCommittee = 16;
 

@@ -58,9 +58,32 @@ Outcome<api::TransactionProof> fetch_proof(Context& ctx, const std::string& tx_h
   }
 }
 
+// The state proof of `key`, waiting (like fetch_proof) while no block certifies a state whose tree
+// the node keeps, which is the case for one block after it restarted.
+Outcome<api::StateProof> fetch_state_proof(Context& ctx, const std::string& key) {
+  Outcome<client::Node*> c = ctx.client();
+  if (!c) return c.failure();
+  const auto deadline = std::chrono::steady_clock::now() + kCertifyWait;
+  bool told = false;
+  while (true) {
+    Outcome<api::StateProof> p = (*c)->state_proof(key);
+    if (p || p.failure().message.find("retry in a moment") == std::string::npos ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return p;
+    }
+    if (!told) {
+      ctx.err() << "note: waiting for a block that certifies the node's state (up to " << kCertifyWait.count()
+                << " s)\n";
+      told = true;
+    }
+    std::this_thread::sleep_for(kCertifyPoll);
+  }
+}
+
 int write_bundle(Context& ctx, std::string_view kind, const proofs::Trust& trust, proofs::Json facts,
-                 const std::vector<api::TransactionProof>& list, const std::string& file) {
-  const std::string text = proofs::make_bundle(kind, trust, std::move(facts), list).dump(2) + "\n";
+                 const std::vector<api::TransactionProof>& list, const std::string& file,
+                 const std::vector<api::StateProof>& states = {}) {
+  const std::string text = proofs::make_bundle(kind, trust, std::move(facts), list, states).dump(2) + "\n";
   const proofs::BundleVerdict check = proofs::verify_bundle(text, trust);
   if (check.outcome != proofs::BundleVerdict::Outcome::kProven) {
     return ctx.fail(Failure::refused("the node's proof does not verify, no bundle written: " + check.reason));
@@ -74,6 +97,11 @@ int write_bundle(Context& ctx, std::string_view kind, const proofs::Trust& trust
   out["bundle"] = file;
   out["kind"] = std::string(kind);
   out["proofs"] = check.proven.size();
+  for (const auto& s : check.proven_states) top = std::max(top, s.anchor_height);
+  if (!check.proven_states.empty()) {
+    out["state_proofs"] = check.proven_states.size();
+    out["state_height"] = check.proven_states.front().height;
+  }
   out["certified_through_height"] = top;
   out["bytes"] = text.size();
   ctx.show(out);
@@ -112,7 +140,8 @@ void register_verify(CLI::App& app, Context& ctx) {
   auto genesis = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("verify-bundle",
                                      "check a proof bundle offline against a genesis file; no node is contacted");
-  cmd->add_option("file", *file, "the bundle (from `tx --bundle`, `vehicle report --bundle`)")->required();
+  cmd->add_option("file", *file, "the bundle (from `tx --bundle`, `vehicle report --bundle`, `state --bundle`, ...)")
+      ->required();
   cmd->add_option("--genesis", *genesis, "the chain's genesis file: the only thing the check trusts")->required();
   on_run(cmd, ctx, [&ctx, file, genesis] {
     auto text = tools::read_file(*file);
@@ -145,6 +174,16 @@ void register_verify(CLI::App& app, Context& ctx) {
                         {"certified_by", p.anchor_height}});
     }
     out["transactions"] = std::move(blocks);
+    if (!v.proven_states.empty()) {
+      proofs::Json states = proofs::Json::array();
+      for (const auto& s : v.proven_states) {
+        states.push_back({{"key", crypto::to_hex(s.key)},
+                          {"present", s.present},
+                          {"height", s.height},
+                          {"certified_by", s.anchor_height}});
+      }
+      out["states"] = std::move(states);
+    }
     out["facts"] = v.facts;
     ctx.show(out);
     return kExitProven;
@@ -186,9 +225,42 @@ int write_vehicle_bundle(Context& ctx, const std::string& vin, const std::string
   if (hashes.empty()) return ctx.fail(Failure::refused("vehicle " + vin + " has no records on this chain"));
   Outcome<ProvenSet> set = prove_all(ctx, *trust, std::vector<std::string>(hashes.begin(), hashes.end()));
   if (!set) return ctx.fail(set.failure());
-  auto facts = proofs::derive_facts(proofs::kKindVehicleReport, proofs::Json{{"vin", vin}}, set->proven);
+  // On a chain with a state tree the vehicle's own entry comes too: its record count makes the
+  // report complete as of the proof's height (docs/proofs.md, "State proofs"). Fetched after the
+  // records, so its height is at or above theirs; a record submitted in between fails the count,
+  // and the report is assembled again.
+  std::vector<api::StateProof> states;
+  std::vector<proofs::ProvenState> proven_states;
+  Outcome<api::StateProof> state = fetch_state_proof(ctx, proofs::vehicle_state_key(vin));
+  if (state) {
+    trust->state_tree = true;  // the node says so by answering; the reader's genesis file decides
+    auto proven = proofs::verify_state_proof(*state, *trust);
+    if (!proven) {
+      return ctx.fail(Failure::refused("the node's state proof does not verify, no bundle written: " +
+                                       proven.status().message()));
+    }
+    proven_states.push_back(std::move(proven).value());
+    states.push_back(std::move(state).value());
+  } else if (state.failure().message.find("names no state tree") == std::string::npos) {
+    return ctx.fail(state.failure());
+  }
+  auto facts = proofs::derive_facts(proofs::kKindVehicleReport, proofs::Json{{"vin", vin}}, set->proven, proven_states);
   if (!facts) return ctx.fail(Failure::refused(facts.status().message()));
-  return write_bundle(ctx, proofs::kKindVehicleReport, *trust, std::move(facts).value(), set->proofs, file);
+  return write_bundle(ctx, proofs::kKindVehicleReport, *trust, std::move(facts).value(), set->proofs, file, states);
+}
+
+int write_state_bundle(Context& ctx, const std::string& key, const std::string& file) {
+  Outcome<proofs::Trust> trust = node_trust(ctx);
+  if (!trust) return ctx.fail(trust.failure());
+  Outcome<api::StateProof> state = fetch_state_proof(ctx, key);
+  if (!state) return ctx.fail(state.failure());
+  trust->state_tree = true;
+  auto proven = proofs::verify_state_proof(*state, *trust);
+  if (!proven) {
+    return ctx.fail(Failure::refused("the node's state proof does not verify, no bundle written: " +
+                                     proven.status().message()));
+  }
+  return write_bundle(ctx, proofs::kKindState, *trust, proofs::state_facts(*proven), {}, file, {*state});
 }
 
 namespace {

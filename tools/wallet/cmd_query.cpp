@@ -159,11 +159,16 @@ void register_query_commands(CLI::App& app, Context& ctx) {
   }
   {
     auto who = std::make_shared<std::string>();
+    auto bundle = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand("account", "show an account's balance, nonce and roles");
     cmd->add_option("account", *who, "an address (sc...) or a key name")->required();
-    on_run(cmd, ctx, [&ctx, who] {
+    cmd->add_option("--bundle", *bundle,
+                    "write a proof bundle of the account's state entry (balance, nonce, roles) at the newest "
+                    "certified height to this file, checkable offline with `verify-bundle` (docs/proofs.md)");
+    on_run(cmd, ctx, [&ctx, who, bundle] {
       Outcome<std::string> address = ctx.resolve_address(*who);
       if (!address) return ctx.fail(address.failure());
+      if (!bundle->empty()) return write_state_bundle(ctx, "ledger/acct/" + *address, *bundle);
       Outcome<client::Node*> c = ctx.client();
       if (!c) return ctx.fail(c.failure());
       Outcome<std::optional<ledger::Account>> account = (*c)->account(*address);
@@ -177,6 +182,20 @@ void register_query_commands(CLI::App& app, Context& ctx) {
         print_account(ctx, j);
       }
       return tools::kExitOk;
+    });
+  }
+  {
+    auto key = std::make_shared<std::string>();
+    auto bundle = std::make_shared<std::string>();
+    CLI::App* cmd = app.add_subcommand(
+        "state", "write a proof bundle of one state entry, or of its absence (chains with a state tree)");
+    cmd->add_option("key", *key, "the state key, hex (e.g. of \"vehicles/vehicle/\" + VIN)")->required();
+    cmd->add_option("--bundle", *bundle, "the bundle file, checkable offline with `verify-bundle` (docs/proofs.md)")
+        ->required();
+    on_run(cmd, ctx, [&ctx, key, bundle] {
+      auto raw = crypto::from_hex(*key);
+      if (!raw || raw->empty()) return ctx.fail(Failure::usage("the key must be non-empty hex"));
+      return write_state_bundle(ctx, *raw, *bundle);
     });
   }
   {

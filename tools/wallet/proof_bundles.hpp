@@ -12,5 +12,7 @@ namespace sharechain::wallet {
 // names, so a node serving a broken proof produces an error, never a file that would fail later.
 int write_transaction_bundle(Context& ctx, const std::string& tx_hash32, const std::string& file);
 int write_vehicle_bundle(Context& ctx, const std::string& vin, const std::string& file);
+// A "state" bundle: one state entry's value, or its absence, at the newest certified height.
+int write_state_bundle(Context& ctx, const std::string& key, const std::string& file);
 
 }  // namespace sharechain::wallet

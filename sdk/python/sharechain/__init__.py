@@ -35,7 +35,8 @@ from .cursor import FileCursorStore, MemoryCursorStore  # noqa: E402
 from .client import Client, next_nonce_of  # noqa: E402
 from . import proofs  # noqa: E402
 from .proofs import (verify_bundle, verify_transaction_proof, trust_from_genesis,  # noqa: E402
-                     ProofError, GenesisError)
+                     ProofError, GenesisError, verify_state_proof, state_proof_from_json,
+                     ProvenState, state_tree_leaf, state_tree_branch, combined_state_root)
 
 __all__ = [
     "Client", "PrivateKey", "Keystore", "KeystoreError", "ShareChainError", "NoNodeAvailable",
@@ -43,7 +44,8 @@ __all__ = [
     "register_asset", "owner_consent", "tx_hash", "signing_hash", "address_of",
     "format_address", "parse_address", "read_passphrase_file", "next_nonce_of",
     "proofs", "verify_bundle", "verify_transaction_proof", "trust_from_genesis", "ProofError",
-    "GenesisError",
+    "GenesisError", "verify_state_proof", "state_proof_from_json", "ProvenState",
+    "state_tree_leaf", "state_tree_branch", "combined_state_root",
     "api_pb2", "types_pb2", "ledger_pb2", "assets_pb2", "usage_pb2", "revenue_pb2",
     "financing_pb2", "vehicles_pb2", "governance_pb2", "consensus_pb2",
 ]

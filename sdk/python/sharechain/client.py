@@ -262,11 +262,28 @@ class Client:
         `wait` seconds it asks again until one does (on an idle chain that block comes with the
         next transaction anyone submits). A node missing part of its history answers UNAVAILABLE
         and the call moves on to the next node."""
-        req = api_pb2.GetProofRequest(tx_hash=hash32)
+        return self._until_certified("GetProof", api_pb2.GetProofRequest(tx_hash=hash32), wait, poll)
+
+    def get_state_proof(self, key: bytes, wait: float = 0.0, poll: float = 0.25):
+        """The StateProof of one state entry, or of its absence, in the newest certified state
+        (docs/proofs.md, "State proofs"): check it offline with
+        sharechain.proofs.verify_state_proof(proof, trust_from_genesis(...)).
+
+        Raises ShareChainError INVALID_ARGUMENT for an empty or oversized key,
+        FAILED_PRECONDITION on a chain whose genesis names no state tree, and FAILED_PRECONDITION
+        "not certified yet" while no committed block certifies the state the node holds (just
+        after it started on a busy chain); with `wait` seconds it asks again until one does. A
+        node that is behind answers from its own, older, certified state."""
+        return self._until_certified("GetStateProof", api_pb2.GetStateProofRequest(key=bytes(key)), wait, poll)
+
+    def _until_certified(self, method: str, req, wait: float, poll: float):
+        """`method`'s answer, asking again every `poll` seconds for up to `wait` seconds while the
+        node says FAILED_PRECONDITION "not certified yet" (a block that certifies what is asked
+        about follows within a batch delay)."""
         end = time.monotonic() + wait
         while True:
             try:
-                return self._unary("GetProof", req)
+                return self._unary(method, req)
             except ShareChainError as e:
                 uncertified = (e.code == grpc.StatusCode.FAILED_PRECONDITION
                                and "not certified yet" in e.message)

@@ -12,10 +12,15 @@ wrote is proven here with the same facts, and one it refuses is refused here.
         print(result.outcome, result.reason)   # the first check that failed
 
 `verify_transaction_proof(client.get_proof(tx_hash), trust)` checks one GetProof answer and
-raises ProofError naming the part that failed. A bundle carries the chain of validator sets from
-genesis to the newest epoch its headers name; each later set is trusted only once a quorum of
-the set before it certified it (`read_validator_sets`), and each header is checked against the
-set of its own epoch.
+raises ProofError naming the part that failed; `verify_state_proof(client.get_state_proof(key),
+trust)` checks one GetStateProof answer: a state entry's value, or its absence, on a chain whose
+genesis names the sparse Merkle state tree (docs/proofs.md, "State proofs"). Bundles carry state
+proofs in "state_proofs": a "state" bundle proves one entry, and a vehicle report with the
+vehicle's entry proves its record count, so that a record left out of it is refused.
+
+A bundle carries the chain of validator sets from genesis to the newest epoch its headers name;
+each later set is trusted only once a quorum of the set before it certified it
+(`read_validator_sets`), and each header is checked against the set of its own epoch.
 
 Bytes must be lower-case hex, numbers integers (a fact of 5.0 is not the height 5), proofs in
 chain order with each transaction once, and the subject the one the kind names. Object keys may
@@ -42,6 +47,14 @@ VERSION = 1
 KIND_TRANSACTION = "transaction"
 KIND_VEHICLE_REPORT = "vehicle-report"
 KIND_REVENUE_STATEMENT = "revenue-statement"
+KIND_STATE = "state"
+
+# The genesis file's "state_tree" naming the sparse Merkle tree its state roots commit to.
+STATE_TREE_SPARSE_MERKLE = "sparse-merkle-sha256"
+STATE_ROOT_TAG = b"sharechain/state-root"
+EMPTY_SUBTREE = bytes(32)
+MAX_STATE_PATH = 256
+VEHICLE_KEY_PREFIX = b"vehicles/vehicle/"
 
 HISTORY_TAG = b"sharechain/history"
 # The node refuses larger transactions, so no certified block holds one (proto/transaction.hpp).
@@ -64,10 +77,13 @@ class GenesisError(ValueError):
 class Trust:
     """The chain id, the genesis hash (SHA-256 of the file's exact bytes) and the genesis
     validators' 32-byte x-only keys in index order: the set of epoch 0, from which every later
-    set must be certified (ValidatorSet)."""
+    set must be certified (ValidatorSet). `state_tree` when the genesis names the sparse Merkle
+    state tree ("state_tree": "sparse-merkle-sha256"), so that its state roots can prove one
+    entry (verify_state_proof)."""
     chain_id: str
     genesis_hash: bytes
     validators: Tuple[bytes, ...]
+    state_tree: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,7 +133,8 @@ def trust_from_genesis(genesis_bytes: bytes) -> Trust:
         if key in keys:
             raise GenesisError(f"{where}: duplicate public key")
         keys.append(key)
-    return Trust(genesis.chain_id, sha256(bytes(genesis_bytes)), tuple(keys))
+    return Trust(genesis.chain_id, sha256(bytes(genesis_bytes)), tuple(keys),
+                 genesis.state_tree == STATE_TREE_SPARSE_MERKLE)
 
 
 # --- What a proof establishes -------------------------------------------------------------------
@@ -137,12 +154,23 @@ class ProvenTransaction:
 
 
 @dataclass
+class ProvenState:
+    """One state entry, or its absence, in the state after block `height`."""
+    key: bytes
+    present: bool
+    value: bytes                # b"" when absent
+    height: int                 # the state height proven
+    anchor_height: int          # the block whose header certifies that state
+
+
+@dataclass
 class BundleResult:
     outcome: str                # "proven", "failed" or "unreadable"
     reason: str = ""            # the first failed check, or why the file is not a bundle
     kind: str = ""
     facts: Optional[dict] = None  # when proven: recomputed from the proofs, never the file's
     proven: List[ProvenTransaction] = field(default_factory=list)  # empty unless proven
+    proven_states: List[ProvenState] = field(default_factory=list)  # empty unless proven
 
     @property
     def ok(self) -> bool:
@@ -187,6 +215,28 @@ def history_next(previous: bytes, height: int, receipts_root: bytes,
     """history(h) from history(h-1), receipts_root(h) and the state root after h-1."""
     data = previous + height.to_bytes(8, "big") + receipts_root + previous_state_root
     return tagged_hash(HISTORY_TAG, data)
+
+
+def state_tree_leaf(key_hash: bytes, value_hash: bytes) -> bytes:
+    """The state tree's leaf of an entry: SHA-256(0x02 || SHA-256(key) || SHA-256(value))."""
+    return sha256(b"\x02" + bytes(key_hash) + bytes(value_hash))
+
+
+def state_tree_branch(left: bytes, right: bytes) -> bytes:
+    """An inner node of the state tree: SHA-256(0x03 || left || right); an empty subtree is
+    EMPTY_SUBTREE (32 zero bytes)."""
+    return sha256(b"\x03" + bytes(left) + bytes(right))
+
+
+def combined_state_root(lthash_root: bytes, tree_root: bytes) -> bytes:
+    """The state root of a chain with a state tree: tagged_hash("sharechain/state-root",
+    lthash_root || tree_root)."""
+    return tagged_hash(STATE_ROOT_TAG, bytes(lthash_root) + bytes(tree_root))
+
+
+def _key_bit(key_hash: bytes, i: int) -> int:
+    """Bit i of a key hash, most significant first: 0 goes left."""
+    return (key_hash[i // 8] >> (7 - i % 8)) & 1
 
 
 # --- One transaction proof ----------------------------------------------------------------------
@@ -473,6 +523,93 @@ def verify_transaction_proof(proof, trust: Trust,
                              receipt=receipt)
 
 
+# --- One state proof ----------------------------------------------------------------------------
+
+_NO_STATE_TREE = ("the genesis file names no state tree, so its state roots cannot prove an "
+                  "entry")
+
+
+def _check_state_anchor(proof, trust: Trust, sets: List[ValidatorSet]) -> Tuple[int, bytes]:
+    """(A, state_root) of the anchor: a certified block at the height A its header names,
+    certifying the state after the proof's height."""
+    h = proof.height
+    header = _decode(types_pb2.BlockHeader, proof.anchor.header)
+    if header is None:
+        raise _fail("anchor", h, "the header does not decode")
+    a = header.height
+    header = _check_certified(proof.anchor, "anchor", a, trust, sets)
+    if header.state_height != h:
+        raise _fail("anchor", a, f"certifies the state at height {header.state_height}, "
+                                 f"the proof is of height {h}")
+    state_root = _hash32(header.state_root)
+    if state_root is None:
+        raise _fail("anchor", a, "the header has no state_root")
+    return a, state_root
+
+
+def _state_path_end(proof, key_hash: bytes, depth: int) -> bytes:
+    """The node at the end of the key's path (docs/proofs.md, S3): its leaf when present,
+    another entry's leaf alone in the subtree, or an empty subtree."""
+    h = proof.height
+    other_key, other_value = bytes(proof.other_key_hash), bytes(proof.other_value_hash)
+    if proof.present:
+        if other_key or other_value:
+            raise _fail("state", h, "a present key's proof names another leaf")
+        return state_tree_leaf(key_hash, sha256(proof.value))
+    if proof.value:
+        raise _fail("state", h, "an absent key's proof carries a value")
+    if not other_key and not other_value:
+        return EMPTY_SUBTREE
+    if len(other_key) != 32 or len(other_value) != 32:
+        raise _fail("state", h, "other_key_hash and other_value_hash must be 32 bytes")
+    if other_key == key_hash:
+        raise _fail("state", h, "the other leaf is the key's own")
+    if any(_key_bit(other_key, i) != _key_bit(key_hash, i) for i in range(depth)):
+        raise _fail("state", h, "the other leaf does not lie on the key's path")
+    return state_tree_leaf(other_key, other_value)
+
+
+def verify_state_proof(proof, trust: Trust,
+                       sets: Optional[List[ValidatorSet]] = None) -> ProvenState:
+    """Checks an api_pb2.StateProof (a GetStateProof answer, or state_proof_from_json of a
+    bundle's) against `trust`, whose genesis must name the state tree, and the chain of
+    validator sets (the genesis set alone when not given): the key's value, or its absence, in
+    the state after `height`, which the anchor's certified header commits to (docs/proofs.md,
+    "State proofs"). ProofError names the first check that failed: "anchor (height 12): ...",
+    "anchor certificate", "state path", "state"."""
+    if not trust.state_tree:
+        raise ProofError(_NO_STATE_TREE)
+    sets = genesis_sets(trust) if sets is None else sets
+    h = proof.height
+    # S1: a quorum of the set in force certified a header naming the state after h.
+    anchor_height, certified = _check_state_anchor(proof, trust, sets)
+    # S2: the path's shape.
+    depth = len(proof.siblings)
+    if depth > MAX_STATE_PATH:
+        raise _fail("state path", h, f"has {depth} entries, more than {MAX_STATE_PATH}")
+    for i, s in enumerate(proof.siblings):
+        if len(s) not in (0, 32):
+            raise _fail("state path", h, f"entry {i} is neither empty nor 32 bytes")
+    lthash_root = _hash32(proof.lthash_root)
+    if lthash_root is None:
+        raise _fail("state", h, "lthash_root must be 32 bytes")
+    # S3, S4: from the end of the path up to the root.
+    key_hash = sha256(proof.key)
+    node = _state_path_end(proof, key_hash, depth)
+    for i in range(depth - 1, -1, -1):
+        sibling = bytes(proof.siblings[i]) or EMPTY_SUBTREE
+        node = (state_tree_branch(sibling, node) if _key_bit(key_hash, i)
+                else state_tree_branch(node, sibling))
+    # S5: beside the LtHash root, the tree root is the certified state root.
+    computed = combined_state_root(lthash_root, node)
+    if computed != certified:
+        raise _fail("state", h, f"the path hashes to state root {computed.hex()}, "
+                                f"the anchor certifies {certified.hex()}")
+    return ProvenState(key=bytes(proof.key), present=proof.present,
+                       value=bytes(proof.value) if proof.present else b"", height=h,
+                       anchor_height=anchor_height)
+
+
 # --- Facts, rendered as the wallet renders them (reports/render.cpp) ----------------------------
 
 def _address_text(raw: bytes) -> str:
@@ -649,10 +786,69 @@ def _apply_vehicle_event(r: dict, e, record_id: str, p: ProvenTransaction) -> No
         r["accepted_height"] = p.height
 
 
-def vehicle_facts(subject, proven: List[ProvenTransaction]) -> dict:
+def _varint_fields(raw: bytes) -> Optional[dict]:
+    """The top-level varint fields of a protobuf message (field number -> value, the last one
+    of a number counting, truncated to 64 bits as protobuf reads them); None when `raw` is not
+    well-formed wire format. Other fields, and anything inside groups, are skipped."""
+    raw = bytes(raw)
+    if not _wire_well_formed(raw):
+        return None
+    out, depth, i, n = {}, 0, 0, len(raw)
+
+    def varint():
+        nonlocal i
+        value, shift = 0, 0
+        while True:
+            b = raw[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return value
+            shift += 7
+
+    while i < n:
+        tag = varint()
+        number, wire_type = tag >> 3, tag & 7
+        if wire_type == 0:
+            value = varint() & _U64
+            if depth == 0:
+                out[number] = value
+        elif wire_type == 1:
+            i += 8
+        elif wire_type == 2:
+            length = varint()
+            i += length
+        elif wire_type == 5:
+            i += 4
+        elif wire_type == 3:
+            depth += 1
+        else:
+            depth -= 1
+    return out
+
+
+def vehicle_state_facts(vin: str, state: ProvenState) -> dict:
+    """The vehicle's counters (vehicles.Vehicle fields 4, 5 and 6) in the proven state, all 0
+    when the state holds no such vehicle: {"height", "present", "records", "attested",
+    "rejected"}."""
+    key = VEHICLE_KEY_PREFIX + vin.encode("utf-8")
+    if state.key != key:
+        raise ProofError(f"the state proof is of key {state.key.hex()}, not of vehicle {vin}")
+    fields = _varint_fields(state.value) if state.present else {}
+    if fields is None:
+        raise ProofError("the vehicle's state does not decode")
+    return {"height": state.height, "present": state.present, "records": fields.get(4, 0),
+            "attested": fields.get(5, 0), "rejected": fields.get(6, 0)}
+
+
+def vehicle_facts(subject, proven: List[ProvenTransaction],
+                  states: List[ProvenState] = ()) -> dict:
     """A vehicle's records from the contract's own events in the certified receipts: each
     submission, every endorsement and the decision. Every proven transaction must concern the
-    vehicle, and every record that appears must have its submission proven."""
+    vehicle, and every record that appears must have its submission proven. With a proof of the
+    vehicle's state (one at most) the facts gain its "vehicle_state", and the records submitted
+    at or below its height must be exactly as many as the chain counts then: a record left out
+    is refused."""
     if not isinstance(subject, dict) or not isinstance(subject.get("vin"), str):
         raise ProofError('subject: a vehicle report names its "vin"')
     vin = subject["vin"]
@@ -673,7 +869,37 @@ def vehicle_facts(subject, proven: List[ProvenTransaction]) -> dict:
         if "submitted_tx" not in r:
             raise ProofError(f"record {record_id}: the bundle proves endorsements of it "
                              "but not its submission")
-    return {"vin": vin, "records": list(records.values())}
+    facts = {"vin": vin, "records": list(records.values())}
+    if not states:
+        return facts
+    if len(states) > 1:
+        raise ProofError("a vehicle report carries at most one state proof")
+    counted = vehicle_state_facts(vin, states[0])
+    height, n = counted["height"], counted["records"]
+    m = sum(1 for r in facts["records"] if r["submitted_height"] <= height)
+    if m != n:
+        raise ProofError(f"the chain holds {n} records of vehicle {vin} at height {height}, "
+                         f"the bundle proves {m} of them")
+    facts["vehicle_state"] = counted
+    return facts
+
+
+def state_facts(subject, proven: List[ProvenTransaction], states: List[ProvenState]) -> dict:
+    """One state entry: {"key", "present", "value" (when present), "height"}, of the key the
+    subject names."""
+    if proven or len(states) != 1:
+        raise ProofError("a state bundle proves one state entry and no transaction")
+    if not isinstance(subject, dict) or not isinstance(subject.get("key"), str):
+        raise ProofError('subject: a state bundle names its "key"')
+    state = states[0]
+    if state.key.hex() != subject["key"]:
+        raise ProofError(f"the state proof is of key {state.key.hex()}, "
+                         f"the subject names {subject['key']}")
+    facts = {"key": state.key.hex(), "present": state.present}
+    if state.present:
+        facts["value"] = state.value.hex()
+    facts["height"] = state.height
+    return facts
 
 
 # --- Revenue statements -------------------------------------------------------------------------
@@ -825,7 +1051,8 @@ def revenue_facts(subject, proven: List[ProvenTransaction]) -> dict:
 
 # The facts each kind's subject repeats: a transaction's proof is its own subject.
 _SUBJECT_KEYS = {KIND_TRANSACTION: (), KIND_VEHICLE_REPORT: ("vin",),
-                 KIND_REVENUE_STATEMENT: ("asset", "period", "from_ms", "to_ms")}
+                 KIND_REVENUE_STATEMENT: ("asset", "period", "from_ms", "to_ms"),
+                 KIND_STATE: ("key",)}
 
 
 def subject_of(kind: str, facts: dict) -> dict:
@@ -833,15 +1060,21 @@ def subject_of(kind: str, facts: dict) -> dict:
     return {k: facts[k] for k in _SUBJECT_KEYS.get(kind, ())}
 
 
-def derive_facts(kind: str, subject, proven: List[ProvenTransaction]) -> dict:
-    """The facts a kind of bundle states, computed from its verified proofs alone."""
+def derive_facts(kind: str, subject, proven: List[ProvenTransaction],
+                 states: List[ProvenState] = ()) -> dict:
+    """The facts a kind of bundle states, computed from its verified proofs alone: the
+    transaction proofs' (`proven`) and the state proofs' (`states`)."""
+    if kind in (KIND_TRANSACTION, KIND_REVENUE_STATEMENT) and states:
+        raise ProofError(f"a {kind} bundle carries no state proof")
+    if kind == KIND_STATE:
+        return state_facts(subject, proven, list(states))
     if kind == KIND_TRANSACTION:
         if len(proven) != 1:
             raise ProofError("a transaction bundle holds exactly one proof, "
                              f"this one {len(proven)}")
         return transaction_facts(proven[0])
     if kind == KIND_VEHICLE_REPORT:
-        return vehicle_facts(subject, proven)
+        return vehicle_facts(subject, proven, list(states))
     if kind == KIND_REVENUE_STATEMENT:
         return revenue_facts(subject, proven)
     raise ProofError(f"bundle kind {_quoted(kind)} is not one this verifier knows")
@@ -972,6 +1205,31 @@ def proof_from_json(j) -> "api_pb2.TransactionProof":
         p.links.add(height=at.number(link, "height"),
                     receipts_root=at.raw(link, "receipts_root"),
                     previous_state_root=at.raw(link, "previous_state_root"))
+    return p
+
+
+def state_proof_from_json(j) -> "api_pb2.StateProof":
+    """A StateProof from its bundle form (docs/proofs.md, "State proofs"); ProofError names the
+    field that is wrong."""
+    p = api_pb2.StateProof()
+    p.height = _Reader("").number(j, "height")
+    at = _Reader(f"height {p.height}: ")
+    p.key = at.raw(j, "key")
+    present = at.member(j, "present")
+    if not isinstance(present, bool):
+        raise at.missing("present", "true or false")
+    p.present = present
+    if present:
+        p.value = at.raw(j, "value")
+    elif "value" in j:
+        raise at.missing("value", "absent when present is false")
+    # "" is the empty subtree: lower-case hex of no bytes.
+    p.siblings.extend(at.hashes(j, "siblings"))
+    for name in ("other_key_hash", "other_value_hash"):
+        if name in j:
+            setattr(p, name, at.raw(j, name))
+    p.lthash_root = at.raw(j, "lthash_root")
+    at.certified(j, "anchor", p.anchor)
     return p
 
 
@@ -1118,6 +1376,17 @@ def _verify_proofs(proofs: list, trust: Trust,
     return proven
 
 
+def _verify_state_proofs(state_proofs: list, trust: Trust,
+                         sets: List[ValidatorSet]) -> List[ProvenState]:
+    proven = []
+    for i, j in enumerate(state_proofs):
+        try:
+            proven.append(verify_state_proof(state_proof_from_json(j), trust, sets))
+        except ProofError as e:
+            raise ProofError(f"state proof {i + 1} of {len(state_proofs)}: {e}") from None
+    return proven
+
+
 def verify_bundle(bundle_text, genesis) -> BundleResult:
     """Checks a bundle's text against a genesis file (its exact bytes, or a Trust from
     trust_from_genesis). Outcome "unreadable" when either is not what it must be, "failed"
@@ -1145,16 +1414,22 @@ def verify_bundle(bundle_text, genesis) -> BundleResult:
     except ProofError as e:
         return BundleResult("failed", str(e))
     kind = bundle["kind"] if isinstance(bundle.get("kind"), str) else ""
+    state_proofs = bundle.get("state_proofs", [])
+    if not isinstance(state_proofs, list):
+        return BundleResult("failed", "state proofs: must be an array", kind)
     proofs = bundle.get("proofs")
-    if not isinstance(proofs, list) or not proofs:
+    if not isinstance(proofs, list) or not (proofs or state_proofs):
         return BundleResult("failed", "proofs: the bundle holds no proof", kind)
+    if state_proofs and not trust.state_tree:
+        return BundleResult("failed", f"state proofs: {_NO_STATE_TREE}", kind)
     try:
         proven = _verify_proofs(proofs, trust, sets)
+        states = _verify_state_proofs(state_proofs, trust, sets)
     except ProofError as e:
         return BundleResult("failed", str(e), kind)
     subject = bundle.get("subject", {})
     try:
-        facts = derive_facts(kind, subject, proven)
+        facts = derive_facts(kind, subject, proven, states)
     except ProofError as e:
         return BundleResult("failed", f"facts: {e}", kind)
     wrong = _check_subject(kind, subject, facts)
@@ -1164,4 +1439,4 @@ def verify_bundle(bundle_text, genesis) -> BundleResult:
     if where is not None:
         return BundleResult("failed", "facts: the bundle states something its proofs do not "
                                       f"prove (first difference at facts{where})", kind)
-    return BundleResult("proven", "", kind, facts, proven)
+    return BundleResult("proven", "", kind, facts, proven, states)

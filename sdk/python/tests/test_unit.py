@@ -1,7 +1,8 @@
 """Unit tests of the Python SDK; no node needed.
   Bip340Vectors        the published BIP340 vectors through the ctypes binding
   TestVectorsFile      docs/test-vectors.json: keys, addresses, bodies, digests, signatures,
-                       consent, consensus vote / checkpoint / envelope / certificate digests
+                       consent, consensus vote / checkpoint / envelope / certificate digests,
+                       the state tree's roots and proofs (rebuilt, and proven under a block)
   Keys                 hex import, generation, bad secrets, address text round trip
   Transactions         body building for every contract, signing, tampering detected
   KeystoreFiles        a key file sealed as the wallet seals it; wrong passphrase; the wallet's
@@ -12,7 +13,7 @@
   FakeNodes            an in-process gRPC server: metadata, ALREADY_EXISTS details end to end,
                        failover past UNAVAILABLE and an unreachable address, synced preferred,
                        a block stream that resumes on the next node at the next height,
-                       get_proof waiting out "not certified yet"
+                       get_proof and get_state_proof waiting out "not certified yet"
   ProofBundles         docs/proofs.md offline: Merkle paths (the document's example and every
                        position of 1..9 leaves), quorums of 4 and 7, a hand-built chain whose
                        every tampered part fails naming it, revenue statements at the bounds of
@@ -26,11 +27,19 @@
                        and each rule of the set chain and of a header's epoch broken in turn
                        and refused with its exact reason; with SHARECHAIN_WALLET, its
                        verify-bundle agrees on all of them, on the hand-built statements and on
-                       changed ones, and on the set-chain bundles word for word
+                       changed ones, and on the set-chain bundles word for word; state proofs
+                       (docs/proofs.md, "State proofs") of a hand-built chain with a state tree,
+                       its tree rebuilt by a reference builder here: present keys, absent ones
+                       whose path ends empty or at another leaf, the empty state, "state"
+                       bundles and vehicle reports with their vehicle_state proven; every field
+                       of a state proof, the genesis file's state_tree and each kind's rules
+                       broken in turn and refused with its exact reason (a record left out of
+                       a report among them); with SHARECHAIN_WALLET, the same verdicts there
 """
 
 import concurrent.futures
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -214,6 +223,48 @@ class TestVectorsFile(unittest.TestCase):
         self.assertGreaterEqual(len(seen), 3)  # a quorum of 4
         for vote in c["votes"]:
             self.check_sig(keys[vote["validator"]], digest, vote)
+
+    def test_state_tree(self):
+        """The tree of the vectors' entries rebuilt with RefStateTree (roots and every proof,
+        byte for byte), and each proof checked by verify_state_proof under a hand-built block
+        that certifies the vectors' state root."""
+        v = self.v["state_tree"]
+        entries = {bytes.fromhex(e["key"]): bytes.fromhex(e["value"]) for e in v["entries"]}
+        self.assertEqual(len(entries), 8)
+        self.assertIn(b"", entries.values())
+        self.assertTrue(all(k.isascii() for k in entries))
+        tree = RefStateTree(entries)
+        lthash_root = crypto.sha256(b"lthash root of the vectors")
+        state_root = crypto.tagged_hash(b"sharechain/state-root", lthash_root + tree.root())
+        self.assertEqual((v["tree_root"], v["lthash_root"], v["state_root"], v["empty_tree_root"]),
+                         (tree.root().hex(), lthash_root.hex(), state_root.hex(), "00" * 32))
+        self.assertEqual(RefStateTree({}).root(), bytes(32))
+        chain = MiniChain(state_tree=True)
+        chain.state_root = lambda h: state_root if h == 5 else MiniChain.state_root(chain, h)
+        for _ in range(2):   # block 6 certifies the state after 5
+            chain.add_block([(chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, 1)), [], 0, "")])
+        ends = []
+        for j in v["proofs"]:
+            key = bytes.fromhex(j["key"])
+            present, value, siblings, other = tree.path(key)
+            expected = {"key": j["key"], "present": present}
+            if present:
+                expected["value"] = value.hex()
+            expected["siblings"] = [x.hex() for x in siblings]
+            if other is not None:
+                expected["other_key_hash"], expected["other_value_hash"] = (x.hex() for x in other)
+            self.assertEqual(j, expected)
+            ends.append("present" if present else "leaf" if other else "empty")
+            p = proofs.state_proof_from_json({**j, "height": 5, "lthash_root": v["lthash_root"],
+                                              "anchor": certified_json(api_pb2.CertifiedHeader(
+                                                  header=chain.blocks[6][0],
+                                                  certificate=chain.blocks[6][1]))})
+            got = proofs.verify_state_proof(p, chain.trust)
+            self.assertEqual((got.key, got.present, got.value, got.anchor_height),
+                             (key, present, entries.get(key, b""), 6))
+        self.assertGreaterEqual(ends.count("present"), 2)
+        self.assertIn("leaf", ends)
+        self.assertIn("empty", ends)
 
 
 class Keys(unittest.TestCase):
@@ -524,6 +575,7 @@ class FakeNode(api_pb2_grpc.ClientServicer):
         self.committed = {}
         self.proofs = {}        # tx hash -> TransactionProof
         self.uncertified = 0    # GetProof answers "not certified yet" this many times first
+        self.state_proofs = {}  # state key -> StateProof
 
     def _meta(self, context):
         context.send_initial_metadata([("sharechain-synced", "true" if self.synced else "false"),
@@ -570,6 +622,20 @@ class FakeNode(api_pb2_grpc.ClientServicer):
             context.abort(grpc.StatusCode.FAILED_PRECONDITION,
                           "the receipt of block 5 is not certified yet: retry")
         return self.proofs[request.tx_hash]
+
+    def GetStateProof(self, request, context):
+        self.calls.append("GetStateProof")
+        self._meta(context)
+        if not request.key:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the key is empty")
+        if self.uncertified > 0:
+            self.uncertified -= 1
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          "the state of block 7 is not certified yet: retry")
+        if request.key not in self.state_proofs:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          'the genesis file names no "state_tree"')
+        return self.state_proofs[request.key]
 
     def SubscribeBlocks(self, request, context):
         self.calls.append(("SubscribeBlocks", request.from_height))
@@ -673,6 +739,32 @@ class FakeNodes(unittest.TestCase):
             client.get_proof(b"\x09" * 32, wait=5)
         self.assertEqual(ctx.exception.code, grpc.StatusCode.NOT_FOUND)
 
+    def test_get_state_proof_waits_for_certification(self):
+        chain = state_chain()
+        key = ACCOUNT_KEYS[0]
+        proof = chain.state_proof(key, 7)
+        node = FakeNode()
+        node.state_proofs[key] = proof
+        node.uncertified = 2
+        client = sc.Client([self.start(node)], timeout=3)
+        with self.assertRaises(sc.ShareChainError) as ctx:
+            client.get_state_proof(key)
+        self.assertEqual(ctx.exception.code, grpc.StatusCode.FAILED_PRECONDITION)
+        got = client.get_state_proof(key, wait=5, poll=0.05)
+        self.assertEqual(got, proof)
+        self.assertEqual(node.calls.count("GetStateProof"), 3)
+        proven = sc.verify_state_proof(got, chain.trust)
+        self.assertEqual((proven.key, proven.present, proven.value, proven.height,
+                          proven.anchor_height), (key, True, chain.entries_at(7)[key], 7, 8))
+        # Any other refusal is not waited out.
+        with self.assertRaises(sc.ShareChainError) as ctx:
+            client.get_state_proof(b"", wait=5)
+        self.assertEqual(ctx.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(sc.ShareChainError) as ctx:
+            client.get_state_proof(b"no/such/proof", wait=5)
+        self.assertEqual(ctx.exception.code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertIn("state_tree", ctx.exception.message)
+
     def test_no_node(self):
         client = sc.Client([f"127.0.0.1:{free_port()}"], timeout=1)
         with self.assertRaises(sc.NoNodeAvailable) as ctx:
@@ -752,14 +844,17 @@ class MiniChain:
     its epoch: the blocks after it are of the next epoch, name that set and are certified by
     it."""
 
-    def __init__(self, n=4, signers=None, chain_id="proof-test"):
+    def __init__(self, n=4, signers=None, chain_id="proof-test", state_tree=False):
         self.chain_id = chain_id
         self.keys = [sc.PrivateKey(bytes([i + 1]) * 32) for i in range(n)]
         self.signers = list(range(proofs.quorum_size(n))) if signers is None else signers
         validators = [{"name": f"v{i}", "public_key": k.public_key.hex(),
                        "peer_address": f"127.0.0.1:{9000 + i}"} for i, k in enumerate(self.keys)]
-        self.genesis = json.dumps({"chain_id": chain_id, "genesis_time_ms": 1700000000000,
-                                   "validators": validators}, indent=2).encode()
+        genesis = {"chain_id": chain_id, "genesis_time_ms": 1700000000000,
+                   "validators": validators}
+        if state_tree:
+            genesis["state_tree"] = "sparse-merkle-sha256"
+        self.genesis = json.dumps(genesis, indent=2).encode()
         self.trust = proofs.trust_from_genesis(self.genesis)
         self.nonces = {}
         self.history = {4: crypto.sha256(b"history 4")}
@@ -873,18 +968,23 @@ class MiniChain:
             out.append(entry)
         return out
 
-    def bundle(self, kind, proof_list, facts, subject=None, epochs=None):
-        """A bundle of the proofs, with the sets up to the newest epoch their headers name
-        (or the first `epochs`)."""
+    def bundle(self, kind, proof_list, facts, subject=None, epochs=None, state_list=()):
+        """A bundle of the proofs (and of the StateProofs in `state_list`, as "state_proofs"
+        when there are any), with the sets up to the newest epoch their headers name (or the
+        first `epochs`)."""
         if epochs is None:
             named = [types_pb2.BlockHeader.FromString(c.header).epoch
                      for p in proof_list for c in (p.block, p.anchor)]
+            named += [types_pb2.BlockHeader.FromString(p.anchor.header).epoch for p in state_list]
             epochs = max(named, default=0) + 1
-        return {"format": "sharechain-proof-bundle", "version": 1, "kind": kind,
-                "chain_id": self.chain_id, "genesis_hash": crypto.sha256(self.genesis).hex(),
-                "validator_sets": self.set_entries(epochs),
-                "subject": subject or {}, "facts": facts,
-                "proofs": [proof_json(p) for p in proof_list]}
+        out = {"format": "sharechain-proof-bundle", "version": 1, "kind": kind,
+               "chain_id": self.chain_id, "genesis_hash": crypto.sha256(self.genesis).hex(),
+               "validator_sets": self.set_entries(epochs),
+               "subject": subject or {}, "facts": facts,
+               "proofs": [proof_json(p) for p in proof_list]}
+        if state_list:
+            out["state_proofs"] = [state_proof_json(p) for p in state_list]
+        return out
 
 
 def payment_chain():
@@ -909,13 +1009,13 @@ RECORD = "ab" * 32
 EVIDENCE = "cd" * 32
 
 
-def vehicle_submission(chain, key):
-    """RECORD submitted by `key` for Acme Motors, to be decided by two endorsements."""
+def vehicle_submission(chain, key, record=RECORD):
+    """`record` submitted by `key` for Acme Motors, to be decided by two endorsements."""
     submit = vehicles_pb2.Call(submit=vehicles_pb2.SubmitRecord(
         vin=VIN, kind=vehicles_pb2.ACCIDENT, occurred_at_ms=1690000000000,
         summary="rear collision", evidence_hash=bytes.fromhex(EVIDENCE)))
     return (chain.tx(key, submit), [event(
-        "vehicles", "RecordSubmitted", record=RECORD, vin=VIN, kind="ACCIDENT",
+        "vehicles", "RecordSubmitted", record=record, vin=VIN, kind="ACCIDENT",
         submitter=key.address_text, organisation="Acme Motors", occurred_at_ms=1690000000000,
         odometer_km=0, evidence=EVIDENCE, status="PENDING", threshold=2)], 0, "")
 
@@ -1777,6 +1877,607 @@ def epoch_page_cases(out_dir):
     return out
 
 
+# --- State proofs (docs/proofs.md, "State proofs") ---------------------------------------------
+
+EMPTY_NODE = bytes(32)
+STATE_TREE = "sparse-merkle-sha256"
+ACCOUNT_KEYS = [b"ledger/acct/" + bytes([0x10 + i]) * 20 for i in range(5)]
+EMPTY_VALUE_KEY = b"config/empty"     # an entry whose value is no bytes
+VEHICLE_KEY = b"vehicles/vehicle/" + VIN.encode()
+ABSENT_VIN = "WVWZZZ1JZXW000001"      # no vehicle of the state chain
+GARBLED_VIN = "JH4KA7561PC008269"     # its entry is not a Vehicle message
+RECORD_2 = "ef" * 32
+
+
+def ref_bit(key_hash, i):
+    return (key_hash[i // 8] >> (7 - i % 8)) & 1
+
+
+class RefStateTree:
+    """The canonical sparse Merkle tree of a dict of entries, built recursively from the entries
+    (the writer's side, kept apart from the verifier's fold up a path): a subtree holding no
+    entry is 32 zero bytes, one holding a single entry is that entry's leaf, any other a branch
+    of its two halves, split on the next bit of the key hashes."""
+
+    def __init__(self, entries):
+        self.entries = dict(entries)
+        self.items = sorted((crypto.sha256(k), crypto.sha256(v)) for k, v in self.entries.items())
+
+    @staticmethod
+    def node(items, depth):
+        if not items:
+            return EMPTY_NODE
+        if len(items) == 1:
+            return crypto.sha256(b"\x02" + items[0][0] + items[0][1])
+        left = [x for x in items if not ref_bit(x[0], depth)]
+        right = [x for x in items if ref_bit(x[0], depth)]
+        return crypto.sha256(b"\x03" + RefStateTree.node(left, depth + 1) +
+                             RefStateTree.node(right, depth + 1))
+
+    def root(self):
+        return self.node(self.items, 0)
+
+    def path(self, key):
+        """(present, value, siblings, the other leaf's (key hash, value hash) or None): down
+        from the root, each sibling the node of the half the key's path leaves (b"" for an
+        empty one), until the key's half holds one entry or none."""
+        kh = crypto.sha256(key)
+        items, depth, siblings = self.items, 0, []
+        while True:
+            if not items:
+                return False, b"", siblings, None
+            if len(items) == 1:
+                if items[0][0] == kh:
+                    return True, self.entries[key], siblings, None
+                return False, b"", siblings, items[0]
+            bit = ref_bit(kh, depth)
+            other = [x for x in items if ref_bit(x[0], depth) != bit]
+            siblings.append(self.node(other, depth + 1) if other else b"")
+            items, depth = [x for x in items if ref_bit(x[0], depth) == bit], depth + 1
+
+
+def absent_key(tree, at_leaf):
+    """The first of b"absent/0", b"absent/1", ... that the tree does not hold whose path ends at
+    another entry's leaf (at_leaf) or at an empty subtree."""
+    for i in range(10000):
+        key = f"absent/{i}".encode()
+        present, _, _, other = tree.path(key)
+        if not present and (other is not None) == at_leaf:
+            return key
+    raise AssertionError("no such key")
+
+
+def ref_state_root(p):
+    """The state root a StateProof's path reaches, for the "hashes to" texts: the end of the
+    path, then a branch per sibling from the deepest up."""
+    kh = crypto.sha256(p.key)
+    if p.present:
+        node = crypto.sha256(b"\x02" + kh + crypto.sha256(p.value))
+    elif p.other_key_hash:
+        node = crypto.sha256(b"\x02" + p.other_key_hash + p.other_value_hash)
+    else:
+        node = EMPTY_NODE
+    for i in reversed(range(len(p.siblings))):
+        s = p.siblings[i] or EMPTY_NODE
+        node = crypto.sha256(b"\x03" + (s + node if ref_bit(kh, i) else node + s))
+    return crypto.tagged_hash(b"sharechain/state-root", p.lthash_root + node)
+
+
+def state_proof_json(p):
+    """A StateProof in its bundle form: "value" only when present, "other_*" only when set."""
+    j = {"height": p.height, "key": p.key.hex(), "present": p.present}
+    if p.present:
+        j["value"] = p.value.hex()
+    j["siblings"] = [s.hex() for s in p.siblings]
+    if p.other_key_hash or p.other_value_hash:
+        j["other_key_hash"] = p.other_key_hash.hex()
+        j["other_value_hash"] = p.other_value_hash.hex()
+    j["lthash_root"] = p.lthash_root.hex()
+    j["anchor"] = certified_json(p.anchor)
+    return j
+
+
+class StateChain(MiniChain):
+    """A MiniChain whose genesis names the state tree. The state after each height is a dict of
+    entries (set_state(h, ...) holds from h on, until the next one); its state root combines an
+    LtHash root made up for the height with RefStateTree's root. Set a height's state before
+    adding the block above it: that block's header certifies it."""
+
+    def __init__(self, **kw):
+        self.states = {0: {}}
+        super().__init__(state_tree=True, **kw)
+
+    def set_state(self, height, entries):
+        self.states[height] = dict(entries)
+
+    def entries_at(self, height):
+        return self.states[max(h for h in self.states if h <= height)]
+
+    def lthash_root(self, height):
+        return crypto.sha256(f"lthash {height}".encode())
+
+    def tree_root(self, height):
+        return RefStateTree(self.entries_at(height)).root()
+
+    def state_root(self, height):
+        return crypto.tagged_hash(b"sharechain/state-root",
+                                  self.lthash_root(height) + self.tree_root(height))
+
+    def state_proof(self, key, height):
+        """The StateProof of `key` in the state after `height`, anchored by block height + 1
+        (whose header certifies that state; added if need be)."""
+        while max(self.blocks) < height + 1:
+            self.add_block([(self.tx(self.user(99), sc.transfer(b"\x05" * 20, 1)), [], 0, "")])
+        present, value, siblings, other = RefStateTree(self.entries_at(height)).path(key)
+        p = api_pb2.StateProof(key=key, present=present, value=value, siblings=siblings,
+                               lthash_root=self.lthash_root(height), height=height)
+        if other is not None:
+            p.other_key_hash, p.other_value_hash = other
+        p.anchor.header = self.blocks[height + 1][0]
+        p.anchor.certificate.CopyFrom(self.blocks[height + 1][1])
+        return p
+
+    def genesis_without_tree(self, state_tree=None):
+        """This chain's genesis file naming no state tree (or another one)."""
+        g = json.loads(self.genesis)
+        g.pop("state_tree")
+        if state_tree is not None:
+            g["state_tree"] = state_tree
+        return json.dumps(g, indent=2).encode()
+
+
+def vehicle_value(vin, records, attested, rejected=0):
+    return vehicles_pb2.Vehicle(vin=vin, records=records, attested=attested, rejected=rejected,
+                                first_seen_at_ms=1690000000000, last_odometer_km=48210,
+                                flags=[vehicles_pb2.Flag(kind="odometer_rollback",
+                                                         odometer_km=99, height=3)]
+                                ).SerializeToString()
+
+
+def state_chain():
+    """Records of VIN on a chain with a state tree; the state after each height:
+      4  empty (block 5 certifies it)
+      5  five accounts, an entry with an empty value, a vehicle whose entry is no Vehicle
+         message (GARBLED_VIN), VIN with 1 record; block 5: RECORD submitted by attester 11
+      6  VIN: 1 record, 1 attested; block 6: endorsed by 12 and 13 (the second decides; an
+         unrelated transfer between them)
+      7  VIN: 2 records; block 7: RECORD_2 submitted by attester 14
+      8  block 8: a transfer, the anchor of state 7"""
+    chain = StateChain()
+    base = {k: ledger_pb2.Account(address=k[-20:], balance=1000 * (i + 1), nonce=i)
+            .SerializeToString() for i, k in enumerate(ACCOUNT_KEYS)}
+    base[EMPTY_VALUE_KEY] = b""
+    base[b"vehicles/vehicle/" + GARBLED_VIN.encode()] = b"\x08"   # a varint's tag alone
+    chain.set_state(4, {})
+    chain.set_state(5, {**base, VEHICLE_KEY: vehicle_value(VIN, 1, 0)})
+    chain.set_state(6, {**base, VEHICLE_KEY: vehicle_value(VIN, 1, 1)})
+    chain.set_state(7, {**base, VEHICLE_KEY: vehicle_value(VIN, 2, 1)})
+    chain.add_block([vehicle_submission(chain, chain.user(11))])
+    chain.add_block([vehicle_endorsement(chain, chain.user(12), "Northwind Insurance", 1, False),
+                     (chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, 5)), [], 0, ""),
+                     vehicle_endorsement(chain, chain.user(13), "City Garage", 2, True)])
+    chain.add_block([vehicle_submission(chain, chain.user(14), RECORD_2)])
+    chain.add_block([(chain.tx(chain.user(7), sc.transfer(b"\x02" * 20, 6)), [], 0, "")])
+    return chain
+
+
+def state_bundle(chain, key, height):
+    """A "state" bundle of `key` after `height`, its facts written by hand."""
+    entries = chain.entries_at(height)
+    facts = {"key": key.hex(), "present": key in entries}
+    if key in entries:
+        facts["value"] = entries[key].hex()
+    facts["height"] = height
+    return chain.bundle("state", [], facts, {"key": key.hex()},
+                        state_list=[chain.state_proof(key, height)])
+
+
+def vehicle_report_with_state(chain, proof_list, height, vin=VIN):
+    """A vehicle report of the proofs with the proof of the vehicle's entry after `height`;
+    its vehicle_state written from the entry by hand."""
+    proven = [proofs.verify_transaction_proof(p, chain.trust) for p in proof_list]
+    facts = proofs.derive_facts("vehicle-report", {"vin": vin}, proven)
+    key = b"vehicles/vehicle/" + vin.encode()
+    raw = chain.entries_at(height).get(key)
+    counters = vehicles_pb2.Vehicle.FromString(raw) if raw is not None else vehicles_pb2.Vehicle()
+    facts["vehicle_state"] = {"height": height, "present": raw is not None,
+                              "records": counters.records, "attested": counters.attested,
+                              "rejected": counters.rejected}
+    return chain.bundle("vehicle-report", proof_list, facts, {"vin": vin},
+                        state_list=[chain.state_proof(key, height)])
+
+
+def state_bundles():
+    """(chain, {name: bundle}) of the bundles state_cases changes: state bundles of an account
+    ("present"), of the entry with an empty value, of an absent key whose path ends empty
+    ("absent") and of one whose path ends at another leaf ("absent at a leaf") after height 7,
+    of an account in the empty state after height 4 ("empty tree"); vehicle reports of VIN's
+    four transactions with its state after 7 ("report") and after 6, when RECORD_2 was not
+    submitted yet ("report at 6"), and without a state proof ("report without state"); the
+    report of a vehicle the state does not hold, with no record ("absent vehicle"), and of
+    GARBLED_VIN, whose entry does not decode ("garbled vehicle")."""
+    chain = state_chain()
+    tree = RefStateTree(chain.entries_at(7))
+    report_proofs = [chain.proof(5, 0), chain.proof(6, 0), chain.proof(6, 2), chain.proof(7, 0)]
+    proven = [proofs.verify_transaction_proof(p, chain.trust) for p in report_proofs]
+    return chain, {
+        "present": state_bundle(chain, ACCOUNT_KEYS[0], 7),
+        "empty value": state_bundle(chain, EMPTY_VALUE_KEY, 7),
+        "absent": state_bundle(chain, absent_key(tree, False), 7),
+        "absent at a leaf": state_bundle(chain, absent_key(tree, True), 7),
+        "empty tree": state_bundle(chain, ACCOUNT_KEYS[0], 4),
+        "report": vehicle_report_with_state(chain, report_proofs, 7),
+        "report at 6": vehicle_report_with_state(chain, report_proofs, 6),
+        "report without state": chain.bundle(
+            "vehicle-report", report_proofs,
+            proofs.derive_facts("vehicle-report", {"vin": VIN}, proven), {"vin": VIN}),
+        "absent vehicle": vehicle_report_with_state(chain, [], 7, ABSENT_VIN),
+        "garbled vehicle": chain.bundle(
+            "vehicle-report", [], {"vin": GARBLED_VIN, "records": []}, {"vin": GARBLED_VIN},
+            state_list=[chain.state_proof(b"vehicles/vehicle/" + GARBLED_VIN.encode(), 7)]),
+    }
+
+
+NO_STATE_TREE = ("state proofs: the genesis file names no state tree, so its state roots "
+                 "cannot prove an entry")
+
+
+def state_cases():
+    """(group, name, genesis, bundle, reason): the bundles of state_bundles, proven (reason
+    None) or changed in one place and refused with exactly that reason. The groups: "proven",
+    "reading" (a state proof's JSON form), "state proof" (its checks: the anchor, the path, the
+    end of the path, the root), "bundle" (the state_proofs member and the genesis file's
+    state_tree) and "facts" (what each kind makes of its state proofs)."""
+    chain, b = state_bundles()
+    one, two = "state proof 1 of 1: ", "state proof 2 of 2: "
+    acct0, acct1 = ACCOUNT_KEYS[0].hex(), ACCOUNT_KEYS[1].hex()
+    no_tree = chain.genesis_without_tree()
+    other_tree = chain.genesis_without_tree("sparse-merkle-blake3")
+
+    def sp(x, i=0):
+        return x["state_proofs"][i]
+
+    def votes(certified):
+        return certified["certificate"]["votes"]
+
+    def flip_hex(text, at):
+        return text[:at] + ("1" if text[at] == "0" else "0") + text[at + 1:]
+
+    def first_sibling(x):
+        """The index of the first sibling that is not an empty subtree."""
+        return next(i for i, s in enumerate(sp(x)["siblings"]) if s)
+
+    def mismatch(i=0):
+        """The reason a state proof whose path no longer reaches the root is refused for,
+        computed from the changed bundle with the reference fold."""
+        def reason(x):
+            p = proofs.state_proof_from_json(sp(x, i))
+            certified = types_pb2.BlockHeader.FromString(p.anchor.header).state_root
+            return (f"state proof {i + 1} of {len(x['state_proofs'])}: state (height "
+                    f"{p.height}): the path hashes to state root {ref_state_root(p).hex()}, "
+                    f"the anchor certifies {certified.hex()}")
+        return reason
+
+    def anchor_rewritten(x, **fields):
+        """The first state proof's anchor header changed and certified again by its set."""
+        anchor = sp(x)["anchor"]
+        anchor["header"] = rewritten(anchor["header"], **fields)
+        recertified(chain, anchor, 8)
+
+    def against(genesis):
+        def change(x):
+            x["genesis_hash"] = crypto.sha256(genesis).hex()
+        return change
+
+    def proof_of(name):
+        """A copy of bundle `name`'s first state proof."""
+        return json.loads(json.dumps(sp(b[name])))
+
+    def also(name):
+        """Bundle `name`'s first state proof appended to the bundle's."""
+        def change(x):
+            x.setdefault("state_proofs", []).append(proof_of(name))
+        return change
+
+    record_2_tx = b["report"]["proofs"][3]
+    cases = [
+        ("proven", "a present key", "present", None, None),
+        ("proven", "an entry with an empty value", "empty value", None, None),
+        ("proven", "an absent key whose path ends at an empty subtree", "absent", None, None),
+        ("proven", "an absent key whose path ends at another entry's leaf", "absent at a leaf",
+         None, None),
+        ("proven", "a key of the empty state", "empty tree", None, None),
+        ("proven", "a vehicle report with its vehicle_state", "report", None, None),
+        ("proven", "a vehicle report listing a record above the state's height", "report at 6",
+         None, None),
+        ("proven", "a vehicle the state does not hold, with no record", "absent vehicle", None,
+         None),
+        ("proven", "a vehicle report without a state proof", "report without state", None, None),
+        ("proven", "a vehicle report with an empty state_proofs", "report without state",
+         lambda x: x.update(state_proofs=[]), None),
+        ("proven", "a vehicle report without a state proof, of a genesis naming no state tree",
+         "report without state", against(no_tree), None, no_tree),
+        ("proven", "an empty subtree written as 32 zero bytes", "present",
+         lambda x: sp(x)["siblings"].__setitem__(
+             sp(x)["siblings"].index(""), "00" * 32), None),
+
+        ("reading", "no height", "present", lambda x: sp(x).pop("height"),
+         one + "height must be present"),
+        ("reading", "the height 7.0", "present", lambda x: sp(x).update(height=7.0),
+         one + "height must be a non-negative integer"),
+        ("reading", "no key", "present", lambda x: sp(x).pop("key"),
+         one + "height 7: key must be present"),
+        ("reading", "the key in upper case", "present",
+         lambda x: sp(x).update(key=sp(x)["key"].upper()),
+         one + "height 7: key must be a lower-case hex string"),
+        ("reading", "present as 1", "present", lambda x: sp(x).update(present=1),
+         one + "height 7: present must be true or false"),
+        ("reading", "present as text", "present", lambda x: sp(x).update(present="true"),
+         one + "height 7: present must be true or false"),
+        ("reading", "no present", "present", lambda x: sp(x).pop("present"),
+         one + "height 7: present must be present"),
+        ("reading", "a present key without its value", "present", lambda x: sp(x).pop("value"),
+         one + "height 7: value must be present"),
+        ("reading", "a present key's value not hex", "present", lambda x: sp(x).update(value="0x"),
+         one + "height 7: value must be a lower-case hex string"),
+        ("reading", "an absent key with a value member", "absent",
+         lambda x: sp(x).update(value=""),
+         one + "height 7: value must be absent when present is false"),
+        ("reading", "a present key called absent, its value kept", "present",
+         lambda x: sp(x).update(present=False),
+         one + "height 7: value must be absent when present is false"),
+        ("reading", "no siblings", "present", lambda x: sp(x).pop("siblings"),
+         one + "height 7: siblings must be present"),
+        ("reading", "siblings an object", "present", lambda x: sp(x).update(siblings={}),
+         one + "height 7: siblings must be an array of lower-case hex strings"),
+        ("reading", "siblings a string", "present", lambda x: sp(x).update(siblings=""),
+         one + "height 7: siblings must be an array of lower-case hex strings"),
+        ("reading", "a sibling in upper case", "present",
+         lambda x: sp(x)["siblings"].__setitem__(first_sibling(x),
+                                                 sp(x)["siblings"][first_sibling(x)].upper()),
+         one + "height 7: siblings must be an array of lower-case hex strings"),
+        ("reading", "a sibling null", "present",
+         lambda x: sp(x)["siblings"].__setitem__(sp(x)["siblings"].index(""), None),
+         one + "height 7: siblings must be an array of lower-case hex strings"),
+        ("reading", "other_key_hash not hex", "absent at a leaf",
+         lambda x: sp(x).update(other_key_hash="xy"),
+         one + "height 7: other_key_hash must be a lower-case hex string"),
+        ("reading", "other_value_hash a number", "absent at a leaf",
+         lambda x: sp(x).update(other_value_hash=5),
+         one + "height 7: other_value_hash must be a lower-case hex string"),
+        ("reading", "no lthash_root", "present", lambda x: sp(x).pop("lthash_root"),
+         one + "height 7: lthash_root must be present"),
+        ("reading", "no anchor", "present", lambda x: sp(x).pop("anchor"),
+         one + "height 7: anchor must be present"),
+        ("reading", "an anchor certificate without votes", "present",
+         lambda x: sp(x)["anchor"]["certificate"].pop("votes"),
+         one + "height 7: anchor.certificate.votes must be present"),
+        ("reading", "a state proof that is no object", "present",
+         lambda x: x["state_proofs"].__setitem__(0, [1]), one + "height must be present"),
+
+        ("state proof", "the key changed", "present",
+         lambda x: sp(x).update(key=flip_hex(sp(x)["key"], 1)), mismatch()),
+        ("state proof", "the value changed", "present",
+         lambda x: sp(x).update(value=flip_hex(sp(x)["value"], 3)), mismatch()),
+        ("state proof", "an empty value given a byte", "empty value",
+         lambda x: sp(x).update(value="00"), mismatch()),
+        ("state proof", "a sibling changed", "present",
+         lambda x: sp(x)["siblings"].__setitem__(
+             first_sibling(x), flip_hex(sp(x)["siblings"][first_sibling(x)], 5)), mismatch()),
+        ("state proof", "the last sibling left out", "present",
+         lambda x: sp(x)["siblings"].pop(), mismatch()),
+        ("state proof", "an empty sibling added", "present",
+         lambda x: sp(x)["siblings"].append(""), mismatch()),
+        ("state proof", "an empty subtree given another value", "present",
+         lambda x: sp(x)["siblings"].__setitem__(sp(x)["siblings"].index(""), "11" * 32),
+         mismatch()),
+        ("state proof", "a present key called absent, its value dropped", "present",
+         lambda x: (sp(x).update(present=False), sp(x).pop("value")), mismatch()),
+        ("state proof", "an absent key called present with an empty value", "absent",
+         lambda x: sp(x).update(present=True, value=""), mismatch()),
+        ("state proof", "an absent key's other leaf dropped", "absent at a leaf",
+         lambda x: (sp(x).pop("other_key_hash"), sp(x).pop("other_value_hash")), mismatch()),
+        ("state proof", "other_key_hash changed in its last byte", "absent at a leaf",
+         lambda x: sp(x).update(other_key_hash=flip_hex(sp(x)["other_key_hash"], 63)),
+         mismatch()),
+        ("state proof", "other_key_hash changed in its first bit", "absent at a leaf",
+         lambda x: sp(x).update(other_key_hash=bytes(
+             [int(sp(x)["other_key_hash"][:2], 16) ^ 0x80]).hex() + sp(x)["other_key_hash"][2:]),
+         one + "state (height 7): the other leaf does not lie on the key's path"),
+        ("state proof", "other_value_hash changed", "absent at a leaf",
+         lambda x: sp(x).update(other_value_hash=flip_hex(sp(x)["other_value_hash"], 10)),
+         mismatch()),
+        ("state proof", "other_key_hash the key's own hash", "absent at a leaf",
+         lambda x: sp(x).update(other_key_hash=crypto.sha256(bytes.fromhex(sp(x)["key"])).hex()),
+         one + "state (height 7): the other leaf is the key's own"),
+        ("state proof", "other_key_hash of 31 bytes", "absent at a leaf",
+         lambda x: sp(x).update(other_key_hash=sp(x)["other_key_hash"][2:]),
+         one + "state (height 7): other_key_hash and other_value_hash must be 32 bytes"),
+        ("state proof", "other_value_hash alone", "absent",
+         lambda x: sp(x).update(other_value_hash="22" * 32),
+         one + "state (height 7): other_key_hash and other_value_hash must be 32 bytes"),
+        ("state proof", "a present key's proof naming another leaf", "present",
+         lambda x: sp(x).update(other_key_hash="33" * 32, other_value_hash="44" * 32),
+         one + "state (height 7): a present key's proof names another leaf"),
+        ("state proof", "a present key's proof naming an empty other_value_hash", "present",
+         lambda x: sp(x).update(other_key_hash="33" * 32, other_value_hash=""),
+         one + "state (height 7): a present key's proof names another leaf"),
+        ("state proof", "lthash_root changed", "present",
+         lambda x: sp(x).update(lthash_root=flip_hex(sp(x)["lthash_root"], 0)), mismatch()),
+        ("state proof", "lthash_root of 31 bytes", "absent",
+         lambda x: sp(x).update(lthash_root=sp(x)["lthash_root"][2:]),
+         one + "state (height 7): lthash_root must be 32 bytes"),
+        ("state proof", "257 siblings", "absent",
+         lambda x: sp(x).update(siblings=[""] * 257),
+         one + "state path (height 7): has 257 entries, more than 256"),
+        ("state proof", "256 empty siblings", "absent",
+         lambda x: sp(x).update(siblings=[""] * 256), mismatch()),
+        ("state proof", "a sibling of 31 bytes", "present",
+         lambda x: sp(x)["siblings"].__setitem__(1, "55" * 31),
+         one + "state path (height 7): entry 1 is neither empty nor 32 bytes"),
+        ("state proof", "the height changed", "present", lambda x: sp(x).update(height=6),
+         one + "anchor (height 8): certifies the state at height 7, the proof is of height 6"),
+        ("state proof", "the anchor header changed", "present",
+         lambda x: sp(x)["anchor"].update(
+             header=rewritten(sp(x)["anchor"]["header"], state_root=b"\x66" * 32)),
+         one + "anchor certificate (height 8): commit certificate at height 8 is for a "
+         "different block"),
+        ("state proof", "the anchor header does not decode", "present",
+         lambda x: sp(x)["anchor"].update(header="ff"),
+         one + "anchor (height 7): the header does not decode"),
+        ("state proof", "the anchor certifies another state root", "present",
+         lambda x: anchor_rewritten(x, state_root=b"\x66" * 32), mismatch()),
+        ("state proof", "the anchor certifies another state height", "present",
+         lambda x: anchor_rewritten(x, state_height=6),
+         one + "anchor (height 8): certifies the state at height 6, the proof is of height 7"),
+        ("state proof", "the anchor has no state_root", "present",
+         lambda x: anchor_rewritten(x, state_root=None),
+         one + "anchor (height 8): the header has no state_root"),
+        ("state proof", "the anchor of another chain", "present",
+         lambda x: anchor_rewritten(x, chain_id="other-chain"),
+         one + "anchor (height 8): the header is of chain 'other-chain', the genesis file's is "
+         "'proof-test'"),
+        ("state proof", "an anchor signature changed", "present",
+         lambda x: votes(sp(x)["anchor"])[0].update(
+             signature=flip_hex(votes(sp(x)["anchor"])[0]["signature"], 8)),
+         one + "anchor certificate (height 8): commit certificate: bad signature from "
+         "validator 0"),
+        ("state proof", "an anchor vote left out", "present",
+         lambda x: votes(sp(x)["anchor"]).pop(),
+         one + "anchor certificate (height 8): commit certificate: 2 votes, a quorum is 3"),
+        ("state proof", "the report's state path changed", "report",
+         lambda x: sp(x)["siblings"].__setitem__(
+             first_sibling(x), flip_hex(sp(x)["siblings"][first_sibling(x)], 5)), mismatch()),
+        ("state proof", "a second state proof changed, numbered", "report",
+         lambda x: (also("present")(x), sp(x, 1).update(value=flip_hex(sp(x, 1)["value"], 3))),
+         mismatch(1)),
+
+        ("bundle", "state_proofs an object", "present", lambda x: x.update(state_proofs={}),
+         "state proofs: must be an array"),
+        ("bundle", "state_proofs null", "present", lambda x: x.update(state_proofs=None),
+         "state proofs: must be an array"),
+        ("bundle", "state_proofs null in a report", "report without state",
+         lambda x: x.update(state_proofs=None), "state proofs: must be an array"),
+        ("bundle", "no proof of either kind", "present", lambda x: x.update(state_proofs=[]),
+         "proofs: the bundle holds no proof"),
+        ("bundle", "a state bundle without proofs", "present", lambda x: x.pop("proofs"),
+         "proofs: the bundle holds no proof"),
+        ("bundle", "a state bundle against a genesis naming no state tree", "present",
+         against(no_tree), NO_STATE_TREE, no_tree),
+        ("bundle", "a vehicle report against a genesis naming no state tree", "report",
+         against(no_tree), NO_STATE_TREE, no_tree),
+        ("bundle", "a state bundle against a genesis naming another state tree", "absent",
+         against(other_tree), NO_STATE_TREE, other_tree),
+        ("bundle", "a broken transaction proof is named before the state proof", "report",
+         lambda x: (x["proofs"][3].update(index=1),
+                    sp(x).update(value=flip_hex(sp(x)["value"], 3))),
+         "proof 4 of 4: transaction path (height 7): does not fit position 1 of 1 "
+         "transactions"),
+
+        ("facts", "a fact changed", "present", lambda x: x["facts"].update(present=False),
+         "facts: the bundle states something its proofs do not prove (first difference at "
+         "facts.present)"),
+        ("facts", "an absent key stated with a value", "absent",
+         lambda x: x["facts"].update(value=""),
+         "facts: the bundle states something its proofs do not prove (first difference at "
+         "facts.value)"),
+        ("facts", "the height stated as 6", "present", lambda x: x["facts"].update(height=6),
+         "facts: the bundle states something its proofs do not prove (first difference at "
+         "facts.height)"),
+        ("facts", "a state bundle with a transaction proof", "present",
+         lambda x: x["proofs"].append(record_2_tx),
+         "facts: a state bundle proves one state entry and no transaction"),
+        ("facts", "a state bundle with two state proofs", "present",
+         also("absent"), "facts: a state bundle proves one state entry and no transaction"),
+        ("facts", "a state bundle whose subject names another key", "present",
+         lambda x: x["subject"].update(key=acct1),
+         f"facts: the state proof is of key {acct0}, the subject names {acct1}"),
+        ("facts", "a state bundle whose subject names its key in upper case", "present",
+         lambda x: x["subject"].update(key=acct0.upper()),
+         f"facts: the state proof is of key {acct0}, the subject names {acct0.upper()}"),
+        ("facts", "a state bundle whose subject names no key", "present",
+         lambda x: x.update(subject={}), 'facts: subject: a state bundle names its "key"'),
+        ("facts", "a transaction bundle with a state proof", "report",
+         lambda x: x.update(kind="transaction", proofs=x["proofs"][3:]),
+         "facts: a transaction bundle carries no state proof"),
+        ("facts", "a revenue statement with a state proof", "report",
+         lambda x: x.update(kind="revenue-statement"),
+         "facts: a revenue-statement bundle carries no state proof"),
+        ("facts", "a vehicle report with two state proofs", "report", also("report at 6"),
+         "facts: a vehicle report carries at most one state proof"),
+        ("facts", "a vehicle report with the state proof of another key", "report",
+         lambda x: x.update(state_proofs=[proof_of("present")]),
+         f"facts: the state proof is of key {acct0}, not of vehicle {VIN}"),
+        ("facts", "a vehicle report with the state proof of another vehicle", "absent vehicle",
+         lambda x: x["subject"].update(vin=VIN),
+         f"facts: the state proof is of key {(b'vehicles/vehicle/' + ABSENT_VIN.encode()).hex()}"
+         f", not of vehicle {VIN}"),
+        ("facts", "a vehicle whose state does not decode", "garbled vehicle", None,
+         "facts: the vehicle's state does not decode"),
+        ("facts", "a record left out", "report", lambda x: x["proofs"].pop(3),
+         f"facts: the chain holds 2 records of vehicle {VIN} at height 7, the bundle proves 1 "
+         "of them"),
+        ("facts", "every record left out", "report", lambda x: x.update(proofs=[]),
+         f"facts: the chain holds 2 records of vehicle {VIN} at height 7, the bundle proves 0 "
+         "of them"),
+        # The checks of the record list come before the count.
+        ("facts", "a submission left out, its endorsements kept", "report",
+         lambda x: x["proofs"].pop(0),
+         f"facts: record {RECORD}: the bundle proves endorsements of it but not its submission"),
+        ("facts", "the record count stated as 3", "report",
+         lambda x: x["facts"]["vehicle_state"].update(records=3),
+         "facts: the bundle states something its proofs do not prove (first difference at "
+         "facts.vehicle_state.records)"),
+        ("facts", "a vehicle report stating no vehicle_state", "report",
+         lambda x: x["facts"].pop("vehicle_state"),
+         "facts: the bundle states something its proofs do not prove (first difference at "
+         "facts.vehicle_state)"),
+    ]
+    out = []
+    for case in cases:
+        group, name, base, change, reason = case[:5]
+        genesis = case[5] if len(case) > 5 else chain.genesis
+        bundle = changed(b[base], change) if change else b[base]
+        out.append((group, name, genesis, bundle, reason(bundle) if callable(reason) else reason))
+    return out
+
+
+def state_page_cases(out_dir):
+    """Writes the genesis files and eight of state_cases' bundles for the explorer's verify
+    page test and returns its cases for them: state bundles of a present key and of two absent
+    ones (the path ending empty, and at another leaf) and a vehicle report with its
+    vehicle_state, proven; a sibling changed, a value changed, a record left out of the
+    report and a state bundle against a genesis naming no state tree, refused."""
+    chosen = {"a present key": "state-present.bundle",
+              "an absent key whose path ends at an empty subtree": "state-absent.bundle",
+              "an absent key whose path ends at another entry's leaf": "state-absent-leaf.bundle",
+              "a vehicle report with its vehicle_state": "state-report.bundle",
+              "a sibling changed": "state-sibling.bundle",
+              "the value changed": "state-value.bundle",
+              "a record left out": "state-record-left-out.bundle",
+              "a state bundle against a genesis naming no state tree": "state-no-tree.bundle"}
+    genesis_files = {}
+    out = []
+    for _, name, genesis, bundle, reason in state_cases():
+        if name not in chosen:
+            continue
+        if genesis not in genesis_files:
+            name_of_file = "state-genesis-no-tree.json" if genesis_files else "state-genesis.json"
+            genesis_files[genesis] = os.path.join(out_dir, name_of_file)
+            with open(genesis_files[genesis], "wb") as f:
+                f.write(genesis)
+        path = os.path.join(out_dir, chosen[name])
+        with open(path, "w") as f:
+            json.dump(bundle, f, indent=2)
+        case = {"name": "state proofs: " + name, "bundle": path,
+                "genesis": genesis_files[genesis],
+                "outcome": "failed" if reason else "proven", "reason": [reason] if reason else []}
+        if name == "a vehicle report with its vehicle_state":
+            case["fields"] = {"[data-field=vin]": VIN, "[data-field=record_count]": "2"}
+        out.append(case)
+    return out
+
+
 def wallet_verify(tmp, text, genesis):
     """The C++ wallet's verdict on a bundle's text: "proven", "failed" or "unreadable", and what
     its --json printed ({"error": stderr} when that is not JSON)."""
@@ -1812,6 +2513,15 @@ EXPECTED_PART = [
     (r"^/proofs/(\d+)/(transaction|receipt)_count$", "path"),
     (r"^/proofs/(\d+)/anchor/certificate/", "anchor certificate"),
     (r"^/proofs/(\d+)/anchor/", "anchor"),
+]
+# The same for a state proof's values: (pattern, any of these words). A changed empty sibling
+# ("" to "0") is no longer hex; a changed height no longer the anchor's state height.
+EXPECTED_STATE_PART = [
+    (r"^/state_proofs/(\d+)/anchor/certificate/", ("anchor certificate",)),
+    (r"^/state_proofs/(\d+)/(height|anchor/.*)$", ("anchor",)),
+    (r"^/state_proofs/(\d+)/present$", ("value must be",)),
+    (r"^/state_proofs/(\d+)/(key|value|siblings/\d+|other_key_hash|other_value_hash|lthash_root)$",
+     ("state (height", "siblings must be an array of lower-case hex strings")),
 ]
 
 
@@ -2329,7 +3039,7 @@ class ProofBundles(unittest.TestCase):
         self.assertEqual(self.verify(bundle, chain.genesis).outcome, "proven")
         self.assert_every_change_fails(bundle, chain.genesis)
 
-    def assert_every_change_fails(self, bundle, genesis):
+    def assert_every_change_fails(self, bundle, genesis, minimum=50):
         """Every leaf value but format and version, changed: a hex digit of a string (or one
         added), +1 to an integer, a boolean negated. None may still prove, and each must be
         refused for the part it changed."""
@@ -2344,16 +3054,25 @@ class ProofBundles(unittest.TestCase):
                 set_leaf(copy, path, changed_value(value))
                 r = proofs.verify_bundle(json.dumps(copy, indent=2), trust)
                 changed.append(where)
-                problem = self.wrong_refusal(where, r, len(bundle["proofs"]))
+                problem = self.wrong_refusal(where, r, len(bundle["proofs"]),
+                                             len(bundle.get("state_proofs", [])))
                 if problem:
                     wrong.append(f"{where}: {problem}")
-        self.assertGreater(len(changed), 50)
+        self.assertGreater(len(changed), minimum)
         self.assertEqual(wrong, [], f"{len(wrong)} of {len(changed)} changes")
 
     @staticmethod
-    def wrong_refusal(where, result, proof_count):
+    def wrong_refusal(where, result, proof_count, state_proof_count=0):
         if result.outcome != "failed" or not result.reason:
             return f"{result.outcome} {result.reason}"
+        for pattern, parts in EXPECTED_STATE_PART:
+            m = re.match(pattern, where)
+            if m:
+                prefix = f"state proof {int(m.group(1)) + 1} of {state_proof_count}: "
+                if not result.reason.startswith(prefix) or \
+                        not any(p in result.reason[len(prefix):] for p in parts):
+                    return f"expected {prefix!r}...{parts!r}, got {result.reason!r}"
+                return None
         for pattern, part in EXPECTED_PART:
             m = re.match(pattern, where)
             if m:
@@ -2430,6 +3149,187 @@ class ProofBundles(unittest.TestCase):
                     if reason is None:
                         self.assertEqual(outcome, "proven", theirs.get("error"))
                         self.assertEqual(json.dumps(theirs["facts"]), json.dumps(bundle["facts"]))
+                    else:
+                        self.assertEqual((outcome, theirs.get("error")), ("failed", reason))
+
+    # --- state proofs -------------------------------------------------------------------------
+
+    def check_state_cases(self, group):
+        cases = [c for c in state_cases() if c[0] == group]
+        self.assertTrue(cases)
+        for _, name, genesis, bundle, reason in cases:
+            with self.subTest(name):
+                r = self.verify(bundle, genesis)
+                if reason is None:
+                    self.assertEqual(r.outcome, "proven", r.reason)
+                    self.assertIsNone(proofs.first_difference(bundle["facts"], r.facts))
+                else:
+                    self.assertEqual((r.outcome, r.reason), ("failed", reason))
+                    self.assertIsNone(r.facts)
+
+    def test_state_tree_hashing(self):
+        kh, vh = crypto.sha256(b"ledger/acct/x"), crypto.sha256(b"value")
+        self.assertEqual(proofs.state_tree_leaf(kh, vh),
+                         hashlib.sha256(b"\x02" + kh + vh).digest())
+        self.assertEqual(proofs.state_tree_branch(kh, vh),
+                         hashlib.sha256(b"\x03" + kh + vh).digest())
+        tag = hashlib.sha256(b"sharechain/state-root").digest()
+        self.assertEqual(proofs.combined_state_root(kh, vh),
+                         hashlib.sha256(tag + tag + kh + vh).digest())
+        # The shape: nothing is 32 zero bytes, one entry its leaf wherever it sits, two entries a
+        # branch at the first bit their key hashes differ in, with empty halves above it.
+        self.assertEqual(RefStateTree({}).root(), bytes(32))
+        self.assertEqual(RefStateTree({b"k": b"v"}).root(),
+                         proofs.state_tree_leaf(crypto.sha256(b"k"), crypto.sha256(b"v")))
+        a = b"k0"
+        ha = crypto.sha256(a)
+        c = next(k for k in (f"k{i}".encode() for i in range(1, 100))
+                 if ref_bit(crypto.sha256(k), 0) == ref_bit(ha, 0)
+                 and ref_bit(crypto.sha256(k), 1) != ref_bit(ha, 1))
+        hc = crypto.sha256(c)
+        leaves = {ref_bit(h, 1): proofs.state_tree_leaf(h, crypto.sha256(b"")) for h in (ha, hc)}
+        inner = proofs.state_tree_branch(leaves[0], leaves[1])
+        expected = (proofs.state_tree_branch(inner, bytes(32)) if ref_bit(ha, 0) == 0
+                    else proofs.state_tree_branch(bytes(32), inner))
+        self.assertEqual(RefStateTree({a: b"", c: b""}).root(), expected)
+        # Only the genesis field's one value names the tree.
+        chain = state_chain()
+        self.assertTrue(chain.trust.state_tree)
+        self.assertFalse(proofs.trust_from_genesis(chain.genesis_without_tree()).state_tree)
+        self.assertFalse(proofs.trust_from_genesis(
+            chain.genesis_without_tree("sparse-merkle-blake3")).state_tree)
+        self.assertFalse(MiniChain().trust.state_tree)
+
+    def test_state_proofs_of_every_key(self):
+        """Every entry of the states after 4 (empty), 5 and 7 and forty absent keys, each proven
+        by verify_state_proof as the state holds it; the three ends of a path all occur."""
+        chain = state_chain()
+        ends = set()
+        for height in (4, 5, 7):
+            entries = chain.entries_at(height)
+            for key in list(entries) + [f"absent/{i}".encode() for i in range(40)]:
+                p = chain.state_proof(key, height)
+                got = proofs.verify_state_proof(p, chain.trust)
+                self.assertEqual((got.key, got.present, got.value, got.height, got.anchor_height),
+                                 (key, key in entries, entries.get(key, b""), height, height + 1))
+                end = "present" if p.present else "leaf" if p.other_key_hash else "empty"
+                ends.add((height, end))
+                if height == 4:
+                    self.assertEqual(len(p.siblings), 0)
+        self.assertEqual(ends, {(4, "empty")} | {(h, e) for h in (5, 7)
+                                                 for e in ("present", "leaf", "empty")})
+        # A GetStateProof answer needs a genesis naming the tree, whatever the proof.
+        p = chain.state_proof(ACCOUNT_KEYS[2], 7)
+        with self.assertRaises(proofs.ProofError) as ctx:
+            proofs.verify_state_proof(
+                p, proofs.trust_from_genesis(chain.genesis_without_tree()))
+        self.assertEqual(str(ctx.exception), "the genesis file names no state tree, so its "
+                                             "state roots cannot prove an entry")
+        # The protobuf form can carry what the JSON form cannot: a value beside an absence.
+        p = chain.state_proof(b"absent/0", 7)
+        p.value = b"\x01"
+        with self.assertRaises(proofs.ProofError) as ctx:
+            proofs.verify_state_proof(p, chain.trust)
+        self.assertEqual(str(ctx.exception),
+                         "state (height 7): an absent key's proof carries a value")
+
+    def test_state_bundles_proven(self):
+        self.check_state_cases("proven")
+        chain, b = state_bundles()
+        r = self.verify(b["present"], chain.genesis)
+        self.assertEqual((r.outcome, r.kind, r.proven), ("proven", "state", []))
+        self.assertEqual(r.facts, {"key": ACCOUNT_KEYS[0].hex(), "present": True,
+                                   "value": chain.entries_at(7)[ACCOUNT_KEYS[0]].hex(),
+                                   "height": 7})
+        self.assertEqual([(s.key, s.height, s.anchor_height) for s in r.proven_states],
+                         [(ACCOUNT_KEYS[0], 7, 8)])
+        r = self.verify(b["absent"], chain.genesis)
+        self.assertEqual(r.facts, {"key": b"absent/0".hex(), "present": False, "height": 7})
+        r = self.verify(b["empty value"], chain.genesis)
+        self.assertEqual((r.facts["present"], r.facts["value"]), (True, ""))
+        r = self.verify(b["report"], chain.genesis)
+        self.assertEqual(r.facts["vehicle_state"], {"height": 7, "present": True, "records": 2,
+                                                    "attested": 1, "rejected": 0})
+        self.assertEqual([(x["record"], x["submitted_height"], x["status"])
+                          for x in r.facts["records"]],
+                         [(RECORD, 5, "ATTESTED"), (RECORD_2, 7, "PENDING")])
+        r = self.verify(b["report at 6"], chain.genesis)
+        self.assertEqual(r.facts["vehicle_state"], {"height": 6, "present": True, "records": 1,
+                                                    "attested": 1, "rejected": 0})
+        self.assertEqual(len(r.facts["records"]), 2)
+        r = self.verify(b["absent vehicle"], chain.genesis)
+        self.assertEqual(r.facts, {"vin": ABSENT_VIN, "records": [], "vehicle_state": {
+            "height": 7, "present": False, "records": 0, "attested": 0, "rejected": 0}})
+        r = self.verify(b["report without state"], chain.genesis)
+        self.assertNotIn("vehicle_state", r.facts)
+
+    def test_state_proof_json_is_read_strictly(self):
+        self.check_state_cases("reading")
+
+    def test_each_tampered_part_of_a_state_proof_is_named(self):
+        self.check_state_cases("state proof")
+
+    def test_state_proofs_in_a_bundle(self):
+        self.check_state_cases("bundle")
+
+    def test_what_each_kind_makes_of_state_proofs(self):
+        self.check_state_cases("facts")
+
+    def test_vehicle_counters_are_read_from_the_wire(self):
+        """records, attested and rejected: fields 4-6 as varints at the top level, the last
+        of a number counting; nothing inside a sub-message or a group; absent = 0."""
+        state = proofs.ProvenState(VEHICLE_KEY, True, b"", 9, 10)
+
+        def counters(value):
+            state.value = value
+            c = proofs.vehicle_state_facts(VIN, state)
+            return c["records"], c["attested"], c["rejected"]
+        self.assertEqual(counters(b""), (0, 0, 0))
+        self.assertEqual(counters(vehicle_value(VIN, 3, 2, 1)), (3, 2, 1))
+        self.assertEqual(counters(b"\x20\x01\x20\x05"), (5, 0, 0))
+        self.assertEqual(counters(b"\x52\x02\x20\x07" + b"\x28\x02"), (0, 2, 0))   # 4 in field 10
+        self.assertEqual(counters(b"\x0b\x20\x07\x0c\x30\x04"), (0, 0, 4))         # 4 in a group
+        self.assertEqual(counters(b"\x20" + b"\xff" * 9 + b"\x01"), ((1 << 64) - 1, 0, 0))
+        for bad in (b"\x08", b"\x20\x80", b"\x0a\x05ab", b"\x0c", b"\x00\x01"):
+            with self.subTest(bad=bad.hex()), self.assertRaises(proofs.ProofError) as ctx:
+                counters(bad)
+            self.assertEqual(str(ctx.exception), "the vehicle's state does not decode")
+        state.present = False
+        self.assertEqual(counters(b""), (0, 0, 0))
+
+    def test_changing_any_value_of_state_bundles(self):
+        chain, b = state_bundles()
+        self.assert_every_change_fails(b["report"], chain.genesis)
+        self.assert_every_change_fails(b["present"], chain.genesis, 30)
+        self.assert_every_change_fails(b["absent at a leaf"], chain.genesis, 30)
+
+    def test_state_page_cases(self):
+        """The cases write_state_bundles.py hands the explorer's page test: each file as the
+        case says, refused with its reason word for word."""
+        with tempfile.TemporaryDirectory() as tmp:
+            cases = state_page_cases(tmp)
+            self.assertEqual(len(cases), 8)
+            self.assertEqual(sorted(set(c["outcome"] for c in cases)), ["failed", "proven"])
+            for c in cases:
+                with self.subTest(c["name"]):
+                    with open(c["bundle"]) as f, open(c["genesis"], "rb") as g:
+                        r = proofs.verify_bundle(f.read(), g.read())
+                    self.assertEqual(r.outcome, c["outcome"], r.reason)
+                    self.assertEqual([r.reason] if r.reason else [], c["reason"])
+
+    @unittest.skipUnless(os.path.exists(os.environ.get("SHARECHAIN_WALLET", "")),
+                         "SHARECHAIN_WALLET does not name the built wallet")
+    def test_state_bundles_as_the_wallet_verifies_them(self):
+        """Every case of state_cases through the C++ verifier: the same outcome and, word for
+        word, the same reason; when proven the same facts."""
+        with tempfile.TemporaryDirectory() as tmp:
+            for _, name, genesis, bundle, reason in state_cases():
+                with self.subTest(name):
+                    outcome, theirs = wallet_verify(tmp, json.dumps(bundle, indent=2), genesis)
+                    if reason is None:
+                        self.assertEqual(outcome, "proven", theirs.get("error"))
+                        self.assertIsNone(proofs.first_difference(theirs["facts"],
+                                                                  bundle["facts"]))
                     else:
                         self.assertEqual((outcome, theirs.get("error")), ("failed", reason))
 
