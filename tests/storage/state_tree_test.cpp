@@ -160,6 +160,33 @@ TEST_CASE("every key's path folds back to the root: present, absent at an empty 
   CHECK(fold_path(p, "entry/3") != tree.root());
 }
 
+TEST_CASE("big blocks, whose halves are updated on two threads, give the same tree") {
+  std::mt19937_64 rng(7);
+  std::map<std::string, std::string> state;
+  for (int i = 0; i < 3000; ++i) state["e/" + std::to_string(i)] = "v";
+  StateTree tree = StateTree::build(entries_of(state));
+  for (int block = 0; block < 5; ++block) {
+    std::map<std::string, std::optional<std::string>> writes;
+    for (int i = 0; i < 1200; ++i) {
+      const std::string key = "e/" + std::to_string(rng() % 4000);
+      writes[key] = rng() % 5 == 0 ? std::nullopt : std::optional<std::string>("b" + std::to_string(block));
+    }
+    std::vector<StateTree::Change> changes;
+    for (const auto& [k, v] : writes) {
+      changes.push_back({crypto::sha256(k), v ? std::optional(crypto::sha256(*v)) : std::nullopt});
+      if (v) {
+        state[k] = *v;
+      } else {
+        state.erase(k);
+      }
+    }
+    REQUIRE(changes.size() >= 256);
+    tree = tree.apply(changes);
+    REQUIRE(tree.root() == reference_root(state));
+    REQUIRE(tree.size() == state.size());
+  }
+}
+
 TEST_CASE("of changes or entries with the same key, the last counts") {
   const crypto::Hash k = crypto::sha256("k"), other = crypto::sha256("other");
   const StateTree built = StateTree::build({{k, crypto::sha256("1")}, {other, crypto::sha256("x")}, {k, crypto::sha256("2")}});
