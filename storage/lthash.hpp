@@ -47,6 +47,13 @@ constexpr std::optional<StateCommitment> parse_state_commitment(std::string_view
   if (name == "lthash16-aes256ctr") return StateCommitment::kLtHash16Aes256Ctr;
   return std::nullopt;
 }
+// The commitment recorded under a number (its enum value, as a store's meta holds it); nullopt for
+// any number no commitment has.
+constexpr std::optional<StateCommitment> state_commitment_from_code(std::uint64_t code) {
+  if (code == static_cast<std::uint64_t>(StateCommitment::kLtHash16Shake128)) return StateCommitment::kLtHash16Shake128;
+  if (code == static_cast<std::uint64_t>(StateCommitment::kLtHash16Aes256Ctr)) return StateCommitment::kLtHash16Aes256Ctr;
+  return std::nullopt;
+}
 // The spellings parse_state_commitment accepts, for error messages.
 inline constexpr std::string_view kStateCommitmentNames = "lthash16-shake128, lthash16-aes256ctr";
 

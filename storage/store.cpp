@@ -187,11 +187,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir,
     StateCommitment recorded = StateCommitment::kLtHash16Shake128;  // stores from before the record
     if (auto code = db->get(kMetaCf, keys::kMetaStateCommitment)) {
       const auto v = keys::parse_u64(*code);
-      if (!v || (*v != static_cast<std::uint64_t>(StateCommitment::kLtHash16Shake128) &&
-                 *v != static_cast<std::uint64_t>(StateCommitment::kLtHash16Aes256Ctr))) {
-        return Status::internal("store at " + dir.string() + " records an unknown state commitment");
-      }
-      recorded = static_cast<StateCommitment>(*v);
+      const auto commitment = v ? state_commitment_from_code(*v) : std::nullopt;
+      if (!commitment) return Status::internal("store at " + dir.string() + " records an unknown state commitment");
+      recorded = *commitment;
     }
     if (recorded != options.state_commitment) {
       return Status::failed_precondition(

@@ -93,6 +93,12 @@ TEST_CASE("The two state commitments differ and are named as genesis files spell
   CHECK_FALSE(parse_state_commitment("sha256").has_value());
   CHECK(state_commitment_name(kShake) == "lthash16-shake128");
   CHECK(state_commitment_name(kAes) == "lthash16-aes256ctr");
+  // The numbers a store's meta records them under.
+  using sharechain::storage::state_commitment_from_code;
+  CHECK(state_commitment_from_code(1) == kShake);
+  CHECK(state_commitment_from_code(2) == kAes);
+  CHECK_FALSE(state_commitment_from_code(0).has_value());
+  CHECK_FALSE(state_commitment_from_code(3).has_value());
 }
 
 TEST_CASE("LtHash of the empty set", "[lthash]") {
