@@ -38,46 +38,42 @@ Outcome<proofs::Trust> node_trust(Context& ctx) {
   return tools::chain_trust(**c);
 }
 
-Outcome<api::TransactionProof> fetch_proof(Context& ctx, const std::string& tx_hash32) {
-  Outcome<client::Node*> c = ctx.client();
-  if (!c) return c.failure();
+// `ask()`'s answer, asked again while the node says FAILED_PRECONDITION "not certified yet": the
+// block that certifies what is asked about follows within a batch delay, or after a view change
+// or a restart. `waiting_for` completes the note printed once when it has to wait.
+template <typename Proof, typename Ask>
+Outcome<Proof> until_certified(Context& ctx, const std::string& waiting_for, Ask ask) {
   const auto deadline = std::chrono::steady_clock::now() + kCertifyWait;
   bool told = false;
   while (true) {
-    Outcome<api::TransactionProof> p = (*c)->proof(tx_hash32);
+    Outcome<Proof> p = ask();
     if (p || p.failure().message.find("not certified yet") == std::string::npos ||
         std::chrono::steady_clock::now() >= deadline) {
       return p;
     }
     if (!told) {
-      ctx.err() << "note: waiting for the block that certifies the receipt of " << crypto::to_hex(tx_hash32)
-                << " (up to " << kCertifyWait.count() << " s)\n";
+      ctx.err() << "note: waiting for " << waiting_for << " (up to " << kCertifyWait.count() << " s)\n";
       told = true;
     }
     std::this_thread::sleep_for(kCertifyPoll);
   }
 }
 
-// The state proof of `key`, waiting (like fetch_proof) while no block certifies a state whose tree
-// the node keeps, which is the case for one block after it restarted.
+Outcome<api::TransactionProof> fetch_proof(Context& ctx, const std::string& tx_hash32) {
+  Outcome<client::Node*> c = ctx.client();
+  if (!c) return c.failure();
+  return until_certified<api::TransactionProof>(
+      ctx, "the block that certifies the receipt of " + crypto::to_hex(tx_hash32),
+      [&] { return Outcome<api::TransactionProof>((*c)->proof(tx_hash32)); });
+}
+
+// The state proof of `key`; right after a node started on a busy chain, no committed block yet
+// certifies a state whose tree it keeps.
 Outcome<api::StateProof> fetch_state_proof(Context& ctx, const std::string& key) {
   Outcome<client::Node*> c = ctx.client();
   if (!c) return c.failure();
-  const auto deadline = std::chrono::steady_clock::now() + kCertifyWait;
-  bool told = false;
-  while (true) {
-    Outcome<api::StateProof> p = (*c)->state_proof(key);
-    if (p || p.failure().message.find("retry in a moment") == std::string::npos ||
-        std::chrono::steady_clock::now() >= deadline) {
-      return p;
-    }
-    if (!told) {
-      ctx.err() << "note: waiting for a block that certifies the node's state (up to " << kCertifyWait.count()
-                << " s)\n";
-      told = true;
-    }
-    std::this_thread::sleep_for(kCertifyPoll);
-  }
+  return until_certified<api::StateProof>(ctx, "a block that certifies the node's state",
+                                          [&] { return Outcome<api::StateProof>((*c)->state_proof(key)); });
 }
 
 int write_bundle(Context& ctx, std::string_view kind, const proofs::Trust& trust, proofs::Json facts,
