@@ -51,11 +51,13 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& c
 // accumulator equal to the hash of the real state. Callers hold the writer lock, so nothing
 // changes the state between these reads and the run's batch being written.
 //
-// On a chain with a state tree it also lists the entries of the tree that changed (`tree`) and
-// the value each written key had before (`undo`); both are null otherwise.
+// On a chain with a state tree it also collects `tree` (null otherwise).
+struct TreeDelta {
+  std::vector<StateTree::Change> changes;  // the tree's entries that changed
+  Store::Undo undo;                        // the value each of them had before
+};
 Status hash_state_writes(const Db& db, const contracts::Overlay& staged, const contracts::WriteSet& writes,
-                         StateCommitment commitment, LtHash& acc, ExpansionCache& expansions,
-                         std::vector<StateTree::Change>* tree, Store::Undo* undo) {
+                         StateCommitment commitment, LtHash& acc, ExpansionCache& expansions, TreeDelta* tree) {
   if (writes.empty()) return Status::ok();
   const contracts::WriteSet& earlier = staged.writes();
   // Keys no earlier block of the run wrote are read from the database in one MultiGet.
@@ -86,8 +88,9 @@ Status hash_state_writes(const Db& db, const contracts::Overlay& staged, const c
     if (had_old && value && *old == *value) continue;  // unchanged: nothing to hash
     if (!had_old && !value) continue;                  // deleting what is not there
     if (tree != nullptr && in_state_tree(key)) {
-      undo->emplace(key, had_old ? std::optional<std::string>(*old) : std::nullopt);
-      tree->push_back({crypto::sha256(key), value ? std::optional<crypto::Hash>(crypto::sha256(*value)) : std::nullopt});
+      tree->undo.emplace(key, had_old ? std::optional<std::string>(*old) : std::nullopt);
+      tree->changes.push_back(
+          {crypto::sha256(key), value ? std::optional<crypto::Hash>(crypto::sha256(*value)) : std::nullopt});
     }
     if (had_old) {
       if (auto e = expansions.take(key, *old)) {
@@ -530,14 +533,13 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
   all.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
   LtHash acc = h.accumulator;
   const bool with_tree = store_.options_.state_tree;
-  std::vector<StateTree::Change> changes;
-  auto undo = with_tree ? std::make_shared<Undo>() : nullptr;
+  TreeDelta delta;
   if (auto st = hash_state_writes(db, staged_, all, store_.options_.state_commitment, acc, store_.expansions_,
-                                  with_tree ? &changes : nullptr, undo.get());
+                                  with_tree ? &delta : nullptr);
       !st) {
     return fail(st);
   }
-  const StateTree tree = with_tree ? h.tree.apply(std::move(changes)) : StateTree();
+  const StateTree tree = with_tree ? h.tree.apply(std::move(delta.changes)) : StateTree();
 
   Head next = store_.stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, history, tree);
   for (auto& [key, value] : all) {
@@ -549,7 +551,7 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
   }
   roots_.push_back(next.state_root);
   if (with_tree) {
-    if (undo->empty()) undo.reset();
+    auto undo = delta.undo.empty() ? nullptr : std::make_shared<const Undo>(std::move(delta.undo));
     trees_.emplace_back(height, TreeVersion{tree, acc.root(), std::move(undo)});
   }
   head_ = std::move(next);

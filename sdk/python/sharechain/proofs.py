@@ -1362,14 +1362,21 @@ def _check_subject(kind: str, subject, facts: dict) -> Optional[str]:
     return f"subject: it is not what the facts are about ({shown})"
 
 
+def _verify_each(what: str, items: list, read, verify, trust: Trust,
+                 sets: List[ValidatorSet]) -> list:
+    """Each JSON proof read and verified in order; a failure names it ("proof 2 of 5: ...")."""
+    proven = []
+    for i, j in enumerate(items):
+        try:
+            proven.append(verify(read(j), trust, sets))
+        except ProofError as e:
+            raise ProofError(f"{what} {i + 1} of {len(items)}: {e}") from None
+    return proven
+
+
 def _verify_proofs(proofs: list, trust: Trust,
                    sets: List[ValidatorSet]) -> List[ProvenTransaction]:
-    proven = []
-    for i, j in enumerate(proofs):
-        try:
-            proven.append(verify_transaction_proof(proof_from_json(j), trust, sets))
-        except ProofError as e:
-            raise ProofError(f"proof {i + 1} of {len(proofs)}: {e}") from None
+    proven = _verify_each("proof", proofs, proof_from_json, verify_transaction_proof, trust, sets)
     wrong = _check_chain_order(proven)
     if wrong:
         raise ProofError(wrong)
@@ -1378,13 +1385,7 @@ def _verify_proofs(proofs: list, trust: Trust,
 
 def _verify_state_proofs(state_proofs: list, trust: Trust,
                          sets: List[ValidatorSet]) -> List[ProvenState]:
-    proven = []
-    for i, j in enumerate(state_proofs):
-        try:
-            proven.append(verify_state_proof(state_proof_from_json(j), trust, sets))
-        except ProofError as e:
-            raise ProofError(f"state proof {i + 1} of {len(state_proofs)}: {e}") from None
-    return proven
+    return _verify_each("state proof", state_proofs, state_proof_from_json, verify_state_proof, trust, sets)
 
 
 def verify_bundle(bundle_text, genesis) -> BundleResult:
