@@ -1,6 +1,7 @@
 #include "storage/state_tree.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <span>
 
@@ -20,7 +21,7 @@ struct StateTree::Node {
 namespace {
 
 using Node = StateTree::Node;
-using Ptr = std::shared_ptr<const Node>;
+using Ptr = std::shared_ptr<Node>;
 
 struct Leaf : Node {
   crypto::Hash key_hash{};
@@ -88,8 +89,35 @@ Ptr join(const Ptr& a, const Ptr& b, std::size_t depth) {
   return n;
 }
 
-// `changes` sorted by key hash, all on the path of `node` at `depth`.
-Ptr update(const Ptr& node, std::size_t depth, std::span<const StateTree::Change> changes, std::ptrdiff_t& delta) {
+// Whether this update may change `node` in place: the caller owns every node above it (`owned`)
+// and nothing else holds it, neither another tree (an older height, a published head) nor a
+// reader's copy. No other thread can reach a node whose only holder is ours; the fence orders
+// the reads of whoever held it last before our writes.
+bool mine(const Ptr& node, bool owned) {
+  if (!owned || !node || node.use_count() != 1) return false;
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return true;
+}
+
+// The branch `node` after its halves became `left` and `right` (the old halves' hashes were
+// `was_left`, `was_right`): itself when nothing changed, else rehashed in place when it is ours,
+// or a new branch that shares the unchanged half.
+Ptr finish_branch(const Ptr& node, bool ours, Ptr left, Ptr right, const crypto::Hash& was_left,
+                  const crypto::Hash& was_right) {
+  auto& b = static_cast<Branch&>(*node);
+  // A half changed in place keeps its pointer, so the hashes say whether anything below changed.
+  if (left == b.left && right == b.right && hash_of(left) == was_left && hash_of(right) == was_right) return node;
+  if (!ours || !left || !right) return make_branch(std::move(left), std::move(right));  // may be a leaf or nothing
+  b.left = std::move(left);
+  b.right = std::move(right);
+  b.hash = state_tree::branch(hash_of(b.left), hash_of(b.right));
+  return node;
+}
+
+// `changes` sorted by key hash, all on the path of `node` at `depth`. With `owned`, nodes that
+// only this tree holds are changed in place instead of copied (see StateTree::apply).
+Ptr update_subtree(const Ptr& node, std::size_t depth, std::span<const StateTree::Change> changes, std::ptrdiff_t& delta,
+                   bool owned) {
   if (changes.empty()) return node;
   if ((!node || node->leaf) && changes.size() == 1) {
     // The common end of a path: one write meets an empty half or one leaf.
@@ -99,7 +127,12 @@ Ptr update(const Ptr& node, std::size_t depth, std::span<const StateTree::Change
         --delta;
         return nullptr;
       }
-      return *c.value_hash == leaf_of(node).value_hash ? node : make_leaf(c.key_hash, *c.value_hash);
+      if (*c.value_hash == leaf_of(node).value_hash) return node;
+      if (!mine(node, owned)) return make_leaf(c.key_hash, *c.value_hash);
+      auto& l = static_cast<Leaf&>(*node);
+      l.value_hash = *c.value_hash;
+      l.hash = state_tree::leaf(l.key_hash, l.value_hash);
+      return node;
     }
     if (!c.value_hash) return node;  // deleting what is not there
     ++delta;
@@ -137,11 +170,12 @@ Ptr update(const Ptr& node, std::size_t depth, std::span<const StateTree::Change
     return !state_tree::bit(c.key_hash, depth);
   });
   const auto split = static_cast<std::size_t>(mid - changes.begin());
+  const bool ours = mine(node, owned);
   const Branch& b = branch_of(node);
-  Ptr left = update(b.left, depth + 1, changes.first(split), delta);
-  Ptr right = update(b.right, depth + 1, changes.subspan(split), delta);
-  if (left == b.left && right == b.right) return node;
-  return make_branch(std::move(left), std::move(right));
+  const crypto::Hash was_left = hash_of(b.left), was_right = hash_of(b.right);
+  Ptr left = update_subtree(b.left, depth + 1, changes.first(split), delta, ours);
+  Ptr right = update_subtree(b.right, depth + 1, changes.subspan(split), delta, ours);
+  return finish_branch(node, ours, std::move(left), std::move(right), was_left, was_right);
 }
 
 }  // namespace
@@ -163,8 +197,12 @@ StateTree StateTree::build(std::vector<Entry> entries) {
   return StateTree(build_from(leaves, 0), leaves.size());
 }
 
-StateTree StateTree::apply(std::vector<Change> changes) const {
-  if (changes.empty()) return *this;
+StateTree StateTree::apply(std::vector<Change> changes) const& { return StateTree(*this).update(std::move(changes), false); }
+
+StateTree StateTree::apply(std::vector<Change> changes) && { return update(std::move(changes), true); }
+
+StateTree StateTree::update(std::vector<Change> changes, bool owned) {
+  if (changes.empty()) return std::move(*this);
   std::stable_sort(changes.begin(), changes.end(),
                    [](const Change& a, const Change& b) { return before(a.key_hash, b.key_hash); });
   changes.erase(changes.begin(), std::unique(changes.rbegin(), changes.rend(), [](const Change& a, const Change& b) {
@@ -180,16 +218,19 @@ StateTree StateTree::apply(std::vector<Change> changes) const {
                                           [](const Change& c) { return !state_tree::bit(c.key_hash, 0); });
     const std::span<const Change> all(changes);
     const auto split = static_cast<std::size_t>(mid - changes.begin());
+    const bool ours = mine(root_, owned);
     const Branch& b = branch_of(root_);
+    const crypto::Hash was_left = hash_of(b.left), was_right = hash_of(b.right);
     std::ptrdiff_t left_delta = 0;
-    auto left = std::async(std::launch::async, [&] { return update(b.left, 1, all.first(split), left_delta); });
-    Ptr right = update(b.right, 1, all.subspan(split), delta);
+    auto left = std::async(std::launch::async, [&] { return update_subtree(b.left, 1, all.first(split), left_delta, ours); });
+    Ptr right = update_subtree(b.right, 1, all.subspan(split), delta, ours);
     Ptr l = left.get();
     delta += left_delta;
-    root = (l == b.left && right == b.right) ? root_ : make_branch(std::move(l), std::move(right));
+    root = finish_branch(root_, ours, std::move(l), std::move(right), was_left, was_right);
   } else {
-    root = update(root_, 0, changes, delta);
+    root = update_subtree(root_, 0, changes, delta, owned);
   }
+  root_.reset();  // before the new root takes over, so that nothing but `root` holds its nodes
   return StateTree(std::move(root), static_cast<std::size_t>(static_cast<std::ptrdiff_t>(size_) + delta));
 }
 

@@ -52,8 +52,13 @@ class StateTree {
   // The tree of these entries (any order; of entries with the same key hash, the last counts).
   static StateTree build(std::vector<Entry> entries);
   // The tree after `changes` (any order; of changes to the same key hash, the last counts).
-  // Deleting an absent key is a no-op.
-  StateTree apply(std::vector<Change> changes) const;
+  // Deleting an absent key is a no-op. This tree is left as it was: the result shares its
+  // unchanged subtrees.
+  StateTree apply(std::vector<Change> changes) const&;
+  // The same, from a tree given up: the nodes no other tree or copy holds are changed in place
+  // instead of copied along each changed path (no allocating and freeing), so a run of blocks
+  // that keeps none of its intermediate trees pays for hashing only. Same result either way.
+  StateTree apply(std::vector<Change> changes) &&;
 
   const crypto::Hash& root() const;
   std::size_t size() const { return size_; }
@@ -72,8 +77,9 @@ class StateTree {
   struct Node;
 
  private:
-  using Ptr = std::shared_ptr<const Node>;
+  using Ptr = std::shared_ptr<Node>;  // nodes are changed only by update(), on nodes it owns alone
   StateTree(Ptr root, std::size_t size) : root_(std::move(root)), size_(size) {}
+  StateTree update(std::vector<Change> changes, bool owned);
   Ptr root_;
   std::size_t size_ = 0;
 };

@@ -54,7 +54,8 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& c
 // On a chain with a state tree it also collects `tree` (null otherwise).
 struct TreeDelta {
   std::vector<StateTree::Change> changes;  // the tree's entries that changed
-  Store::Undo undo;                        // the value each of them had before
+  Store::Undo undo;                        // the value each of them had before, if old_values
+  bool old_values = true;
 };
 Status hash_state_writes(const Db& db, const contracts::Overlay& staged, const contracts::WriteSet& writes,
                          StateCommitment commitment, LtHash& acc, ExpansionCache& expansions, TreeDelta* tree) {
@@ -88,7 +89,7 @@ Status hash_state_writes(const Db& db, const contracts::Overlay& staged, const c
     if (had_old && value && *old == *value) continue;  // unchanged: nothing to hash
     if (!had_old && !value) continue;                  // deleting what is not there
     if (tree != nullptr && in_state_tree(key)) {
-      tree->undo.emplace(key, had_old ? std::optional<std::string>(*old) : std::nullopt);
+      if (tree->old_values) tree->undo.emplace(key, had_old ? std::optional<std::string>(*old) : std::nullopt);
       tree->changes.push_back(
           {crypto::sha256(key), value ? std::optional<crypto::Hash>(crypto::sha256(*value)) : std::nullopt});
     }
@@ -297,6 +298,9 @@ Store::Head Store::head() const {
 void Store::set_head(Head head, TreeVersions versions) {
   std::lock_guard lock(head_mu_);
   head_ = std::move(head);
+  // The kept heights stay one unbroken range: a proof reads a height's value back through the
+  // old values of every block above it.
+  if (!versions.empty() && !trees_.empty() && trees_.rbegin()->first + 1 < versions.front().first) trees_.clear();
   for (auto& [height, version] : versions) trees_[height] = std::move(version);
   while (trees_.size() > kTreeHeightsKept) trees_.erase(trees_.begin());
 }
@@ -434,17 +438,18 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
   return root;
 }
 
-std::unique_ptr<Store::BlockRun> Store::begin_run() {
-  return std::unique_ptr<BlockRun>(new BlockRun(*this));
+std::unique_ptr<Store::BlockRun> Store::begin_run(std::uint64_t blocks_planned) {
+  return std::unique_ptr<BlockRun>(new BlockRun(*this, blocks_planned));
 }
 
-Store::BlockRun::BlockRun(Store& store)
+Store::BlockRun::BlockRun(Store& store, std::uint64_t blocks_planned)
     : store_(store),
       writer_(store.write_mu_),
       head_(store.head()),
       base_height_(head_.height),
       batch_(std::make_unique<rocksdb::WriteBatch>()),
-      staged_(store) {}
+      staged_(store),
+      blocks_planned_(blocks_planned) {}
 
 Store::BlockRun::~BlockRun() = default;
 
@@ -533,13 +538,19 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
   all.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
   LtHash acc = h.accumulator;
   const bool with_tree = store_.options_.state_tree;
+  // Whether this block's tree is kept for proofs: the run's last kTreeHeightsKept planned blocks.
+  const std::uint64_t staged = roots_.size();
+  const bool keep_tree = with_tree && (blocks_planned_ == 0 || staged + kTreeHeightsKept >= blocks_planned_);
   TreeDelta delta;
+  delta.old_values = keep_tree;
   if (auto st = hash_state_writes(db, staged_, all, store_.options_.state_commitment, acc, store_.expansions_,
                                   with_tree ? &delta : nullptr);
       !st) {
     return fail(st);
   }
-  const StateTree tree = with_tree ? h.tree.apply(std::move(delta.changes)) : StateTree();
+  // Nothing fails from here on, so the run's tree may be given up: when no kept version holds it,
+  // the update changes it in place.
+  StateTree tree = with_tree ? std::move(head_.tree).apply(std::move(delta.changes)) : StateTree();
 
   Head next = store_.stage_block(batch, h, height, block_hash, block, timestamp_ms, acc, history, tree);
   for (auto& [key, value] : all) {
@@ -550,9 +561,9 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
     }
   }
   roots_.push_back(next.state_root);
-  if (with_tree) {
+  if (keep_tree) {
     auto undo = delta.undo.empty() ? nullptr : std::make_shared<const Undo>(std::move(delta.undo));
-    trees_.emplace_back(height, TreeVersion{tree, acc.root(), std::move(undo)});
+    trees_.emplace_back(height, TreeVersion{std::move(tree), acc.root(), std::move(undo)});
   }
   head_ = std::move(next);
   return head_.state_root;
@@ -586,6 +597,11 @@ Status Store::BlockRun::commit() {
                                  ? "commit block " + std::to_string(head_.height)
                                  : "commit blocks " + std::to_string(base_height_ + 1) + ".." +
                                        std::to_string(head_.height);
+    if (store_.options_.state_tree && (trees_.empty() || trees_.back().first != head_.height)) {
+      // Fewer blocks than planned: the last one's tree is kept all the same, without the old
+      // values of its block, which only proofs below it (not kept) would read.
+      trees_.emplace_back(head_.height, TreeVersion{head_.tree, head_.accumulator.root(), nullptr});
+    }
     st = store_.write_head(*batch_, head_, what, std::move(trees_));
   }
   batch_.reset();

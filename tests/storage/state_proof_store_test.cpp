@@ -151,6 +151,59 @@ TEST_CASE("a run of blocks keeps a tree for each of its blocks") {
   }
 }
 
+TEST_CASE("a run told its length keeps the trees of its last heights only, with the same roots") {
+  const std::size_t kept = storage::Store::kTreeHeightsKept;
+  const std::uint64_t planned = kept + 40;
+  for (const std::uint64_t staged : {planned, std::uint64_t{20}, kept + 10}) {
+    DYNAMIC_SECTION(staged << " of " << planned << " planned blocks staged") {
+      TempDir dir;
+      Chain c{open_store(dir.db(), with_tree())};
+      REQUIRE(c.store->init_genesis(genesis_hash("tree"), WriteSet{{"a", "0"}, {"b", "0"}}));
+      apply_writes(c.state, WriteSet{{"a", "0"}, {"b", "0"}});
+      for (std::uint64_t h = 1; h <= 3; ++h) c.commit({{"b", "before " + std::to_string(h)}});
+      auto run = c.store->begin_run(planned);
+      for (std::uint64_t h = 4; h < 4 + staged; ++h) {
+        WriteSet writes{{"a", "run " + std::to_string(h)}};
+        if (h % 3 == 0) writes.emplace("k/" + std::to_string(h), "new");
+        if (h % 7 == 0) writes.emplace("k/" + std::to_string(h - 3), std::nullopt);
+        auto b = make_block(h, c.prev, 1000 + h, 2);
+        apply_block(c.state, h, writes, b.receipts, storage::Options{}.state_commitment, /*state_tree=*/true);
+        auto root = run->add(h, b.hash, b.block, 1000 + h, b.receipts, writes);
+        REQUIRE(root);
+        // Each block's root is the state's, whether its tree is kept or updated in place.
+        REQUIRE(*root == tree_state_root(c.state));
+        c.roots[h] = *root;
+        c.prev = b.hash;
+        c.height = h;
+      }
+      REQUIRE(run->commit());
+      run.reset();
+      const auto heights = c.store->tree_heights();
+      REQUIRE_FALSE(heights.empty());
+      CHECK(heights.back() == c.height);
+      // One unbroken range ending at the head: the planned tail, or the head alone when the run
+      // ended before it.
+      CHECK(heights.back() - heights.front() + 1 == heights.size());
+      CHECK(heights.size() == (staged + kept > planned ? staged + kept - planned : 1));
+      for (const std::uint64_t h : heights) {
+        auto p = c.store->prove_state("a", h);
+        REQUIRE(p);
+        CHECK(*p->value == "run " + std::to_string(h));
+        CHECK(proves(*p, c.roots[h]));
+      }
+      auto below = c.store->prove_state("a", heights.front() - 1);
+      CHECK(below.status().code() == Code::kNotFound);
+      CHECK(below.status().message().find("is not kept") != std::string::npos);
+      // The next block, committed alone, joins the kept range.
+      c.commit({{"a", "after"}});
+      CHECK(c.store->tree_heights().back() == c.height);
+      auto after = c.store->prove_state("a", c.height - 1);
+      REQUIRE(after);
+      CHECK(proves(*after, c.roots[c.height - 1]));
+    }
+  }
+}
+
 TEST_CASE("a reopened store rebuilds its tree and proves the heights below whose tree was the same") {
   TempDir dir;
   std::map<std::uint64_t, crypto::Hash> roots;

@@ -55,6 +55,27 @@ crypto::Hash fold_path(const StateTreePath& p, const std::string& key) {
   return st::fold(node, kh, p.siblings);
 }
 
+// A block of `n` writes to random keys e/0..e/<keys-1>, one in `delete_one_in` a delete, applied
+// to `state`; the tree's changes for it.
+std::vector<StateTree::Change> random_block(std::mt19937_64& rng, std::map<std::string, std::string>& state, int block,
+                                            int n, std::uint64_t keys, std::uint64_t delete_one_in) {
+  std::map<std::string, std::optional<std::string>> writes;
+  for (int i = 0; i < n; ++i) {
+    const std::string key = "e/" + std::to_string(rng() % keys);
+    writes[key] = rng() % delete_one_in == 0 ? std::nullopt : std::optional<std::string>("b" + std::to_string(block));
+  }
+  std::vector<StateTree::Change> changes;
+  for (const auto& [k, v] : writes) {
+    changes.push_back({crypto::sha256(k), v ? std::optional(crypto::sha256(*v)) : std::nullopt});
+    if (v) {
+      state[k] = *v;
+    } else {
+      state.erase(k);
+    }
+  }
+  return changes;
+}
+
 }  // namespace
 
 TEST_CASE("an empty tree's root is 32 zero bytes, one entry's is its leaf") {
@@ -166,24 +187,40 @@ TEST_CASE("big blocks, whose halves are updated on two threads, give the same tr
   for (int i = 0; i < 3000; ++i) state["e/" + std::to_string(i)] = "v";
   StateTree tree = StateTree::build(entries_of(state));
   for (int block = 0; block < 5; ++block) {
-    std::map<std::string, std::optional<std::string>> writes;
-    for (int i = 0; i < 1200; ++i) {
-      const std::string key = "e/" + std::to_string(rng() % 4000);
-      writes[key] = rng() % 5 == 0 ? std::nullopt : std::optional<std::string>("b" + std::to_string(block));
-    }
-    std::vector<StateTree::Change> changes;
-    for (const auto& [k, v] : writes) {
-      changes.push_back({crypto::sha256(k), v ? std::optional(crypto::sha256(*v)) : std::nullopt});
-      if (v) {
-        state[k] = *v;
-      } else {
-        state.erase(k);
-      }
-    }
+    const std::vector<StateTree::Change> changes = random_block(rng, state, block, 1200, 4000, 5);
     REQUIRE(changes.size() >= 256);
     tree = tree.apply(changes);
     REQUIRE(tree.root() == reference_root(state));
     REQUIRE(tree.size() == state.size());
+  }
+}
+
+TEST_CASE("a tree given up is updated in place to the same tree, and copies of it stay intact") {
+  std::mt19937_64 rng(11);
+  std::map<std::string, std::string> state;
+  for (int i = 0; i < 2000; ++i) state["e/" + std::to_string(i)] = "v";
+  StateTree owned = StateTree::build(entries_of(state));  // updated as an rvalue throughout
+  StateTree copied = owned;                                // updated by copying paths
+  // Snapshots taken along the way share nodes with `owned`: the in-place update must copy
+  // whatever they hold and change only what nobody else sees.
+  std::vector<std::pair<StateTree, crypto::Hash>> kept;
+  for (int block = 0; block < 40; ++block) {
+    const int n = block % 8 == 7 ? 600 : 1 + static_cast<int>(rng() % 40);  // some on two threads
+    const std::vector<StateTree::Change> changes = random_block(rng, state, block, n, 2600, 6);
+    copied = copied.apply(changes);
+    owned = std::move(owned).apply(changes);
+    REQUIRE(owned.root() == reference_root(state));
+    REQUIRE(owned.root() == copied.root());
+    REQUIRE(owned.size() == state.size());
+    if (block % 5 == 0) kept.emplace_back(owned, owned.root());
+  }
+  for (const auto& [tree, root] : kept) {
+    // Its root, and every path in it, still fold to the root it had when it was copied.
+    CHECK(tree.root() == root);
+    for (int i = 0; i < 2600; i += 37) {
+      const std::string key = "e/" + std::to_string(i);
+      CHECK(fold_path(tree.path(crypto::sha256(key)), key) == root);
+    }
   }
 }
 
