@@ -74,8 +74,8 @@ TEST_CASE("the operations port serves HTTPS with the node's certificate", "[ops]
   options.tls_cert = files.write("node.pem", cert->certificate);
   options.tls_key = files.write("node.key", cert->private_key);
   // Fixed ports lie in Linux's ephemeral range, where a concurrent test's outgoing connection may
-  // hold one for a moment: take 39900, or 39903 if that is taken (39901 and 39902 serve the
-  // cases below). A server that failed to start is not started again: a fresh one tries.
+  // hold one for a moment: take 39900, or 39903 if that is taken (39901 serves the case
+  // below). A server that failed to start is not started again: a fresh one tries.
   std::optional<Served> served;
   std::uint16_t port = 0;
   for (const std::uint16_t p : {std::uint16_t{39900}, std::uint16_t{39903}}) {
@@ -128,17 +128,20 @@ TEST_CASE("the operations port serves HTTPS with the node's certificate", "[ops]
 
   SECTION("a port that accepts and never answers the handshake runs out of time") {
     // A listener nobody serves: the kernel completes the connection, no TLS ever answers.
+    // Port 0: the kernel picks a free one (a fixed port in the ephemeral range can be any other
+    // test's outgoing connection at that moment).
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
-    const sockaddr_in addr = loopback(39902);
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr = loopback(0);
     REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
     REQUIRE(::listen(fd, 4) == 0);
-    auto r = tools::http_get("127.0.0.1:39902", "/healthz", 300ms, ca_file);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const std::string silent = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    auto r = tools::http_get(silent, "/healthz", 300ms, ca_file);
     ::close(fd);
     REQUIRE_FALSE(r);
-    CHECK_THAT(r.failure().message, Catch::Contains("no answer from https://127.0.0.1:39902/healthz within 300 ms"));
+    CHECK_THAT(r.failure().message, Catch::Contains("no answer from https://" + silent + "/healthz within 300 ms"));
   }
 
   SECTION("a CA file that is not there is a usage error") {
