@@ -247,11 +247,9 @@ std::future<std::optional<std::pair<std::uint64_t, std::uint64_t>>> Node::execut
   auto ok = done->get_future();
   post([this, blocks = std::move(blocks), first, done]() mutable {
     const auto started = std::chrono::steady_clock::now();
-    // The blocks above the store's height are the run's length: trees are kept for the last ones
-    // only, which the store keeps for proofs anyway (Store::begin_run).
-    const std::uint64_t next_height = chain_->store().height() + 1;
-    const std::uint64_t last = first + blocks.size() - 1;
-    auto run = chain_->store().begin_run(blocks.empty() || last < next_height ? 0 : last - std::max(first, next_height) + 1);
+    // Where the run ends: trees are kept for its last heights only, which the store keeps for
+    // proofs anyway (Store::begin_run).
+    auto run = chain_->store().begin_run(blocks.empty() ? 0 : first + blocks.size() - 1);
     std::vector<ExecutedBlock> executed;
     executed.reserve(blocks.size());
     bool follows = true;

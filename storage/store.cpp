@@ -438,18 +438,18 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
   return root;
 }
 
-std::unique_ptr<Store::BlockRun> Store::begin_run(std::uint64_t blocks_planned) {
-  return std::unique_ptr<BlockRun>(new BlockRun(*this, blocks_planned));
+std::unique_ptr<Store::BlockRun> Store::begin_run(std::uint64_t through_height) {
+  return std::unique_ptr<BlockRun>(new BlockRun(*this, through_height));
 }
 
-Store::BlockRun::BlockRun(Store& store, std::uint64_t blocks_planned)
+Store::BlockRun::BlockRun(Store& store, std::uint64_t through_height)
     : store_(store),
       writer_(store.write_mu_),
       head_(store.head()),
       base_height_(head_.height),
       batch_(std::make_unique<rocksdb::WriteBatch>()),
       staged_(store),
-      blocks_planned_(blocks_planned) {}
+      through_height_(through_height) {}
 
 Store::BlockRun::~BlockRun() = default;
 
@@ -538,9 +538,9 @@ Result<crypto::Hash> Store::BlockRun::add(std::uint64_t height, const crypto::Ha
   all.emplace(std::string(kHistoryStateKey), crypto::hash_bytes(history));
   LtHash acc = h.accumulator;
   const bool with_tree = store_.options_.state_tree;
-  // Whether this block's tree is kept for proofs: the run's last kTreeHeightsKept planned blocks.
-  const std::uint64_t staged = roots_.size();
-  const bool keep_tree = with_tree && (blocks_planned_ == 0 || staged + kTreeHeightsKept >= blocks_planned_);
+  // Whether this block's tree is kept for proofs: one of the last kTreeHeightsKept heights the
+  // run means to reach.
+  const bool keep_tree = with_tree && (through_height_ == 0 || height + kTreeHeightsKept > through_height_);
   TreeDelta delta;
   delta.old_values = keep_tree;
   if (auto st = hash_state_writes(db, staged_, all, store_.options_.state_commitment, acc, store_.expansions_,
@@ -598,7 +598,7 @@ Status Store::BlockRun::commit() {
                                  : "commit blocks " + std::to_string(base_height_ + 1) + ".." +
                                        std::to_string(head_.height);
     if (store_.options_.state_tree && (trees_.empty() || trees_.back().first != head_.height)) {
-      // Fewer blocks than planned: the last one's tree is kept all the same, without the old
+      // The run ended below where it meant to: the last block's tree is kept all the same, without the old
       // values of its block, which only proofs below it (not kept) would read.
       trees_.emplace_back(head_.height, TreeVersion{head_.tree, head_.accumulator.root(), nullptr});
     }

@@ -170,13 +170,13 @@ class Store : public contracts::StateReader {
 
   // A run of consecutive blocks committed together with ONE synced WriteBatch (see BlockRun
   // below). It takes the writer lock until it is committed or destroyed.
-  // `blocks_planned`: how many blocks the caller means to stage, when it knows. The store keeps
-  // the state trees of its last kTreeHeightsKept heights only, so a run told its length keeps no
-  // tree (nor old values) for the blocks before those and updates its tree in place through
-  // them (StateTree::apply &&); 0 keeps every block's. Staging fewer blocks than planned is
-  // safe: the last block's tree is always kept, proofs of the heights below it are refused.
+  // `through_height`: the last height the caller means to stage, when it knows. The store keeps
+  // the state trees of its last kTreeHeightsKept heights only, so a run told where it ends keeps
+  // no tree (nor old values) for its blocks below those and updates its tree in place through
+  // them (StateTree::apply &&); 0 keeps every block's. Ending lower is safe: the last staged
+  // block's tree is always kept, proofs of the heights below it are refused.
   class BlockRun;
-  std::unique_ptr<BlockRun> begin_run(std::uint64_t blocks_planned = 0);
+  std::unique_ptr<BlockRun> begin_run(std::uint64_t through_height = 0);
 
   // The history value after `height` (zero at 0); nullopt above height() or inside a hole.
   std::optional<crypto::Hash> history_at(std::uint64_t height) const;
@@ -430,7 +430,7 @@ class Store::BlockRun final : public contracts::StateReader {
 
  private:
   friend class Store;
-  BlockRun(Store& store, std::uint64_t blocks_planned);
+  BlockRun(Store& store, std::uint64_t through_height);
 
   Store& store_;
   std::unique_lock<std::mutex> writer_;
@@ -443,7 +443,7 @@ class Store::BlockRun final : public contracts::StateReader {
   std::vector<std::pair<std::string, std::string>> index_;
   std::vector<crypto::Hash> roots_;  // state root after base_height_ + 1 + i
   TreeVersions trees_;               // chains with a state tree: the staged blocks' trees that are kept
-  std::uint64_t blocks_planned_;     // see begin_run()
+  std::uint64_t through_height_;     // see begin_run()
   bool done_ = false;
 };
 

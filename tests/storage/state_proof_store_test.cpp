@@ -151,7 +151,7 @@ TEST_CASE("a run of blocks keeps a tree for each of its blocks") {
   }
 }
 
-TEST_CASE("a run told its length keeps the trees of its last heights only, with the same roots") {
+TEST_CASE("a run told where it ends keeps the trees of its last heights only, with the same roots") {
   const std::size_t kept = storage::Store::kTreeHeightsKept;
   const std::uint64_t planned = kept + 40;
   for (const std::uint64_t staged : {planned, std::uint64_t{20}, kept + 10}) {
@@ -161,7 +161,7 @@ TEST_CASE("a run told its length keeps the trees of its last heights only, with 
       REQUIRE(c.store->init_genesis(genesis_hash("tree"), WriteSet{{"a", "0"}, {"b", "0"}}));
       apply_writes(c.state, WriteSet{{"a", "0"}, {"b", "0"}});
       for (std::uint64_t h = 1; h <= 3; ++h) c.commit({{"b", "before " + std::to_string(h)}});
-      auto run = c.store->begin_run(planned);
+      auto run = c.store->begin_run(3 + planned);  // heights 4..3+planned
       for (std::uint64_t h = 4; h < 4 + staged; ++h) {
         WriteSet writes{{"a", "run " + std::to_string(h)}};
         if (h % 3 == 0) writes.emplace("k/" + std::to_string(h), "new");
