@@ -19,8 +19,10 @@ class Host {
   virtual void do_broadcast(const Broadcast& broadcast) = 0;
   virtual void do_set_timer(const SetTimer& timer) = 0;
   virtual void do_cancel_timer(const CancelTimer& timer) = 0;
-  // Writes `persist` durably (synced) and returns OK, or returns why it could not. The host does
-  // not halt on a failure itself: perform() calls do_halt() with the reason and stops.
+  // Writes `persist` and returns OK, or returns why it could not. It must be durable (synced)
+  // before the host performs any later Send or Broadcast (types.hpp, Persist); the daemon syncs
+  // there, the simulator and harness at once. The host does not halt on a failure itself:
+  // perform() calls do_halt() with the reason and stops.
   virtual Status do_persist(const Persist& persist) = 0;
   // Executes the delivered block and appends the engine's answers to it (on_executed(), ...) to
   // `follow_up`; perform() carries them out after the rest of the current list. A host that

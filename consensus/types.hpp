@@ -105,7 +105,10 @@ struct SetTimer {  // (re)arms the timer `id`; an earlier arming of the same id 
 struct CancelTimer {
   TimerId id{};
 };
-// Written durably (synced) before the driver performs any later action of the same list. Keys
+// Durable (synced) before the driver sends anything after it (a later Send or Broadcast, of this
+// list or a later one): no message rests on a record a power failure could take back. A host may
+// defer the sync until then; a power failure may then lose the newest records no message
+// followed, which the engine sees as a crash just before them. Keys
 // are printable ASCII; values are serialized protobuf messages. Deletes apply after puts (as
 // storage's write_consensus does), so a key in both ends up deleted: the engine never lists one
 // key in both.

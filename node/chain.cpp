@@ -26,8 +26,9 @@ Result<tx::VerifiedTransaction> decode_certified(const std::string& bytes) {
 Chain::Chain(std::string chain_id, std::unique_ptr<storage::Store> store, ExecutionSeams seams)
     : chain_id_(std::move(chain_id)), store_(std::move(store)), seams_(seams) {}
 
-Result<ExecutedBlock> Chain::execute(const Block& block, const crypto::Hash& hash, std::uint64_t height) {
-  auto run = store_->begin_run();
+Result<ExecutedBlock> Chain::execute(const Block& block, const crypto::Hash& hash, std::uint64_t height,
+                                     storage::Durability durability) {
+  auto run = store_->begin_run(0, durability);
   auto executed = execute_in(*run, block, hash, height);
   if (!executed) return executed;
   if (Status s = run->commit(); !s) {

@@ -50,8 +50,10 @@ class Chain {
   // breaks a money invariant (contracts::check_block: supply, split_sum, financing_cap,
   // negative_balance): each means something is broken (the block was certified by a quorum),
   // nothing of the block is written, and the caller halts before anything it signs could
-  // certify that state.
-  Result<ExecutedBlock> execute(const Block& block, const crypto::Hash& hash, std::uint64_t height);
+  // certify that state. `durability` as storage::Durability: the consensus path defers the sync
+  // to the next message the node sends (Node::make_durable).
+  Result<ExecutedBlock> execute(const Block& block, const crypto::Hash& hash, std::uint64_t height,
+                                storage::Durability durability = storage::Durability::kSynced);
   // The same for a block of a run (storage::Store::BlockRun): it executes against the state the
   // run's earlier blocks left and is staged in the run, durable only once the caller commits
   // the run. The ExecutedBlock must not be published before that.

@@ -87,6 +87,7 @@ class Node final : public ClientBackend, private consensus::Host {
   void do_set_timer(const consensus::SetTimer& t) override;
   void do_cancel_timer(const consensus::CancelTimer& c) override;
   Status do_persist(const consensus::Persist& p) override;
+  bool make_durable();  // false: halted
   void do_deliver(const consensus::Deliver& d, consensus::Actions& follow_up) override;
   void do_fetch(const consensus::FetchBlocks& f) override;
   void do_evidence(const consensus::Evidence& e) override;

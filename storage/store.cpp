@@ -438,18 +438,19 @@ Result<crypto::Hash> Store::commit_block(std::uint64_t height, const crypto::Has
   return root;
 }
 
-std::unique_ptr<Store::BlockRun> Store::begin_run(std::uint64_t through_height) {
-  return std::unique_ptr<BlockRun>(new BlockRun(*this, through_height));
+std::unique_ptr<Store::BlockRun> Store::begin_run(std::uint64_t through_height, Durability durability) {
+  return std::unique_ptr<BlockRun>(new BlockRun(*this, through_height, durability));
 }
 
-Store::BlockRun::BlockRun(Store& store, std::uint64_t through_height)
+Store::BlockRun::BlockRun(Store& store, std::uint64_t through_height, Durability durability)
     : store_(store),
       writer_(store.write_mu_),
       head_(store.head()),
       base_height_(head_.height),
       batch_(std::make_unique<rocksdb::WriteBatch>()),
       staged_(store),
-      through_height_(through_height) {}
+      through_height_(through_height),
+      durability_(durability) {}
 
 Store::BlockRun::~BlockRun() = default;
 
@@ -602,7 +603,7 @@ Status Store::BlockRun::commit() {
       // values of its block, which only proofs below it (not kept) would read.
       trees_.emplace_back(head_.height, TreeVersion{head_.tree, head_.accumulator.root(), nullptr});
     }
-    st = store_.write_head(*batch_, head_, what, std::move(trees_));
+    st = store_.write_head(*batch_, head_, what, std::move(trees_), durability_);
   }
   batch_.reset();
   index_.clear();
@@ -638,13 +639,35 @@ Store::Head Store::stage_block(rocksdb::WriteBatch& batch, const Head& h, std::u
   return next;
 }
 
-Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions) {
+Status Store::write(rocksdb::WriteBatch& batch, Durability durability, const std::string& what) {
+  rocksdb::WriteOptions o = db_->write_options;
+  const bool deferred = durability == Durability::kDeferred && o.sync;
+  if (deferred) o.sync = false;
+  auto s = db_->db->Write(o, &batch);
+  if (!s.ok()) return from_rocks(s, what);
+  // Marked after the write: a sync() that misses the mark started before it and leaves the mark
+  // for the next one.
+  if (deferred) deferred_pending_.store(true, std::memory_order_release);
+  return Status::ok();
+}
+
+Status Store::sync() {
+  if (!deferred_pending_.exchange(false, std::memory_order_acq_rel)) return Status::ok();
+  auto s = db_->db->SyncWAL();
+  if (!s.ok()) {
+    deferred_pending_.store(true, std::memory_order_release);
+    return from_rocks(s, "sync deferred writes");
+  }
+  return Status::ok();
+}
+
+Status Store::write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions,
+                         Durability durability) {
   if (options_.fault_hook) options_.fault_hook(FaultPoint::kBeforeWrite, next.height);
   // If this fails the write may or may not be durable (a failed fsync says nothing about what
   // reached the disk). The in-memory head stays where it was and RocksDB refuses further
   // writes; the node must stop, and on reopen meta says which side of the write it is on.
-  auto s = db_->db->Write(db_->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, what);
+  if (Status st = write(batch, durability, what); !st) return st;
   if (options_.fault_hook) options_.fault_hook(FaultPoint::kAfterWrite, next.height);
   set_head(std::move(next), std::move(versions));
   return Status::ok();
@@ -728,13 +751,12 @@ void Store::scan(std::string_view prefix,
 }
 
 Status Store::write_consensus(const std::vector<std::pair<std::string, std::string>>& puts,
-                              const std::vector<std::string>& deletes) {
+                              const std::vector<std::string>& deletes, Durability durability) {
   std::lock_guard lock(consensus_mu_);
   rocksdb::WriteBatch batch;
   for (const auto& [k, v] : puts) batch.Put(db_->h(kConsensusCf), slice(k), slice(v));
   for (const auto& k : deletes) batch.Delete(db_->h(kConsensusCf), slice(k));
-  auto s = db_->db->Write(db_->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, "write consensus state");
+  if (Status st = write(batch, durability, "write consensus state"); !st) return st;
 
   consensus_deletes_since_compaction_ += deletes.size();
   if (options_.consensus_compact_after_deletes != 0 &&

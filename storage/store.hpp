@@ -67,6 +67,14 @@ enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
 // default writes warnings and errors to stderr.
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
+// Whether a write waits for the disk. A deferred write is in the operating system's hands when
+// the call returns: it survives the process being killed, not a power failure, and becomes
+// durable with the next synced write or sync(). RocksDB keeps one write-ahead log for all column
+// families and a sync makes the log durable up to its end, so what a power failure can lose is
+// always the newest deferred writes, never one from between two durable ones: the store comes
+// back at a state it passed through, as after a crash between two synced writes.
+enum class Durability : std::uint8_t { kSynced, kDeferred };
+
 struct Options {
   // Sync the WAL on every write. Turning it off loses the last blocks on power failure (never
   // on a process crash); it exists for throw-away test clusters and benchmarks.
@@ -176,7 +184,9 @@ class Store : public contracts::StateReader {
   // them (StateTree::apply &&); 0 keeps every block's. Ending lower is safe: the last staged
   // block's tree is always kept, proofs of the heights below it are refused.
   class BlockRun;
-  std::unique_ptr<BlockRun> begin_run(std::uint64_t through_height = 0);
+  // `durability`: kDeferred leaves the run's write to the next sync (see Durability).
+  std::unique_ptr<BlockRun> begin_run(std::uint64_t through_height = 0,
+                                      Durability durability = Durability::kSynced);
 
   // The history value after `height` (zero at 0); nullopt above height() or inside a hole.
   std::optional<crypto::Hash> history_at(std::uint64_t height) const;
@@ -227,10 +237,17 @@ class Store : public contracts::StateReader {
   // root. INTERNAL (naming both roots) on a mismatch. Cost: one pass over the state.
   Status verify_state() const;
 
-  // Consensus column family. One synced batch per call; deletes are applied after puts, so a key
-  // in both is deleted.
+  // Consensus column family. One batch per call, synced unless `durability` defers it; deletes
+  // are applied after puts, so a key in both is deleted.
   Status write_consensus(const std::vector<std::pair<std::string, std::string>>& puts,
-                         const std::vector<std::string>& deletes);
+                         const std::vector<std::string>& deletes,
+                         Durability durability = Durability::kSynced);
+  // Makes every deferred write so far durable (one sync of the write-ahead log); does nothing
+  // when none is pending or the store does not sync at all (Options::sync). A failure leaves
+  // them pending and says what the file system said; the caller must not act on them.
+  Status sync();
+  // Deferred writes made and not yet covered by a sync.
+  bool sync_pending() const { return deferred_pending_.load(std::memory_order_acquire); }
   std::map<std::string, std::string> load_consensus() const;
   // Compacts the consensus column family now, dropping deleted keys from disk.
   Status compact_consensus();
@@ -368,7 +385,11 @@ class Store : public contracts::StateReader {
                    const LtHash& acc, const crypto::Hash& history, const StateTree& tree) const;
   // The fault points around one synced write of `batch`, then the in-memory head becomes
   // `next`. `what` names the write in errors.
-  Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions = {});
+  Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions = {},
+                    Durability durability = Durability::kSynced);
+  // Writes `batch` with or without a sync (Options::sync off: never), noting a deferred one;
+  // an error names `what`.
+  Status write(rocksdb::WriteBatch& batch, Durability durability, const std::string& what);
   static std::vector<HistoryGap> load_gaps(const Db& db);
 
   std::shared_ptr<Db> db_;
@@ -383,6 +404,7 @@ class Store : public contracts::StateReader {
   std::uint64_t consensus_deletes_since_compaction_ = 0;  // guarded by consensus_mu_
   std::atomic<std::uint64_t> consensus_compactions_{0};
   std::atomic<std::uint64_t> consensus_compaction_failures_{0};
+  std::atomic<bool> deferred_pending_{false};  // a deferred write since the last sync
 };
 
 // Blocks staged one after another in memory and written with one synced WriteBatch by commit():
@@ -430,7 +452,7 @@ class Store::BlockRun final : public contracts::StateReader {
 
  private:
   friend class Store;
-  BlockRun(Store& store, std::uint64_t through_height);
+  BlockRun(Store& store, std::uint64_t through_height, Durability durability);
 
   Store& store_;
   std::unique_lock<std::mutex> writer_;
@@ -444,6 +466,7 @@ class Store::BlockRun final : public contracts::StateReader {
   std::vector<crypto::Hash> roots_;  // state root after base_height_ + 1 + i
   TreeVersions trees_;               // chains with a state tree: the staged blocks' trees that are kept
   std::uint64_t through_height_;     // see begin_run()
+  Durability durability_;
   bool done_ = false;
 };
 

@@ -9,11 +9,19 @@
 //                                      calls whose WAL sync completed, which include every call
 //                                      that returned OK; each record is whole; the chain is at a
 //                                      whole block, and both take writes again
+//   deferred writes                  - the daemon's writes that wait for the next sync: readable
+//                                      at once, lost to a power failure until a sync or a later
+//                                      synced write covers them, and a failed sync says so
+//   deferred persistence, power fails
+//   at every operation               - the same steps with the daemon's syncs (after each vote):
+//                                      what survives is always the state after a prefix of the
+//                                      steps, holding every step a completed sync covered
 //   a failed compaction              - an injected error in the compaction a consensus write
 //                                      triggers: the write still returns OK, the failure is
 //                                      counted, the next write is refused (RocksDB stops after a
 //                                      failed flush), and the write survives a power failure
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -219,4 +227,155 @@ TEST_CASE("a failed compaction does not undo the consensus write that triggered 
   CHECK(t.store().verify_state().is_ok());
   REQUIRE(t.store().write_consensus({{"cv/9", "nine"}}, {}).is_ok());
   REQUIRE(t.store().compact_consensus().is_ok());
+}
+
+namespace {
+
+// Commits the crash chain's next block as the daemon's consensus path does: without a sync.
+sharechain::Status commit_next_deferred(storage::Store& store) {
+  const std::uint64_t h = store.height() + 1;
+  auto b = crash::block_for(h, store.last_block_hash());
+  auto run = store.begin_run(0, storage::Durability::kDeferred);
+  if (auto root = run->add(h, b.hash, b.block, 1000 + h, b.receipts, crash::writes_for(h)); !root) {
+    return root.status();
+  }
+  return run->commit();
+}
+
+std::size_t wal_syncs_since(const FaultInjector& injector, std::uint64_t mark) {
+  const auto events = injector.events(mark);
+  return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [](const FileEvent& e) {
+    return e.op == FileOp::kSync && e.kind == FileKind::kWal && e.outcome == Outcome::kDone;
+  }));
+}
+
+}  // namespace
+
+TEST_CASE("deferred writes wait for a sync, and a power failure takes the newest of them only",
+          "[fault]") {
+  TempDir base;
+  build_chain(base.db(), 5);
+  const Puts vote{{"pv/6", record("pv", 6, 120)}};
+
+  SECTION("without a sync they are readable at once and lost to a power failure") {
+    Trial t(base.db());
+    const auto mark = t.injector().ops();
+    REQUIRE(t.store().write_consensus(vote, {}, storage::Durability::kDeferred).is_ok());
+    REQUIRE(commit_next_deferred(t.store()).is_ok());
+    CHECK(wal_syncs_since(t.injector(), mark) == 0);
+    CHECK(t.store().sync_pending());
+    CHECK(t.store().load_consensus() == Records(vote.begin(), vote.end()));
+    CHECK(t.store().height() == 6);
+    t.injector().crash();
+    t.restart();
+    CHECK(t.store().load_consensus().empty());
+    CHECK(t.store().height() == 5);
+    CHECK(t.store().verify_state().is_ok());
+  }
+  SECTION("one sync makes all of them durable, and a second has nothing to do") {
+    Trial t(base.db());
+    REQUIRE(t.store().write_consensus(vote, {}, storage::Durability::kDeferred).is_ok());
+    REQUIRE(commit_next_deferred(t.store()).is_ok());
+    const auto mark = t.injector().ops();
+    REQUIRE(t.store().sync().is_ok());
+    CHECK(wal_syncs_since(t.injector(), mark) == 1);
+    CHECK_FALSE(t.store().sync_pending());
+    const auto second = t.injector().ops();
+    REQUIRE(t.store().sync().is_ok());
+    CHECK(t.injector().ops() == second);
+    t.injector().crash();
+    t.restart();
+    CHECK(t.store().load_consensus() == Records(vote.begin(), vote.end()));
+    CHECK(t.store().height() == 6);
+    CHECK(t.store().verify_state().is_ok());
+  }
+  SECTION("a later synced write keeps the deferred ones before it") {
+    Trial t(base.db());
+    REQUIRE(commit_next_deferred(t.store()).is_ok());
+    REQUIRE(t.store().write_consensus(vote, {}, storage::Durability::kDeferred).is_ok());
+    REQUIRE(t.store().write_consensus({{"cv/6", "six"}}, {}).is_ok());
+    t.injector().crash();
+    t.restart();
+    CHECK(t.store().load_consensus() == Records{{"cv/6", "six"}, {"pv/6", record("pv", 6, 120)}});
+    CHECK(t.store().height() == 6);
+  }
+  SECTION("a failed sync leaves them pending and says so") {
+    Trial t(base.db());
+    REQUIRE(t.store().write_consensus(vote, {}, storage::Durability::kDeferred).is_ok());
+    t.injector().fail(FileOp::kSync, FileKind::kWal);
+    const auto failed = t.store().sync();
+    INFO(failed.to_string());
+    CHECK_FALSE(failed.is_ok());
+    CHECK(failed.message().find("sync deferred writes") != std::string::npos);
+    CHECK(t.store().sync_pending());
+  }
+  SECTION("a store that never syncs has nothing pending") {
+    storage::Options o;
+    o.sync = false;
+    Trial t(base.db(), o);
+    REQUIRE(t.store().write_consensus(vote, {}, storage::Durability::kDeferred).is_ok());
+    CHECK_FALSE(t.store().sync_pending());
+  }
+}
+
+TEST_CASE("a power failure anywhere in the daemon's deferred persistence keeps a prefix of its writes, "
+          "and every write a sync covered", "[fault]") {
+  // The daemon's order for each height: PREPARE record (sync, send), prepared certificate and
+  // COMMIT record (sync, send), then the delivered block, its execution and the garbage collection
+  // without a sync; the next height's first sync covers them.
+  TempDir base;
+  build_chain(base.db(), 5);
+  const auto steps = replica_steps();
+  const auto synced_after = [&](std::size_t i) {  // a vote: it is sent
+    return std::any_of(steps[i].puts.begin(), steps[i].puts.end(), [](const auto& put) {
+      return put.first.rfind("pv/", 0) == 0 || put.first.rfind("cv/", 0) == 0;
+    });
+  };
+  // Runs the steps; returns how many a completed sync covered.
+  const auto run_deferred = [&](storage::Store& store) {
+    std::size_t covered = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const auto& s = steps[i];
+      const bool ok = s.commit ? commit_next_deferred(store).is_ok()
+                               : store.write_consensus(s.puts, s.deletes, storage::Durability::kDeferred).is_ok();
+      if (!ok) break;
+      if (synced_after(i)) {
+        if (!store.sync().is_ok()) break;
+        covered = i + 1;
+      }
+    }
+    return covered;
+  };
+
+  std::size_t total_ops = 0;
+  {
+    Trial dry(base.db(), compacting());
+    const auto mark = dry.injector().ops();
+    CHECK(run_deferred(dry.store()) == steps.size() - 3);  // the last block, its commit and GC wait
+    total_ops = dry.injector().events(mark).size();
+  }
+  REQUIRE(total_ops > 0);
+  std::set<std::size_t> prefixes_seen;
+  for (std::size_t n = 0; n <= total_ops; ++n) {
+    INFO("the power fails after " << n << " of " << total_ops << " operations");
+    Trial t(base.db(), compacting());
+    t.injector().crash_after(n);
+    const std::size_t covered = run_deferred(t.store());
+    t.injector().crash();
+    t.restart();
+    // What survived is the state after some prefix of the steps, records and chain alike, and
+    // that prefix holds every step a completed sync covered.
+    const auto records = t.store().load_consensus();
+    std::optional<std::size_t> prefix;
+    for (std::size_t k = covered; k <= steps.size() && !prefix; ++k) {
+      if (records == records_after(steps, k) && t.store().height() == 5 + commits_in(steps, k)) prefix = k;
+    }
+    REQUIRE(prefix);
+    prefixes_seen.insert(*prefix);
+    crash::Reference ref;
+    crash::check_exactly_at(t.store(), ref);
+    CHECK(t.store().verify_state().is_ok());
+  }
+  // The power failed both between syncs and right after them.
+  CHECK(prefixes_seen.size() >= 3);
 }

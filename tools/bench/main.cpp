@@ -195,6 +195,16 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::unordered_map<crypto::Hash, Clock::time_point, crypto::HashHasher> submitted_at;
   std::vector<double> latencies_ms;
+  // Commit latency split at the block's proposal (its header's timestamp, the primary's wall
+  // clock, on this machine): before it a transaction travels and waits for its block to be cut,
+  // after it the block is agreed on, executed, stored and announced.
+  std::vector<double> to_proposal_ms, after_proposal_ms;
+  const auto steady_origin = Clock::now();
+  const double wall_origin_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto wall_ms = [&](Clock::time_point t) {
+    return wall_origin_ms + std::chrono::duration<double, std::milli>(t - steady_origin).count();
+  };
   std::vector<std::atomic<std::uint64_t>> committed_per_account(accounts);
   std::atomic<std::uint64_t> committed{0}, submitted{0}, refused{0};
   std::map<std::string, std::uint64_t> refusals;  // by status code and the message's first words
@@ -231,6 +241,9 @@ int main(int argc, char** argv) {
         if (info.height() < next_height) continue;
         next_height = info.height() + 1;
         const auto now = Clock::now();
+        BlockHeader header;
+        const bool timed = header.ParseFromString(info.block().header()) && header.timestamp_ms() != 0;
+        const double proposed_ms = static_cast<double>(header.timestamp_ms());
         std::lock_guard lock(mu);
         ++blocks;
         for (int i = 0; i < info.receipts_size(); ++i) {
@@ -239,6 +252,10 @@ int main(int argc, char** argv) {
           auto it = submitted_at.find(*h);
           if (it == submitted_at.end()) continue;
           latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+          if (timed) {
+            to_proposal_ms.push_back(proposed_ms - wall_ms(it->second));
+            after_proposal_ms.push_back(wall_ms(now) - proposed_ms);
+          }
           submitted_at.erase(it);
           if (committed++ == 0) first_commit = now;
           last_commit = now;
@@ -411,6 +428,8 @@ int main(int argc, char** argv) {
 
   std::lock_guard lock(mu);
   std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::sort(to_proposal_ms.begin(), to_proposal_ms.end());
+  std::sort(after_proposal_ms.begin(), after_proposal_ms.end());
   const double window = std::max(1e-3, std::chrono::duration<double>(last_commit - start).count());
   const double tps = static_cast<double>(committed) / window;
   nlohmann::json out = {
@@ -431,6 +450,9 @@ int main(int argc, char** argv) {
         {"p90", percentile(latencies_ms, 0.90)},
         {"p99", percentile(latencies_ms, 0.99)},
         {"max", latencies_ms.empty() ? 0.0 : latencies_ms.back()}}},
+      {"latency_split_ms",
+       {{"to_proposal", {{"p50", percentile(to_proposal_ms, 0.50)}, {"p99", percentile(to_proposal_ms, 0.99)}}},
+        {"after_proposal", {{"p50", percentile(after_proposal_ms, 0.50)}, {"p99", percentile(after_proposal_ms, 0.99)}}}}},
       {"verify_per_s_all_cores", verify_rate},
       {"ceiling_tps", ceiling},
       {"fraction_of_ceiling", ceiling > 0 ? tps / ceiling : 0.0},
@@ -453,6 +475,9 @@ int main(int argc, char** argv) {
     std::printf("commit latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", percentile(latencies_ms, 0.5),
                 percentile(latencies_ms, 0.9), percentile(latencies_ms, 0.99),
                 latencies_ms.empty() ? 0.0 : latencies_ms.back());
+    std::printf("  submission -> proposal ms: p50 %.1f  p99 %.1f; proposal -> seen ms: p50 %.1f  p99 %.1f\n",
+                percentile(to_proposal_ms, 0.5), percentile(to_proposal_ms, 0.99),
+                percentile(after_proposal_ms, 0.5), percentile(after_proposal_ms, 0.99));
     std::printf("BIP340 verifications/s on %u cores: %.0f; ceiling for %u validators: %.0f tx/s; achieved %.1f%%\n",
                 std::thread::hardware_concurrency(), verify_rate, validators_on_host, ceiling, 100.0 * tps / ceiling);
     std::printf("node processes on this machine (%zu): %.0f CPU us and %.1f context switches per committed "
