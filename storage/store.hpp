@@ -383,8 +383,8 @@ class Store : public contracts::StateReader {
   Head stage_block(rocksdb::WriteBatch& batch, const Head& h, std::uint64_t height,
                    const crypto::Hash& block_hash, const Block& block, std::uint64_t timestamp_ms,
                    const LtHash& acc, const crypto::Hash& history, const StateTree& tree) const;
-  // The fault points around one synced write of `batch`, then the in-memory head becomes
-  // `next`. `what` names the write in errors.
+  // The fault points around one write of `batch` (synced unless `durability` defers it), then
+  // the in-memory head becomes `next`. `what` names the write in errors.
   Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions = {},
                     Durability durability = Durability::kSynced);
   // Writes `batch` with or without a sync (Options::sync off: never), noting a deferred one;
@@ -435,9 +435,10 @@ class Store::BlockRun final : public contracts::StateReader {
                            std::uint64_t timestamp_ms, const std::vector<Receipt>& receipts,
                            const contracts::WriteSet& writes);
 
-  // Writes every staged block in one synced batch and moves the store's head to the last one,
-  // then releases the writer lock. OK with nothing to write. A failed write leaves the store
-  // where it was before the run, as a failed commit_block does (the node must stop).
+  // Writes every staged block in one batch (synced, unless the run was begun kDeferred) and moves
+  // the store's head to the last one, then releases the writer lock. OK with nothing to write.
+  // A failed write leaves the store where it was before the run, as a failed commit_block does
+  // (the node must stop).
   Status commit();
 
   std::uint64_t height() const { return head_.height; }  // the last staged block's height
