@@ -46,6 +46,9 @@ class Host {
 // It stops, leaving every later action and follow-up undone, when halted() is true before an
 // action, or when do_persist() fails: then it calls do_halt() with "cannot persist consensus
 // state: " and the status, so no Send or Broadcast that the lost record was to guard leaves.
+// A Persist that names one key among both its puts and its deletes is not handed to the host at
+// all: perform() halts the same way with a reason naming the key (the deletes would erase the
+// record the puts keep; the engine never means that).
 // A Halt action is handed to do_halt() like any other; whether it stops the rest is the host's
 // to say through halted() (the simulator keeps running a replica that halts beyond f faults).
 //

@@ -8,6 +8,8 @@
 //    is already halted performs nothing; an empty list is done at once
 //  - a Halt the host survives (the simulator beyond f) does not stop the list
 //  - before_action() sees each action first and can stop the host before it is performed
+//  - a Persist naming one key among both its puts and its deletes is never handed to the host:
+//    the driver halts naming the key, and nothing after it leaves
 #include "consensus/driver.hpp"
 
 #include <catch2/catch.hpp>
@@ -198,4 +200,19 @@ TEST_CASE("before_action can stop the host before the action is performed") {
   host.crash_after = 2;
   CHECK_FALSE(perform(host, {send(1), send(2), send(3), send(4)}));
   CHECK(host.log == Log{"before", "send 1", "before", "send 2", "before"});
+}
+
+TEST_CASE("a Persist that writes and deletes one key halts before the host writes it") {
+  LogHost host;
+  host.stop_on_halt = false;  // the driver stops the list itself, whatever the host does
+  Persist both{{{"view", "v"}, {"prepared", "cert"}}, {"pv/1", "prepared"}};
+  CHECK_FALSE(perform(host, {persist("pv/2"), both, send(1), deliver(2)}));
+  CHECK(host.done() == Log{"persist pv/2",
+                           "halt the engine asked to write and delete consensus record 'prepared' in one "
+                           "Persist; nothing of it was written"});
+  SECTION("disjoint keys, or only one side, are written as they are") {
+    LogHost ok;
+    CHECK(perform(ok, {Persist{{{"view", "v"}}, {"pv/1", "cv/1"}}, Persist{{}, {"pv/2"}}, send(1)}));
+    CHECK(ok.done() == Log{"persist view", "persist -", "send 1"});
+  }
 }
