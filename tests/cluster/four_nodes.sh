@@ -55,3 +55,18 @@ scraped() { awk -v n="$1" '$1 == n {print $2}' "$DIR/metrics.txt"; }
 grep -q '^sharechain_consensus_rejections_total{reason="stale"} ' "$DIR/metrics.txt" || die "no per-reason rejection series"
 grep -q '^sharechain_block_execution_seconds_bucket{le="+Inf"} ' "$DIR/metrics.txt" || die "no execution histogram buckets"
 log "/metrics: every documented family present with its type"
+
+# The load generator against this cluster: what it reports adds up (the commit latency and its
+# split at the block's proposal are read from the same clock on this machine).
+"$BUILD_DIR/tools/bench/sharechain-bench" --nodes "$(api 0),$(api 1),$(api 2),$(api 3)" \
+  --keystore "$DIR/keystore" --passphrase-file "$DIR/passphrase" --funder user1 --accounts 8 \
+  --rate 50 --duration 3 --verify-seconds 0.2 --json >"$DIR/bench.json" 2>"$DIR/bench.err" ||
+  die "sharechain-bench failed: $(tail -n 3 "$DIR/bench.err")"
+jq -e '.committed > 0 and .uncommitted == 0
+       and .latency_ms.p50 > 0 and .latency_ms.max >= .latency_ms.p99
+       and .latency_split_ms.to_proposal.p50 >= 0 and .latency_split_ms.after_proposal.p50 > 0
+       and .latency_split_ms.to_proposal.p50 <= .latency_ms.max
+       and .latency_split_ms.after_proposal.p50 <= .latency_ms.max
+       and .ceiling_tps > 0 and .blocks > 0' "$DIR/bench.json" >/dev/null ||
+  die "sharechain-bench reported figures that do not add up: $(cat "$DIR/bench.json")"
+log "sharechain-bench: $(jq -r '"\(.committed) committed; p50 \(.latency_ms.p50 | floor) ms = \(.latency_split_ms.to_proposal.p50 | floor) to the proposal + \(.latency_split_ms.after_proposal.p50 | floor) after (p50s)"' "$DIR/bench.json")"
