@@ -919,7 +919,7 @@ void Node::tick() {
   if (!engine_) follow();
   if (trace_) flush_trace(false);
   update_sync(now);
-  if (chain_->store().sync_pending() && !make_durable()) return;
+  if (!make_durable()) return;  // nothing to do unless a deferred write waits
   chain_->expire_waiters(std::chrono::steady_clock::now());
   flush_gossip();
   tick_timer_.expires_after(std::chrono::milliseconds(50));

@@ -225,8 +225,9 @@ Status Store::backfill(std::uint64_t gap_low, const std::vector<HistoryEntry>& e
     gap.high_history = want_history;
     batch.Put(db_->h(kMetaCf), keys::gap_key(gap.low), encode_gap(gap));
   }
-  auto s = db_->db->Write(db_->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, "backfill history below height " + std::to_string(h + 1));
+  if (Status st = write(batch, Durability::kSynced, "backfill history below height " + std::to_string(h + 1)); !st) {
+    return st;
+  }
 
   std::lock_guard lock(head_mu_);
   for (auto it = gaps_.begin(); it != gaps_.end(); ++it) {

@@ -394,8 +394,7 @@ Status Store::init_genesis(const std::string& genesis_hash, const contracts::Wri
     batch.Put(db_->h(kMetaCf), keys::tree_roots_key(0), crypto::hash_bytes(acc.root()) + crypto::hash_bytes(tree.root()));
   }
   put_meta(*db_, batch, 0, crypto::Hash{}, genesis_time_ms, acc, root);
-  auto s = db_->db->Write(db_->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, "write genesis");
+  if (Status st = write(batch, Durability::kSynced, "write genesis"); !st) return st;
 
   Head next;
   next.genesis_hash = genesis_hash;
@@ -599,8 +598,8 @@ Status Store::BlockRun::commit() {
                                  : "commit blocks " + std::to_string(base_height_ + 1) + ".." +
                                        std::to_string(head_.height);
     if (store_.options_.state_tree && (trees_.empty() || trees_.back().first != head_.height)) {
-      // The run ended below where it meant to: the last block's tree is kept all the same, without the old
-      // values of its block, which only proofs below it (not kept) would read.
+      // The run ended below where it meant to: the last block's tree is kept all the same,
+      // without the old values of its block, which only proofs below it (not kept) would read.
       trees_.emplace_back(head_.height, TreeVersion{head_.tree, head_.accumulator.root(), nullptr});
     }
     st = store_.write_head(*batch_, head_, what, std::move(trees_), durability_);

@@ -76,8 +76,9 @@ using LogSink = std::function<void(LogLevel, std::string_view)>;
 enum class Durability : std::uint8_t { kSynced, kDeferred };
 
 struct Options {
-  // Sync the WAL on every write. Turning it off loses the last blocks on power failure (never
-  // on a process crash); it exists for throw-away test clusters and benchmarks.
+  // Sync the WAL on every synced write and in sync(). Turning it off loses the last blocks on
+  // power failure (never on a process crash); it exists for throw-away test clusters and
+  // benchmarks.
   bool sync = true;
   bool create_if_missing = true;
   std::size_t block_cache_bytes = 64 << 20;
@@ -387,8 +388,8 @@ class Store : public contracts::StateReader {
   // the in-memory head becomes `next`. `what` names the write in errors.
   Status write_head(rocksdb::WriteBatch& batch, Head next, const std::string& what, TreeVersions versions = {},
                     Durability durability = Durability::kSynced);
-  // Writes `batch` with or without a sync (Options::sync off: never), noting a deferred one;
-  // an error names `what`.
+  // Every write of the store goes through here: `batch` with or without a sync (Options::sync
+  // off: never), noting a deferred one; an error names `what`.
   Status write(rocksdb::WriteBatch& batch, Durability durability, const std::string& what);
   static std::vector<HistoryGap> load_gaps(const Db& db);
 
